@@ -1,0 +1,70 @@
+// Runtime: pure (shared/). The rule tree and the document: the types every part agrees on.
+// A rule's number (2.6.1.1.17) is derived from its position and never stored as identity;
+// counters, log lines and triggered entries refer to rules by `id`.
+
+import type { ActionName, PropertyName, RelationName } from './vocabulary.ts';
+
+/** A value that survives a property-list round trip (unknown keys are kept as these). */
+export type PlistValue =
+  | string
+  | number
+  | boolean
+  | Uint8Array
+  | Date
+  | PlistValue[]
+  | { [key: string]: PlistValue };
+
+export interface Rule {
+  /** Stable identity, unique in the document. Kernel object names derive from it. */
+  id: string;
+  enabled: boolean;
+  /** Free text shown in the Name column (IPNetSentryX `nodeName`). */
+  name: string;
+  property: PropertyName;
+  relation: RelationName;
+  /** The value as the user typed it; parsed by the property's value kind. */
+  value: string;
+  action: ActionName;
+  /** The action's parameter (a duration, an address, a URL, ...), as typed. */
+  parameter: string;
+  children: Rule[];
+  /** Disclosure state in the outline (IPNetSentryX `expandedState`). */
+  expanded: boolean;
+  /** Keys read from a property list that treewall does not know; written back unchanged. */
+  extra?: Record<string, PlistValue>;
+}
+
+export type DefaultPolicy = 'pass' | 'delete';
+
+export type StatisticKind = 'none' | 'matchCount' | 'byteCount' | 'lastMatch' | 'packetRate' | 'bitRate';
+
+export interface DocumentSettings {
+  /** Apply the document and turn the firewall on when it is opened at boot / by the helper. */
+  firewallOn: boolean;
+  /** Default Trigger duration in seconds; 0 means unlimited. IPNetSentryX default: 1 hour. */
+  defaultTriggerDuration: number;
+  /** What happens to a packet that reaches the end of the top level without a verdict. */
+  defaultPolicy: DefaultPolicy;
+  /** What the statistics column shows. */
+  selectedStatistic: StatisticKind;
+  /** Interfaces that `Interface == external` / `internal` stand for. */
+  externalInterfaces: string[];
+  internalInterfaces: string[];
+}
+
+export interface FirewallDocument {
+  /** The top-level rules (IPNetSentryX keeps them as the children of a root rule). */
+  rules: Rule[];
+  settings: DocumentSettings;
+  /** Top-level document keys treewall does not know (`SentryDocument_*` and friends). */
+  extra?: Record<string, PlistValue>;
+}
+
+export const DEFAULT_SETTINGS: DocumentSettings = {
+  firewallOn: false,
+  defaultTriggerDuration: 3600,
+  defaultPolicy: 'pass',
+  selectedStatistic: 'matchCount',
+  externalInterfaces: [],
+  internalInterfaces: [],
+};
