@@ -68,3 +68,13 @@ export const DEFAULT_SETTINGS: DocumentSettings = {
   externalInterfaces: [],
   internalInterfaces: [],
 };
+
+/** One problem found by validation or compilation, located by rule id and number. */
+export interface Problem {
+  ruleId: string;
+  /** The rule's outline number, `2.6.1.1.17`. */
+  number: string;
+  field?: 'property' | 'relation' | 'value' | 'action' | 'parameter' | 'name';
+  /** Readable, starting with the property or action: `Dest port 70000 is out of range (0-65535)`. */
+  message: string;
+}
