@@ -41,9 +41,9 @@ export default tseslint.config(
     'renderer/ talks to the backend only through window.treewall (shared/ipc); it never imports electron or node.',
   ),
   zone(
-    ['electron/helper/**', 'electron/host/**', 'electron/cli/**'],
+    ['electron/helper/**', 'electron/host/**', 'electron/cli/**', 'electron/common/**', 'electron/testing/**'],
     ['electron', '**/renderer/**', '**/electron/main/**', '**/electron/preload/**'],
-    'The helper, host and CLI are plain Node: they never import electron or the renderer.',
+    'The helper, host, CLI and their common/testing modules are plain Node: they never import electron or the renderer.',
   ),
   zone(
     ['electron/main/**', 'electron/preload/**'],
