@@ -1,0 +1,516 @@
+// Runtime: pure (shared/). THE contract between the renderer and the backend: every channel the
+// renderer may call, every event it may receive, and the zod schemas both sides validate with.
+// Invariant: one entry per channel in `appChannels` and one per event in `appEvents`; the
+// backend's handler map, the Electron preload and the browser transport are all typed from these
+// records, so a channel missing anywhere is a compile error, and `window.treewall` is derived
+// from here, never written by hand.
+//
+// Transports: Electron (preload + ipcMain, structured clone) and the browser host (WebSocket,
+// `wire.ts` encoding). Both carry the same envelope: a call resolves to an `ApiResult`, never
+// rejects for an expected failure ("helper not connected", "file not found"), because Electron's
+// contextBridge drops everything but the message from a rejected Error.
+//
+// NOTE for the renderer: zod 4 compiles parsers with `new Function`, which the strict CSP refuses.
+// Call `z.config({ jitless: true })` before parsing anything with these schemas in the renderer.
+
+import { z } from 'zod';
+import { ACTION_NAMES, PROPERTY_NAMES, RELATION_NAMES } from '../model/vocabulary.ts';
+import type {
+  DocumentSettings,
+  FirewallDocument,
+  PlistValue,
+  Problem,
+  Rule,
+} from '../model/types.ts';
+
+/* ------------------------------------------------------------------------------------------ */
+/* Building blocks                                                                             */
+/* ------------------------------------------------------------------------------------------ */
+
+export const plistValueSchema: z.ZodType<PlistValue> = z.lazy(() =>
+  z.union([
+    z.string(),
+    z.number(),
+    z.boolean(),
+    z.instanceof(Uint8Array),
+    z.date(),
+    z.array(plistValueSchema),
+    z.record(z.string(), plistValueSchema),
+  ]),
+);
+
+export const ruleSchema: z.ZodType<Rule> = z.lazy(() =>
+  z.object({
+    id: z.string().min(1),
+    enabled: z.boolean(),
+    name: z.string(),
+    property: z.enum(PROPERTY_NAMES),
+    relation: z.enum(RELATION_NAMES),
+    value: z.string(),
+    action: z.enum(ACTION_NAMES),
+    parameter: z.string(),
+    children: z.array(ruleSchema),
+    expanded: z.boolean(),
+    extra: z.record(z.string(), plistValueSchema).optional(),
+  }),
+);
+
+export const documentSettingsSchema: z.ZodType<DocumentSettings> = z.object({
+  firewallOn: z.boolean(),
+  defaultTriggerDuration: z.number().nonnegative(),
+  defaultPolicy: z.enum(['pass', 'delete']),
+  selectedStatistic: z.enum([
+    'none',
+    'matchCount',
+    'byteCount',
+    'lastMatch',
+    'packetRate',
+    'bitRate',
+  ]),
+  externalInterfaces: z.array(z.string()),
+  internalInterfaces: z.array(z.string()),
+});
+
+export const documentSchema: z.ZodType<FirewallDocument> = z.object({
+  rules: z.array(ruleSchema),
+  settings: documentSettingsSchema,
+  extra: z.record(z.string(), plistValueSchema).optional(),
+});
+
+export const problemSchema: z.ZodType<Problem> = z.object({
+  ruleId: z.string(),
+  number: z.string(),
+  field: z.enum(['property', 'relation', 'value', 'action', 'parameter', 'name']).optional(),
+  message: z.string(),
+});
+
+const empty = z.object({}).strict();
+const ok = z.object({}).strict();
+/** ISO 8601 time stamps everywhere (`2026-11-23T12:00:00.000Z`): JSON-safe on both transports. */
+const isoTime = z.string();
+
+/** Where a document lives. `path` is absolute in Electron, relative to the served folder in the
+ * browser host; `null` for a document never saved. `name` is what the title bar shows. */
+export const documentLocationSchema = z.object({
+  path: z.string().nullable(),
+  name: z.string(),
+  format: z.enum(['xml', 'next']),
+});
+export type DocumentLocation = z.infer<typeof documentLocationSchema>;
+
+export const openedDocumentSchema = documentLocationSchema.extend({ document: documentSchema });
+export type OpenedDocument = z.infer<typeof openedDocumentSchema>;
+
+export const fileEntrySchema = z.object({
+  /** Relative to the served folder (browser host) or absolute (Electron recent list). */
+  path: z.string(),
+  name: z.string(),
+  size: z.number(),
+  modified: isoTime,
+});
+export type FileEntry = z.infer<typeof fileEntrySchema>;
+
+export const recoveryEntrySchema = z.object({
+  /** The editing session that wrote it (one per window / tab). */
+  key: z.string(),
+  /** The file the unsaved work belongs to, or null for an untitled document. */
+  path: z.string().nullable(),
+  name: z.string(),
+  savedAt: isoTime,
+  document: documentSchema,
+});
+export type RecoveryEntry = z.infer<typeof recoveryEntrySchema>;
+
+/* ---- helper pass-through (the app's view of the helper; see helper-protocol.ts) ---- */
+
+export const pendingConfirmSchema = z.object({
+  /** When the helper restores the previous rules unless `helper:confirm` arrives. */
+  deadline: isoTime,
+  timeoutSeconds: z.number(),
+});
+
+export const helperStatusSchema = z.object({
+  connected: z.boolean(),
+  socketPath: z.string(),
+  /** Our table is in the kernel. */
+  active: z.boolean(),
+  appliedAt: isoTime.nullable(),
+  ruleCount: z.number().nullable(),
+  pendingConfirm: pendingConfirmSchema.nullable(),
+  /** Why the helper is not connected, or its last error, in words a user can act on. */
+  message: z.string().nullable(),
+  /** The helper's own status reply, for views that want more than the fields above. */
+  raw: z.unknown().optional(),
+});
+export type HelperStatus = z.infer<typeof helperStatusSchema>;
+
+export const ruleCounterSchema = z.object({
+  packets: z.number(),
+  bytes: z.number(),
+});
+export type RuleCounter = z.infer<typeof ruleCounterSchema>;
+
+export const counterSnapshotSchema = z.object({
+  at: isoTime,
+  /** Totals since apply, by rule id. */
+  counters: z.record(z.string(), ruleCounterSchema),
+});
+export type CounterSnapshot = z.infer<typeof counterSnapshotSchema>;
+
+export const counterTickSchema = z.object({
+  at: isoTime,
+  /** Rules whose counters changed since the previous tick: new totals and the increase. */
+  changed: z.record(
+    z.string(),
+    z.object({ packets: z.number(), bytes: z.number(), dPackets: z.number(), dBytes: z.number() }),
+  ),
+});
+export type CounterTick = z.infer<typeof counterTickSchema>;
+
+export const triggeredTypeSchema = z.enum(['trigger', 'authorize', 'address']);
+export type TriggeredType = z.infer<typeof triggeredTypeSchema>;
+
+export const triggeredEntrySchema = z.object({
+  address: z.string(),
+  type: triggeredTypeSchema,
+  ruleId: z.string().nullable(),
+  firstSeen: isoTime.nullable(),
+  lastSeen: isoTime.nullable(),
+  hits: z.number().nullable(),
+  /** null: never expires. */
+  expiresAt: isoTime.nullable(),
+});
+export type TriggeredEntry = z.infer<typeof triggeredEntrySchema>;
+
+export const logEventSchema = z.object({
+  at: isoTime,
+  ruleId: z.string(),
+  /** The rule's outline number when the helper knows it. */
+  number: z.string().nullable(),
+  action: z.string(),
+  direction: z.enum(['inbound', 'outbound']).nullable(),
+  interface: z.string().nullable(),
+  protocol: z.string().nullable(),
+  source: z.string().nullable(),
+  destination: z.string().nullable(),
+  sourcePort: z.number().nullable(),
+  destPort: z.number().nullable(),
+  length: z.number().nullable(),
+});
+export type LogEvent = z.infer<typeof logEventSchema>;
+
+export const notifyEventSchema = z.object({
+  at: isoTime,
+  kind: z.enum(['alert', 'notify', 'email', 'url', 'webhook', 'script']),
+  ruleId: z.string().nullable(),
+  title: z.string(),
+  body: z.string(),
+});
+export type NotifyEvent = z.infer<typeof notifyEventSchema>;
+
+/* ---- app ---- */
+
+export const hostKindSchema = z.enum(['electron', 'browser']);
+export type HostKind = z.infer<typeof hostKindSchema>;
+
+export const appInfoSchema = z.object({
+  host: hostKindSchema,
+  version: z.string(),
+  helperSocket: z.string(),
+  helperConnected: z.boolean(),
+  /** Electron shows native open/save dialogs; the browser host needs the renderer's own picker
+   * (document:list) and a file name for Save As. */
+  nativeDialogs: z.boolean(),
+  /** The folder the browser host serves documents from (absolute), null in Electron. */
+  folder: z.string().nullable(),
+  /** The file this window was opened for (Electron: one window per document; browser host:
+   * `?path=` in the URL), null for a new window. */
+  initialPath: z.string().nullable(),
+});
+export type AppInfo = z.infer<typeof appInfoSchema>;
+
+/** Menu commands Electron's native menus forward to the focused window (`menu:command`). The
+ * browser host has no native menus; its renderer runs the same commands from its toolbar. */
+export const MENU_COMMANDS = [
+  'file.new',
+  'file.open',
+  'file.save',
+  'file.saveAs',
+  'file.revert',
+  'file.close',
+  'edit.undo',
+  'edit.redo',
+  'edit.cut',
+  'edit.copy',
+  'edit.paste',
+  'edit.pasteBefore',
+  'edit.delete',
+  'edit.selectAll',
+  'edit.find',
+  'rule.newSibling',
+  'rule.newChild',
+  'rule.insertBefore',
+  'rule.duplicate',
+  'view.expandAll',
+  'view.collapseAll',
+  'firewall.apply',
+  'firewall.showActive',
+  'firewall.revert',
+  'firewall.toggle',
+] as const;
+export type MenuCommand = (typeof MENU_COMMANDS)[number];
+
+/* ------------------------------------------------------------------------------------------ */
+/* Channels: renderer -> backend, request/response                                             */
+/* ------------------------------------------------------------------------------------------ */
+
+interface ChannelSpec {
+  request: z.ZodType;
+  response: z.ZodType;
+}
+
+export const appChannels = {
+  /** Environment facts the renderer needs at startup. */
+  'app:info': { request: empty, response: appInfoSchema },
+
+  /** The factory default document (resources/default.treewall), untitled. */
+  'document:new': { request: empty, response: openedDocumentSchema },
+  /** Open a file. Without `path`: Electron shows the native dialog (null = cancelled); the browser
+   * host answers `bad-request` (list with document:list and pass a path). */
+  'document:open': {
+    request: z.object({ path: z.string().min(1).optional() }),
+    response: openedDocumentSchema.nullable(),
+  },
+  /** Save atomically. Without `path` (or with `saveAs`) Electron asks with the native dialog
+   * (null = cancelled); the browser host needs a path. `format` defaults to xml. On success the
+   * recovery file of `recoveryKey`, if given, is discarded. */
+  'document:save': {
+    request: z.object({
+      path: z.string().min(1).nullable().optional(),
+      saveAs: z.boolean().optional(),
+      format: z.enum(['xml', 'next']).optional(),
+      document: documentSchema,
+      recoveryKey: z.string().optional(),
+    }),
+    response: documentLocationSchema.nullable(),
+  },
+  /** The documents in the browser host's folder (Electron: the folder of `dir`, if given). */
+  'document:list': {
+    request: z.object({ dir: z.string().optional() }),
+    response: z.object({ folder: z.string(), files: z.array(fileEntrySchema) }),
+  },
+  /** Recently opened or saved files, newest first. */
+  'document:recent': { request: empty, response: z.object({ files: z.array(fileEntrySchema) }) },
+  /** Store unsaved work so it survives a crash. Call it a few seconds after edits. */
+  'document:autosave': {
+    request: z.object({
+      key: z.string().min(1).max(200),
+      path: z.string().nullable(),
+      name: z.string(),
+      document: documentSchema,
+    }),
+    response: ok,
+  },
+  /** Unsaved work left by sessions that did not end cleanly, newest first. */
+  'document:recover': {
+    request: empty,
+    response: z.object({ entries: z.array(recoveryEntrySchema) }),
+  },
+  /** Forget a recovery entry (after it was restored or declined, or the document was saved). */
+  'document:discardRecovery': { request: z.object({ key: z.string().min(1) }), response: ok },
+
+  /** Title and dirty state of this window: Electron uses it for the title bar, the "edited" dot
+   * and the prompt before closing; the browser host ignores it. */
+  'window:setState': {
+    request: z.object({ title: z.string(), dirty: z.boolean(), path: z.string().nullable() }),
+    response: ok,
+  },
+
+  'clipboard:readText': { request: empty, response: z.object({ text: z.string() }) },
+  'clipboard:writeText': { request: z.object({ text: z.string() }), response: ok },
+
+  'helper:status': { request: empty, response: helperStatusSchema },
+  /** Compile and apply a document in the helper. With `confirmTimeoutSeconds`, the previous rules
+   * come back unless helper:confirm arrives in time. Compile problems come back as an error with
+   * code `invalid-document` and `problems`. */
+  'helper:apply': {
+    request: z.object({
+      document: documentSchema,
+      confirmTimeoutSeconds: z.number().int().positive().max(3600).optional(),
+    }),
+    response: helperStatusSchema,
+  },
+  'helper:confirm': { request: empty, response: helperStatusSchema },
+  'helper:revert': { request: empty, response: helperStatusSchema },
+  /** The rules in the kernel, read back as a document (null: nothing applied). */
+  'helper:showActive': {
+    request: empty,
+    response: z.object({ document: documentSchema.nullable() }),
+  },
+  /** Remove our table: the firewall is off. */
+  'helper:stop': { request: empty, response: helperStatusSchema },
+  'helper:counters': { request: empty, response: counterSnapshotSchema },
+
+  'triggered:list': {
+    request: z.object({ type: triggeredTypeSchema.optional() }),
+    response: z.object({ entries: z.array(triggeredEntrySchema) }),
+  },
+  'triggered:add': {
+    request: z.object({
+      address: z.string().min(1),
+      type: triggeredTypeSchema.optional(),
+      /** Seconds; 0 or absent: the document's default. */
+      durationSeconds: z.number().nonnegative().optional(),
+    }),
+    response: ok,
+  },
+  'triggered:remove': {
+    request: z.object({ address: z.string().min(1), type: triggeredTypeSchema.optional() }),
+    response: ok,
+  },
+  'triggered:flush': { request: z.object({ type: triggeredTypeSchema.optional() }), response: ok },
+  /** IPNetSentryX tab-separated text. */
+  'triggered:import': {
+    request: z.object({ text: z.string() }),
+    response: z.object({ added: z.number() }),
+  },
+  'triggered:export': {
+    request: z.object({ type: triggeredTypeSchema.optional() }),
+    response: z.object({ text: z.string() }),
+  },
+} as const satisfies Record<string, ChannelSpec>;
+
+export type Channel = keyof typeof appChannels;
+export const CHANNELS = Object.keys(appChannels) as Channel[];
+export type ChannelRequest<C extends Channel> = z.infer<(typeof appChannels)[C]['request']>;
+export type ChannelResponse<C extends Channel> = z.infer<(typeof appChannels)[C]['response']>;
+
+export const isChannel = (name: unknown): name is Channel =>
+  typeof name === 'string' && Object.hasOwn(appChannels, name);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Events: backend -> renderer                                                                 */
+/* ------------------------------------------------------------------------------------------ */
+
+export const appEvents = {
+  /** Counter changes, about once a second while the helper is connected and rules are active. */
+  'counters:tick': counterTickSchema,
+  /** One logged packet. */
+  'log:event': logEventSchema,
+  /** The helper connection came or went, or its state changed (apply, confirm, revert, stop). */
+  'helper:state': helperStatusSchema,
+  /** Alert / Notify / Webhook ... actions fired. */
+  'notify:event': notifyEventSchema,
+  /** Triggered tables changed (a host was triggered or expired); re-list to see them. */
+  'triggered:changed': z.object({ at: isoTime }),
+  /** A native menu item was chosen (Electron only). */
+  'menu:command': z.object({ command: z.enum(MENU_COMMANDS) }),
+} as const satisfies Record<string, z.ZodType>;
+
+export type EventName = keyof typeof appEvents;
+export const EVENT_NAMES = Object.keys(appEvents) as EventName[];
+export type EventPayload<E extends EventName> = z.infer<(typeof appEvents)[E]>;
+
+export const isEventName = (name: unknown): name is EventName =>
+  typeof name === 'string' && Object.hasOwn(appEvents, name);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Results and the API object                                                                  */
+/* ------------------------------------------------------------------------------------------ */
+
+export const API_ERROR_CODES = [
+  /** The request failed validation; `field` names the first bad field. */
+  'bad-request',
+  'unknown-channel',
+  /** A path outside the allowed folder, or a sender that is not ours. */
+  'forbidden',
+  'not-found',
+  /** The file exists but is not a document (parse error with line and column in the message). */
+  'parse-error',
+  'io-error',
+  /** The document does not compile; `problems` lists why. */
+  'invalid-document',
+  /** No helper on the socket; the message says how to start one. */
+  'helper-unavailable',
+  /** The helper answered with an error. */
+  'helper-error',
+  /** This host cannot do that (a native dialog in the browser host, ...). */
+  'unsupported',
+  'internal',
+] as const;
+export type ApiErrorCode = (typeof API_ERROR_CODES)[number];
+
+export const apiErrorSchema = z.object({
+  code: z.enum(API_ERROR_CODES),
+  message: z.string(),
+  field: z.string().optional(),
+  problems: z.array(problemSchema).optional(),
+});
+export type ApiError = z.infer<typeof apiErrorSchema>;
+
+export type ApiResult<T> = { ok: true; value: T } | { ok: false; error: ApiError };
+
+export type Unsubscribe = () => void;
+
+/** What `window.treewall` is, in Electron (preload) and in the browser host (ws-client.ts). */
+export interface TreewallApi {
+  /** Call one channel. Resolves to a result; rejects only if the transport itself is broken. */
+  invoke<C extends Channel>(
+    channel: C,
+    request: ChannelRequest<C>,
+  ): Promise<ApiResult<ChannelResponse<C>>>;
+  /** Listen to one event; returns the function that stops listening. */
+  on<E extends EventName>(event: E, listener: (payload: EventPayload<E>) => void): Unsubscribe;
+}
+
+/** A failed call, for code that prefers exceptions (`await call(api, 'document:new', {})`). */
+export class ApiCallError extends Error {
+  readonly code: ApiErrorCode;
+  readonly field: string | undefined;
+  readonly problems: Problem[] | undefined;
+  constructor(error: ApiError) {
+    super(error.message);
+    this.name = 'ApiCallError';
+    this.code = error.code;
+    this.field = error.field;
+    this.problems = error.problems;
+  }
+}
+
+/** invoke, resolving to the value or throwing ApiCallError. */
+export async function call<C extends Channel>(
+  api: TreewallApi,
+  channel: C,
+  request: ChannelRequest<C>,
+): Promise<ChannelResponse<C>> {
+  const result = await api.invoke(channel, request);
+  if (!result.ok) throw new ApiCallError(result.error);
+  return result.value;
+}
+
+/** Validate a request at the edge: the field path of the first problem goes into the error. */
+export function parseRequest<C extends Channel>(
+  channel: C,
+  request: unknown,
+): ApiResult<ChannelRequest<C>> {
+  const parsed = appChannels[channel].request.safeParse(request);
+  if (parsed.success) return { ok: true, value: parsed.data as ChannelRequest<C> };
+  const issue = parsed.error.issues[0];
+  const field = issue ? issue.path.join('.') : '';
+  return {
+    ok: false,
+    error: {
+      code: 'bad-request',
+      message: `${channel}: ${field ? `${field}: ` : ''}${issue?.message ?? 'invalid request'}`,
+      ...(field ? { field } : {}),
+    },
+  };
+}
+
+export const failure = (
+  code: ApiErrorCode,
+  message: string,
+  extra: Omit<ApiError, 'code' | 'message'> = {},
+): { ok: false; error: ApiError } => ({ ok: false, error: { code, message, ...extra } });
+
+export const success = <T>(value: T): { ok: true; value: T } => ({ ok: true, value });

@@ -1,0 +1,89 @@
+// Runtime: pure (shared/). The browser host's wire format: JSON, with the two property-list
+// values JSON cannot carry (Uint8Array data, Date) tagged so documents with unknown keys survive
+// the WebSocket unchanged. Electron's structured clone needs none of this.
+// Invariant: decodeWire(encodeWire(x)) deep-equals x for every PlistValue and every message.
+
+const BYTES = '$bytes';
+const DATE = '$date';
+
+const BASE64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+
+function toBase64(bytes: Uint8Array): string {
+  let out = '';
+  for (let i = 0; i < bytes.length; i += 3) {
+    const a = bytes[i] ?? 0;
+    const b = bytes[i + 1] ?? 0;
+    const c = bytes[i + 2] ?? 0;
+    const n = (a << 16) | (b << 8) | c;
+    out += BASE64[(n >> 18) & 63]! + BASE64[(n >> 12) & 63]!;
+    out += i + 1 < bytes.length ? BASE64[(n >> 6) & 63]! : '=';
+    out += i + 2 < bytes.length ? BASE64[n & 63]! : '=';
+  }
+  return out;
+}
+
+function fromBase64(text: string): Uint8Array {
+  const clean = text.replace(/=+$/, '');
+  const bytes = new Uint8Array(Math.floor((clean.length * 3) / 4));
+  let bits = 0;
+  let acc = 0;
+  let j = 0;
+  for (const ch of clean) {
+    const v = BASE64.indexOf(ch);
+    if (v < 0) throw new Error(`wire: bad base64 character '${ch}'`);
+    acc = (acc << 6) | v;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      bytes[j++] = (acc >> bits) & 0xff;
+    }
+  }
+  return bytes.subarray(0, j);
+}
+
+function isTagged(value: object, tag: string): value is Record<string, string> {
+  const keys = Object.keys(value);
+  return (
+    keys.length === 1 &&
+    keys[0] === tag &&
+    typeof (value as Record<string, unknown>)[tag] === 'string'
+  );
+}
+
+export function encodeWire(message: unknown): string {
+  return JSON.stringify(message, function (this: Record<string, unknown>, key, value: unknown) {
+    // `this[key]` is the value before Date.prototype.toJSON ran.
+    const raw = this[key];
+    if (raw instanceof Date) return { [DATE]: raw.toISOString() };
+    if (raw instanceof Uint8Array) return { [BYTES]: toBase64(raw) };
+    return value;
+  });
+}
+
+export function decodeWire(text: string): unknown {
+  return JSON.parse(text, (_key, value: unknown) => {
+    if (value && typeof value === 'object' && !Array.isArray(value)) {
+      if (isTagged(value, DATE)) return new Date(value[DATE]!);
+      if (isTagged(value, BYTES)) return fromBase64(value[BYTES]!);
+    }
+    return value;
+  });
+}
+
+/* Messages on the socket. */
+
+export interface WireCall {
+  id: number;
+  channel: string;
+  request: unknown;
+}
+
+export interface WireReply {
+  id: number;
+  result: unknown;
+}
+
+export interface WireEvent {
+  event: string;
+  payload: unknown;
+}
