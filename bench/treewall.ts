@@ -1,0 +1,89 @@
+// Runtime: Node (benchmarks). The seam between the benchmarks and treewall's own code: compiling
+// a generated document, and filling its triggered table. Parts that need something not yet
+// built get a reason to print (`skipped: ...`) instead of failing.
+
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { generateDocument } from './generate.ts';
+import { runOk, type privateDir } from './sh.ts';
+
+export interface CompiledRuleset {
+  /** libnftables JSON, as `nft -j -f FILE` takes it. */
+  json: string;
+  /** Compile time in milliseconds (the pure compile() call, document already built). */
+  compileMs: number;
+  rules: number;
+}
+
+const here = (relative: string) => fileURLToPath(new URL(relative, import.meta.url));
+
+type CompileFn = (doc: ReturnType<typeof generateDocument>) => unknown;
+
+async function importCompile(): Promise<CompileFn | string> {
+  const path = here('../shared/compiler/index.ts');
+  if (!existsSync(path)) return 'the compiler (shared/compiler/index.ts) is not built yet';
+  const mod = (await import(path)) as { compile?: CompileFn };
+  if (typeof mod.compile !== 'function') return 'shared/compiler/index.ts exports no compile()';
+  return mod.compile;
+}
+
+/** Pulls the libnftables JSON out of whatever compile() returns. */
+function nftJson(output: unknown): unknown {
+  if (output && typeof output === 'object') {
+    const o = output as Record<string, unknown>;
+    if (Array.isArray(o.nftables)) return o;
+    for (const key of ['json', 'ruleset', 'nft', 'program']) {
+      const v = o[key];
+      if (v && typeof v === 'object' && Array.isArray((v as Record<string, unknown>).nftables))
+        return v;
+      if (typeof v === 'string' && v.includes('"nftables"')) return JSON.parse(v);
+    }
+  }
+  throw new Error('compile() returned no libnftables JSON ({ nftables: [...] })');
+}
+
+export async function loadTreewall(): Promise<
+  { compile: (rules: number) => CompiledRuleset } | { skip: string }
+> {
+  const compile = await importCompile();
+  if (typeof compile === 'string') return { skip: compile };
+  return {
+    compile: (rules) => {
+      const doc = generateDocument(rules);
+      const started = performance.now();
+      const output = compile(doc);
+      const compileMs = performance.now() - started;
+      return { json: JSON.stringify(nftJson(output)), compileMs, rules };
+    },
+  };
+}
+
+interface NftSet {
+  set?: { family: string; table: string; name: string; type: string | string[]; flags?: string[] };
+}
+
+/**
+ * Fills every IPv4 triggered set (dynamic, with timeouts) of `table inet treewall` with `count`
+ * addresses in 172.16.0.0/12 (never the benchmark's client). Returns the sets filled.
+ */
+export async function prefillTriggered(
+  inNs: (argv: string[]) => string[],
+  files: ReturnType<typeof privateDir>,
+  count: number,
+  _compiled: CompiledRuleset,
+): Promise<string[]> {
+  const listed = await runOk(inNs(['nft', '-j', 'list', 'sets', 'inet']));
+  const sets = ((JSON.parse(listed.stdout) as { nftables: NftSet[] }).nftables ?? [])
+    .map((e) => e.set)
+    .filter((s): s is NonNullable<NftSet['set']> => !!s && s.table === 'treewall')
+    .filter((s) => s.type === 'ipv4_addr' && (s.flags ?? []).includes('timeout'));
+  for (const s of sets) {
+    const elements: string[] = [];
+    for (let i = 0; i < count; i++) {
+      elements.push(`172.${16 + ((i >> 16) & 15)}.${(i >> 8) & 255}.${i & 255} timeout 1h`);
+    }
+    const text = `add element inet treewall ${s.name} { ${elements.join(', ')} }\n`;
+    await runOk(inNs(['nft', '-f', files.file(`prefill-${s.name}.nft`, text)]));
+  }
+  return sets.map((s) => s.name);
+}
