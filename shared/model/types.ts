@@ -6,13 +6,7 @@ import type { ActionName, PropertyName, RelationName } from './vocabulary.ts';
 
 /** A value that survives a property-list round trip (unknown keys are kept as these). */
 export type PlistValue =
-  | string
-  | number
-  | boolean
-  | Uint8Array
-  | Date
-  | PlistValue[]
-  | { [key: string]: PlistValue };
+  string | number | boolean | Uint8Array | Date | PlistValue[] | { [key: string]: PlistValue };
 
 export interface Rule {
   /** Stable identity, unique in the document. Kernel object names derive from it. */
@@ -36,7 +30,8 @@ export interface Rule {
 
 export type DefaultPolicy = 'pass' | 'delete';
 
-export type StatisticKind = 'none' | 'matchCount' | 'byteCount' | 'lastMatch' | 'packetRate' | 'bitRate';
+export type StatisticKind =
+  'none' | 'matchCount' | 'byteCount' | 'lastMatch' | 'packetRate' | 'bitRate';
 
 export interface DocumentSettings {
   /** Apply the document and turn the firewall on when it is opened at boot / by the helper. */
