@@ -1,8 +1,100 @@
-// Runtime: Node (benchmarks). Placeholder while the part is written.
-import { skipped, type Part } from './report.ts';
+// Runtime: Node, root (benchmarks). Apply: how long treewall takes from a document to rules in
+// force, against loading the very same compiled ruleset with `nft -j -f FILE` directly (the
+// floor: the kernel transaction itself). Measured through the helper when it exists (apply call
+// round trip over its Unix socket: validate, compile, write, nft), otherwise as compile + write
+// + `nft -j -f` in this process (and the table says which). Both sides start from an empty
+// namespace each time. Also reports the pure compile() time (target: 100,000 rules < 1 s).
+
+import { createBenchNet, type BenchNet } from './bench-net.ts';
+import { generateDocument } from './generate.ts';
+import {
+  median,
+  targets,
+  type Figure,
+  type Part,
+  type PartResult,
+  type RunOptions,
+} from './report.ts';
+import { hasCommand, isRoot, privateDir, run, runOk } from './sh.ts';
+import { loadCompiler, startHelper, type HelperHandle } from './treewall.ts';
 
 export const apply: Part = {
   name: 'apply',
-  summary: 'not written yet',
-  run: async () => skipped('not written yet'),
+  summary: 'compile + apply 1k/10k/100k-rule documents vs nft -j -f of the same ruleset',
+  async run(options: RunOptions): Promise<PartResult> {
+    if (!isRoot()) return { status: 'skipped', why: 'needs root (network namespaces and nft)' };
+    if (!hasCommand('nft')) return { status: 'skipped', why: 'nft is not installed' };
+    const compiler = await loadCompiler();
+    if ('skip' in compiler) return { status: 'skipped', why: compiler.skip };
+
+    const sizes = options.quick ? [1_000, 10_000] : [1_000, 10_000, 100_000];
+    const figures: Figure[] = [];
+    const notes: string[] = [];
+    const net: BenchNet = await createBenchNet();
+    const files = privateDir();
+    let helper: HelperHandle | { skip: string } = { skip: 'not started' };
+    try {
+      helper = await startHelper(net.inServer, files);
+      const via = 'skip' in helper ? 'direct (compile + nft -j -f in the benchmark)' : 'helper';
+      if ('skip' in helper) notes.push(`apply: measured without the helper (${helper.skip}).`);
+      for (const size of sizes) {
+        const doc = generateDocument(size);
+        const reps = size >= 100_000 ? 1 : options.quick ? 2 : 3;
+        const compileMs: number[] = [];
+        const applyMs: number[] = [];
+        const nftMs: number[] = [];
+        for (let i = 0; i < reps; i++) {
+          // The reference: the kernel loading the same compiled ruleset, from an empty namespace.
+          const t0 = performance.now();
+          const compiled = compiler.compileJson(doc);
+          compileMs.push(performance.now() - t0);
+          const file = files.file(`apply-${size}.json`, compiled);
+          await runOk(net.inServer(['nft', 'flush', 'ruleset']));
+          const ref = await runOk(net.inServer(['nft', '-j', '-f', file]), { timeoutMs: 120_000 });
+          nftMs.push(ref.ms);
+
+          await runOk(net.inServer(['nft', 'flush', 'ruleset']));
+          if ('skip' in helper) {
+            const t1 = performance.now();
+            const json = compiler.compileJson(doc);
+            const f = files.file(`direct-${size}.json`, json);
+            await runOk(net.inServer(['nft', '-j', '-f', f]), { timeoutMs: 120_000 });
+            applyMs.push(performance.now() - t1);
+          } else {
+            const t1 = performance.now();
+            await helper.apply(doc);
+            applyMs.push(performance.now() - t1);
+          }
+          options.log(
+            `apply ${size}: compile ${compileMs.at(-1)?.toFixed(0)} ms, ${via} ${applyMs.at(-1)?.toFixed(0)} ms, nft -j -f ${ref.ms.toFixed(0)} ms`,
+          );
+        }
+        const label = size.toLocaleString('en-US');
+        figures.push({
+          part: 'apply',
+          name: `compile ${label} rules`,
+          value: median(compileMs),
+          unit: 'ms',
+          ...(size === 100_000 ? { target: targets.below(1000, '< 1 s') } : {}),
+        });
+        figures.push({
+          part: 'apply',
+          name: `apply ${label} rules (${'skip' in helper ? 'direct' : 'helper'})`,
+          value: median(applyMs),
+          unit: 'ms',
+          reference: { name: 'nft -j -f', value: median(nftMs) },
+          target: targets.ratioAtMost(1.2, '<= 1.2x nft'),
+        });
+      }
+      notes.push(
+        `apply: median of 3 runs (1 at 100,000); each from an empty namespace; the reference loads the same compiled JSON with nft -j -f; document generation is not counted.`,
+      );
+    } finally {
+      if (!('skip' in helper)) await helper.stop();
+      await run(net.inServer(['nft', 'flush', 'ruleset']));
+      await net.remove();
+      files.remove();
+    }
+    return { status: 'ran', figures, notes };
+  },
 };

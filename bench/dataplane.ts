@@ -75,7 +75,7 @@ export function treewallConfig(size: number, compiled: CompiledRuleset): Config 
     name: `treewall tree, ${size.toLocaleString('en-US')} rules`,
     load: async (net, files) => {
       await runOk(net.inServer(['nft', '-j', '-f', files.file(`tw-${size}.json`, compiled.json)]));
-      await prefillTriggered(net.inServer, files, 10_000, compiled);
+      await prefillTriggered(net.inServer, files, 10_000);
     },
   };
 }

@@ -4,6 +4,7 @@
 
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import type { FirewallDocument } from '../shared/model/types.ts';
 import { generateDocument } from './generate.ts';
 import { runOk, type privateDir } from './sh.ts';
 
@@ -17,7 +18,7 @@ export interface CompiledRuleset {
 
 const here = (relative: string) => fileURLToPath(new URL(relative, import.meta.url));
 
-type CompileFn = (doc: ReturnType<typeof generateDocument>) => unknown;
+type CompileFn = (doc: FirewallDocument) => unknown;
 
 async function importCompile(): Promise<CompileFn | string> {
   const path = here('../shared/compiler/index.ts');
@@ -42,20 +43,50 @@ function nftJson(output: unknown): unknown {
   throw new Error('compile() returned no libnftables JSON ({ nftables: [...] })');
 }
 
+export interface Compiler {
+  /** compile(doc) serialised as the libnftables JSON text nft -j -f reads. */
+  compileJson: (doc: FirewallDocument) => string;
+}
+
+export async function loadCompiler(): Promise<Compiler | { skip: string }> {
+  const compile = await importCompile();
+  if (typeof compile === 'string') return { skip: compile };
+  return { compileJson: (doc) => JSON.stringify(nftJson(compile(doc))) };
+}
+
 export async function loadTreewall(): Promise<
   { compile: (rules: number) => CompiledRuleset } | { skip: string }
 > {
-  const compile = await importCompile();
-  if (typeof compile === 'string') return { skip: compile };
+  const compiler = await loadCompiler();
+  if ('skip' in compiler) return compiler;
   return {
     compile: (rules) => {
       const doc = generateDocument(rules);
       const started = performance.now();
-      const output = compile(doc);
-      const compileMs = performance.now() - started;
-      return { json: JSON.stringify(nftJson(output)), compileMs, rules };
+      const json = compiler.compileJson(doc);
+      return { json, compileMs: performance.now() - started, rules };
     },
   };
+}
+
+export interface HelperHandle {
+  pid: number;
+  socket: string;
+  apply: (doc: FirewallDocument) => Promise<void>;
+  /** Subscribes to the counter stream; onTick gets the number of rules that changed. */
+  streamCounters: (intervalMs: number, onTick: (changed: number) => void) => Promise<() => void>;
+  stop: () => Promise<void>;
+}
+
+/** Starts `treewall helper` inside a namespace, or says why it cannot. */
+export async function startHelper(
+  _inNs: (argv: string[]) => string[],
+  _files: ReturnType<typeof privateDir>,
+): Promise<HelperHandle | { skip: string }> {
+  if (!existsSync(here('../electron/helper/client.ts'))) {
+    return { skip: 'the helper (electron/helper/client.ts) is not built yet' };
+  }
+  return { skip: 'the helper is not wired into the benchmarks yet' };
 }
 
 interface NftSet {
@@ -70,7 +101,6 @@ export async function prefillTriggered(
   inNs: (argv: string[]) => string[],
   files: ReturnType<typeof privateDir>,
   count: number,
-  _compiled: CompiledRuleset,
 ): Promise<string[]> {
   const listed = await runOk(inNs(['nft', '-j', 'list', 'sets', 'inet']));
   const sets = ((JSON.parse(listed.stdout) as { nftables: NftSet[] }).nftables ?? [])
