@@ -16,12 +16,13 @@ import type { ActionName, PropertyName, RelationName } from '../shared/model/voc
 /** The benchmark's service port: listed in Protect servers so the SYN of iperf3 passes. */
 export const BENCH_PORT = 5201;
 
-interface Counter {
+interface Builder {
   next: number;
+  expanded: boolean;
 }
 
 function rule(
-  ids: Counter,
+  ids: Builder,
   property: PropertyName,
   relation: RelationName,
   value: string,
@@ -39,7 +40,7 @@ function rule(
     action,
     parameter: options.parameter ?? '',
     children: options.children ?? [],
-    expanded: false,
+    expanded: ids.expanded && (options.children?.length ?? 0) > 0,
   };
 }
 
@@ -59,15 +60,20 @@ const servicePort = (k: number): number =>
 
 const TRIGGER_PORTS = ['23', '111', '135', '139', '445', '1433', '3389', '5900'];
 
+export interface GenerateOptions {
+  /** Every rule with children shown open (the editor benchmark scrolls through all of them). */
+  expanded?: boolean;
+}
+
 /**
  * A document with exactly `size` rules (size >= 100).
  * Share of the rules: ~30% banned networks, ~60% site/host service groups, the rest fixed.
  */
-export function generateDocument(size: number): FirewallDocument {
+export function generateDocument(size: number, options: GenerateOptions = {}): FirewallDocument {
   if (!Number.isInteger(size) || size < 100)
     throw new Error('generateDocument: size must be an integer >= 100');
-  const ids: Counter = { next: 0 };
-  const r = (...args: Parameters<typeof rule> extends [Counter, ...infer P] ? P : never) =>
+  const ids: Builder = { next: 0, expanded: options.expanded ?? false };
+  const r = (...args: Parameters<typeof rule> extends [Builder, ...infer P] ? P : never) =>
     rule(ids, ...args);
 
   const preamble = r('Any', '==', '', 'Group', {

@@ -117,3 +117,24 @@ export async function prefillTriggered(
   }
   return sets.map((s) => s.name);
 }
+
+export interface ServeHandle {
+  /** The page URL for a document in the served folder. */
+  urlFor: (documentName: string) => string;
+  stop: () => Promise<void>;
+}
+
+/** Starts `treewall serve` on a free loopback port for `folder`, or says why it cannot. */
+export async function startServe(
+  folder: string,
+  log: (line: string) => void,
+  helperSocket?: string,
+): Promise<ServeHandle | { skip: string }> {
+  if (!existsSync(here('../electron/cli/commands/serve.ts'))) {
+    return { skip: 'the browser host (treewall serve) is not built yet' };
+  }
+  void folder;
+  void log;
+  void helperSocket;
+  return { skip: 'the browser host is not wired into the benchmarks yet' };
+}
