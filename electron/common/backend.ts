@@ -1,0 +1,473 @@
+// Runtime: plain Node (never imports electron). The backend behind `window.treewall`, shared by
+// the Electron main process and the browser host: one handler per app-api channel, each request
+// validated with the contract's schema before any handler sees it.
+// Invariants: `handle()` never throws (every failure is an ApiResult naming what went wrong);
+// the browser host never reads or writes outside its folder; Electron only touches files the
+// user chose (dialogs, recent list, the file a window was opened for).
+
+import { createHash, randomUUID } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import {
+  ApiCallError,
+  appEvents,
+  failure,
+  isChannel,
+  parseRequest,
+  recoveryEntrySchema,
+  success,
+  type ApiErrorCode,
+  type ApiResult,
+  type Channel,
+  type ChannelRequest,
+  type ChannelResponse,
+  type EventName,
+  type EventPayload,
+  type FileEntry,
+  type HostKind,
+  type RecoveryEntry,
+  type Unsubscribe,
+} from '../../shared/ipc/app-api.ts';
+import { decodeWire, encodeWire } from '../../shared/ipc/wire.ts';
+import type { FirewallDocument } from '../../shared/model/types.ts';
+import type { HelperPort } from './helper-port.ts';
+
+export type DocumentFormat = 'xml' | 'next';
+
+/** How documents become bytes; electron/common/document-files.ts in production. */
+export interface DocumentCodec {
+  read(absolutePath: string): Promise<{ document: FirewallDocument; format: DocumentFormat }>;
+  writeAtomic(
+    absolutePath: string,
+    document: FirewallDocument,
+    format: DocumentFormat,
+  ): Promise<void>;
+  factoryDefault(): Promise<FirewallDocument>;
+}
+
+/** Native dialogs (Electron only). Each resolves to an absolute path, or null when cancelled. */
+export interface Dialogs {
+  open(context: CallContext): Promise<string | null>;
+  save(context: CallContext, suggestedName: string): Promise<string | null>;
+}
+
+export interface CallContext {
+  /** A stable id for the window (Electron) or WebSocket connection (browser host). */
+  client: string;
+  /** The file this window was opened for (absolute in Electron, folder-relative in the host). */
+  initialPath: string | null;
+}
+
+export interface BackendOptions {
+  host: HostKind;
+  version: string;
+  /** Browser host: the folder documents live in (every path must stay inside). Electron: null. */
+  folder: string | null;
+  /** Where recent.json and recovery/ live. */
+  stateDir: string;
+  helperSocket: string;
+  codec: DocumentCodec;
+  helper: HelperPort;
+  dialogs?: Dialogs;
+  /** The system clipboard (Electron). Without it, an in-memory clipboard. */
+  clipboard?: { readText(): string; writeText(text: string): void };
+  /** Title bar and dirty state (Electron). */
+  setWindowState?: (context: CallContext, state: ChannelRequest<'window:setState'>) => void;
+}
+
+type Handlers = {
+  [C in Channel]: (request: ChannelRequest<C>, context: CallContext) => Promise<ChannelResponse<C>>;
+};
+
+export interface Backend {
+  handle(channel: unknown, request: unknown, context: CallContext): Promise<ApiResult<unknown>>;
+  /** Every event for every client; transports fan them out. */
+  onEvent(listener: (event: EventName, payload: unknown) => void): Unsubscribe;
+  emit<E extends EventName>(event: E, payload: EventPayload<E>): void;
+  /** A window or connection went away. */
+  disconnect(client: string): void;
+  close(): Promise<void>;
+}
+
+const RECENT_LIMIT = 10;
+
+const fail = (code: ApiErrorCode, message: string) => new ApiCallError({ code, message });
+
+/** The format a file name suggests when the caller does not say. */
+export function formatForPath(file: string): DocumentFormat {
+  return /\.(txt|next|openstep|strings)$/i.test(file) ? 'next' : 'xml';
+}
+
+export function createBackend(options: BackendOptions): Backend {
+  const listeners = new Set<(event: EventName, payload: unknown) => void>();
+  /** Absolute paths Electron may touch: ones the user chose, recent files, initial paths. */
+  const allowed = new Set<string>();
+  /** Recovery keys autosaved by clients still connected: not offered for recovery. */
+  const liveKeys = new Map<string, string>();
+  let memoryClipboard = '';
+  const folder = options.folder === null ? null : path.resolve(options.folder);
+  const recoveryDir = path.join(options.stateDir, 'recovery');
+  const recentFile = path.join(options.stateDir, 'recent.json');
+
+  /** Events come from our own code; a malformed one is a bug to catch here, not in the UI. */
+  const emit = (event: EventName, payload: unknown) => {
+    const checked = appEvents[event].safeParse(payload);
+    if (!checked.success) {
+      console.error(`treewall: dropped malformed ${event} event: ${checked.error.message}`);
+      return;
+    }
+    for (const listener of listeners) listener(event, checked.data);
+  };
+  const unsubscribeHelper = options.helper.onEvent(emit);
+
+  /* ---- paths ---- */
+
+  /** The absolute path for a request's path, or a `forbidden` error. */
+  async function resolveDocumentPath(requested: string, context: CallContext): Promise<string> {
+    if (requested.includes('\0')) throw fail('bad-request', 'path: contains a NUL character');
+    if (folder === null) {
+      const absolute = path.resolve(requested);
+      if (!path.isAbsolute(requested)) throw fail('bad-request', 'path: must be absolute');
+      if (!allowed.has(absolute) && context.initialPath !== absolute) {
+        throw fail(
+          'forbidden',
+          `${requested}: not a file you opened or chose; use Open or Save As`,
+        );
+      }
+      return absolute;
+    }
+    const absolute = path.resolve(folder, requested);
+    if (!isInside(folder, absolute)) {
+      throw fail('forbidden', `${requested}: outside the served folder ${folder}`);
+    }
+    // A symlink inside the folder must not lead outside it either.
+    const realFolder = await fs.realpath(folder);
+    const realTarget = await realpathOfExistingPart(absolute);
+    if (!isInside(realFolder, realTarget)) {
+      throw fail('forbidden', `${requested}: leads outside the served folder ${folder}`);
+    }
+    return absolute;
+  }
+
+  /** What the renderer sees: folder-relative in the host, absolute in Electron. */
+  const displayPath = (absolute: string) =>
+    folder === null ? absolute : path.relative(folder, absolute).split(path.sep).join('/');
+
+  /* ---- recent files ---- */
+
+  async function readRecent(): Promise<string[]> {
+    try {
+      const list: unknown = JSON.parse(await fs.readFile(recentFile, 'utf8'));
+      return Array.isArray(list) ? list.filter((p): p is string => typeof p === 'string') : [];
+    } catch {
+      return [];
+    }
+  }
+
+  async function addRecent(absolute: string): Promise<void> {
+    allowed.add(absolute);
+    const list = [absolute, ...(await readRecent()).filter((p) => p !== absolute)].slice(
+      0,
+      RECENT_LIMIT,
+    );
+    await writeFileAtomic(recentFile, JSON.stringify(list, null, 2));
+  }
+
+  async function fileEntry(absolute: string): Promise<FileEntry | null> {
+    try {
+      const stat = await fs.stat(absolute);
+      if (!stat.isFile()) return null;
+      return {
+        path: displayPath(absolute),
+        name: path.basename(absolute),
+        size: stat.size,
+        modified: stat.mtime.toISOString(),
+      };
+    } catch {
+      return null;
+    }
+  }
+
+  /* ---- recovery ---- */
+
+  const recoveryFile = (key: string) =>
+    path.join(recoveryDir, `${createHash('sha256').update(key).digest('hex').slice(0, 32)}.json`);
+
+  /* ---- handlers ---- */
+
+  const handlers: Handlers = {
+    'app:info': async (_request, context) => ({
+      host: options.host,
+      version: options.version,
+      helperSocket: options.helperSocket,
+      helperConnected: options.helper.connected(),
+      nativeDialogs: options.dialogs !== undefined,
+      folder,
+      initialPath: context.initialPath,
+    }),
+
+    'document:new': async () => ({
+      document: await options.codec.factoryDefault(),
+      path: null,
+      name: 'Untitled',
+      format: 'xml',
+    }),
+
+    'document:open': async (request, context) => {
+      let absolute: string;
+      if (request.path === undefined) {
+        if (!options.dialogs) {
+          throw fail(
+            'unsupported',
+            'document:open needs a path here; list files with document:list',
+          );
+        }
+        const chosen = await options.dialogs.open(context);
+        if (chosen === null) return null;
+        absolute = path.resolve(chosen);
+        allowed.add(absolute);
+      } else {
+        absolute = await resolveDocumentPath(request.path, context);
+      }
+      const { document, format } = await options.codec.read(absolute);
+      await addRecent(absolute);
+      return { document, format, path: displayPath(absolute), name: path.basename(absolute) };
+    },
+
+    'document:save': async (request, context) => {
+      let absolute: string;
+      if (!request.path || request.saveAs) {
+        if (!options.dialogs) {
+          if (!request.path) throw fail('bad-request', 'path: a file name is needed to save here');
+          absolute = await resolveDocumentPath(request.path, context);
+        } else {
+          const suggested = request.path ? path.basename(request.path) : 'Untitled.treewall';
+          const chosen = await options.dialogs.save(context, suggested);
+          if (chosen === null) return null;
+          absolute = path.resolve(chosen);
+          allowed.add(absolute);
+        }
+      } else {
+        absolute = await resolveDocumentPath(request.path, context);
+      }
+      const format = request.format ?? formatForPath(absolute);
+      await options.codec.writeAtomic(absolute, request.document, format);
+      await addRecent(absolute);
+      if (request.recoveryKey) await discardRecovery(request.recoveryKey);
+      return { path: displayPath(absolute), name: path.basename(absolute), format };
+    },
+
+    'document:list': async (request, context) => {
+      if (folder === null) throw fail('unsupported', 'document:list is for the browser host');
+      const dir = request.dir ? await resolveDocumentPath(request.dir, context) : folder;
+      const names = await fs.readdir(dir);
+      const files: FileEntry[] = [];
+      for (const name of names.sort()) {
+        if (name.startsWith('.')) continue;
+        const entry = await fileEntry(path.join(dir, name));
+        if (entry) files.push(entry);
+      }
+      return { folder: displayPath(dir) || '.', files };
+    },
+
+    'document:recent': async () => {
+      const files: FileEntry[] = [];
+      for (const absolute of await readRecent()) {
+        if (folder !== null && !isInside(folder, absolute)) continue;
+        const entry = await fileEntry(absolute);
+        if (entry) {
+          allowed.add(absolute);
+          files.push(entry);
+        }
+      }
+      return { files };
+    },
+
+    'document:autosave': async (request, context) => {
+      liveKeys.set(request.key, context.client);
+      const entry: RecoveryEntry = {
+        key: request.key,
+        path: request.path,
+        name: request.name,
+        savedAt: new Date().toISOString(),
+        document: request.document,
+      };
+      await fs.mkdir(recoveryDir, { recursive: true, mode: 0o700 });
+      await writeFileAtomic(recoveryFile(request.key), encodeWire(entry));
+      return {};
+    },
+
+    'document:recover': async () => {
+      let names: string[] = [];
+      try {
+        names = await fs.readdir(recoveryDir);
+      } catch {
+        return { entries: [] };
+      }
+      const entries: RecoveryEntry[] = [];
+      for (const name of names) {
+        if (!name.endsWith('.json')) continue;
+        try {
+          const parsed = recoveryEntrySchema.safeParse(
+            decodeWire(await fs.readFile(path.join(recoveryDir, name), 'utf8')),
+          );
+          if (parsed.success && !liveKeys.has(parsed.data.key)) entries.push(parsed.data);
+        } catch {
+          // A half-written or foreign file is not recoverable work; leave it alone.
+        }
+      }
+      entries.sort((a, b) => b.savedAt.localeCompare(a.savedAt));
+      return { entries };
+    },
+
+    'document:discardRecovery': async (request) => {
+      await discardRecovery(request.key);
+      return {};
+    },
+
+    'window:setState': async (request, context) => {
+      options.setWindowState?.(context, request);
+      return {};
+    },
+
+    'clipboard:readText': async () => ({
+      text: options.clipboard ? options.clipboard.readText() : memoryClipboard,
+    }),
+    'clipboard:writeText': async (request) => {
+      if (options.clipboard) options.clipboard.writeText(request.text);
+      else memoryClipboard = request.text;
+      return {};
+    },
+
+    'helper:status': () => options.helper.status(),
+    'helper:apply': (request) =>
+      options.helper.apply(request.document, request.confirmTimeoutSeconds),
+    'helper:confirm': () => options.helper.confirm(),
+    'helper:revert': () => options.helper.revert(),
+    'helper:showActive': async () => ({ document: await options.helper.showActive() }),
+    'helper:stop': () => options.helper.stop(),
+    'helper:counters': () => options.helper.counters(),
+    'triggered:list': async (request) => ({
+      entries: await options.helper.triggeredList(request.type),
+    }),
+    'triggered:add': async (request) => {
+      await options.helper.triggeredAdd(request.address, request.type, request.durationSeconds);
+      return {};
+    },
+    'triggered:remove': async (request) => {
+      await options.helper.triggeredRemove(request.address, request.type);
+      return {};
+    },
+    'triggered:flush': async (request) => {
+      await options.helper.triggeredFlush(request.type);
+      return {};
+    },
+    'triggered:import': async (request) => ({
+      added: await options.helper.triggeredImport(request.text),
+    }),
+    'triggered:export': async (request) => ({
+      text: await options.helper.triggeredExport(request.type),
+    }),
+  };
+
+  async function discardRecovery(key: string): Promise<void> {
+    liveKeys.delete(key);
+    await fs.rm(recoveryFile(key), { force: true });
+  }
+
+  async function handle(
+    channel: unknown,
+    request: unknown,
+    context: CallContext,
+  ): Promise<ApiResult<unknown>> {
+    if (!isChannel(channel)) {
+      return failure('unknown-channel', `unknown channel ${JSON.stringify(channel)}`.slice(0, 200));
+    }
+    const parsed = parseRequest(channel, request);
+    if (!parsed.ok) return parsed;
+    try {
+      const handler = handlers[channel] as (r: unknown, c: CallContext) => Promise<unknown>;
+      return success(await handler(parsed.value, context));
+    } catch (error) {
+      return toFailure(error);
+    }
+  }
+
+  return {
+    handle,
+    emit,
+    onEvent(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    disconnect(client) {
+      for (const [key, owner] of liveKeys) if (owner === client) liveKeys.delete(key);
+    },
+    async close() {
+      unsubscribeHelper();
+      listeners.clear();
+      await options.helper.close();
+    },
+  };
+}
+
+/** Map any thrown error to the reply the renderer gets. */
+export function toFailure(error: unknown): ReturnType<typeof failure> {
+  if (error instanceof ApiCallError) {
+    return failure(error.code, error.message, {
+      ...(error.field ? { field: error.field } : {}),
+      ...(error.problems ? { problems: error.problems } : {}),
+    });
+  }
+  const err = error as NodeJS.ErrnoException;
+  const where = err.path ? `${path.basename(err.path)}: ` : '';
+  switch (err.code) {
+    case 'ENOENT':
+      return failure('not-found', `${where}no such file`);
+    case 'EACCES':
+    case 'EPERM':
+      return failure('io-error', `${where}permission denied`);
+    case 'EISDIR':
+      return failure('io-error', `${where}is a folder, not a document`);
+    case 'ENOSPC':
+      return failure('io-error', `${where}no space left on the device`);
+  }
+  if (err instanceof Error && /syntax|parse/i.test(`${err.name} ${err.constructor.name}`)) {
+    return failure('parse-error', err.message);
+  }
+  return failure('internal', err instanceof Error ? err.message : String(error));
+}
+
+function isInside(parent: string, child: string): boolean {
+  const relative = path.relative(parent, child);
+  return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative));
+}
+
+/** realpath of `target`, or of its nearest existing ancestor joined with the rest. */
+async function realpathOfExistingPart(target: string): Promise<string> {
+  let current = target;
+  const rest: string[] = [];
+  for (;;) {
+    try {
+      return path.join(await fs.realpath(current), ...rest);
+    } catch {
+      const parent = path.dirname(current);
+      if (parent === current) return target;
+      rest.unshift(path.basename(current));
+      current = parent;
+    }
+  }
+}
+
+/** Small state files (recent list, recovery): temporary file + rename, private to the user. */
+async function writeFileAtomic(file: string, text: string): Promise<void> {
+  await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+  const temporary = `${file}.${randomUUID()}.tmp`;
+  try {
+    await fs.writeFile(temporary, text, { mode: 0o600 });
+    await fs.rename(temporary, file);
+  } catch (error) {
+    await fs.rm(temporary, { force: true });
+    throw error;
+  }
+}

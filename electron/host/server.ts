@@ -1,0 +1,254 @@
+// Runtime: plain Node. The browser host: the built renderer over HTTP and the backend over one
+// WebSocket per tab, on loopback by default.
+// Invariants: nothing is served and no socket is accepted without this run's token (in the URL,
+// or in the HttpOnly cookie the first authenticated page load sets, which is how the page's own
+// scripts and styles load); every WebSocket message is validated before the backend sees it;
+// the backend never throws, so a bad message costs one error reply and nothing else.
+
+import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { failure } from '../../shared/ipc/app-api.ts';
+import { decodeWire, encodeWire } from '../../shared/ipc/wire.ts';
+import type { Backend, CallContext } from '../common/backend.ts';
+
+export interface HostOptions {
+  backend: Backend;
+  /** The built renderer (index.html and assets/). */
+  rendererDir: string;
+  /** 127.0.0.1 unless the user asks for more. */
+  hostname: string;
+  /** 0 picks a free port. */
+  port: number;
+  /** Random per run unless given (tests). */
+  token?: string;
+}
+
+export interface RunningHost {
+  url: string;
+  port: number;
+  token: string;
+  close(): Promise<void>;
+}
+
+/** Big enough for a 100,000-rule document as JSON; anything larger is refused by `ws`. */
+const MAX_MESSAGE_BYTES = 256 * 1024 * 1024;
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.woff2': 'font/woff2',
+  '.map': 'application/json',
+};
+
+export function contentSecurityPolicy(origin: string): string {
+  const ws = origin.replace(/^http/, 'ws');
+  return [
+    "default-src 'none'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "font-src 'self'",
+    `connect-src 'self' ${ws}`,
+    "manifest-src 'self'",
+    "base-uri 'none'",
+    "form-action 'none'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+}
+
+export async function startHost(options: HostOptions): Promise<RunningHost> {
+  const token = options.token ?? randomBytes(24).toString('base64url');
+  const rendererDir = path.resolve(options.rendererDir);
+  const sockets = new Set<WebSocket>();
+  let port = options.port;
+  // Cookies are per host name, not per port: name the cookie after the port so two hosts on
+  // one machine do not overwrite each other's.
+  const cookieName = () => `treewall_token_${port}`;
+
+  const tokenMatches = (candidate: string | null | undefined): boolean => {
+    if (!candidate) return false;
+    const a = Buffer.from(candidate);
+    const b = Buffer.from(token);
+    return a.length === b.length && timingSafeEqual(a, b);
+  };
+
+  const authorized = (request: http.IncomingMessage, url: URL): boolean =>
+    tokenMatches(url.searchParams.get('token')) ||
+    tokenMatches(readCookie(request.headers.cookie, cookieName()));
+
+  /** DNS-rebinding guard: a page from another site that resolves to 127.0.0.1 has another Host. */
+  const loopback = ['127.0.0.1', 'localhost', '::1'].includes(options.hostname);
+  const hostAllowed = (request: http.IncomingMessage): boolean => {
+    const host = request.headers.host ?? '';
+    // Bound beyond loopback on purpose (a headless router): clients use names we cannot know.
+    if (!loopback) return true;
+    return (
+      host === `${options.hostname}:${port}` ||
+      host === `127.0.0.1:${port}` ||
+      host === `localhost:${port}` ||
+      host === `[::1]:${port}`
+    );
+  };
+
+  const server = http.createServer((request, response) => {
+    void serveHttp(request, response).catch((error: unknown) => {
+      if (!response.headersSent) response.writeHead(500, { 'content-type': 'text/plain' });
+      response.end(`internal error: ${(error as Error).message}\n`);
+    });
+  });
+
+  async function serveHttp(request: http.IncomingMessage, response: http.ServerResponse) {
+    const url = new URL(request.url ?? '/', 'http://host.invalid');
+    const base = {
+      'x-content-type-options': 'nosniff',
+      'referrer-policy': 'no-referrer',
+      'cross-origin-opener-policy': 'same-origin',
+      'content-security-policy': contentSecurityPolicy(`http://${request.headers.host ?? ''}`),
+    };
+    if (!hostAllowed(request)) {
+      response.writeHead(421, { ...base, 'content-type': 'text/plain' });
+      response.end('misdirected request: unexpected Host header\n');
+      return;
+    }
+    if (!authorized(request, url)) {
+      response.writeHead(401, { ...base, 'content-type': 'text/plain' });
+      response.end('treewall: this URL needs the token printed by `treewall serve`\n');
+      return;
+    }
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      response.writeHead(405, { ...base, allow: 'GET, HEAD' });
+      response.end();
+      return;
+    }
+    const relative =
+      url.pathname === '/' ? 'index.html' : decodeURIComponent(url.pathname.slice(1));
+    const file = path.resolve(rendererDir, relative);
+    if (!file.startsWith(rendererDir + path.sep) || relative.includes('\0')) {
+      response.writeHead(404, base);
+      response.end();
+      return;
+    }
+    let body: Buffer;
+    try {
+      body = await fs.readFile(file);
+    } catch {
+      response.writeHead(404, { ...base, 'content-type': 'text/plain' });
+      response.end('not found\n');
+      return;
+    }
+    const headers: Record<string, string> = {
+      ...base,
+      'content-type': CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream',
+      'cache-control': 'no-store',
+    };
+    if (url.searchParams.has('token')) {
+      headers['set-cookie'] = `${cookieName()}=${token}; HttpOnly; SameSite=Strict; Path=/`;
+    }
+    response.writeHead(200, headers);
+    response.end(request.method === 'HEAD' ? undefined : body);
+  }
+
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
+
+  server.on('upgrade', (request, socket, head) => {
+    const url = new URL(request.url ?? '/', 'http://host.invalid');
+    const origin = request.headers.origin;
+    // Browsers always send Origin on WebSocket handshakes; a foreign page's differs from ours.
+    const originOk = origin === undefined || origin === `http://${request.headers.host ?? ''}`;
+    if (url.pathname !== '/ws' || !hostAllowed(request) || !originOk || !authorized(request, url)) {
+      socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    wss.handleUpgrade(request, socket, head, (ws) => {
+      const initialPath = url.searchParams.get('path');
+      accept(ws, { client: randomUUID(), initialPath: initialPath || null });
+    });
+  });
+
+  function accept(ws: WebSocket, context: CallContext) {
+    sockets.add(ws);
+    ws.on('message', (data, isBinary) => {
+      void (async () => {
+        const reply = await answer(isBinary ? null : data.toString(), context);
+        if (ws.readyState === ws.OPEN) ws.send(encodeWire(reply));
+      })();
+    });
+    ws.on('close', () => {
+      sockets.delete(ws);
+      options.backend.disconnect(context.client);
+    });
+    ws.on('error', () => ws.terminate());
+  }
+
+  async function answer(text: string | null, context: CallContext): Promise<unknown> {
+    if (text === null)
+      return { id: null, result: failure('bad-request', 'binary messages are not accepted') };
+    let message: unknown;
+    try {
+      message = decodeWire(text);
+    } catch (error) {
+      return { id: null, result: failure('bad-request', `not JSON: ${(error as Error).message}`) };
+    }
+    const m = (message ?? {}) as { id?: unknown; channel?: unknown; request?: unknown };
+    if (typeof message !== 'object' || typeof m.id !== 'number' || !Number.isSafeInteger(m.id)) {
+      return {
+        id: null,
+        result: failure(
+          'bad-request',
+          'id: a message is {"id": number, "channel": string, "request": ...}',
+          {
+            field: 'id',
+          },
+        ),
+      };
+    }
+    return { id: m.id, result: await options.backend.handle(m.channel, m.request ?? {}, context) };
+  }
+
+  const unsubscribe = options.backend.onEvent((event, payload) => {
+    if (sockets.size === 0) return;
+    const text = encodeWire({ event, payload });
+    for (const ws of sockets) if (ws.readyState === ws.OPEN) ws.send(text);
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.hostname, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  port = (server.address() as AddressInfo).port;
+  const shownHost = options.hostname.includes(':') ? `[${options.hostname}]` : options.hostname;
+
+  return {
+    url: `http://${shownHost}:${port}/?token=${token}`,
+    port,
+    token,
+    async close() {
+      unsubscribe();
+      for (const ws of sockets) ws.terminate();
+      wss.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+function readCookie(header: string | undefined, name: string): string | null {
+  for (const part of (header ?? '').split(';')) {
+    const [key, ...value] = part.trim().split('=');
+    if (key === name) return value.join('=');
+  }
+  return null;
+}

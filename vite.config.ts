@@ -1,0 +1,56 @@
+// Runtime: Node (build tool). Three builds from one file, chosen by --mode:
+//   (default)          the renderer: renderer/index.html -> dist/renderer (served by `treewall
+//                      serve`, loaded from file:// by Electron, hence the relative base)
+//   electron-main      electron/main/index.ts -> dist/electron/main/index.js (ESM, deps bundled)
+//   electron-preload   electron/preload/index.ts -> dist/electron/preload/index.cjs (CommonJS:
+//                      a sandboxed preload cannot load ES modules or anything but `electron`)
+// `npm run build` runs all three.
+
+import { builtinModules } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import react from '@vitejs/plugin-react';
+import { defineConfig, type UserConfig } from 'vite';
+
+const root = fileURLToPath(new URL('.', import.meta.url));
+const nodeExternals = ['electron', ...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
+
+function electronBuild(entry: string, outDir: string, format: 'es' | 'cjs'): UserConfig {
+  return {
+    root,
+    publicDir: false,
+    build: {
+      outDir,
+      emptyOutDir: true,
+      target: 'node22',
+      minify: false,
+      sourcemap: true,
+      lib: {
+        entry,
+        formats: [format],
+        fileName: () => (format === 'cjs' ? 'index.cjs' : 'index.js'),
+      },
+      rollupOptions: { external: nodeExternals },
+    },
+  };
+}
+
+export default defineConfig(({ mode }): UserConfig => {
+  if (mode === 'electron-main') {
+    return electronBuild('electron/main/index.ts', 'dist/electron/main', 'es');
+  }
+  if (mode === 'electron-preload') {
+    return electronBuild('electron/preload/index.ts', 'dist/electron/preload', 'cjs');
+  }
+  return {
+    root: `${root}renderer`,
+    base: './',
+    publicDir: false,
+    plugins: [react()],
+    build: {
+      outDir: `${root}dist/renderer`,
+      emptyOutDir: true,
+      target: 'es2022',
+      sourcemap: true,
+    },
+  };
+});
