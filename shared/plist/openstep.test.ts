@@ -7,39 +7,7 @@ import {
   serializeOpenStep,
   type PlistValue,
 } from './openstep.ts';
-
-/** Strings that stress the writer: quotes, backslashes, newlines, controls, non-ASCII. */
-export const trickyString = fc.oneof(
-  fc.string({ unit: 'grapheme', maxLength: 12 }),
-  fc.string({ unit: 'binary', maxLength: 12 }),
-  fc.constantFrom(
-    '',
-    '"',
-    '\\',
-    '\n',
-    '\t',
-    '\r\n',
-    '\\U00e9',
-    '/* no */',
-    '// no',
-    'a=b;',
-    'é😀',
-    '\u0000',
-    '\ud800',
-  ),
-  fc.stringMatching(/^[A-Za-z0-9_.:$/-]{1,8}$/),
-);
-
-/** Everything OpenStep text can hold: strings, data, arrays, dictionaries. */
-export const openStepValue: fc.Arbitrary<PlistValue> = fc.letrec<{ value: PlistValue }>((tie) => ({
-  value: fc.oneof(
-    { depthSize: 'small', withCrossShrink: true },
-    trickyString,
-    fc.uint8Array({ maxLength: 9 }),
-    fc.array(tie('value'), { maxLength: 4 }),
-    fc.dictionary(trickyString, tie('value'), { maxKeys: 4 }),
-  ),
-})).value;
+import { openStepValue } from './test-arbitraries.ts';
 
 function fail(text: string): PlistSyntaxError {
   try {

@@ -1,0 +1,129 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { clipboardTextToRules, rulesToClipboardText } from './clipboard.ts';
+import { PlistSyntaxError } from './openstep.ts';
+import { RuleFormatError } from './rules.ts';
+import { ruleTree, withoutIds } from './test-arbitraries.ts';
+
+/** Copied verbatim from the IPNetSentryX walk-through (rule 2.3, "promiscuous resets"). */
+const WALKTHROUGH_RULE_2_3 = `(
+{
+children = (
+{
+enabled = 1;
+expandedState = 1;
+filterAction = 7;
+filterActionName = Delay;
+nodeNumber = "2.3.1";
+property = 14;
+propertyName = "TCP header flags";
+propertyValue = rst;
+relation = 0;
+relationName = "==";
+}
+);
+enabled = 1;
+filterAction = 0;
+filterActionName = "->";
+nodeName = "promiscuous resets";
+nodeNumber = "2.3";
+property = 2;
+propertyName = Direction;
+propertyValue = inbound;
+relation = 0;
+relationName = "==";
+}
+)`;
+
+/** Lines without their indentation: the walk-through's text lost its indentation on the web. */
+const unindented = (text: string): string =>
+  text
+    .split('\n')
+    .map((line) => line.trim())
+    .join('\n')
+    .trim();
+
+let n = 0;
+const newId = (): string => `p-${++n}`;
+
+describe('clipboard', () => {
+  it('pastes the walk-through rule 2.3 as exactly that rule and its child', () => {
+    const rules = clipboardTextToRules(WALKTHROUGH_RULE_2_3, { newId });
+    expect(withoutIds(rules)).toEqual([
+      {
+        id: '',
+        enabled: true,
+        name: 'promiscuous resets',
+        property: 'Direction',
+        relation: '==',
+        value: 'inbound',
+        action: '->',
+        parameter: '',
+        expanded: false,
+        children: [
+          {
+            id: '',
+            enabled: true,
+            name: '',
+            property: 'TCP header flags',
+            relation: '==',
+            value: 'rst',
+            action: 'Delay',
+            parameter: '',
+            expanded: true,
+            children: [],
+          },
+        ],
+      },
+    ]);
+    expect(rules[0]!.id).not.toBe(rules[0]!.children[0]!.id);
+  });
+
+  it('copies rule 2.3 back to the walk-through text, line for line', () => {
+    const rules = clipboardTextToRules(WALKTHROUGH_RULE_2_3, { newId });
+    const text = rulesToClipboardText(rules, ['2.3']);
+    expect(unindented(text)).toBe(unindented(WALKTHROUGH_RULE_2_3));
+    expect(withoutIds(clipboardTextToRules(text, { newId }))).toEqual(withoutIds(rules));
+  });
+
+  it('pastes a single rule dictionary written by hand, with comments', () => {
+    const rules = clipboardTextToRules(
+      '// ssh from the office\n{ nodeName = "office ssh"; propertyName = "Dest port"; propertyValue = 22; filterActionName = Pass; enabled = 1; }',
+      { newId },
+    );
+    expect(rules).toHaveLength(1);
+    expect(rules[0]).toMatchObject({
+      name: 'office ssh',
+      property: 'Dest port',
+      value: '22',
+      action: 'Pass',
+      enabled: true,
+    });
+  });
+
+  it('gives malformed or unknown text a clear error', () => {
+    expect(() => clipboardTextToRules('(\n{ enabled = 1 }\n)')).toThrow(PlistSyntaxError);
+    expect(() => clipboardTextToRules('( { propertyName = Colour; } )')).toThrow(RuleFormatError);
+    expect(() => clipboardTextToRules('( { propertyName = Colour; } )')).toThrow(
+      "rule 1: unknown property 'Colour'",
+    );
+  });
+
+  it('round-trips generated trees: paste(copy(rules)) is the same rules with fresh ids', () => {
+    fc.assert(
+      fc.property(ruleTree('text'), (rules) => {
+        const pasted = clipboardTextToRules(rulesToClipboardText(rules), { newId });
+        expect(withoutIds(pasted)).toEqual(withoutIds(rules));
+        const ids = new Set<string>();
+        const walk = (list: typeof pasted): void =>
+          list.forEach((r) => {
+            expect(r.id).toMatch(/^p-/);
+            ids.add(r.id);
+            walk(r.children);
+          });
+        walk(pasted);
+      }),
+      { numRuns: 200 },
+    );
+  });
+});

@@ -1,0 +1,170 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { Rule } from '../model/types.ts';
+import { parseOpenStep, serializeOpenStep } from './openstep.ts';
+import { RuleFormatError, rulesFromPlist, rulesToPlist } from './rules.ts';
+import { ruleTree } from './test-arbitraries.ts';
+
+let n = 0;
+const newId = (): string => `t-${++n}`;
+
+function rule(fields: Partial<Rule>): Rule {
+  return {
+    id: 'x',
+    enabled: true,
+    name: '',
+    property: 'Any',
+    relation: '==',
+    value: '',
+    action: '->',
+    parameter: '',
+    children: [],
+    expanded: false,
+    ...fields,
+  };
+}
+
+describe('rulesFromPlist', () => {
+  it('trusts names over numbers, and uses numbers only when a name is missing', () => {
+    const [r] = rulesFromPlist(
+      [
+        {
+          propertyName: 'Dest port',
+          property: '2',
+          relationName: '!=',
+          relation: '0',
+          filterAction: '4',
+        },
+      ],
+      { newId },
+    );
+    expect(r).toMatchObject({ property: 'Dest port', relation: '!=', action: 'Delete' });
+    const [byCode] = rulesFromPlist([{ property: 14, relation: 0, filterAction: 7 }], { newId });
+    expect(byCode).toMatchObject({ property: 'TCP header flags', relation: '==', action: 'Delay' });
+  });
+
+  it('reads IPNetSentryX aliases: Break is Exit group, IPNetRouterX property spellings', () => {
+    const rules = rulesFromPlist(
+      [
+        { filterActionName: 'Break', propertyName: 'IPFragmentOffset' },
+        { filterActionName: 'Don\u2019t log', propertyName: 'IPOptions' },
+        { filterActionName: 'delete no log', propertyName: 'TCPHeaderFlags', relationName: 'a=a' },
+      ],
+      { newId },
+    );
+    expect(rules.map((r) => [r.action, r.property])).toEqual([
+      ['Exit group', 'Fragment offset'],
+      ['Dont log', 'IP options'],
+      ['Delete no log', 'TCP header flags'],
+    ]);
+    expect(rules[2]!.relation).toBe('a=A');
+  });
+
+  it.each([
+    ['1', true],
+    ['0', false],
+    [1, true],
+    [0, false],
+    [true, true],
+    [false, false],
+    ['YES', true],
+    [undefined, false],
+  ])('reads enabled = %j as %j (a rule without enabled is disabled)', (enabled, expected) => {
+    const dict = enabled === undefined ? {} : { enabled };
+    expect(rulesFromPlist([dict], { newId })[0]!.enabled).toBe(expected);
+  });
+
+  it('names the rule and the name when a property, relation or action is unknown', () => {
+    const tree = [{ children: [{}, { children: [{ propertyName: 'Phase of moon' }] }] }];
+    expect(() => rulesFromPlist(tree, { newId })).toThrow(
+      new RuleFormatError('1.2.1', "unknown property 'Phase of moon'"),
+    );
+    expect(() =>
+      rulesFromPlist([{ nodeNumber: '2.6', filterActionName: 'Explode' }], { newId }),
+    ).toThrow("rule 2.6: unknown action 'Explode'");
+    expect(() => rulesFromPlist([{ relationName: '~=' }], { newId })).toThrow(
+      "rule 1: unknown relation '~='",
+    );
+    expect(() => rulesFromPlist([{ property: 99 }], { newId })).toThrow(
+      'rule 1: unknown property code 99',
+    );
+    expect(() => rulesFromPlist([{ enabled: 'maybe' }], { newId })).toThrow(
+      'rule 1: enabled must be 1 or 0',
+    );
+    expect(() => rulesFromPlist(['text'], { newId })).toThrow('rule 1: expected a rule dictionary');
+    expect(() => rulesFromPlist([{ children: 'x' }], { newId })).toThrow(
+      'rule 1: children must be an array',
+    );
+  });
+
+  it('keeps unknown keys in extra, drops derived ones, and writes the unknown ones back', () => {
+    const [r] = rulesFromPlist(
+      [{ nodeCount: '3', nodeNumber: '9', colour: 'red', notes: ['a', { b: 'c' }] }],
+      {
+        newId,
+      },
+    );
+    expect(r!.extra).toEqual({ colour: 'red', notes: ['a', { b: 'c' }] });
+    const [dict] = rulesToPlist([r!]);
+    expect(dict).toMatchObject({ colour: 'red', notes: ['a', { b: 'c' }] });
+    expect(dict).not.toHaveProperty('nodeCount');
+  });
+
+  it('keeps ids, gives fresh ones to rules without, and never lets two rules share one', () => {
+    const rules = rulesFromPlist([{ ruleId: 'a' }, {}, { ruleId: 'a' }], {
+      newId: () => 'fresh' + ++n,
+    });
+    expect(rules[0]!.id).toBe('a');
+    expect(rules[1]!.id).toMatch(/^fresh/);
+    expect(rules[2]!.id).toMatch(/^fresh/);
+    expect(new Set(rules.map((r) => r.id)).size).toBe(3);
+    const pasted = rulesFromPlist([{ ruleId: 'a' }], { keepIds: false, newId: () => 'new' });
+    expect(pasted[0]!.id).toBe('new');
+  });
+});
+
+describe('rulesToPlist', () => {
+  it('writes the IPNetSentryX keys, codes beside names, and leaves out empty fields', () => {
+    const dict = rulesToPlist(
+      [
+        rule({
+          id: 'r1',
+          property: 'TCP header flags',
+          value: 'rst',
+          action: 'Delay',
+          expanded: true,
+        }),
+      ],
+      { numbers: ['2.3.1'] },
+    )[0];
+    expect(dict).toEqual({
+      enabled: '1',
+      expandedState: '1',
+      filterAction: '7',
+      filterActionName: 'Delay',
+      nodeNumber: '2.3.1',
+      property: '14',
+      propertyName: 'TCP header flags',
+      propertyValue: 'rst',
+      relation: '0',
+      relationName: '==',
+      ruleId: 'r1',
+    });
+    const xml = rulesToPlist([rule({ enabled: false, children: [rule({ id: 'c' })] })], {
+      style: 'xml',
+      includeIds: false,
+    })[0]!;
+    expect(xml).toMatchObject({ enabled: false, filterAction: 0, property: 0, relation: 0 });
+    expect(xml.children).toEqual([expect.objectContaining({ nodeNumber: '1.1', enabled: true })]);
+  });
+
+  it('round-trips generated trees through dictionaries and NeXT text unchanged', () => {
+    fc.assert(
+      fc.property(ruleTree('text'), (rules) => {
+        const text = serializeOpenStep(rulesToPlist(rules));
+        expect(rulesFromPlist(parseOpenStep(text), { newId })).toEqual(rules);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
