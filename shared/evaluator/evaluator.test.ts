@@ -1,0 +1,580 @@
+// Runtime: vitest (pure). Every case of DESIGN §3, one behaviour per test.
+import { describe, expect, it } from 'vitest';
+import { advance, createState, evaluate } from './index.ts';
+import { doc, pkt, rule } from './test-rules.ts';
+
+const SSH_SYN = pkt('in eth0 tcp 10.0.0.5:40000 > 10.0.0.1:22 flags syn');
+const WEB_SYN = pkt('in eth0 tcp 10.0.0.5:40001 > 10.0.0.1:80 flags syn');
+
+describe('§3.1 outline order', () => {
+  it('tests top-level rules in order and stops at the first verdict', () => {
+    const a = rule('Dest port', '22', 'Delete', [], { id: 'a' });
+    const b = rule('Dest port', '22', 'Pass', [], { id: 'b' });
+    const r = evaluate(doc([a, b]), SSH_SYN);
+    expect(r.verdict).toBe('delete');
+    expect(r.verdictRuleId).toBe('a');
+    expect(r.tested).toEqual(['a']);
+  });
+});
+
+describe('§3.2 disabled rules', () => {
+  it('skips a disabled rule together with its enabled children', () => {
+    const child = rule('Any', '', 'Delete', [], { id: 'child' });
+    const parent = rule('Any', '', '->', [child], { id: 'parent', enabled: false });
+    const r = evaluate(doc([parent]), SSH_SYN);
+    expect(r.verdict).toBe('pass');
+    expect(r.tested).toEqual([]);
+    expect(r.matched).toEqual([]);
+  });
+});
+
+describe('§3.3 false condition', () => {
+  it('goes on with the next sibling, then returns to the level above', () => {
+    const c1 = rule('Dest port', '80', 'Delete', [], { id: 'c1' });
+    const c2 = rule('Dest port', '443', 'Delete', [], { id: 'c2' });
+    const p = rule('Protocol', 'tcp', '->', [c1, c2], { id: 'p' });
+    const after = rule('Dest port', '22', 'Reject', [], { id: 'after' });
+    const r = evaluate(doc([p, after]), SSH_SYN);
+    expect(r.tested).toEqual(['p', 'c1', 'c2', 'after']);
+    expect(r.matched).toEqual(['p', 'after']);
+    expect(r.verdict).toBe('reject');
+  });
+});
+
+describe('§3.4 a matching rule', () => {
+  it('counts the packet, runs its non-terminating action at once, then tests its children', () => {
+    const child = rule('Dest port', '22', 'Pass', [], { id: 'child' });
+    const logger = rule('Protocol', 'tcp', 'Log', [child], { id: 'logger' });
+    const r = evaluate(doc([logger]), SSH_SYN);
+    expect(r.matched).toEqual(['logger', 'child']);
+    expect(r.actions).toEqual([
+      { ruleId: 'logger', action: 'Log' },
+      { ruleId: 'child', action: 'Pass' },
+    ]);
+    expect(r.logged).toBe(true);
+  });
+});
+
+describe('§3.5 children before the own action', () => {
+  const delWithPass = () =>
+    rule('Protocol', 'tcp', 'Delete', [rule('Dest port', '22', 'Pass', [], { id: 'ssh' })], {
+      id: 'del',
+    });
+
+  it('a Delete with Pass children passes what a child passes', () => {
+    const r = evaluate(doc([delWithPass()]), SSH_SYN);
+    expect(r.verdict).toBe('pass');
+    expect(r.verdictRuleId).toBe('ssh');
+    expect(r.actions.map((a) => a.action)).toEqual(['Pass']);
+  });
+
+  it('and deletes everything else', () => {
+    const r = evaluate(doc([delWithPass()]), WEB_SYN);
+    expect(r.verdict).toBe('delete');
+    expect(r.verdictRuleId).toBe('del');
+  });
+
+  it('a Delete with a Dont log child deletes silently', () => {
+    const silent = rule(
+      'Dest port',
+      '137-139',
+      'Delete',
+      [rule('Any', '', 'Dont log', [], { id: 'quiet' })],
+      { id: 'd' },
+    );
+    const r = evaluate(doc([silent]), pkt('in eth0 udp 10.0.0.5:137 > 10.0.0.1:138'));
+    expect(r.verdict).toBe('delete');
+    expect(r.logged).toBe(false);
+    expect(r.matched).toEqual(['d', 'quiet']);
+  });
+
+  it('a rule without a terminating action lets testing go on with its next sibling', () => {
+    const arrow = rule('Protocol', 'tcp', '->', [rule('Dest port', '80', 'Delete')], {
+      id: 'arrow',
+    });
+    const next = rule('Dest port', '22', 'Reject', [], { id: 'next' });
+    const r = evaluate(doc([arrow, next]), SSH_SYN);
+    expect(r.verdict).toBe('reject');
+    expect(r.verdictRuleId).toBe('next');
+  });
+
+  it('a child verdict deep in the tree ends everything', () => {
+    const deep = rule('Any', '', '->', [
+      rule('Any', '', '->', [rule('Dest port', '22', 'Drop connection', [], { id: 'dc' })]),
+    ]);
+    const r = evaluate(doc([deep, rule('Any', '', 'Pass')]), SSH_SYN);
+    expect(r.verdict).toBe('drop connection');
+    expect(r.verdictRuleId).toBe('dc');
+  });
+});
+
+describe('§3.6 end of the top level', () => {
+  it('passes by default', () => {
+    const r = evaluate(doc([rule('Dest port', '80', 'Delete')]), SSH_SYN);
+    expect(r.verdict).toBe('pass');
+    expect(r.verdictRuleId).toBeUndefined();
+    expect(r.logged).toBe(false);
+  });
+  it('applies the document default policy', () => {
+    const r = evaluate(doc([], { defaultPolicy: 'delete' }), SSH_SYN);
+    expect(r.verdict).toBe('delete');
+    expect(r.logged).toBe(true);
+  });
+});
+
+describe('§3.7 logging', () => {
+  it.each([
+    ['Delete', true],
+    ['Reject', true],
+    ['Drop connection', true],
+    ['Trigger', true],
+    ['Pass', false],
+    ['Delete no log', false],
+  ] as const)('%s alone is logged: %s', (action, logged) => {
+    const r = evaluate(doc([rule('Any', '', action, [], { id: 'x' })]), SSH_SYN);
+    expect(r.logged).toBe(logged);
+    if (logged) expect(r.logRuleId).toBe('x');
+  });
+
+  it('Pass is logged when a Log matched on the way', () => {
+    const r = evaluate(
+      doc([rule('Any', '', 'Log', [], { id: 'l' }), rule('Any', '', 'Pass', [], { id: 'p' })]),
+      SSH_SYN,
+    );
+    expect(r.verdict).toBe('pass');
+    expect(r.logged).toBe(true);
+    expect(r.logRuleId).toBe('p');
+  });
+
+  it('a Dont log on the way silences a later Delete', () => {
+    const r = evaluate(doc([rule('Any', '', 'Dont log'), rule('Any', '', 'Delete')]), SSH_SYN);
+    expect(r.verdict).toBe('delete');
+    expect(r.logged).toBe(false);
+  });
+
+  it('a Dont log that did not match does not silence', () => {
+    const r = evaluate(
+      doc([rule('Dest port', '80', 'Dont log'), rule('Any', '', 'Delete')]),
+      SSH_SYN,
+    );
+    expect(r.logged).toBe(true);
+  });
+
+  it('Delete no log is Delete with Dont log', () => {
+    const r = evaluate(doc([rule('Any', '', 'Delete no log', [], { id: 'dnl' })]), SSH_SYN);
+    expect(r.verdict).toBe('delete');
+    expect(r.verdictAction).toBe('Delete no log');
+    expect(r.logged).toBe(false);
+  });
+});
+
+describe('§3.8 Trigger and Include', () => {
+  const tree = () =>
+    doc([
+      rule('Include', 'triggered', 'Delete', [], { id: 'banned' }),
+      rule('Dest port', '23', 'Trigger', [], { id: 'telnet', parameter: '10 min' }),
+    ]);
+
+  it('Trigger records the source, then deletes', () => {
+    const r = evaluate(
+      tree(),
+      pkt('in eth0 tcp 192.0.2.9:4000 > 10.0.0.1:23 flags syn'),
+      createState(1000),
+    );
+    expect(r.verdict).toBe('delete');
+    expect(r.verdictAction).toBe('Trigger');
+    expect(r.logged).toBe(true);
+    expect(r.stateChanges.triggered).toEqual([
+      { table: 'triggered', address: '192.0.2.9', ruleId: 'telnet', timeout: 600 },
+    ]);
+    expect(r.state.tables.triggered['192.0.2.9']?.expires).toBe(1600);
+  });
+
+  it('the banned source is deleted on any port afterwards; others are not', () => {
+    const first = evaluate(
+      tree(),
+      pkt('in eth0 tcp 192.0.2.9:4000 > 10.0.0.1:23 flags syn'),
+      createState(1000),
+    );
+    const later = advance(first.state, 1100);
+    const again = evaluate(
+      tree(),
+      pkt('in eth0 tcp 192.0.2.9:4001 > 10.0.0.1:80 flags syn'),
+      later,
+    );
+    expect(again.verdict).toBe('delete');
+    expect(again.verdictRuleId).toBe('banned');
+    const other = evaluate(
+      tree(),
+      pkt('in eth0 tcp 192.0.2.10:4001 > 10.0.0.1:80 flags syn'),
+      later,
+    );
+    expect(other.verdict).toBe('pass');
+  });
+
+  it('Include == triggered refreshes the entry: a host that keeps probing stays banned', () => {
+    const first = evaluate(
+      tree(),
+      pkt('in eth0 tcp 192.0.2.9:4000 > 10.0.0.1:23 flags syn'),
+      createState(0),
+    );
+    const seen = evaluate(
+      tree(),
+      pkt('in eth0 tcp 192.0.2.9:4001 > 10.0.0.1:80'),
+      advance(first.state, 500),
+    );
+    expect(seen.stateChanges.refreshed).toEqual([
+      { table: 'triggered', address: '192.0.2.9', ruleId: 'banned', timeout: 600 },
+    ]);
+    expect(seen.state.tables.triggered['192.0.2.9']?.expires).toBe(1100);
+    // 700 s after the trigger but only 200 s after last seen: still banned.
+    const still = evaluate(
+      tree(),
+      pkt('in eth0 tcp 192.0.2.9:4002 > 10.0.0.1:80'),
+      advance(seen.state, 700),
+    );
+    expect(still.verdict).toBe('delete');
+  });
+
+  it('an entry expires when the host stays away', () => {
+    const first = evaluate(
+      tree(),
+      pkt('in eth0 tcp 192.0.2.9:4000 > 10.0.0.1:23 flags syn'),
+      createState(0),
+    );
+    const r = evaluate(
+      tree(),
+      pkt('in eth0 tcp 192.0.2.9:4001 > 10.0.0.1:80'),
+      advance(first.state, 601),
+    );
+    expect(r.verdict).toBe('pass');
+  });
+
+  it('uses the document default duration, and 0 means unlimited', () => {
+    const d = doc([rule('Any', '', 'Trigger', [], { id: 't' })], { defaultTriggerDuration: 3600 });
+    expect(evaluate(d, SSH_SYN, createState(0)).stateChanges.triggered[0]?.timeout).toBe(3600);
+    const u = doc([rule('Any', '', 'Trigger')], { defaultTriggerDuration: 0 });
+    expect(
+      evaluate(u, SSH_SYN, createState(0)).state.tables.triggered['10.0.0.5']?.expires,
+    ).toBeNull();
+  });
+
+  it('does not touch the input state', () => {
+    const state = createState(0);
+    evaluate(tree(), pkt('in eth0 tcp 192.0.2.9:4000 > 10.0.0.1:23'), state);
+    expect(state.tables.triggered).toEqual({});
+  });
+
+  it('a Trigger whose child passes records nothing', () => {
+    const d = doc([rule('Any', '', 'Trigger', [rule('Dest port', '22', 'Pass')])]);
+    const r = evaluate(d, SSH_SYN);
+    expect(r.verdict).toBe('pass');
+    expect(r.stateChanges.triggered).toEqual([]);
+  });
+});
+
+describe('§3.9 direction and interface', () => {
+  it('Direction tests inbound and outbound', () => {
+    const d = doc([rule('Direction', 'inbound', 'Delete', [], { id: 'in' })]);
+    expect(evaluate(d, SSH_SYN).verdict).toBe('delete');
+    expect(evaluate(d, pkt('out eth0 tcp 10.0.0.1:40000 > 10.0.0.5:22 flags syn')).verdict).toBe(
+      'pass',
+    );
+  });
+  it('Interface tests the arrival interface inbound and the leaving one outbound', () => {
+    const d = doc([rule('Interface', 'eth1', 'Delete')]);
+    expect(evaluate(d, pkt('in eth1 udp 10.0.0.5:1 > 10.0.0.1:2')).verdict).toBe('delete');
+    expect(evaluate(d, pkt('out eth1 udp 10.0.0.1:1 > 10.0.0.5:2')).verdict).toBe('delete');
+    expect(evaluate(d, pkt('in eth0 udp 10.0.0.5:1 > 10.0.0.1:2')).verdict).toBe('pass');
+  });
+  it('Interface wildcards and the external attribute', () => {
+    const wg = doc([rule('Interface', 'wg*', 'Delete')]);
+    expect(evaluate(wg, pkt('in wg3 udp 10.0.0.5:1 > 10.0.0.1:2')).verdict).toBe('delete');
+    const ext = doc([rule('Interface', 'external', 'Delete')], { externalInterfaces: ['eth0'] });
+    expect(evaluate(ext, pkt('in eth0 udp 10.0.0.5:1 > 10.0.0.1:2')).verdict).toBe('delete');
+    expect(evaluate(ext, pkt('in eth1 udp 10.0.0.5:1 > 10.0.0.1:2')).verdict).toBe('pass');
+  });
+});
+
+describe('§3.10 Group and Exit group', () => {
+  it('Exit group ends the group with no verdict; testing goes on after the group', () => {
+    const group = rule(
+      'Protocol',
+      'tcp',
+      'Group',
+      [
+        rule('Dest port', '22', 'Exit group', [], { id: 'break' }),
+        rule('Any', '', 'Delete', [], { id: 'rest' }),
+      ],
+      { id: 'g' },
+    );
+    const after = rule('Any', '', 'Log', [], { id: 'after' });
+    const d = doc([group, after]);
+    const ssh = evaluate(d, SSH_SYN);
+    expect(ssh.verdict).toBe('pass');
+    expect(ssh.tested).toEqual(['g', 'break', 'after']);
+    expect(ssh.actions).toContainEqual({ ruleId: 'break', action: 'Exit group' });
+    const web = evaluate(d, WEB_SYN);
+    expect(web.verdict).toBe('delete');
+    expect(web.verdictRuleId).toBe('rest');
+  });
+
+  it('an Exit group deep below ends the nearest Group, not just its parent', () => {
+    const group = rule(
+      'Any',
+      '',
+      'Group',
+      [
+        rule('Protocol', 'tcp', '->', [rule('Dest port', '22', 'Exit group', [], { id: 'brk' })], {
+          id: 'tcp',
+        }),
+        rule('Any', '', 'Delete', [], { id: 'del' }),
+      ],
+      { id: 'g' },
+    );
+    const r = evaluate(doc([group, rule('Any', '', 'Reject', [], { id: 'rej' })]), SSH_SYN);
+    expect(r.verdict).toBe('reject');
+    expect(r.tested).toEqual(['g', 'tcp', 'brk', 'rej']);
+  });
+
+  it('nested groups: the inner one ends', () => {
+    const inner = rule(
+      'Any',
+      '',
+      'Group',
+      [rule('Any', '', 'Exit group'), rule('Any', '', 'Delete', [], { id: 'innerDel' })],
+      { id: 'inner' },
+    );
+    const outer = rule('Any', '', 'Group', [
+      inner,
+      rule('Any', '', 'Reject', [], { id: 'outerRej' }),
+    ]);
+    const r = evaluate(doc([outer]), SSH_SYN);
+    expect(r.verdictRuleId).toBe('outerRej');
+  });
+
+  it('an Exit group with no Group above ends the top level (default policy)', () => {
+    const r = evaluate(
+      doc([rule('Any', '', 'Exit group'), rule('Any', '', 'Delete')], { defaultPolicy: 'pass' }),
+      SSH_SYN,
+    );
+    expect(r.verdict).toBe('pass');
+  });
+
+  it('a Group that matches nothing terminating continues with its next sibling', () => {
+    const r = evaluate(
+      doc([
+        rule('Any', '', 'Group', [rule('Dest port', '80', 'Delete')]),
+        rule('Any', '', 'Reject', [], { id: 'x' }),
+      ]),
+      SSH_SYN,
+    );
+    expect(r.verdictRuleId).toBe('x');
+  });
+});
+
+describe('values and relations', () => {
+  const verdictOf = (
+    property: Parameters<typeof rule>[0],
+    value: string,
+    relation: Parameters<typeof rule>[4] extends infer O
+      ? O extends { relation?: infer R }
+        ? R
+        : never
+      : never,
+    spec: string,
+  ) => evaluate(doc([rule(property, value, 'Delete', [], { relation })]), pkt(spec)).verdict;
+
+  it('ranges: == inside, != outside, >= and <=', () => {
+    const s = 'in eth0 tcp 10.0.0.5:40000 > 10.0.0.1:137 flags syn';
+    expect(verdictOf('Dest port', '137-139', '==', s)).toBe('delete');
+    expect(verdictOf('Dest port', '137-139', '!=', s)).toBe('pass');
+    expect(verdictOf('Dest port', '140-150', '!=', s)).toBe('delete');
+    expect(verdictOf('Dest port', '137', '>=', s)).toBe('delete');
+    expect(verdictOf('Dest port', '138', '>=', s)).toBe('pass');
+    expect(verdictOf('Dest port', '136', '<=', s)).toBe('pass');
+    expect(verdictOf('Dest port', '1024', '<=', s)).toBe('delete');
+  });
+
+  it('prefixes and address ranges, IPv4 and IPv6', () => {
+    expect(verdictOf('Source net', '10.0.0.0/8', '==', 'in eth0 udp 10.9.8.7:1 > 10.0.0.1:2')).toBe(
+      'delete',
+    );
+    expect(verdictOf('Source net', '10.0.0.0/8', '!=', 'in eth0 udp 10.9.8.7:1 > 10.0.0.1:2')).toBe(
+      'pass',
+    );
+    expect(
+      verdictOf('Dest net', '10.0.0.1-10.0.0.9', '==', 'in eth0 udp 10.9.8.7:1 > 10.0.0.9:2'),
+    ).toBe('delete');
+    expect(
+      verdictOf(
+        'Source net',
+        '2001:db8::/32',
+        '==',
+        'in eth0 udp [2001:db8::5]:1 > [2001:db8::1]:2',
+      ),
+    ).toBe('delete');
+  });
+
+  it('a test of a field the packet lacks is false whatever the relation', () => {
+    expect(
+      verdictOf('Source net', '10.0.0.0/8', '!=', 'in eth0 udp [2001:db8::5]:1 > [2001:db8::1]:2'),
+    ).toBe('pass');
+    expect(verdictOf('Dest port', '22', '!=', 'in eth0 icmp 10.0.0.5 > 10.0.0.1 type 8')).toBe(
+      'pass',
+    );
+    expect(verdictOf('TCP header flags', 'syn', '!=', 'in eth0 udp 10.0.0.5:1 > 10.0.0.1:2')).toBe(
+      'pass',
+    );
+    expect(verdictOf('ICMP type', '8', '!=', 'in eth0 udp 10.0.0.5:1 > 10.0.0.1:2')).toBe('pass');
+    expect(verdictOf('Owner UID', '0', '==', 'in eth0 udp 10.0.0.5:1 > 10.0.0.1:2 uid 0')).toBe(
+      'pass',
+    );
+  });
+
+  it('TCP flags: listed on, - off, the rest do not matter', () => {
+    expect(
+      verdictOf(
+        'TCP header flags',
+        'syn,-ack',
+        '==',
+        'in eth0 tcp 10.0.0.5:1 > 10.0.0.1:2 flags syn,ecn',
+      ),
+    ).toBe('delete');
+    expect(
+      verdictOf(
+        'TCP header flags',
+        'syn,-ack',
+        '==',
+        'in eth0 tcp 10.0.0.5:1 > 10.0.0.1:2 flags syn,ack',
+      ),
+    ).toBe('pass');
+    expect(
+      verdictOf(
+        'TCP header flags',
+        'syn,-ack',
+        '!=',
+        'in eth0 tcp 10.0.0.5:1 > 10.0.0.1:2 flags syn,ack',
+      ),
+    ).toBe('delete');
+  });
+
+  it('ICMP type and code, protocol names and numbers', () => {
+    expect(
+      verdictOf(
+        'ICMP type',
+        '8 (echo request)',
+        '==',
+        'in eth0 icmp 10.0.0.5 > 10.0.0.1 type echo-request',
+      ),
+    ).toBe('delete');
+    expect(
+      verdictOf('ICMP code', '3', '==', 'in eth0 icmp 10.0.0.5 > 10.0.0.1 type 3 code 3'),
+    ).toBe('delete');
+    expect(verdictOf('Protocol', '17 (UDP)', '==', 'in eth0 udp 10.0.0.5:1 > 10.0.0.1:2')).toBe(
+      'delete',
+    );
+    expect(verdictOf('Protocol', 'udp', '!=', 'in eth0 udp 10.0.0.5:1 > 10.0.0.1:2')).toBe('pass');
+  });
+
+  it('content: == exact bytes, a=A case-insensitive, != absent', () => {
+    const s = 'in eth0 tcp 10.0.0.5:1 > 10.0.0.1:80 flags ack,psh payload "GET /default.IDA?XXXX"';
+    expect(verdictOf('Data content', 'default.ida', '==', s)).toBe('pass');
+    expect(verdictOf('Data content', 'default.ida', 'a=A', s)).toBe('delete');
+    expect(verdictOf('Data content', 'default.IDA', '==', s)).toBe('delete');
+    expect(verdictOf('Data content', 'cmd.exe', '!=', s)).toBe('delete');
+  });
+
+  it('fragment offset, IP options, length, TTL, DSCP, IP version, connection state', () => {
+    expect(
+      verdictOf('Fragment offset', '1-63', '==', 'in eth0 udp 10.0.0.5:1 > 10.0.0.1:2 frag 5'),
+    ).toBe('delete');
+    expect(verdictOf('Fragment offset', '1-63', '==', 'in eth0 udp 10.0.0.5:1 > 10.0.0.1:2')).toBe(
+      'pass',
+    );
+    expect(
+      verdictOf(
+        'IP options',
+        '3,9 (source route)',
+        '==',
+        'in eth0 udp 10.0.0.5:1 > 10.0.0.1:2 options 9',
+      ),
+    ).toBe('delete');
+    expect(
+      verdictOf('Packet length', '1000', '>=', 'in eth0 udp 10.0.0.5:1 > 10.0.0.1:2 len 1200'),
+    ).toBe('delete');
+    expect(verdictOf('TTL', '1', '<=', 'in eth0 udp 10.0.0.5:1 > 10.0.0.1:2 ttl 1')).toBe('delete');
+    expect(verdictOf('DSCP', 'ef', '==', 'in eth0 udp 10.0.0.5:1 > 10.0.0.1:2 dscp 46')).toBe(
+      'delete',
+    );
+    expect(verdictOf('IP version', '6', '==', 'in eth0 udp [fd00::1]:1 > [fd00::2]:2')).toBe(
+      'delete',
+    );
+    expect(
+      verdictOf(
+        'Connection state',
+        'established,related',
+        '==',
+        'in eth0 tcp 10.0.0.5:1 > 10.0.0.1:2 flags ack state established',
+      ),
+    ).toBe('delete');
+    expect(
+      verdictOf(
+        'Connection state',
+        'new',
+        '==',
+        'in eth0 tcp 10.0.0.5:1 > 10.0.0.1:2 flags ack state established',
+      ),
+    ).toBe('pass');
+  });
+
+  it('timer properties never match a packet', () => {
+    for (const property of [
+      'Idle seconds',
+      'Parent idle seconds',
+      'Parent match count',
+      'Parent byte count',
+    ] as const) {
+      expect(verdictOf(property, '0', '>=', 'in eth0 udp 10.0.0.5:1 > 10.0.0.1:2')).toBe('pass');
+    }
+    expect(verdictOf('Parent match rate', '50', '>=', 'in eth0 udp 10.0.0.5:1 > 10.0.0.1:2')).toBe(
+      'pass',
+    );
+  });
+
+  it('Any matches everything, None nothing', () => {
+    expect(verdictOf('Any', '', '==', 'in eth0 udp 10.0.0.5:1 > 10.0.0.1:2')).toBe('delete');
+    expect(verdictOf('None', '', '==', 'in eth0 udp 10.0.0.5:1 > 10.0.0.1:2')).toBe('pass');
+  });
+
+  it('time of day and day of week use the packet time', () => {
+    // 2026-11-23 (a Monday) 12:30 UTC.
+    const noon = 'in eth0 udp 10.0.0.5:1 > 10.0.0.1:2 time 2026-11-23T12:30:00Z';
+    expect(verdictOf('Time of day', '12:00-13:00', '==', noon)).toBe('delete');
+    expect(verdictOf('Time of day', '22:00-06:00', '==', noon)).toBe('pass');
+    expect(verdictOf('Day of week', 'Mon-Fri', '==', noon)).toBe('delete');
+    expect(verdictOf('Day of week', 'weekend', '==', noon)).toBe('pass');
+    expect(verdictOf('Date and time', '2026-12-31T00:00Z', '==', noon)).toBe('delete');
+    expect(verdictOf('Date and time', '2026-01-01T00:00Z', '==', noon)).toBe('pass');
+  });
+
+  it('Rate: within the rate for the first packets, over it after', () => {
+    const d = doc([rule('Rate', '2/s', 'Delete', [], { id: 'rate' })]);
+    let state = createState(0);
+    const verdicts: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const r = evaluate(d, SSH_SYN, state);
+      verdicts.push(r.verdict);
+      state = r.state;
+    }
+    expect(verdicts).toEqual(['pass', 'pass', 'delete', 'delete']);
+    expect(evaluate(d, SSH_SYN, advance(state, 1)).verdict).toBe('pass');
+  });
+
+  it('an unparsable value never matches and is reported', () => {
+    const r = evaluate(doc([rule('Dest port', '70000', 'Delete', [], { id: 'bad' })]), SSH_SYN);
+    expect(r.verdict).toBe('pass');
+    expect(r.problems[0]?.ruleId).toBe('bad');
+    expect(r.problems[0]?.message).toContain('out of range');
+  });
+});

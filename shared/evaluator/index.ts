@@ -1,0 +1,566 @@
+// Runtime: pure (shared/). The reference evaluator: a packet and a rule tree -> the verdict and the
+// path taken, exactly as DESIGN §3 says. It is the oracle the kernel is tested against, and what
+// the simulator shows. Invariant: evaluate() never mutates its inputs; the same document, packet
+// and state always give the same result (the next state is returned, not written).
+
+import type { FirewallDocument, Rule } from '../model/types.ts';
+import type { ActionName, PropertyName } from '../model/vocabulary.ts';
+import { parseParameter, parseValue } from '../model/values.ts';
+import type {
+  IncludeTable,
+  ParsedParameter,
+  ParsedValue,
+  RateSpec,
+  Result,
+} from '../model/values.ts';
+import { parseIpAddress } from '../model/address.ts';
+import { hasPorts, isIcmp, type Packet } from './packet.ts';
+
+export * from './packet.ts';
+
+/* Types */
+
+export type Verdict = 'pass' | 'delete' | 'reject' | 'drop connection' | 'delay' | 'route to';
+
+/** An address in a dynamic table (triggered, authorized, kept). */
+export interface TableEntry {
+  address: string;
+  ruleId: string;
+  /** Seconds the entry lives after it was last recorded or seen; 'unlimited' never expires. */
+  timeout: number | 'unlimited';
+  /** Absolute expiry in the state's clock (seconds); null for unlimited. */
+  expires: number | null;
+}
+
+export interface RateBucket {
+  tokens: number;
+  /** When tokens were last refilled (seconds). */
+  last: number;
+}
+
+/** The dynamic state the kernel keeps between packets. Times are seconds on one clock. */
+export interface EvaluatorState {
+  now: number;
+  tables: Record<IncludeTable, Readonly<Record<string, TableEntry>>>;
+  /** Token buckets of Rate tests and Rate limit actions, keyed `ruleId` or `ruleId|address`. */
+  rates: Readonly<Record<string, RateBucket>>;
+}
+
+export interface EvaluateOptions {
+  /** Minutes east of UTC for Time of day and Day of week (the kernel uses the local zone). */
+  utcOffsetMinutes?: number;
+}
+
+export interface ActionRun {
+  ruleId: string;
+  action: ActionName;
+}
+
+export interface TableChange {
+  table: IncludeTable;
+  address: string;
+  ruleId: string;
+  timeout: number | 'unlimited';
+}
+
+export interface Evaluation {
+  verdict: Verdict;
+  /** The rule whose action decided; absent when the default policy did. */
+  verdictRuleId?: string;
+  /** The action that decided (Trigger and Delete no log give verdict 'delete'). */
+  verdictAction?: ActionName;
+  /** Enabled rules whose condition was tested, in order. */
+  tested: string[];
+  /** Rules whose condition was true, in order: exactly the counters that count this packet. */
+  matched: string[];
+  /** Actions that ran: non-terminating ones when their rule matched, then the deciding one. */
+  actions: ActionRun[];
+  /** An NFLOG event is emitted for this packet (DESIGN §3.7). */
+  logged: boolean;
+  /** The rule id the log line carries (the deciding rule, else the last Log rule). */
+  logRuleId?: string;
+  stateChanges: {
+    /** Addresses recorded by Trigger / Authorize / Keep address. */
+    triggered: TableChange[];
+    /** Entries whose expiry an `Include == ...` test pushed back. */
+    refreshed: TableChange[];
+  };
+  /** The state after this packet. */
+  state: EvaluatorState;
+  /** Rules that could not be evaluated (a value or parameter that does not parse); never matched. */
+  problems: { ruleId: string; message: string }[];
+}
+
+export const TERMINATING_VERDICTS: Readonly<Partial<Record<ActionName, Verdict>>> = {
+  Pass: 'pass',
+  Delete: 'delete',
+  'Delete no log': 'delete',
+  Reject: 'reject',
+  'Drop connection': 'drop connection',
+  Trigger: 'delete',
+  Delay: 'delay',
+  'Route to': 'route to',
+};
+
+/** Verdicts logged by default (DESIGN §3.7: unless a Dont log matched on the way). */
+const LOGGED_BY_DEFAULT: ReadonlySet<Verdict> = new Set(['delete', 'reject', 'drop connection']);
+
+/** Properties the helper evaluates on a timer from counters: they never match a packet. */
+export const TIMER_PROPERTIES: ReadonlySet<PropertyName> = new Set([
+  'Idle seconds',
+  'Parent idle seconds',
+  'Parent match count',
+  'Parent match rate',
+  'Parent byte count',
+]);
+
+export function createState(now = 0): EvaluatorState {
+  return { now, tables: { triggered: {}, authorized: {}, address: {}, kept: {} }, rates: {} };
+}
+
+/** Advance the clock; expired table entries are dropped. */
+export function advance(state: EvaluatorState, now: number): EvaluatorState {
+  const tables = { ...state.tables };
+  for (const name of Object.keys(tables) as IncludeTable[]) {
+    const kept = Object.entries(tables[name]).filter(
+      ([, e]) => e.expires === null || e.expires > now,
+    );
+    tables[name] = Object.fromEntries(kept);
+  }
+  return { ...state, now, tables };
+}
+
+/* Parsing, once per rule object */
+
+const valueCache = new WeakMap<Rule, Result<ParsedValue>>();
+const parameterCache = new WeakMap<Rule, Result<ParsedParameter>>();
+
+function ruleValue(rule: Rule): Result<ParsedValue> {
+  let v = valueCache.get(rule);
+  if (!v) {
+    v = parseValue(rule.property, rule.value);
+    valueCache.set(rule, v);
+  }
+  return v;
+}
+
+function ruleParameter(rule: Rule): Result<ParsedParameter> {
+  let v = parameterCache.get(rule);
+  if (!v) {
+    v = parseParameter(rule.action, rule.parameter);
+    parameterCache.set(rule, v);
+  }
+  return v;
+}
+
+/* Matching */
+
+type Outcome =
+  | { kind: 'none' }
+  | { kind: 'verdict'; verdict: Verdict; ruleId: string; action: ActionName }
+  | { kind: 'exitGroup'; ruleId: string };
+
+interface Walk {
+  doc: FirewallDocument;
+  packet: Packet;
+  options: EvaluateOptions;
+  now: number;
+  tables: Record<IncludeTable, Record<string, TableEntry>>;
+  rates: Record<string, RateBucket>;
+  tested: string[];
+  matched: string[];
+  actions: ActionRun[];
+  /** Last Log / Dont log that matched wins. */
+  logMode: 'default' | 'log' | 'dontLog';
+  lastLogRuleId?: string;
+  triggered: TableChange[];
+  refreshed: TableChange[];
+  problems: { ruleId: string; message: string }[];
+}
+
+/** `==` and `a=A` mean inside, `!=` outside, `>=` at or above the low end, `<=` at or below the high end. */
+function compareRange(
+  relation: Rule['relation'],
+  x: number | bigint,
+  min: number | bigint,
+  max: number | bigint,
+): boolean {
+  switch (relation) {
+    case '==':
+    case 'a=A':
+      return x >= min && x <= max;
+    case '!=':
+      return x < min || x > max;
+    case '>=':
+      return x >= min;
+    case '<=':
+      return x <= max;
+  }
+}
+
+/** Interface names: exact, or a trailing `*` for a prefix (as nft's `iifname "wg*"`). */
+function interfaceMatches(pattern: string, name: string): boolean {
+  return pattern.endsWith('*') ? name.startsWith(pattern.slice(0, -1)) : pattern === name;
+}
+
+function contains(haystack: Uint8Array, needle: Uint8Array, caseless: boolean): boolean {
+  const fold = (b: number) => (caseless && b >= 0x41 && b <= 0x5a ? b + 32 : b);
+  outer: for (let i = 0; i + needle.length <= haystack.length; i++) {
+    for (let j = 0; j < needle.length; j++) {
+      if (fold(haystack[i + j]!) !== fold(needle[j]!)) continue outer;
+    }
+    return true;
+  }
+  return needle.length === 0;
+}
+
+const remoteAddress = (p: Packet): string => (p.direction === 'inbound' ? p.src : p.dst);
+
+function tableKey(table: IncludeTable, p: Packet): string {
+  // Trigger records the source (DESIGN §3.8); the other tables hold the remote host.
+  return table === 'triggered' ? p.src : remoteAddress(p);
+}
+
+/** nft-like token bucket: a packet within the rate takes its tokens; one over it takes none. */
+function takeTokens(w: Walk, key: string, rate: RateSpec, cost: number): boolean {
+  const perSecond = rate.amount / rate.perSeconds;
+  const capacity = rate.amount;
+  const bucket = w.rates[key] ?? { tokens: capacity, last: w.now };
+  const tokens = Math.min(capacity, bucket.tokens + (w.now - bucket.last) * perSecond);
+  const within = tokens >= cost;
+  w.rates[key] = { tokens: within ? tokens - cost : tokens, last: w.now };
+  return within;
+}
+
+function isEqualityRelation(relation: Rule['relation']): boolean {
+  return relation === '==' || relation === 'a=A' || relation === '>=' || relation === '<=';
+}
+
+/** The rule's condition for this packet. A test of a field the packet lacks is false. */
+function condition(w: Walk, rule: Rule): boolean {
+  const p = w.packet;
+  if (TIMER_PROPERTIES.has(rule.property)) return false;
+  if (rule.property === 'Any') return rule.relation !== '!=';
+  if (rule.property === 'None') return rule.relation === '!=';
+  const parsed = ruleValue(rule);
+  if (!parsed.ok) {
+    w.problems.push({ ruleId: rule.id, message: parsed.error });
+    return false;
+  }
+  const v = parsed.value;
+  const eq = isEqualityRelation(rule.relation);
+  const range = (x: number | undefined): boolean =>
+    x !== undefined &&
+    v.kind === 'range' &&
+    compareRange(rule.relation, x, v.range.min, v.range.max);
+  switch (rule.property) {
+    case 'Direction':
+      return v.kind === 'direction' && (p.direction === v.direction) === eq;
+    case 'Interface': {
+      const name = p.direction === 'inbound' ? p.inInterface : p.outInterface;
+      if (name === undefined) return false;
+      let hit: boolean;
+      if (v.kind === 'interface') hit = interfaceMatches(v.name, name);
+      else if (v.kind === 'interfaceAttribute') {
+        const list =
+          v.attribute === 'external'
+            ? w.doc.settings.externalInterfaces
+            : w.doc.settings.internalInterfaces;
+        hit = list.some((pattern) => interfaceMatches(pattern, name));
+      } else return false;
+      return hit === eq;
+    }
+    case 'Include': {
+      if (v.kind !== 'include') return false;
+      const key = tableKey(v.table, p);
+      const entry = w.tables[v.table][key];
+      const present = entry !== undefined && (entry.expires === null || entry.expires > w.now);
+      if (present && eq && entry) {
+        // DESIGN §3.8: seeing the host again pushes its expiry back (a prober stays banned).
+        const refreshed: TableEntry = {
+          ...entry,
+          expires: entry.timeout === 'unlimited' ? null : w.now + entry.timeout,
+        };
+        w.tables[v.table][key] = refreshed;
+        w.refreshed.push({ table: v.table, address: key, ruleId: rule.id, timeout: entry.timeout });
+      }
+      return present === eq;
+    }
+    case 'Source MAC Address':
+    case 'Dest MAC Address': {
+      const mac = rule.property === 'Source MAC Address' ? p.srcMac : p.dstMac;
+      if (mac === undefined || v.kind !== 'mac') return false;
+      return (mac === v.mac) === eq;
+    }
+    case 'Source net':
+    case 'Dest net': {
+      if (v.kind !== 'address' || v.match.family !== p.ipVersion) return false;
+      const ip = parseIpAddress(rule.property === 'Source net' ? p.src : p.dst);
+      if (!ip) return false;
+      return compareRange(rule.relation, ip.value, v.match.first, v.match.last);
+    }
+    case 'Protocol':
+      return v.kind === 'protocol' && compareRange(rule.relation, p.protocol, v.number, v.number);
+    case 'Fragment offset':
+      return p.ipVersion === 4 && range(p.fragmentOffset);
+    case 'IP options': {
+      if (p.ipVersion !== 4 || v.kind !== 'ipOptions') return false;
+      const any = v.options.some((o) => p.ipOptions.includes(o));
+      return any === eq;
+    }
+    case 'ICMP type':
+      return isIcmp(p) && range(p.icmpType);
+    case 'ICMP code':
+      return isIcmp(p) && range(p.icmpCode);
+    case 'TCP header flags': {
+      if (p.protocol !== 6 || v.kind !== 'tcpFlags') return false;
+      const flags = p.tcpFlags ?? [];
+      const hit = v.on.every((f) => flags.includes(f)) && v.off.every((f) => !flags.includes(f));
+      return hit === eq;
+    }
+    case 'TCP options': {
+      if (p.protocol !== 6 || v.kind !== 'tcpOptions') return false;
+      const any = v.options.some((o) => (p.tcpOptions ?? []).includes(o));
+      return any === eq;
+    }
+    case 'Source port':
+      return hasPorts(p.protocol) && range(p.srcPort);
+    case 'Dest port':
+      return hasPorts(p.protocol) && range(p.dstPort);
+    case 'Data content':
+    case 'URL keyword': {
+      if (v.kind !== 'content') return false;
+      const caseless = rule.relation === 'a=A' || rule.property === 'URL keyword';
+      const hit = contains(p.payload ?? new Uint8Array(0), v.bytes, caseless);
+      return hit === (rule.relation !== '!=');
+    }
+    case 'Time of day': {
+      if (v.kind !== 'timeOfDay') return false;
+      const t = p.time ?? w.now;
+      const minute = Math.floor(
+        (((t / 60 + (w.options.utcOffsetMinutes ?? 0)) % 1440) + 1440) % 1440,
+      );
+      const hit =
+        v.fromMinute <= v.toMinute
+          ? minute >= v.fromMinute && minute <= v.toMinute
+          : minute >= v.fromMinute || minute <= v.toMinute;
+      return hit === eq;
+    }
+    case 'Day of week': {
+      if (v.kind !== 'dayOfWeek') return false;
+      const t = p.time ?? w.now;
+      const localDays = Math.floor((t / 60 + (w.options.utcOffsetMinutes ?? 0)) / 1440);
+      // 1970-01-01 was a Thursday (4).
+      const day = (((localDays + 4) % 7) + 7) % 7;
+      return v.days.includes(day) === eq;
+    }
+    case 'Date and time': {
+      // "The rule applies until then": `==`/`<=` before the moment, `>=` from it, `!=` after it.
+      if (v.kind !== 'dateTime') return false;
+      const t = p.time ?? w.now;
+      if (rule.relation === '>=') return t >= v.epochSeconds;
+      if (rule.relation === '!=') return t >= v.epochSeconds;
+      return t < v.epochSeconds;
+    }
+    case 'Connection state':
+      return (
+        p.ctState !== undefined &&
+        v.kind === 'connectionState' &&
+        v.states.includes(p.ctState) === eq
+      );
+    case 'Owner UID':
+      return p.direction === 'outbound' && range(p.uid);
+    case 'Owner GID':
+      return p.direction === 'outbound' && range(p.gid);
+    case 'IP version':
+      return v.kind === 'ipVersion' && (p.ipVersion === v.version) === eq;
+    case 'Packet length':
+      return range(p.length);
+    case 'TTL':
+      return range(p.ttl);
+    case 'DSCP':
+      return range(p.dscp);
+    case 'Rate': {
+      // Over the rate matches `==`/`>=`; within it matches `<=`/`!=` (nft `limit rate [over]`).
+      if (v.kind !== 'rate') return false;
+      const key = v.rate.perSource ? `${rule.id}|${p.src}` : rule.id;
+      const within = takeTokens(w, key, v.rate, v.rate.unit === 'bytes' ? p.length : 1);
+      return rule.relation === '<=' || rule.relation === '!=' ? within : !within;
+    }
+    default:
+      return false;
+  }
+}
+
+/* The walk (DESIGN §3) */
+
+function tableTimeout(w: Walk, rule: Rule): number | 'unlimited' | undefined {
+  const parameter = ruleParameter(rule);
+  if (!parameter.ok) {
+    w.problems.push({ ruleId: rule.id, message: parameter.error });
+    return undefined;
+  }
+  if (parameter.value.kind === 'duration') return parameter.value.seconds;
+  const fallback = w.doc.settings.defaultTriggerDuration;
+  return fallback > 0 ? fallback : 'unlimited';
+}
+
+function record(w: Walk, table: IncludeTable, rule: Rule): void {
+  const timeout = tableTimeout(w, rule);
+  if (timeout === undefined) return;
+  const address = tableKey(table, w.packet);
+  w.tables[table][address] = {
+    address,
+    ruleId: rule.id,
+    timeout,
+    expires: timeout === 'unlimited' ? null : w.now + timeout,
+  };
+  w.triggered.push({ table, address, ruleId: rule.id, timeout });
+}
+
+/** Non-terminating actions run at once when their rule matches (DESIGN §3.4). */
+function runAtOnce(w: Walk, rule: Rule): void {
+  switch (rule.action) {
+    case '->':
+    case 'Group':
+      return;
+    case 'Log':
+      w.logMode = 'log';
+      w.lastLogRuleId = rule.id;
+      break;
+    case 'Dont log':
+    case 'Delete no log':
+      w.logMode = 'dontLog';
+      if (rule.action === 'Delete no log') return; // recorded when it decides
+      break;
+    case 'Authorize':
+      record(w, 'authorized', rule);
+      break;
+    case 'Keep address':
+      record(w, 'kept', rule);
+      break;
+    default:
+      if (rule.action in TERMINATING_VERDICTS) return;
+      if (
+        rule.action === 'Exit group' ||
+        rule.action === 'Rate limit in' ||
+        rule.action === 'Rate limit out'
+      )
+        return;
+  }
+  w.actions.push({ ruleId: rule.id, action: rule.action });
+}
+
+/** The rule's own terminating step after its children gave no verdict. */
+function ownOutcome(w: Walk, rule: Rule): Outcome {
+  const verdict = TERMINATING_VERDICTS[rule.action];
+  if (verdict !== undefined) {
+    if (rule.action === 'Trigger') record(w, 'triggered', rule);
+    w.actions.push({ ruleId: rule.id, action: rule.action });
+    return { kind: 'verdict', verdict, ruleId: rule.id, action: rule.action };
+  }
+  if (rule.action === 'Exit group') {
+    w.actions.push({ ruleId: rule.id, action: rule.action });
+    return { kind: 'exitGroup', ruleId: rule.id };
+  }
+  if (rule.action === 'Rate limit in' || rule.action === 'Rate limit out') {
+    // Applies to its direction only; traffic over the rate is deleted, the rest goes on.
+    const wanted = rule.action === 'Rate limit in' ? 'inbound' : 'outbound';
+    const parameter = ruleParameter(rule);
+    if (w.packet.direction !== wanted || !parameter.ok || parameter.value.kind !== 'rate')
+      return { kind: 'none' };
+    const rate = parameter.value.rate;
+    const key = rate.perSource ? `${rule.id}|${w.packet.src}` : rule.id;
+    if (takeTokens(w, key, rate, rate.unit === 'bytes' ? w.packet.length : 1))
+      return { kind: 'none' };
+    w.actions.push({ ruleId: rule.id, action: rule.action });
+    return { kind: 'verdict', verdict: 'delete', ruleId: rule.id, action: rule.action };
+  }
+  return { kind: 'none' };
+}
+
+function walkList(w: Walk, rules: readonly Rule[]): Outcome {
+  for (const rule of rules) {
+    if (!rule.enabled) continue; // §3.2: skipped with its whole subtree
+    w.tested.push(rule.id);
+    if (!condition(w, rule)) continue; // §3.3
+    w.matched.push(rule.id); // §3.4: its counters count the packet
+    runAtOnce(w, rule);
+    const children = walkList(w, rule.children);
+    if (children.kind === 'verdict') return children; // §3.5
+    if (children.kind === 'exitGroup') {
+      // §3.10: the nearest Group ends; testing goes on after its subtree with no verdict.
+      if (rule.action === 'Group') continue;
+      return children;
+    }
+    const own = ownOutcome(w, rule);
+    if (own.kind !== 'none') return own;
+  }
+  return { kind: 'none' };
+}
+
+/**
+ * Judge one packet. `state.now` is the packet's time on the table clock (seconds); callers move
+ * it with `advance()` or by passing a state with a later `now`.
+ */
+export function evaluate(
+  doc: FirewallDocument,
+  packet: Packet,
+  state: EvaluatorState = createState(),
+  options: EvaluateOptions = {},
+): Evaluation {
+  const w: Walk = {
+    doc,
+    packet,
+    options,
+    now: state.now,
+    tables: {
+      triggered: { ...state.tables.triggered },
+      authorized: { ...state.tables.authorized },
+      address: { ...state.tables.address },
+      kept: { ...state.tables.kept },
+    },
+    rates: { ...state.rates },
+    tested: [],
+    matched: [],
+    actions: [],
+    logMode: 'default',
+    triggered: [],
+    refreshed: [],
+    problems: [],
+  };
+  // An Exit group with no Group above it ends the top level: §3.6 decides.
+  const outcome = walkList(w, doc.rules);
+  const verdict: Verdict =
+    outcome.kind === 'verdict'
+      ? outcome.verdict
+      : doc.settings.defaultPolicy === 'delete'
+        ? 'delete'
+        : 'pass';
+  const decidedBy = outcome.kind === 'verdict' ? outcome : undefined;
+  const dontLog = w.logMode === 'dontLog' || decidedBy?.action === 'Delete no log';
+  const logged = w.logMode === 'log' || (!dontLog && LOGGED_BY_DEFAULT.has(verdict));
+  const result: Evaluation = {
+    verdict,
+    tested: w.tested,
+    matched: w.matched,
+    actions: w.actions,
+    logged,
+    stateChanges: { triggered: w.triggered, refreshed: w.refreshed },
+    state: { now: state.now, tables: w.tables, rates: w.rates },
+    problems: w.problems,
+  };
+  if (decidedBy) {
+    result.verdictRuleId = decidedBy.ruleId;
+    result.verdictAction = decidedBy.action;
+  }
+  if (logged) {
+    const logRuleId = decidedBy?.ruleId ?? w.lastLogRuleId;
+    if (logRuleId !== undefined) result.logRuleId = logRuleId;
+  }
+  return result;
+}
+
+/** Whether the kernel lets the packet through (Delay and Route to deliver it, later or elsewhere). */
+export const delivers = (verdict: Verdict): boolean =>
+  verdict === 'pass' || verdict === 'delay' || verdict === 'route to';
