@@ -138,21 +138,19 @@ export const editor: Part = {
       return { status: 'skipped', why: 'playwright-core is not installed' };
     }
     const files = privateDir();
-    const doc = generateDocument(RULES, { expanded: true });
-    const firstId = doc.rules[0]?.id ?? '';
-    files.file(DOCUMENT_NAME, documentToXml(doc));
     const serve: ServeHandle | { skip: string } = await startServe(files.dir, options.log);
     if ('skip' in serve) {
       files.remove();
       return { status: 'skipped', why: serve.skip };
     }
-    const browser = await playwright.chromium.launch({
-      executablePath: CHROMIUM,
-      args: CHROMIUM_ARGS,
-    });
     const figures: Figure[] = [];
     const notes: string[] = [];
+    let browser: import('playwright-core').Browser | undefined;
     try {
+      const doc = generateDocument(RULES, { expanded: true });
+      const firstId = doc.rules[0]?.id ?? '';
+      files.file(DOCUMENT_NAME, documentToXml(doc));
+      browser = await playwright.chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
       const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
       page.setDefaultTimeout(30_000);
       await page.addInitScript(firstPaintProbe, firstId);
@@ -328,7 +326,7 @@ export const editor: Part = {
       );
       return { status: 'ran', figures, notes };
     } finally {
-      await browser.close();
+      await browser?.close();
       await serve.stop();
       files.remove();
     }
