@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { Rule } from '../model/types.ts';
+import type { PlistValue, Rule } from '../model/types.ts';
 import { parseOpenStep, serializeOpenStep } from './openstep.ts';
 import { RuleFormatError, rulesFromPlist, rulesToPlist } from './rules.ts';
 import { ruleTree } from './test-arbitraries.ts';
@@ -70,12 +70,14 @@ describe('rulesFromPlist', () => {
     ['YES', true],
     [undefined, false],
   ])('reads enabled = %j as %j (a rule without enabled is disabled)', (enabled, expected) => {
-    const dict = enabled === undefined ? {} : { enabled };
+    const dict: PlistValue = enabled === undefined ? {} : { enabled };
     expect(rulesFromPlist([dict], { newId })[0]!.enabled).toBe(expected);
   });
 
   it('names the rule and the name when a property, relation or action is unknown', () => {
-    const tree = [{ children: [{}, { children: [{ propertyName: 'Phase of moon' }] }] }];
+    const tree: PlistValue = [
+      { children: [{}, { children: [{ propertyName: 'Phase of moon' }] }] },
+    ];
     expect(() => rulesFromPlist(tree, { newId })).toThrow(
       new RuleFormatError('1.2.1', "unknown property 'Phase of moon'"),
     );
