@@ -1,0 +1,97 @@
+// Runtime: browser (renderer/). What sits between the toolbar and the outline when something needs
+// the user: an error (paste that does not parse, a failed save), the apply countdown ("Keep these
+// rules? Reverting in 20 s") and the list of problems that blocks Apply, each a link to its rule.
+
+import { useEffect, useState } from 'react';
+import { confirmApply, revealRule, revertApply } from '../commands.ts';
+import { useAppStore } from '../store/app-store.ts';
+
+export function ErrorBanner() {
+  const banner = useAppStore((s) => s.banner);
+  if (!banner) return null;
+  return (
+    <div className={`banner banner-${banner.kind}`} role="alert" data-testid="error-banner">
+      <div className="banner-text">
+        <strong>{banner.message}</strong>
+        {banner.detail && <div className="banner-detail">{banner.detail}</div>}
+      </div>
+      <button
+        type="button"
+        className="banner-close"
+        aria-label="Dismiss"
+        onClick={() => useAppStore.getState().setBanner(null)}
+      >
+        ×
+      </button>
+    </div>
+  );
+}
+
+export function ConfirmBanner() {
+  const pending = useAppStore((s) => s.helper?.pendingConfirm ?? null);
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    if (!pending) return;
+    const t = setInterval(() => setNow(Date.now()), 250);
+    return () => clearInterval(t);
+  }, [pending]);
+  if (!pending) return null;
+  const left = Math.max(0, Math.ceil((Date.parse(pending.deadline) - now) / 1000));
+  return (
+    <div
+      className="banner banner-confirm"
+      role="alertdialog"
+      aria-label="Confirm applied rules"
+      data-testid="confirm-banner"
+    >
+      <div className="banner-text">
+        <strong>Keep these rules?</strong> Reverting in {left} s unless you keep them.
+      </div>
+      <button type="button" className="tool primary" onClick={() => void confirmApply()}>
+        Keep
+      </button>
+      <button type="button" className="tool" onClick={() => void revertApply()}>
+        Revert
+      </button>
+    </div>
+  );
+}
+
+export function ProblemsPanel() {
+  const problems = useAppStore((s) => s.blockingProblems);
+  if (!problems) return null;
+  return (
+    <div className="banner banner-error problems" role="alert" data-testid="problems">
+      <div className="banner-text">
+        <strong>
+          Apply blocked: {problems.length} {problems.length === 1 ? 'problem' : 'problems'}. Fix
+          them and apply again.
+        </strong>
+        <ul>
+          {problems.slice(0, 50).map((p, i) => (
+            <li key={`${p.ruleId}-${i}`}>
+              <button
+                type="button"
+                className="link"
+                data-testid="problem-link"
+                onClick={() => revealRule(p.ruleId)}
+              >
+                {p.number}
+              </button>{' '}
+              {p.message}
+            </li>
+          ))}
+          {problems.length > 50 && <li>… and {problems.length - 50} more</li>}
+        </ul>
+      </div>
+      <button
+        type="button"
+        className="banner-close"
+        aria-label="Dismiss"
+        onClick={() => useAppStore.setState({ blockingProblems: null })}
+      >
+        ×
+      </button>
+    </div>
+  );
+}

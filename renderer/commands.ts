@@ -1,0 +1,305 @@
+// Runtime: browser (renderer/). Every user command, by the contract's menu-command names, so the
+// toolbar, the browser host's menu bar, keyboard shortcuts and Electron's native menus
+// (`menu:command`) all run the same code.
+// Invariant: a command that would lose unsaved changes asks first; a command that fails changes
+// nothing and says why in the banner.
+
+import type { MenuCommand } from '../shared/ipc/app-api.ts';
+import type { Rule } from '../shared/model/types.ts';
+import { invoke, readClipboard, writeClipboard } from './backend.ts';
+import { ask, showError, useAppStore } from './store/app-store.ts';
+import { rulesForCopy, rulesToText, textToRules } from './store/clipboard-codec.ts';
+import { selectDirty, useDocumentStore } from './store/document-store.ts';
+import { documentProblems } from './store/validation.ts';
+import { outlineApi } from './outline/outline.tsx';
+
+export const CONFIRM_TIMEOUT_SECONDS = 20;
+
+const docs = () => useDocumentStore.getState();
+const app = () => useAppStore.getState();
+
+/** A per-tab key for crash-recovery autosaves. */
+export const recoveryKey: string = (() => {
+  const existing = sessionStorage.getItem('treewall.recoveryKey');
+  if (existing) return existing;
+  const key = `tab-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+  sessionStorage.setItem('treewall.recoveryKey', key);
+  return key;
+})();
+
+/** Ask before unsaved changes are lost. Resolves true when it is fine to go on. */
+export async function confirmDiscard(action: string): Promise<boolean> {
+  if (!selectDirty(docs())) return true;
+  const choice = await ask(
+    `Save changes to “${docs().fileName}”?`,
+    `Your changes will be lost if you ${action} without saving.`,
+    ['Save', 'Don’t Save', 'Cancel'],
+  );
+  if (choice === 'Save') return saveDocument(false);
+  return choice === 'Don’t Save';
+}
+
+/* ---- documents ---- */
+
+export async function newDocument(): Promise<void> {
+  if (!(await confirmDiscard('create a new document'))) return;
+  const r = await invoke('document:new', {});
+  if (!r.ok) return showError(`New document failed: ${r.error.message}`);
+  docs().load(r.value.document, null, r.value.name);
+  app().setBanner(null);
+}
+
+export async function openPath(path: string): Promise<boolean> {
+  const r = await invoke('document:open', { path });
+  if (!r.ok) {
+    showError(`Could not open ${path}: ${r.error.message}`);
+    return false;
+  }
+  if (!r.value) return false;
+  docs().load(r.value.document, r.value.path, r.value.name);
+  app().setBanner(null);
+  void refreshRecent();
+  return true;
+}
+
+export async function openDocument(): Promise<void> {
+  if (!(await confirmDiscard('open another document'))) return;
+  if (app().info?.nativeDialogs) {
+    const r = await invoke('document:open', {});
+    if (!r.ok) return showError(`Open failed: ${r.error.message}`);
+    if (r.value) docs().load(r.value.document, r.value.path, r.value.name);
+    void refreshRecent();
+    return;
+  }
+  const r = await invoke('document:list', {});
+  if (!r.ok) return showError(`Could not list documents: ${r.error.message}`);
+  app().setDialog({ kind: 'open', files: r.value.files, folder: r.value.folder });
+}
+
+/** Save; `saveAs` or an untitled document asks where. Resolves true when saved. */
+export async function saveDocument(saveAs: boolean): Promise<boolean> {
+  const { filePath } = docs();
+  if ((saveAs || !filePath) && !app().info?.nativeDialogs) {
+    const suggested =
+      filePath ?? `${docs().fileName.replace(/\.[^.]*$/, '') || 'firewall'}.treewall`;
+    app().setDialog({ kind: 'saveAs', suggested });
+    return new Promise((resolve) => {
+      pendingSaveAs = resolve;
+    });
+  }
+  return saveTo(saveAs ? null : filePath, saveAs);
+}
+
+let pendingSaveAs: ((saved: boolean) => void) | null = null;
+
+/** The Save As dialog's answer (null: cancelled). */
+export async function finishSaveAs(path: string | null): Promise<void> {
+  app().setDialog(null);
+  const resolve = pendingSaveAs;
+  pendingSaveAs = null;
+  const saved = path ? await saveTo(path, false) : false;
+  resolve?.(saved);
+}
+
+async function saveTo(path: string | null, saveAs: boolean): Promise<boolean> {
+  const revision = docs().revision;
+  const r = await invoke('document:save', {
+    path,
+    saveAs,
+    document: docs().document,
+    recoveryKey,
+  });
+  if (!r.ok) {
+    showError(`Save failed: ${r.error.message}`);
+    return false;
+  }
+  if (!r.value) return false;
+  // Edits made while the save was in flight keep the document dirty.
+  if (docs().revision === revision) docs().markSaved(r.value.path, r.value.name);
+  else useDocumentStore.setState({ filePath: r.value.path, fileName: r.value.name });
+  void refreshRecent();
+  return true;
+}
+
+export async function revertDocument(): Promise<void> {
+  const { filePath } = docs();
+  if (!filePath) return newDocument();
+  if (selectDirty(docs())) {
+    const choice = await ask(`Revert “${docs().fileName}”?`, 'Your unsaved changes will be lost.', [
+      'Revert',
+      'Cancel',
+    ]);
+    if (choice !== 'Revert') return;
+  }
+  await openPath(filePath);
+}
+
+export async function refreshRecent(): Promise<void> {
+  const r = await invoke('document:recent', {});
+  if (r.ok) useAppStore.setState({ recent: r.value.files });
+}
+
+export async function openRecent(path: string): Promise<void> {
+  if (await confirmDiscard('open another document')) await openPath(path);
+}
+
+/* ---- clipboard ---- */
+
+function copyText(): string | null {
+  const { selection, document } = docs();
+  if (selection.length === 0) return null;
+  const rules = rulesForCopy(document.rules, new Set(selection));
+  return rules.length ? rulesToText(rules) : null;
+}
+
+export async function copy(): Promise<void> {
+  const text = copyText();
+  if (text !== null) await writeClipboard(text);
+}
+
+export async function cut(): Promise<void> {
+  await copy();
+  docs().deleteSelected();
+}
+
+/** Paste NeXT text: after the selection, before it with Alt, as children of an expanded row. */
+export function pasteText(text: string, before = false): void {
+  let rules: Rule[];
+  try {
+    rules = textToRules(text);
+  } catch (e) {
+    showError(
+      'Cannot paste: the clipboard does not hold rules.',
+      e instanceof Error ? e.message : String(e),
+    );
+    return;
+  }
+  if (rules.length === 0)
+    return showError('Cannot paste: the clipboard holds an empty list of rules.');
+  app().setBanner(null);
+  docs().insertRules(rules, { before });
+}
+
+export async function paste(before = false): Promise<void> {
+  pasteText(await readClipboard(), before);
+}
+
+/** The DOM copy event's text (keyboard shortcut path: synchronous clipboard access). */
+export function copyForEvent(): string | null {
+  const text = copyText();
+  if (text !== null) void writeClipboard(text);
+  return text;
+}
+
+/* ---- the helper ---- */
+
+export async function refreshHelper(): Promise<void> {
+  const r = await invoke('helper:status', {});
+  if (r.ok) useAppStore.setState({ helper: r.value });
+}
+
+export async function apply(): Promise<void> {
+  const { document } = docs();
+  const problems = documentProblems(document.rules);
+  if (problems.length) {
+    useAppStore.setState({ blockingProblems: problems });
+    return;
+  }
+  useAppStore.setState({ blockingProblems: null });
+  const r = await invoke('helper:apply', {
+    document,
+    confirmTimeoutSeconds: CONFIRM_TIMEOUT_SECONDS,
+  });
+  const at = new Date().toISOString();
+  if (!r.ok) {
+    if (r.error.problems?.length) useAppStore.setState({ blockingProblems: r.error.problems });
+    else showError(`Apply failed: ${r.error.message}`);
+    useAppStore.setState({ lastApply: { at, ok: false, message: r.error.message } });
+    return;
+  }
+  useAppStore.setState({
+    helper: r.value,
+    lastApply: { at, ok: true, message: `${r.value.ruleCount ?? 'all'} rules applied` },
+  });
+}
+
+export async function confirmApply(): Promise<void> {
+  const r = await invoke('helper:confirm', {});
+  if (r.ok) useAppStore.setState({ helper: r.value });
+  else showError(`Confirm failed: ${r.error.message}`);
+}
+
+export async function revertApply(): Promise<void> {
+  const r = await invoke('helper:revert', {});
+  if (r.ok) useAppStore.setState({ helper: r.value });
+  else showError(`Revert failed: ${r.error.message}`);
+}
+
+export async function showActive(): Promise<void> {
+  const r = await invoke('helper:showActive', {});
+  if (!r.ok) return showError(`Show Active failed: ${r.error.message}`);
+  app().setDialog({ kind: 'active', document: r.value.document });
+}
+
+/** Replace the editor's rules with the ones in the kernel (an undoable edit). */
+export async function revertToActive(): Promise<void> {
+  const r = await invoke('helper:showActive', {});
+  if (!r.ok) return showError(`Revert to active failed: ${r.error.message}`);
+  const active = r.value.document;
+  if (!active) return showError('Nothing is active: the helper has no rules applied.');
+  const choice = await ask(
+    'Revert to the active rules?',
+    'The outline will show the rules in force in the kernel. You can undo this.',
+    ['Revert', 'Cancel'],
+  );
+  if (choice === 'Revert') docs().editRules(() => active.rules);
+}
+
+export async function setFirewallOn(on: boolean): Promise<void> {
+  if (on) return apply();
+  const r = await invoke('helper:stop', {});
+  if (r.ok) useAppStore.setState({ helper: r.value });
+  else showError(`Turning the firewall off failed: ${r.error.message}`);
+}
+
+/** Select and show one rule (the problem list's links). */
+export function revealRule(ruleId: string): void {
+  docs().setFilter('');
+  docs().revealRules([ruleId]);
+}
+
+/* ---- the command table ---- */
+
+export const COMMANDS: Record<MenuCommand, (alt?: boolean) => void | Promise<void>> = {
+  'file.new': newDocument,
+  'file.open': openDocument,
+  'file.save': () => void saveDocument(false),
+  'file.saveAs': () => void saveDocument(true),
+  'file.revert': revertDocument,
+  'file.close': () => window.close(),
+  'edit.undo': () => docs().undo(),
+  'edit.redo': () => docs().redo(),
+  'edit.cut': cut,
+  'edit.copy': copy,
+  'edit.paste': (alt) => paste(alt === true),
+  'edit.pasteBefore': () => paste(true),
+  'edit.delete': () => docs().deleteSelected(),
+  'edit.selectAll': () => outlineApi.current?.selectAll(),
+  'edit.find': () => document.querySelector<HTMLInputElement>('[data-testid="filter"]')?.focus(),
+  'rule.newSibling': (alt) => void docs().addRule({ before: alt === true }),
+  'rule.newChild': () => void docs().addRule({ asChild: true }),
+  'rule.insertBefore': () => void docs().addRule({ before: true }),
+  'rule.duplicate': () => docs().duplicateSelected(),
+  'view.expandAll': () => docs().expandAll(),
+  'view.collapseAll': () => docs().collapseAll(),
+  'firewall.apply': apply,
+  'firewall.showActive': showActive,
+  'firewall.revert': revertToActive,
+  'firewall.toggle': () => setFirewallOn(!app().helper?.active),
+};
+
+export const run = (command: MenuCommand, alt?: boolean): void => {
+  void Promise.resolve(COMMANDS[command](alt)).catch((e: unknown) =>
+    showError(`${command} failed: ${e instanceof Error ? e.message : String(e)}`),
+  );
+};

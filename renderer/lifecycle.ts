@@ -1,0 +1,169 @@
+// Runtime: browser (renderer/). What the app does around the editing: start-up (info, the first
+// document, an offer to recover unsaved work), the window title and dirty marker, autosave for
+// crash recovery, the prompt before leaving, helper events, and the global keyboard shortcuts.
+// Invariant: every listener installed here is removed by the function `start()` returns.
+
+import { invoke, listen } from './backend.ts';
+import {
+  copyForEvent,
+  openPath,
+  pasteText,
+  recoveryKey,
+  refreshHelper,
+  refreshRecent,
+  run,
+} from './commands.ts';
+import { useAppStore } from './store/app-store.ts';
+import { selectDirty, useDocumentStore } from './store/document-store.ts';
+import { useCountersStore } from './stats/counters-store.ts';
+
+const AUTOSAVE_DELAY_MS = 3000;
+
+const isTextTarget = (t: EventTarget | null) =>
+  t instanceof Element &&
+  t.closest('input:not([type=checkbox]):not([type=radio]), textarea, select, [contenteditable]') !==
+    null;
+const inModal = () => useAppStore.getState().dialog !== null;
+
+/** Ctrl (or Cmd on a Mac) shortcuts that work anywhere outside a text field. */
+function onKeyDown(e: KeyboardEvent): void {
+  const mod = e.ctrlKey || e.metaKey;
+  if (!mod || inModal()) return;
+  const key = e.key.toLowerCase();
+  const text = isTextTarget(e.target);
+  const go = (command: Parameters<typeof run>[0], alt = e.altKey) => {
+    e.preventDefault();
+    run(command, alt);
+  };
+  // Document-level shortcuts work even from the filter box.
+  if (key === 's') return go(e.shiftKey ? 'file.saveAs' : 'file.save');
+  if (key === 'o') return go('file.open');
+  if (key === 'f') return go('edit.find');
+  if (key === 'enter') return go('firewall.apply');
+  if (text) return;
+  if (key === 'z') return go(e.shiftKey ? 'edit.redo' : 'edit.undo');
+  if (key === 'y') return go('edit.redo');
+  if (key === 'n') return go(e.shiftKey ? 'rule.newChild' : 'rule.newSibling');
+  if (key === 'd') return go('rule.duplicate');
+  // Paste before (Alt) reads the clipboard through the contract; plain paste uses the paste event.
+  if (key === 'v' && e.altKey) return go('edit.pasteBefore');
+}
+
+function onCopy(e: ClipboardEvent): void {
+  if (isTextTarget(e.target) || inModal()) return;
+  const text = copyForEvent();
+  if (text === null || !e.clipboardData) return;
+  e.clipboardData.setData('text/plain', text);
+  e.preventDefault();
+}
+
+function onCut(e: ClipboardEvent): void {
+  if (isTextTarget(e.target) || inModal()) return;
+  onCopy(e);
+  if (e.defaultPrevented) useDocumentStore.getState().deleteSelected();
+}
+
+function onPaste(e: ClipboardEvent): void {
+  if (isTextTarget(e.target) || inModal()) return;
+  const text = e.clipboardData?.getData('text/plain') ?? '';
+  e.preventDefault();
+  if (text) pasteText(text);
+  else run('edit.paste');
+}
+
+function onBeforeUnload(e: BeforeUnloadEvent): void {
+  if (selectDirty(useDocumentStore.getState())) {
+    e.preventDefault();
+    e.returnValue = '';
+  }
+}
+
+function titleOf(): { title: string; dirty: boolean } {
+  const s = useDocumentStore.getState();
+  const dirty = selectDirty(s);
+  return { title: `${dirty ? '• ' : ''}${s.fileName} — treewall`, dirty };
+}
+
+/** Start the app's background behaviour; returns the function that stops it. */
+export function start(): () => void {
+  const stops: (() => void)[] = [];
+  window.addEventListener('keydown', onKeyDown);
+  document.addEventListener('copy', onCopy);
+  document.addEventListener('cut', onCut);
+  document.addEventListener('paste', onPaste);
+  window.addEventListener('beforeunload', onBeforeUnload);
+  stops.push(() => {
+    window.removeEventListener('keydown', onKeyDown);
+    document.removeEventListener('copy', onCopy);
+    document.removeEventListener('cut', onCut);
+    document.removeEventListener('paste', onPaste);
+    window.removeEventListener('beforeunload', onBeforeUnload);
+  });
+
+  // Title and dirty marker, pushed to Electron's window too.
+  let lastTitle = '';
+  const syncTitle = () => {
+    const { title, dirty } = titleOf();
+    if (title === lastTitle) return;
+    lastTitle = title;
+    document.title = title;
+    void invoke('window:setState', { title, dirty, path: useDocumentStore.getState().filePath });
+  };
+  syncTitle();
+  stops.push(useDocumentStore.subscribe(syncTitle));
+
+  // Autosave for crash recovery: a few seconds after the last edit, while the document is dirty.
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let lastRevision = useDocumentStore.getState().revision;
+  stops.push(
+    useDocumentStore.subscribe((s) => {
+      if (s.revision === lastRevision) return;
+      lastRevision = s.revision;
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        const now = useDocumentStore.getState();
+        if (selectDirty(now)) {
+          void invoke('document:autosave', {
+            key: recoveryKey,
+            path: now.filePath,
+            name: now.fileName,
+            document: now.document,
+          });
+        } else void invoke('document:discardRecovery', { key: recoveryKey });
+      }, AUTOSAVE_DELAY_MS);
+    }),
+  );
+  stops.push(() => clearTimeout(timer));
+
+  // Helper events.
+  stops.push(listen('helper:state', (helper) => useAppStore.setState({ helper })));
+  stops.push(listen('menu:command', ({ command }) => run(command)));
+  stops.push(
+    listen('counters:tick', (tick) => {
+      const next = new Map(useCountersStore.getState().counters);
+      for (const [id, c] of Object.entries(tick.changed))
+        next.set(id, { packets: c.packets, bytes: c.bytes, lastMatch: Date.parse(tick.at) });
+      useCountersStore.setState({ counters: next });
+    }),
+  );
+
+  void boot();
+  return () => stops.forEach((stop) => stop());
+}
+
+async function boot(): Promise<void> {
+  const info = await invoke('app:info', {});
+  if (!info.ok) return; // No backend: the status bar says so; editing still works.
+  useAppStore.setState({ info: info.value });
+  void refreshHelper();
+  void refreshRecent();
+  const opened = info.value.initialPath ? await openPath(info.value.initialPath) : false;
+  if (!opened) {
+    const fresh = await invoke('document:new', {});
+    if (fresh.ok) useDocumentStore.getState().load(fresh.value.document, null, fresh.value.name);
+  }
+  const recovery = await invoke('document:recover', {});
+  if (recovery.ok && recovery.value.entries.length) {
+    useAppStore.getState().setDialog({ kind: 'recover', entries: recovery.value.entries });
+  }
+}

@@ -1,0 +1,227 @@
+// Runtime: browser (renderer/). The rule outline: a header row and a react-arborist tree whose
+// rows are a fixed-width grid.
+// Invariants:
+// - The tree is controlled: `data` is the document's rules; disclosure state lives in the rules
+//   (`expanded`) and reaches the tree through `childrenAccessor`, so react-arborist's own open
+//   state is never used (every node is "open"; a collapsed rule simply shows no children).
+// - Every prop passed to <Tree> is stable between renders unless the data changes: callbacks are
+//   module-level functions reading the stores, so a toggle re-renders only the visible rows.
+
+import {
+  useCallback,
+  useEffect,
+  useLayoutEffect,
+  useRef,
+  useState,
+  type KeyboardEvent,
+  type PointerEvent,
+} from 'react';
+import { Tree, type MoveHandler, type NodeApi, type TreeApi } from 'react-arborist';
+import type { Rule } from '../../shared/model/types.ts';
+import { useDocumentStore } from '../store/document-store.ts';
+import { canDrop } from '../store/model-ops.ts';
+import { COLUMNS, totalWidth, useUiStore, type ColumnKey } from './ui-store.ts';
+import { OutlineNode, OutlineRow } from './outline-row.tsx';
+import { filteredView } from './filter.ts';
+import { RuleMenu } from './rule-menu.tsx';
+
+export const ROW_HEIGHT = 22;
+
+/* Stable Tree props (module level: never recreated). */
+const childrenAccessor = (r: Rule): readonly Rule[] => (r.expanded ? r.children : []);
+const idAccessor = (r: Rule): string => r.id;
+const onSelect = (nodes: NodeApi<Rule>[]) =>
+  useDocumentStore.getState().setSelection(nodes.map((n) => n.id));
+const onMove: MoveHandler<Rule> = ({ dragIds, parentId, index }) =>
+  useDocumentStore.getState().moveRules(dragIds, parentId, index);
+const disableDrop = ({
+  parentNode,
+  dragNodes,
+}: {
+  parentNode: NodeApi<Rule>;
+  dragNodes: NodeApi<Rule>[];
+}) => {
+  const s = useDocumentStore.getState();
+  if (s.filter.trim()) return true;
+  const parentId = parentNode.isRoot ? null : parentNode.id;
+  return !canDrop(
+    s.document.rules,
+    dragNodes.map((n) => n.id),
+    parentId,
+  );
+};
+const disableEdit = true;
+
+/** The tree's imperative API, for the toolbar and the error list (select, scroll). */
+export const outlineApi: { current: TreeApi<Rule> | null } = { current: null };
+
+function useSize(ref: React.RefObject<HTMLElement | null>) {
+  const [size, setSize] = useState({ width: 800, height: 400 });
+  useLayoutEffect(() => {
+    const el = ref.current;
+    if (!el) return;
+    const ro = new ResizeObserver(([entry]) => {
+      if (entry) setSize({ width: entry.contentRect.width, height: entry.contentRect.height });
+    });
+    ro.observe(el);
+    return () => ro.disconnect();
+  }, [ref]);
+  return size;
+}
+
+export function Outline() {
+  const rules = useDocumentStore((s) => s.document.rules);
+  const filter = useDocumentStore((s) => s.filter);
+  const reveal = useDocumentStore((s) => s.reveal);
+  const widths = useUiStore((s) => s.widths);
+  const body = useRef<HTMLDivElement>(null);
+  const { width, height } = useSize(body);
+  const data = filter.trim() ? filteredView(rules, filter).rules : rules;
+  const gridWidth = totalWidth(widths);
+
+  const treeRef = useCallback((api: TreeApi<Rule> | null | undefined) => {
+    outlineApi.current = api ?? null;
+  }, []);
+
+  // Select and scroll to rules that an action asked to reveal (new rule, paste, error clicked).
+  useEffect(() => {
+    const api = outlineApi.current;
+    if (!reveal || !api) return;
+    const [first, ...rest] = reveal.ids;
+    if (!first) return;
+    // The data with the newly expanded ancestors reaches the tree on this render; wait a frame.
+    requestAnimationFrame(() => {
+      api.select(first, { focus: true });
+      for (const id of rest) api.selectMulti(id);
+      api.scrollTo(first);
+      useDocumentStore.getState().setSelection(reveal.ids);
+    });
+  }, [reveal]);
+
+  // The name column takes whatever width the window has beyond the grid.
+  const spare = Math.max(0, width - gridWidth);
+  const cssVars = Object.fromEntries(
+    COLUMNS.map((c) => [`--w-${c.key}`, `${widths[c.key] + (c.key === 'name' ? spare : 0)}px`]),
+  );
+
+  return (
+    <div className="outline" style={cssVars as React.CSSProperties} onKeyDownCapture={onOutlineKey}>
+      <div className="outline-scroll">
+        <div className="outline-inner" style={{ minWidth: gridWidth }}>
+          <OutlineHeader />
+          <div className="outline-body" ref={body} data-testid="outline">
+            {data.length === 0 && (
+              <div className="outline-empty">
+                {filter.trim()
+                  ? 'No rule matches the filter.'
+                  : 'No rules. Click “New rule” to add one.'}
+              </div>
+            )}
+            <Tree<Rule>
+              ref={treeRef}
+              data={data}
+              idAccessor={idAccessor}
+              childrenAccessor={childrenAccessor}
+              openByDefault
+              width={Math.max(width, gridWidth)}
+              height={height}
+              rowHeight={ROW_HEIGHT}
+              indent={0}
+              overscanCount={10}
+              onSelect={onSelect}
+              onMove={onMove}
+              disableDrop={disableDrop}
+              disableEdit={disableEdit}
+              renderRow={OutlineRow}
+              aria-label="Rules"
+            >
+              {OutlineNode}
+            </Tree>
+          </div>
+        </div>
+      </div>
+      <RuleMenu />
+    </div>
+  );
+}
+
+function OutlineHeader() {
+  return (
+    <div className="outline-header" role="row">
+      {COLUMNS.map((c) => (
+        <div key={c.key} className={`header-cell c-${c.key}`} role="columnheader">
+          {c.title}
+          {c.key !== 'enabled' && <ResizeGrip column={c.key} />}
+        </div>
+      ))}
+    </div>
+  );
+}
+
+function ResizeGrip({ column }: { column: ColumnKey }) {
+  const onPointerDown = (e: PointerEvent<HTMLDivElement>) => {
+    e.preventDefault();
+    const startX = e.clientX;
+    const start = useUiStore.getState().widths[column];
+    const el = e.currentTarget;
+    el.setPointerCapture(e.pointerId);
+    const move = (ev: globalThis.PointerEvent) =>
+      useUiStore.getState().setWidth(column, start + ev.clientX - startX);
+    const up = () => {
+      el.removeEventListener('pointermove', move);
+      el.removeEventListener('pointerup', up);
+    };
+    el.addEventListener('pointermove', move);
+    el.addEventListener('pointerup', up);
+  };
+  return <div className="resize-grip" onPointerDown={onPointerDown} title="Drag to resize" />;
+}
+
+const isTextTarget = (t: EventTarget | null) =>
+  t instanceof Element &&
+  t.closest('input:not([type=checkbox]), textarea, select, [contenteditable]') !== null;
+
+/** Outline keys handled before react-arborist sees them (it would open/close its own state). */
+function onOutlineKey(e: KeyboardEvent<HTMLDivElement>) {
+  if (isTextTarget(e.target) || e.metaKey || e.ctrlKey) return;
+  const api = outlineApi.current;
+  const focused = api?.focusedNode;
+  const store = useDocumentStore.getState();
+  const handled = () => {
+    e.preventDefault();
+    e.stopPropagation();
+  };
+  switch (e.key) {
+    case ' ': {
+      const ids = store.selection.length ? store.selection : focused ? [focused.id] : [];
+      if (ids.length) store.toggleEnabled(ids);
+      return handled();
+    }
+    case 'Enter':
+      if (focused) useUiStore.getState().startEdit(focused.id, 'name');
+      return handled();
+    case 'ArrowRight':
+      if (focused && focused.data.children.length && (!focused.data.expanded || e.altKey)) {
+        store.setExpanded(focused.id, true, e.altKey);
+        return handled();
+      }
+      return;
+    case 'ArrowLeft':
+      // Always ours: react-arborist would close its own (unused) open state instead.
+      if (focused && focused.data.expanded && focused.data.children.length) {
+        store.setExpanded(focused.id, false, e.altKey);
+      } else if (focused?.parent && !focused.parent.isRoot) {
+        api?.focus(focused.parent);
+        if (!e.shiftKey) api?.select(focused.parent);
+      }
+      return handled();
+    case '*':
+      return handled();
+    case 'Delete':
+    case 'Backspace':
+      store.deleteSelected();
+      return handled();
+    default:
+      return;
+  }
+}

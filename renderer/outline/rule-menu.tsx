@@ -1,0 +1,127 @@
+// Runtime: browser (renderer/). The one popup menu for the property, relation and action cells.
+// A single instance for the whole outline (not a <select> per row) keeps rows cheap to render
+// at 100,000 rules. Keyboard: arrows move, Enter picks, Escape closes, a letter jumps.
+
+import { useEffect, useLayoutEffect, useRef, useState, type KeyboardEvent } from 'react';
+import type { ActionName, PropertyName, RelationName } from '../../shared/model/vocabulary.ts';
+import { useDocumentStore } from '../store/document-store.ts';
+import { findRule } from '../store/model-ops.ts';
+import { menuItems } from '../store/vocabulary-info.ts';
+import { useUiStore } from './ui-store.ts';
+
+export function RuleMenu() {
+  const menu = useUiStore((s) => s.menu);
+  const rule = useDocumentStore((s) => (menu ? findRule(s.document.rules, menu.ruleId) : null));
+  const list = useRef<HTMLDivElement>(null);
+  const [active, setActive] = useState(0);
+  const [pos, setPos] = useState<{ left: number; top: number; maxHeight: number } | null>(null);
+
+  const current = menu && rule ? rule[menu.field] : '';
+  const items = menu && rule ? menuItems(menu.field, rule.property, current) : [];
+
+  useEffect(() => {
+    setActive(
+      Math.max(
+        0,
+        items.findIndex((i) => i.name === current),
+      ),
+    );
+  }, [menu]);
+
+  useLayoutEffect(() => {
+    if (!menu) return setPos(null);
+    const below = window.innerHeight - menu.anchor.bottom - 8;
+    const above = menu.anchor.top - 8;
+    const wanted = Math.min(items.length * 22 + 8, 420);
+    if (below >= wanted || below >= above) {
+      setPos({
+        left: menu.anchor.left,
+        top: menu.anchor.bottom,
+        maxHeight: Math.min(wanted, below),
+      });
+    } else {
+      const h = Math.min(wanted, above);
+      setPos({ left: menu.anchor.left, top: menu.anchor.top - h, maxHeight: h });
+    }
+    requestAnimationFrame(() => list.current?.focus());
+  }, [menu]);
+
+  useEffect(() => {
+    list.current?.querySelector(`[data-index="${active}"]`)?.scrollIntoView({ block: 'nearest' });
+  }, [active]);
+
+  if (!menu || !rule || !pos) return null;
+
+  const close = () => {
+    useUiStore.getState().closeMenu();
+    document
+      .querySelector<HTMLElement>(`[data-rule-id="${menu.ruleId}"]`)
+      ?.focus({ preventScroll: true });
+  };
+  const pick = (name: string) => {
+    if (name !== current) {
+      const update =
+        menu.field === 'property'
+          ? { property: name as PropertyName }
+          : menu.field === 'relation'
+            ? { relation: name as RelationName }
+            : { action: name as ActionName };
+      useDocumentStore.getState().updateRule(menu.ruleId, update);
+    }
+    close();
+  };
+  const onKeyDown = (e: KeyboardEvent) => {
+    e.stopPropagation();
+    if (e.key === 'ArrowDown') setActive((a) => Math.min(items.length - 1, a + 1));
+    else if (e.key === 'ArrowUp') setActive((a) => Math.max(0, a - 1));
+    else if (e.key === 'Enter' || e.key === ' ') {
+      const item = items[active];
+      if (item) pick(item.name);
+    } else if (e.key === 'Escape' || e.key === 'Tab') close();
+    else if (e.key.length === 1) {
+      const k = e.key.toLowerCase();
+      const from = items.findIndex((i, n) => n > active && i.name.toLowerCase().startsWith(k));
+      const found = from >= 0 ? from : items.findIndex((i) => i.name.toLowerCase().startsWith(k));
+      if (found >= 0) setActive(found);
+    } else return;
+    e.preventDefault();
+  };
+
+  return (
+    <div className="menu-backdrop" onMouseDown={close}>
+      <div
+        ref={list}
+        className="popup-menu"
+        role="menu"
+        aria-label={menu.field}
+        data-testid={`menu-${menu.field}`}
+        tabIndex={-1}
+        style={{
+          left: pos.left,
+          top: pos.top,
+          maxHeight: pos.maxHeight,
+          minWidth: Math.max(menu.anchor.width, 160),
+        }}
+        onMouseDown={(e) => e.stopPropagation()}
+        onKeyDown={onKeyDown}
+      >
+        {items.map((item, i) => (
+          <div
+            key={item.name}
+            data-index={i}
+            role="menuitemradio"
+            aria-checked={item.name === current}
+            className={`menu-item ${i === active ? 'active' : ''}`}
+            title={item.description}
+            onMouseEnter={() => setActive(i)}
+            onClick={() => pick(item.name)}
+          >
+            <span className="menu-check">{item.name === current ? '✓' : ''}</span>
+            <span className="menu-name">{item.name}</span>
+            {item.description && <span className="menu-desc">{item.description}</span>}
+          </div>
+        ))}
+      </div>
+    </div>
+  );
+}

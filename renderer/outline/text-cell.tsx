@@ -1,0 +1,113 @@
+// Runtime: browser (renderer/). A text cell (name, value, parameter) and its in-place editor.
+// The editor validates the draft as you type (the rule with the draft in place goes through the
+// same validation as the document), commits on Enter, Tab or blur, and cancels on Escape.
+// An invalid value can still be committed: the row then shows the problem and Apply is blocked,
+// which is how the original behaves and lets a user finish typing elsewhere.
+
+import { useEffect, useRef, useState, type KeyboardEvent } from 'react';
+import type { Rule } from '../../shared/model/types.ts';
+import { useDocumentStore } from '../store/document-store.ts';
+import { fieldProblem } from '../store/validation.ts';
+import { useUiStore, type TextField } from './ui-store.ts';
+
+const ORDER: TextField[] = ['name', 'value', 'parameter'];
+
+export function TextCell(props: {
+  rule: Rule;
+  field: TextField;
+  editing: boolean;
+  mono: boolean;
+  problem: string | undefined;
+}) {
+  const { rule, field, editing, mono, problem } = props;
+  const cls = `cell c-${field} ${mono ? 'mono' : ''} ${problem ? 'cell-invalid' : ''}`;
+  if (editing) return <TextEditor rule={rule} field={field} className={cls} />;
+  return (
+    <div
+      className={cls}
+      data-testid={`cell-${field}`}
+      title={problem ?? (rule[field] || undefined)}
+      onDoubleClick={(e) => {
+        e.stopPropagation();
+        useUiStore.getState().startEdit(rule.id, field);
+      }}
+    >
+      {rule[field]}
+    </div>
+  );
+}
+
+function TextEditor({
+  rule,
+  field,
+  className,
+}: {
+  rule: Rule;
+  field: TextField;
+  className: string;
+}) {
+  const [draft, setDraft] = useState(rule[field]);
+  const input = useRef<HTMLInputElement>(null);
+  const done = useRef(false);
+  const problem = fieldProblem({ ...rule, [field]: draft }, field);
+
+  useEffect(() => {
+    input.current?.focus();
+    input.current?.select();
+  }, []);
+
+  const finish = (commit: boolean, next?: TextField) => {
+    if (done.current) return;
+    done.current = true;
+    const row = input.current?.closest<HTMLElement>('[role="treeitem"]');
+    if (commit && draft !== rule[field]) {
+      useDocumentStore.getState().updateRule(rule.id, { [field]: draft });
+    }
+    if (next) useUiStore.getState().startEdit(rule.id, next);
+    else {
+      useUiStore.getState().stopEdit();
+      // Give the keyboard back to the outline so arrows and shortcuts keep working.
+      row?.focus({ preventScroll: true });
+    }
+  };
+
+  const onKeyDown = (e: KeyboardEvent<HTMLInputElement>) => {
+    e.stopPropagation();
+    if (e.key === 'Enter') {
+      e.preventDefault();
+      finish(true);
+    } else if (e.key === 'Escape') {
+      e.preventDefault();
+      finish(false);
+    } else if (e.key === 'Tab') {
+      e.preventDefault();
+      const i = ORDER.indexOf(field) + (e.shiftKey ? -1 : 1);
+      finish(true, ORDER[(i + ORDER.length) % ORDER.length]);
+    }
+  };
+
+  return (
+    <div className={`${className} editing ${problem ? 'cell-invalid' : ''}`}>
+      <input
+        ref={input}
+        className="cell-input"
+        data-testid={`edit-${field}`}
+        aria-label={field}
+        aria-invalid={problem ? true : undefined}
+        value={draft}
+        title={problem}
+        spellCheck={false}
+        onChange={(e) => setDraft(e.target.value)}
+        onKeyDown={onKeyDown}
+        onBlur={() => finish(true)}
+        onClick={(e) => e.stopPropagation()}
+        onDoubleClick={(e) => e.stopPropagation()}
+      />
+      {problem && (
+        <div className="edit-problem" role="alert" data-testid="edit-problem">
+          {problem}
+        </div>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,61 @@
+// Runtime: browser (renderer/). Transient outline state that is not part of the document:
+// which cell is being edited, which popup menu is open, and the column widths.
+// Column widths reach the rows as CSS variables on the outline, so resizing never re-renders rows.
+
+import { create } from 'zustand';
+
+export type TextField = 'name' | 'value' | 'parameter';
+export type MenuField = 'property' | 'relation' | 'action';
+
+export const COLUMNS = [
+  { key: 'enabled', title: '', width: 28, min: 28 },
+  { key: 'number', title: '#', width: 150, min: 80 },
+  { key: 'name', title: 'Name', width: 230, min: 80 },
+  { key: 'property', title: 'Property', width: 150, min: 80 },
+  { key: 'relation', title: 'Rel', width: 50, min: 40 },
+  { key: 'value', title: 'Value', width: 190, min: 60 },
+  { key: 'action', title: 'Action', width: 120, min: 60 },
+  { key: 'parameter', title: 'Parameter', width: 150, min: 60 },
+  { key: 'stats', title: 'Matches', width: 90, min: 50 },
+] as const;
+export type ColumnKey = (typeof COLUMNS)[number]['key'];
+
+export interface MenuRequest {
+  ruleId: string;
+  field: MenuField;
+  anchor: { left: number; top: number; bottom: number; width: number };
+}
+
+interface UiState {
+  editing: { id: string; field: TextField } | null;
+  menu: MenuRequest | null;
+  widths: Record<ColumnKey, number>;
+  startEdit(id: string, field: TextField): void;
+  stopEdit(): void;
+  openMenu(menu: MenuRequest): void;
+  closeMenu(): void;
+  setWidth(key: ColumnKey, width: number): void;
+}
+
+const defaultWidths = Object.fromEntries(COLUMNS.map((c) => [c.key, c.width])) as Record<
+  ColumnKey,
+  number
+>;
+
+export const useUiStore = create<UiState>()((set) => ({
+  editing: null,
+  menu: null,
+  widths: defaultWidths,
+  startEdit: (id, field) => set({ editing: { id, field }, menu: null }),
+  stopEdit: () => set({ editing: null }),
+  openMenu: (menu) => set({ menu, editing: null }),
+  closeMenu: () => set({ menu: null }),
+  setWidth: (key, width) =>
+    set((s) => {
+      const min = COLUMNS.find((c) => c.key === key)?.min ?? 30;
+      return { widths: { ...s.widths, [key]: Math.max(min, Math.round(width)) } };
+    }),
+}));
+
+export const totalWidth = (widths: Record<ColumnKey, number>): number =>
+  COLUMNS.reduce((sum, c) => sum + widths[c.key], 0);

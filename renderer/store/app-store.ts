@@ -1,0 +1,74 @@
+// Runtime: browser (renderer/). Application state around the document: what the backend said
+// about itself and the helper, banners, dialogs, and the last apply. Kept apart from the document
+// store so a helper status event never re-renders the outline.
+
+import { create } from 'zustand';
+import type { AppInfo, FileEntry, HelperStatus, RecoveryEntry } from '../../shared/ipc/app-api.ts';
+import type { FirewallDocument, Problem } from '../../shared/model/types.ts';
+
+export interface Banner {
+  kind: 'error' | 'info';
+  message: string;
+  /** Visible detail lines (a parser's line and column, a list of problems). */
+  detail?: string;
+}
+
+export interface ConfirmRequest {
+  title: string;
+  message: string;
+  /** Button labels; the first is the default. */
+  buttons: string[];
+  resolve(choice: string | null): void;
+}
+
+export type Dialog =
+  | { kind: 'open'; files: FileEntry[]; folder: string }
+  | { kind: 'saveAs'; suggested: string }
+  | { kind: 'confirm'; request: ConfirmRequest }
+  | { kind: 'recover'; entries: RecoveryEntry[] }
+  | { kind: 'active'; document: FirewallDocument | null };
+
+export interface AppState {
+  info: AppInfo | null;
+  helper: HelperStatus | null;
+  banner: Banner | null;
+  dialog: Dialog | null;
+  /** Problems that blocked the last Apply; the panel lists them, each clickable. */
+  blockingProblems: Problem[] | null;
+  recent: FileEntry[];
+  lastApply: { at: string; ok: boolean; message: string } | null;
+  setBanner(banner: Banner | null): void;
+  setDialog(dialog: Dialog | null): void;
+}
+
+export const useAppStore = create<AppState>()((set) => ({
+  info: null,
+  helper: null,
+  banner: null,
+  dialog: null,
+  blockingProblems: null,
+  recent: [],
+  lastApply: null,
+  setBanner: (banner) => set({ banner }),
+  setDialog: (dialog) => set({ dialog }),
+}));
+
+/** An in-app confirmation (the browser has no native one that can offer three buttons). */
+export const ask = (title: string, message: string, buttons: string[]): Promise<string | null> =>
+  new Promise((resolve) =>
+    useAppStore.getState().setDialog({
+      kind: 'confirm',
+      request: {
+        title,
+        message,
+        buttons,
+        resolve: (choice) => {
+          useAppStore.getState().setDialog(null);
+          resolve(choice);
+        },
+      },
+    }),
+  );
+
+export const showError = (message: string, detail?: string): void =>
+  useAppStore.getState().setBanner({ kind: 'error', message, detail });
