@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseParameter } from '../shared/model/parameters.ts';
 import type { Rule } from '../shared/model/types.ts';
+import { formatProblem, validateDocument } from '../shared/model/validate.ts';
 import { parseValue } from '../shared/model/values.ts';
 import { countRules, generateDocument } from './generate.ts';
 
@@ -23,8 +24,18 @@ describe('generateDocument', () => {
     expect(problems).toEqual([]);
   });
 
-  it('is deterministic', () => {
-    expect(generateDocument(2_000)).toEqual(generateDocument(2_000));
+  it('is deterministic given the ids', () => {
+    const sequential = () => {
+      let n = 0;
+      return () => `r${(n += 1)}`;
+    };
+    expect(generateDocument(2_000, { makeId: sequential() })).toEqual(
+      generateDocument(2_000, { makeId: sequential() }),
+    );
+  });
+
+  it('validates without problems', () => {
+    expect(validateDocument(generateDocument(10_000)).map(formatProblem)).toEqual([]);
   });
 
   it('lists the benchmark port among the services that pass', () => {

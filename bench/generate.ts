@@ -2,8 +2,8 @@
 // real firewall, after IPNetSentryX's default configuration scaled up: a preamble of sanity
 // checks, suspicious-activity triggers and the triggered table, a banned-networks list, a
 // "Protect servers" group (inbound SYN to listed service ports passes, the rest is deleted),
-// per-site groups of per-host service lists, and an ICMP logger. Same N, same document: every
-// id and value is derived from the position, so runs are comparable.
+// per-site groups of per-host service lists, and an ICMP logger. Same N, same document (values
+// derive from positions); ids come from the model's newRuleId unless a makeId is given.
 //
 // NOTE: the benchmark's own traffic (TCP and ping from 10.99.0.1 to 10.99.0.2:5201) must pass
 // this document while walking through as much of it as a real packet would: it is tested by the
@@ -11,13 +11,14 @@
 // 5201) and every site's address test, and finally passes by the default policy.
 
 import { DEFAULT_SETTINGS, type FirewallDocument, type Rule } from '../shared/model/types.ts';
+import { newRuleId } from '../shared/model/tree.ts';
 import type { ActionName, PropertyName, RelationName } from '../shared/model/vocabulary.ts';
 
 /** The benchmark's service port: listed in Protect servers so the SYN of iperf3 passes. */
 export const BENCH_PORT = 5201;
 
 interface Builder {
-  next: number;
+  makeId: () => string;
   expanded: boolean;
 }
 
@@ -29,9 +30,8 @@ function rule(
   action: ActionName,
   options: { name?: string; parameter?: string; children?: Rule[]; enabled?: boolean } = {},
 ): Rule {
-  ids.next += 1;
   return {
-    id: `b${ids.next.toString(36).padStart(5, '0')}`,
+    id: ids.makeId(),
     enabled: options.enabled ?? true,
     name: options.name ?? '',
     property,
@@ -63,6 +63,8 @@ const TRIGGER_PORTS = ['23', '111', '135', '139', '445', '1433', '3389', '5900']
 export interface GenerateOptions {
   /** Every rule with children shown open (the editor benchmark scrolls through all of them). */
   expanded?: boolean;
+  /** Rule ids; the model's newRuleId (random, as in real documents) unless given. */
+  makeId?: () => string;
 }
 
 /**
@@ -72,7 +74,7 @@ export interface GenerateOptions {
 export function generateDocument(size: number, options: GenerateOptions = {}): FirewallDocument {
   if (!Number.isInteger(size) || size < 100)
     throw new Error('generateDocument: size must be an integer >= 100');
-  const ids: Builder = { next: 0, expanded: options.expanded ?? false };
+  const ids: Builder = { makeId: options.makeId ?? newRuleId, expanded: options.expanded ?? false };
   const r = (...args: Parameters<typeof rule> extends [Builder, ...infer P] ? P : never) =>
     rule(ids, ...args);
 
