@@ -86,8 +86,8 @@ export const dataplane: Part = {
   async run(options: RunOptions): Promise<PartResult> {
     const missing = missingPrerequisite();
     if (missing) return { status: 'skipped', why: missing };
-    const seconds = options.quick ? 2 : 4;
-    const rounds = options.quick ? 1 : 2;
+    const seconds = options.quick ? 2 : 3;
+    const rounds = options.quick ? 1 : 3;
     const notes: string[] = [];
 
     const configs: Config[] = [{ name: 'no rules', load: async () => {} }];

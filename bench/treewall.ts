@@ -23,7 +23,12 @@ type CompileFn = (doc: FirewallDocument) => unknown;
 async function importCompile(): Promise<CompileFn | string> {
   const path = here('../shared/compiler/index.ts');
   if (!existsSync(path)) return 'the compiler (shared/compiler/index.ts) is not built yet';
-  const mod = (await import(path)) as { compile?: CompileFn };
+  let mod: { compile?: CompileFn };
+  try {
+    mod = (await import(path)) as { compile?: CompileFn };
+  } catch (error) {
+    return `the compiler does not load: ${(error as Error).message.split('\n')[0]}`;
+  }
   if (typeof mod.compile !== 'function') return 'shared/compiler/index.ts exports no compile()';
   return mod.compile;
 }
