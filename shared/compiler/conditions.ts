@@ -1,0 +1,464 @@
+// Runtime: pure (shared/). One rule's condition -> nftables match statements, for one direction.
+// Invariant: a condition is either constant (true/false), a disjunction of statement lines (one
+// line is the common case; several when nft needs one rule per address family), evaluated by the
+// helper, the triggered-table lookup (built structurally by the caller), or refused with a message.
+// "Property absent" rule: a test of a header the packet does not have (a port on ICMP, TCP flags on
+// UDP, a MAC on an outbound packet) is false for every relation; an address test of the other
+// family is false for `==`/`>=`/`<=` and true for `!=` (an IPv6 packet is not inside 10.0.0.0/8).
+
+import { formatIp } from '../model/address.ts';
+import type { DocumentSettings, Rule } from '../model/types.ts';
+import type { AddressMatch, NumericRange, ParsedValue } from '../model/values.ts';
+import type { PropertyName, RelationName } from '../model/vocabulary.ts';
+import {
+  and,
+  anonSet,
+  ct,
+  match,
+  meta,
+  payload,
+  prefix,
+  range,
+  type Expr,
+  type MatchOp,
+  type Stmt,
+} from './nft.ts';
+
+export type Variant = 'in' | 'out';
+
+export type Cond =
+  | { kind: 'true' }
+  | { kind: 'false'; warning?: string }
+  | { kind: 'lines'; lines: Stmt[][] }
+  | { kind: 'triggered'; negated: boolean }
+  | { kind: 'helper' }
+  | { kind: 'refused'; field: 'property' | 'relation' | 'value'; message: string };
+
+const TRUE: Cond = { kind: 'true' };
+const FALSE: Cond = { kind: 'false' };
+const lines = (...ls: Stmt[][]): Cond => ({ kind: 'lines', lines: ls });
+const refused = (field: 'property' | 'relation' | 'value', message: string): Cond => ({
+  kind: 'refused',
+  field,
+  message,
+});
+
+/** Properties whose compiled form differs between the inbound and the outbound variant. */
+export const DIRECTION_SENSITIVE: ReadonlySet<PropertyName> = new Set<PropertyName>([
+  'Direction',
+  'Interface',
+  'Owner UID',
+  'Owner GID',
+  'Source MAC Address',
+  'Dest MAC Address',
+]);
+
+/** Properties the helper evaluates on a timer from the counters (DESIGN §3, last paragraph). */
+export const HELPER_PROPERTIES: ReadonlySet<PropertyName> = new Set<PropertyName>([
+  'Idle seconds',
+  'Parent idle seconds',
+  'Parent match count',
+  'Parent match rate',
+  'Parent byte count',
+]);
+
+const L4_WITH_PORTS = match('==', meta('l4proto'), anonSet(['tcp', 'udp']));
+const NFPROTO = (family: 4 | 6): Stmt =>
+  match('==', meta('nfproto'), family === 4 ? 'ipv4' : 'ipv6');
+const DAY_NAMES = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
+const IP_OPTION_NAMES: Readonly<Record<number, string>> = {
+  3: 'lsrr',
+  7: 'rr',
+  9: 'ssrr',
+  20: 'ra',
+};
+const TCP_OPTION_NAMES: Readonly<Record<number, string>> = {
+  0: 'eol',
+  1: 'nop',
+  2: 'maxseg',
+  3: 'window',
+  4: 'sack-perm',
+  5: 'sack',
+  8: 'timestamp',
+};
+const TCP_FLAG_ORDER = ['fin', 'syn', 'rst', 'psh', 'ack', 'urg', 'ecn', 'cwr'];
+
+/** `==`/`!=`/`>=`/`<=` against an inclusive numeric interval. */
+function numeric(relation: RelationName, left: Expr, r: NumericRange, label: string): Stmt | Cond {
+  switch (relation) {
+    case '==':
+    case '!=':
+      return match(relation, left, r.min === r.max ? r.min : range(r.min, r.max));
+    case '>=':
+      return match('>=', left, r.min);
+    case '<=':
+      return match('<=', left, r.max);
+    case 'a=A':
+      return refused(
+        'relation',
+        `${label}: a=A (case-insensitive text) applies to content, not numbers`,
+      );
+  }
+}
+
+const isCond = (x: Stmt | Cond): x is Cond =>
+  typeof (x as { kind?: unknown }).kind === 'string' && !('match' in x);
+
+/** A single statement line, optionally behind a protocol guard. */
+function line(x: Stmt | Cond, ...guards: Stmt[]): Cond {
+  return isCond(x) ? x : lines([...guards, x]);
+}
+
+function addressRight(m: AddressMatch): Expr {
+  if (m.kind === 'prefix') return prefix(m.address, m.prefixLength ?? (m.family === 4 ? 32 : 128));
+  if (m.kind === 'range') return range(m.address, m.end ?? formatIp(m.family, m.last));
+  return m.address;
+}
+
+function address(
+  relation: RelationName,
+  field: 'saddr' | 'daddr',
+  m: AddressMatch,
+  label: string,
+): Cond {
+  const left = payload(m.family === 4 ? 'ip' : 'ip6', field);
+  switch (relation) {
+    case '==':
+      return lines([match('==', left, addressRight(m))]);
+    case '!=':
+      // A packet of the other family is outside the range, so `!=` holds for it too.
+      return lines([match('!=', left, addressRight(m))], [NFPROTO(m.family === 4 ? 6 : 4)]);
+    case '>=':
+      return lines([match('>=', left, formatIp(m.family, m.first))]);
+    case '<=':
+      return lines([match('<=', left, formatIp(m.family, m.last))]);
+    case 'a=A':
+      return refused(
+        'relation',
+        `${label}: a=A (case-insensitive text) applies to content, not addresses`,
+      );
+  }
+}
+
+function equality(relation: RelationName, label: string): '==' | '!=' | Cond {
+  if (relation === '==' || relation === '!=') return relation;
+  return refused('relation', `${label} can only be tested with == or != (found ${relation})`);
+}
+
+const clock = (minute: number, seconds: string): string =>
+  `${String(Math.floor(minute / 60)).padStart(2, '0')}:${String(minute % 60).padStart(2, '0')}:${seconds}`;
+
+/** nft `limit` wants an integer amount per second/minute/hour/day/week. */
+function limitOf(
+  amount: number,
+  unit: 'packets' | 'bytes',
+  perSeconds: number,
+  over: boolean,
+): Stmt | undefined {
+  const periods: [string, number][] = [
+    ['second', 1],
+    ['minute', 60],
+    ['hour', 3600],
+    ['day', 86400],
+    ['week', 604800],
+  ];
+  for (const [per, seconds] of periods) {
+    const n = (amount * seconds) / perSeconds;
+    if (Number.isInteger(n) && n > 0 && n < 2 ** 32) {
+      const limit: { [k: string]: Json } = { rate: n, per };
+      if (unit === 'bytes') limit.rate_unit = 'bytes';
+      if (over) limit.inv = true;
+      return { limit };
+    }
+  }
+  return undefined;
+}
+type Json = import('./nft.ts').Json;
+
+export interface CondContext {
+  settings: DocumentSettings;
+  /** Kernel key of the rule (for meter names). */
+  key: string;
+}
+
+/**
+ * The condition of `rule` (whose value parsed to `value`) in direction `variant`.
+ * Rate conditions carry state (a token bucket): the caller must evaluate each line at most once per
+ * packet, which the structure guarantees (a rule is tested once).
+ */
+export function compileCondition(
+  rule: Rule,
+  value: ParsedValue,
+  variant: Variant,
+  ctx: CondContext,
+): Cond {
+  const { relation } = rule;
+  const label = rule.property;
+  const rel = (): MatchOp | Cond => equality(relation, label);
+
+  if (HELPER_PROPERTIES.has(rule.property)) return { kind: 'helper' };
+
+  switch (rule.property) {
+    case 'Any':
+      return relation === '!=' ? FALSE : TRUE;
+    case 'None':
+      return relation === '!=' ? TRUE : FALSE;
+    case 'Data content':
+    case 'URL keyword':
+      return refused(
+        'property',
+        `${label} searches the payload for text; nftables can only compare bytes at a fixed offset, so this rule cannot run in the kernel yet`,
+      );
+    case 'Direction': {
+      if (value.kind !== 'direction') break;
+      const op = rel();
+      if (typeof op !== 'string') return op;
+      const same = (value.direction === 'inbound') === (variant === 'in');
+      return same === (op === '==') ? TRUE : FALSE;
+    }
+    case 'Interface': {
+      const op = rel();
+      if (typeof op !== 'string') return op;
+      const left = meta(variant === 'in' ? 'iifname' : 'oifname');
+      if (value.kind === 'interface') return lines([match(op, left, value.name)]);
+      if (value.kind === 'interfaceAttribute') {
+        const list =
+          value.attribute === 'external'
+            ? ctx.settings.externalInterfaces
+            : ctx.settings.internalInterfaces;
+        if (list.length === 0) {
+          // An empty list matches no interface: `==` is never true, `!=` always.
+          const warning = `Interface ${value.attribute}: the document lists no ${value.attribute} interfaces, so this rule ${op === '==' ? 'never matches' : 'matches every packet'}`;
+          return op === '==' ? { kind: 'false', warning } : TRUE;
+        }
+        const names = [...list].sort();
+        return lines([match(op, left, names.length === 1 ? (names[0] as string) : anonSet(names))]);
+      }
+      break;
+    }
+    case 'Include': {
+      if (value.kind !== 'include') break;
+      const op = rel();
+      if (typeof op !== 'string') return op;
+      if (value.table === 'triggered') return { kind: 'triggered', negated: op === '!=' };
+      const base = value.table === 'authorized' ? 'auth' : 'keep';
+      return lines(
+        [match(op, payload('ip', 'saddr'), `@${base}4`)],
+        [match(op, payload('ip6', 'saddr'), `@${base}6`)],
+      );
+    }
+    case 'Source MAC Address':
+    case 'Dest MAC Address': {
+      if (value.kind !== 'mac') break;
+      const op = rel();
+      if (typeof op !== 'string') return op;
+      // An outbound packet has no link-layer header yet when the output hook sees it.
+      if (variant === 'out') return FALSE;
+      const field = rule.property === 'Source MAC Address' ? 'saddr' : 'daddr';
+      return lines([match(op, payload('ether', field), value.mac)]);
+    }
+    case 'Source net':
+    case 'Dest net':
+      if (value.kind !== 'address') break;
+      return address(
+        relation,
+        rule.property === 'Source net' ? 'saddr' : 'daddr',
+        value.match,
+        label,
+      );
+    case 'Protocol':
+      if (value.kind !== 'protocol') break;
+      return line(
+        numeric(relation, meta('l4proto'), { min: value.number, max: value.number }, label),
+      );
+    case 'Fragment offset':
+      if (value.kind !== 'range') break;
+      // IPv4 only: the offset in 8-byte units, below the flag bits.
+      return line(numeric(relation, and(payload('ip', 'frag-off'), 0x1fff), value.range, label));
+    case 'IP options': {
+      if (value.kind !== 'ipOptions') break;
+      const op = rel();
+      if (typeof op !== 'string') return op;
+      const names: string[] = [];
+      for (const n of value.options) {
+        const name = IP_OPTION_NAMES[n];
+        if (!name)
+          return refused(
+            'value',
+            `IP options: option ${n} cannot be tested by nftables (only 3 lsrr, 7 rr, 9 ssrr, 20 ra)`,
+          );
+        names.push(name);
+      }
+      const exists = (name: string, present: boolean): Stmt =>
+        match('==', { 'ip option': { name } }, present);
+      // `==`: any listed option is present (`3,9 (source route)`); `!=`: none is.
+      if (op === '==') return lines(...names.map((n) => [exists(n, true)]));
+      return lines(names.map((n) => exists(n, false)));
+    }
+    case 'ICMP type':
+    case 'ICMP code':
+      if (value.kind !== 'range') break;
+      // ICMP for IPv4; ICMPv6 numbers mean different things and are not mapped.
+      return line(
+        numeric(
+          relation,
+          payload('icmp', rule.property === 'ICMP type' ? 'type' : 'code'),
+          value.range,
+          label,
+        ),
+      );
+    case 'TCP header flags': {
+      if (value.kind !== 'tcpFlags') break;
+      const op = rel();
+      if (typeof op !== 'string') return op;
+      const order = (fs: string[]): string[] => TCP_FLAG_ORDER.filter((f) => fs.includes(f));
+      const mask = order([...value.on, ...value.off]);
+      const on = order(value.on);
+      if (mask.length === 0) return lines([match('==', meta('l4proto'), 'tcp')]);
+      const right: Expr = on.length === 0 ? 0 : on.length === 1 ? (on[0] as string) : on;
+      return lines([
+        match('==', meta('l4proto'), 'tcp'),
+        match(
+          op,
+          and(payload('tcp', 'flags'), mask.length === 1 ? (mask[0] as string) : mask),
+          right,
+        ),
+      ]);
+    }
+    case 'TCP options': {
+      if (value.kind !== 'tcpOptions') break;
+      const op = rel();
+      if (typeof op !== 'string') return op;
+      const names: string[] = [];
+      for (const n of value.options) {
+        const name = TCP_OPTION_NAMES[n];
+        if (!name)
+          return refused(
+            'value',
+            `TCP options: option ${n} cannot be tested by nftables 1.0.6 (only 0-5 and 8)`,
+          );
+        names.push(name);
+      }
+      const has = (name: string, present: boolean): Stmt =>
+        match('==', { 'tcp option': { name } }, present);
+      const tcp = match('==', meta('l4proto'), 'tcp');
+      // `==`: every listed option is present; `!=`: at least one is missing (TCP only).
+      if (op === '==') return lines([tcp, ...names.map((n) => has(n, true))]);
+      return lines(...names.map((n) => [tcp, has(n, false)]));
+    }
+    case 'Source port':
+    case 'Dest port':
+      if (value.kind !== 'range') break;
+      return line(
+        numeric(
+          relation,
+          payload('th', rule.property === 'Source port' ? 'sport' : 'dport'),
+          value.range,
+          label,
+        ),
+        L4_WITH_PORTS,
+      );
+    case 'Time of day': {
+      if (value.kind !== 'timeOfDay') break;
+      const op = rel();
+      if (typeof op !== 'string') return op;
+      // NOTE: nft converts these local times to UTC when the rules are loaded, with the helper's
+      // time zone; a daylight-saving change shifts them until the next apply.
+      return lines([
+        match(op, meta('hour'), range(clock(value.fromMinute, '00'), clock(value.toMinute, '59'))),
+      ]);
+    }
+    case 'Day of week': {
+      if (value.kind !== 'dayOfWeek') break;
+      const op = rel();
+      if (typeof op !== 'string') return op;
+      const days = [...new Set(value.days)].sort().map((d) => DAY_NAMES[d] ?? 'Sunday');
+      return lines([
+        match(op, meta('day'), days.length === 1 ? (days[0] as string) : anonSet(days)),
+      ]);
+    }
+    case 'Date and time': {
+      if (value.kind !== 'dateTime') break;
+      // "The rule applies until then": `==`/`<=` hold before the moment, `!=`/`>=` from it on.
+      // nft's JSON reads a plain number for `meta time` as seconds since the epoch (UTC), so no
+      // time zone is involved.
+      const before = relation === '==' || relation === '<=';
+      if (relation === 'a=A') return refused('relation', `${label} cannot be tested with a=A`);
+      return lines([match(before ? '<' : '>=', meta('time'), value.epochSeconds)]);
+    }
+    case 'Connection state': {
+      if (value.kind !== 'connectionState') break;
+      const op = rel();
+      if (typeof op !== 'string') return op;
+      const states = [...new Set(value.states)].sort();
+      return lines([
+        match(op, ct('state'), states.length === 1 ? (states[0] as string) : anonSet(states)),
+      ]);
+    }
+    case 'Owner UID':
+    case 'Owner GID':
+      if (value.kind !== 'range') break;
+      if (variant === 'in') {
+        return refused(
+          'property',
+          `${label} is only known for traffic this host sends: put this rule under Direction == outbound`,
+        );
+      }
+      return line(
+        numeric(
+          relation,
+          meta(rule.property === 'Owner UID' ? 'skuid' : 'skgid'),
+          value.range,
+          label,
+        ),
+      );
+    case 'IP version': {
+      if (value.kind !== 'ipVersion') break;
+      const op = rel();
+      if (typeof op !== 'string') return op;
+      return lines([match(op, meta('nfproto'), value.version === 4 ? 'ipv4' : 'ipv6')]);
+    }
+    case 'Packet length':
+      if (value.kind !== 'range') break;
+      return line(numeric(relation, meta('length'), value.range, label));
+    case 'TTL':
+    case 'DSCP': {
+      if (value.kind !== 'range') break;
+      const [f4, f6] = rule.property === 'TTL' ? ['ttl', 'hoplimit'] : ['dscp', 'dscp'];
+      const v4 = numeric(relation, payload('ip', f4 as string), value.range, label);
+      const v6 = numeric(relation, payload('ip6', f6 as string), value.range, label);
+      if (isCond(v4)) return v4;
+      if (isCond(v6)) return v6;
+      return lines([v4], [v6]);
+    }
+    case 'Rate': {
+      if (value.kind !== 'rate') break;
+      // `==`/`>=`: the traffic exceeds the rate; `!=`/`<=`: it stays within it.
+      const over = relation === '==' || relation === '>=';
+      if (relation === 'a=A') return refused('relation', `${label} cannot be tested with a=A`);
+      const { amount, unit, perSeconds, perSource } = value.rate;
+      const limit = limitOf(amount, unit, perSeconds, over);
+      if (!limit)
+        return refused(
+          'value',
+          `${label} ${amount} per ${perSeconds} s is not a whole number per second, minute, hour, day or week`,
+        );
+      if (!perSource) return lines([limit]);
+      const meter = (family: 4 | 6): Stmt[] => [
+        NFPROTO(family),
+        {
+          meter: {
+            name: `rt_${ctx.key}_${variant}${family}`,
+            key: payload(family === 4 ? 'ip' : 'ip6', 'saddr'),
+            stmt: limit,
+            size: 65535,
+          },
+        },
+      ];
+      return lines(meter(4), meter(6));
+    }
+    default:
+      break;
+  }
+  return refused('value', `${label}: value "${rule.value}" does not fit this property`);
+}

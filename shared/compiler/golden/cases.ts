@@ -1,0 +1,236 @@
+// Runtime: pure (shared/). The golden cases: small documents, each pinning one behaviour of the
+// compiler. `electron/testing/compiler-golden.test.ts` compiles them and compares with
+// `<name>.json` / `<name>.nft` beside this file (UPDATE_GOLDEN=1 rewrites them);
+// `electron/testing/compiler-kernel.test.ts` loads every one into a network namespace.
+
+import { DEFAULT_SETTINGS, type DocumentSettings, type FirewallDocument, type Rule } from '../../model/types.ts';
+import type { ActionName, PropertyName, RelationName } from '../../model/vocabulary.ts';
+import type { CompileOptions } from '../index.ts';
+
+export interface GoldenCase {
+  name: string;
+  /** What the case pins, in one sentence. */
+  pins: string;
+  doc: FirewallDocument;
+  options?: CompileOptions;
+}
+
+/** A rule for fixtures: `r('p22', 'Dest port', '==', '22', 'Pass')`. */
+export function r(
+  id: string,
+  property: PropertyName,
+  relation: RelationName,
+  value: string,
+  action: ActionName,
+  children: Rule[] = [],
+  extra: Partial<Rule> = {},
+): Rule {
+  return {
+    id,
+    enabled: true,
+    name: '',
+    property,
+    relation,
+    value,
+    action,
+    parameter: '',
+    children,
+    expanded: true,
+    ...extra,
+  };
+}
+
+export const doc = (rules: Rule[], settings: Partial<DocumentSettings> = {}): FirewallDocument => ({
+  rules,
+  settings: { ...DEFAULT_SETTINGS, ...settings },
+});
+
+const services = [22, 25, 53, 80, 110, 143, 443, 993];
+
+export const GOLDEN_CASES: GoldenCase[] = [
+  {
+    name: 'empty-document',
+    pins: 'an empty outline is three base chains jumping to empty direction chains, default pass',
+    doc: doc([]),
+  },
+  {
+    name: 'default-policy-delete',
+    pins: 'the document default policy becomes the base chains\' policy',
+    doc: doc([r('lo', 'Interface', '==', 'lo', 'Pass')], { defaultPolicy: 'delete' }),
+  },
+  {
+    name: 'leaf-verdicts',
+    pins: 'each terminating action of a leaf rule: Pass, Delete (logged), Delete no log, Reject, Drop connection',
+    doc: doc([
+      r('pass', 'Dest port', '==', '22', 'Pass'),
+      r('del', 'Source net', '==', '192.0.2.0/24', 'Delete'),
+      r('delnolog', 'Source net', '==', '198.51.100.7', 'Delete no log'),
+      r('rej', 'Dest port', '==', '113', 'Reject'),
+      r('dropc', 'Dest port', '==', '6000-6063', 'Drop connection'),
+    ]),
+  },
+  {
+    name: 'direction-folding',
+    pins: 'Direction is folded per variant: the inbound subtree exists only in tw_in, the outbound one only in tw_out',
+    doc: doc([
+      r('in', 'Direction', '==', 'inbound', '->', [r('in-ssh', 'Dest port', '==', '22', 'Pass')]),
+      r('out', 'Direction', '==', 'outbound', '->', [r('out-web', 'Dest port', '==', '443', 'Pass')]),
+      r('notin', 'Direction', '!=', 'inbound', 'Log'),
+    ]),
+  },
+  {
+    name: 'interface-in-out',
+    pins: 'Interface tests iifname inbound and oifname outbound; external expands to the document list',
+    doc: doc(
+      [
+        r('lo', 'Interface', '==', 'lo', 'Pass'),
+        r('wg', 'Interface', '==', 'wg*', 'Log'),
+        r('ext', 'Interface', '==', 'external', '->', [r('ext-tcp', 'Protocol', '==', 'tcp', 'Log')]),
+      ],
+      { externalInterfaces: ['eth1', 'eth0'] },
+    ),
+  },
+  {
+    name: 'nested-parent-action',
+    pins: 'a rule with children jumps to a chain holding the children and then its own action (Delete with Pass children)',
+    doc: doc([
+      r('dns', 'Dest port', '==', '53', 'Delete', [
+        r('dns-lan', 'Source net', '==', '10.0.0.0/8', 'Pass'),
+        r('dns-v6', 'Source net', '==', 'fd00::/8', 'Pass'),
+      ]),
+    ]),
+  },
+  {
+    name: 'dont-log-child',
+    pins: 'a Delete with a Dont log child sets the mark and its log is conditional; a later Delete is conditional too',
+    doc: doc([
+      r('netbios', 'Dest port', '==', '137-139', 'Delete', [r('quiet', 'Any', '==', '', 'Dont log')]),
+      r('later', 'Dest port', '==', '445', 'Delete'),
+    ]),
+  },
+  {
+    name: 'exit-group',
+    pins: 'Exit group directly in a group returns; nested two levels down it sets the mark and every level returns',
+    doc: doc([
+      r('protect', 'Direction', '==', 'inbound', 'Group', [
+        r('web', 'Dest port', '==', '80', 'Exit group'),
+        r('tcp', 'Protocol', '==', 'tcp', '->', [
+          r('syn', 'TCP header flags', '==', 'syn,-ack', '->', [
+            r('ssh', 'Dest port', '==', '22', 'Exit group'),
+          ]),
+          r('tcp-rest', 'Any', '==', '', 'Delete'),
+        ]),
+      ]),
+      r('after', 'Dest port', '==', '8080', 'Pass'),
+    ]),
+  },
+  {
+    name: 'trigger-include',
+    pins: 'Trigger fills its own dynamic sets with its duration; Include triggered looks up and refreshes every triggered set',
+    doc: doc(
+      [
+        r('banned', 'Include', '==', 'triggered', 'Delete'),
+        r('telnet', 'Dest port', '==', '23', 'Trigger', [], { parameter: '10 min' }),
+        r('smb', 'Dest port', '==', '445', 'Trigger'),
+        r('forever', 'Dest port', '==', '31337', 'Trigger', [], { parameter: 'unlimited' }),
+      ],
+      { defaultTriggerDuration: 3600 },
+    ),
+  },
+  {
+    name: 'service-ports-vmap',
+    pins: 'contiguous sibling Dest port leaves ending in verdicts become one verdict map with per-element counters',
+    doc: doc([
+      r('syn', 'TCP header flags', '==', 'syn,-ack', '->', [
+        ...services.map((p) => r(`svc${p}`, 'Dest port', '==', String(p), 'Pass')),
+        r('svc-x11', 'Dest port', '==', '6000-6010', 'Pass'),
+        r('syn-rest', 'Any', '==', '', 'Delete'),
+      ]),
+    ]),
+  },
+  {
+    name: 'banned-networks-vmap',
+    pins: 'a list of banned networks (IPv4 and IPv6) becomes two verdict maps whose elements go to logged drop chains',
+    doc: doc([
+      r('b1', 'Source net', '==', '192.0.2.0/24', 'Delete'),
+      r('b2', 'Source net', '==', '198.51.100.0-198.51.100.99', 'Delete'),
+      r('b3', 'Source net', '==', '2001:db8::/32', 'Delete'),
+      r('b4', 'Source net', '==', '203.0.113.9', 'Delete no log'),
+      r('b5', 'Source net', '==', '2001:db8:1::1', 'Delete no log'),
+    ]),
+  },
+  {
+    name: 'overlapping-siblings-not-grouped',
+    pins: 'sibling leaves whose values overlap stay separate rules, because outline order decides',
+    doc: doc([
+      r('o1', 'Dest port', '==', '1-1024', 'Pass'),
+      r('o2', 'Dest port', '==', '22', 'Delete'),
+      r('o3', 'Dest port', '==', '80', 'Delete'),
+      r('o4', 'Dest port', '==', '443', 'Delete'),
+    ]),
+  },
+  {
+    name: 'disabled-subtree',
+    pins: 'a disabled rule and its whole subtree produce nothing and no counters',
+    doc: doc([
+      r('off', 'Dest port', '==', '22', 'Pass', [r('off-child', 'Any', '==', '', 'Log')], { enabled: false }),
+      r('on', 'Dest port', '==', '80', 'Pass', [r('on-off', 'Any', '==', '', 'Log', [], { enabled: false })]),
+    ]),
+  },
+  {
+    name: 'conditions-vocabulary',
+    pins: 'one rule per compilable property, each with its nftables expression',
+    doc: doc(
+      [
+        r('v-state', 'Connection state', '==', 'established,related', 'Pass'),
+        r('v-state-inv', 'Connection state', '==', 'invalid', 'Delete no log'),
+        r('v-frag', 'Fragment offset', '==', '1-63', 'Delete'),
+        r('v-ipopt', 'IP options', '==', '3,9 (source route)', 'Delete'),
+        r('v-icmp', 'ICMP type', '==', '8 (echo request)', 'Log'),
+        r('v-icmpcode', 'ICMP code', '==', '3', 'Log'),
+        r('v-flags', 'TCP header flags', '==', 'rst', 'Log'),
+        r('v-tcpopt', 'TCP options', '==', '2', 'Log'),
+        r('v-sport', 'Source port', '>=', '1024', 'Log'),
+        r('v-proto', 'Protocol', '!=', '6 (TCP)', 'Log'),
+        r('v-mac', 'Source MAC Address', '==', '00:11:22:33:44:55', 'Log'),
+        r('v-dnet', 'Dest net', '!=', '10.0.0.0/8', 'Log'),
+        r('v-ver', 'IP version', '==', '6', 'Log'),
+        r('v-len', 'Packet length', '>=', '1400', 'Log'),
+        r('v-ttl', 'TTL', '<=', '1', 'Log'),
+        r('v-dscp', 'DSCP', '==', '46', 'Log'),
+        r('v-tod', 'Time of day', '==', '08:00-17:30', 'Log'),
+        r('v-dow', 'Day of week', '==', 'Saturday,Sunday', 'Log'),
+        r('v-date', 'Date and time', '==', '2030-01-01 00:00', 'Log'),
+        r('v-rate', 'Rate', '>=', '50/s', 'Delete'),
+        r('v-rate-src', 'Rate', '>=', '10/s per source', 'Delete'),
+        r('v-out', 'Direction', '==', 'outbound', '->', [
+          r('v-uid', 'Owner UID', '==', '1000', 'Log'),
+          r('v-gid', 'Owner GID', '==', '100-200', 'Log'),
+        ]),
+        r('v-auth', 'Include', '==', 'authorized', 'Pass'),
+        r('v-keep', 'Dest port', '==', '8443', 'Keep address', [], { parameter: '1 day' }),
+        r('v-none', 'None', '==', '', 'Pass'),
+        r('v-idle', 'Idle seconds', '>=', '60', 'URL', [], { parameter: 'ping://192.168.0.2' }),
+        r('v-alert', 'Dest port', '==', '3389', 'Alert', [], { parameter: 'RDP probe' }),
+      ],
+      { externalInterfaces: ['eth0'] },
+    ),
+  },
+  {
+    name: 'masquerade',
+    pins: 'Masquerade marks the packet in the filter tree; a postrouting nat chain masquerades marked packets',
+    doc: doc([
+      r('vm', 'Source net', '==', '192.168.122.0/24', 'Masquerade', [], { name: 'VMs go out through us' }),
+    ]),
+  },
+  {
+    name: 'hostile-names',
+    pins: 'names travel only as JSON comment strings and ids that are not safe become hashed keys',
+    doc: doc([
+      r('"; flush ruleset; #', 'Dest port', '==', '22', 'Pass', [], {
+        name: '"; flush ruleset; #\nline two\\ ünïcødé',
+      }),
+      r('a b\nc', 'Dest port', '==', '23', 'Delete', [], { name: '} } table ip x { chain y {' }),
+    ]),
+  },
+];

@@ -1,0 +1,871 @@
+// Runtime: pure (shared/). The rule tree -> one libnftables JSON transaction for `table inet
+// treewall` (DESIGN §3-§4; layout and vocabulary table in ./README.md).
+// Invariants: same document and options -> byte-identical output; every kernel name derives from a
+// rule id through KeyAllocator (user text travels only as JSON `comment`/never in names); every
+// effectively enabled rule gets exactly one counter (a named counter, or per-element counters of a
+// verdict map); anything without a kernel equivalent is refused with a Problem naming the rule.
+// It never throws on a document that satisfies the model's types.
+
+import type { FirewallDocument, Problem, Rule } from '../model/types.ts';
+import {
+  parseParameter,
+  parseValue,
+  type ParsedParameter,
+  type ParsedValue,
+} from '../model/values.ts';
+import type { ActionName } from '../model/vocabulary.ts';
+import { compileCondition, DIRECTION_SENSITIVE, type Cond, type Variant } from './conditions.ts';
+import { elementRange, readCounters, type CounterValues } from './counters.ts';
+import { KeyAllocator, truncateUtf8 } from './names.ts';
+import {
+  accept,
+  and,
+  anonSet,
+  counterRef,
+  drop,
+  goto,
+  jump,
+  log,
+  masquerade,
+  match,
+  meta,
+  or,
+  payload,
+  prefix,
+  range,
+  ret,
+  rejectIcmpxPortUnreachable,
+  rejectTcpReset,
+  setMark,
+  setUpdate,
+  type Command,
+  type Expr,
+  type Json,
+  type NftDocument,
+  type Stmt,
+} from './nft.ts';
+import { renderText } from './render-text.ts';
+
+export { readCounters, renderText };
+export type { CounterValues, NftDocument };
+
+export interface CompileOptions {
+  /** NFLOG group for Log and for logged verdicts (the helper listens on it). Default 1729. */
+  logGroup?: number;
+  /** Table name inside family inet. Default `treewall`. */
+  tableName?: string;
+  /**
+   * `replace` (default): `add table` + `delete table` + the full table, one transaction that
+   * replaces whatever table of that name exists (nft 1.0.6 has no `destroy`). `table`: only the
+   * table, for `nft -c` and for a first apply into a kernel that has none.
+   */
+  mode?: 'replace' | 'table';
+  /** Shortest run of sibling leaves that becomes one verdict-map lookup. Default 4. */
+  groupThreshold?: number;
+  /** Packet-mark bits treewall reserves during evaluation (see README, "Marks"). */
+  marks?: { dontLog: number; exitGroup: number; masquerade: number };
+}
+
+/** The kernel objects that represent one rule; counters are read through `readCounters`. */
+export interface RuleObjects {
+  /** Kernel key derived from the rule id (chain/counter/set names and the NFLOG prefix). */
+  key: string;
+  /** Named counter object `c_<key>` (absent when the rule lives only as verdict-map elements). */
+  counter?: string;
+  /** Per-element counters: map name and the element's first/last value (canonical text). */
+  elements?: { map: string; first: string; last: string }[];
+  /** Chains that belong to this rule (its children chain per direction, alternatives, actions). */
+  chains: string[];
+  /** Dynamic sets this rule fills (Trigger: `t4_<key>`, `t6_<key>`). */
+  sets?: string[];
+  /** NFLOG prefix of the events this rule sends (Log, logged verdicts, helper actions). */
+  logPrefix?: string;
+  /** True when the helper evaluates the rule on a timer (Idle seconds, Parent match count, ...). */
+  helper?: boolean;
+}
+
+export type CompileResult =
+  | {
+      ok: true;
+      nft: NftDocument;
+      text: string;
+      objects: Record<string, RuleObjects>;
+      /** Compiles, but worth telling the user (an `external` list that is empty, ...). */
+      warnings: Problem[];
+      /** Rule ids the helper evaluates on a timer (never match in the kernel). */
+      helperRules: string[];
+    }
+  | { ok: false; problems: Problem[] };
+
+export const DEFAULT_LOG_GROUP = 1729;
+export const DEFAULT_MARKS = { dontLog: 0x40000000, exitGroup: 0x20000000, masquerade: 0x10000000 };
+/** nftables refuses chains nested deeper than this below a base chain (NFT_JUMP_STACK_SIZE - 1). */
+export const MAX_CHAIN_LEVEL = 15;
+
+/* ------------------------------------------------------------------------------------------ */
+/* The prepared tree                                                                           */
+/* ------------------------------------------------------------------------------------------ */
+
+interface Node {
+  rule: Rule;
+  number: string;
+  key: string;
+  value: ParsedValue;
+  param: ParsedParameter;
+  /** Effectively enabled children. */
+  children: Node[];
+  /** Preorder index, and one past the last index of the subtree. */
+  pre: number;
+  end: number;
+  /** Does anything in this subtree compile differently inbound and outbound? */
+  sensitive: boolean;
+}
+
+const VERDICT_ACTIONS: ReadonlySet<ActionName> = new Set<ActionName>([
+  'Pass',
+  'Delete',
+  'Delete no log',
+  'Reject',
+  'Drop connection',
+  'Trigger',
+]);
+const LOGGED_ACTIONS: ReadonlySet<ActionName> = new Set<ActionName>([
+  'Delete',
+  'Reject',
+  'Drop connection',
+  'Trigger',
+]);
+/** Actions the helper performs when told by an NFLOG event carrying the rule's key. */
+const EVENT_ACTIONS: ReadonlySet<ActionName> = new Set<ActionName>([
+  'Alert',
+  'Notify',
+  'Email',
+  'URL',
+  'Webhook',
+  'Script',
+  'Reset parent',
+]);
+const REFUSED_ACTIONS: Partial<Record<ActionName, string>> = {
+  Delay: 'Delay holds packets back in user space (NFQUEUE), which treewall does not do yet',
+  'Route to':
+    'Route to needs policy routing (ip rule + a route table) outside nftables; not supported yet',
+  'Rate limit in':
+    'Rate limit in shapes TCP by pacing its window, which nftables cannot do; use a Rate condition with Delete to police traffic instead',
+  'Rate limit out':
+    'Rate limit out shapes TCP by pacing its window, which nftables cannot do; use a Rate condition with Delete to police traffic instead',
+  'Port forward':
+    'Port forward (destination NAT) is not compiled yet; use Masquerade for outgoing NAT',
+};
+
+/** Outline number of a child: `2.6` + 3 -> `2.6.3`. */
+const childNumber = (parent: string, index: number): string =>
+  parent === '' ? String(index + 1) : `${parent}.${index + 1}`;
+
+/* ------------------------------------------------------------------------------------------ */
+/* The compiler                                                                                */
+/* ------------------------------------------------------------------------------------------ */
+
+interface ChainInfo {
+  /** Can control leave this chain with the Exit-group mark set (a break still travelling up)? */
+  mayBreak: boolean;
+}
+
+/** How an Exit group reached in this chain leaves its group (see README, "Exit group"). */
+type BreakMode = 'return' | 'mark';
+
+class Compiler {
+  readonly problems: Problem[] = [];
+  readonly warnings: Problem[] = [];
+  readonly objects: Record<string, RuleObjects> = {};
+  readonly helperRules: string[] = [];
+  private readonly keys = new KeyAllocator();
+  private readonly chainOrder: string[] = [];
+  private readonly chains = new Map<string, Stmt[][]>();
+  private readonly chainInfo = new Map<string, ChainInfo>();
+  private readonly counters: Command[] = [];
+  private readonly counterDone = new Set<string>();
+  private readonly sets: Command[] = [];
+  private readonly maps: Command[] = [];
+  private readonly mapDone = new Set<string>();
+  private readonly condCache = new Map<string, Cond>();
+  private readonly reportedDepth = new Set<string>();
+  private readonly lineComments = new WeakMap<Stmt[], string>();
+  private triggerNodes: Node[] = [];
+  private firstDontLog = Number.POSITIVE_INFINITY;
+  private usesMasquerade = false;
+  private usesMarks = false;
+  private readonly table: string;
+  private readonly group: number;
+  private readonly threshold: number;
+  private readonly marks: { dontLog: number; exitGroup: number; masquerade: number };
+
+  constructor(
+    private readonly doc: FirewallDocument,
+    options: CompileOptions,
+  ) {
+    this.table = options.tableName ?? 'treewall';
+    this.group = options.logGroup ?? DEFAULT_LOG_GROUP;
+    this.threshold = Math.max(2, options.groupThreshold ?? 4);
+    this.marks = options.marks ?? DEFAULT_MARKS;
+  }
+
+  /* --- preparation: parse, validate, number, key ----------------------------------------- */
+
+  private prepare(rules: Rule[], parentNumber: string, counter: { n: number }): Node[] {
+    const out: Node[] = [];
+    rules.forEach((rule, index) => {
+      const number = childNumber(parentNumber, index);
+      if (!rule.enabled) return;
+      const pre = counter.n++;
+      const key = this.keys.key(rule.id);
+      const value = parseValue(rule.property, rule.value);
+      const param = parseParameter(rule.action, rule.parameter);
+      if (!value.ok) this.problem(rule, number, 'value', value.error);
+      if (!param.ok) this.problem(rule, number, 'parameter', param.error);
+      const refusal = REFUSED_ACTIONS[rule.action];
+      if (refusal) this.problem(rule, number, 'action', refusal);
+      if (rule.action === 'Masquerade' && param.ok && param.value.kind === 'portRange') {
+        this.problem(
+          rule,
+          number,
+          'parameter',
+          'Masquerade with a port range is not compiled yet; leave the parameter empty',
+        );
+      }
+      const children = this.prepare(rule.children, number, counter);
+      const node: Node = {
+        rule,
+        number,
+        key,
+        value: value.ok ? value.value : { kind: 'none' },
+        param: param.ok ? param.value : { kind: 'none' },
+        children,
+        pre,
+        end: counter.n,
+        sensitive:
+          DIRECTION_SENSITIVE.has(rule.property) ||
+          rule.property === 'Rate' ||
+          children.some((c) => c.sensitive),
+      };
+      this.objects[rule.id] = { key, chains: [] };
+      // Refusals that do not depend on direction are reported wherever the rule sits.
+      if (value.ok && !DIRECTION_SENSITIVE.has(rule.property)) this.condition(node, 'in');
+      if (rule.action === 'Dont log') this.firstDontLog = Math.min(this.firstDontLog, pre);
+      if (rule.action === 'Trigger') this.triggerNodes.push(node);
+      out.push(node);
+    });
+    return out;
+  }
+
+  private problem(rule: Rule, number: string, field: Problem['field'], message: string): void {
+    this.problems.push({ ruleId: rule.id, number, ...(field ? { field } : {}), message });
+  }
+
+  /* --- kernel objects ---------------------------------------------------------------------- */
+
+  private comment(node: Node): string | undefined {
+    const text = `${node.number} ${node.rule.name}`.trim();
+    return text === '' ? undefined : truncateUtf8(text, 127);
+  }
+
+  private counterFor(node: Node): string {
+    const name = `c_${node.key}`;
+    if (!this.counterDone.has(name)) {
+      this.counterDone.add(name);
+      const comment = this.comment(node);
+      this.counters.push({
+        add: {
+          counter: { family: 'inet', table: this.table, name, ...(comment ? { comment } : {}) },
+        },
+      });
+      this.objects[node.rule.id]!.counter = name;
+    }
+    return name;
+  }
+
+  private declareChain(name: string, node: Node | undefined, level: number): boolean {
+    if (node && level > MAX_CHAIN_LEVEL) {
+      if (!this.reportedDepth.has(node.rule.id)) {
+        this.reportedDepth.add(node.rule.id);
+        this.problem(
+          node.rule,
+          node.number,
+          undefined,
+          `${node.rule.property}: rules are nested too deeply for nftables (it allows ${MAX_CHAIN_LEVEL} levels of chains; this rule needs ${level})`,
+        );
+      }
+      return false;
+    }
+    if (!this.chains.has(name)) {
+      this.chains.set(name, []);
+      this.chainOrder.push(name);
+      if (node) this.objects[node.rule.id]!.chains.push(name);
+    }
+    return true;
+  }
+
+  private addSet(name: string, type: string, timeout?: number): void {
+    this.sets.push({
+      add: {
+        set: {
+          family: 'inet',
+          table: this.table,
+          name,
+          type,
+          flags: ['timeout'],
+          ...(timeout ? { timeout } : {}),
+        },
+      },
+    });
+  }
+
+  /* --- conditions -------------------------------------------------------------------------- */
+
+  private condition(node: Node, variant: Variant): Cond {
+    const cacheKey = `${node.pre}:${DIRECTION_SENSITIVE.has(node.rule.property) || node.rule.property === 'Rate' ? variant : ''}`;
+    const cached = this.condCache.get(cacheKey);
+    if (cached) return cached;
+    const cond = compileCondition(node.rule, node.value, variant, {
+      settings: this.doc.settings,
+      key: node.key,
+    });
+    this.condCache.set(cacheKey, cond);
+    if (cond.kind === 'refused') this.problem(node.rule, node.number, cond.field, cond.message);
+    if (
+      cond.kind === 'false' &&
+      cond.warning &&
+      !this.warnings.some((w) => w.ruleId === node.rule.id)
+    ) {
+      this.warnings.push({
+        ruleId: node.rule.id,
+        number: node.number,
+        field: 'value',
+        message: cond.warning,
+      });
+    }
+    if (cond.kind === 'helper' && !this.helperRules.includes(node.rule.id)) {
+      this.helperRules.push(node.rule.id);
+      this.objects[node.rule.id]!.helper = true;
+    }
+    return cond;
+  }
+
+  /* --- actions ----------------------------------------------------------------------------- */
+
+  private duration(node: Node): number {
+    const p = node.param;
+    if (p.kind === 'duration') return p.seconds === 'unlimited' ? 0 : p.seconds;
+    return this.doc.settings.defaultTriggerDuration;
+  }
+
+  /** Statements run at match time, on the line that holds the rule's counter. */
+  private headerStatements(node: Node): Stmt[] {
+    const stmts: Stmt[] = [counterRef(this.counterFor(node))];
+    const action = node.rule.action;
+    if (action === 'Log' || EVENT_ACTIONS.has(action)) {
+      stmts.push(log(node.key, this.group));
+      this.objects[node.rule.id]!.logPrefix = node.key;
+    } else if (action === 'Dont log') {
+      this.usesMarks = true;
+      stmts.push(setMark(or(meta('mark'), this.marks.dontLog)));
+    } else if (action === 'Masquerade') {
+      this.usesMarks = true;
+      this.usesMasquerade = true;
+      stmts.push(setMark(or(meta('mark'), this.marks.masquerade)));
+    }
+    return stmts;
+  }
+
+  /** Extra match-time lines (one per address family) for actions that record the source. */
+  private headerLines(node: Node): Stmt[][] {
+    const action = node.rule.action;
+    if (action !== 'Keep address' && action !== 'Authorize') return [];
+    const base = action === 'Authorize' ? 'auth' : 'keep';
+    const t = this.duration(node);
+    return [
+      [match('==', meta('nfproto'), 'ipv4'), setUpdate(`${base}4`, payload('ip', 'saddr'), t)],
+      [match('==', meta('nfproto'), 'ipv6'), setUpdate(`${base}6`, payload('ip6', 'saddr'), t)],
+    ];
+  }
+
+  /** The rule's own terminating action, run after its children gave no verdict. */
+  private ownActionLines(node: Node): Stmt[][] {
+    const action = node.rule.action;
+    if (!VERDICT_ACTIONS.has(action)) return [];
+    if (action === 'Pass') return [[accept]];
+    if (action === 'Delete no log') return [[drop]];
+    const logLines: Stmt[][] = [];
+    let inlineLog: Stmt[] = [];
+    if (LOGGED_ACTIONS.has(action)) {
+      this.objects[node.rule.id]!.logPrefix = node.key;
+      // A Dont log tested before this verdict (earlier in the outline, or among this rule's own
+      // children) may have set the mark: test it. Otherwise logging is unconditional.
+      if (this.firstDontLog < node.end) {
+        this.usesMarks = true;
+        logLines.push([
+          match('==', and(meta('mark'), this.marks.dontLog), 0),
+          log(node.key, this.group),
+        ]);
+      } else {
+        inlineLog = [log(node.key, this.group)];
+      }
+    }
+    const tcp = match('==', meta('l4proto'), 'tcp');
+    switch (action) {
+      case 'Delete':
+        return [...logLines, [...inlineLog, drop]];
+      case 'Reject':
+        return [
+          ...logLines,
+          ...(inlineLog.length ? [inlineLog] : []),
+          [tcp, rejectTcpReset],
+          [rejectIcmpxPortUnreachable],
+        ];
+      case 'Drop connection':
+        return [
+          ...logLines,
+          ...(inlineLog.length ? [inlineLog] : []),
+          [tcp, rejectTcpReset],
+          [drop],
+        ];
+      case 'Trigger': {
+        const t = this.duration(node);
+        return [
+          ...logLines,
+          ...(inlineLog.length ? [inlineLog] : []),
+          [
+            match('==', meta('nfproto'), 'ipv4'),
+            setUpdate(`t4_${node.key}`, payload('ip', 'saddr'), t),
+          ],
+          [
+            match('==', meta('nfproto'), 'ipv6'),
+            setUpdate(`t6_${node.key}`, payload('ip6', 'saddr'), t),
+          ],
+          [drop],
+        ];
+      }
+      default:
+        return [];
+    }
+  }
+
+  private breakCheck(mode: BreakMode): Stmt[] {
+    const pending = match('==', and(meta('mark'), this.marks.exitGroup), this.marks.exitGroup);
+    // In the group's own chain the break has arrived: clear the bit and leave the group.
+    if (mode === 'return')
+      return [pending, setMark(and(meta('mark'), ~this.marks.exitGroup >>> 0)), ret];
+    return [pending, ret];
+  }
+
+  /* --- tree -> chains ------------------------------------------------------------------------ */
+
+  /** Compile a sibling list into `out` (lines of the current chain). Returns mayBreak. */
+  private compileList(
+    nodes: Node[],
+    variant: Variant,
+    level: number,
+    mode: BreakMode,
+    out: Stmt[][],
+  ): boolean {
+    let mayBreak = false;
+    let i = 0;
+    while (i < nodes.length) {
+      const run = this.groupRun(nodes, i);
+      if (run.grouped) {
+        this.compileGroupRun(nodes.slice(i, i + run.length), level, out);
+        i += run.length;
+        continue;
+      }
+      // Not grouped: the whole run (at least one rule) compiles rule by rule.
+      for (const node of nodes.slice(i, i + run.length)) {
+        if (this.compileNode(node, variant, level, mode, out)) mayBreak = true;
+      }
+      i += run.length;
+    }
+    return mayBreak;
+  }
+
+  private childChainName(node: Node, variant: Variant, prefixText = 'r'): string {
+    return node.sensitive ? `${prefixText}_${node.key}_${variant}` : `${prefixText}_${node.key}`;
+  }
+
+  /** Compile one rule into the current chain. Returns true if a break may be pending after it. */
+  private compileNode(
+    node: Node,
+    variant: Variant,
+    level: number,
+    mode: BreakMode,
+    out: Stmt[][],
+  ): boolean {
+    const cond = this.condition(node, variant);
+    if (cond.kind === 'refused' || cond.kind === 'helper' || cond.kind === 'false') return false;
+    const action = node.rule.action;
+    const header = this.headerStatements(node);
+    const extra = this.headerLines(node);
+    const own = action === 'Exit group' ? [] : this.ownActionLines(node);
+    const isExit = action === 'Exit group';
+    const condLines = cond.kind === 'true' ? [[]] : cond.kind === 'lines' ? cond.lines : [];
+    const comment = this.comment(node);
+
+    // 1. Everything fits on one line of the current chain.
+    const leaf = node.children.length === 0 && extra.length === 0;
+    if (leaf && cond.kind !== 'triggered' && condLines.length === 1 && own.length <= 1) {
+      const c = condLines[0] as Stmt[];
+      if (isExit) {
+        if (mode === 'return') {
+          out.push(this.line([...c, ...header, ret], comment));
+          return false;
+        }
+        this.usesMarks = true;
+        out.push(
+          this.line(
+            [...c, ...header, setMark(or(meta('mark'), this.marks.exitGroup)), ret],
+            comment,
+          ),
+        );
+        return true;
+      }
+      out.push(this.line([...c, ...header, ...(own[0] ?? [])], comment));
+      return false;
+    }
+
+    // 2. A chain for the rule's body: children, then its own action.
+    const body = this.childChainName(node, variant);
+    const alt = cond.kind === 'triggered' || condLines.length > 1;
+    const bodyLevel = level + (alt ? 2 : 1);
+    if (!this.declareChain(body, node, bodyLevel)) return false;
+    let bodyInfo = this.chainInfo.get(body);
+    if (!bodyInfo) {
+      const lines: Stmt[][] = [];
+      if (alt) lines.push(header);
+      lines.push(...extra);
+      const childMode: BreakMode = action === 'Group' ? 'return' : 'mark';
+      let mayBreak = this.compileList(node.children, variant, bodyLevel, childMode, lines);
+      if (action === 'Group') mayBreak = false;
+      if (isExit) {
+        this.usesMarks = true;
+        lines.push([setMark(or(meta('mark'), this.marks.exitGroup)), ret]);
+        mayBreak = true;
+      }
+      lines.push(...own);
+      this.chains.set(body, lines);
+      bodyInfo = { mayBreak };
+      this.chainInfo.set(body, bodyInfo);
+    }
+    if (bodyInfo.mayBreak) this.usesMarks = true;
+
+    if (!alt) {
+      out.push(this.line([...(condLines[0] as Stmt[]), ...header, jump(body)], comment));
+    } else {
+      const altName = this.childChainName(node, variant, 'a');
+      if (!this.declareChain(altName, node, level + 1)) return false;
+      if ((this.chains.get(altName) as Stmt[][]).length === 0) {
+        this.chains.set(altName, this.alternatives(node, cond, condLines, body));
+      }
+      out.push(this.line([jump(altName)], comment));
+    }
+    if (bodyInfo.mayBreak) out.push(this.breakCheck(mode));
+    return bodyInfo.mayBreak && mode === 'mark';
+  }
+
+  /** Lines of an alternatives chain: each way the condition can hold goes to the body chain. */
+  private alternatives(node: Node, cond: Cond, condLines: Stmt[][], body: string): Stmt[][] {
+    if (cond.kind !== 'triggered') return condLines.map((l) => [...l, goto(body)]);
+    // Include triggered: look the source up in every triggered set, refreshing the entry it is
+    // found in with that set's own duration, so expiry counts from the last time it was seen.
+    const lookups: [string, string, number][] = [];
+    const fam = (f: 4 | 6): [string, string] => (f === 4 ? ['ip', 'ipv4'] : ['ip6', 'ipv6']);
+    for (const f of [4, 6] as const) {
+      for (const t of this.triggerNodes)
+        lookups.push([`t${f}_${t.key}`, fam(f)[0], this.duration(t)]);
+      lookups.push([`trig${f}`, fam(f)[0], this.doc.settings.defaultTriggerDuration]);
+    }
+    const lines = lookups.map(([set, proto, timeout]) => {
+      const found = match('==', payload(proto, 'saddr'), `@${set}`);
+      const refresh = setUpdate(set, payload(proto, 'saddr'), timeout);
+      return [found, refresh, cond.negated ? ret : goto(body)];
+    });
+    if (cond.negated) lines.push([goto(body)]);
+    void node;
+    return lines;
+  }
+
+  /** A rule line that carries the rule's counter also carries its number and name as comment. */
+  private line(stmts: Stmt[], comment: string | undefined): Stmt[] {
+    if (comment !== undefined) this.lineComments.set(stmts, comment);
+    return stmts;
+  }
+
+  /* --- sibling runs -> verdict maps --------------------------------------------------------- */
+
+  private groupField(node: Node): string | undefined {
+    const r = node.rule;
+    if (node.children.length > 0 || r.relation !== '==' || !VERDICT_ACTIONS.has(r.action))
+      return undefined;
+    if (this.problems.some((p) => p.ruleId === r.id)) return undefined;
+    switch (r.property) {
+      case 'Source port':
+      case 'Dest port':
+        return node.value.kind === 'range' ? r.property : undefined;
+      case 'Protocol':
+        return node.value.kind === 'protocol' ? r.property : undefined;
+      case 'Source net':
+      case 'Dest net':
+        return node.value.kind === 'address' ? r.property : undefined;
+      default:
+        return undefined;
+    }
+  }
+
+  /** The run of siblings testing one field from `start`, and whether it becomes a map. */
+  private groupRun(nodes: Node[], start: number): { length: number; grouped: boolean } {
+    const first = nodes[start];
+    const field = first && this.groupField(first);
+    if (!field) return { length: 1, grouped: false };
+    let n = 1;
+    while (start + n < nodes.length && this.groupField(nodes[start + n] as Node) === field) n++;
+    const no = { length: n, grouped: false };
+    if (n < this.threshold) return no;
+    // A map finds one element, so the run must not contain two rules that can match one packet.
+    const spans = nodes.slice(start, start + n).map((x) => interval(x));
+    spans.sort((a, b) => a.family - b.family || (a.lo < b.lo ? -1 : a.lo > b.lo ? 1 : 0));
+    for (let i = 1; i < spans.length; i++) {
+      const a = spans[i - 1] as Span;
+      const b = spans[i] as Span;
+      if (a.family === b.family && b.lo <= a.hi) return no;
+    }
+    return { length: n, grouped: true };
+  }
+
+  private compileGroupRun(run: Node[], level: number, out: Stmt[][]): void {
+    const first = run[0] as Node;
+    const property = first.rule.property;
+    const isNet = property === 'Source net' || property === 'Dest net';
+    const families: (4 | 6 | 0)[] = isNet ? [4, 6] : [0];
+    for (const family of families) {
+      const members = isNet
+        ? run.filter((n) => n.value.kind === 'address' && n.value.match.family === family)
+        : run;
+      if (members.length === 0) continue;
+      const name = isNet ? `m_${first.key}_${family}` : `m_${first.key}`;
+      if (!this.mapDone.has(name)) {
+        this.mapDone.add(name);
+        const elem: Json[] = [];
+        for (const node of members) {
+          const verdict = this.elementVerdict(node, level + 1);
+          const val = elementValue(node);
+          elem.push([{ elem: { val, counter: { packets: 0, bytes: 0 } } }, verdict]);
+          const { first: lo, last: hi } = elementRange(val, family === 6 ? 6 : 4);
+          const obj = this.objects[node.rule.id]!;
+          (obj.elements ??= []).push({ map: name, first: lo, last: hi });
+        }
+        const type =
+          property === 'Protocol'
+            ? 'inet_proto'
+            : isNet
+              ? family === 4
+                ? 'ipv4_addr'
+                : 'ipv6_addr'
+              : 'inet_service';
+        this.maps.push({
+          add: {
+            map: {
+              family: 'inet',
+              table: this.table,
+              name,
+              type,
+              map: 'verdict',
+              ...(property === 'Protocol' ? {} : { flags: ['interval'] }),
+              elem,
+              stmt: [{ counter: null }],
+            },
+          },
+        });
+      }
+      const key: Expr =
+        property === 'Protocol'
+          ? meta('l4proto')
+          : isNet
+            ? payload(family === 4 ? 'ip' : 'ip6', property === 'Source net' ? 'saddr' : 'daddr')
+            : payload('th', property === 'Source port' ? 'sport' : 'dport');
+      const guard =
+        isNet || property === 'Protocol'
+          ? []
+          : [match('==', meta('l4proto'), anonSet(['tcp', 'udp']))];
+      out.push([...guard, { vmap: { key, data: `@${name}` } }]);
+    }
+  }
+
+  private elementVerdict(node: Node, level: number): Json {
+    const own = this.ownActionLines(node);
+    if (own.length === 1 && (own[0] as Stmt[]).length === 1) return (own[0] as Stmt[])[0] as Json;
+    const name = `r_${node.key}`;
+    if (this.declareChain(name, node, level) && (this.chains.get(name) as Stmt[][]).length === 0) {
+      this.chains.set(name, own);
+    }
+    return goto(name);
+  }
+
+  /* --- the whole document ------------------------------------------------------------------- */
+
+  run(mode: 'replace' | 'table'): NftDocument | undefined {
+    const top = this.prepare(this.doc.rules, '', { n: 0 });
+    const family = 'inet';
+    const table = this.table;
+
+    // Triggered-address sets: one pair per Trigger rule (so the helper knows who triggered an
+    // address and a refresh keeps that rule's duration), plus `trig4`/`trig6` for addresses the
+    // helper adds by hand; authorized and kept addresses.
+    for (const t of this.triggerNodes) {
+      const d = this.duration(t);
+      this.addSet(`t4_${t.key}`, 'ipv4_addr', d);
+      this.addSet(`t6_${t.key}`, 'ipv6_addr', d);
+      this.objects[t.rule.id]!.sets = [`t4_${t.key}`, `t6_${t.key}`];
+    }
+    const dflt = this.doc.settings.defaultTriggerDuration;
+    for (const base of ['trig', 'auth', 'keep']) {
+      this.addSet(`${base}4`, 'ipv4_addr', dflt);
+      this.addSet(`${base}6`, 'ipv6_addr', dflt);
+    }
+
+    for (const variant of ['in', 'out'] as const) {
+      const name = `tw_${variant}`;
+      this.declareChain(name, undefined, 1);
+      const lines: Stmt[][] = [];
+      this.compileList(top, variant, 1, 'return', lines);
+      this.chains.set(name, lines);
+    }
+
+    // Every effectively enabled rule has a counter, even one that never reaches the kernel.
+    const visit = (nodes: Node[]): void => {
+      for (const n of nodes) {
+        const o = this.objects[n.rule.id]!;
+        if (!o.counter && !o.elements) this.counterFor(n);
+        visit(n.children);
+      }
+    };
+    visit(top);
+
+    if (this.problems.length > 0) return undefined;
+
+    const allMarks = this.marks.dontLog | this.marks.exitGroup | this.marks.masquerade;
+    const clearMarks: Stmt[] = [setMark(and(meta('mark'), ~allMarks >>> 0))];
+    const policy = this.doc.settings.defaultPolicy === 'delete' ? 'drop' : 'accept';
+    const base = (name: string, hook: string, target: string): [Command, Stmt[][]] => [
+      { add: { chain: { family, table, name, type: 'filter', hook, prio: 0, policy } } },
+      [...(this.usesMarks ? [clearMarks] : []), [jump(target)]],
+    ];
+    const bases: [Command, Stmt[][], string][] = [
+      [...base('input', 'input', 'tw_in'), 'input'],
+      [...base('forward', 'forward', 'tw_in'), 'forward'],
+      [...base('output', 'output', 'tw_out'), 'output'],
+    ];
+    if (this.usesMasquerade) {
+      const m = this.marks.masquerade;
+      bases.push([
+        {
+          add: {
+            chain: {
+              family,
+              table,
+              name: 'nat_post',
+              type: 'nat',
+              hook: 'postrouting',
+              prio: 100,
+              policy: 'accept',
+            },
+          },
+        },
+        [[match('==', and(meta('mark'), m), m), masquerade]],
+        'nat_post',
+      ]);
+    }
+
+    const commands: Command[] = [{ metainfo: { json_schema_version: 1 } }];
+    if (mode === 'replace') {
+      commands.push({ add: { table: { family, name: table } } });
+      commands.push({ delete: { table: { family, name: table } } });
+    }
+    commands.push({ add: { table: { family, name: table } } });
+    commands.push(...this.counters, ...this.sets, ...this.maps);
+    for (const [cmd] of bases) commands.push(cmd);
+    for (const name of this.chainOrder) {
+      commands.push({ add: { chain: { family, table, name } } });
+    }
+    const rule = (chain: string, expr: Stmt[]): Command => {
+      const comment = this.lineComments.get(expr);
+      return { add: { rule: { family, table, chain, expr, ...(comment ? { comment } : {}) } } };
+    };
+    for (const [, lines, name] of bases) for (const l of lines) commands.push(rule(name, l));
+    for (const name of this.chainOrder) {
+      for (const l of this.chains.get(name) ?? []) if (l.length > 0) commands.push(rule(name, l));
+    }
+    return { nftables: commands };
+  }
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Map elements                                                                                */
+/* ------------------------------------------------------------------------------------------ */
+
+interface Span {
+  family: number;
+  lo: bigint;
+  hi: bigint;
+}
+
+function interval(node: Node): Span {
+  const v = node.value;
+  if (v.kind === 'address') return { family: v.match.family, lo: v.match.first, hi: v.match.last };
+  if (v.kind === 'protocol') return { family: 0, lo: BigInt(v.number), hi: BigInt(v.number) };
+  if (v.kind === 'range') return { family: 0, lo: BigInt(v.range.min), hi: BigInt(v.range.max) };
+  return { family: 0, lo: 0n, hi: 0n };
+}
+
+function elementValue(node: Node): Json {
+  const v = node.value;
+  if (v.kind === 'protocol') return v.number;
+  if (v.kind === 'range')
+    return v.range.min === v.range.max ? v.range.min : range(v.range.min, v.range.max);
+  if (v.kind === 'address') {
+    const m = v.match;
+    if (m.kind === 'prefix')
+      return prefix(m.address, m.prefixLength ?? (m.family === 4 ? 32 : 128));
+    if (m.kind === 'range') return range(m.address, m.end ?? m.address);
+    return m.address;
+  }
+  return 0;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Entry point                                                                                 */
+/* ------------------------------------------------------------------------------------------ */
+
+/** Compile a document. Pure and deterministic; never throws on a well-typed document. */
+export function compile(doc: FirewallDocument, options: CompileOptions = {}): CompileResult {
+  const compiler = new Compiler(doc, options);
+  const nft = compiler.run(options.mode ?? 'replace');
+  if (!nft) {
+    const problems = [...compiler.problems].sort((a, b) => compareNumbers(a.number, b.number));
+    return { ok: false, problems };
+  }
+  return {
+    ok: true,
+    nft,
+    text: renderText(nft),
+    objects: compiler.objects,
+    warnings: compiler.warnings,
+    helperRules: compiler.helperRules,
+  };
+}
+
+/** Outline order of `2.10` vs `2.9`: numerically, part by part. */
+function compareNumbers(a: string, b: string): number {
+  const pa = a.split('.').map(Number);
+  const pb = b.split('.').map(Number);
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const d = (pa[i] ?? -1) - (pb[i] ?? -1);
+    if (d !== 0) return d;
+  }
+  return 0;
+}

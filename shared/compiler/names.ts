@@ -1,0 +1,55 @@
+// Runtime: pure (shared/). Kernel names derived from rule ids, never from user text (DESIGN §4).
+// Invariant: every key is unique within one compile, matches /^[A-Za-z0-9_-]{1,40}$/, and the same
+// id always gets the same key when the document's ids are the same.
+
+const SAFE_ID = /^[A-Za-z0-9_-]{1,40}$/;
+
+/** FNV-1a, 32 bits: a stable short fingerprint for ids that cannot be used verbatim. */
+function fnv1a(text: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h.toString(16).padStart(8, '0');
+}
+
+/**
+ * Assigns kernel keys to rule ids in the order they are first asked for (the compiler asks in
+ * outline order, so the assignment is deterministic). Ids made of letters, digits, `_` and `-`
+ * (up to 40 characters) are used as they are; anything else — quotes, spaces, newlines, very long
+ * ids — becomes `h` + a hash, so no user-controlled byte ever reaches a kernel name.
+ */
+export class KeyAllocator {
+  private readonly byId = new Map<string, string>();
+  private readonly used = new Set<string>();
+
+  key(id: string): string {
+    const known = this.byId.get(id);
+    if (known !== undefined) return known;
+    let base = SAFE_ID.test(id) ? id : `h${fnv1a(id)}`;
+    // A hashed key could equal a verbatim id elsewhere in the document: suffix until unique.
+    if (this.used.has(base)) {
+      let n = 2;
+      while (this.used.has(`${base}_${n}`)) n++;
+      base = `${base}_${n}`;
+    }
+    this.byId.set(id, base);
+    this.used.add(base);
+    return base;
+  }
+}
+
+/** Truncate to at most `maxBytes` of UTF-8 without splitting a character (nft comment limit). */
+export function truncateUtf8(text: string, maxBytes: number): string {
+  let bytes = 0;
+  let out = '';
+  for (const ch of text) {
+    const cp = ch.codePointAt(0) ?? 0;
+    const size = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+    if (bytes + size > maxBytes) break;
+    bytes += size;
+    out += ch;
+  }
+  return out;
+}
