@@ -120,6 +120,11 @@ describe('rulesFromPlist', () => {
     expect(rules[1]!.id).toMatch(/^fresh/);
     expect(rules[2]!.id).toMatch(/^fresh/);
     expect(new Set(rules.map((r) => r.id)).size).toBe(3);
+    // Kernel names derive from ids: an id outside [A-Za-z0-9_-]{1,32} is replaced.
+    const [odd] = rulesFromPlist([{ ruleId: 'a b; drop' }], { newId: () => 'safe' });
+    expect(odd!.id).toBe('safe');
+    const [generated] = rulesFromPlist([{}]);
+    expect(generated!.id).toMatch(/^[a-z][a-z0-9]{9}$/);
     const pasted = rulesFromPlist([{ ruleId: 'a' }], { keepIds: false, newId: () => 'new' });
     expect(pasted[0]!.id).toBe('new');
   });

@@ -20,6 +20,7 @@ import {
   type PropertyName,
   type RelationName,
 } from '../model/vocabulary.ts';
+import { RULE_ID_PATTERN, newRuleId } from '../model/tree.ts';
 import { setKey } from './openstep.ts';
 
 type Dict = { [key: string]: PlistValue };
@@ -57,19 +58,13 @@ const KNOWN_KEYS = new Set([
   'ruleId',
 ]);
 
-let idCounter = 0;
-/** Fallback id maker; callers that own a document pass the model's id generator instead. */
-export function defaultNewId(): string {
-  idCounter = (idCounter + 1) % 0x100000;
-  const random = Math.floor(Math.random() * 0x100000000).toString(36);
-  return `r-${Date.now().toString(36)}-${idCounter.toString(36)}-${random}`;
-}
-
 export interface RulesFromPlistOptions {
-  /** Makes ids for rules that have none (or all, when `keepIds` is false). */
+  /** Makes ids for rules that have none (or all, when `keepIds` is false); default the
+   * model's `newRuleId`. */
   newId?: () => string;
   /** Keep `ruleId` keys found in the input (documents: yes; pasted text: no, a paste makes new
-   * rules). Default true. Duplicate ids are replaced by fresh ones either way. */
+   * rules). Default true. Duplicate ids, and ids that are not 1-32 of `[A-Za-z0-9_-]`, are
+   * replaced by fresh ones either way. */
   keepIds?: boolean;
   /** Outline numbers for the top-level dictionaries, used in error messages; default the
    * dictionary's own `nodeNumber`, else its position (`1`, `2`, ...). */
@@ -189,9 +184,13 @@ export function ruleFromDict(
     throw new RuleFormatError(number, `expected a rule dictionary, found ${describe(value)}`);
   }
   const dict = value;
-  const newId = options.newId ?? defaultNewId;
+  const newId = options.newId ?? newRuleId;
   const rawId = dict.ruleId;
-  let id = (options.keepIds ?? true) && typeof rawId === 'string' && rawId !== '' ? rawId : '';
+  // An id that does not fit the pattern is replaced: kernel object names derive from ids.
+  let id =
+    (options.keepIds ?? true) && typeof rawId === 'string' && RULE_ID_PATTERN.test(rawId)
+      ? rawId
+      : '';
   if (id === '' || seenIds.has(id)) {
     do id = newId();
     while (seenIds.has(id));
