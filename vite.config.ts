@@ -51,6 +51,8 @@ export default defineConfig(({ mode }): UserConfig => {
       emptyOutDir: true,
       target: 'es2022',
       sourcemap: true,
+      // One bundle for a desktop app loaded from disk or loopback: size warnings are noise.
+      chunkSizeWarningLimit: 4096,
     },
   };
 });

@@ -70,7 +70,7 @@ export interface BackendOptions {
   helper: HelperPort;
   dialogs?: Dialogs;
   /** The system clipboard (Electron). Without it, an in-memory clipboard. */
-  clipboard?: { readText(): string; writeText(text: string): void };
+  clipboard?: { readText(): Promise<string>; writeText(text: string): Promise<void> };
   /** Title bar and dirty state (Electron). */
   setWindowState?: (context: CallContext, state: ChannelRequest<'window:setState'>) => void;
 }
@@ -331,10 +331,10 @@ export function createBackend(options: BackendOptions): Backend {
     },
 
     'clipboard:readText': async () => ({
-      text: options.clipboard ? options.clipboard.readText() : memoryClipboard,
+      text: options.clipboard ? await options.clipboard.readText() : memoryClipboard,
     }),
     'clipboard:writeText': async (request) => {
-      if (options.clipboard) options.clipboard.writeText(request.text);
+      if (options.clipboard) await options.clipboard.writeText(request.text);
       else memoryClipboard = request.text;
       return {};
     },

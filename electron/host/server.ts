@@ -142,6 +142,12 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     try {
       body = await fs.readFile(file);
     } catch {
+      if (relative === 'favicon.ico') {
+        // Browsers ask for it on their own; "no icon" is not an error worth a console line.
+        response.writeHead(204, base);
+        response.end();
+        return;
+      }
       response.writeHead(404, { ...base, 'content-type': 'text/plain' });
       response.end('not found\n');
       return;

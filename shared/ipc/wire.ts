@@ -3,8 +3,9 @@
 // the WebSocket unchanged. Electron's structured clone needs none of this.
 // Invariant: decodeWire(encodeWire(x)) deep-equals x for every PlistValue and every message.
 
-const BYTES = '$bytes';
-const DATE = '$date';
+// Tags start with NUL so no key a person typed into a property list collides with them.
+const BYTES = '\u0000bytes';
+const DATE = '\u0000date';
 
 const BASE64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 

@@ -59,13 +59,16 @@ const OPEN = 1;
 // shared/ has no DOM or node types; both runtimes have this global.
 declare const setTimeout: (callback: () => void, ms: number) => unknown;
 
-/** `http://127.0.0.1:8080/?token=abc` -> `ws://127.0.0.1:8080/ws?token=abc`. */
+/** `http://127.0.0.1:8080/?token=abc&path=a.treewall` -> `ws://127.0.0.1:8080/ws?token=abc&path=a.treewall`
+ * (the `path` parameter, if any, becomes the connection's `app:info` initialPath). */
 export function wsUrlFromLocation(href: string): string {
   const match = /^(https?):\/\/([^/?#]+)[^?#]*(\?[^#]*)?/.exec(href);
   if (!match) throw new Error(`not an http(s) URL: ${href}`);
-  const token = /[?&]token=([^&]*)/.exec(match[3] ?? '')?.[1] ?? '';
+  const query = match[3] ?? '';
+  const token = /[?&]token=([^&]*)/.exec(query)?.[1] ?? '';
+  const file = /[?&]path=([^&]*)/.exec(query)?.[1];
   const scheme = match[1] === 'https' ? 'wss' : 'ws';
-  return `${scheme}://${match[2]}/ws?token=${token}`;
+  return `${scheme}://${match[2]}/ws?token=${token}${file ? `&path=${file}` : ''}`;
 }
 
 export function createWsApi(options: WsApiOptions): WsApi {

@@ -1,0 +1,50 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { PlistValue } from '../model/types.ts';
+import { decodeWire, encodeWire } from './wire.ts';
+import { wsUrlFromLocation } from './ws-client.ts';
+
+describe('wsUrlFromLocation', () => {
+  it('keeps host, port, token and path', () => {
+    expect(wsUrlFromLocation('http://127.0.0.1:8080/?token=abc')).toBe(
+      'ws://127.0.0.1:8080/ws?token=abc',
+    );
+    expect(wsUrlFromLocation('http://[::1]:9/index.html?path=a%20b.treewall&token=t-_x#frag')).toBe(
+      'ws://[::1]:9/ws?token=t-_x&path=a%20b.treewall',
+    );
+    expect(wsUrlFromLocation('https://h/?x=1')).toBe('wss://h/ws?token=');
+    expect(() => wsUrlFromLocation('file:///x')).toThrow();
+  });
+});
+
+describe('wire format', () => {
+  const plist: fc.Arbitrary<PlistValue> = fc.letrec<{ value: PlistValue }>((tie) => ({
+    value: fc.oneof(
+      { depthSize: 'small' },
+      fc.string(),
+      fc.double({ noNaN: true, noDefaultInfinity: true }).filter((n) => !Object.is(n, -0)),
+      fc.boolean(),
+      fc.uint8Array({ maxLength: 20 }),
+      fc.date({ noInvalidDate: true }),
+      fc.array(tie('value'), { maxLength: 4 }),
+      fc.dictionary(fc.string(), tie('value'), { maxKeys: 4 }),
+    ),
+  })).value;
+
+  it('round-trips every property-list value, including data and dates', () => {
+    fc.assert(
+      fc.property(plist, (value) => {
+        expect(decodeWire(encodeWire({ id: 1, result: { ok: true, value } }))).toEqual({
+          id: 1,
+          result: { ok: true, value },
+        });
+      }),
+    );
+  });
+
+  it('leaves look-alike objects with more keys alone', () => {
+    for (const value of [{ $date: 'x' }, { $bytes: 'AA==' }, { $date: 'not a date', other: 1 }]) {
+      expect(decodeWire(encodeWire(value))).toEqual(value);
+    }
+  });
+});
