@@ -1,0 +1,496 @@
+// Runtime: pure (shared/). THE contract between the privileged helper and its clients (the CLI,
+// Electron main, the browser host): newline-delimited JSON on a Unix socket.
+// Invariant: every message either side sends is described here by a zod schema, and the types are
+// `z.infer` of those schemas, never written twice. The helper validates each line at its edge with
+// `parseHelperRequest`; a line that fails gets an error reply naming the field and changes nothing.
+//
+// Framing: one message per line, UTF-8 JSON, `\n` terminated, at most MAX_MESSAGE_BYTES per line.
+// Property-list values JSON cannot carry (Date, Uint8Array, in a document's `extra` keys) travel
+// tagged as in `wire.ts` (`encodeHelperMessage` / `decodeHelperMessage` do both).
+//
+//   client -> helper   {"id": 7, "call": "apply", "params": {...}}
+//   helper -> client   {"id": 7, "ok": true, "result": {...}}
+//                      {"id": 7, "ok": false, "error": {"code": "bad-request", "message": "...",
+//                                                       "field": "params.document.rules.0.action"}}
+//   helper -> client   {"event": "counters:tick", "data": {...}}       (no id: not a reply)
+//
+// A reply to a line whose id could not be read carries `"id": null`.
+//
+// NOTE for the renderer: zod 4 compiles parsers with `new Function`, which a strict CSP refuses.
+// Call `useJitlessSchemas()` (below) once before parsing with these schemas in a browser context.
+
+import { z } from 'zod';
+import { RULE_ID_PATTERN } from '../model/tree.ts';
+import type { DocumentSettings, FirewallDocument, PlistValue, Rule } from '../model/types.ts';
+import { ACTION_NAMES, PROPERTY_NAMES, RELATION_NAMES } from '../model/vocabulary.ts';
+import { decodeWire, encodeWire } from './wire.ts';
+
+/** A message line longer than this is refused (and the rest of the line skipped). 64 MiB fits a
+ * 100,000-rule document (~150 bytes a rule) with room to spare. */
+export const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
+/** Rules nested deeper than this are refused before schema validation (nftables allows 15). */
+export const MAX_RULE_DEPTH = 64;
+/** Default path of the helper's socket (systemd's RuntimeDirectory=treewall). */
+export const DEFAULT_SOCKET_PATH = '/run/treewall/helper.sock';
+export const DEFAULT_LOG_GROUP = 1729;
+export const PROTOCOL_VERSION = 1;
+
+/** For renderer code under a strict CSP (no `new Function`): call once before any parse. */
+export function useJitlessSchemas(): void {
+  z.config({ jitless: true });
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* The document (strict: unknown keys refused, names checked, sizes bounded)                   */
+/* ------------------------------------------------------------------------------------------ */
+
+const MAX_TEXT = 4096;
+
+export const plistValueSchema: z.ZodType<PlistValue> = z.lazy(() =>
+  z.union([
+    z.string(),
+    z.number(),
+    z.boolean(),
+    z.instanceof(Uint8Array),
+    z.date(),
+    z.array(plistValueSchema),
+    z.record(z.string(), plistValueSchema),
+  ]),
+);
+
+export const ruleSchema: z.ZodType<Rule> = z.lazy(() =>
+  z.strictObject({
+    id: z.string().regex(RULE_ID_PATTERN, 'rule id must be 1-32 letters, digits, _ or -'),
+    enabled: z.boolean(),
+    name: z.string().max(MAX_TEXT),
+    property: z.enum(PROPERTY_NAMES),
+    relation: z.enum(RELATION_NAMES),
+    value: z.string().max(MAX_TEXT),
+    action: z.enum(ACTION_NAMES),
+    parameter: z.string().max(MAX_TEXT),
+    children: z.array(ruleSchema),
+    expanded: z.boolean(),
+    extra: z.record(z.string(), plistValueSchema).optional(),
+  }),
+);
+
+export const documentSettingsSchema: z.ZodType<DocumentSettings> = z.strictObject({
+  firewallOn: z.boolean(),
+  defaultTriggerDuration: z.number().int().nonnegative(),
+  defaultPolicy: z.enum(['pass', 'delete']),
+  selectedStatistic: z.enum([
+    'none',
+    'matchCount',
+    'byteCount',
+    'lastMatch',
+    'packetRate',
+    'bitRate',
+  ]),
+  externalInterfaces: z.array(z.string().max(64)),
+  internalInterfaces: z.array(z.string().max(64)),
+});
+
+export const documentSchema: z.ZodType<FirewallDocument> = z.strictObject({
+  rules: z.array(ruleSchema),
+  settings: documentSettingsSchema,
+  extra: z.record(z.string(), plistValueSchema).optional(),
+});
+
+export const problemSchema = z.object({
+  ruleId: z.string(),
+  number: z.string(),
+  field: z.enum(['property', 'relation', 'value', 'action', 'parameter', 'name']).optional(),
+  message: z.string(),
+});
+
+/* ------------------------------------------------------------------------------------------ */
+/* Results and events                                                                          */
+/* ------------------------------------------------------------------------------------------ */
+
+/** ISO 8601 UTC time stamps (`2026-11-23T12:00:00.000Z`). */
+const isoTime = z.string();
+const empty = z.strictObject({});
+
+export const pendingConfirmSchema = z.object({
+  /** When the helper restores the previous rules unless `confirm` arrives. */
+  deadline: isoTime,
+  timeoutSeconds: z.number(),
+});
+export type PendingConfirm = z.infer<typeof pendingConfirmSchema>;
+
+export const helperStatusSchema = z.object({
+  protocol: z.literal(PROTOCOL_VERSION),
+  version: z.string(),
+  pid: z.number(),
+  socketPath: z.string(),
+  stateDir: z.string(),
+  logGroup: z.number(),
+  /** Our table is in the kernel. */
+  active: z.boolean(),
+  /** The table in the kernel is the one this helper applied (its hash matches). */
+  matchesApplied: z.boolean(),
+  appliedAt: isoTime.nullable(),
+  /** Rules in the active document (all of them, enabled or not). */
+  ruleCount: z.number().nullable(),
+  /** sha256 of the applied nft JSON, also stored in the table's comment. */
+  documentHash: z.string().nullable(),
+  pendingConfirm: pendingConfirmSchema.nullable(),
+  /** A previous document exists for `revert` (or for the confirm timeout). */
+  canRevert: z.boolean(),
+  /** Reading NFLOG (`log:event`) works: tcpdump present and the group bound. */
+  logReader: z.enum(['running', 'stopped', 'unavailable']),
+  /** Rules the helper evaluates on a timer, and what it does with each. */
+  timerRules: z.array(
+    z.object({ ruleId: z.string(), number: z.string(), property: z.string(), note: z.string() }),
+  ),
+  /** Warnings of the last apply (the document compiled, but...). */
+  warnings: z.array(problemSchema),
+  /** The last thing that went wrong in the background (a rollback, a failed timer action). */
+  lastError: z.string().nullable(),
+  clients: z.number(),
+});
+export type HelperStatusResult = z.infer<typeof helperStatusSchema>;
+
+export const ruleCounterSchema = z.object({ packets: z.number(), bytes: z.number() });
+export type RuleCounter = z.infer<typeof ruleCounterSchema>;
+
+export const counterSnapshotSchema = z.object({
+  at: isoTime,
+  /** Totals by rule id, monotonic for as long as the rule keeps its id (see the helper README). */
+  counters: z.record(z.string(), ruleCounterSchema),
+});
+export type CounterSnapshotResult = z.infer<typeof counterSnapshotSchema>;
+
+export const counterTickSchema = z.object({
+  at: isoTime,
+  intervalMs: z.number(),
+  /** Rules whose counters changed since the previous tick: new totals and the increase. */
+  changed: z.record(
+    z.string(),
+    z.object({
+      packets: z.number(),
+      bytes: z.number(),
+      dPackets: z.number(),
+      dBytes: z.number(),
+    }),
+  ),
+  /** Sum over every rule of the increase in this tick. */
+  totals: z.object({ dPackets: z.number(), dBytes: z.number() }),
+});
+export type CounterTickEvent = z.infer<typeof counterTickSchema>;
+
+export const TRIGGERED_TYPES = ['trigger', 'authorize', 'address'] as const;
+export const triggeredTypeSchema = z.enum(TRIGGERED_TYPES);
+export type TriggeredKind = z.infer<typeof triggeredTypeSchema>;
+
+export const triggeredEntrySchema = z.object({
+  address: z.string(),
+  type: triggeredTypeSchema,
+  /** The Trigger rule whose set holds it; null for addresses added by hand or by import. */
+  ruleId: z.string().nullable(),
+  ruleNumber: z.string().nullable(),
+  /** First time the helper saw this address triggered (from the log), null if unknown. */
+  triggeredAt: isoTime.nullable(),
+  /** Triggering packets the helper saw (from the log), null if unknown. */
+  hits: z.number().nullable(),
+  /** null: never expires. */
+  expiresAt: isoTime.nullable(),
+});
+export type TriggeredRecord = z.infer<typeof triggeredEntrySchema>;
+
+export const logEventSchema = z.object({
+  time: isoTime,
+  ruleId: z.string().nullable(),
+  ruleNumber: z.string().nullable(),
+  /** The rule's action (`Delete`, `Log`, `Trigger`, ...), or the raw prefix for unknown rules. */
+  action: z.string(),
+  direction: z.enum(['inbound', 'outbound']).nullable(),
+  inInterface: z.string().nullable(),
+  outInterface: z.string().nullable(),
+  /** `tcp`, `udp`, `icmp`, `ipv6-icmp` or the protocol number. */
+  protocol: z.string().nullable(),
+  src: z.string().nullable(),
+  dst: z.string().nullable(),
+  srcPort: z.number().nullable(),
+  dstPort: z.number().nullable(),
+  /** IP packet length in bytes. */
+  length: z.number(),
+});
+export type LogEventData = z.infer<typeof logEventSchema>;
+
+export const notifyEventSchema = z.object({
+  time: isoTime,
+  kind: z.enum(['alert', 'notify', 'email', 'url', 'webhook', 'script', 'reset']),
+  ruleId: z.string().nullable(),
+  ruleNumber: z.string().nullable(),
+  title: z.string(),
+  body: z.string(),
+  /** For URL probes and webhooks: did it succeed. */
+  ok: z.boolean().nullable(),
+});
+export type NotifyEventData = z.infer<typeof notifyEventSchema>;
+
+/* ------------------------------------------------------------------------------------------ */
+/* Calls                                                                                       */
+/* ------------------------------------------------------------------------------------------ */
+
+const address = z.string().min(1).max(64);
+const typeParam = z.strictObject({ type: triggeredTypeSchema.optional() });
+
+export const helperCalls = {
+  status: { params: empty, result: helperStatusSchema },
+  /** Validate, compile and apply in one transaction. With confirmTimeoutSeconds, the previous
+   * rules come back unless `confirm` arrives in time. Problems: error `invalid-document`. */
+  apply: {
+    params: z.strictObject({
+      document: documentSchema,
+      confirmTimeoutSeconds: z.number().int().min(1).max(3600).optional(),
+    }),
+    result: helperStatusSchema,
+  },
+  /** Keep the rules applied with a confirm timeout. Without a pending confirm: no-op. */
+  confirm: { params: empty, result: helperStatusSchema },
+  /** Re-apply the previous document (or remove our table if there is none). */
+  revert: { params: empty, result: helperStatusSchema },
+  /** The active document as applied (ids intact), after checking the kernel still holds it. */
+  showActive: {
+    params: empty,
+    result: z.object({
+      document: documentSchema.nullable(),
+      appliedAt: isoTime.nullable(),
+      /** Our table is present and its hash is the one we applied. */
+      matchesKernel: z.boolean(),
+      /** Rule id -> outline number. */
+      numbers: z.record(z.string(), z.string()),
+      /** The table as `nft list` prints it, for people. */
+      text: z.string(),
+    }),
+  },
+  /** Remove our table (and only it). The firewall is off; the document is kept for revert. */
+  stop: { params: empty, result: helperStatusSchema },
+  counters: { params: empty, result: counterSnapshotSchema },
+  countersSubscribe: {
+    params: z.strictObject({ intervalMs: z.number().int().min(200).max(60_000).optional() }),
+    result: z.object({ intervalMs: z.number() }),
+  },
+  countersUnsubscribe: { params: empty, result: empty },
+  'triggered.list': {
+    params: typeParam,
+    result: z.object({ entries: z.array(triggeredEntrySchema) }),
+  },
+  'triggered.add': {
+    params: z.strictObject({
+      address,
+      type: triggeredTypeSchema.optional(),
+      /** Seconds; absent: the document's default; 0: never expires. */
+      durationSeconds: z
+        .number()
+        .int()
+        .nonnegative()
+        .max(10 * 365 * 86400)
+        .optional(),
+    }),
+    result: z.object({ added: z.number() }),
+  },
+  'triggered.remove': {
+    params: z.strictObject({ address, type: triggeredTypeSchema.optional() }),
+    result: z.object({ removed: z.number() }),
+  },
+  'triggered.flush': { params: typeParam, result: z.object({ removed: z.number() }) },
+  /** Tab-separated text as `triggered.export` writes it (address first; other columns optional). */
+  'triggered.import': {
+    params: z.strictObject({ text: z.string().max(16 * 1024 * 1024) }),
+    result: z.object({
+      added: z.number(),
+      skipped: z.array(z.object({ line: z.number(), message: z.string() })),
+    }),
+  },
+  'triggered.export': { params: typeParam, result: z.object({ text: z.string() }) },
+  logSubscribe: {
+    params: empty,
+    result: z.object({ group: z.number(), reader: z.enum(['running', 'stopped', 'unavailable']) }),
+  },
+  logUnsubscribe: { params: empty, result: empty },
+} as const satisfies Record<string, { params: z.ZodType; result: z.ZodType }>;
+
+export type HelperCall = keyof typeof helperCalls;
+export const HELPER_CALLS = Object.keys(helperCalls) as HelperCall[];
+export type HelperParams<C extends HelperCall> = z.input<(typeof helperCalls)[C]['params']>;
+export type HelperParsedParams<C extends HelperCall> = z.output<(typeof helperCalls)[C]['params']>;
+export type HelperResult<C extends HelperCall> = z.infer<(typeof helperCalls)[C]['result']>;
+
+export const isHelperCall = (name: unknown): name is HelperCall =>
+  typeof name === 'string' && Object.hasOwn(helperCalls, name);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Events (helper -> client)                                                                   */
+/* ------------------------------------------------------------------------------------------ */
+
+export const helperEvents = {
+  /** To countersSubscribe'd clients, every intervalMs while our table is active. */
+  'counters:tick': counterTickSchema,
+  /** To logSubscribe'd clients, one per logged packet. */
+  'log:event': logEventSchema,
+  /** To every client: Alert / Notify / Email / URL / Webhook results of timer and event rules. */
+  'notify:event': notifyEventSchema,
+  /** To every client: apply, confirm, revert, rollback, stop. */
+  'helper:state': helperStatusSchema,
+  /** To every client: an address was added to or removed from a triggered table. */
+  'triggered:changed': z.object({ time: isoTime }),
+} as const satisfies Record<string, z.ZodType>;
+
+export type HelperEventName = keyof typeof helperEvents;
+export type HelperEventData<E extends HelperEventName> = z.infer<(typeof helperEvents)[E]>;
+export const isHelperEvent = (name: unknown): name is HelperEventName =>
+  typeof name === 'string' && Object.hasOwn(helperEvents, name);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Envelopes                                                                                   */
+/* ------------------------------------------------------------------------------------------ */
+
+export const HELPER_ERROR_CODES = [
+  /** Not JSON, not an object, or a field of the envelope or params is wrong; `field` says which. */
+  'bad-request',
+  /** The line exceeded MAX_MESSAGE_BYTES. */
+  'too-large',
+  'unknown-call',
+  /** The document failed validation or compilation; `problems` lists why. */
+  'invalid-document',
+  /** nft refused the transaction (the previous rules are still in force). */
+  'nft-failed',
+  /** Nothing applied yet (showActive, counters) or nothing to revert. */
+  'not-active',
+  /** The operation needs something this machine lacks (tcpdump for the log). */
+  'unavailable',
+  'internal',
+] as const;
+export type HelperErrorCode = (typeof HELPER_ERROR_CODES)[number];
+
+export const helperErrorSchema = z.object({
+  code: z.enum(HELPER_ERROR_CODES),
+  message: z.string(),
+  field: z.string().optional(),
+  problems: z.array(problemSchema).optional(),
+});
+export type HelperError = z.infer<typeof helperErrorSchema>;
+
+const requestId = z.union([z.number().int().nonnegative(), z.string().min(1).max(64)]);
+export type RequestId = z.infer<typeof requestId>;
+
+export const requestEnvelopeSchema = z.strictObject({
+  id: requestId,
+  call: z.string().max(64),
+  params: z.unknown().optional(),
+});
+
+export const responseSchema = z.union([
+  z.object({ id: requestId.nullable(), ok: z.literal(true), result: z.unknown() }),
+  z.object({ id: requestId.nullable(), ok: z.literal(false), error: helperErrorSchema }),
+]);
+export type HelperResponse = z.infer<typeof responseSchema>;
+
+export const eventEnvelopeSchema = z.object({ event: z.string(), data: z.unknown() });
+export type HelperEventEnvelope = z.infer<typeof eventEnvelopeSchema>;
+
+export type HelperRequest = {
+  [C in HelperCall]: { id: RequestId; call: C; params: HelperParsedParams<C> };
+}[HelperCall];
+
+/** One line on the wire (without its `\n`). */
+export const encodeHelperMessage = (message: unknown): string => encodeWire(message);
+
+/** Parse one line; throws SyntaxError on malformed JSON. */
+export const decodeHelperMessage = (line: string): unknown => decodeWire(line);
+
+/** Depth of the deepest `children` nesting, without recursion (a hostile document may be deep). */
+export function ruleDepth(rules: unknown): number {
+  let max = 0;
+  const stack: [unknown, number][] = [[rules, 1]];
+  while (stack.length > 0) {
+    const [list, depth] = stack.pop()!;
+    if (!Array.isArray(list)) continue;
+    if (list.length > 0) max = Math.max(max, depth);
+    if (depth > MAX_RULE_DEPTH) return depth;
+    for (const item of list) {
+      if (item && typeof item === 'object' && 'children' in item) {
+        stack.push([(item as { children: unknown }).children, depth + 1]);
+      }
+    }
+  }
+  return max;
+}
+
+const fieldOf = (path: readonly PropertyKey[]): string => path.map(String).join('.');
+
+function issueError(prefix: string, error: z.ZodError): HelperError {
+  const issue = error.issues[0];
+  const path = issue ? fieldOf(issue.path) : '';
+  let field = path ? `${prefix}.${path}` : prefix;
+  let message = issue?.message ?? 'invalid';
+  if (issue?.code === 'unrecognized_keys' && issue.keys[0] !== undefined) {
+    field = `${field}.${issue.keys[0]}`;
+    message = `unknown key (allowed keys are fixed by the protocol)`;
+  }
+  return { code: 'bad-request', message: `${field}: ${message}`, field };
+}
+
+/**
+ * Validate one decoded message at the helper's edge. Returns the typed request, or the reply to
+ * send (with the request's id when it could be read).
+ */
+export function parseHelperRequest(
+  message: unknown,
+): { ok: true; request: HelperRequest } | { ok: false; id: RequestId | null; error: HelperError } {
+  const rawId =
+    message && typeof message === 'object' && !Array.isArray(message)
+      ? (message as { id?: unknown }).id
+      : undefined;
+  const id = requestId.safeParse(rawId).success ? (rawId as RequestId) : null;
+  const envelope = requestEnvelopeSchema.safeParse(message);
+  if (!envelope.success) {
+    const issue = envelope.error.issues[0];
+    const field = issue && issue.path.length > 0 ? fieldOf(issue.path) : 'message';
+    const what =
+      issue?.code === 'unrecognized_keys'
+        ? `unknown key(s) ${issue.keys.join(', ')}`
+        : (issue?.message ?? 'invalid');
+    return {
+      ok: false,
+      id,
+      error: { code: 'bad-request', message: `${field}: ${what}`, field },
+    };
+  }
+  const { call, params } = envelope.data;
+  if (!isHelperCall(call)) {
+    return {
+      ok: false,
+      id,
+      error: {
+        code: 'unknown-call',
+        message: `call: unknown call '${call}' (known: ${HELPER_CALLS.join(', ')})`,
+        field: 'call',
+      },
+    };
+  }
+  if (call === 'apply' && params && typeof params === 'object') {
+    const doc = (params as { document?: unknown }).document;
+    const rules = doc && typeof doc === 'object' ? (doc as { rules?: unknown }).rules : undefined;
+    if (ruleDepth(rules) > MAX_RULE_DEPTH) {
+      return {
+        ok: false,
+        id,
+        error: {
+          code: 'bad-request',
+          message: `params.document.rules: rules are nested deeper than ${MAX_RULE_DEPTH} levels`,
+          field: 'params.document.rules',
+        },
+      };
+    }
+  }
+  const parsed = helperCalls[call].params.safeParse(params ?? {});
+  if (!parsed.success) return { ok: false, id, error: issueError('params', parsed.error) };
+  return {
+    ok: true,
+    request: { id: envelope.data.id, call, params: parsed.data } as HelperRequest,
+  };
+}
