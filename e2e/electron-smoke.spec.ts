@@ -16,7 +16,8 @@ test('Electron opens a sandboxed window exposing only window.treewall', async ()
   test.skip(!existsSync(mainFile), `${mainFile} is missing: run npm run build`);
   const app = await electron.launch({
     executablePath: binary.path ?? undefined,
-    args: [mainFile, '--no-sandbox'],
+    // The repo as the app: package.json's main is the built main process.
+    args: [repoRoot, '--no-sandbox'],
     env: { ...process.env, ELECTRON_ENABLE_LOGGING: '1' },
   });
   try {
