@@ -1,0 +1,334 @@
+// Runtime: vitest (pure: no node imports, like the code it tests). Unit and property tests of the
+// compiler: refusals name the rule, options are honoured, counters are one per enabled rule, the
+// output is deterministic and stays inside our table. Kernel loading: electron/testing/.
+
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { Rule } from '../model/types.ts';
+import type { ActionName } from '../model/vocabulary.ts';
+import { doc, r } from './golden/cases.ts';
+import { compile, readCounters, type CompileResult } from './index.ts';
+import type { Json } from './nft.ts';
+
+type Ok = Extract<CompileResult, { ok: true }>;
+const ok = (result: CompileResult): Ok => {
+  if (!result.ok) throw new Error(`refused: ${JSON.stringify(result.problems)}`);
+  return result;
+};
+const refused = (result: CompileResult) => {
+  if (result.ok) throw new Error('expected problems');
+  return result.problems;
+};
+const rulesOf = (result: Ok, chain: string): Json[][] =>
+  result.nft.nftables
+    .map((c) => (c.add as { rule?: { chain: string; expr: Json[] } } | undefined)?.rule)
+    .filter((x): x is { chain: string; expr: Json[] } => x !== undefined && x.chain === chain)
+    .map((x) => x.expr);
+
+describe('compile: refusals name the rule and the reason', () => {
+  it.each([
+    ['Data content', 'GET /', 'Pass', /Data content.*fixed offset/],
+    ['URL keyword', 'cmd.exe', 'Delete', /URL keyword/],
+    ['Dest port', '80', 'Delay', /Delay/],
+    ['Dest port', '80', 'Route to', /Route to/],
+    ['Dest port', '80', 'Rate limit in', /Rate limit in/],
+    ['Dest port', '8080', 'Port forward', /Port forward/],
+  ] as const)('%s %s %s', (property, value, action, message) => {
+    const rule = r('x', property, '==', value, action as ActionName);
+    if (action === 'Route to') rule.parameter = 'eth1';
+    if (action === 'Rate limit in') rule.parameter = '50/s';
+    if (action === 'Port forward') rule.parameter = '10.0.0.2:80';
+    const problems = refused(compile(doc([r('top', 'Any', '==', '', '->', [rule])])));
+    expect(problems.map((p) => p.number)).toContain('1.1');
+    expect(problems.find((p) => p.ruleId === 'x')?.message).toMatch(message);
+  });
+
+  it('refuses Owner UID where inbound traffic reaches it, accepts it under Direction outbound', () => {
+    const top = compile(doc([r('uid', 'Owner UID', '==', '1000', 'Pass')]));
+    expect(refused(top)[0]?.message).toMatch(/Owner UID.*outbound/);
+    const under = compile(
+      doc([r('out', 'Direction', '==', 'outbound', '->', [r('uid', 'Owner UID', '==', '1000', 'Pass')])]),
+    );
+    expect(JSON.stringify(rulesOf(ok(under), 'r_out_out'))).toContain('skuid');
+  });
+
+  it('refuses a tree nested deeper than nftables allows, naming the first rule too deep', () => {
+    let rule = r('leaf', 'Dest port', '==', '1', 'Pass');
+    for (let i = 20; i >= 1; i--) rule = r(`d${i}`, 'Any', '==', '', '->', [rule]);
+    const problems = refused(compile(doc([rule])));
+    expect(problems).toHaveLength(1);
+    expect(problems[0]?.message).toMatch(/nested too deeply.*15 levels/);
+    expect(problems[0]?.ruleId).toBe('d15');
+  });
+
+  it('reports value problems from the model parser with the field', () => {
+    const problems = refused(compile(doc([r('p', 'Dest port', '==', '70000', 'Pass')])));
+    expect(problems[0]).toMatchObject({ ruleId: 'p', number: '1', field: 'value' });
+    expect(problems[0]?.message).toMatch(/70000/);
+  });
+
+  it('never refuses a disabled rule', () => {
+    const result = compile(doc([r('x', 'Data content', '==', 'abc', 'Delay', [], { enabled: false })]));
+    expect(result.ok).toBe(true);
+  });
+});
+
+describe('compile: semantics in the program', () => {
+  it('helper-evaluated rules never match in the kernel but have a counter and are listed', () => {
+    const result = ok(
+      compile(doc([r('idle', 'Idle seconds', '>=', '60', 'Email', [r('c', 'Any', '==', '', 'Log')])])),
+    );
+    expect(result.helperRules).toEqual(['idle']);
+    expect(result.objects.idle?.counter).toBe('c_idle');
+    expect(result.objects.idle?.helper).toBe(true);
+    expect(rulesOf(result, 'tw_in')).toEqual([]);
+  });
+
+  it('an empty external list matches nothing, with a warning naming the rule', () => {
+    const result = ok(compile(doc([r('e', 'Interface', '==', 'external', 'Delete')])));
+    expect(result.warnings[0]).toMatchObject({ ruleId: 'e', number: '1' });
+    expect(rulesOf(result, 'tw_in')).toEqual([]);
+    expect(result.objects.e?.counter).toBe('c_e');
+  });
+
+  it('Exit group outside any group leaves the top level (return to the base chain)', () => {
+    const result = ok(compile(doc([r('x', 'Dest port', '==', '80', 'Exit group')])));
+    const [line] = rulesOf(result, 'tw_in');
+    expect(line?.at(-1)).toEqual({ return: null });
+    expect(JSON.stringify(line)).not.toContain('mangle');
+  });
+
+  it('a Delete is logged unconditionally when no Dont log can come before it', () => {
+    const result = ok(compile(doc([r('d', 'Dest port', '==', '1', 'Delete'), r('q', 'Any', '==', '', 'Dont log')])));
+    const [line] = rulesOf(result, 'tw_in');
+    expect(line).toContainEqual({ log: { prefix: 'd', group: 1729 } });
+    expect(JSON.stringify(line)).not.toContain('&');
+  });
+
+  it('honours logGroup, tableName and table mode', () => {
+    const result = ok(
+      compile(doc([r('d', 'Dest port', '==', '1', 'Delete')]), {
+        logGroup: 7,
+        tableName: 'tw2',
+        mode: 'table',
+      }),
+    );
+    const text = JSON.stringify(result.nft);
+    expect(text).toContain('"group":7');
+    expect(text).not.toContain('"delete"');
+    expect(text).not.toContain('"treewall"');
+    expect(result.text).toContain('table inet tw2 {');
+  });
+
+  it('replace mode adds, deletes and re-adds the table in one document', () => {
+    const result = ok(compile(doc([])));
+    const [meta, add, del, add2] = result.nft.nftables;
+    expect(meta).toEqual({ metainfo: { json_schema_version: 1 } });
+    expect(add).toEqual({ add: { table: { family: 'inet', name: 'treewall' } } });
+    expect(del).toEqual({ delete: { table: { family: 'inet', name: 'treewall' } } });
+    expect(add2).toEqual(add);
+  });
+
+  it('a subtree without direction-dependent rules is one chain shared by both directions', () => {
+    const shared = ok(compile(doc([r('p', 'Dest port', '==', '53', 'Delete', [r('c', 'Source net', '==', '10.0.0.0/8', 'Pass')])])));
+    expect(shared.objects.p?.chains).toEqual(['r_p']);
+    const split = ok(compile(doc([r('p', 'Dest port', '==', '53', 'Delete', [r('c', 'Interface', '==', 'lo', 'Pass')])])));
+    expect(split.objects.p?.chains).toEqual(['r_p_in', 'r_p_out']);
+  });
+});
+
+describe('readCounters', () => {
+  it('sums named counters and map elements however nft prints the element', () => {
+    const result = ok(
+      compile(
+        doc([
+          r('a', 'Source net', '==', '10.0.0.0-10.0.0.255', 'Delete'),
+          r('b', 'Source net', '==', '10.0.1.7/32', 'Delete'),
+          r('c', 'Source net', '==', '10.0.2.0/24', 'Delete'),
+          r('d', 'Source net', '==', '10.0.3.0/24', 'Delete'),
+          r('x', 'Dest port', '==', '22', 'Pass'),
+        ]),
+      ),
+    );
+    expect(result.objects.a?.elements?.[0]?.map).toBe('m_a_4');
+    const listing = {
+      nftables: [
+        { metainfo: { json_schema_version: 1 } },
+        { counter: { family: 'inet', table: 'treewall', name: 'c_x', packets: 5, bytes: 300 } },
+        {
+          map: {
+            name: 'm_a_4',
+            type: 'ipv4_addr',
+            map: 'verdict',
+            elem: [
+              [{ elem: { val: { prefix: { addr: '10.0.0.0', len: 24 } }, counter: { packets: 2, bytes: 120 } } }, { goto: { target: 'r_a' } }],
+              [{ elem: { val: '10.0.1.7', counter: { packets: 1, bytes: 60 } } }, { goto: { target: 'r_b' } }],
+              [{ elem: { val: { range: ['10.0.2.0', '10.0.2.255'] }, counter: { packets: 0, bytes: 0 } } }, { goto: { target: 'r_c' } }],
+            ],
+          },
+        },
+      ],
+    };
+    const counters = readCounters(listing, result.objects);
+    expect(counters).toEqual({
+      a: { packets: 2, bytes: 120 },
+      b: { packets: 1, bytes: 60 },
+      c: { packets: 0, bytes: 0 },
+      x: { packets: 5, bytes: 300 },
+    });
+    expect(readCounters(JSON.stringify(listing), result.objects)).toEqual(counters);
+    expect(readCounters('not json', result.objects)).toEqual({});
+  });
+});
+
+/* ------------------------------------------------------------------------------------------ */
+/* Property tests over generated trees                                                         */
+/* ------------------------------------------------------------------------------------------ */
+
+const leafSpec = fc.constantFrom(
+  ['Any', '==', ''],
+  ['Direction', '==', 'inbound'],
+  ['Direction', '!=', 'inbound'],
+  ['Interface', '==', 'lo'],
+  ['Interface', '!=', 'external'],
+  ['Dest port', '==', '22'],
+  ['Dest port', '==', '80'],
+  ['Dest port', '==', '1000-2000'],
+  ['Source port', '>=', '1024'],
+  ['Source net', '==', '10.0.0.0/8'],
+  ['Source net', '!=', 'fd00::/8'],
+  ['Protocol', '==', 'udp'],
+  ['TCP header flags', '==', 'syn,-ack'],
+  ['Connection state', '==', 'established,related'],
+  ['Include', '==', 'triggered'],
+  ['ICMP type', '==', '8'],
+  ['TTL', '<=', '5'],
+) as fc.Arbitrary<[Rule['property'], Rule['relation'], string]>;
+
+const actionSpec = fc.constantFrom<ActionName>(
+  '->', 'Group', 'Exit group', 'Pass', 'Delete', 'Delete no log', 'Reject', 'Drop connection',
+  'Trigger', 'Log', 'Dont log', 'Keep address', 'Masquerade', 'Alert',
+);
+
+const treeArb = fc.letrec((tie) => ({
+  rule: fc.record({
+    spec: leafSpec,
+    action: actionSpec,
+    enabled: fc.integer({ min: 0, max: 9 }).map((n) => n < 8),
+    name: fc.string({ maxLength: 12 }),
+    children: fc.oneof(
+      { depthSize: 'small', withCrossShrink: true },
+      fc.constant([]),
+      fc.array(tie('rule'), { maxLength: 4 }),
+    ),
+  }),
+})).rule;
+
+type GenRule = {
+  spec: [Rule['property'], Rule['relation'], string];
+  action: ActionName;
+  enabled: boolean;
+  name: string;
+  children: unknown[];
+};
+
+/** Give generated rules unique ids (some deliberately hostile) and model shape. */
+function toRules(gen: GenRule[], counter: { n: number }): Rule[] {
+  return gen.map((g) => {
+    const n = counter.n++;
+    const id = n % 7 === 3 ? `weird "${n}"\n;` : `g${n}`;
+    return r(id, g.spec[0], g.spec[1], g.spec[2], g.action, toRules(g.children as GenRule[], counter), {
+      enabled: g.enabled,
+      name: g.name,
+    });
+  });
+}
+
+function effectiveIds(rules: Rule[], out: Set<string> = new Set()): Set<string> {
+  for (const rule of rules) {
+    if (!rule.enabled) continue;
+    out.add(rule.id);
+    effectiveIds(rule.children, out);
+  }
+  return out;
+}
+
+const docsArb = fc
+  .array(treeArb as fc.Arbitrary<GenRule>, { maxLength: 8 })
+  .map((gen) => doc(toRules(gen, { n: 0 }), { externalInterfaces: ['eth0'] }));
+
+describe('compile: properties over generated trees', () => {
+  it('is deterministic, one counter per enabled rule, all names safe, all inside our table', () => {
+    fc.assert(
+      fc.property(docsArb, (d) => {
+        const first = compile(d);
+        const second = compile(structuredClone(d));
+        expect(JSON.stringify(second)).toBe(JSON.stringify(first));
+        const result = ok(first);
+
+        // One counter per effectively enabled rule, none for disabled ones, never shared.
+        const ids = effectiveIds(d.rules);
+        expect(new Set(Object.keys(result.objects))).toEqual(ids);
+        const counterNames = new Set<string>();
+        for (const id of ids) {
+          const o = result.objects[id];
+          expect(o?.counter !== undefined || (o?.elements?.length ?? 0) > 0).toBe(true);
+          if (o?.counter) {
+            expect(counterNames.has(o.counter)).toBe(false);
+            counterNames.add(o.counter);
+          }
+        }
+
+        // Everything is inside table inet treewall; every name is derived, never user text.
+        const declared = { chain: new Set<string>(), set: new Set<string>(), map: new Set<string>() };
+        for (const command of result.nft.nftables.slice(1)) {
+          const [verb, body] = Object.entries(command)[0] as [string, Record<string, Record<string, Json>>];
+          expect(['add', 'delete']).toContain(verb);
+          const [kind, obj] = Object.entries(body)[0] as [string, Record<string, Json>];
+          expect(obj.family).toBe('inet');
+          expect(kind === 'table' ? obj.name : obj.table).toBe('treewall');
+          if (kind === 'chain' || kind === 'set' || kind === 'map' || kind === 'counter') {
+            expect(obj.name).toMatch(/^[A-Za-z0-9_-]{1,60}$/);
+          }
+          if (kind === 'chain' || kind === 'set' || kind === 'map') declared[kind].add(String(obj.name));
+        }
+        // Every jump, goto and @set reference points at something declared.
+        const text = JSON.stringify(result.nft);
+        for (const m of text.matchAll(/"(?:jump|goto)":\{"target":"([^"]+)"\}/g)) {
+          expect(declared.chain.has(m[1] as string)).toBe(true);
+        }
+        for (const m of text.matchAll(/"@([^"]+)"/g)) {
+          const name = m[1] as string;
+          expect(declared.set.has(name) || declared.map.has(name)).toBe(true);
+        }
+      }),
+      { numRuns: 300, seed: 1729 },
+    );
+  });
+
+  it('disabling a subtree removes exactly that subtree', () => {
+    fc.assert(
+      fc.property(docsArb, fc.nat(), (d, pick) => {
+        const ids = [...effectiveIds(d.rules)];
+        fc.pre(ids.length > 0);
+        const target = ids[pick % ids.length] as string;
+        const removed = new Set<string>();
+        const disable = (rules: Rule[]): void => {
+          for (const rule of rules) {
+            if (rule.id === target) {
+              rule.enabled = false;
+              effectiveIds([{ ...rule, enabled: true }], removed);
+            } else disable(rule.children);
+          }
+        };
+        const before = ok(compile(d));
+        const copy = structuredClone(d);
+        disable(copy.rules);
+        const after = ok(compile(copy));
+        const expected = Object.keys(before.objects).filter((id) => !removed.has(id));
+        expect(Object.keys(after.objects).sort()).toEqual(expected.sort());
+      }),
+      { numRuns: 150, seed: 42 },
+    );
+  });
+});
