@@ -10,7 +10,7 @@ import { invoke, readClipboard, writeClipboard } from './backend.ts';
 import { ask, showError, useAppStore } from './store/app-store.ts';
 import { rulesForCopy, rulesToText, textToRules } from './store/clipboard-codec.ts';
 import { selectDirty, useDocumentStore } from './store/document-store.ts';
-import { documentProblems } from './store/validation.ts';
+import { validateDocument } from '../shared/model/validate.ts';
 import { outlineApi } from './outline/outline.tsx';
 
 export const CONFIRM_TIMEOUT_SECONDS = 20;
@@ -200,7 +200,7 @@ export async function refreshHelper(): Promise<void> {
 
 export async function apply(): Promise<void> {
   const { document } = docs();
-  const problems = documentProblems(document.rules);
+  const problems = validateDocument(document);
   if (problems.length) {
     useAppStore.setState({ blockingProblems: problems });
     return;

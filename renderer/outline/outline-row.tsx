@@ -8,8 +8,9 @@ import type { NodeApi, NodeRendererProps, RowRendererProps } from 'react-arboris
 import type { Rule } from '../../shared/model/types.ts';
 import { useDocumentStore } from '../store/document-store.ts';
 import { ruleProblems } from '../store/validation.ts';
+import type { RuleContext } from '../../shared/model/validate.ts';
 import { useCounters } from '../stats/counters-store.ts';
-import { useUiStore, type MenuField, type TextField } from './ui-store.ts';
+import { INDENT, useUiStore, type MenuField, type TextField } from './ui-store.ts';
 import { TextCell } from './text-cell.tsx';
 import { useFilterNumbers } from './filter.ts';
 
@@ -30,6 +31,14 @@ const hasDisabledAncestor = (node: NodeApi<Rule>): boolean => {
   return false;
 };
 
+/** Where the rule sits, for the checks that depend on it (Exit group, Parent ... tests). */
+export function ruleContext(node: NodeApi<Rule>): RuleContext {
+  let insideGroup = false;
+  for (let n = node.parent; n && !n.isRoot; n = n.parent)
+    if (n.data.action === 'Group') insideGroup = true;
+  return { insideGroup, hasParent: node.level > 0 };
+}
+
 export const OutlineRow = memo(function OutlineRow({
   node,
   innerRef,
@@ -37,7 +46,7 @@ export const OutlineRow = memo(function OutlineRow({
   children,
 }: RowRendererProps<Rule>) {
   const rule = node.data;
-  const problems = ruleProblems(rule);
+  const problems = ruleProblems(rule, ruleContext(node));
   const greyed = !rule.enabled || hasDisabledAncestor(node);
   const className = [
     'row',
@@ -71,7 +80,8 @@ export function OutlineNode({ node, dragHandle }: NodeRendererProps<Rule>) {
   const filterNumbers = useFilterNumbers();
   const number = ruleNumber(node, filterNumbers);
   const editingField = useUiStore((s) => (s.editing?.id === rule.id ? s.editing.field : null));
-  const problems = ruleProblems(rule);
+  const context = ruleContext(node);
+  const problems = ruleProblems(rule, context);
   const problemFor = (field: string) => problems.find((p) => p.field === field)?.message;
 
   const onToggleEnabled = useCallback(() => {
@@ -106,6 +116,7 @@ export function OutlineNode({ node, dragHandle }: NodeRendererProps<Rule>) {
       field={field}
       editing={editingField === field}
       mono={mono}
+      context={context}
       problem={problemFor(field)}
     />
   );
@@ -122,7 +133,7 @@ export function OutlineNode({ node, dragHandle }: NodeRendererProps<Rule>) {
           onClick={stop}
         />
       </div>
-      <div className="cell c-number" style={{ paddingLeft: 4 + node.level * 14 }}>
+      <div className="cell c-number" style={{ paddingLeft: 4 + node.level * INDENT }}>
         {rule.children.length > 0 ? (
           <button
             type="button"

@@ -20,12 +20,10 @@ import { Tree, type MoveHandler, type NodeApi, type TreeApi } from 'react-arbori
 import type { Rule } from '../../shared/model/types.ts';
 import { useDocumentStore } from '../store/document-store.ts';
 import { canDrop } from '../store/model-ops.ts';
-import { COLUMNS, totalWidth, useUiStore, type ColumnKey } from './ui-store.ts';
+import { COLUMNS, INDENT, ROW_HEIGHT, totalWidth, useUiStore, type ColumnKey } from './ui-store.ts';
 import { OutlineNode, OutlineRow } from './outline-row.tsx';
 import { filteredView } from './filter.ts';
 import { RuleMenu } from './rule-menu.tsx';
-
-export const ROW_HEIGHT = 22;
 
 /* Stable Tree props (module level: never recreated). */
 const childrenAccessor = (r: Rule): readonly Rule[] => (r.expanded ? r.children : []);
@@ -126,7 +124,7 @@ export function Outline() {
               width={Math.max(width, gridWidth)}
               height={height}
               rowHeight={ROW_HEIGHT}
-              indent={0}
+              indent={INDENT}
               overscanCount={10}
               onSelect={onSelect}
               onMove={onMove}

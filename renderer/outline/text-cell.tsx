@@ -8,6 +8,7 @@ import { useEffect, useRef, useState, type KeyboardEvent } from 'react';
 import type { Rule } from '../../shared/model/types.ts';
 import { useDocumentStore } from '../store/document-store.ts';
 import { fieldProblem } from '../store/validation.ts';
+import type { RuleContext } from '../../shared/model/validate.ts';
 import { useUiStore, type TextField } from './ui-store.ts';
 
 const ORDER: TextField[] = ['name', 'value', 'parameter'];
@@ -17,11 +18,12 @@ export function TextCell(props: {
   field: TextField;
   editing: boolean;
   mono: boolean;
+  context: RuleContext;
   problem: string | undefined;
 }) {
-  const { rule, field, editing, mono, problem } = props;
+  const { rule, field, editing, mono, problem, context } = props;
   const cls = `cell c-${field} ${mono ? 'mono' : ''} ${problem ? 'cell-invalid' : ''}`;
-  if (editing) return <TextEditor rule={rule} field={field} className={cls} />;
+  if (editing) return <TextEditor rule={rule} field={field} className={cls} context={context} />;
   return (
     <div
       className={cls}
@@ -41,15 +43,17 @@ function TextEditor({
   rule,
   field,
   className,
+  context,
 }: {
   rule: Rule;
   field: TextField;
   className: string;
+  context: RuleContext;
 }) {
   const [draft, setDraft] = useState(rule[field]);
   const input = useRef<HTMLInputElement>(null);
   const done = useRef(false);
-  const problem = fieldProblem({ ...rule, [field]: draft }, field);
+  const problem = fieldProblem({ ...rule, [field]: draft }, field, context);
 
   useEffect(() => {
     input.current?.focus();

@@ -7,6 +7,11 @@ import { create } from 'zustand';
 export type TextField = 'name' | 'value' | 'parameter';
 export type MenuField = 'property' | 'relation' | 'action';
 
+export const ROW_HEIGHT = 22;
+/** Pixels per level. react-arborist reads it to turn the pointer's x into a drop depth; the
+ * number column draws the same indentation itself (the node's \`style\` padding is not used). */
+export const INDENT = 14;
+
 export const COLUMNS = [
   { key: 'enabled', title: '', width: 28, min: 28 },
   { key: 'number', title: '#', width: 150, min: 80 },

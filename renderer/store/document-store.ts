@@ -14,7 +14,7 @@ import {
   findPath,
   findRule,
   insertBefore,
-  insertChild,
+  insertFirstChild,
   insertSibling,
   moveRules,
   setAllExpanded,
@@ -117,7 +117,7 @@ function place(
   if (!anchor) return p.before ? [...inserted, ...rules] : [...rules, ...inserted];
   if (p.before) return insertBefore(rules, anchor.id, inserted);
   if (p.asChild || (anchor.expanded && anchor.children.length > 0)) {
-    return insertChild(rules, anchor.id, inserted);
+    return insertFirstChild(rules, anchor.id, inserted);
   }
   return insertSibling(rules, anchor.id, inserted);
 }
@@ -226,7 +226,7 @@ export const useDocumentStore = create<DocumentStore>()((set, get) => {
     insertRules(inserted, placement = {}) {
       const { selection } = get();
       const anchor = placement.before ? selection[0] : selection[selection.length - 1];
-      const fresh = inserted.map(copySubtree);
+      const fresh = inserted.map((r) => copySubtree(r));
       const ids = fresh.map((r) => r.id);
       get().editRules((rules) => place(rules, anchor, fresh, placement), ids);
       return ids;
@@ -246,7 +246,7 @@ export const useDocumentStore = create<DocumentStore>()((set, get) => {
       const copies = selection
         .map((id) => findRule(document.rules, id))
         .filter((r): r is Rule => r !== null)
-        .map(copySubtree);
+        .map((r) => copySubtree(r));
       get().editRules(
         (rules) => insertSibling(rules, last, copies),
         copies.map((r) => r.id),

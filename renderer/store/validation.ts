@@ -1,56 +1,51 @@
 // Runtime: browser (renderer/). Rule validation for the outline, cached by rule object: thanks to
-// structural sharing an edit re-validates only the rules it replaced, so listing every problem of
-// a 100,000-rule document after a toggle costs a walk, not 100,000 parses.
-//
-// NOTE: seam over shared/model's validateRule; until it lands only a few checks live here.
+// structural sharing an edit re-validates only the rules it replaced, so counting every problem of
+// a 100,000-rule document after a toggle costs a walk, not 100,000 parses. The checks themselves
+// are shared/model's; Apply uses the full validateDocument (ids, settings) without any cache.
 
 import type { Problem, Rule } from '../../shared/model/types.ts';
+import { validateRule, type RuleContext } from '../../shared/model/validate.ts';
 
 export type RuleProblem = Pick<Problem, 'field' | 'message'>;
 
-const cache = new WeakMap<Rule, readonly RuleProblem[]>();
 const NONE: readonly RuleProblem[] = [];
+/** Problems by rule, for each of the four contexts a rule can sit in. */
+const cache = new WeakMap<Rule, (readonly RuleProblem[] | undefined)[]>();
 
-function check(rule: Rule): readonly RuleProblem[] {
-  const out: RuleProblem[] = [];
-  if (rule.property === 'Source port' || rule.property === 'Dest port') {
-    const m = /^\s*(\d+)(?:\s*-\s*(\d+))?\s*(\(.*\))?\s*$/.exec(rule.value);
-    if (!m)
-      out.push({
-        field: 'value',
-        message: `${rule.property} "${rule.value}" is not a port or range`,
-      });
-    else
-      for (const p of [m[1], m[2]])
-        if (p !== undefined && Number(p) > 65535)
-          out.push({ field: 'value', message: `${rule.property} ${p} is out of range (0-65535)` });
+/** The problems of one rule's own fields, where it sits (inside a Group, below a parent). */
+export function ruleProblems(rule: Rule, context: RuleContext = {}): readonly RuleProblem[] {
+  const slot = (context.insideGroup ? 1 : 0) + (context.hasParent ? 2 : 0);
+  let entry = cache.get(rule);
+  if (!entry) cache.set(rule, (entry = []));
+  let found = entry[slot];
+  if (!found) {
+    const problems = validateRule(rule, '', context).map(({ field, message }) => ({
+      field,
+      message,
+    }));
+    found = entry[slot] = problems.length ? problems : NONE;
   }
-  return out.length ? out : NONE;
+  return found;
 }
 
-/** The problems of one rule (its own fields only; not its children). */
-export function ruleProblems(rule: Rule): readonly RuleProblem[] {
-  let p = cache.get(rule);
-  if (!p) {
-    p = check(rule);
-    cache.set(rule, p);
-  }
-  return p;
-}
-
-/** Every problem in the document, in outline order, with rule numbers. */
+/** Every rule's own problems in outline order, with numbers (the status bar's count). */
 export function documentProblems(rules: readonly Rule[]): Problem[] {
   const out: Problem[] = [];
-  const walk = (list: readonly Rule[], prefix: string) =>
+  const walk = (list: readonly Rule[], prefix: string, insideGroup: boolean) =>
     list.forEach((r, i) => {
       const number = prefix ? `${prefix}.${i + 1}` : `${i + 1}`;
-      for (const p of ruleProblems(r)) out.push({ ruleId: r.id, number, ...p });
-      if (r.children.length) walk(r.children, number);
+      for (const p of ruleProblems(r, { insideGroup, hasParent: prefix !== '' })) {
+        out.push({ ruleId: r.id, number, ...p });
+      }
+      if (r.children.length) walk(r.children, number, insideGroup || r.action === 'Group');
     });
-  walk(rules, '');
+  walk(rules, '', false);
   return out;
 }
 
-/** A candidate edit's problems for one field, for validation as you type. */
-export const fieldProblem = (rule: Rule, field: RuleProblem['field']): string | undefined =>
-  ruleProblems(rule).find((p) => p.field === field)?.message;
+/** A candidate edit's problem for one field, for validation as you type (not cached). */
+export const fieldProblem = (
+  rule: Rule,
+  field: RuleProblem['field'],
+  context: RuleContext = {},
+): string | undefined => validateRule(rule, '', context).find((p) => p.field === field)?.message;
