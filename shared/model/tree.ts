@@ -295,7 +295,16 @@ export function insertChild(
   newRules: Rule | readonly Rule[],
   index?: number,
 ): Rule[] {
-  const items = asArray(newRules);
+  return insertInto(rules, parentId, asArray(newRules), index, true);
+}
+
+function insertInto(
+  rules: Rule[],
+  parentId: string | null,
+  items: readonly Rule[],
+  index: number | undefined,
+  expand: boolean,
+): Rule[] {
   const at = (list: Rule[]): Rule[] => {
     const i = Math.max(0, Math.min(index ?? list.length, list.length));
     return [...list.slice(0, i), ...items, ...list.slice(i)];
@@ -307,7 +316,7 @@ export function insertChild(
     const i = path[path.length - 1] ?? 0;
     const parent = list[i] as Rule;
     const copy = list.slice();
-    copy[i] = { ...parent, expanded: true, children: at(parent.children) };
+    copy[i] = { ...parent, expanded: expand || parent.expanded, children: at(parent.children) };
     return copy;
   });
 }
@@ -406,7 +415,8 @@ export function canDrop(
  * `index` counts positions in the target's child list as it is before the move, the way
  * react-arborist's onMove reports it. Moved rules keep their outline order. When a rule and one
  * of its descendants are both selected, the descendant travels inside its ancestor.
- * A move that canDrop refuses returns the tree unchanged.
+ * Disclosure states are left alone (the editor may open the target). A move that canDrop
+ * refuses returns the tree unchanged.
  */
 export function moveRules(
   rules: Rule[],
@@ -424,7 +434,7 @@ export function moveRules(
     if (movedIds.has((targetBefore[i] as Rule).id)) at--;
   }
   const without = deleteRules(rules, movedIds);
-  return insertChild(without, parentId, moved, at);
+  return insertInto(without, parentId, moved, at, false);
 }
 
 /**
