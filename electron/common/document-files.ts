@@ -1,0 +1,113 @@
+// Runtime: plain Node (never electron). Document files on disk: read XML or NeXT text, save
+// atomically. Invariant: a save writes a temporary file in the same folder, fsyncs it, renames it
+// over the target and fsyncs the folder, so a crash or power cut at any moment leaves the old
+// file or the new one, never a torn one; a failed save removes its temporary file.
+
+import { randomBytes } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import type { FirewallDocument } from '../../shared/model/types.ts';
+import {
+  documentToOpenStep,
+  documentToXml,
+  parseDocumentText,
+  sniffFormat,
+  type ReadDocumentOptions,
+} from '../../shared/plist/document.ts';
+
+export type DocumentFileFormat = 'xml' | 'openstep';
+
+export interface ReadDocumentResult {
+  document: FirewallDocument;
+  /** The format the file was in, so a save can keep it. */
+  format: DocumentFileFormat;
+}
+
+/** Reads a document file (XML property list, IPNetSentryX's included, or NeXT text). Throws the
+ * codec's errors (PlistSyntaxError with line and column, RuleFormatError, DocumentFormatError)
+ * or the file system's. */
+export async function readDocumentFile(
+  file: string,
+  options: ReadDocumentOptions = {},
+): Promise<FirewallDocument> {
+  return (await readDocumentFileWithFormat(file, options)).document;
+}
+
+export async function readDocumentFileWithFormat(
+  file: string,
+  options: ReadDocumentOptions = {},
+): Promise<ReadDocumentResult> {
+  const text = await fs.readFile(file, 'utf8');
+  return { document: parseDocumentText(text, options), format: sniffFormat(text) };
+}
+
+export interface AtomicWriteOptions {
+  /** Permissions of a new file; an existing file keeps its own. Default 0o644. */
+  mode?: number;
+  /** Test hook: runs after the data is written and synced, before the rename. */
+  beforeRename?: (temporaryFile: string) => Promise<void> | void;
+}
+
+/** Serializes first (a document that cannot be written never touches the disk), then writes
+ * atomically. XML unless `format` says otherwise. */
+export async function writeDocumentFileAtomic(
+  file: string,
+  document: FirewallDocument,
+  options: AtomicWriteOptions & { format?: DocumentFileFormat } = {},
+): Promise<void> {
+  const text =
+    options.format === 'openstep' ? documentToOpenStep(document) : documentToXml(document);
+  await writeFileAtomic(file, text, options);
+}
+
+/** Replaces `file` with `data` atomically (see the invariant above). */
+export async function writeFileAtomic(
+  file: string,
+  data: string | Uint8Array,
+  options: AtomicWriteOptions = {},
+): Promise<void> {
+  // Write through a symbolic link to its target rather than replacing the link with a file.
+  const target = await fs.realpath(file).catch(() => file);
+  const folder = path.dirname(target);
+  const existing = await fs.stat(target).catch(() => undefined);
+  const mode = existing ? existing.mode & 0o7777 : (options.mode ?? 0o644);
+  const temporary = path.join(
+    folder,
+    `.${path.basename(target)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`,
+  );
+  const handle = await fs.open(temporary, 'wx', mode);
+  let renamed = false;
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+    await handle.close();
+    await options.beforeRename?.(temporary);
+    await fs.rename(temporary, target);
+    renamed = true;
+    await syncFolder(folder);
+  } catch (error) {
+    await handle.close().catch(() => undefined);
+    if (!renamed) await fs.rm(temporary, { force: true });
+    throw error;
+  }
+}
+
+/** fsync the folder so the rename itself is durable (ext4, xfs and btrfs need it after a crash). */
+async function syncFolder(folder: string): Promise<void> {
+  const handle = await fs.open(folder, 'r');
+  try {
+    await handle.sync();
+  } catch (error) {
+    // Some file systems (and some containers) refuse fsync on a directory; the rename has
+    // happened, so durability is the best the platform offers.
+    if (
+      !['EINVAL', 'ENOTSUP', 'EISDIR', 'EBADF'].includes(
+        (error as NodeJS.ErrnoException).code ?? '',
+      )
+    ) {
+      throw error;
+    }
+  } finally {
+    await handle.close();
+  }
+}
