@@ -51,7 +51,7 @@ const shapeArb = fc.letrec<{ forest: Shape[]; node: Shape }>((tie) => ({
     expanded: fc.boolean(),
     children: fc.oneof(
       { depthSize: 'small', withCrossShrink: true },
-      fc.constant([]),
+      fc.constant<Shape[]>([]),
       tie('forest'),
     ),
   }),
