@@ -115,10 +115,11 @@ describe('§3.6 end of the top level', () => {
     expect(r.verdictRuleId).toBeUndefined();
     expect(r.logged).toBe(false);
   });
-  it('applies the document default policy', () => {
+  it('applies the document default policy, which no rule decides and nothing logs', () => {
     const r = evaluate(doc([], { defaultPolicy: 'delete' }), SSH_SYN);
     expect(r.verdict).toBe('delete');
-    expect(r.logged).toBe(true);
+    expect(r.verdictRuleId).toBeUndefined();
+    expect(r.logged).toBe(false);
   });
 });
 
@@ -143,7 +144,36 @@ describe('§3.7 logging', () => {
     );
     expect(r.verdict).toBe('pass');
     expect(r.logged).toBe(true);
-    expect(r.logRuleId).toBe('p');
+    expect(r.logEvents).toEqual(['l']);
+  });
+
+  it('Log logs when it matches, so a later Dont log cannot take it back', () => {
+    const d = doc([
+      rule('Any', '', 'Log', [], { id: 'l' }),
+      rule('Any', '', 'Dont log'),
+      rule('Any', '', 'Delete', [], { id: 'd' }),
+    ]);
+    const r = evaluate(d, SSH_SYN);
+    expect(r.logEvents).toEqual(['l']);
+    expect(r.logged).toBe(true);
+  });
+
+  it('Log and a logged verdict are two events', () => {
+    const r = evaluate(
+      doc([rule('Any', '', 'Log', [], { id: 'l' }), rule('Any', '', 'Reject', [], { id: 'rj' })]),
+      SSH_SYN,
+    );
+    expect(r.logEvents).toEqual(['l', 'rj']);
+    expect(r.logRuleId).toBe('rj');
+  });
+
+  it('Delete no log silences only itself', () => {
+    const d = doc([
+      rule('Any', '', 'Delete no log', [rule('Dest port', '22', 'Reject', [], { id: 'rj' })]),
+    ]);
+    const r = evaluate(d, SSH_SYN);
+    expect(r.verdict).toBe('reject');
+    expect(r.logEvents).toEqual(['rj']);
   });
 
   it('a Dont log on the way silences a later Delete', () => {
@@ -416,10 +446,17 @@ describe('values and relations', () => {
     ).toBe('delete');
   });
 
+  it('an address of the other family is outside the range', () => {
+    const v6 = 'in eth0 udp [2001:db8::5]:1 > [2001:db8::1]:2';
+    expect(verdictOf('Source net', '10.0.0.0/8', '!=', v6)).toBe('delete');
+    expect(verdictOf('Source net', '10.0.0.0/8', '==', v6)).toBe('pass');
+    expect(verdictOf('Source net', '10.0.0.0', '>=', v6)).toBe('pass');
+  });
+
   it('a test of a field the packet lacks is false whatever the relation', () => {
-    expect(
-      verdictOf('Source net', '10.0.0.0/8', '!=', 'in eth0 udp [2001:db8::5]:1 > [2001:db8::1]:2'),
-    ).toBe('pass');
+    expect(verdictOf('ICMP type', '128', '==', 'in eth0 icmpv6 fd00::1 > fd00::2 type 128')).toBe(
+      'pass',
+    );
     expect(verdictOf('Dest port', '22', '!=', 'in eth0 icmp 10.0.0.5 > 10.0.0.1 type 8')).toBe(
       'pass',
     );

@@ -14,7 +14,9 @@ import type {
   Result,
 } from '../model/values.ts';
 import { parseIpAddress } from '../model/address.ts';
-import { hasPorts, isIcmp, type Packet } from './packet.ts';
+import type { Packet } from './packet.ts';
+
+const hasTcpUdpPorts = (p: Packet): boolean => p.protocol === 6 || p.protocol === 17;
 
 export * from './packet.ts';
 
@@ -75,10 +77,16 @@ export interface Evaluation {
   matched: string[];
   /** Actions that ran: non-terminating ones when their rule matched, then the deciding one. */
   actions: ActionRun[];
-  /** An NFLOG event is emitted for this packet (DESIGN §3.7). */
+  /** At least one NFLOG event is emitted for this packet (DESIGN §3.7). */
   logged: boolean;
-  /** The rule id the log line carries (the deciding rule, else the last Log rule). */
+  /** The rule id the verdict's log line carries, or else the last Log rule's. */
   logRuleId?: string;
+  /**
+   * Every NFLOG event in order, by rule id: Log (and the helper's event actions: Alert, Notify,
+   * Email, URL, Webhook, Script, Reset parent) log when their rule matches; a logged verdict logs
+   * when it decides.
+   */
+  logEvents: string[];
   stateChanges: {
     /** Addresses recorded by Trigger / Authorize / Keep address. */
     triggered: TableChange[];
@@ -102,8 +110,25 @@ export const TERMINATING_VERDICTS: Readonly<Partial<Record<ActionName, Verdict>>
   'Route to': 'route to',
 };
 
-/** Verdicts logged by default (DESIGN §3.7: unless a Dont log matched on the way). */
-const LOGGED_BY_DEFAULT: ReadonlySet<Verdict> = new Set(['delete', 'reject', 'drop connection']);
+/** Actions whose verdict is logged unless a Dont log matched on the way (DESIGN §3.7). */
+const LOGGED_ACTIONS: ReadonlySet<ActionName> = new Set<ActionName>([
+  'Delete',
+  'Reject',
+  'Drop connection',
+  'Trigger',
+]);
+
+/** Actions the helper performs on an NFLOG event sent when their rule matches. */
+const EVENT_ACTIONS: ReadonlySet<ActionName> = new Set<ActionName>([
+  'Log',
+  'Alert',
+  'Notify',
+  'Email',
+  'URL',
+  'Webhook',
+  'Script',
+  'Reset parent',
+]);
 
 /** Properties the helper evaluates on a timer from counters: they never match a packet. */
 export const TIMER_PROPERTIES: ReadonlySet<PropertyName> = new Set([
@@ -170,8 +195,9 @@ interface Walk {
   tested: string[];
   matched: string[];
   actions: ActionRun[];
-  /** Last Log / Dont log that matched wins. */
-  logMode: 'default' | 'log' | 'dontLog';
+  /** A Dont log matched on the way: logged verdicts stay silent. */
+  dontLog: boolean;
+  logEvents: string[];
   lastLogRuleId?: string;
   triggered: TableChange[];
   refreshed: TableChange[];
@@ -214,11 +240,10 @@ function contains(haystack: Uint8Array, needle: Uint8Array, caseless: boolean): 
   return needle.length === 0;
 }
 
-const remoteAddress = (p: Packet): string => (p.direction === 'inbound' ? p.src : p.dst);
-
-function tableKey(table: IncludeTable, p: Packet): string {
-  // Trigger records the source (DESIGN §3.8); the other tables hold the remote host.
-  return table === 'triggered' ? p.src : remoteAddress(p);
+/** Every table holds source addresses: Trigger records the source (DESIGN §3.8), and so do
+ * Authorize and Keep address, which makes `Include` one lookup of the source whatever the table. */
+function tableKey(_table: IncludeTable, p: Packet): string {
+  return p.src;
 }
 
 /** nft-like token bucket: a packet within the rate takes its tokens; one over it takes none. */
@@ -275,8 +300,9 @@ function condition(w: Walk, rule: Rule): boolean {
       const key = tableKey(v.table, p);
       const entry = w.tables[v.table][key];
       const present = entry !== undefined && (entry.expires === null || entry.expires > w.now);
-      if (present && eq && entry) {
-        // DESIGN §3.8: seeing the host again pushes its expiry back (a prober stays banned).
+      if (present && entry) {
+        // DESIGN §3.8: seeing the host again pushes its expiry back (a prober stays banned),
+        // whichever relation asked.
         const refreshed: TableEntry = {
           ...entry,
           expires: entry.timeout === 'unlimited' ? null : w.now + entry.timeout,
@@ -294,7 +320,9 @@ function condition(w: Walk, rule: Rule): boolean {
     }
     case 'Source net':
     case 'Dest net': {
-      if (v.kind !== 'address' || v.match.family !== p.ipVersion) return false;
+      if (v.kind !== 'address') return false;
+      // A packet of the other family is outside the range: only `!=` holds for it.
+      if (v.match.family !== p.ipVersion) return rule.relation === '!=';
       const ip = parseIpAddress(rule.property === 'Source net' ? p.src : p.dst);
       if (!ip) return false;
       return compareRange(rule.relation, ip.value, v.match.first, v.match.last);
@@ -308,10 +336,11 @@ function condition(w: Walk, rule: Rule): boolean {
       const any = v.options.some((o) => p.ipOptions.includes(o));
       return any === eq;
     }
+    // ICMP for IPv4: ICMPv6 numbers mean other things and are not mapped.
     case 'ICMP type':
-      return isIcmp(p) && range(p.icmpType);
+      return p.ipVersion === 4 && p.protocol === 1 && range(p.icmpType);
     case 'ICMP code':
-      return isIcmp(p) && range(p.icmpCode);
+      return p.ipVersion === 4 && p.protocol === 1 && range(p.icmpCode);
     case 'TCP header flags': {
       if (p.protocol !== 6 || v.kind !== 'tcpFlags') return false;
       const flags = p.tcpFlags ?? [];
@@ -320,13 +349,15 @@ function condition(w: Walk, rule: Rule): boolean {
     }
     case 'TCP options': {
       if (p.protocol !== 6 || v.kind !== 'tcpOptions') return false;
-      const any = v.options.some((o) => (p.tcpOptions ?? []).includes(o));
-      return any === eq;
+      // `==`: every listed option is present; `!=`: at least one is missing.
+      const all = v.options.every((o) => (p.tcpOptions ?? []).includes(o));
+      return all === eq;
     }
+    // Ports are TCP's and UDP's (the kernel test is `meta l4proto { tcp, udp }`).
     case 'Source port':
-      return hasPorts(p.protocol) && range(p.srcPort);
+      return hasTcpUdpPorts(p) && range(p.srcPort);
     case 'Dest port':
-      return hasPorts(p.protocol) && range(p.dstPort);
+      return hasTcpUdpPorts(p) && range(p.dstPort);
     case 'Data content':
     case 'URL keyword': {
       if (v.kind !== 'content') return false;
@@ -420,18 +451,16 @@ function record(w: Walk, table: IncludeTable, rule: Rule): void {
 
 /** Non-terminating actions run at once when their rule matches (DESIGN §3.4). */
 function runAtOnce(w: Walk, rule: Rule): void {
+  if (EVENT_ACTIONS.has(rule.action)) {
+    w.logEvents.push(rule.id);
+    if (rule.action === 'Log') w.lastLogRuleId = rule.id;
+  }
   switch (rule.action) {
     case '->':
     case 'Group':
       return;
-    case 'Log':
-      w.logMode = 'log';
-      w.lastLogRuleId = rule.id;
-      break;
     case 'Dont log':
-    case 'Delete no log':
-      w.logMode = 'dontLog';
-      if (rule.action === 'Delete no log') return; // recorded when it decides
+      w.dontLog = true;
       break;
     case 'Authorize':
       record(w, 'authorized', rule);
@@ -455,6 +484,7 @@ function runAtOnce(w: Walk, rule: Rule): void {
 function ownOutcome(w: Walk, rule: Rule): Outcome {
   const verdict = TERMINATING_VERDICTS[rule.action];
   if (verdict !== undefined) {
+    if (LOGGED_ACTIONS.has(rule.action) && !w.dontLog) w.logEvents.push(rule.id);
     if (rule.action === 'Trigger') record(w, 'triggered', rule);
     w.actions.push({ ruleId: rule.id, action: rule.action });
     return { kind: 'verdict', verdict, ruleId: rule.id, action: rule.action };
@@ -524,7 +554,8 @@ export function evaluate(
     tested: [],
     matched: [],
     actions: [],
-    logMode: 'default',
+    dontLog: false,
+    logEvents: [],
     triggered: [],
     refreshed: [],
     problems: [],
@@ -538,14 +569,15 @@ export function evaluate(
         ? 'delete'
         : 'pass';
   const decidedBy = outcome.kind === 'verdict' ? outcome : undefined;
-  const dontLog = w.logMode === 'dontLog' || decidedBy?.action === 'Delete no log';
-  const logged = w.logMode === 'log' || (!dontLog && LOGGED_BY_DEFAULT.has(verdict));
+  // The default policy is the base chains' policy: it decides without a rule, so nothing logs it.
+  const logged = w.logEvents.length > 0;
   const result: Evaluation = {
     verdict,
     tested: w.tested,
     matched: w.matched,
     actions: w.actions,
     logged,
+    logEvents: w.logEvents,
     stateChanges: { triggered: w.triggered, refreshed: w.refreshed },
     state: { now: state.now, tables: w.tables, rates: w.rates },
     problems: w.problems,
@@ -555,7 +587,13 @@ export function evaluate(
     result.verdictAction = decidedBy.action;
   }
   if (logged) {
-    const logRuleId = decidedBy?.ruleId ?? w.lastLogRuleId;
+    const verdictLogged =
+      decidedBy !== undefined &&
+      w.logEvents.includes(decidedBy.ruleId) &&
+      LOGGED_ACTIONS.has(decidedBy.action);
+    const logRuleId = verdictLogged
+      ? decidedBy.ruleId
+      : (w.lastLogRuleId ?? w.logEvents[w.logEvents.length - 1]);
     if (logRuleId !== undefined) result.logRuleId = logRuleId;
   }
   return result;
