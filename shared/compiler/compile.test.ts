@@ -47,7 +47,11 @@ describe('compile: refusals name the rule and the reason', () => {
     const top = compile(doc([r('uid', 'Owner UID', '==', '1000', 'Pass')]));
     expect(refused(top)[0]?.message).toMatch(/Owner UID.*outbound/);
     const under = compile(
-      doc([r('out', 'Direction', '==', 'outbound', '->', [r('uid', 'Owner UID', '==', '1000', 'Pass')])]),
+      doc([
+        r('out', 'Direction', '==', 'outbound', '->', [
+          r('uid', 'Owner UID', '==', '1000', 'Pass'),
+        ]),
+      ]),
     );
     expect(JSON.stringify(rulesOf(ok(under), 'r_out_out'))).toContain('skuid');
   });
@@ -68,7 +72,9 @@ describe('compile: refusals name the rule and the reason', () => {
   });
 
   it('never refuses a disabled rule', () => {
-    const result = compile(doc([r('x', 'Data content', '==', 'abc', 'Delay', [], { enabled: false })]));
+    const result = compile(
+      doc([r('x', 'Data content', '==', 'abc', 'Delay', [], { enabled: false })]),
+    );
     expect(result.ok).toBe(true);
   });
 });
@@ -76,7 +82,9 @@ describe('compile: refusals name the rule and the reason', () => {
 describe('compile: semantics in the program', () => {
   it('helper-evaluated rules never match in the kernel but have a counter and are listed', () => {
     const result = ok(
-      compile(doc([r('idle', 'Idle seconds', '>=', '60', 'Email', [r('c', 'Any', '==', '', 'Log')])])),
+      compile(
+        doc([r('idle', 'Idle seconds', '>=', '60', 'Email', [r('c', 'Any', '==', '', 'Log')])]),
+      ),
     );
     expect(result.helperRules).toEqual(['idle']);
     expect(result.objects.idle?.counter).toBe('c_idle');
@@ -99,7 +107,9 @@ describe('compile: semantics in the program', () => {
   });
 
   it('a Delete is logged unconditionally when no Dont log can come before it', () => {
-    const result = ok(compile(doc([r('d', 'Dest port', '==', '1', 'Delete'), r('q', 'Any', '==', '', 'Dont log')])));
+    const result = ok(
+      compile(doc([r('d', 'Dest port', '==', '1', 'Delete'), r('q', 'Any', '==', '', 'Dont log')])),
+    );
     const [line] = rulesOf(result, 'tw_in');
     expect(line).toContainEqual({ log: { prefix: 'd', group: 1729 } });
     expect(JSON.stringify(line)).not.toContain('&');
@@ -130,9 +140,21 @@ describe('compile: semantics in the program', () => {
   });
 
   it('a subtree without direction-dependent rules is one chain shared by both directions', () => {
-    const shared = ok(compile(doc([r('p', 'Dest port', '==', '53', 'Delete', [r('c', 'Source net', '==', '10.0.0.0/8', 'Pass')])])));
+    const shared = ok(
+      compile(
+        doc([
+          r('p', 'Dest port', '==', '53', 'Delete', [
+            r('c', 'Source net', '==', '10.0.0.0/8', 'Pass'),
+          ]),
+        ]),
+      ),
+    );
     expect(shared.objects.p?.chains).toEqual(['r_p']);
-    const split = ok(compile(doc([r('p', 'Dest port', '==', '53', 'Delete', [r('c', 'Interface', '==', 'lo', 'Pass')])])));
+    const split = ok(
+      compile(
+        doc([r('p', 'Dest port', '==', '53', 'Delete', [r('c', 'Interface', '==', 'lo', 'Pass')])]),
+      ),
+    );
     expect(split.objects.p?.chains).toEqual(['r_p_in', 'r_p_out']);
   });
 });
@@ -161,9 +183,28 @@ describe('readCounters', () => {
             type: 'ipv4_addr',
             map: 'verdict',
             elem: [
-              [{ elem: { val: { prefix: { addr: '10.0.0.0', len: 24 } }, counter: { packets: 2, bytes: 120 } } }, { goto: { target: 'r_a' } }],
-              [{ elem: { val: '10.0.1.7', counter: { packets: 1, bytes: 60 } } }, { goto: { target: 'r_b' } }],
-              [{ elem: { val: { range: ['10.0.2.0', '10.0.2.255'] }, counter: { packets: 0, bytes: 0 } } }, { goto: { target: 'r_c' } }],
+              [
+                {
+                  elem: {
+                    val: { prefix: { addr: '10.0.0.0', len: 24 } },
+                    counter: { packets: 2, bytes: 120 },
+                  },
+                },
+                { goto: { target: 'r_a' } },
+              ],
+              [
+                { elem: { val: '10.0.1.7', counter: { packets: 1, bytes: 60 } } },
+                { goto: { target: 'r_b' } },
+              ],
+              [
+                {
+                  elem: {
+                    val: { range: ['10.0.2.0', '10.0.2.255'] },
+                    counter: { packets: 0, bytes: 0 },
+                  },
+                },
+                { goto: { target: 'r_c' } },
+              ],
             ],
           },
         },
@@ -206,8 +247,20 @@ const leafSpec = fc.constantFrom(
 ) as fc.Arbitrary<[Rule['property'], Rule['relation'], string]>;
 
 const actionSpec = fc.constantFrom<ActionName>(
-  '->', 'Group', 'Exit group', 'Pass', 'Delete', 'Delete no log', 'Reject', 'Drop connection',
-  'Trigger', 'Log', 'Dont log', 'Keep address', 'Masquerade', 'Alert',
+  '->',
+  'Group',
+  'Exit group',
+  'Pass',
+  'Delete',
+  'Delete no log',
+  'Reject',
+  'Drop connection',
+  'Trigger',
+  'Log',
+  'Dont log',
+  'Keep address',
+  'Masquerade',
+  'Alert',
 );
 
 const treeArb = fc.letrec((tie) => ({
@@ -237,10 +290,18 @@ function toRules(gen: GenRule[], counter: { n: number }): Rule[] {
   return gen.map((g) => {
     const n = counter.n++;
     const id = n % 7 === 3 ? `weird "${n}"\n;` : `g${n}`;
-    return r(id, g.spec[0], g.spec[1], g.spec[2], g.action, toRules(g.children as GenRule[], counter), {
-      enabled: g.enabled,
-      name: g.name,
-    });
+    return r(
+      id,
+      g.spec[0],
+      g.spec[1],
+      g.spec[2],
+      g.action,
+      toRules(g.children as GenRule[], counter),
+      {
+        enabled: g.enabled,
+        name: g.name,
+      },
+    );
   });
 }
 
@@ -280,9 +341,16 @@ describe('compile: properties over generated trees', () => {
         }
 
         // Everything is inside table inet treewall; every name is derived, never user text.
-        const declared = { chain: new Set<string>(), set: new Set<string>(), map: new Set<string>() };
+        const declared = {
+          chain: new Set<string>(),
+          set: new Set<string>(),
+          map: new Set<string>(),
+        };
         for (const command of result.nft.nftables.slice(1)) {
-          const [verb, body] = Object.entries(command)[0] as [string, Record<string, Record<string, Json>>];
+          const [verb, body] = Object.entries(command)[0] as [
+            string,
+            Record<string, Record<string, Json>>,
+          ];
           expect(['add', 'delete']).toContain(verb);
           const [kind, obj] = Object.entries(body)[0] as [string, Record<string, Json>];
           expect(obj.family).toBe('inet');
@@ -290,7 +358,8 @@ describe('compile: properties over generated trees', () => {
           if (kind === 'chain' || kind === 'set' || kind === 'map' || kind === 'counter') {
             expect(obj.name).toMatch(/^[A-Za-z0-9_-]{1,60}$/);
           }
-          if (kind === 'chain' || kind === 'set' || kind === 'map') declared[kind].add(String(obj.name));
+          if (kind === 'chain' || kind === 'set' || kind === 'map')
+            declared[kind].add(String(obj.name));
         }
         // Every jump, goto and @set reference points at something declared.
         const text = JSON.stringify(result.nft);

@@ -1,0 +1,285 @@
+// Runtime: vitest under plain Node, as root (skips honestly otherwise). The compiler's output in a
+// real kernel, inside throw-away network namespaces (electron/testing/netns.ts):
+// every golden case passes `nft -c` and loads and reads back; hostile names cannot touch another
+// owner's table; applying twice replaces atomically; a failing apply leaves the previous table;
+// and a few behaviours of DESIGN §3 with real packets (Exit group, Trigger + Include, Reject,
+// verdict-map counters, Direction).
+
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { doc, GOLDEN_CASES, r } from '../../shared/compiler/golden/cases.ts';
+import { compile, readCounters, type CompileResult } from '../../shared/compiler/index.ts';
+import type { FirewallDocument } from '../../shared/model/types.ts';
+import {
+  kernelSkipReason,
+  kernelTestsAvailable,
+  sweepStale,
+  TestNet,
+  type ExecResult,
+  type Namespace,
+} from './netns.ts';
+
+type Ok = Extract<CompileResult, { ok: true }>;
+const compiled = (d: FirewallDocument): Ok => {
+  const result = compile(d);
+  if (!result.ok) throw new Error(`refused: ${JSON.stringify(result.problems)}`);
+  return result;
+};
+
+/** `nft [-c] -j -f FILE` in a namespace, from a private 0600 file; never throws. */
+async function nftFile(ns: Namespace, document: unknown, check = false): Promise<ExecResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'tw-comp-'));
+  const file = join(dir, 'ruleset.json');
+  try {
+    writeFileSync(file, JSON.stringify(document), { mode: 0o600 });
+    return await ns.exec(['nft', ...(check ? ['-c'] : []), '-j', '-f', file], { allowFail: true });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function apply(ns: Namespace, d: FirewallDocument): Promise<Ok> {
+  const result = compiled(d);
+  const out = await nftFile(ns, result.nft);
+  if (out.code !== 0) throw new Error(`apply failed: ${out.stderr}`);
+  return result;
+}
+
+const listTable = async (ns: Namespace): Promise<unknown> =>
+  ns.nftJson(['list', 'table', 'inet', 'treewall']);
+
+describe.skipIf(!kernelTestsAvailable)(
+  `compiler output in the kernel ${kernelSkipReason ?? ''}`,
+  () => {
+    const net = new TestNet('comp');
+    let client: Namespace;
+    let host: Namespace;
+    const CLIENT = '10.78.0.1';
+    const HOST = '10.78.0.2';
+
+    beforeAll(async () => {
+      await sweepStale('comp');
+      client = await net.namespace('client');
+      host = await net.namespace('host');
+      await net.link(client, host, {
+        aName: 'eth0',
+        bName: 'eth0',
+        aAddresses: [`${CLIENT}/24`, 'fd78::1/64'],
+        bAddresses: [`${HOST}/24`, 'fd78::2/64'],
+      });
+    });
+    afterAll(async () => {
+      await net.cleanup();
+    });
+
+    describe('golden cases', () => {
+      for (const c of GOLDEN_CASES) {
+        it(`${c.name}: passes nft -c, loads, and reads back every rule's counter`, async () => {
+          const result = compiled(c.doc);
+          const check = await nftFile(host, result.nft, true);
+          expect(check.stderr).toBe('');
+          expect(check.code).toBe(0);
+          const load = await nftFile(host, result.nft);
+          expect(load.stderr).toBe('');
+          expect(load.code).toBe(0);
+          const listing = await listTable(host);
+          const counters = readCounters(listing, result.objects);
+          expect(Object.keys(counters).sort()).toEqual(Object.keys(result.objects).sort());
+          // Every chain the compiler declared is in the kernel.
+          const chains = new Set(
+            (listing as { nftables: { chain?: { name: string } }[] }).nftables
+              .map((e) => e.chain?.name)
+              .filter((n) => n !== undefined),
+          );
+          for (const o of Object.values(result.objects)) {
+            for (const chain of o.chains) expect(chains.has(chain)).toBe(true);
+          }
+        });
+      }
+    });
+
+    describe('ownership and transactions', () => {
+      const hostile = GOLDEN_CASES.find((c) => c.name === 'hostile-names')!.doc;
+
+      it('a rule named `"; flush ruleset; #` with newlines applies and another table is untouched', async () => {
+        await host.loadNft(
+          'table inet other {\n chain c {\n  type filter hook input priority 10; policy accept;\n  tcp dport 7 counter comment "theirs"\n }\n}\n',
+        );
+        const before = await host.nft(['list', 'table', 'inet', 'other']);
+        const result = await apply(host, hostile);
+        await apply(host, hostile);
+        expect(await host.nft(['list', 'table', 'inet', 'other'])).toBe(before);
+        const text = await host.nft(['list', 'table', 'inet', 'treewall']);
+        expect(text).toContain('flush ruleset');
+        expect(Object.keys(readCounters(await listTable(host), result.objects))).toHaveLength(2);
+        const tables = await host.nft(['list', 'tables']);
+        expect(tables).toContain('table inet other');
+        expect(tables).toContain('table inet treewall');
+        await host.nft(['delete', 'table', 'inet', 'other']);
+      });
+
+      it('applying twice replaces the table as a whole', async () => {
+        await apply(
+          host,
+          doc([
+            r('first', 'Dest port', '==', '1', 'Pass', [r('first-child', 'Any', '==', '', 'Log')]),
+          ]),
+        );
+        await apply(host, doc([r('second', 'Dest port', '==', '2', 'Delete')]));
+        const text = await host.nft(['list', 'table', 'inet', 'treewall']);
+        expect(text).toContain('c_second');
+        expect(text).not.toContain('c_first');
+        expect(text).not.toContain('r_first');
+      });
+
+      it('a failing apply leaves the previous table in force', async () => {
+        await apply(host, doc([r('keep', 'Dest port', '==', '1', 'Pass')]));
+        const before = await host.nft(['list', 'table', 'inet', 'treewall']);
+        const next = compiled(doc([r('gone', 'Dest port', '==', '2', 'Delete')]));
+        // The kernel refuses a jump to a chain that does not exist: the whole file must fail.
+        const broken = {
+          nftables: [
+            ...next.nft.nftables,
+            {
+              add: {
+                rule: {
+                  family: 'inet',
+                  table: 'treewall',
+                  chain: 'tw_in',
+                  expr: [{ jump: { target: 'missing' } }],
+                },
+              },
+            },
+          ],
+        };
+        const out = await nftFile(host, broken);
+        expect(out.code).not.toBe(0);
+        expect(await host.nft(['list', 'table', 'inet', 'treewall'])).toBe(before);
+      });
+    });
+
+    describe('behaviour with real packets (DESIGN §3)', () => {
+      it('Exit group two levels down ends the group; testing goes on after it', async () => {
+        const listeners = [await host.listenTcp(8022), await host.listenTcp(8023)];
+        const result = await apply(
+          host,
+          doc([
+            r('grp', 'Direction', '==', 'inbound', 'Group', [
+              r('tcp', 'Protocol', '==', 'tcp', '->', [
+                r('svc', 'Dest port', '==', '8022', '->', [
+                  r('brk', 'Any', '==', '', 'Exit group'),
+                ]),
+              ]),
+              r('rest', 'Protocol', '==', 'tcp', 'Delete no log'),
+            ]),
+            r('after', 'Dest port', '==', '8022', 'Pass'),
+            // Not `Protocol tcp`: that would also delete the host's outbound SYN-ACKs.
+            r('last', 'Dest port', '==', '8022-8023', 'Delete no log'),
+          ]),
+        );
+        expect((await client.tcpConnect(HOST, 8022)).result).toBe('connected');
+        expect((await client.tcpConnect(HOST, 8023)).result).toBe('timeout');
+        const c = readCounters(await listTable(host), result.objects);
+        expect(c.brk?.packets).toBeGreaterThan(0);
+        expect(c.after?.packets).toBe(c.brk?.packets);
+        expect(c.last?.packets).toBe(0);
+        expect(c.rest?.packets).toBeGreaterThan(0); // only the 8023 attempts
+        for (const l of listeners) await l.close();
+      });
+
+      it('Trigger bans the source; Include triggered deletes its next packets and refreshes the entry', async () => {
+        // UDP, so no retransmission refreshes the entry behind the test's back.
+        const echo = await host.listenUdp(8080, { echo: true });
+        const result = await apply(
+          host,
+          doc([
+            r('banned', 'Include', '==', 'triggered', 'Delete'),
+            r('probe', 'Dest port', '==', '8023', 'Trigger', [], { parameter: '10 min' }),
+          ]),
+        );
+        const ask = async (port: number): Promise<string> =>
+          (await client.udpSend(HOST, port, { replyTimeoutMs: 300 })).result;
+        expect(await ask(8080)).toBe('reply');
+        await ask(8023);
+        const set = await host.nft(['list', 'set', 'inet', 'treewall', 't4_probe']);
+        expect(set).toContain(CLIENT);
+        expect(await ask(8080)).not.toBe('reply');
+        const expires = async (): Promise<number> => {
+          const s = await host.nft(['list', 'set', 'inet', 'treewall', 't4_probe']);
+          const m = /expires (?:(\d+)m)?(\d+)s(?:(\d+)ms)?/.exec(s);
+          return m ? Number(m[1] ?? 0) * 60_000 + Number(m[2]) * 1000 + Number(m[3] ?? 0) : -1;
+        };
+        // After a pause, one more packet from the banned host refreshes the entry to 10 minutes.
+        await new Promise((done) => setTimeout(done, 2_000));
+        const aged = await expires();
+        expect(aged).toBeGreaterThan(590_000);
+        expect(aged).toBeLessThan(599_000);
+        expect(await ask(8080)).not.toBe('reply');
+        expect(await expires()).toBeGreaterThan(aged + 1_000);
+        const c = readCounters(await listTable(host), result.objects);
+        expect(c.probe?.packets).toBe(1);
+        expect(c.banned?.packets).toBe(2);
+        expect(result.objects.probe?.sets).toEqual(['t4_probe', 't6_probe']);
+        await echo.close();
+      });
+
+      it('Reject refuses a TCP connection at once; Delete lets it time out', async () => {
+        const listeners = [await host.listenTcp(8024), await host.listenTcp(8025)];
+        await apply(
+          host,
+          doc([
+            r('rej', 'Dest port', '==', '8024', 'Reject'),
+            r('del', 'Dest port', '==', '8025', 'Delete'),
+          ]),
+        );
+        expect((await client.tcpConnect(HOST, 8024)).result).toBe('reset');
+        expect((await client.tcpConnect(HOST, 8025)).result).toBe('timeout');
+        for (const l of listeners) await l.close();
+      });
+
+      it('grouped service ports pass through one verdict map and count per rule', async () => {
+        const ports = [8030, 8031, 8032, 8033, 8034];
+        const listeners = await Promise.all([...ports, 8035].map((p) => host.listenTcp(p)));
+        const result = await apply(
+          host,
+          doc([
+            r('syn', 'TCP header flags', '==', 'syn,-ack', '->', [
+              ...ports.map((p) => r(`svc${p}`, 'Dest port', '==', String(p), 'Pass')),
+              r('others', 'Any', '==', '', 'Delete no log'),
+            ]),
+          ]),
+        );
+        expect(result.objects.svc8031?.elements).toHaveLength(1);
+        expect((await client.tcpConnect(HOST, 8031)).result).toBe('connected');
+        expect((await client.tcpConnect(HOST, 8031)).result).toBe('connected');
+        expect((await client.tcpConnect(HOST, 8035)).result).toBe('timeout');
+        const c = readCounters(await listTable(host), result.objects);
+        expect(c.svc8031?.packets).toBe(2);
+        expect(c.svc8030?.packets).toBe(0);
+        expect(c.others?.packets).toBeGreaterThan(0);
+        for (const l of listeners) await l.close();
+      });
+
+      it('Direction outbound applies to what the host sends, Interface to the leaving interface', async () => {
+        const remote = await client.listenTcp(9999);
+        const result = await apply(
+          host,
+          doc([
+            r('out', 'Direction', '==', 'outbound', '->', [
+              r('out-eth0', 'Interface', '==', 'eth0', '->', [
+                r('out-9999', 'Dest port', '==', '9999', 'Delete no log'),
+              ]),
+            ]),
+          ]),
+        );
+        expect((await host.tcpConnect(CLIENT, 9999)).result).toBe('timeout');
+        expect((await client.tcpConnect(HOST, 9999)).result).toBe('reset'); // inbound untouched
+        const c = readCounters(await listTable(host), result.objects);
+        expect(c['out-9999']?.packets).toBeGreaterThan(0);
+        await remote.close();
+      });
+    });
+  },
+);
