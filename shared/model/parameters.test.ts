@@ -158,3 +158,14 @@ describe('other parameters', () => {
     }
   });
 });
+
+describe('effectiveDuration', () => {
+  it('applies the document default and the Delay default', async () => {
+    const { effectiveDuration } = await import('./parameters.ts');
+    expect(effectiveDuration(param('Trigger', ''), 'Trigger', 3600)).toBe(3600);
+    expect(effectiveDuration(param('Trigger', ''), 'Trigger', 0)).toBe('unlimited');
+    expect(effectiveDuration(param('Trigger', '10 min'), 'Trigger', 3600)).toBe(600);
+    expect(effectiveDuration(param('Delay', ''), 'Delay', 3600)).toBe(0.5);
+    expect(effectiveDuration(param('Pass', ''), 'Pass', 3600)).toBeUndefined();
+  });
+});

@@ -277,3 +277,19 @@ export function parseParameter(action: ActionName, parameter: string): Result<Pa
     }
   }
 }
+
+/**
+ * The duration a Trigger, Keep address, Authorize or Delay parameter stands for, with the
+ * defaults applied: the document's default trigger duration (0 = unlimited) for the tables,
+ * DEFAULT_DELAY_SECONDS for Delay. Undefined for parameters that are not durations.
+ */
+export function effectiveDuration(
+  parsed: ParsedParameter,
+  action: ActionName,
+  defaultTriggerDuration: number,
+): number | 'unlimited' | undefined {
+  if (parsed.kind === 'duration') return parsed.seconds;
+  if (parsed.kind !== 'default') return undefined;
+  if (action === 'Delay') return DEFAULT_DELAY_SECONDS;
+  return defaultTriggerDuration > 0 ? defaultTriggerDuration : 'unlimited';
+}
