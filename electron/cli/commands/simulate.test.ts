@@ -1,0 +1,92 @@
+// Runtime: vitest (Node). `treewall simulate`: verdict and path, JSON, shared state, bad input.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { run } from './simulate.ts';
+
+const DOC = `(
+{ enabled = 1; filterActionName = Delete; nodeName = suspicious; propertyName = Direction; propertyValue = inbound; relationName = "==";
+  children = (
+    { enabled = 1; filterActionName = Delete; nodeName = banned; propertyName = Include; propertyValue = triggered; relationName = "=="; },
+    { enabled = 1; filterActionName = Trigger; nodeName = telnet; propertyName = "Dest port"; propertyValue = "23 (Telnet)"; relationName = "=="; parameter = "10 min"; },
+    { enabled = 1; filterActionName = Pass; nodeName = ssh; propertyName = "Dest port"; propertyValue = 22; relationName = "=="; }
+  );
+}
+)`;
+
+async function capture(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const log = vi
+    .spyOn(console, 'log')
+    .mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
+  const error = vi
+    .spyOn(console, 'error')
+    .mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
+  try {
+    const code = await run(args);
+    return { code, out: out.join('\n'), err: err.join('\n') };
+  } finally {
+    log.mockRestore();
+    error.mockRestore();
+  }
+}
+
+describe('treewall simulate', () => {
+  let dir: string;
+  let file: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'tw-sim-'));
+    file = join(dir, 'doc.plist');
+    writeFileSync(file, DOC);
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('prints the path by rule number and name, and the verdict', async () => {
+    const r = await capture([
+      file,
+      '--packet',
+      'in eth0 tcp 10.0.0.5:40000 > 10.0.0.1:22 flags syn',
+    ]);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/1\.1\s+-\s+Include == triggered\s+"banned"/);
+    expect(r.out).toMatch(/1\.3\s+match\s+Dest port == 22\s+"ssh"\s+=> Pass/);
+    expect(r.out).toContain('verdict: PASS by rule 1.3 "ssh" (Pass), not logged');
+  });
+
+  it('carries state from one packet to the next: a Trigger bans the next packet', async () => {
+    const r = await capture([
+      file,
+      '--json',
+      '--packet',
+      'in eth0 tcp 10.0.0.5:40000 > 10.0.0.1:23 flags syn',
+      '--packet',
+      'in eth0 tcp 10.0.0.5:40001 > 10.0.0.1:22 flags syn',
+    ]);
+    expect(r.code).toBe(0);
+    const [first, second] = JSON.parse(r.out) as Array<Record<string, unknown>>;
+    expect(first).toMatchObject({
+      verdict: 'delete',
+      verdictAction: 'Trigger',
+      logged: true,
+      verdictRule: { number: '1.2', name: 'telnet' },
+    });
+    expect(second).toMatchObject({
+      verdict: 'delete',
+      verdictRule: { number: '1.1', name: 'banned' },
+      matched: ['1', '1.1'],
+    });
+  });
+
+  it('refuses a bad packet or a missing file with exit code 2', async () => {
+    const bad = await capture([file, '--packet', 'in eth0 tcp 10.0.0.5:1 > 10.0.0.400:2']);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain('10.0.0.400');
+    expect(
+      (await capture([join(dir, 'missing.plist'), '--packet', 'in tcp 1.2.3.4:1 > 5.6.7.8:2']))
+        .code,
+    ).toBe(2);
+    expect((await capture([file])).code).toBe(2);
+  });
+});
