@@ -6,6 +6,7 @@ import {
   RELATION_INFO,
   isTerminating,
   takesParameter,
+  vocabularyMarkdown,
 } from './vocabulary-table.ts';
 import { parseParameter, parseValue } from './values.ts';
 
@@ -85,5 +86,23 @@ describe('vocabulary table', () => {
     expect(withCase.sort()).toEqual(['Data content', 'URL keyword']);
     expect(PROPERTY_INFO['Dest port'].relations).toContain('>=');
     expect(PROPERTY_INFO['Source net'].relations).not.toContain('>=');
+  });
+});
+
+describe('vocabularyMarkdown', () => {
+  it('has one row per property, relation and action', () => {
+    const md = vocabularyMarkdown();
+    const rows = md
+      .split('\n')
+      .filter(
+        (l) =>
+          l.startsWith('| ') &&
+          !l.startsWith('| Property') &&
+          !l.startsWith('| Relation |') &&
+          !l.startsWith('| Action'),
+      );
+    expect(rows).toHaveLength(PROPERTY_NAMES.length + RELATION_NAMES.length + ACTION_NAMES.length);
+    expect(md).toContain('| Dest port |');
+    expect(md).toContain('| `Trigger` |');
   });
 });

@@ -672,3 +672,39 @@ export const isTerminating = (action: ActionName): boolean => ACTION_INFO[action
 export const isTimerProperty = (property: PropertyName): boolean => PROPERTY_INFO[property].timer;
 export const takesParameter = (action: ActionName): boolean =>
   !ACTION_INFO[action].parameterKinds.every((k) => k === 'none');
+
+const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+
+/**
+ * The vocabulary as Markdown tables (properties, relations, actions), for the README and the
+ * docs, so the documentation is generated from the same table the editor and validator use.
+ */
+export function vocabularyMarkdown(): string {
+  const lines: string[] = [];
+  lines.push('| Property | Value | Relations | Example | Kind |', '|---|---|---|---|---|');
+  for (const name of PROPERTY_NAMES) {
+    const p = PROPERTY_INFO[name];
+    const kind = [p.timer ? 'timer' : 'packet', p.linux ? 'Linux addition' : '']
+      .filter(Boolean)
+      .join(', ');
+    const example = p.examples[0] ?? p.placeholder;
+    lines.push(
+      `| ${name} | ${cell(p.description)} | ${p.relations.map((r) => `\`${r}\``).join(' ')} | ${example === '' ? '' : `\`${cell(example)}\``} | ${kind} |`,
+    );
+  }
+  lines.push('', '| Relation | Meaning |', '|---|---|');
+  for (const name of RELATION_NAMES)
+    lines.push(`| \`${name}\` | ${cell(RELATION_INFO[name].description)} |`);
+  lines.push('', '| Action | What it does | Terminating | Parameter |', '|---|---|---|---|');
+  for (const name of ACTION_NAMES) {
+    const a = ACTION_INFO[name];
+    const where = [a.helper ? 'runs in the helper' : '', a.linux ? 'Linux addition' : '']
+      .filter(Boolean)
+      .join(', ');
+    const desc = where === '' ? a.description : `${a.description} (${where})`;
+    lines.push(
+      `| \`${name}\` | ${cell(desc)} | ${a.terminating ? 'yes' : 'no'} | ${cell(a.parameterDescription === '' ? '—' : a.parameterDescription)} |`,
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
