@@ -5,7 +5,7 @@
 // the browser host never reads or writes outside its folder; Electron only touches files the
 // user chose (dialogs, recent list, the file a window was opened for).
 
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import {
@@ -24,13 +24,16 @@ import {
   type EventName,
   type EventPayload,
   type FileEntry,
+  type HelperStatus,
   type HostKind,
   type RecoveryEntry,
   type Unsubscribe,
 } from '../../shared/ipc/app-api.ts';
 import { decodeWire, encodeWire } from '../../shared/ipc/wire.ts';
 import type { FirewallDocument } from '../../shared/model/types.ts';
-import type { HelperPort } from './helper-port.ts';
+import type { HelperStatusResult } from '../../shared/ipc/helper-protocol.ts';
+import { writeFileAtomic } from './document-files.ts';
+import { connectedStatus, type HelperPort } from './helper-port.ts';
 
 export type DocumentFormat = 'xml' | 'next';
 
@@ -170,7 +173,8 @@ export function createBackend(options: BackendOptions): Backend {
       0,
       RECENT_LIMIT,
     );
-    await writeFileAtomic(recentFile, JSON.stringify(list, null, 2));
+    await fs.mkdir(options.stateDir, { recursive: true, mode: 0o700 });
+    await writeFileAtomic(recentFile, JSON.stringify(list, null, 2), { mode: 0o600 });
   }
 
   async function fileEntry(absolute: string): Promise<FileEntry | null> {
@@ -293,7 +297,7 @@ export function createBackend(options: BackendOptions): Backend {
         document: request.document,
       };
       await fs.mkdir(recoveryDir, { recursive: true, mode: 0o700 });
-      await writeFileAtomic(recoveryFile(request.key), encodeWire(entry));
+      await writeFileAtomic(recoveryFile(request.key), encodeWire(entry), { mode: 0o600 });
       return {};
     },
 
@@ -340,35 +344,31 @@ export function createBackend(options: BackendOptions): Backend {
     },
 
     'helper:status': () => options.helper.status(),
-    'helper:apply': (request) =>
-      options.helper.apply(request.document, request.confirmTimeoutSeconds),
-    'helper:confirm': () => options.helper.confirm(),
-    'helper:revert': () => options.helper.revert(),
-    'helper:showActive': async () => ({ document: await options.helper.showActive() }),
-    'helper:stop': () => options.helper.stop(),
-    'helper:counters': () => options.helper.counters(),
-    'triggered:list': async (request) => ({
-      entries: await options.helper.triggeredList(request.type),
-    }),
-    'triggered:add': async (request) => {
-      await options.helper.triggeredAdd(request.address, request.type, request.durationSeconds);
-      return {};
-    },
-    'triggered:remove': async (request) => {
-      await options.helper.triggeredRemove(request.address, request.type);
-      return {};
-    },
-    'triggered:flush': async (request) => {
-      await options.helper.triggeredFlush(request.type);
-      return {};
-    },
-    'triggered:import': async (request) => ({
-      added: await options.helper.triggeredImport(request.text),
-    }),
-    'triggered:export': async (request) => ({
-      text: await options.helper.triggeredExport(request.type),
-    }),
+    'helper:apply': async (request) =>
+      appStatus(
+        await options.helper.call('apply', {
+          document: request.document,
+          ...(request.confirmTimeoutSeconds === undefined
+            ? {}
+            : { confirmTimeoutSeconds: request.confirmTimeoutSeconds }),
+        }),
+      ),
+    'helper:confirm': async () => appStatus(await options.helper.call('confirm', {})),
+    'helper:revert': async () => appStatus(await options.helper.call('revert', {})),
+    'helper:showActive': () => options.helper.call('showActive', {}),
+    'helper:stop': async () => appStatus(await options.helper.call('stop', {})),
+    'helper:counters': () => options.helper.call('counters', {}),
+    'triggered:list': (request) => options.helper.call('triggered.list', request),
+    'triggered:add': (request) => options.helper.call('triggered.add', request),
+    'triggered:remove': (request) => options.helper.call('triggered.remove', request),
+    'triggered:flush': (request) => options.helper.call('triggered.flush', request),
+    'triggered:import': (request) => options.helper.call('triggered.import', request),
+    'triggered:export': (request) => options.helper.call('triggered.export', request),
   };
+
+  function appStatus(status: HelperStatusResult): HelperStatus {
+    return connectedStatus(options.helperSocket, status);
+  }
 
   async function discardRecovery(key: string): Promise<void> {
     liveKeys.delete(key);
@@ -456,18 +456,5 @@ async function realpathOfExistingPart(target: string): Promise<string> {
       rest.unshift(path.basename(current));
       current = parent;
     }
-  }
-}
-
-/** Small state files (recent list, recovery): temporary file + rename, private to the user. */
-async function writeFileAtomic(file: string, text: string): Promise<void> {
-  await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-  const temporary = `${file}.${randomUUID()}.tmp`;
-  try {
-    await fs.writeFile(temporary, text, { mode: 0o600 });
-    await fs.rename(temporary, file);
-  } catch (error) {
-    await fs.rm(temporary, { force: true });
-    throw error;
   }
 }

@@ -1,52 +1,22 @@
-// Runtime: plain Node. The backend's DocumentCodec over the property-list codecs: XML documents
-// (IPNetSentryX's too), NeXT text documents, and the factory default document.
-// Invariant: a save is atomic (temporary file in the same folder, fsync, rename): a crash leaves
-// the old file or the new one, never a broken one.
+// Runtime: plain Node. The backend's DocumentCodec over document-files.ts: XML documents
+// (IPNetSentryX's too) and NeXT text documents, saved atomically, and the factory default.
+// The app calls NeXT text 'next'; document-files calls it 'openstep'.
 
-import { randomUUID } from 'node:crypto';
-import { promises as fs } from 'node:fs';
-import path from 'node:path';
 import {
-  documentToOpenStep,
-  documentToXml,
-  parseDocumentText,
-  sniffFormat,
-} from '../../shared/plist/document.ts';
-import type { FirewallDocument } from '../../shared/model/types.ts';
-import type { DocumentCodec, DocumentFormat } from './backend.ts';
+  readDocumentFile,
+  readDocumentFileWithFormat,
+  writeDocumentFileAtomic,
+} from './document-files.ts';
+import type { DocumentCodec } from './backend.ts';
 
 export function createDocumentCodec(options: { defaultDocument: string }): DocumentCodec {
   return {
     async read(file) {
-      const text = await fs.readFile(file, 'utf8');
-      return {
-        document: parseDocumentText(text),
-        format: sniffFormat(text) === 'xml' ? 'xml' : 'next',
-      };
+      const { document, format } = await readDocumentFileWithFormat(file);
+      return { document, format: format === 'openstep' ? 'next' : 'xml' };
     },
-    writeAtomic: (file, document, format) => writeDocumentAtomic(file, document, format),
-    async factoryDefault() {
-      return parseDocumentText(await fs.readFile(options.defaultDocument, 'utf8'));
-    },
+    writeAtomic: (file, document, format) =>
+      writeDocumentFileAtomic(file, document, { format: format === 'next' ? 'openstep' : 'xml' }),
+    factoryDefault: () => readDocumentFile(options.defaultDocument),
   };
-}
-
-async function writeDocumentAtomic(
-  file: string,
-  document: FirewallDocument,
-  format: DocumentFormat,
-): Promise<void> {
-  const text = format === 'xml' ? documentToXml(document) : documentToOpenStep(document);
-  const temporary = path.join(path.dirname(file), `.${path.basename(file)}.${randomUUID()}.tmp`);
-  const handle = await fs.open(temporary, 'wx', 0o644);
-  try {
-    await handle.writeFile(text, 'utf8');
-    await handle.sync();
-    await handle.close();
-    await fs.rename(temporary, file);
-  } catch (error) {
-    await handle.close().catch(() => undefined);
-    await fs.rm(temporary, { force: true });
-    throw error;
-  }
 }

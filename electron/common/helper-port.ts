@@ -1,35 +1,28 @@
-// Runtime: plain Node. What the backend needs from the privileged helper, in the app's own
-// types (app-api.ts). `helper-link.ts` implements it over the helper's Unix-socket client; tests
-// and "no helper" runs use `disconnectedHelper`. Every method rejects with an ApiCallError
-// (`helper-unavailable` or `helper-error`) rather than a bare Error.
+// Runtime: plain Node. What the backend needs from the privileged helper: typed calls of the
+// helper protocol, the app's view of its status, and its events. `helper-link.ts` implements it
+// over the helper's Unix-socket client (with reconnects); `disconnectedHelper` is the "no helper"
+// stand-in. Every rejected call is an ApiCallError (`helper-unavailable`, `invalid-document`,
+// `helper-error`), never a bare Error.
 
 import {
   ApiCallError,
-  type CounterSnapshot,
   type EventName,
   type HelperStatus,
-  type TriggeredEntry,
-  type TriggeredType,
   type Unsubscribe,
 } from '../../shared/ipc/app-api.ts';
-import type { FirewallDocument } from '../../shared/model/types.ts';
+import type {
+  HelperCall,
+  HelperParams,
+  HelperResult,
+  HelperStatusResult,
+} from '../../shared/ipc/helper-protocol.ts';
 
 export interface HelperPort {
   connected(): boolean;
+  /** Never rejects: a helper that is not there is a status too. */
   status(): Promise<HelperStatus>;
-  apply(document: FirewallDocument, confirmTimeoutSeconds?: number): Promise<HelperStatus>;
-  confirm(): Promise<HelperStatus>;
-  revert(): Promise<HelperStatus>;
-  showActive(): Promise<FirewallDocument | null>;
-  stop(): Promise<HelperStatus>;
-  counters(): Promise<CounterSnapshot>;
-  triggeredList(type?: TriggeredType): Promise<TriggeredEntry[]>;
-  triggeredAdd(address: string, type?: TriggeredType, durationSeconds?: number): Promise<void>;
-  triggeredRemove(address: string, type?: TriggeredType): Promise<void>;
-  triggeredFlush(type?: TriggeredType): Promise<void>;
-  triggeredImport(text: string): Promise<number>;
-  triggeredExport(type?: TriggeredType): Promise<string>;
-  /** helper:state, counters:tick, log:event, notify:event, triggered:changed. */
+  call<C extends HelperCall>(call: C, params: HelperParams<C>): Promise<HelperResult<C>>;
+  /** App events: helper:state, counters:tick, log:event, notify:event, triggered:changed. */
   onEvent(listener: (event: EventName, payload: unknown) => void): Unsubscribe;
   close(): Promise<void>;
 }
@@ -47,32 +40,35 @@ export function notConnectedStatus(socketPath: string, message?: string): Helper
     ruleCount: null,
     pendingConfirm: null,
     message: message ?? helperUnavailableMessage(socketPath),
+    helper: null,
   };
 }
 
-/** A helper that is never there: status says so, every other call fails plainly. */
-export function disconnectedHelper(socketPath: string): HelperPort {
-  const unavailable = async (): Promise<never> => {
-    throw new ApiCallError({
-      code: 'helper-unavailable',
-      message: helperUnavailableMessage(socketPath),
-    });
+/** The app's status view of a helper status reply. */
+export function connectedStatus(socketPath: string, status: HelperStatusResult): HelperStatus {
+  return {
+    connected: true,
+    socketPath,
+    active: status.active,
+    appliedAt: status.appliedAt,
+    ruleCount: status.ruleCount,
+    pendingConfirm: status.pendingConfirm,
+    message: status.lastError,
+    helper: status,
   };
+}
+
+/** A helper that is never there: status says so, every call fails plainly. */
+export function disconnectedHelper(socketPath: string): HelperPort {
   return {
     connected: () => false,
     status: async () => notConnectedStatus(socketPath),
-    apply: unavailable,
-    confirm: unavailable,
-    revert: unavailable,
-    showActive: unavailable,
-    stop: unavailable,
-    counters: unavailable,
-    triggeredList: unavailable,
-    triggeredAdd: unavailable,
-    triggeredRemove: unavailable,
-    triggeredFlush: unavailable,
-    triggeredImport: unavailable,
-    triggeredExport: unavailable,
+    call: async () => {
+      throw new ApiCallError({
+        code: 'helper-unavailable',
+        message: helperUnavailableMessage(socketPath),
+      });
+    },
     onEvent: () => () => {},
     close: async () => {},
   };

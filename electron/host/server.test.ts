@@ -237,6 +237,7 @@ describe('WebSocket', () => {
       ruleCount: null,
       pendingConfirm: null,
       message: 'gone',
+      helper: null,
     });
     expect(await both).toEqual(['gone', 'gone']);
   });

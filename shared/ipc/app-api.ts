@@ -14,75 +14,23 @@
 // Call `z.config({ jitless: true })` before parsing anything with these schemas in the renderer.
 
 import { z } from 'zod';
-import { ACTION_NAMES, PROPERTY_NAMES, RELATION_NAMES } from '../model/vocabulary.ts';
-import type {
-  DocumentSettings,
-  FirewallDocument,
-  PlistValue,
-  Problem,
-  Rule,
-} from '../model/types.ts';
+import type { Problem } from '../model/types.ts';
+import * as helper from './helper-protocol.ts';
 
 /* ------------------------------------------------------------------------------------------ */
 /* Building blocks                                                                             */
 /* ------------------------------------------------------------------------------------------ */
 
-export const plistValueSchema: z.ZodType<PlistValue> = z.lazy(() =>
-  z.union([
-    z.string(),
-    z.number(),
-    z.boolean(),
-    z.instanceof(Uint8Array),
-    z.date(),
-    z.array(plistValueSchema),
-    z.record(z.string(), plistValueSchema),
-  ]),
-);
-
-export const ruleSchema: z.ZodType<Rule> = z.lazy(() =>
-  z.object({
-    id: z.string().min(1),
-    enabled: z.boolean(),
-    name: z.string(),
-    property: z.enum(PROPERTY_NAMES),
-    relation: z.enum(RELATION_NAMES),
-    value: z.string(),
-    action: z.enum(ACTION_NAMES),
-    parameter: z.string(),
-    children: z.array(ruleSchema),
-    expanded: z.boolean(),
-    extra: z.record(z.string(), plistValueSchema).optional(),
-  }),
-);
-
-export const documentSettingsSchema: z.ZodType<DocumentSettings> = z.object({
-  firewallOn: z.boolean(),
-  defaultTriggerDuration: z.number().nonnegative(),
-  defaultPolicy: z.enum(['pass', 'delete']),
-  selectedStatistic: z.enum([
-    'none',
-    'matchCount',
-    'byteCount',
-    'lastMatch',
-    'packetRate',
-    'bitRate',
-  ]),
-  externalInterfaces: z.array(z.string()),
-  internalInterfaces: z.array(z.string()),
-});
-
-export const documentSchema: z.ZodType<FirewallDocument> = z.object({
-  rules: z.array(ruleSchema),
-  settings: documentSettingsSchema,
-  extra: z.record(z.string(), plistValueSchema).optional(),
-});
-
-export const problemSchema: z.ZodType<Problem> = z.object({
-  ruleId: z.string(),
-  number: z.string(),
-  field: z.enum(['property', 'relation', 'value', 'action', 'parameter', 'name']).optional(),
-  message: z.string(),
-});
+// The document, and what the helper reports, are the helper protocol's own schemas: the app and
+// the helper validate a document identically (strict keys, rule id pattern, bounded text).
+export {
+  documentSchema,
+  documentSettingsSchema,
+  plistValueSchema,
+  problemSchema,
+  ruleSchema,
+} from './helper-protocol.ts';
+const { documentSchema, problemSchema } = helper;
 
 const empty = z.object({}).strict();
 const ok = z.object({}).strict();
@@ -121,14 +69,12 @@ export const recoveryEntrySchema = z.object({
 });
 export type RecoveryEntry = z.infer<typeof recoveryEntrySchema>;
 
-/* ---- helper pass-through (the app's view of the helper; see helper-protocol.ts) ---- */
+/* ---- helper pass-through (the helper protocol's types; see helper-protocol.ts) ---- */
 
-export const pendingConfirmSchema = z.object({
-  /** When the helper restores the previous rules unless `helper:confirm` arrives. */
-  deadline: isoTime,
-  timeoutSeconds: z.number(),
-});
+export const pendingConfirmSchema = helper.pendingConfirmSchema;
 
+/** The app's view of the helper: connection facts, the fields the UI needs most, and the
+ * helper's full status reply when it is connected. */
 export const helperStatusSchema = z.object({
   connected: z.boolean(),
   socketPath: z.string(),
@@ -139,74 +85,27 @@ export const helperStatusSchema = z.object({
   pendingConfirm: pendingConfirmSchema.nullable(),
   /** Why the helper is not connected, or its last error, in words a user can act on. */
   message: z.string().nullable(),
-  /** The helper's own status reply, for views that want more than the fields above. */
-  raw: z.unknown().optional(),
+  /** The helper's own status reply (warnings, timer rules, log reader, ...); null when absent. */
+  helper: helper.helperStatusSchema.nullable(),
 });
 export type HelperStatus = z.infer<typeof helperStatusSchema>;
 
-export const ruleCounterSchema = z.object({
-  packets: z.number(),
-  bytes: z.number(),
-});
-export type RuleCounter = z.infer<typeof ruleCounterSchema>;
-
-export const counterSnapshotSchema = z.object({
-  at: isoTime,
-  /** Totals since apply, by rule id. */
-  counters: z.record(z.string(), ruleCounterSchema),
-});
-export type CounterSnapshot = z.infer<typeof counterSnapshotSchema>;
-
-export const counterTickSchema = z.object({
-  at: isoTime,
-  /** Rules whose counters changed since the previous tick: new totals and the increase. */
-  changed: z.record(
-    z.string(),
-    z.object({ packets: z.number(), bytes: z.number(), dPackets: z.number(), dBytes: z.number() }),
-  ),
-});
-export type CounterTick = z.infer<typeof counterTickSchema>;
-
-export const triggeredTypeSchema = z.enum(['trigger', 'authorize', 'address']);
-export type TriggeredType = z.infer<typeof triggeredTypeSchema>;
-
-export const triggeredEntrySchema = z.object({
-  address: z.string(),
-  type: triggeredTypeSchema,
-  ruleId: z.string().nullable(),
-  firstSeen: isoTime.nullable(),
-  lastSeen: isoTime.nullable(),
-  hits: z.number().nullable(),
-  /** null: never expires. */
-  expiresAt: isoTime.nullable(),
-});
-export type TriggeredEntry = z.infer<typeof triggeredEntrySchema>;
-
-export const logEventSchema = z.object({
-  at: isoTime,
-  ruleId: z.string(),
-  /** The rule's outline number when the helper knows it. */
-  number: z.string().nullable(),
-  action: z.string(),
-  direction: z.enum(['inbound', 'outbound']).nullable(),
-  interface: z.string().nullable(),
-  protocol: z.string().nullable(),
-  source: z.string().nullable(),
-  destination: z.string().nullable(),
-  sourcePort: z.number().nullable(),
-  destPort: z.number().nullable(),
-  length: z.number().nullable(),
-});
-export type LogEvent = z.infer<typeof logEventSchema>;
-
-export const notifyEventSchema = z.object({
-  at: isoTime,
-  kind: z.enum(['alert', 'notify', 'email', 'url', 'webhook', 'script']),
-  ruleId: z.string().nullable(),
-  title: z.string(),
-  body: z.string(),
-});
-export type NotifyEvent = z.infer<typeof notifyEventSchema>;
+export const ruleCounterSchema = helper.ruleCounterSchema;
+export type RuleCounter = helper.RuleCounter;
+export const counterSnapshotSchema = helper.counterSnapshotSchema;
+export type CounterSnapshot = helper.CounterSnapshotResult;
+export const counterTickSchema = helper.counterTickSchema;
+export type CounterTick = helper.CounterTickEvent;
+export const triggeredTypeSchema = helper.triggeredTypeSchema;
+export type TriggeredType = helper.TriggeredKind;
+export const triggeredEntrySchema = helper.triggeredEntrySchema;
+export type TriggeredEntry = helper.TriggeredRecord;
+export const logEventSchema = helper.logEventSchema;
+export type LogEvent = helper.LogEventData;
+export const notifyEventSchema = helper.notifyEventSchema;
+export type NotifyEvent = helper.NotifyEventData;
+export const activeDocumentSchema = helper.helperCalls.showActive.result;
+export type ActiveDocument = z.infer<typeof activeDocumentSchema>;
 
 /* ---- app ---- */
 
@@ -342,11 +241,9 @@ export const appChannels = {
   },
   'helper:confirm': { request: empty, response: helperStatusSchema },
   'helper:revert': { request: empty, response: helperStatusSchema },
-  /** The rules in the kernel, read back as a document (null: nothing applied). */
-  'helper:showActive': {
-    request: empty,
-    response: z.object({ document: documentSchema.nullable() }),
-  },
+  /** The rules in the kernel, read back as a document (null: nothing applied), with the
+   * outline numbers and the table as `nft list` prints it. */
+  'helper:showActive': { request: empty, response: activeDocumentSchema },
   /** Remove our table: the firewall is off. */
   'helper:stop': { request: empty, response: helperStatusSchema },
   'helper:counters': { request: empty, response: counterSnapshotSchema },
@@ -359,20 +256,23 @@ export const appChannels = {
     request: z.object({
       address: z.string().min(1),
       type: triggeredTypeSchema.optional(),
-      /** Seconds; 0 or absent: the document's default. */
-      durationSeconds: z.number().nonnegative().optional(),
+      /** Seconds; absent: the document's default; 0: never expires. */
+      durationSeconds: z.number().int().nonnegative().optional(),
     }),
-    response: ok,
+    response: helper.helperCalls['triggered.add'].result,
   },
   'triggered:remove': {
     request: z.object({ address: z.string().min(1), type: triggeredTypeSchema.optional() }),
-    response: ok,
+    response: helper.helperCalls['triggered.remove'].result,
   },
-  'triggered:flush': { request: z.object({ type: triggeredTypeSchema.optional() }), response: ok },
-  /** IPNetSentryX tab-separated text. */
+  'triggered:flush': {
+    request: z.object({ type: triggeredTypeSchema.optional() }),
+    response: helper.helperCalls['triggered.flush'].result,
+  },
+  /** IPNetSentryX tab-separated text; lines that could not be read come back in `skipped`. */
   'triggered:import': {
     request: z.object({ text: z.string() }),
-    response: z.object({ added: z.number() }),
+    response: helper.helperCalls['triggered.import'].result,
   },
   'triggered:export': {
     request: z.object({ type: triggeredTypeSchema.optional() }),
@@ -401,8 +301,8 @@ export const appEvents = {
   'helper:state': helperStatusSchema,
   /** Alert / Notify / Webhook ... actions fired. */
   'notify:event': notifyEventSchema,
-  /** Triggered tables changed (a host was triggered or expired); re-list to see them. */
-  'triggered:changed': z.object({ at: isoTime }),
+  /** Triggered tables changed (a host was triggered, added or removed); re-list to see them. */
+  'triggered:changed': helper.helperEvents['triggered:changed'],
   /** A native menu item was chosen (Electron only). */
   'menu:command': z.object({ command: z.enum(MENU_COMMANDS) }),
 } as const satisfies Record<string, z.ZodType>;
