@@ -28,15 +28,18 @@ export function StatusBar() {
     helperText =
       'No backend — editing only. Open treewall with `treewall serve` to open, save and apply.';
   else if (!helper?.connected)
-    helperText =
-      helper?.message ?? 'No helper connected — editing only. Start it with `sudo treewall helper`';
+    helperText = 'No helper connected — editing only. Start it with `sudo treewall helper`';
   else
     helperText = `Helper connected${helper.active ? ` · firewall on${helper.ruleCount !== null ? ` (${helper.ruleCount} rules)` : ''}` : ' · firewall off'}`;
 
   return (
     <footer className="statusbar" data-testid="statusbar">
       <span className={`dot ${helper?.connected ? 'ok' : 'off'}`} />
-      <span className="status-helper" data-testid="helper-status">
+      <span
+        className="status-helper"
+        data-testid="helper-status"
+        title={helper?.message ?? undefined}
+      >
         {helperText}
       </span>
       {(lastApply || helper?.appliedAt) && (

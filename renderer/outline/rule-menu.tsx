@@ -110,6 +110,7 @@ export function RuleMenu() {
             key={item.name}
             data-index={i}
             role="menuitemradio"
+            aria-label={item.name}
             aria-checked={item.name === current}
             className={`menu-item ${i === active ? 'active' : ''}`}
             title={item.description}

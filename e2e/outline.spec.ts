@@ -1,0 +1,155 @@
+// The outline by hand, in Chromium against `treewall serve`: building, enabling, moving and
+// editing rules, each undone and redone.
+
+import { emptyDocument, smallDocument } from './pages/documents.ts';
+import { expect, test } from './pages/fixtures.ts';
+
+test('building a three-level tree by clicking, then undo and redo', async ({ ui }) => {
+  const { outline } = ui;
+  await ui.openWith('empty.treewall', emptyDocument());
+  await expect(outline.rows).toHaveCount(0);
+
+  await outline.addRule();
+  await expect.poll(() => outline.numbers()).toEqual(['1']);
+  await outline.choose('1', 'property', 'Direction');
+  await outline.type('1', 'value', 'inbound');
+
+  await outline.select('1');
+  await outline.addChild();
+  await expect.poll(() => outline.numbers()).toEqual(['1', '1.1']);
+  await outline.choose('1.1', 'property', 'Protocol');
+  await outline.type('1.1', 'value', 'tcp');
+
+  await outline.select('1.1');
+  await outline.addChild();
+  await expect.poll(() => outline.numbers()).toEqual(['1', '1.1', '1.1.1']);
+  await outline.choose('1.1.1', 'property', 'Dest port');
+  await outline.type('1.1.1', 'value', '443');
+  await outline.choose('1.1.1', 'action', 'Pass');
+
+  // A sibling of 1.1.1 (the selected row is a leaf, so New adds after it).
+  await outline.select('1.1.1');
+  await outline.addRule();
+  await expect.poll(() => outline.numbers()).toEqual(['1', '1.1', '1.1.1', '1.1.2']);
+
+  const built = await outline.snapshot();
+  expect(built[2]).toMatchObject({ property: 'Dest port', value: '443', action: 'Pass' });
+  expect(built[1]).toMatchObject({ property: 'Protocol', value: 'tcp' });
+
+  // Undo the sibling, then the Pass action: one step each.
+  await outline.undo();
+  await expect.poll(() => outline.numbers()).toEqual(['1', '1.1', '1.1.1']);
+  await outline.undo();
+  await expect(outline.cell('1.1.1', 'action')).toContainText('->');
+  await outline.redo();
+  await expect(outline.cell('1.1.1', 'action')).toContainText('Pass');
+  await outline.redo();
+  await expect.poll(() => outline.numbers()).toEqual(['1', '1.1', '1.1.1', '1.1.2']);
+});
+
+test('unchecking a parent greys its children; undo and redo', async ({ ui }) => {
+  const { outline } = ui;
+  await ui.openWith('small.treewall', smallDocument());
+  await expect(outline.rowByNumber('1.1')).toHaveAttribute('data-active', 'true');
+
+  await outline.toggleEnabled('1');
+  await expect(outline.rowByNumber('1')).toHaveAttribute('data-active', 'false');
+  await expect(outline.rowByNumber('1.1')).toHaveAttribute('data-active', 'false');
+  await expect(outline.rowByNumber('1.2')).toHaveAttribute('data-active', 'false');
+  // The children keep their own checkboxes: only the parent changed.
+  await expect(outline.rowByNumber('1.1').getByTestId('enable')).toBeChecked();
+  await expect(outline.rowByNumber('3')).toHaveAttribute('data-active', 'true');
+
+  await outline.undo();
+  await expect(outline.rowByNumber('1.1')).toHaveAttribute('data-active', 'true');
+  await expect(outline.rowByNumber('1').getByTestId('enable')).toBeChecked();
+  await outline.redo();
+  await expect(outline.rowByNumber('1.2')).toHaveAttribute('data-active', 'false');
+
+  // Space toggles the selected rule from the keyboard.
+  await outline.select('3');
+  await ui.page.keyboard.press('Space');
+  await expect(outline.rowByNumber('3').getByTestId('enable')).not.toBeChecked();
+});
+
+test('drag and drop reparents a rule and renumbers; undo and redo', async ({ ui }) => {
+  const { outline } = ui;
+  await ui.openWith('small.treewall', smallDocument());
+  await expect.poll(() => outline.numbers()).toEqual(['1', '1.1', '1.2', '2', '3']);
+
+  // Rule 3 ("last") onto rule 1: it becomes 1.1 and the old children shift down.
+  await outline.dragOnto('3', '1');
+  await expect.poll(() => outline.numbers()).toEqual(['1', '1.1', '1.2', '1.3', '2']);
+  await expect(outline.cell('1.1', 'name')).toHaveText('last');
+  await expect(outline.cell('1.2', 'name')).toHaveText('ssh');
+
+  await outline.undo();
+  await expect.poll(() => outline.numbers()).toEqual(['1', '1.1', '1.2', '2', '3']);
+  await expect(outline.cell('3', 'name')).toHaveText('last');
+  await outline.redo();
+  await expect(outline.cell('1.1', 'name')).toHaveText('last');
+});
+
+test('a port of 70000 shows an error on the row and blocks Apply; undo clears it', async ({
+  ui,
+}) => {
+  const { outline } = ui;
+  await ui.openWith('small.treewall', smallDocument());
+
+  // Validated as you type, before Enter.
+  await outline.type('1.1', 'value', '70000', { commit: false });
+  await expect(outline.editProblem()).toContainText('70000');
+  await ui.page.getByTestId('edit-value').press('Enter');
+  await expect(outline.rowByNumber('1.1')).toHaveAttribute('data-invalid', 'true');
+  await expect(outline.cell('1.1', 'value')).toHaveAttribute('title', /70000.*range/);
+
+  await ui.apply();
+  await expect(ui.problems).toBeVisible();
+  await expect.poll(() => ui.blockingNumbers()).toEqual(['1.1']);
+  await expect(ui.problems).toContainText('65535');
+
+  // The link selects and reveals the rule, even inside a collapsed parent.
+  await outline.collapse('1');
+  await ui.problems.getByTestId('problem-link').click();
+  await expect(outline.rowByNumber('1.1')).toHaveAttribute('aria-selected', 'true');
+
+  await outline.undo();
+  await expect(outline.cell('1.1', 'value')).toHaveText('22');
+  await expect(outline.rowByNumber('1.1')).not.toHaveAttribute('data-invalid', 'true');
+  await outline.redo();
+  await expect(outline.rowByNumber('1.1')).toHaveAttribute('data-invalid', 'true');
+});
+
+test('keyboard: arrows move, Enter edits, Ctrl+N adds, Delete removes', async ({ ui }) => {
+  const { outline, page } = ui;
+  await ui.openWith('small.treewall', smallDocument());
+  await outline.select('1.1');
+  await page.keyboard.press('ArrowDown');
+  await page.keyboard.press('Enter');
+  await page.getByTestId('edit-name').fill('https');
+  await page.keyboard.press('Enter');
+  await expect(outline.cell('1.2', 'name')).toHaveText('https');
+
+  await outline.select('2');
+  await page.keyboard.press('ArrowRight');
+  await expect.poll(() => outline.numbers()).toEqual(['1', '1.1', '1.2', '2', '2.1', '3']);
+  await page.keyboard.press('ArrowLeft');
+  await expect.poll(() => outline.numbers()).toEqual(['1', '1.1', '1.2', '2', '3']);
+
+  await page.keyboard.press('Control+n');
+  await expect.poll(() => outline.numbers()).toEqual(['1', '1.1', '1.2', '2', '3', '4']);
+  await outline.select('4');
+  await page.keyboard.press('Delete');
+  await expect.poll(() => outline.numbers()).toEqual(['1', '1.1', '1.2', '2', '3']);
+});
+
+test('the filter shows matching rules with their ancestors and original numbers', async ({
+  ui,
+}) => {
+  const { outline } = ui;
+  await ui.openWith('small.treewall', smallDocument());
+  await outline.filter('anything');
+  await expect.poll(() => outline.numbers()).toEqual(['2', '2.1']);
+  await outline.filter('');
+  await expect.poll(() => outline.numbers()).toEqual(['1', '1.1', '1.2', '2', '3']);
+});

@@ -1,0 +1,210 @@
+// Runtime: Node (Playwright page object). The rule outline as a user sees it: rows by their
+// outline number, cells by column. Methods say what the user does (`addChild`, `dragOnto`), and
+// selectors are roles and data-testids, never layout.
+
+import { expect, type Locator, type Page } from '@playwright/test';
+
+export type Column = 'name' | 'property' | 'relation' | 'value' | 'action' | 'parameter';
+
+/** One row as the outline shows it. */
+export interface RowView {
+  number: string;
+  enabled: boolean;
+  active: boolean;
+  name: string;
+  property: string;
+  relation: string;
+  value: string;
+  action: string;
+  parameter: string;
+}
+
+export class OutlinePage {
+  readonly rows: Locator;
+
+  constructor(readonly page: Page) {
+    this.rows = page.getByTestId('rule-row');
+  }
+
+  rowByNumber(number: string): Locator {
+    return this.rows.filter({
+      has: this.page.locator(`[data-testid="rule-number"]:text-is("${number}")`),
+    });
+  }
+
+  cell(number: string, column: Column): Locator {
+    return this.rowByNumber(number).getByTestId(`cell-${column}`);
+  }
+
+  /** The outline numbers of the visible rows, top to bottom. */
+  async numbers(): Promise<string[]> {
+    return this.page.getByTestId('rule-number').allTextContents();
+  }
+
+  async row(number: string): Promise<RowView> {
+    const row = this.rowByNumber(number);
+    const text = async (column: Column) =>
+      ((await row.getByTestId(`cell-${column}`).textContent()) ?? '').replace(/▾$/, '').trim();
+    return {
+      number,
+      enabled: await row.getByTestId('enable').isChecked(),
+      active: (await row.getAttribute('data-active')) === 'true',
+      name: await text('name'),
+      property: await text('property'),
+      relation: await text('relation'),
+      value: await text('value'),
+      action: await text('action'),
+      parameter: await text('parameter'),
+    };
+  }
+
+  /** Every visible row (expand first to see everything). */
+  async snapshot(): Promise<RowView[]> {
+    const out: RowView[] = [];
+    for (const n of await this.numbers()) out.push(await this.row(n));
+    return out;
+  }
+
+  /** Click a row (on its number, away from the cells that open menus or editors). */
+  async select(number: string, modifiers: ('Shift' | 'Control' | 'Alt')[] = []): Promise<void> {
+    await this.rowByNumber(number).getByTestId('rule-number').click({ modifiers });
+    await expect(this.rowByNumber(number)).toHaveAttribute('aria-selected', 'true');
+  }
+
+  async addRule(options: { before?: boolean } = {}): Promise<void> {
+    await this.page
+      .getByTestId('tool-rule.newSibling')
+      .click({ modifiers: options.before ? ['Alt'] : [] });
+  }
+
+  async addChild(): Promise<void> {
+    await this.page.getByTestId('tool-rule.newChild').click();
+  }
+
+  async deleteSelected(): Promise<void> {
+    await this.page.getByTestId('tool-edit.delete').click();
+  }
+
+  async toggleEnabled(number: string): Promise<void> {
+    await this.rowByNumber(number).getByTestId('enable').click();
+  }
+
+  async isExpanded(number: string): Promise<boolean> {
+    return (
+      (await this.rowByNumber(number).getByTestId('disclosure').getAttribute('class'))?.includes(
+        'open',
+      ) ?? false
+    );
+  }
+
+  async expand(number: string, options: { subtree?: boolean } = {}): Promise<void> {
+    if (!(await this.isExpanded(number))) {
+      await this.rowByNumber(number)
+        .getByTestId('disclosure')
+        .click({ modifiers: options.subtree ? ['Alt'] : [] });
+    }
+  }
+
+  async collapse(number: string): Promise<void> {
+    if (await this.isExpanded(number))
+      await this.rowByNumber(number).getByTestId('disclosure').click();
+  }
+
+  async expandAll(): Promise<void> {
+    await this.page.getByTestId('tool-view.expandAll').click();
+  }
+
+  async collapseAll(): Promise<void> {
+    await this.page.getByTestId('tool-view.collapseAll').click();
+  }
+
+  /** Pick from a cell's popup menu (property, relation, action). */
+  async choose(
+    number: string,
+    column: 'property' | 'relation' | 'action',
+    name: string,
+  ): Promise<void> {
+    await this.cell(number, column).click();
+    await this.page
+      .getByTestId(`menu-${column}`)
+      .getByRole('menuitemradio', { name, exact: true })
+      .click();
+    await expect(this.cell(number, column)).toContainText(name);
+  }
+
+  /** Double-click a text cell and type; Enter commits unless `commit` is false. */
+  async type(
+    number: string,
+    column: 'name' | 'value' | 'parameter',
+    text: string,
+    options: { commit?: boolean } = {},
+  ): Promise<void> {
+    await this.cell(number, column).dblclick();
+    const input = this.page.getByTestId(`edit-${column}`);
+    await input.fill(text);
+    if (options.commit ?? true) {
+      await input.press('Enter');
+      await expect(input).toHaveCount(0);
+    }
+  }
+
+  /** The message shown under the cell being edited, if the draft is invalid. */
+  editProblem(): Locator {
+    return this.page.getByTestId('edit-problem');
+  }
+
+  /** Drag row `from` onto the middle of row `to`: it becomes `to`'s first child. */
+  async dragOnto(from: string, to: string): Promise<void> {
+    const source = this.rowByNumber(from).getByTestId('rule-number');
+    const target = this.rowByNumber(to);
+    const s = await source.boundingBox();
+    const t = await target.boundingBox();
+    if (!s || !t) throw new Error(`rows ${from} or ${to} are not visible`);
+    await this.page.mouse.move(s.x + s.width / 2, s.y + s.height / 2);
+    await this.page.mouse.down();
+    // Move in steps: react-dnd's HTML5 backend needs intermediate dragover events.
+    await this.page.mouse.move(t.x + 200, t.y + t.height / 2, { steps: 12 });
+    await this.page.mouse.move(t.x + 210, t.y + t.height / 2, { steps: 2 });
+    await this.page.mouse.up();
+  }
+
+  async undo(): Promise<void> {
+    await this.focusOutline();
+    await this.page.keyboard.press('Control+z');
+  }
+
+  async redo(): Promise<void> {
+    await this.focusOutline();
+    await this.page.keyboard.press('Control+Shift+z');
+  }
+
+  async copy(): Promise<void> {
+    await this.focusOutline();
+    await this.page.keyboard.press('Control+c');
+  }
+
+  async paste(options: { before?: boolean } = {}): Promise<void> {
+    await this.focusOutline();
+    await this.page.keyboard.press(options.before ? 'Control+Alt+v' : 'Control+v');
+  }
+
+  /** Put text on the system clipboard, as if copied from a text editor. */
+  async setClipboard(text: string): Promise<void> {
+    await this.page.evaluate((t) => navigator.clipboard.writeText(t), text);
+  }
+
+  async clipboard(): Promise<string> {
+    return this.page.evaluate(() => navigator.clipboard.readText());
+  }
+
+  /** Keyboard focus on the selected row, so shortcuts reach the outline. */
+  async focusOutline(): Promise<void> {
+    const selected = this.page.locator('[data-testid="rule-row"][aria-selected="true"]').first();
+    if ((await selected.count()) > 0) await selected.focus();
+    else await this.page.locator('[role="tree"]').focus();
+  }
+
+  async filter(text: string): Promise<void> {
+    await this.page.getByTestId('filter').fill(text);
+  }
+}
