@@ -1,0 +1,84 @@
+import { spawnSync } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const root = fileURLToPath(new URL('../../../', import.meta.url));
+const bin = path.join(root, 'bin/treewall.js');
+const defaultDocument = path.join(root, 'resources/default.treewall');
+
+function treewall(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', cwd: root });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+let folder: string;
+beforeAll(async () => {
+  folder = await fs.mkdtemp(path.join(os.tmpdir(), 'tw-check-'));
+  // NeXT text, as pasted: rule 2 has a bad port in its first child (rule 2.1).
+  await fs.writeFile(
+    path.join(folder, 'bad.txt'),
+    `(
+  { nodeName = ok; enabled = 1; propertyName = "Dest port"; propertyValue = 22; filterActionName = Pass; },
+  { enabled = 1; propertyName = Direction; propertyValue = inbound; filterActionName = "->";
+    children = ( { enabled = 1; propertyName = "Dest port"; propertyValue = 70000; filterActionName = Delete; } ); }
+)`,
+  );
+  await fs.writeFile(path.join(folder, 'broken.txt'), '(\n  { enabled = 1 }\n)');
+  await fs.writeFile(path.join(folder, 'unknown.txt'), '( { propertyName = Colour; } )');
+});
+afterAll(async () => {
+  await fs.rm(folder, { recursive: true, force: true });
+});
+
+describe('treewall check', () => {
+  it('prints ok and exits 0 for the factory default document', () => {
+    const r = treewall('check', defaultDocument);
+    expect(r.stdout.trim()).toBe('ok');
+    expect(r.status).toBe(0);
+  });
+
+  it('prints each problem by rule number and exits 2', () => {
+    const r = treewall('check', path.join(folder, 'bad.txt'));
+    expect(r.stdout.trim().split('\n')).toEqual([
+      'rule 2.1: Dest port 70000 is out of range (0-65535)',
+    ]);
+    expect(r.status).toBe(2);
+  });
+
+  it('prints FILE:LINE:COL for text that does not parse, and names the rule of an unknown name', () => {
+    const file = path.join(folder, 'broken.txt');
+    const broken = treewall('check', file);
+    expect(broken.stderr.trim()).toBe(`${file}:2:17: missing ';' after the value of key 'enabled'`);
+    expect(broken.status).toBe(2);
+    const unknown = treewall(
+      'check',
+      path.join(folder, 'unknown.txt'),
+      path.join(folder, 'missing.txt'),
+    );
+    expect(unknown.stderr).toContain("unknown.txt: rule 1: unknown property 'Colour'");
+    expect(unknown.stderr).toContain('missing.txt: no such file');
+    expect(unknown.status).toBe(2);
+  });
+
+  it('--json reports problems and errors as data', () => {
+    const r = treewall(
+      'check',
+      '--json',
+      path.join(folder, 'bad.txt'),
+      path.join(folder, 'broken.txt'),
+      defaultDocument,
+    );
+    const reports = JSON.parse(r.stdout) as {
+      ok: boolean;
+      problems: { number: string; field?: string }[];
+      error?: { line?: number };
+    }[];
+    expect(reports.map((x) => x.ok)).toEqual([false, false, true]);
+    expect(reports[0]!.problems).toMatchObject([{ number: '2.1', field: 'value' }]);
+    expect(reports[1]!.error).toMatchObject({ kind: 'syntax', line: 2, column: 17 });
+    expect(r.status).toBe(2);
+  });
+});
