@@ -32,7 +32,8 @@ options:
   --state-dir DIR   recent files and crash recovery (default ~/.local/state/treewall/serve)
   --build           rebuild the renderer first (it is built automatically when missing)
   --no-build        never build; fail if dist/renderer is missing
-  --token TOKEN     use this token instead of a random one (scripts; keep it secret)`;
+  --token TOKEN     use this token instead of a random one (scripts; keep it secret)
+  --renderer-dir DIR  serve this built renderer instead of dist/renderer`;
 
 export async function run(args: string[]): Promise<number> {
   let values;
@@ -49,6 +50,7 @@ export async function run(args: string[]): Promise<number> {
         build: { type: 'boolean', default: false },
         'no-build': { type: 'boolean', default: false },
         token: { type: 'string' },
+        'renderer-dir': { type: 'string' },
       },
     }));
   } catch (error) {
@@ -70,8 +72,12 @@ export async function run(args: string[]): Promise<number> {
     return 2;
   }
 
-  const rendererDir = path.join(repoRoot, 'dist/renderer');
+  const rendererDir = path.resolve(values['renderer-dir'] ?? path.join(repoRoot, 'dist/renderer'));
   const built = existsSync(path.join(rendererDir, 'index.html'));
+  if (values['renderer-dir'] !== undefined && !built) {
+    console.error(`treewall serve: --renderer-dir ${rendererDir}: no index.html there`);
+    return 2;
+  }
   if (values.build || !built) {
     if (values['no-build']) {
       console.error(`treewall serve: ${rendererDir} is missing; run npm run build`);
