@@ -75,6 +75,9 @@ describe('vocabulary table', () => {
     ] as const) {
       expect(isTerminating(a), a).toBe(false);
     }
+    for (const a of ['Masquerade', 'Port forward', 'Rate limit in', 'Rate limit out'] as const) {
+      expect(isTerminating(a), a).toBe(false);
+    }
     expect(PROPERTY_INFO['Idle seconds'].timer).toBe(true);
     expect(PROPERTY_INFO['Dest port'].timer).toBe(false);
     expect(ACTION_INFO.Delete.logsByDefault).toBe(true);

@@ -376,10 +376,10 @@ const PROPERTIES: Record<PropertyName, PropertyEntry> = {
   },
   Rate: {
     description:
-      "The rule's packet or byte rate: `10/s`, `100/minute per source` (one bucket per source address), `1 mbytes/s` (bytes 1024-based), `8 mbit/s` (bits 1000-based). `<=` matches traffic within the rate, `>=` traffic over it.",
+      "The rule's packet or byte rate: `10/s`, `100/minute per source` (one bucket per source address), `1 mbytes/s` (bytes 1024-based), `8 mbit/s` (bits 1000-based). `>=` (and `==`) match traffic over the rate, `<=` (and `!=`) traffic within it (nft `limit rate [over]`).",
     placeholder: '10/s',
     examples: ['10/s', '100/minute per source', '1 mbytes/s', '8 mbit/s'],
-    relations: ['<=', '>='],
+    relations: ['>=', '<=', '==', '!='],
     valueKinds: ['rate'],
     linux: true,
   },
@@ -496,8 +496,8 @@ const ACTIONS: Record<ActionName, ActionEntry> = {
   },
   'Rate limit in': {
     description:
-      'Pass inbound traffic within the rate and drop what exceeds it (the kernel cannot pace packets; excess is dropped, not queued).',
-    terminating: true,
+      'Police inbound traffic: packets over the rate are deleted (that is a verdict); packets within it go on to the next rule. Outbound traffic is not affected. IPNetSentryX paced TCP windows instead; the kernel cannot.',
+    terminating: false,
     parameterKinds: ['rate'],
     parameterDescription:
       'A rate: 50/s, 100/minute, 1 mbit/s, 64 kbytes/s; add `per source` for one bucket per address.',
@@ -505,8 +505,9 @@ const ACTIONS: Record<ActionName, ActionEntry> = {
     parameterExamples: ['50/s', '1 mbit/s', '10 mbit/s', '64 kbytes/s'],
   },
   'Rate limit out': {
-    description: 'Pass outbound traffic within the rate and drop what exceeds it.',
-    terminating: true,
+    description:
+      'Police outbound traffic: packets over the rate are deleted (a verdict); packets within it go on. Inbound traffic is not affected.',
+    terminating: false,
     parameterKinds: ['rate'],
     parameterDescription:
       'A rate: 50/s, 100/minute, 1 mbit/s, 64 kbytes/s; add `per source` for one bucket per address.',
@@ -585,8 +586,8 @@ const ACTIONS: Record<ActionName, ActionEntry> = {
   },
   Masquerade: {
     description:
-      'Pass the packet with its source address rewritten to the leaving interface (NAT for hosts this machine routes for).',
-    terminating: true,
+      "Mark the packet for source NAT: when it leaves, its source address becomes the leaving interface's (for hosts this machine routes for). No verdict: testing goes on.",
+    terminating: false,
     linux: true,
     parameterKinds: ['none', 'portRange'],
     parameterDescription: 'Optional source port range to use (1024-65535).',
@@ -595,8 +596,8 @@ const ACTIONS: Record<ActionName, ActionEntry> = {
   },
   'Port forward': {
     description:
-      'Pass the packet with its destination rewritten (DNAT): to another host, another port, or `:port` on this host.',
-    terminating: true,
+      'Rewrite the destination (DNAT): to another host, another port, or `:port` on this host. No verdict: testing goes on.',
+    terminating: false,
     linux: true,
     parameterKinds: ['forward'],
     parameterDescription:
