@@ -9,7 +9,7 @@ import { CLIENT_ADDRESS, SERVER_ADDRESS, createBenchNet, type BenchNet } from '.
 import { flatChainText } from './flat-chain.ts';
 import { targets, type Figure, type Part, type PartResult, type RunOptions } from './report.ts';
 import { hasCommand, isRoot, privateDir, run, runOk, sleep, start, stop } from './sh.ts';
-import { loadTreewall, prefillTriggered, type CompiledRuleset } from './treewall.ts';
+import { loadRuleset, loadTreewall, prefillTriggered, type CompiledRuleset } from './treewall.ts';
 
 const PORT = 5201;
 
@@ -70,12 +70,23 @@ async function ruleCount(net: BenchNet): Promise<number> {
     .length;
 }
 
-export function treewallConfig(size: number, compiled: CompiledRuleset): Config {
+export function treewallConfig(
+  size: number,
+  compiled: CompiledRuleset,
+  notes: Set<string>,
+): Config {
   return {
     name: `treewall tree, ${size.toLocaleString('en-US')} rules`,
     load: async (net, files) => {
-      await runOk(net.inServer(['nft', '-j', '-f', files.file(`tw-${size}.json`, compiled.json)]));
-      await prefillTriggered(net.inServer, files, 10_000);
+      const loaded = await loadRuleset(net.inServer, files, `tw-${size}`, compiled);
+      if (loaded.via === 'text') {
+        notes.add(
+          `dataplane: nft refused the compiled JSON of the ${size}-rule tree (${loaded.jsonError}); the compiler's text rendering of the same program was loaded instead.`,
+        );
+      }
+      const sets = await prefillTriggered(net.inServer, files, 10_000);
+      if (sets.length === 0)
+        notes.add(`dataplane: the ${size}-rule tree has no IPv4 triggered set to pre-fill.`);
     },
   };
 }
@@ -89,6 +100,7 @@ export const dataplane: Part = {
     const seconds = options.quick ? 2 : 3;
     const rounds = options.quick ? 1 : 3;
     const notes: string[] = [];
+    const loadNotes = new Set<string>();
 
     const configs: Config[] = [{ name: 'no rules', load: async () => {} }];
     for (const n of [1_000, 10_000]) {
@@ -105,7 +117,7 @@ export const dataplane: Part = {
     } else {
       for (const n of [1_000, 10_000]) {
         options.log(`dataplane: compiling the ${n}-rule tree`);
-        configs.push(treewallConfig(n, treewall.compile(n)));
+        configs.push(treewallConfig(n, treewall.compile(n), loadNotes));
       }
     }
 
@@ -172,6 +184,7 @@ export const dataplane: Part = {
           : { reference: { name: 'no rules', value: base.rttMs * 1000 } }),
       });
     }
+    notes.push(...loadNotes);
     notes.push(
       `dataplane: iperf3 -t ${seconds} -O 1 client ${CLIENT_ADDRESS} -> server ${SERVER_ADDRESS}, firewall in the server namespace; best of ${rounds} interleaved round(s); ping avg of ${options.quick ? 50 : 200} at 10 ms intervals.`,
     );

@@ -3,14 +3,18 @@
 // built get a reason to print (`skipped: ...`) instead of failing.
 
 import { existsSync } from 'node:fs';
+import { compile } from '../shared/compiler/index.ts';
+import { formatProblem } from '../shared/model/validate.ts';
 import { fileURLToPath } from 'node:url';
 import type { FirewallDocument } from '../shared/model/types.ts';
 import { generateDocument } from './generate.ts';
-import { runOk, type privateDir } from './sh.ts';
+import { run, runOk, type privateDir } from './sh.ts';
 
 export interface CompiledRuleset {
   /** libnftables JSON, as `nft -j -f FILE` takes it. */
   json: string;
+  /** The compiler's text rendering of the same program (`nft -f FILE`). */
+  text: string;
   /** Compile time in milliseconds (the pure compile() call, document already built). */
   compileMs: number;
   rules: number;
@@ -18,45 +22,27 @@ export interface CompiledRuleset {
 
 const here = (relative: string) => fileURLToPath(new URL(relative, import.meta.url));
 
-type CompileFn = (doc: FirewallDocument) => unknown;
-
-async function importCompile(): Promise<CompileFn | string> {
-  const path = here('../shared/compiler/index.ts');
-  if (!existsSync(path)) return 'the compiler (shared/compiler/index.ts) is not built yet';
-  let mod: { compile?: CompileFn };
-  try {
-    mod = (await import(path)) as { compile?: CompileFn };
-  } catch (error) {
-    return `the compiler does not load: ${(error as Error).message.split('\n')[0]}`;
-  }
-  if (typeof mod.compile !== 'function') return 'shared/compiler/index.ts exports no compile()';
-  return mod.compile;
-}
-
-/** Pulls the libnftables JSON out of whatever compile() returns. */
-function nftJson(output: unknown): unknown {
-  if (output && typeof output === 'object') {
-    const o = output as Record<string, unknown>;
-    if (Array.isArray(o.nftables)) return o;
-    for (const key of ['json', 'ruleset', 'nft', 'program']) {
-      const v = o[key];
-      if (v && typeof v === 'object' && Array.isArray((v as Record<string, unknown>).nftables))
-        return v;
-      if (typeof v === 'string' && v.includes('"nftables"')) return JSON.parse(v);
-    }
-  }
-  throw new Error('compile() returned no libnftables JSON ({ nftables: [...] })');
-}
-
 export interface Compiler {
-  /** compile(doc) serialised as the libnftables JSON text nft -j -f reads. */
-  compileJson: (doc: FirewallDocument) => string;
+  /** compile(doc): the libnftables JSON text nft -j -f reads, and the same program as nft text. */
+  compile: (doc: FirewallDocument) => { json: string; text: string };
+}
+
+function compiled(doc: FirewallDocument) {
+  const result = compile(doc);
+  if (!result.ok) {
+    const first = result.problems.slice(0, 3).map(formatProblem).join('; ');
+    throw new Error(`compile() refused the generated document: ${first}`);
+  }
+  return result;
 }
 
 export async function loadCompiler(): Promise<Compiler | { skip: string }> {
-  const compile = await importCompile();
-  if (typeof compile === 'string') return { skip: compile };
-  return { compileJson: (doc) => JSON.stringify(nftJson(compile(doc))) };
+  return {
+    compile: (doc) => {
+      const result = compiled(doc);
+      return { json: JSON.stringify(result.nft), text: result.text };
+    },
+  };
 }
 
 export async function loadTreewall(): Promise<
@@ -68,8 +54,8 @@ export async function loadTreewall(): Promise<
     compile: (rules) => {
       const doc = generateDocument(rules);
       const started = performance.now();
-      const json = compiler.compileJson(doc);
-      return { json, compileMs: performance.now() - started, rules };
+      const { json, text } = compiler.compile(doc);
+      return { json, text, compileMs: performance.now() - started, rules };
     },
   };
 }
@@ -142,4 +128,23 @@ export async function startServe(
   void log;
   void helperSocket;
   return { skip: 'the browser host is not wired into the benchmarks yet' };
+}
+
+/**
+ * Loads a compiled ruleset as the helper would (`nft -j -f`). If nft refuses the JSON, loads the
+ * compiler's text rendering of the same program instead and says why, so the data plane is still
+ * measured; the refusal is a compiler bug to report, not something to hide.
+ */
+export async function loadRuleset(
+  inNs: (argv: string[]) => string[],
+  files: ReturnType<typeof privateDir>,
+  name: string,
+  ruleset: { json: string; text: string },
+): Promise<{ via: 'json' } | { via: 'text'; jsonError: string }> {
+  const json = await run(inNs(['nft', '-j', '-f', files.file(`${name}.json`, ruleset.json)]), {
+    timeoutMs: 300_000,
+  });
+  if (json.code === 0) return { via: 'json' };
+  await runOk(inNs(['nft', '-f', files.file(`${name}.nft`, ruleset.text)]), { timeoutMs: 300_000 });
+  return { via: 'text', jsonError: json.stderr.trim().split('\n')[0] ?? '' };
 }
