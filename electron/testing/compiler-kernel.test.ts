@@ -189,6 +189,25 @@ describe.skipIf(!kernelTestsAvailable)(
         for (const l of listeners) await l.close();
       });
 
+      it('grouped Exit group leaves (verdict maps) end the group at both depths', async () => {
+        const ports = [8040, 8043, 8050, 8053, 8059];
+        const listeners = await Promise.all(ports.map((p) => host.listenTcp(p)));
+        const golden = GOLDEN_CASES.find((c) => c.name === 'exit-group-vmap')!;
+        const result = await apply(host, golden.doc);
+        expect(result.objects.deep8050?.elements).toHaveLength(1);
+        // Listed ports break out of the group and pass by `after`; 8059 is deleted by `rest`.
+        for (const p of [8040, 8043, 8050, 8053]) {
+          expect((await client.tcpConnect(HOST, p)).result).toBe('connected');
+        }
+        expect((await client.tcpConnect(HOST, 8059)).result).toBe('timeout');
+        const c = readCounters(await listTable(host), result.objects);
+        expect(c.top8043?.packets).toBeGreaterThan(0);
+        expect(c.deep8053?.packets).toBeGreaterThan(0);
+        expect(c.deep8051?.packets).toBe(0);
+        expect(c.rest?.packets).toBeGreaterThan(0);
+        for (const l of listeners) await l.close();
+      });
+
       it('Trigger bans the source; Include triggered deletes its next packets and refreshes the entry', async () => {
         // UDP, so no retransmission refreshes the entry behind the test's back.
         const echo = await host.listenUdp(8080, { echo: true });

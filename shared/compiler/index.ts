@@ -283,19 +283,23 @@ class Compiler {
     return name;
   }
 
-  private declareChain(name: string, node: Node | undefined, level: number): boolean {
-    if (node && level > MAX_CHAIN_LEVEL) {
-      if (!this.reportedDepth.has(node.rule.id)) {
-        this.reportedDepth.add(node.rule.id);
-        this.problem(
-          node.rule,
-          node.number,
-          undefined,
-          `${node.rule.property}: rules are nested too deeply for nftables (it allows ${MAX_CHAIN_LEVEL} levels of chains; this rule needs ${level})`,
-        );
-      }
-      return false;
+  /** nftables refuses chains deeper than MAX_CHAIN_LEVEL: report the rule once. */
+  private depthOk(node: Node, level: number): boolean {
+    if (level <= MAX_CHAIN_LEVEL) return true;
+    if (!this.reportedDepth.has(node.rule.id)) {
+      this.reportedDepth.add(node.rule.id);
+      this.problem(
+        node.rule,
+        node.number,
+        undefined,
+        `${node.rule.property}: rules are nested too deeply for nftables (it allows ${MAX_CHAIN_LEVEL} levels of chains; this rule needs ${level})`,
+      );
     }
+    return false;
+  }
+
+  private declareChain(name: string, node: Node | undefined, level: number): boolean {
+    if (node && !this.depthOk(node, level)) return false;
     if (!this.chains.has(name)) {
       this.chains.set(name, []);
       this.chainOrder.push(name);
@@ -472,7 +476,7 @@ class Compiler {
     while (i < nodes.length) {
       const run = this.groupRun(nodes, i);
       if (run.grouped) {
-        this.compileGroupRun(nodes.slice(i, i + run.length), level, out);
+        if (this.compileGroupRun(nodes.slice(i, i + run.length), level, mode, out)) mayBreak = true;
         i += run.length;
         continue;
       }
@@ -600,8 +604,8 @@ class Compiler {
 
   private groupField(node: Node): string | undefined {
     const r = node.rule;
-    if (node.children.length > 0 || r.relation !== '==' || !VERDICT_ACTIONS.has(r.action))
-      return undefined;
+    const ends = VERDICT_ACTIONS.has(r.action) || r.action === 'Exit group';
+    if (node.children.length > 0 || r.relation !== '==' || !ends) return undefined;
     if (this.problems.some((p) => p.ruleId === r.id)) return undefined;
     switch (r.property) {
       case 'Source port':
@@ -637,7 +641,9 @@ class Compiler {
     return { length: n, grouped: true };
   }
 
-  private compileGroupRun(run: Node[], level: number, out: Stmt[][]): void {
+  /** One verdict-map lookup per address family for a run of sibling leaves. Returns mayBreak. */
+  private compileGroupRun(run: Node[], level: number, mode: BreakMode, out: Stmt[][]): boolean {
+    let mayBreak = false;
     const first = run[0] as Node;
     const property = first.rule.property;
     const isNet = property === 'Source net' || property === 'Dest net';
@@ -652,7 +658,8 @@ class Compiler {
         this.mapDone.add(name);
         const elem: Json[] = [];
         for (const node of members) {
-          const verdict = this.elementVerdict(node, level + 1);
+          const verdict = this.elementVerdict(node, level + 1, mode);
+          if (node.rule.action === 'Exit group' && mode === 'mark') mayBreak = true;
           const val = elementValue(node);
           elem.push([{ elem: { val, counter: { packets: 0, bytes: 0 } } }, verdict]);
           const { first: lo, last: hi } = elementRange(val, family === 6 ? 6 : 4);
@@ -693,10 +700,28 @@ class Compiler {
           ? []
           : [match('==', meta('l4proto'), anonSet(['tcp', 'udp']))];
       out.push([...guard, { vmap: { key, data: `@${name}` } }]);
+      if (members.some((n) => n.rule.action === 'Exit group') && mode === 'mark') mayBreak = true;
     }
+    return mayBreak;
   }
 
-  private elementVerdict(node: Node, level: number): Json {
+  /**
+   * What a map element does: a plain verdict, or `goto` a chain with the rule's action lines.
+   * An Exit group element `return`s in the group's own chain; deeper down it goes to a chain that
+   * sets the mark and returns, which — entered by goto — leaves the current chain for its caller.
+   */
+  private elementVerdict(node: Node, level: number, mode: BreakMode): Json {
+    if (node.rule.action === 'Exit group') {
+      if (mode === 'return') return { return: null };
+      // One shared chain serves every such element: set the mark, return to the caller.
+      this.usesMarks = true;
+      if (!this.depthOk(node, level)) return { return: null };
+      if (!this.chains.has('tw_break')) {
+        this.chains.set('tw_break', [[setMark(or(meta('mark'), this.marks.exitGroup)), ret]]);
+        this.chainOrder.push('tw_break');
+      }
+      return goto('tw_break');
+    }
     const own = this.ownActionLines(node);
     if (own.length === 1 && (own[0] as Stmt[]).length === 1) return (own[0] as Stmt[])[0] as Json;
     const name = `r_${node.key}`;
@@ -787,11 +812,13 @@ class Compiler {
       commands.push({ delete: { table: { family, name: table } } });
     }
     commands.push({ add: { table: { family, name: table } } });
-    commands.push(...this.counters, ...this.sets, ...this.maps);
+    // Chains before maps: a map element that jumps to a chain needs the chain to exist.
+    commands.push(...this.counters, ...this.sets);
     for (const [cmd] of bases) commands.push(cmd);
     for (const name of this.chainOrder) {
       commands.push({ add: { chain: { family, table, name } } });
     }
+    commands.push(...this.maps);
     const rule = (chain: string, expr: Stmt[]): Command => {
       const comment = this.lineComments.get(expr);
       return { add: { rule: { family, table, chain, expr, ...(comment ? { comment } : {}) } } };

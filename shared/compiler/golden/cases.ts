@@ -125,6 +125,20 @@ export const GOLDEN_CASES: GoldenCase[] = [
     ]),
   },
   {
+    name: 'exit-group-vmap',
+    pins: 'a run of Exit group leaves becomes a verdict map: return in the group chain, goto a mark-and-return chain deeper down',
+    doc: doc([
+      r('hosts', 'Direction', '==', 'inbound', 'Group', [
+        ...[8040, 8041, 8042, 8043].map((p) => r(`top${p}`, 'Dest port', '==', String(p), 'Exit group')),
+        r('tcp', 'Protocol', '==', 'tcp', '->', [
+          ...[8050, 8051, 8052, 8053].map((p) => r(`deep${p}`, 'Dest port', '==', String(p), 'Exit group')),
+        ]),
+        r('rest', 'Dest port', '==', '8040-8060', 'Delete no log'),
+      ]),
+      r('after', 'Dest port', '==', '8040-8060', 'Pass'),
+    ]),
+  },
+  {
     name: 'trigger-include',
     pins: 'Trigger fills its own dynamic sets with its duration; Include triggered looks up and refreshes every triggered set',
     doc: doc(
