@@ -4,6 +4,8 @@
 //   electron-main      electron/main/index.ts -> dist/electron/main/index.js (ESM, deps bundled)
 //   electron-preload   electron/preload/index.ts -> dist/electron/preload/index.cjs (CommonJS:
 //                      a sandboxed preload cannot load ES modules or anything but `electron`)
+//   cli                electron/cli/entry.ts -> dist/cli/treewall.js: the CLI and the helper as one
+//                      Node bundle for packages (the source tree runs them through tsx instead)
 // `npm run build` runs all three.
 
 import { builtinModules } from 'node:module';
@@ -14,7 +16,12 @@ import { defineConfig, type UserConfig } from 'vite';
 const root = fileURLToPath(new URL('.', import.meta.url));
 const nodeExternals = ['electron', ...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
 
-function electronBuild(entry: string, outDir: string, format: 'es' | 'cjs'): UserConfig {
+function electronBuild(
+  entry: string,
+  outDir: string,
+  format: 'es' | 'cjs',
+  fileName = format === 'cjs' ? 'index.cjs' : 'index.js',
+): UserConfig {
   return {
     root,
     publicDir: false,
@@ -27,7 +34,7 @@ function electronBuild(entry: string, outDir: string, format: 'es' | 'cjs'): Use
       lib: {
         entry,
         formats: [format],
-        fileName: () => (format === 'cjs' ? 'index.cjs' : 'index.js'),
+        fileName: () => fileName,
       },
       rollupOptions: { external: nodeExternals },
     },
@@ -37,6 +44,9 @@ function electronBuild(entry: string, outDir: string, format: 'es' | 'cjs'): Use
 export default defineConfig(({ mode }): UserConfig => {
   if (mode === 'electron-main') {
     return electronBuild('electron/main/index.ts', 'dist/electron/main', 'es');
+  }
+  if (mode === 'cli') {
+    return electronBuild('electron/cli/entry.ts', 'dist/cli', 'es', 'treewall.js');
   }
   if (mode === 'electron-preload') {
     return electronBuild('electron/preload/index.ts', 'dist/electron/preload', 'cjs');

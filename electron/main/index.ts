@@ -317,7 +317,10 @@ async function start(): Promise<void> {
     stateDir: app.getPath('userData'),
     helperSocket,
     codec: createDocumentCodec({
-      defaultDocument: path.join(app.getAppPath(), 'resources/default.treewall'),
+      // Packaged: extraResources of electron-builder.yml; from source: the repository.
+      defaultDocument: app.isPackaged
+        ? path.join(process.resourcesPath, 'default.treewall')
+        : path.join(app.getAppPath(), 'resources/default.treewall'),
     }),
     helper: connectHelper(helperSocket),
     dialogs: {
