@@ -200,7 +200,6 @@ function MenuCell(props: {
         tabIndex={-1}
       >
         <span className="menu-cell-text">{props.value}</span>
-        <span className="menu-caret">▾</span>
       </button>
     </div>
   );

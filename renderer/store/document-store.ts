@@ -218,9 +218,7 @@ export const useDocumentStore = create<DocumentStore>()((set, get) => {
     },
 
     addRule(placement = {}) {
-      const rule = blankRule();
-      get().insertRules([rule], placement);
-      return rule.id;
+      return get().insertRules([blankRule()], placement)[0] ?? '';
     },
 
     insertRules(inserted, placement = {}) {

@@ -1,0 +1,55 @@
+// Documents in the browser host: save, reopen, dirty marker, the unsaved-changes prompt.
+
+import { smallDocument } from './pages/documents.ts';
+import { expect, test } from './pages/fixtures.ts';
+
+test('save, reopen: the identical tree', async ({ ui }) => {
+  const { outline, page } = ui;
+  await ui.openWith('small.treewall', smallDocument());
+
+  // Make it ours: an edit, a disabled rule, a new child, a collapsed parent.
+  await outline.type('1.1', 'name', 'ssh from anywhere');
+  await outline.toggleEnabled('1.2');
+  await outline.select('3');
+  await outline.addChild();
+  await outline.choose('3.1', 'property', 'Dest port');
+  await outline.type('3.1', 'value', '8000-8080');
+  await expect(page).toHaveTitle('• small.treewall — treewall');
+
+  await outline.expandAll();
+  const before = await outline.snapshot();
+  expect(before.length).toBe(7);
+
+  await ui.saveAs('mine.treewall');
+  await expect(page).toHaveTitle('mine.treewall — treewall');
+
+  // Somewhere else, then back through File > Open.
+  await page.goto(ui.serve.urlFor('small.treewall'));
+  await ui.waitForDocument('small.treewall');
+  await ui.open('mine.treewall');
+  await outline.expandAll();
+  expect(await outline.snapshot()).toEqual(before);
+});
+
+test('the title marks unsaved changes and New asks before losing them', async ({ ui }) => {
+  const { outline, page } = ui;
+  await ui.openWith('small.treewall', smallDocument());
+  await expect(page).toHaveTitle('small.treewall — treewall');
+  await outline.toggleEnabled('3');
+  await expect(page).toHaveTitle('• small.treewall — treewall');
+
+  await ui.menu('File', 'New');
+  await expect(page.getByTestId('confirm-dialog')).toBeVisible();
+  await ui.answer('Cancel');
+  await expect(page.getByTestId('confirm-dialog')).toHaveCount(0);
+  await expect(outline.rowByNumber('3').getByTestId('enable')).not.toBeChecked();
+
+  // Undo back to the saved state clears the marker.
+  await outline.undo();
+  await expect(page).toHaveTitle('small.treewall — treewall');
+
+  // Ctrl+S saves in place.
+  await outline.toggleEnabled('3');
+  await ui.save();
+  await expect(page).toHaveTitle('small.treewall — treewall');
+});
