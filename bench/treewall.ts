@@ -2,13 +2,17 @@
 // a generated document, and filling its triggered table. Parts that need something not yet
 // built get a reason to print (`skipped: ...`) instead of failing.
 
+import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { HelperClient } from '../electron/helper/client.ts';
 import { compile } from '../shared/compiler/index.ts';
 import { formatProblem } from '../shared/model/validate.ts';
 import { fileURLToPath } from 'node:url';
 import type { FirewallDocument } from '../shared/model/types.ts';
 import { generateDocument } from './generate.ts';
-import { run, runOk, type privateDir } from './sh.ts';
+import { run, runOk, sleep, start, stop, type privateDir } from './sh.ts';
 
 export interface CompiledRuleset {
   /** libnftables JSON, as `nft -j -f FILE` takes it. */
@@ -69,15 +73,76 @@ export interface HelperHandle {
   stop: () => Promise<void>;
 }
 
-/** Starts `treewall helper` inside a namespace, or says why it cannot. */
-export async function startHelper(
-  _inNs: (argv: string[]) => string[],
-  _files: ReturnType<typeof privateDir>,
-): Promise<HelperHandle | { skip: string }> {
-  if (!existsSync(here('../electron/helper/client.ts'))) {
-    return { skip: 'the helper (electron/helper/client.ts) is not built yet' };
+const TREEWALL = here('../bin/treewall.js');
+
+/** Waits until `connect` succeeds or the process dies or the time is up. */
+async function connectWhenReady<T>(
+  child: ChildProcess,
+  connect: () => Promise<T>,
+  what: string,
+  output: () => string,
+  timeoutMs = 30_000,
+): Promise<T> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(
+        `${what} exited (${child.exitCode ?? child.signalCode}): ${output().slice(-1000)}`,
+      );
+    }
+    try {
+      return await connect();
+    } catch (error) {
+      if (performance.now() > deadline)
+        throw new Error(`${what} not ready after ${timeoutMs} ms: ${(error as Error).message}`);
+      await sleep(100);
+    }
   }
-  return { skip: 'the helper is not wired into the benchmarks yet' };
+}
+
+/** Starts `treewall helper` inside a namespace (socket in `files.dir`), or says why it cannot. */
+export async function startHelper(
+  inNs: (argv: string[]) => string[],
+  files: ReturnType<typeof privateDir>,
+): Promise<HelperHandle | { skip: string }> {
+  if (!existsSync(here('../electron/cli/commands/helper.ts'))) {
+    return { skip: 'the helper command (treewall helper) is not built yet' };
+  }
+  const socket = join(files.dir, 'helper.sock');
+  const stateDir = join(files.dir, 'helper-state');
+  // `ip netns exec` execs the program, so the child's pid is the helper's own.
+  const child = start(
+    inNs([process.execPath, TREEWALL, 'helper', '--socket', socket, '--state-dir', stateDir]),
+  );
+  let output = '';
+  child.stdout?.setEncoding('utf8').on('data', (d: string) => (output += d));
+  child.stderr?.setEncoding('utf8').on('data', (d: string) => (output += d));
+  const client = await connectWhenReady(
+    child,
+    () => HelperClient.connect(socket, { timeoutMs: 1000 }),
+    'treewall helper',
+    () => output,
+  );
+  const pid = child.pid ?? 0;
+  return {
+    pid,
+    socket,
+    apply: async (doc) => {
+      await client.call('apply', { document: doc });
+    },
+    streamCounters: async (intervalMs, onTick) => {
+      const off = client.on('counters:tick', (tick) => onTick(Object.keys(tick.changed).length));
+      await client.call('countersSubscribe', { intervalMs });
+      return () => {
+        off();
+        void client.call('countersUnsubscribe', {}).catch(() => {});
+      };
+    },
+    stop: async () => {
+      await client.close();
+      await stop(child);
+    },
+  };
 }
 
 interface NftSet {
@@ -115,7 +180,11 @@ export interface ServeHandle {
   stop: () => Promise<void>;
 }
 
-/** Starts `treewall serve` on a free loopback port for `folder`, or says why it cannot. */
+/**
+ * Builds the current renderer into a private folder (so the benchmark measures the code as it is
+ * now, not a stale dist/renderer) and starts `treewall serve` on a free loopback port for
+ * `folder`, or says why it cannot.
+ */
 export async function startServe(
   folder: string,
   log: (line: string) => void,
@@ -124,10 +193,62 @@ export async function startServe(
   if (!existsSync(here('../electron/cli/commands/serve.ts'))) {
     return { skip: 'the browser host (treewall serve) is not built yet' };
   }
-  void folder;
-  void log;
-  void helperSocket;
-  return { skip: 'the browser host is not wired into the benchmarks yet' };
+  if (!existsSync(here('../renderer/index.html'))) return { skip: 'the renderer is not built yet' };
+  const rendererDir = join(folder, '..', `${basename(folder)}-renderer`);
+  log('building the renderer (vite build) ...');
+  const built = await run(
+    [
+      process.execPath,
+      here('../node_modules/vite/bin/vite.js'),
+      'build',
+      '--outDir',
+      rendererDir,
+      '--emptyOutDir',
+      '--logLevel',
+      'warn',
+    ],
+    { timeoutMs: 300_000 },
+  );
+  if (built.code !== 0)
+    return {
+      skip: `the renderer does not build: ${built.stderr.trim().split('\n').slice(-3).join(' ')}`,
+    };
+  const child = start([
+    process.execPath,
+    TREEWALL,
+    'serve',
+    '--port',
+    '0',
+    '--folder',
+    folder,
+    '--renderer-dir',
+    rendererDir,
+    '--no-build',
+    '--state-dir',
+    join(folder, '..', `${basename(folder)}-state`),
+    ...(helperSocket ? ['--socket', helperSocket] : ['--socket', join(folder, 'no-helper.sock')]),
+  ]);
+  let output = '';
+  child.stdout?.setEncoding('utf8').on('data', (d: string) => (output += d));
+  child.stderr?.setEncoding('utf8').on('data', (d: string) => (output += d));
+  const url = await connectWhenReady(
+    child,
+    async () => {
+      const m = /open (http:\/\/\S+)/.exec(output);
+      if (!m?.[1]) throw new Error('no URL printed yet');
+      return m[1];
+    },
+    'treewall serve',
+    () => output,
+  );
+  return {
+    urlFor: (name) => `${url}${url.includes('?') ? '&' : '?'}path=${encodeURIComponent(name)}`,
+    stop: async () => {
+      await stop(child);
+      await rm(rendererDir, { recursive: true, force: true });
+      await rm(join(folder, '..', `${basename(folder)}-state`), { recursive: true, force: true });
+    },
+  };
 }
 
 /**
