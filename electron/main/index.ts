@@ -50,6 +50,7 @@ interface WindowState {
   context: CallContext;
   dirty: boolean;
   closeAfterSave: boolean;
+  lastPath: string | null;
 }
 
 const windows = new Map<number, WindowState>();
@@ -116,6 +117,7 @@ function createWindow(initialPath: string | null): BrowserWindow {
     context: { client: `window-${window.id}`, initialPath },
     dirty: false,
     closeAfterSave: false,
+    lastPath: initialPath,
   };
   windows.set(window.id, state);
   const id = window.id;
@@ -353,7 +355,11 @@ async function start(): Promise<void> {
       if (request.path) state.window.setRepresentedFilename(request.path);
       state.window.setDocumentEdited(request.dirty);
       if (state.closeAfterSave && !request.dirty) state.window.close();
-      void buildMenu();
+      // A new path means an open or a save happened: the recent list changed.
+      if (request.path !== state.lastPath) {
+        state.lastPath = request.path;
+        void buildMenu();
+      }
     },
   });
   backend.onEvent((event, payload) => {

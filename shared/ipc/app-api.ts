@@ -175,7 +175,7 @@ export const appChannels = {
   /** The factory default document (resources/default.treewall), untitled. */
   'document:new': { request: empty, response: openedDocumentSchema },
   /** Open a file. Without `path`: Electron shows the native dialog (null = cancelled); the browser
-   * host answers `bad-request` (list with document:list and pass a path). */
+   * host answers `unsupported` (list with document:list and pass a path). */
   'document:open': {
     request: z.object({ path: z.string().min(1).optional() }),
     response: openedDocumentSchema.nullable(),
