@@ -20,7 +20,6 @@ import {
   prefix,
   range,
   type Expr,
-  type MatchOp,
   type Stmt,
 } from './nft.ts';
 
@@ -194,7 +193,6 @@ export function compileCondition(
 ): Cond {
   const { relation } = rule;
   const label = rule.property;
-  const rel = (): MatchOp | Cond => equality(relation, label);
 
   if (HELPER_PROPERTIES.has(rule.property)) return { kind: 'helper' };
 
@@ -211,13 +209,13 @@ export function compileCondition(
       );
     case 'Direction': {
       if (value.kind !== 'direction') break;
-      const op = rel();
+      const op = equality(relation, label);
       if (typeof op !== 'string') return op;
       const same = (value.direction === 'inbound') === (variant === 'in');
       return same === (op === '==') ? TRUE : FALSE;
     }
     case 'Interface': {
-      const op = rel();
+      const op = equality(relation, label);
       if (typeof op !== 'string') return op;
       const left = meta(variant === 'in' ? 'iifname' : 'oifname');
       if (value.kind === 'interface') return lines([match(op, left, value.name)]);
@@ -238,7 +236,7 @@ export function compileCondition(
     }
     case 'Include': {
       if (value.kind !== 'include') break;
-      const op = rel();
+      const op = equality(relation, label);
       if (typeof op !== 'string') return op;
       if (value.table === 'triggered') return { kind: 'triggered', negated: op === '!=' };
       const base = value.table === 'authorized' ? 'auth' : 'keep';
@@ -250,7 +248,7 @@ export function compileCondition(
     case 'Source MAC Address':
     case 'Dest MAC Address': {
       if (value.kind !== 'mac') break;
-      const op = rel();
+      const op = equality(relation, label);
       if (typeof op !== 'string') return op;
       // An outbound packet has no link-layer header yet when the output hook sees it.
       if (variant === 'out') return FALSE;
@@ -277,7 +275,7 @@ export function compileCondition(
       return line(numeric(relation, and(payload('ip', 'frag-off'), 0x1fff), value.range, label));
     case 'IP options': {
       if (value.kind !== 'ipOptions') break;
-      const op = rel();
+      const op = equality(relation, label);
       if (typeof op !== 'string') return op;
       const names: string[] = [];
       for (const n of value.options) {
@@ -309,7 +307,7 @@ export function compileCondition(
       );
     case 'TCP header flags': {
       if (value.kind !== 'tcpFlags') break;
-      const op = rel();
+      const op = equality(relation, label);
       if (typeof op !== 'string') return op;
       const order = (fs: string[]): string[] => TCP_FLAG_ORDER.filter((f) => fs.includes(f));
       const mask = order([...value.on, ...value.off]);
@@ -327,7 +325,7 @@ export function compileCondition(
     }
     case 'TCP options': {
       if (value.kind !== 'tcpOptions') break;
-      const op = rel();
+      const op = equality(relation, label);
       if (typeof op !== 'string') return op;
       const names: string[] = [];
       for (const n of value.options) {
@@ -360,7 +358,7 @@ export function compileCondition(
       );
     case 'Time of day': {
       if (value.kind !== 'timeOfDay') break;
-      const op = rel();
+      const op = equality(relation, label);
       if (typeof op !== 'string') return op;
       // NOTE: nft converts these local times to UTC when the rules are loaded, with the helper's
       // time zone; a daylight-saving change shifts them until the next apply.
@@ -370,7 +368,7 @@ export function compileCondition(
     }
     case 'Day of week': {
       if (value.kind !== 'dayOfWeek') break;
-      const op = rel();
+      const op = equality(relation, label);
       if (typeof op !== 'string') return op;
       const days = [...new Set(value.days)].sort().map((d) => DAY_NAMES[d] ?? 'Sunday');
       return lines([
@@ -388,7 +386,7 @@ export function compileCondition(
     }
     case 'Connection state': {
       if (value.kind !== 'connectionState') break;
-      const op = rel();
+      const op = equality(relation, label);
       if (typeof op !== 'string') return op;
       const states = [...new Set(value.states)].sort();
       return lines([
@@ -414,7 +412,7 @@ export function compileCondition(
       );
     case 'IP version': {
       if (value.kind !== 'ipVersion') break;
-      const op = rel();
+      const op = equality(relation, label);
       if (typeof op !== 'string') return op;
       return lines([match(op, meta('nfproto'), value.version === 4 ? 'ipv4' : 'ipv6')]);
     }

@@ -119,6 +119,10 @@ interface Node {
   end: number;
   /** Does anything in this subtree compile differently inbound and outbound? */
   sensitive: boolean;
+  /** Does this rule's own condition? */
+  varies: boolean;
+  /** Compiled condition per direction (one slot when it does not vary). */
+  cond: { in?: Cond; out?: Cond };
 }
 
 const VERDICT_ACTIONS: ReadonlySet<ActionName> = new Set<ActionName>([
@@ -187,9 +191,9 @@ class Compiler {
   private readonly sets: Command[] = [];
   private readonly maps: Command[] = [];
   private readonly mapDone = new Set<string>();
-  private readonly condCache = new Map<string, Cond>();
+  private readonly refusedIds = new Set<string>();
   private readonly reportedDepth = new Set<string>();
-  private readonly lineComments = new WeakMap<Stmt[], string>();
+  private readonly lineComments = new Map<Stmt[], string>();
   private triggerNodes: Node[] = [];
   private firstDontLog = Number.POSITIVE_INFINITY;
   private usesMasquerade = false;
@@ -246,6 +250,8 @@ class Compiler {
           DIRECTION_SENSITIVE.has(rule.property) ||
           rule.property === 'Rate' ||
           children.some((c) => c.sensitive),
+        varies: DIRECTION_SENSITIVE.has(rule.property) || rule.property === 'Rate',
+        cond: {},
       };
       this.objects[rule.id] = { key, chains: [] };
       // Refusals that do not depend on direction are reported wherever the rule sits.
@@ -259,6 +265,7 @@ class Compiler {
 
   private problem(rule: Rule, number: string, field: Problem['field'], message: string): void {
     this.problems.push({ ruleId: rule.id, number, ...(field ? { field } : {}), message });
+    this.refusedIds.add(rule.id);
   }
 
   /* --- kernel objects ---------------------------------------------------------------------- */
@@ -326,14 +333,15 @@ class Compiler {
   /* --- conditions -------------------------------------------------------------------------- */
 
   private condition(node: Node, variant: Variant): Cond {
-    const cacheKey = `${node.pre}:${DIRECTION_SENSITIVE.has(node.rule.property) || node.rule.property === 'Rate' ? variant : ''}`;
-    const cached = this.condCache.get(cacheKey);
+    // Most conditions read the same in both directions: compile those once.
+    const slot = node.varies ? variant : 'in';
+    const cached = node.cond[slot];
     if (cached) return cached;
     const cond = compileCondition(node.rule, node.value, variant, {
       settings: this.doc.settings,
       key: node.key,
     });
-    this.condCache.set(cacheKey, cond);
+    node.cond[slot] = cond;
     if (cond.kind === 'refused') this.problem(node.rule, node.number, cond.field, cond.message);
     if (
       cond.kind === 'false' &&
@@ -606,7 +614,7 @@ class Compiler {
     const r = node.rule;
     const ends = VERDICT_ACTIONS.has(r.action) || r.action === 'Exit group';
     if (node.children.length > 0 || r.relation !== '==' || !ends) return undefined;
-    if (this.problems.some((p) => p.ruleId === r.id)) return undefined;
+    if (this.refusedIds.has(r.id)) return undefined;
     switch (r.property) {
       case 'Source port':
       case 'Dest port':
