@@ -4,13 +4,18 @@
 // Invariants: nothing is shared between tests (no recent files, no recovery files, no clipboard);
 // the server is stopped and the folders removed even when a test fails.
 //
-// Extend, don't fork: the helper/stats tests start a helper in a network namespace and hand its
-// socket over with `test.use({ helperSocket })` or by overriding the `helperSocket` fixture:
+// With a helper: `test.use({ withHelper: true })` starts `treewall helper` inside a fresh network
+// namespace ("server", 10.77.0.2 / fd77::2) linked to a "client" namespace (10.77.0.1 / fd77::1)
+// before the server, and points `treewall serve --socket` at it. The test gets it as `helper`:
 //
-//   export const test = base.extend<{ helper: MyHelper }>({
-//     helper: async ({}, use) => { const h = await startHelperInNamespace(); await use(h); await h.stop(); },
-//     helperSocket: async ({ helper }, use) => use(helper.socket),
+//   test.use({ withHelper: true });
+//   test('counts', async ({ app, helper }) => {
+//     const l = await helper.server.listenTcp(22);
+//     await helper.client.tcpConnect(helper.serverAddress, 22);
 //   });
+//
+// Such tests skip, with the reason, where there is no root, `ip` or `nft`. To use a helper
+// started elsewhere, `test.use({ helperSocket: '/path/to/helper.sock' })`.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -18,6 +23,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test as base, expect, type ConsoleMessage, type Page } from '@playwright/test';
+import { HelperClient } from '../electron/helper/client.ts';
+import {
+  kernelSkipReason,
+  sweepStale,
+  TestNet,
+  type Namespace,
+} from '../electron/testing/netns.ts';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -122,9 +134,108 @@ export async function startServe(options: ServeOptions = {}): Promise<ServeHandl
   };
 }
 
+export interface HelperInNamespace {
+  /** The namespace the helper (and its firewall) runs in, and the one traffic comes from. */
+  server: Namespace;
+  client: Namespace;
+  serverAddress: string;
+  clientAddress: string;
+  serverAddress6: string;
+  clientAddress6: string;
+  /** The helper's Unix socket (in a private temporary folder). */
+  socket: string;
+  /** A client of its own, for tests that want to check the helper directly. */
+  connect(): Promise<HelperClient>;
+  /** What the helper printed, for failure messages. */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/** Start `treewall helper` inside a new "server" namespace linked to a "client" namespace. */
+export async function startHelperInNamespace(): Promise<HelperInNamespace> {
+  await sweepStale('e2e');
+  const net = new TestNet('e2e');
+  const scratch = await mkdtemp(path.join(os.tmpdir(), 'tw-e2e-helper-'));
+  let child: ChildProcess | undefined;
+  let output = '';
+  const stop = async () => {
+    if (child && child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((resolve) => child!.once('exit', resolve));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child!.kill('SIGKILL'), 5_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    await net.cleanup();
+    await rm(scratch, { recursive: true, force: true });
+  };
+  try {
+    const client = await net.namespace('client');
+    const server = await net.namespace('server');
+    await net.link(client, server, {
+      aAddresses: ['10.77.0.1/24', 'fd77::1/64'],
+      bAddresses: ['10.77.0.2/24', 'fd77::2/64'],
+    });
+    const socket = path.join(scratch, 'helper.sock');
+    child = spawn(
+      'ip',
+      [
+        'netns',
+        'exec',
+        server.name,
+        process.execPath,
+        path.join(repoRoot, 'bin/treewall.js'),
+        'helper',
+        '--socket',
+        socket,
+        '--state-dir',
+        path.join(scratch, 'state'),
+      ],
+      { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    // Ready when its socket answers `status`.
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`treewall helper exited early:\n${output}`);
+      try {
+        const probe = await HelperClient.connect(socket, { timeoutMs: 500 });
+        await probe.call('status', {});
+        await probe.close();
+        break;
+      } catch (error) {
+        if (Date.now() > deadline) {
+          throw new Error(`treewall helper did not answer: ${(error as Error).message}\n${output}`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
+    return {
+      server,
+      client,
+      serverAddress: '10.77.0.2',
+      clientAddress: '10.77.0.1',
+      serverAddress6: 'fd77::2',
+      clientAddress6: 'fd77::1',
+      socket,
+      connect: () => HelperClient.connect(socket),
+      output: () => output,
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
 export interface TreewallFixtures {
-  /** Options for the server; override with `test.use({ helperSocket: '/run/...' })`. */
+  /** Start a helper in a network namespace for this test (see the top of this file). */
+  withHelper: boolean;
+  /** The helper's socket to serve with; overrides `withHelper`'s. */
   helperSocket: string | undefined;
+  /** This test's helper when `withHelper` is on, else null. */
+  helper: HelperInNamespace | null;
   serveArgs: string[];
   /** This test's `treewall serve`. */
   serve: ServeHandle;
@@ -135,12 +246,31 @@ export interface TreewallFixtures {
 }
 
 export const test = base.extend<TreewallFixtures>({
+  withHelper: [false, { option: true }],
   helperSocket: [undefined, { option: true }],
   serveArgs: [[], { option: true }],
 
-  serve: async ({ helperSocket, serveArgs }, use, testInfo) => {
+  helper: async ({ withHelper }, use, testInfo) => {
+    if (!withHelper) return use(null);
+    test.skip(kernelSkipReason !== undefined, `needs a helper in a namespace: ${kernelSkipReason}`);
+    const helper = await startHelperInNamespace();
+    try {
+      await use(helper);
+    } finally {
+      if (testInfo.status !== testInfo.expectedStatus) {
+        await testInfo.attach('treewall-helper.log', {
+          body: helper.output(),
+          contentType: 'text/plain',
+        });
+      }
+      await helper.stop();
+    }
+  },
+
+  serve: async ({ helper, helperSocket, serveArgs }, use, testInfo) => {
+    const socket = helperSocket ?? helper?.socket;
     const handle = await startServe({
-      ...(helperSocket ? { helperSocket } : {}),
+      ...(socket ? { helperSocket: socket } : {}),
       extraArgs: serveArgs,
     });
     try {
