@@ -31,12 +31,10 @@ describe('compile: refusals name the rule and the reason', () => {
     ['URL keyword', 'cmd.exe', 'Delete', /URL keyword/],
     ['Dest port', '80', 'Delay', /Delay/],
     ['Dest port', '80', 'Route to', /Route to/],
-    ['Dest port', '80', 'Rate limit in', /Rate limit in/],
     ['Dest port', '8080', 'Port forward', /Port forward/],
   ] as const)('%s %s %s', (property, value, action, message) => {
     const rule = r('x', property, '==', value, action as ActionName);
     if (action === 'Route to') rule.parameter = 'eth1';
-    if (action === 'Rate limit in') rule.parameter = '50/s';
     if (action === 'Port forward') rule.parameter = '10.0.0.2:80';
     const problems = refused(compile(doc([r('top', 'Any', '==', '', '->', [rule])])));
     expect(problems.map((p) => p.number)).toContain('1.1');
@@ -104,6 +102,27 @@ describe('compile: semantics in the program', () => {
     const [line] = rulesOf(result, 'tw_in');
     expect(line?.at(-1)).toEqual({ return: null });
     expect(JSON.stringify(line)).not.toContain('mangle');
+  });
+
+  it('Rate limit in polices inbound traffic only: over the rate is deleted, the rest goes on', () => {
+    const result = ok(
+      compile(
+        doc([
+          r('rl', 'Dest port', '==', '80', 'Rate limit in', [], { parameter: '100/s per source' }),
+        ]),
+      ),
+    );
+    const inbound = JSON.stringify(rulesOf(result, 'r_rl_in'));
+    expect(inbound).toContain('"meter"');
+    expect(inbound).toContain('"inv":true');
+    expect(inbound).toContain('"drop"');
+    expect(rulesOf(result, 'tw_out')).toEqual([
+      [
+        { match: { op: '==', left: { meta: { key: 'l4proto' } }, right: { set: ['tcp', 'udp'] } } },
+        { match: { op: '==', left: { payload: { protocol: 'th', field: 'dport' } }, right: 80 } },
+        { counter: 'c_rl' },
+      ],
+    ]);
   });
 
   it('a Delete is logged unconditionally when no Dont log can come before it', () => {

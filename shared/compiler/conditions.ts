@@ -148,7 +148,7 @@ const clock = (minute: number, seconds: string): string =>
   `${String(Math.floor(minute / 60)).padStart(2, '0')}:${String(minute % 60).padStart(2, '0')}:${seconds}`;
 
 /** nft `limit` wants an integer amount per second/minute/hour/day/week. */
-function limitOf(
+export function limitOf(
   amount: number,
   unit: 'packets' | 'bytes',
   perSeconds: number,
@@ -173,6 +173,32 @@ function limitOf(
   return undefined;
 }
 type Json = import('./nft.ts').Json;
+
+/**
+ * Lines that hold when traffic is over (or within) `rate`: one `limit`, or per source one meter
+ * per address family (a meter's key has one type). Undefined if nft cannot express the rate.
+ */
+export function rateLines(
+  rate: { amount: number; unit: 'packets' | 'bytes'; perSeconds: number; perSource: boolean },
+  over: boolean,
+  meterName: string,
+): Stmt[][] | undefined {
+  const limit = limitOf(rate.amount, rate.unit, rate.perSeconds, over);
+  if (!limit) return undefined;
+  if (!rate.perSource) return [[limit]];
+  const meter = (family: 4 | 6): Stmt[] => [
+    NFPROTO(family),
+    {
+      meter: {
+        name: `${meterName}${family}`,
+        key: payload(family === 4 ? 'ip' : 'ip6', 'saddr'),
+        stmt: limit,
+        size: 65535,
+      },
+    },
+  ];
+  return [meter(4), meter(6)];
+}
 
 export interface CondContext {
   settings: DocumentSettings;
@@ -434,26 +460,15 @@ export function compileCondition(
       // `==`/`>=`: the traffic exceeds the rate; `!=`/`<=`: it stays within it.
       const over = relation === '==' || relation === '>=';
       if (relation === 'a=A') return refused('relation', `${label} cannot be tested with a=A`);
-      const { amount, unit, perSeconds, perSource } = value.rate;
-      const limit = limitOf(amount, unit, perSeconds, over);
-      if (!limit)
+      const ls = rateLines(value.rate, over, `rt_${ctx.key}_${variant}`);
+      if (!ls) {
+        const { amount, perSeconds } = value.rate;
         return refused(
           'value',
           `${label} ${amount} per ${perSeconds} s is not a whole number per second, minute, hour, day or week`,
         );
-      if (!perSource) return lines([limit]);
-      const meter = (family: 4 | 6): Stmt[] => [
-        NFPROTO(family),
-        {
-          meter: {
-            name: `rt_${ctx.key}_${variant}${family}`,
-            key: payload(family === 4 ? 'ip' : 'ip6', 'saddr'),
-            stmt: limit,
-            size: 65535,
-          },
-        },
-      ];
-      return lines(meter(4), meter(6));
+      }
+      return lines(...ls);
     }
     default:
       break;

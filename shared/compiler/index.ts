@@ -14,7 +14,13 @@ import {
   type ParsedValue,
 } from '../model/values.ts';
 import type { ActionName } from '../model/vocabulary.ts';
-import { compileCondition, DIRECTION_SENSITIVE, type Cond, type Variant } from './conditions.ts';
+import {
+  compileCondition,
+  DIRECTION_SENSITIVE,
+  rateLines,
+  type Cond,
+  type Variant,
+} from './conditions.ts';
 import { elementRange, readCounters, type CounterValues } from './counters.ts';
 import { KeyAllocator, truncateUtf8 } from './names.ts';
 import {
@@ -153,10 +159,6 @@ const REFUSED_ACTIONS: Partial<Record<ActionName, string>> = {
   Delay: 'Delay holds packets back in user space (NFQUEUE), which treewall does not do yet',
   'Route to':
     'Route to needs policy routing (ip rule + a route table) outside nftables; not supported yet',
-  'Rate limit in':
-    'Rate limit in shapes TCP by pacing its window, which nftables cannot do; use a Rate condition with Delete to police traffic instead',
-  'Rate limit out':
-    'Rate limit out shapes TCP by pacing its window, which nftables cannot do; use a Rate condition with Delete to police traffic instead',
   'Port forward':
     'Port forward (destination NAT) is not compiled yet; use Masquerade for outgoing NAT',
 };
@@ -249,6 +251,8 @@ class Compiler {
         sensitive:
           DIRECTION_SENSITIVE.has(rule.property) ||
           rule.property === 'Rate' ||
+          rule.action === 'Rate limit in' ||
+          rule.action === 'Rate limit out' ||
           children.some((c) => c.sensitive),
         varies: DIRECTION_SENSITIVE.has(rule.property) || rule.property === 'Rate',
         cond: {},
@@ -401,8 +405,25 @@ class Compiler {
   }
 
   /** The rule's own terminating action, run after its children gave no verdict. */
-  private ownActionLines(node: Node): Stmt[][] {
+  private ownActionLines(node: Node, variant: Variant): Stmt[][] {
     const action = node.rule.action;
+    if (action === 'Rate limit in' || action === 'Rate limit out') {
+      // Policing, not shaping: traffic of the action's direction over the rate is deleted (not
+      // logged); the rest goes on with the next rule. The other direction is not limited.
+      if ((action === 'Rate limit in') !== (variant === 'in')) return [];
+      if (node.param.kind !== 'rate') return [];
+      const ls = rateLines(node.param.rate, true, `rl_${node.key}_${variant}`);
+      if (!ls) {
+        this.problem(
+          node.rule,
+          node.number,
+          'parameter',
+          `${action}: this rate is not a whole number per second, minute, hour, day or week`,
+        );
+        return [];
+      }
+      return ls.map((l) => [...l, drop]);
+    }
     if (!VERDICT_ACTIONS.has(action)) return [];
     if (action === 'Pass') return [[accept]];
     if (action === 'Delete no log') return [[drop]];
@@ -514,7 +535,7 @@ class Compiler {
     const action = node.rule.action;
     const header = this.headerStatements(node);
     const extra = this.headerLines(node);
-    const own = action === 'Exit group' ? [] : this.ownActionLines(node);
+    const own = action === 'Exit group' ? [] : this.ownActionLines(node, variant);
     const isExit = action === 'Exit group';
     const condLines = cond.kind === 'true' ? [[]] : cond.kind === 'lines' ? cond.lines : [];
     const comment = this.comment(node);
@@ -730,7 +751,7 @@ class Compiler {
       }
       return goto('tw_break');
     }
-    const own = this.ownActionLines(node);
+    const own = this.ownActionLines(node, 'in');
     if (own.length === 1 && (own[0] as Stmt[]).length === 1) return (own[0] as Stmt[])[0] as Json;
     const name = `r_${node.key}`;
     if (this.declareChain(name, node, level) && (this.chains.get(name) as Stmt[][]).length === 0) {

@@ -231,6 +231,15 @@ export const GOLDEN_CASES: GoldenCase[] = [
     ),
   },
   {
+    name: 'rate-limits',
+    pins: 'Rate limit in/out police their own direction: traffic over the rate is deleted, the rest goes on',
+    doc: doc([
+      r('rl-in', 'Dest port', '==', '80', 'Rate limit in', [], { parameter: '100/s per source' }),
+      r('rl-out', 'Protocol', '==', 'udp', 'Rate limit out', [], { parameter: '1 mbit/s' }),
+      r('ping', 'ICMP type', '==', '8', '->', [r('flood', 'Rate', '>=', '50/s', 'Delete')]),
+    ]),
+  },
+  {
     name: 'masquerade',
     pins: 'Masquerade marks the packet in the filter tree; a postrouting nat chain masquerades marked packets',
     doc: doc([
