@@ -12,6 +12,7 @@ import { documentToXml } from '../shared/plist/document.ts';
 import { generateDocument } from './generate.ts';
 import { median, targets, type Part, type PartResult, type RunOptions } from './report.ts';
 import { privateDir, run, runOk, sleep } from './sh.ts';
+import { KEEP_NAMES_SHIM } from './editor.ts';
 import { startHelper, startServe } from './treewall.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -60,6 +61,7 @@ export const counterLatency: Part = {
     try {
       await helper.apply(doc);
       const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+      await page.addInitScript(KEEP_NAMES_SHIM);
       await page.goto(serve.urlFor(DOCUMENT_NAME));
       const cell = page.locator(`[data-rule-id="${icmp.id}"] [data-testid="cell-stats"]`);
       await cell.waitFor({ timeout: 30_000 });

@@ -33,6 +33,7 @@ const CHROMIUM_ARGS = [
   '--no-first-run',
 ];
 const DOCUMENT_NAME = 'bench-100k.treewall';
+export const KEEP_NAMES_SHIM = 'globalThis.__name = (fn) => fn;';
 
 /** Installed before any page script: records when the first row of `firstId` is painted. */
 const firstPaintProbe = (firstId: string) => {
@@ -153,6 +154,9 @@ export const editor: Part = {
       browser = await playwright.chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
       const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
       page.setDefaultTimeout(30_000);
+      // tsx compiles this file with esbuild's keepNames, which wraps functions in `__name(...)`;
+      // functions sent to the page need that helper there too.
+      await page.addInitScript(KEEP_NAMES_SHIM);
       await page.addInitScript(firstPaintProbe, firstId);
       await page.goto(serve.urlFor(DOCUMENT_NAME));
       await page.waitForFunction(
