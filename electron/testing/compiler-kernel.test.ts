@@ -5,6 +5,7 @@
 // and a few behaviours of DESIGN §3 with real packets (Exit group, Trigger + Include, Reject,
 // verdict-map counters, Direction).
 
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -45,6 +46,36 @@ async function apply(ns: Namespace, d: FirewallDocument): Promise<Ok> {
   const out = await nftFile(ns, result.nft);
   if (out.code !== 0) throw new Error(`apply failed: ${out.stderr}`);
   return result;
+}
+
+/** Capture the NFLOG group for `ms` while `traffic` runs; resolves with tcpdump's packet lines. */
+function captureNflog(
+  ns: Namespace,
+  group: number,
+  ms: number,
+  traffic: () => Promise<void>,
+): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    const seconds = String(Math.ceil(ms / 1000));
+    const child = spawn(
+      'ip',
+      ['netns', 'exec', ns.name, 'timeout', seconds, 'tcpdump', '-i', `nflog:${group}`, '-n', '-l'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let out = '';
+    let started = false;
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => {
+      if (!started && d.toString().includes('listening on')) {
+        started = true;
+        traffic().catch(reject);
+      }
+    });
+    child.on('error', reject);
+    child.on('close', () => resolve(out.split('\n').filter((l) => l.includes(' IP '))));
+  });
 }
 
 const listTable = async (ns: Namespace): Promise<unknown> =>
@@ -242,6 +273,26 @@ describe.skipIf(!kernelTestsAvailable)(
         expect(c.banned?.packets).toBe(2);
         expect(result.objects.probe?.sets).toEqual(['t4_probe', 't6_probe']);
         await echo.close();
+      });
+
+      it('Delete logs to NFLOG unless a Dont log matched on the way; Delete no log never logs', async () => {
+        await apply(
+          host,
+          doc([
+            r('quiet', 'Dest port', '==', '8061', 'Delete', [
+              r('shh', 'Any', '==', '', 'Dont log'),
+            ]),
+            r('loud', 'Dest port', '==', '8062', 'Delete'),
+            r('silent', 'Dest port', '==', '8063', 'Delete no log'),
+            r('seen', 'Dest port', '==', '8064', 'Pass', [r('note', 'Any', '==', '', 'Log')]),
+          ]),
+        );
+        const lines = await captureNflog(host, 1729, 3000, async () => {
+          for (const port of [8061, 8062, 8063, 8064])
+            await client.udpSend(HOST, port, { replyTimeoutMs: 100 });
+        });
+        const ports = lines.map((l) => /> [\d.]+\.(\d+):/.exec(l)?.[1]).sort();
+        expect(ports).toEqual(['8062', '8064']);
       });
 
       it('Reject refuses a TCP connection at once; Delete lets it time out', async () => {
