@@ -1,0 +1,488 @@
+// Kernel tests of the helper (root, ip, nft, tcpdump): the helper runs unchanged inside network
+// namespace B (`ip netns exec B node bin/treewall.js helper ...`); the test talks to it over its
+// Unix socket (a file, reachable from here) and sends real packets from namespace A over a veth.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { connect as netConnect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRule } from '../../shared/model/tree.ts';
+import { DEFAULT_SETTINGS, type FirewallDocument, type Rule } from '../../shared/model/types.ts';
+import type { CounterTickEvent, LogEventData } from '../../shared/ipc/helper-protocol.ts';
+import {
+  kernelTestsAvailable,
+  kernelSkipReason,
+  sweepStale,
+  TestNet,
+  type Namespace,
+} from '../testing/netns.ts';
+import { HelperCallError, HelperClient } from './client.ts';
+
+const A = '10.77.0.1';
+const B = '10.77.0.2';
+const LOG_GROUP = 3001;
+const repo = join(import.meta.dirname, '../..');
+
+const rule = (id: string, partial: Partial<Rule>): Rule => createRule({ id, ...partial });
+const doc = (rules: Rule[]): FirewallDocument => ({ rules, settings: { ...DEFAULT_SETTINGS } });
+
+/** Inbound ICMP and UDP 7002 counted and passed; everything else passes by default. */
+const baseDoc = (): FirewallDocument =>
+  doc([
+    rule('inb', {
+      property: 'Direction',
+      value: 'inbound',
+      action: '->',
+      children: [
+        rule('ping', { property: 'Protocol', value: 'icmp', action: 'Pass' }),
+        rule('udp7002', { property: 'Dest port', value: '7002', action: 'Pass' }),
+      ],
+    }),
+  ]);
+
+/** Trigger on UDP 7003; banned sources are deleted before anything else. */
+const trapDoc = (): FirewallDocument =>
+  doc([
+    rule('inb', {
+      property: 'Direction',
+      value: 'inbound',
+      action: '->',
+      children: [
+        rule('banned', { property: 'Include', value: 'triggered', action: 'Delete' }),
+        rule('trap', {
+          property: 'Dest port',
+          value: '7003',
+          action: 'Trigger',
+          parameter: '10 min',
+        }),
+        rule('ping', { property: 'Protocol', value: 'icmp', action: 'Pass' }),
+      ],
+    }),
+  ]);
+
+/** Drops everything from A. */
+const blockDoc = (): FirewallDocument =>
+  doc([rule('blockA', { property: 'Source net', value: A, action: 'Delete' })]);
+
+/** Logs inbound ICMP. */
+const logDoc = (): FirewallDocument =>
+  doc([
+    rule('inb', {
+      property: 'Direction',
+      value: 'inbound',
+      action: '->',
+      children: [rule('logicmp', { property: 'Protocol', value: 'icmp', action: 'Log' })],
+    }),
+  ]);
+
+async function waitFor<T>(
+  what: string,
+  fn: () => Promise<T | undefined>,
+  timeoutMs = 10_000,
+): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await fn().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe.skipIf(!kernelTestsAvailable)(
+  `helper in a network namespace${kernelSkipReason ? ` (${kernelSkipReason})` : ''}`,
+  () => {
+    const net = new TestNet('helper');
+    let a: Namespace;
+    let b: Namespace;
+    let dir: string;
+    let socket: string;
+    let stateDir: string;
+    let helper: ChildProcess | undefined;
+    let helperLog = '';
+    let client: HelperClient;
+
+    async function startHelper(extra: string[] = []): Promise<void> {
+      helperLog = '';
+      const child = spawn(
+        'ip',
+        [
+          'netns',
+          'exec',
+          b.name,
+          process.execPath,
+          join(repo, 'bin/treewall.js'),
+          'helper',
+          '--socket',
+          socket,
+          '--state-dir',
+          stateDir,
+          '--log-group',
+          String(LOG_GROUP),
+          ...extra,
+        ],
+        { stdio: ['ignore', 'ignore', 'pipe'] },
+      );
+      child.stderr!.on('data', (d: Buffer) => (helperLog += d.toString()));
+      helper = child;
+      await waitFor(
+        'the helper socket',
+        async () => {
+          if (!/listening on/.test(helperLog)) return undefined;
+          return HelperClient.connect(socket).then((c) => c.close().then(() => true));
+        },
+        20_000,
+      );
+    }
+
+    async function stopHelper(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+      const child = helper;
+      helper = undefined;
+      if (!child || child.exitCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill(signal);
+      await exited;
+    }
+
+    const ourTable = async () => (await b.nft(['list', 'tables'])).includes('table inet treewall');
+    const pingOk = async () => (await a.ping(B, { timeoutMs: 400 })).result === 'reply';
+
+    beforeAll(async () => {
+      await sweepStale('helper');
+      a = await net.namespace('a');
+      b = await net.namespace('b');
+      await net.link(a, b, {
+        aName: 'vha',
+        bName: 'vhb',
+        aAddresses: [`${A}/24`],
+        bAddresses: [`${B}/24`],
+      });
+      dir = mkdtempSync(join(tmpdir(), 'tw-helper-test-'));
+      socket = join(dir, 'helper.sock');
+      stateDir = join(dir, 'state');
+      await startHelper();
+      client = await HelperClient.connect(socket);
+    });
+
+    afterAll(async () => {
+      await client?.close().catch(() => undefined);
+      await stopHelper().catch(() => undefined);
+      await net.cleanup();
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('reports status before anything is applied', async () => {
+      const s = await client.call('status', {});
+      expect(s).toMatchObject({
+        active: false,
+        appliedAt: null,
+        pendingConfirm: null,
+        logGroup: LOG_GROUP,
+      });
+    });
+
+    it('applies a document and reads it back with its rule ids', async () => {
+      const status = await client.call('apply', { document: baseDoc() });
+      expect(status).toMatchObject({ active: true, matchesApplied: true, ruleCount: 3 });
+      expect(await ourTable()).toBe(true);
+      const shown = await client.call('showActive', {});
+      expect(shown.matchesKernel).toBe(true);
+      expect(shown.document).toEqual(baseDoc());
+      expect(shown.numbers).toEqual({ inb: '1', ping: '1.1', udp7002: '1.2' });
+      expect(shown.text).toContain('table inet treewall');
+    });
+
+    it('counts exactly the packets sent', async () => {
+      const before = (await client.call('counters', {})).counters;
+      expect((await a.udpSend(B, 7002)).result).toBe('sent');
+      expect(await pingOk()).toBe(true);
+      const after = await waitFor('counters', async () => {
+        const c = (await client.call('counters', {})).counters;
+        return (c.udp7002?.packets ?? 0) > (before.udp7002?.packets ?? 0) ? c : undefined;
+      });
+      expect(after.udp7002!.packets - (before.udp7002?.packets ?? 0)).toBe(1);
+      expect(after.ping!.packets - (before.ping?.packets ?? 0)).toBe(1); // the echo request
+      expect(after.ping!.bytes - (before.ping?.bytes ?? 0)).toBe(84);
+      expect(after.inb!.packets - (before.inb?.packets ?? 0)).toBe(2);
+    });
+
+    it('streams counter deltas that add up to the packets sent', async () => {
+      const ticks: CounterTickEvent[] = [];
+      const off = client.on('counters:tick', (t) => ticks.push(t));
+      await client.call('countersSubscribe', { intervalMs: 200 });
+      await waitFor('a first tick', async () => (ticks.length > 0 ? true : undefined));
+      const start = ticks.length;
+      for (let i = 0; i < 3; i++) expect(await pingOk()).toBe(true);
+      const sum = () => ticks.slice(start).reduce((n, t) => n + (t.changed.ping?.dPackets ?? 0), 0);
+      await waitFor('three pings in the stream', async () => (sum() >= 3 ? true : undefined));
+      await new Promise((r) => setTimeout(r, 500));
+      expect(sum()).toBe(3);
+      // Totals are monotonic and each tick's delta is the difference of totals.
+      let last = -1;
+      for (const t of ticks) {
+        const c = t.changed.ping;
+        if (!c) continue;
+        expect(c.packets).toBeGreaterThanOrEqual(last);
+        if (last >= 0) expect(c.packets - c.dPackets).toBe(last);
+        last = c.packets;
+      }
+      await client.call('countersUnsubscribe', {});
+      off();
+    });
+
+    it('keeps counting across an apply of the same rules', async () => {
+      const before = (await client.call('counters', {})).counters;
+      await client.call('apply', { document: baseDoc() });
+      const after = (await client.call('counters', {})).counters;
+      expect(after.ping!.packets).toBe(before.ping!.packets);
+      expect(await pingOk()).toBe(true);
+      const later = await waitFor('the next ping', async () => {
+        const c = (await client.call('counters', {})).counters;
+        return c.ping!.packets > before.ping!.packets ? c : undefined;
+      });
+      expect(later.ping!.packets).toBe(before.ping!.packets + 1);
+    });
+
+    it('fills the triggered table from a Trigger rule, drops the banned host, and unbans on remove', async () => {
+      await client.call('apply', { document: trapDoc() });
+      await client.call('triggered.flush', {});
+      expect(await pingOk()).toBe(true);
+      await a.udpSend(B, 7003);
+      const entries = await waitFor('the triggered entry', async () => {
+        const list = await client.call('triggered.list', {});
+        return list.entries.length > 0 ? list.entries : undefined;
+      });
+      expect(entries).toHaveLength(1);
+      expect(entries[0]).toMatchObject({
+        address: A,
+        type: 'trigger',
+        ruleId: 'trap',
+        ruleNumber: '1.2',
+      });
+      const expires = Date.parse(entries[0]!.expiresAt!) - Date.now();
+      expect(expires).toBeGreaterThan(500_000);
+      expect(expires).toBeLessThanOrEqual(600_000);
+      // Banned: the next packets from A are dropped (and counted by rule 1.1).
+      expect(await pingOk()).toBe(false);
+      const counters = (await client.call('counters', {})).counters;
+      expect(counters.banned!.packets).toBeGreaterThanOrEqual(1);
+      // Export / import round trip.
+      const exported = (await client.call('triggered.export', {})).text;
+      expect(exported).toContain(`${A}\ttrigger\t1.2`);
+      // Remove unbans.
+      expect(await client.call('triggered.remove', { address: A })).toEqual({ removed: 1 });
+      expect((await client.call('triggered.list', {})).entries).toEqual([]);
+      expect(await pingOk()).toBe(true);
+      // Import the export: A is banned again (in the hand-edited table).
+      const imported = await client.call('triggered.import', { text: exported });
+      expect(imported.added).toBe(1);
+      expect(await pingOk()).toBe(false);
+      expect(await client.call('triggered.flush', {})).toEqual({ removed: 1 });
+      expect(await pingOk()).toBe(true);
+      // A hand-added address with no expiry.
+      await client.call('triggered.add', { address: 'fd77::9', durationSeconds: 0 });
+      const manual = (await client.call('triggered.list', { type: 'trigger' })).entries;
+      expect(manual).toEqual([
+        expect.objectContaining({ address: 'fd77::9', ruleId: null, expiresAt: null }),
+      ]);
+      await expect(client.call('triggered.add', { address: 'not-an-ip' })).rejects.toMatchObject({
+        code: 'bad-request',
+        field: 'params.address',
+      });
+    });
+
+    it('streams log events for logged rules', async () => {
+      await client.call('apply', { document: logDoc() });
+      const events: LogEventData[] = [];
+      client.on('log:event', (e) => events.push(e));
+      const sub = await client.call('logSubscribe', {});
+      expect(sub.reader).toBe('running');
+      expect(await pingOk()).toBe(true);
+      const e = await waitFor('a log event', async () =>
+        events.find((x) => x.ruleId === 'logicmp'),
+      );
+      expect(e).toMatchObject({
+        ruleNumber: '1.1',
+        action: 'Log',
+        direction: 'inbound',
+        inInterface: 'vhb',
+        protocol: 'icmp',
+        src: A,
+        dst: B,
+        length: 84,
+      });
+      await client.call('logUnsubscribe', {});
+    });
+
+    it('rolls back to the previous rules when no confirm arrives', async () => {
+      await client.call('apply', { document: baseDoc() });
+      expect(await pingOk()).toBe(true);
+      const states: boolean[] = [];
+      client.on('helper:state', (s) => states.push(s.pendingConfirm !== null));
+      const s = await client.call('apply', { document: blockDoc(), confirmTimeoutSeconds: 2 });
+      expect(s.pendingConfirm?.timeoutSeconds).toBe(2);
+      expect(await pingOk()).toBe(false); // locked out
+      await waitFor(
+        'connectivity to come back',
+        async () => ((await pingOk()) ? true : undefined),
+        8000,
+      );
+      const after = await client.call('status', {});
+      expect(after.pendingConfirm).toBeNull();
+      expect(after.lastError).toMatch(/rolled back/);
+      expect((await client.call('showActive', {})).document).toEqual(baseDoc());
+      expect(states).toContain(false);
+    });
+
+    it('keeps confirmed rules past the deadline', async () => {
+      await client.call('apply', { document: logDoc(), confirmTimeoutSeconds: 1 });
+      await client.call('confirm', {});
+      await new Promise((r) => setTimeout(r, 1500));
+      const shown = await client.call('showActive', {});
+      expect(shown.document).toEqual(logDoc());
+      expect((await client.call('status', {})).pendingConfirm).toBeNull();
+      // revert goes back to the document before it.
+      await client.call('revert', {});
+      expect((await client.call('showActive', {})).document).toEqual(baseDoc());
+    });
+
+    it('refuses an invalid document with problems and leaves the rules in force', async () => {
+      const bad = doc([rule('p1', { property: 'Dest port', value: '70000', action: 'Pass' })]);
+      const error = await client.call('apply', { document: bad }).catch((e: HelperCallError) => e);
+      expect(error).toBeInstanceOf(HelperCallError);
+      expect(error).toMatchObject({ code: 'invalid-document' });
+      expect((error as HelperCallError).problems?.[0]).toMatchObject({
+        ruleId: 'p1',
+        number: '1',
+        field: 'value',
+      });
+      expect((await client.call('showActive', {})).document).toEqual(baseDoc());
+    });
+
+    it('stop removes only our table', async () => {
+      await b.loadNft(
+        'table inet other {\n counter keep { }\n chain c { type filter hook input priority 10; counter name keep; }\n}\n',
+      );
+      await client.call('stop', {});
+      expect(await ourTable()).toBe(false);
+      const tables = await b.nft(['list', 'tables']);
+      expect(tables).toContain('table inet other');
+      expect(await b.nft(['list', 'table', 'inet', 'other'])).toContain('counter name "keep"');
+      expect((await client.call('status', {})).active).toBe(false);
+      await expect(client.call('counters', {})).rejects.toMatchObject({ code: 'not-active' });
+      // The stopped document is what revert brings back.
+      await client.call('revert', {});
+      expect(await ourTable()).toBe(true);
+      await b.nft(['delete', 'table', 'inet', 'other']);
+    });
+
+    it('survives 1,000 malformed messages in a row and keeps serving', async () => {
+      const raw = netConnect(socket);
+      await new Promise((r) => raw.once('connect', r));
+      const replies: { id: unknown; ok: boolean; error?: { code: string; field?: string } }[] = [];
+      let buffer = '';
+      raw.on('data', (d: Buffer) => {
+        buffer += d.toString();
+        let nl: number;
+        while ((nl = buffer.indexOf('\n')) >= 0) {
+          replies.push(JSON.parse(buffer.slice(0, nl)));
+          buffer = buffer.slice(nl + 1);
+        }
+      });
+      const bad = [
+        '{"id":1,"call":"status"',
+        'not json at all',
+        '[]',
+        'null',
+        '"text"',
+        '{"id":2}',
+        '{"id":3,"call":"format-disk","params":{}}',
+        '{"id":4,"call":"apply","params":{"document":{"rules":[{"id":"x"}],"settings":{}}}}',
+        '{"id":5,"call":"countersSubscribe","params":{"intervalMs":1}}',
+        '{"id":6,"call":"triggered.add","params":{"address":["10.0.0.1"]}}',
+        '{"id":7,"call":"status","params":{},"extra":1}',
+        '{"id":{"x":1},"call":"status"}',
+        '{"id":8,"call":"apply","params":{"document":"flush ruleset"}}',
+        '\u0000\u0001\u0002',
+        '{"id":9,"call":"__proto__","params":{}}',
+      ];
+      const lines: string[] = [];
+      for (let i = 0; i < 1000; i++) lines.push(bad[i % bad.length]!);
+      raw.write(lines.join('\n') + '\n');
+      await waitFor(
+        '1,000 replies',
+        async () => (replies.length >= 1000 ? true : undefined),
+        30_000,
+      );
+      expect(replies).toHaveLength(1000);
+      expect(replies.every((r) => r.ok === false && typeof r.error?.code === 'string')).toBe(true);
+      const codes = new Set(replies.map((r) => r.error!.code));
+      expect([...codes].sort()).toEqual(['bad-request', 'unknown-call']);
+      expect(replies[7]).toMatchObject({
+        id: 4,
+        error: { code: 'bad-request', field: expect.stringMatching(/^params\.document\./) },
+      });
+      // The same connection still works, and so do others.
+      raw.write('{"id":1001,"call":"status","params":{}}\n');
+      await waitFor('the status reply', async () => (replies.length > 1000 ? true : undefined));
+      expect(replies[1000]).toMatchObject({ id: 1001, ok: true });
+      // A client that disconnects mid-line costs nothing.
+      const half = netConnect(socket);
+      await new Promise((r) => half.once('connect', r));
+      half.write('{"id":1,"call":"apply","params":{"document":{"rules":[');
+      half.destroy();
+      // An oversized line gets `too-large` and the connection keeps working.
+      raw.write(Buffer.alloc(64 * 1024 * 1024 + 16, 0x61));
+      raw.write('\n{"id":1002,"call":"status","params":{}}\n');
+      await waitFor(
+        'the oversize reply',
+        async () => (replies.length > 1002 ? true : undefined),
+        30_000,
+      );
+      expect(replies[1001]).toMatchObject({ id: null, ok: false, error: { code: 'too-large' } });
+      expect(replies[1002]).toMatchObject({ id: 1002, ok: true });
+      raw.destroy();
+      expect((await client.call('status', {})).active).toBe(true);
+      expect(helper!.exitCode).toBeNull();
+    });
+
+    it('restores the previous rules at start when a confirm deadline passed during a crash', async () => {
+      await client.call('apply', { document: baseDoc() });
+      await client.call('apply', { document: blockDoc(), confirmTimeoutSeconds: 2 });
+      expect(await pingOk()).toBe(false);
+      await client.close();
+      await stopHelper('SIGKILL'); // no chance to roll back
+      expect(existsSync(socket)).toBe(true); // stale socket left behind
+      await new Promise((r) => setTimeout(r, 2500));
+      expect(await pingOk()).toBe(false); // still locked out: nobody rolled back
+      await startHelper();
+      expect(helperLog).toMatch(/confirm deadline passed/);
+      client = await HelperClient.connect(socket);
+      expect(await pingOk()).toBe(true);
+      expect((await client.call('showActive', {})).document).toEqual(baseDoc());
+      expect((await client.call('status', {})).pendingConfirm).toBeNull();
+    });
+
+    it('leaves the rules in force on SIGTERM and re-applies the saved document with --apply-saved', async () => {
+      await client.close();
+      await stopHelper('SIGTERM');
+      expect(await ourTable()).toBe(true);
+      expect(existsSync(socket)).toBe(false);
+      await b.nft(['delete', 'table', 'inet', 'treewall']); // e.g. a reboot
+      await startHelper(['--apply-saved']);
+      client = await HelperClient.connect(socket);
+      expect(await ourTable()).toBe(true);
+      expect((await client.call('status', {})).matchesApplied).toBe(true);
+    });
+
+    it('tells a client plainly when no helper is there', async () => {
+      const missing = join(dir, 'nobody.sock');
+      const error = await HelperClient.connect(missing).catch((e: HelperCallError) => e);
+      expect(error).toMatchObject({ code: 'unreachable' });
+      expect((error as Error).message).toMatch(
+        /is the helper running\? start it with `sudo treewall helper --socket/,
+      );
+    });
+  },
+);

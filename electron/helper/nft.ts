@@ -1,0 +1,196 @@
+// Runtime: plain Node, as root. The helper's only way into the kernel: the `nft` binary with
+// libnftables JSON, run without a shell (argument arrays, never command text).
+// Invariant: everything written or read is inside `table inet <table>`; documents go through a
+// private 0600 temporary file (`nft -j -f -` fails from Node: stdin is a socket), one file being
+// one transaction, and the temporary file is removed whatever happens.
+
+import { spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+
+export interface NftResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export class NftError extends Error {
+  constructor(
+    message: string,
+    readonly stderr: string,
+  ) {
+    super(message);
+    this.name = 'NftError';
+  }
+}
+
+export interface NftRunner {
+  /** Run `nft ARGS`; resolves with the exit code (never rejects for a non-zero exit). */
+  run(args: string[]): Promise<NftResult>;
+}
+
+export const systemNft = (binary = 'nft'): NftRunner => ({
+  run: (args) =>
+    new Promise((resolve, reject) => {
+      const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+      const out: Buffer[] = [];
+      const err: Buffer[] = [];
+      child.stdout.on('data', (d: Buffer) => out.push(d));
+      child.stderr.on('data', (d: Buffer) => err.push(d));
+      child.on('error', reject);
+      child.on('close', (code) =>
+        resolve({
+          code: code ?? -1,
+          stdout: Buffer.concat(out).toString('utf8'),
+          stderr: Buffer.concat(err).toString('utf8'),
+        }),
+      );
+    }),
+});
+
+/** Prefix of the helper's temporary files (reconciled at start). */
+export const TEMP_PREFIX = '.nft-';
+
+export class Nft {
+  constructor(
+    private readonly runner: NftRunner,
+    /** Where temporary files go (the state directory: root-only, not /tmp). */
+    private readonly tempDir: string,
+    readonly table = 'treewall',
+  ) {}
+
+  /** Run a file (JSON when `json`) as one transaction. Throws NftError with nft's message. */
+  async runFile(content: string, json: boolean): Promise<string> {
+    const file = path.join(
+      this.tempDir,
+      `${TEMP_PREFIX}${randomBytes(8).toString('hex')}.${json ? 'json' : 'nft'}`,
+    );
+    const handle = await fs.open(file, 'wx', 0o600);
+    try {
+      await handle.writeFile(content, 'utf8');
+      await handle.close();
+      const result = await this.runner.run(json ? ['-j', '-f', file] : ['-f', file]);
+      if (result.code !== 0) {
+        throw new NftError(
+          `nft refused the transaction: ${firstLines(result.stderr)}`,
+          result.stderr,
+        );
+      }
+      return result.stdout;
+    } finally {
+      await handle.close().catch(() => undefined);
+      await fs.rm(file, { force: true });
+    }
+  }
+
+  /** Apply a libnftables JSON document in one transaction. */
+  async applyJson(document: unknown): Promise<void> {
+    await this.runFile(JSON.stringify(document), true);
+  }
+
+  /** Run list commands (one per line) as one nft call; returns the combined JSON. */
+  async listJson(commands: string[]): Promise<NftJson> {
+    const file = path.join(this.tempDir, `${TEMP_PREFIX}${randomBytes(8).toString('hex')}.nft`);
+    await fs.writeFile(file, commands.join('\n') + '\n', { mode: 0o600, flag: 'wx' });
+    try {
+      const result = await this.runner.run(['-j', '-f', file]);
+      if (result.code !== 0) throw new NftError(`nft: ${firstLines(result.stderr)}`, result.stderr);
+      return parseNftJson(result.stdout);
+    } finally {
+      await fs.rm(file, { force: true });
+    }
+  }
+
+  /** `nft -j list table inet treewall`, or null when our table does not exist. */
+  async listTable(): Promise<NftJson | null> {
+    const result = await this.runner.run(['-j', 'list', 'table', 'inet', this.table]);
+    if (result.code !== 0) {
+      if (/No such file or directory/.test(result.stderr)) return null;
+      throw new NftError(`nft list table: ${firstLines(result.stderr)}`, result.stderr);
+    }
+    return parseNftJson(result.stdout);
+  }
+
+  /** The table as text (`nft list table`), or '' when absent. */
+  async listTableText(): Promise<string> {
+    const result = await this.runner.run(['list', 'table', 'inet', this.table]);
+    return result.code === 0 ? result.stdout : '';
+  }
+
+  async tableExists(): Promise<boolean> {
+    const result = await this.runner.run(['list', 'tables', 'inet']);
+    if (result.code !== 0)
+      throw new NftError(`nft list tables: ${firstLines(result.stderr)}`, result.stderr);
+    return result.stdout.split('\n').some((l) => l.trim() === `table inet ${this.table}`);
+  }
+
+  /** Remove our table (and nothing else). No-op when it is absent. */
+  async deleteTable(): Promise<void> {
+    if (!(await this.tableExists())) return;
+    await this.applyJson({
+      nftables: [
+        { metainfo: { json_schema_version: 1 } },
+        { delete: { table: { family: 'inet', name: this.table } } },
+      ],
+    });
+  }
+
+  /** Counters and the named maps' per-element counters, in one nft call. */
+  async listCounters(maps: readonly string[]): Promise<NftJson> {
+    return this.listJson([
+      `list counters table inet ${this.table}`,
+      ...maps.map((m) => `list map inet ${this.table} ${m}`),
+    ]);
+  }
+
+  /** Every set of our table, with elements. */
+  async listSets(): Promise<NftJson> {
+    return this.listJson([`list sets table inet ${this.table}`]);
+  }
+}
+
+export interface NftJson {
+  nftables: Record<string, unknown>[];
+}
+
+export function parseNftJson(text: string): NftJson {
+  const parsed = JSON.parse(text) as unknown;
+  if (
+    parsed &&
+    typeof parsed === 'object' &&
+    Array.isArray((parsed as { nftables?: unknown }).nftables)
+  ) {
+    return parsed as NftJson;
+  }
+  return { nftables: [] };
+}
+
+const firstLines = (text: string): string =>
+  text.trim().split('\n').slice(0, 6).join(' | ') || 'no message';
+
+/**
+ * A fingerprint of our table's structure as the kernel reports it: handles, counter values, set
+ * elements of dynamic sets and the metainfo line are left out (they change while rules stay the
+ * same). Equal fingerprints: nobody changed our rules since we applied them.
+ */
+export function tableFingerprint(list: NftJson): string {
+  const stable = list.nftables
+    .filter((entry) => !('metainfo' in entry))
+    .map((entry) => stripVolatile(entry));
+  return createHash('sha256').update(JSON.stringify(stable)).digest('hex');
+}
+
+function stripVolatile(value: unknown, key = ''): unknown {
+  if (Array.isArray(value)) return value.map((v) => stripVolatile(v));
+  if (!value || typeof value !== 'object') return value;
+  const out: Record<string, unknown> = {};
+  const isSet = key === 'set';
+  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+    if (k === 'handle' || k === 'packets' || k === 'bytes' || k === 'expires') continue;
+    // Dynamic sets fill up as packets arrive: their elements are state, not rules.
+    if (isSet && k === 'elem') continue;
+    out[k] = stripVolatile(v, k);
+  }
+  return out;
+}

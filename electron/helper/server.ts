@@ -1,0 +1,277 @@
+// Runtime: plain Node, as root. The helper's Unix-socket server: `treewall helper` in the
+// foreground. Newline-delimited JSON (shared/ipc/helper-protocol.ts), many clients at once.
+// Invariants:
+// - Every line is validated at the edge; bad input gets an error reply naming the field and costs
+//   nothing else: no state changes, other clients keep being served, the helper never exits on it.
+// - Who may connect is decided by the socket's mode and group (0660 root:GROUP by default; with no
+//   group, root only), set before the first client can connect.
+// - SIGTERM/SIGINT close the socket and leave the kernel rules in force.
+
+import { promises as fs } from 'node:fs';
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import path from 'node:path';
+import {
+  decodeHelperMessage,
+  encodeHelperMessage,
+  MAX_MESSAGE_BYTES,
+  parseHelperRequest,
+  type HelperError,
+  type HelperEventData,
+  type HelperEventName,
+  type HelperRequest,
+  type RequestId,
+} from '../../shared/ipc/helper-protocol.ts';
+import { LineSplitter } from './lines.ts';
+import { HelperFault, HelperService, type ClientHandle, type ServiceOptions } from './service.ts';
+
+export interface HelperServerOptions extends ServiceOptions {
+  /** Socket file mode (default 0o660). */
+  socketMode?: number;
+  /** Group allowed to connect (name or gid); absent: root's group. */
+  socketGroup?: string | number;
+  applySaved?: boolean;
+  /** Where progress lines go (default: stderr). */
+  log?: (line: string) => void;
+}
+
+/** Bytes a slow client may have queued before it is disconnected (it stopped reading). */
+const MAX_QUEUED_BYTES = 256 * 1024 * 1024;
+
+export class HelperServer {
+  readonly service: HelperService;
+  private server: Server | undefined;
+  private nextClient = 1;
+  private readonly sockets = new Set<Socket>();
+  private readonly log: (line: string) => void;
+
+  constructor(readonly options: HelperServerOptions) {
+    this.service = new HelperService(options);
+    this.log = options.log ?? ((line) => process.stderr.write(`treewall helper: ${line}\n`));
+  }
+
+  async start(): Promise<void> {
+    const socketPath = this.options.socketPath;
+    await fs.mkdir(path.dirname(socketPath), { recursive: true, mode: 0o755 });
+    await removeStaleSocket(socketPath);
+    for (const note of await this.service.start({ applySaved: this.options.applySaved ?? false }))
+      this.log(note);
+
+    const server = createServer((socket) => this.accept(socket));
+    this.server = server;
+    // The socket file appears at listen(); create it with no permissions for others, then set
+    // mode and group before anyone but root could have connected.
+    const oldMask = process.umask(0o177);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(socketPath, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+    } finally {
+      process.umask(oldMask);
+    }
+    const gid = await resolveGroup(this.options.socketGroup);
+    if (gid !== undefined) await fs.chown(socketPath, 0, gid);
+    await fs.chmod(socketPath, this.options.socketMode ?? 0o660);
+    server.on('error', (error) => this.log(`socket error: ${error.message}`));
+    this.log(
+      `listening on ${socketPath} (state in ${this.options.stateDir}, NFLOG group ${this.options.logGroup})`,
+    );
+  }
+
+  async close(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    for (const s of this.sockets) s.destroy();
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    await fs.rm(this.options.socketPath, { force: true });
+    await this.service.close();
+  }
+
+  private accept(socket: Socket): void {
+    this.sockets.add(socket);
+    const splitter = new LineSplitter(MAX_MESSAGE_BYTES);
+    let open = true;
+    const write = (message: unknown): void => {
+      if (!open || socket.destroyed) return;
+      if (socket.writableLength > MAX_QUEUED_BYTES) {
+        // A client that stopped reading must not grow our memory without bound.
+        socket.destroy();
+        return;
+      }
+      socket.write(encodeHelperMessage(message) + '\n');
+    };
+    const client: ClientHandle = {
+      id: this.nextClient++,
+      send: <E extends HelperEventName>(event: E, data: HelperEventData<E>) =>
+        write({ event, data }),
+    };
+    this.service.clients.add(client);
+    // Requests of one client are answered in order (a status after an apply sees the apply).
+    let chain: Promise<void> = Promise.resolve();
+
+    socket.on('data', (chunk: Buffer) => {
+      for (const item of splitter.push(chunk)) {
+        if (item.kind === 'oversized') {
+          write({
+            id: null,
+            ok: false,
+            error: {
+              code: 'too-large',
+              message: `message: longer than ${MAX_MESSAGE_BYTES} bytes; the rest of the line is ignored`,
+              field: 'message',
+            },
+          });
+          continue;
+        }
+        const reply = this.parseLine(item.text);
+        if ('error' in reply) {
+          write({ id: reply.id, ok: false, error: reply.error });
+          continue;
+        }
+        const request = reply.request;
+        chain = chain.then(async () => {
+          const response = await this.dispatch(client, request);
+          write(response);
+        });
+      }
+    });
+    const gone = (): void => {
+      if (!open) return;
+      open = false;
+      this.sockets.delete(socket);
+      this.service.clients.delete(client);
+    };
+    socket.on('error', gone);
+    socket.on('close', gone);
+  }
+
+  private parseLine(
+    text: string,
+  ): { request: HelperRequest } | { id: RequestId | null; error: HelperError } {
+    let message: unknown;
+    try {
+      message = decodeHelperMessage(text);
+    } catch (error) {
+      return {
+        id: null,
+        error: {
+          code: 'bad-request',
+          message: `message: not JSON (${(error as Error).message})`,
+          field: 'message',
+        },
+      };
+    }
+    const parsed = parseHelperRequest(message);
+    return parsed.ok ? { request: parsed.request } : { id: parsed.id, error: parsed.error };
+  }
+
+  private async dispatch(client: ClientHandle, request: HelperRequest): Promise<unknown> {
+    try {
+      const result = await this.handle(client, request);
+      return { id: request.id, ok: true, result };
+    } catch (error) {
+      if (error instanceof HelperFault) return { id: request.id, ok: false, error: error.error };
+      this.log(`internal error in ${request.call}: ${(error as Error).stack ?? String(error)}`);
+      return {
+        id: request.id,
+        ok: false,
+        error: { code: 'internal', message: `${request.call}: ${(error as Error).message}` },
+      };
+    }
+  }
+
+  private handle(client: ClientHandle, r: HelperRequest): Promise<unknown> | unknown {
+    const s = this.service;
+    switch (r.call) {
+      case 'status':
+        return s.status();
+      case 'apply':
+        return s.apply(r.params.document, r.params.confirmTimeoutSeconds);
+      case 'confirm':
+        return s.confirm();
+      case 'revert':
+        return s.revert();
+      case 'showActive':
+        return s.showActive();
+      case 'stop':
+        return s.stop();
+      case 'counters':
+        return s.counterSnapshot();
+      case 'countersSubscribe':
+        return s.subscribeCounters(client, r.params.intervalMs ?? 1000);
+      case 'countersUnsubscribe':
+        s.unsubscribeCounters(client);
+        return {};
+      case 'triggered.list':
+        return s.triggeredList(r.params.type);
+      case 'triggered.add':
+        return s.triggeredAdd(r.params.address, r.params.type, r.params.durationSeconds);
+      case 'triggered.remove':
+        return s.triggeredRemove(r.params.address, r.params.type);
+      case 'triggered.flush':
+        return s.triggeredFlush(r.params.type);
+      case 'triggered.import':
+        return s.triggeredImport(r.params.text);
+      case 'triggered.export':
+        return s.triggeredExport(r.params.type);
+      case 'logSubscribe':
+        return s.subscribeLog(client);
+      case 'logUnsubscribe':
+        client.log = false;
+        return {};
+    }
+  }
+}
+
+/** A socket file nobody answers on is a leftover of a crashed run; a live one is refused. */
+async function removeStaleSocket(socketPath: string): Promise<void> {
+  try {
+    await fs.lstat(socketPath);
+  } catch {
+    return;
+  }
+  const alive = await new Promise<boolean>((resolve) => {
+    const s = createConnection(socketPath);
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+  if (alive) throw new Error(`another helper is already listening on ${socketPath}`);
+  await fs.rm(socketPath, { force: true });
+}
+
+async function resolveGroup(group: string | number | undefined): Promise<number | undefined> {
+  if (group === undefined) return undefined;
+  if (typeof group === 'number' || /^\d+$/.test(group)) return Number(group);
+  const text = await fs.readFile('/etc/group', 'utf8');
+  for (const line of text.split('\n')) {
+    const [name, , gid] = line.split(':');
+    if (name === group && gid !== undefined) return Number(gid);
+  }
+  throw new Error(`unknown group '${group}' (see /etc/group)`);
+}
+
+/** Run the helper until SIGTERM/SIGINT. Resolves with the exit code. */
+export async function runHelper(options: HelperServerOptions): Promise<number> {
+  const server = new HelperServer(options);
+  try {
+    await server.start();
+  } catch (error) {
+    process.stderr.write(`treewall helper: ${(error as Error).message}\n`);
+    await server.service.close().catch(() => undefined);
+    return 1;
+  }
+  return new Promise<number>((resolve) => {
+    const shutdown = (signal: string) => {
+      process.stderr.write(`treewall helper: ${signal}: closing; the kernel rules stay in force\n`);
+      void server.close().then(() => resolve(0));
+    };
+    process.once('SIGTERM', () => shutdown('SIGTERM'));
+    process.once('SIGINT', () => shutdown('SIGINT'));
+  });
+}

@@ -1,0 +1,670 @@
+// Runtime: plain Node, as root. The helper's behaviour behind the socket: apply / confirm /
+// revert / stop / showActive, counters, triggered tables, the log stream and timer rules.
+// Invariants:
+// - Only validated documents reach here, and the helper compiles them itself (never nft text).
+// - Operations that change the kernel or the state directory run one at a time (`exclusive`).
+// - A failed apply changes nothing: nft runs one transaction, and state is written after it.
+// - A pending confirm is on disk before the reply, so a crash cannot skip the rollback.
+
+import { compile, type RuleObjects } from '../../shared/compiler/index.ts';
+import {
+  PROTOCOL_VERSION,
+  type CounterSnapshotResult,
+  type HelperError,
+  type HelperEventData,
+  type HelperEventName,
+  type HelperResult,
+  type HelperStatusResult,
+  type LogEventData,
+  type TriggeredKind,
+} from '../../shared/ipc/helper-protocol.ts';
+import { countRules, numberRules } from '../../shared/model/tree.ts';
+import type { FirewallDocument, Problem, Rule } from '../../shared/model/types.ts';
+import { validateDocument } from '../../shared/model/validate.ts';
+import { runAction } from './actions.ts';
+import { CounterTracker, diffTotals, type Totals } from './counters.ts';
+import { InterfaceNames, NflogReader, summarizePacket, type NflogPacket } from './nflog.ts';
+import { Nft, NftError, systemNft, tableFingerprint, type NftRunner } from './nft.ts';
+import { StateDir, type AppliedRecord, type PendingRecord } from './state.ts';
+import { TimerRules, type TimerFire } from './timers.ts';
+import { exportTsv, importTsv, TriggeredInputError, TriggeredTables } from './triggered.ts';
+
+export class HelperFault extends Error {
+  constructor(readonly error: HelperError) {
+    super(error.message);
+  }
+}
+
+const fault = (
+  code: HelperError['code'],
+  message: string,
+  extra: Partial<HelperError> = {},
+): HelperFault => new HelperFault({ code, message, ...extra });
+
+/** One connected client, as the service sees it. */
+export interface ClientHandle {
+  readonly id: number;
+  send<E extends HelperEventName>(event: E, data: HelperEventData<E>): void;
+  counters?: { intervalMs: number; lastSentAt: number; last: Totals };
+  log?: boolean;
+}
+
+export interface ServiceOptions {
+  socketPath: string;
+  stateDir: string;
+  logGroup: number;
+  nft?: NftRunner;
+  tcpdump?: string;
+  version?: string;
+  /** Table name (tests may use another); default treewall. */
+  table?: string;
+}
+
+interface Active {
+  record: AppliedRecord;
+  objects: Record<string, RuleObjects>;
+  numbers: Map<string, string>;
+  keyToId: Map<string, string>;
+  rules: Map<string, Rule>;
+  parents: Map<string, Rule | null>;
+  warnings: Problem[];
+}
+
+const ACTION_RATE_MS = 1000;
+
+export class HelperService {
+  readonly nft: Nft;
+  readonly state: StateDir;
+  readonly clients = new Set<ClientHandle>();
+  private readonly counters = new CounterTracker();
+  private readonly triggered: TriggeredTables;
+  private readonly reader: NflogReader;
+  private readonly ifnames = new InterfaceNames();
+  private readonly timers: TimerRules;
+  private active: Active | null = null;
+  private previous: FirewallDocument | null = null;
+  private pending: PendingRecord | null = null;
+  private confirmTimer: NodeJS.Timeout | undefined;
+  private loopTimer: NodeJS.Timeout | undefined;
+  private lastTimerTick = 0;
+  private readonly lastAction = new Map<string, number>();
+  private queue: Promise<unknown> = Promise.resolve();
+  private lastError: string | null = null;
+  private closed = false;
+
+  constructor(readonly options: ServiceOptions) {
+    this.state = new StateDir(options.stateDir);
+    this.nft = new Nft(options.nft ?? systemNft(), options.stateDir, options.table ?? 'treewall');
+    this.triggered = new TriggeredTables(this.nft);
+    this.reader = new NflogReader(options.logGroup, (p) => this.onLogPacket(p), options.tcpdump);
+    this.timers = new TimerRules((f) => this.onTimerFire(f));
+  }
+
+  /* ---- start-up and shutdown ------------------------------------------------------------- */
+
+  /** Reconcile what a previous run left (temporaries, a pending confirm), optionally re-apply. */
+  async start(options: { applySaved?: boolean } = {}): Promise<string[]> {
+    const notes: string[] = [];
+    await this.state.init();
+    const removed = await this.state.removeTemporaries();
+    if (removed > 0) notes.push(`removed ${removed} temporary file(s) left by an earlier run`);
+    this.previous = await this.state.readPrevious();
+    this.pending = await this.state.readPending();
+    const record = await this.state.readActive();
+    if (record) this.active = this.prepare(record);
+    if (this.active) this.counters.reset(this.active.objects, record!.counterBase);
+
+    if (this.pending) {
+      const left = Date.parse(this.pending.deadline) - Date.now();
+      if (left <= 0 || Number.isNaN(left)) {
+        notes.push(
+          'a confirm deadline passed while the helper was down: restoring the previous rules',
+        );
+        await this.exclusive(() =>
+          this.rollback('the confirm deadline passed while the helper was down'),
+        );
+      } else {
+        this.scheduleConfirm(left);
+        notes.push(`a confirm is pending: ${Math.ceil(left / 1000)} s left`);
+      }
+    } else if (options.applySaved && this.active) {
+      await this.exclusive(() =>
+        this.applyDocument(this.active!.record.document, undefined, 'boot'),
+      );
+      notes.push('re-applied the saved active document');
+    }
+    if (this.active && (await this.nft.tableExists())) await this.startReader();
+    this.scheduleLoop();
+    return notes;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    // NOTE: kernel rules stay in force; a pending confirm stays on disk and is honoured at the
+    // next start (its deadline is absolute).
+    if (this.confirmTimer) clearTimeout(this.confirmTimer);
+    if (this.loopTimer) clearTimeout(this.loopTimer);
+    this.reader.stop();
+    await this.queue.catch(() => undefined);
+  }
+
+  /** Run operations that change the kernel or the state one at a time. */
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /* ---- calls ------------------------------------------------------------------------------ */
+
+  async status(): Promise<HelperStatusResult> {
+    let present = false;
+    let matches = false;
+    try {
+      present = await this.nft.tableExists();
+      if (present && this.active) {
+        const list = await this.nft.listTable();
+        matches = list !== null && tableFingerprint(list) === this.active.record.fingerprint;
+      }
+    } catch (error) {
+      this.lastError = (error as Error).message;
+    }
+    return {
+      protocol: PROTOCOL_VERSION,
+      version: this.options.version ?? '0.1.0',
+      pid: process.pid,
+      socketPath: this.options.socketPath,
+      stateDir: this.options.stateDir,
+      logGroup: this.options.logGroup,
+      active: present,
+      matchesApplied: matches,
+      appliedAt: this.active?.record.appliedAt ?? null,
+      ruleCount: this.active ? countRules(this.active.record.document.rules) : null,
+      documentHash: this.active?.record.fingerprint ?? null,
+      pendingConfirm: this.pending
+        ? { deadline: this.pending.deadline, timeoutSeconds: this.pending.timeoutSeconds }
+        : null,
+      canRevert: this.pending !== null || this.previous !== null,
+      logReader: this.reader.state,
+      timerRules: this.timers.rules.map((r) => ({
+        ...r,
+        note: TIMER_NOTES[r.property] ?? 'evaluated once a second',
+      })),
+      warnings: this.active?.warnings ?? [],
+      lastError: this.lastError ?? this.reader.lastError,
+      clients: this.clients.size,
+    };
+  }
+
+  apply(document: FirewallDocument, confirmTimeoutSeconds?: number): Promise<HelperStatusResult> {
+    return this.exclusive(async () => {
+      await this.applyDocument(document, confirmTimeoutSeconds, 'apply');
+      return this.broadcastState();
+    });
+  }
+
+  confirm(): Promise<HelperStatusResult> {
+    return this.exclusive(async () => {
+      if (this.pending) {
+        this.pending = null;
+        if (this.confirmTimer) clearTimeout(this.confirmTimer);
+        await this.state.writePending(null);
+      }
+      return this.broadcastState();
+    });
+  }
+
+  revert(): Promise<HelperStatusResult> {
+    return this.exclusive(async () => {
+      if (this.pending) await this.rollback('reverted by request');
+      else if (this.previous) await this.applyDocument(this.previous, undefined, 'revert');
+      else
+        throw fault(
+          'not-active',
+          'nothing to revert to: no earlier document was applied by this helper',
+        );
+      return this.broadcastState();
+    });
+  }
+
+  stop(): Promise<HelperStatusResult> {
+    return this.exclusive(async () => {
+      await this.stopInternal();
+      return this.broadcastState();
+    });
+  }
+
+  showActive(): Promise<HelperResult<'showActive'>> {
+    return this.exclusive(async () => {
+      const list = await this.nft.listTable();
+      const text = list ? await this.nft.listTableText() : '';
+      if (!this.active) {
+        return { document: null, appliedAt: null, matchesKernel: false, numbers: {}, text };
+      }
+      return {
+        document: this.active.record.document,
+        appliedAt: this.active.record.appliedAt,
+        matchesKernel: list !== null && tableFingerprint(list) === this.active.record.fingerprint,
+        numbers: Object.fromEntries(this.active.numbers),
+        text,
+      };
+    });
+  }
+
+  async counterSnapshot(): Promise<CounterSnapshotResult> {
+    if (!this.active)
+      throw fault('not-active', 'no rules applied: apply a document first (treewall apply FILE)');
+    await this.counters.read(this.nft);
+    return { at: new Date().toISOString(), counters: this.counters.totals() };
+  }
+
+  subscribeCounters(client: ClientHandle, intervalMs: number): { intervalMs: number } {
+    client.counters = { intervalMs, lastSentAt: 0, last: {} };
+    this.scheduleLoop(0);
+    return { intervalMs };
+  }
+
+  unsubscribeCounters(client: ClientHandle): void {
+    delete client.counters;
+  }
+
+  async subscribeLog(client: ClientHandle): Promise<HelperResult<'logSubscribe'>> {
+    client.log = true;
+    if (this.active) await this.startReader();
+    return { group: this.options.logGroup, reader: this.reader.state };
+  }
+
+  async triggeredList(type?: TriggeredKind): Promise<HelperResult<'triggered.list'>> {
+    if (!(await this.nft.tableExists())) return { entries: [] };
+    return {
+      entries: await this.triggered.list(
+        this.active?.objects ?? {},
+        this.active?.numbers ?? new Map(),
+        type,
+      ),
+    };
+  }
+
+  triggeredAdd(address: string, type: TriggeredKind = 'trigger', durationSeconds?: number) {
+    return this.exclusive(async () => {
+      await this.requireTable();
+      const added = await this.triggeredCall(() =>
+        this.triggered.add([
+          durationSeconds === undefined ? { address, type } : { address, type, durationSeconds },
+        ]),
+      );
+      this.broadcast('triggered:changed', { time: new Date().toISOString() });
+      return { added };
+    });
+  }
+
+  triggeredRemove(address: string, type?: TriggeredKind) {
+    return this.exclusive(async () => {
+      await this.requireTable();
+      const removed = await this.triggeredCall(() =>
+        this.triggered.remove(this.active?.objects ?? {}, address, type),
+      );
+      if (removed > 0) this.broadcast('triggered:changed', { time: new Date().toISOString() });
+      return { removed };
+    });
+  }
+
+  triggeredFlush(type?: TriggeredKind) {
+    return this.exclusive(async () => {
+      await this.requireTable();
+      const removed = await this.triggeredCall(() =>
+        this.triggered.flush(this.active?.objects ?? {}, type),
+      );
+      if (removed > 0) this.broadcast('triggered:changed', { time: new Date().toISOString() });
+      return { removed };
+    });
+  }
+
+  triggeredImport(text: string) {
+    return this.exclusive(async () => {
+      await this.requireTable();
+      const { entries, skipped } = importTsv(text);
+      const added = await this.triggeredCall(() => this.triggered.add(entries));
+      if (added > 0) this.broadcast('triggered:changed', { time: new Date().toISOString() });
+      return { added, skipped };
+    });
+  }
+
+  async triggeredExport(type?: TriggeredKind): Promise<{ text: string }> {
+    return { text: exportTsv((await this.triggeredList(type)).entries) };
+  }
+
+  /* ---- apply, rollback, stop -------------------------------------------------------------- */
+
+  private async applyDocument(
+    document: FirewallDocument,
+    confirmTimeoutSeconds: number | undefined,
+    why: 'apply' | 'revert' | 'rollback' | 'boot',
+  ): Promise<void> {
+    const problems = validateDocument(document);
+    if (problems.length > 0) throw invalidDocument(problems);
+    const compiled = compile(document, {
+      logGroup: this.options.logGroup,
+      tableName: this.nft.table,
+    });
+    if (!compiled.ok) throw invalidDocument(compiled.problems);
+
+    // Fold in the old table's last counts before it goes (rules that keep their id keep counting).
+    if (this.active) await this.counters.read(this.nft).catch(() => undefined);
+    const base = this.active ? this.counters.carryOver(compiled.objects) : {};
+    try {
+      await this.nft.applyJson(compiled.nft);
+    } catch (error) {
+      if (error instanceof NftError)
+        throw fault('nft-failed', `${error.message} (the previous rules are still in force)`);
+      throw error;
+    }
+    const list = await this.nft.listTable();
+    const record: AppliedRecord = {
+      document,
+      appliedAt: new Date().toISOString(),
+      fingerprint: list ? tableFingerprint(list) : '',
+      counterBase: base,
+    };
+
+    const old = this.active?.record.document ?? null;
+    if (confirmTimeoutSeconds !== undefined) {
+      // The rollback target is the last confirmed state, even across several unconfirmed applies.
+      const restore = this.pending ? this.pending.restore : old;
+      this.pending = {
+        deadline: new Date(Date.now() + confirmTimeoutSeconds * 1000).toISOString(),
+        timeoutSeconds: confirmTimeoutSeconds,
+        restore,
+      };
+      await this.state.writePending(this.pending);
+      this.scheduleConfirm(confirmTimeoutSeconds * 1000);
+    } else if (why !== 'boot') {
+      this.pending = null;
+      if (this.confirmTimer) clearTimeout(this.confirmTimer);
+      await this.state.writePending(null);
+    }
+    if (why !== 'boot' && why !== 'rollback' && old) {
+      this.previous = old;
+      await this.state.writePrevious(old);
+    }
+    await this.state.writeActive(record);
+    this.active = this.prepare(record, compiled);
+    this.counters.reset(compiled.objects, base);
+    await this.startReader();
+  }
+
+  /** Restore what was in force before an unconfirmed apply. */
+  private async rollback(reason: string): Promise<void> {
+    const pending = this.pending;
+    if (!pending) return;
+    if (this.confirmTimer) clearTimeout(this.confirmTimer);
+    const current = this.active?.record.document ?? null;
+    try {
+      if (pending.restore) await this.applyDocument(pending.restore, undefined, 'rollback');
+      else await this.stopInternal();
+    } catch (error) {
+      // Restoring failed (nft refused?): keep the deadline so the next start tries again.
+      this.lastError = `rollback failed: ${(error as Error).message}`;
+      throw error;
+    }
+    this.pending = null;
+    await this.state.writePending(null);
+    if (current) {
+      this.previous = current;
+      await this.state.writePrevious(current);
+    }
+    this.lastError = `rolled back: ${reason}`;
+    this.broadcast('notify:event', {
+      time: new Date().toISOString(),
+      kind: 'alert',
+      ruleId: null,
+      ruleNumber: null,
+      title: 'Rules rolled back',
+      body: `treewall restored the previous rules: ${reason}`,
+      ok: true,
+    });
+  }
+
+  private async stopInternal(): Promise<void> {
+    await this.nft.deleteTable();
+    if (this.active) {
+      this.previous = this.active.record.document;
+      await this.state.writePrevious(this.previous);
+    }
+    this.active = null;
+    this.pending = null;
+    if (this.confirmTimer) clearTimeout(this.confirmTimer);
+    await this.state.writePending(null);
+    await this.state.writeActive(null);
+    this.counters.clear();
+    this.timers.reset([], new Map());
+    this.reader.stop();
+  }
+
+  private scheduleConfirm(ms: number): void {
+    if (this.confirmTimer) clearTimeout(this.confirmTimer);
+    const deadline = this.pending?.deadline;
+    this.confirmTimer = setTimeout(
+      () => {
+        if (this.closed) return;
+        void this.exclusive(async () => {
+          if (!this.pending || this.pending.deadline !== deadline) return;
+          await this.rollback(`no confirm within ${this.pending.timeoutSeconds} s`);
+          await this.broadcastState();
+        }).catch((error) => {
+          this.lastError = `rollback failed: ${(error as Error).message}`;
+        });
+      },
+      Math.max(0, ms),
+    );
+  }
+
+  private prepare(record: AppliedRecord, compiled?: ReturnType<typeof compile>): Active | null {
+    const result =
+      compiled ??
+      compile(record.document, { logGroup: this.options.logGroup, tableName: this.nft.table });
+    if (!result.ok) {
+      this.lastError = 'the saved active document no longer compiles; apply a document again';
+      return null;
+    }
+    const numbers = numberRules(record.document.rules);
+    const keyToId = new Map<string, string>();
+    for (const [id, o] of Object.entries(result.objects)) keyToId.set(o.key, id);
+    const rules = new Map<string, Rule>();
+    const parents = new Map<string, Rule | null>();
+    const index = (list: Rule[], parent: Rule | null): void => {
+      for (const r of list) {
+        rules.set(r.id, r);
+        parents.set(r.id, parent);
+        index(r.children, r);
+      }
+    };
+    index(record.document.rules, null);
+    this.timers.reset(record.document.rules, numbers);
+    return {
+      record,
+      objects: result.objects,
+      numbers,
+      keyToId,
+      rules,
+      parents,
+      warnings: result.warnings,
+    };
+  }
+
+  private async requireTable(): Promise<void> {
+    if (!(await this.nft.tableExists())) {
+      throw fault('not-active', 'no rules applied (our table is absent): apply a document first');
+    }
+  }
+
+  private async triggeredCall<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (error) {
+      if (error instanceof TriggeredInputError)
+        throw fault('bad-request', error.message, { field: 'params.address' });
+      if (error instanceof NftError) throw fault('nft-failed', error.message);
+      throw error;
+    }
+  }
+
+  /* ---- the one background loop: counters, ticks, timer rules ------------------------------ */
+
+  private scheduleLoop(delay?: number): void {
+    if (this.closed) return;
+    if (this.loopTimer) clearTimeout(this.loopTimer);
+    const intervals = [...this.clients].flatMap((c) => (c.counters ? [c.counters.intervalMs] : []));
+    const wanted = Math.min(1000, ...intervals);
+    this.loopTimer = setTimeout(() => void this.loop(), delay ?? wanted);
+  }
+
+  private async loop(): Promise<void> {
+    try {
+      const subscribers = [...this.clients].filter((c) => c.counters);
+      const timersDue = this.timers.rules.length > 0 && Date.now() - this.lastTimerTick >= 950;
+      if (this.active && (subscribers.length > 0 || timersDue)) {
+        await this.counters.read(this.nft);
+        const totals = this.counters.totals();
+        const now = Date.now();
+        for (const c of subscribers) {
+          const sub = c.counters!;
+          if (now - sub.lastSentAt < sub.intervalMs - 50) continue;
+          const { changed, totals: sums } = diffTotals(sub.last, totals);
+          sub.last = totals;
+          sub.lastSentAt = now;
+          c.send('counters:tick', {
+            at: new Date(now).toISOString(),
+            intervalMs: sub.intervalMs,
+            changed,
+            totals: sums,
+          });
+        }
+        if (timersDue) {
+          this.lastTimerTick = now;
+          this.timers.tick(totals, this.counters.lastChange, now);
+        }
+      }
+    } catch (error) {
+      this.lastError = `counter reader: ${(error as Error).message}`;
+    } finally {
+      this.scheduleLoop();
+    }
+  }
+
+  /* ---- log, event actions, timer actions -------------------------------------------------- */
+
+  private async startReader(): Promise<void> {
+    if (this.reader.state === 'running') return;
+    if (this.reader.state === 'unavailable') return;
+    await this.reader.start();
+  }
+
+  private onLogPacket(packet: NflogPacket): void {
+    const active = this.active;
+    const ruleId = active?.keyToId.get(packet.prefix.trim()) ?? null;
+    const rule = ruleId ? active!.rules.get(ruleId) : undefined;
+    const summary = summarizePacket(packet.payload);
+    const direction =
+      packet.hook === 3 ? 'outbound' : packet.hook === 1 || packet.hook === 2 ? 'inbound' : null;
+    const event: LogEventData = {
+      time: new Date(eventTime(packet.timeMs)).toISOString(),
+      ruleId,
+      ruleNumber: ruleId ? (active!.numbers.get(ruleId) ?? null) : null,
+      action: rule?.action ?? packet.prefix,
+      direction,
+      inInterface: this.ifnames.name(packet.inIfindex),
+      outInterface: this.ifnames.name(packet.outIfindex),
+      protocol: summary.protocol,
+      src: summary.src,
+      dst: summary.dst,
+      srcPort: summary.srcPort,
+      dstPort: summary.dstPort,
+      length: summary.length,
+    };
+    if (rule?.action === 'Trigger' && summary.src)
+      this.triggered.noteTrigger(summary.src, packet.timeMs);
+    for (const c of this.clients) if (c.log) c.send('log:event', event);
+    if (rule && EVENT_ACTIONS.has(rule.action)) {
+      const from = summary.src ? ` from ${summary.src}` : '';
+      this.runRuleAction(
+        rule,
+        active!.parents.get(rule.id) ?? null,
+        `${summary.protocol ?? 'packet'}${from}`,
+      );
+    }
+  }
+
+  private onTimerFire(f: TimerFire): void {
+    this.runRuleAction(f.rule, f.parent, f.reason);
+  }
+
+  private runRuleAction(rule: Rule, parent: Rule | null, reason: string): void {
+    if (rule.action === 'Reset parent') {
+      this.timers.resetParent(parent, this.counters.totals());
+      return;
+    }
+    if (!EVENT_ACTIONS.has(rule.action) && rule.action !== 'Log') return;
+    // At most one action per rule per second: a flood must not become a flood of webhooks.
+    const now = Date.now();
+    if (now - (this.lastAction.get(rule.id) ?? 0) < ACTION_RATE_MS) return;
+    this.lastAction.set(rule.id, now);
+    const number = this.active?.numbers.get(rule.id) ?? null;
+    void runAction({ rule, number, reason }).then((event) => {
+      if (event) this.broadcast('notify:event', event);
+    });
+  }
+
+  /* ---- events ----------------------------------------------------------------------------- */
+
+  broadcast<E extends HelperEventName>(event: E, data: HelperEventData<E>): void {
+    for (const c of this.clients) c.send(event, data);
+  }
+
+  private async broadcastState(): Promise<HelperStatusResult> {
+    const status = await this.status();
+    this.broadcast('helper:state', status);
+    return status;
+  }
+}
+
+/**
+ * The kernel's time stamp, unless it is implausible: packets looped back through `lo` carry a
+ * receive time stamp up to a second old. NFLOG delivers in batches (up to ~1 s late), so "now"
+ * is only the fallback.
+ */
+function eventTime(kernelMs: number, now = Date.now()): number {
+  return Math.abs(now - kernelMs) > 5000 ? now : kernelMs;
+}
+
+const EVENT_ACTIONS = new Set([
+  'Alert',
+  'Notify',
+  'Email',
+  'URL',
+  'Webhook',
+  'Script',
+  'Reset parent',
+]);
+
+const TIMER_NOTES: Record<string, string> = {
+  'Idle seconds': 'fires every N seconds (idle time since it last fired)',
+  'Parent idle seconds': 'fires once when the parent has counted no packet for N seconds',
+  'Parent match count':
+    'fires once when the parent has counted N packets since apply or Reset parent',
+  'Parent byte count': 'fires once when the parent has counted N bytes since apply or Reset parent',
+  'Parent match rate': 'not evaluated yet (rate values are not compared by the helper)',
+};
+
+function invalidDocument(problems: Problem[]): HelperFault {
+  const first = problems[0];
+  const where = first ? (first.number ? `rule ${first.number}: ` : '') + first.message : 'invalid';
+  return fault(
+    'invalid-document',
+    `the document does not compile (${problems.length} problem(s)); ${where}`,
+    {
+      field: 'params.document',
+      problems,
+    },
+  );
+}

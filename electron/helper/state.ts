@@ -1,0 +1,132 @@
+// Runtime: plain Node, as root. The helper's state directory: what is applied, what came before
+// it (for revert and the confirm timeout), and a pending confirm deadline, so a helper that
+// crashed or was restarted can finish what it started.
+// Invariant: every file is written atomically (temporary file, fsync, rename) with mode 0600, so a
+// crash leaves the old version or the new one; a file that does not parse is treated as absent
+// and kept aside as `<name>.corrupt` for a person to look at.
+
+import { randomBytes } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import {
+  decodeHelperMessage,
+  documentSchema,
+  encodeHelperMessage,
+} from '../../shared/ipc/helper-protocol.ts';
+import type { FirewallDocument } from '../../shared/model/types.ts';
+import { TEMP_PREFIX } from './nft.ts';
+
+export interface AppliedRecord {
+  document: FirewallDocument;
+  appliedAt: string;
+  /** tableFingerprint() of our table right after the apply. */
+  fingerprint: string;
+  /** Counter totals of earlier tables, by rule id, added to the kernel's (see counters.ts). */
+  counterBase: Record<string, { packets: number; bytes: number }>;
+}
+
+export interface PendingRecord {
+  deadline: string;
+  timeoutSeconds: number;
+  /** What to restore if the deadline passes: a document, or null for "remove our table". */
+  restore: FirewallDocument | null;
+}
+
+const FILES = { active: 'active.json', previous: 'previous.json', pending: 'pending.json' };
+
+export class StateDir {
+  constructor(readonly dir: string) {}
+
+  async init(): Promise<void> {
+    await fs.mkdir(this.dir, { recursive: true, mode: 0o700 });
+    await fs.chmod(this.dir, 0o700);
+  }
+
+  /** Remove temporary files a crashed run left behind. Returns how many. */
+  async removeTemporaries(): Promise<number> {
+    let n = 0;
+    for (const name of await fs.readdir(this.dir)) {
+      if (name.startsWith(TEMP_PREFIX) || name.startsWith('.state-')) {
+        await fs.rm(path.join(this.dir, name), { force: true });
+        n++;
+      }
+    }
+    return n;
+  }
+
+  readActive = () => this.read(FILES.active, parseApplied);
+  writeActive = (r: AppliedRecord | null) => this.write(FILES.active, r);
+  readPrevious = () => this.read(FILES.previous, parseDocumentOnly);
+  writePrevious = (d: FirewallDocument | null) => this.write(FILES.previous, d && { document: d });
+  readPending = () => this.read(FILES.pending, parsePending);
+  writePending = (p: PendingRecord | null) => this.write(FILES.pending, p);
+
+  private async read<T>(name: string, parse: (v: unknown) => T | undefined): Promise<T | null> {
+    const file = path.join(this.dir, name);
+    let text: string;
+    try {
+      text = await fs.readFile(file, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw error;
+    }
+    try {
+      const value = parse(decodeHelperMessage(text));
+      if (value !== undefined) return value;
+    } catch {
+      // fall through: corrupt
+    }
+    await fs.rename(file, `${file}.corrupt`).catch(() => undefined);
+    return null;
+  }
+
+  private async write(name: string, value: unknown): Promise<void> {
+    const file = path.join(this.dir, name);
+    if (value === null) {
+      await fs.rm(file, { force: true });
+      return;
+    }
+    const temp = path.join(this.dir, `.state-${randomBytes(6).toString('hex')}`);
+    const handle = await fs.open(temp, 'wx', 0o600);
+    try {
+      await handle.writeFile(encodeHelperMessage(value), 'utf8');
+      await handle.sync();
+      await handle.close();
+      await fs.rename(temp, file);
+    } catch (error) {
+      await handle.close().catch(() => undefined);
+      await fs.rm(temp, { force: true });
+      throw error;
+    }
+  }
+}
+
+const isObj = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function parseDoc(v: unknown): FirewallDocument | undefined {
+  const parsed = documentSchema.safeParse(v);
+  return parsed.success ? parsed.data : undefined;
+}
+
+function parseApplied(v: unknown): AppliedRecord | undefined {
+  if (!isObj(v) || typeof v.appliedAt !== 'string' || typeof v.fingerprint !== 'string')
+    return undefined;
+  const document = parseDoc(v.document);
+  if (!document) return undefined;
+  const base = isObj(v.counterBase) ? (v.counterBase as AppliedRecord['counterBase']) : {};
+  return { document, appliedAt: v.appliedAt, fingerprint: v.fingerprint, counterBase: base };
+}
+
+function parseDocumentOnly(v: unknown): FirewallDocument | undefined {
+  return isObj(v) ? parseDoc(v.document) : undefined;
+}
+
+function parsePending(v: unknown): PendingRecord | undefined {
+  if (!isObj(v) || typeof v.deadline !== 'string' || typeof v.timeoutSeconds !== 'number')
+    return undefined;
+  if (v.restore === null)
+    return { deadline: v.deadline, timeoutSeconds: v.timeoutSeconds, restore: null };
+  const restore = parseDoc(v.restore);
+  return restore ? { deadline: v.deadline, timeoutSeconds: v.timeoutSeconds, restore } : undefined;
+}
