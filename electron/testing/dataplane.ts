@@ -79,10 +79,11 @@ table inet twobs {
     meta nfproto ipv4 add @in4 { ip id } drop
     meta nfproto ipv6 add @in6 { ip6 flowlabel } drop
   }
+  # The rules under test may set high mark bits (Dont log, Exit group): look at the low 16 only.
   chain post_out {
     type filter hook output priority 300; policy drop;
-    meta mark ${PROBE_MARK} meta nfproto ipv4 add @out4 { ip id } drop
-    meta mark ${PROBE_MARK} meta nfproto ipv6 add @out6 { ip6 flowlabel } drop
+    meta mark & 0xffff == ${PROBE_MARK} meta nfproto ipv4 add @out4 { ip id } drop
+    meta mark & 0xffff == ${PROBE_MARK} meta nfproto ipv6 add @out6 { ip6 flowlabel } drop
     oifname "lo" accept
     goto reply
   }
@@ -100,6 +101,12 @@ const OBSERVER_SETS = ['in4', 'in6', 'out4', 'out6', 'rstseq', 'rstack', 'unr4',
 /** TCP sequence numbers of probe `id`: a reset answering it carries one of them back. */
 export const probeSeq = (id: number): number => id * 65536 + 1000;
 export const probeAck = (id: number): number => id * 65536 + 5000;
+
+/** Bytes after the IP and transport headers (what rawsend.py pads the packet with). */
+const payloadLength = (p: Packet): number =>
+  p.length -
+  (p.ipVersion === 4 ? 20 : 40) -
+  (p.protocol === 6 ? 20 : p.protocol === 17 || p.protocol === 1 || p.protocol === 58 ? 8 : 0);
 
 const byteSwap32 = (v: number): number =>
   (((v & 0xff) << 24) | ((v & 0xff00) << 8) | ((v >>> 8) & 0xff00) | (v >>> 24)) >>> 0;
@@ -205,21 +212,25 @@ export class DataPlane {
           ? has('rstseq', probeAck(id))
           : has(
               'rstack',
-              (probeSeq(id) + (flags.includes('syn') ? 1 : 0) + (flags.includes('fin') ? 1 : 0)) >>>
+              (probeSeq(id) +
+                payloadLength(p) +
+                (flags.includes('syn') ? 1 : 0) +
+                (flags.includes('fin') ? 1 : 0)) >>>
                 0,
             );
       }
-      // unr6 holds the quoted first word of the IPv6 header in a `mark` (host byte order).
-      if (!replied) replied = v4 ? has('unr4', id) : has('unr6', byteSwap32(0x6000_0000 + id));
+      // unr6 holds the quoted first word of the IPv6 header (version, traffic class, flow label)
+      // in a `mark`, which nft keeps in host byte order.
+      if (!replied)
+        replied = v4
+          ? has('unr4', id)
+          : has('unr6', byteSwap32((0x6000_0000 | ((p.dscp << 2) << 20) | id) >>> 0));
       return { delivered, replied };
     });
   }
 
   private probe(p: Packet, id: number): Record<string, unknown> {
-    const payloadLen =
-      p.length -
-      (p.ipVersion === 4 ? 20 : 40) -
-      (p.protocol === 6 ? 20 : p.protocol === 17 || p.protocol === 1 || p.protocol === 58 ? 8 : 0);
+    const payloadLen = payloadLength(p);
     if (payloadLen < 0) throw new Error(`packet length ${p.length} is shorter than its headers`);
     const base = {
       direction: p.direction === 'inbound' ? 'in' : 'out',

@@ -1,0 +1,322 @@
+// Runtime: plain Node (pure logic), tests only. Seeded random rule trees over the vocabulary that
+// compiles to the kernel, and random packets that fit the DataPlane topology, for the
+// differential test. Invariant: the same seed gives the same trees and packets.
+
+import type { Packet } from '../../shared/evaluator/packet.ts';
+import type { FirewallDocument, Rule } from '../../shared/model/types.ts';
+import { DEFAULT_SETTINGS } from '../../shared/model/types.ts';
+import type { ActionName, PropertyName, RelationName } from '../../shared/model/vocabulary.ts';
+import type { TcpFlag } from '../../shared/model/values.ts';
+import { POOLS } from './dataplane.ts';
+
+/** mulberry32: small, fast, good enough to pick test cases. */
+export class Rng {
+  private s: number;
+  constructor(seed: number) {
+    this.s = seed >>> 0;
+  }
+  next(): number {
+    let t = (this.s = (this.s + 0x6d2b79f5) >>> 0);
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  }
+  int(min: number, max: number): number {
+    return min + Math.floor(this.next() * (max - min + 1));
+  }
+  pick<T>(items: readonly T[]): T {
+    return items[Math.floor(this.next() * items.length)] as T;
+  }
+  chance(p: number): boolean {
+    return this.next() < p;
+  }
+  weighted<T>(items: readonly (readonly [T, number])[]): T {
+    const total = items.reduce((a, [, w]) => a + w, 0);
+    let x = this.next() * total;
+    for (const [item, w] of items) {
+      x -= w;
+      if (x < 0) return item;
+    }
+    return items[items.length - 1]![0];
+  }
+}
+
+const PORTS = [22, 23, 25, 53, 80, 113, 137, 138, 139, 443, 1000, 8080];
+const SRC_PORTS = [53, 80, 1000, 2000, 40000, 40001, 50000];
+
+const VALUES: Partial<Record<PropertyName, readonly string[]>> = {
+  'Dest port': [
+    '22',
+    '23',
+    '25',
+    '53',
+    '80',
+    '113',
+    '137-139',
+    '443',
+    '8080',
+    '20-30',
+    '100-200',
+    '1024-65535',
+    '0-1023',
+  ],
+  'Source port': ['53', '80', '1000', '40000', '40000-40001', '1024-65535', '0-1023'],
+  'Source net': [
+    '10.70.0.0/24',
+    '10.70.0.0/29',
+    '10.70.0.5',
+    '10.70.0.1-10.70.0.10',
+    '10.71.0.0/24',
+    '10.71.0.3',
+    '10.60.0.0/24',
+    '10.60.0.4/30',
+    '10.0.0.0/8',
+    'fd70::/64',
+    'fd70::/32',
+    'fd70:0:0:1::/64',
+    'fd70::5',
+    'fd60::/64',
+    'fd60::1-fd60::8',
+    'fd50::1',
+  ],
+  'Dest net': [
+    '10.60.0.0/24',
+    '10.60.0.0/29',
+    '10.60.0.3',
+    '10.60.0.2-10.60.0.9',
+    '10.70.0.0/24',
+    '10.71.0.0/25',
+    '10.70.0.5',
+    '10.0.0.0/8',
+    'fd60::/64',
+    'fd60::3',
+    'fd60::1-fd60::6',
+    'fd70::/64',
+    'fd70:0:0:1::/64',
+    'fd00::/8',
+  ],
+  Protocol: ['tcp', 'udp', 'icmp', '58', '6 (TCP)', '17 (UDP)', '47'],
+  'TCP header flags': [
+    'syn,-ack',
+    'syn',
+    'ack',
+    'rst',
+    '-syn',
+    'fin',
+    'syn,ack',
+    'psh,ack',
+    '-ack,-rst',
+  ],
+  'ICMP type': ['8', '0', '3', '11', '0-10', '8 (echo request)'],
+  'ICMP code': ['0', '3', '0-5'],
+  Interface: ['eth0', 'eth1', 'lo', 'eth*', 'external', 'internal', 'wg0'],
+  Direction: ['inbound', 'outbound'],
+  Include: ['triggered'],
+  'IP version': ['4', '6'],
+  'Packet length': ['60', '40-60', '100-2000', '48'],
+  TTL: ['64', '1', '100-255', '0-10'],
+  DSCP: ['0', '46', '10', '8-16'],
+  Any: [''],
+};
+
+const NUMERIC: ReadonlySet<PropertyName> = new Set([
+  'Dest port',
+  'Source port',
+  'Packet length',
+  'TTL',
+  'DSCP',
+  'ICMP type',
+  'ICMP code',
+]);
+const ADDRESSES: ReadonlySet<PropertyName> = new Set(['Source net', 'Dest net']);
+
+const PROPERTY_WEIGHTS: readonly (readonly [PropertyName, number])[] = [
+  ['Dest port', 14],
+  ['Source port', 4],
+  ['Source net', 8],
+  ['Dest net', 6],
+  ['Protocol', 8],
+  ['TCP header flags', 7],
+  ['ICMP type', 4],
+  ['ICMP code', 2],
+  ['Interface', 5],
+  ['Direction', 6],
+  ['Include', 4],
+  ['IP version', 2],
+  ['Packet length', 2],
+  ['TTL', 2],
+  ['DSCP', 2],
+  ['Any', 5],
+];
+
+const ACTION_WEIGHTS: readonly (readonly [ActionName, number])[] = [
+  ['->', 22],
+  ['Pass', 12],
+  ['Delete', 12],
+  ['Reject', 9],
+  ['Drop connection', 4],
+  ['Trigger', 5],
+  ['Delete no log', 3],
+  ['Log', 7],
+  ['Dont log', 5],
+  ['Group', 9],
+  ['Exit group', 7],
+];
+
+export interface TreeOptions {
+  maxRules: number;
+  maxDepth: number;
+}
+
+export function randomDocument(rng: Rng, options: TreeOptions): FirewallDocument {
+  let n = 0;
+  const budget = rng.int(1, options.maxRules);
+  const rule = (
+    property: PropertyName,
+    value: string,
+    relation: RelationName,
+    action: ActionName,
+  ): Rule => ({
+    id: `d${++n}`,
+    enabled: rng.chance(0.92),
+    name: '',
+    property,
+    relation,
+    value,
+    action,
+    parameter: action === 'Trigger' ? rng.pick(['', '10 min', 'unlimited', '1 h']) : '',
+    children: [],
+    expanded: true,
+  });
+  const randomRule = (): Rule => {
+    const property = rng.weighted(PROPERTY_WEIGHTS);
+    const value = rng.pick(VALUES[property] ?? ['']);
+    let relation: RelationName = rng.chance(0.75) ? '==' : '!=';
+    if ((NUMERIC.has(property) || ADDRESSES.has(property)) && rng.chance(0.2))
+      relation = rng.pick(['>=', '<='] as const);
+    if (property === 'Any') relation = '==';
+    return rule(property, value, relation, rng.weighted(ACTION_WEIGHTS));
+  };
+  /** A service list: sibling leaves on one field with distinct values and verdicts (a verdict map). */
+  const serviceList = (): Rule[] => {
+    const property = rng.pick(['Dest port', 'Source net', 'Protocol'] as const);
+    const pool: readonly string[] =
+      property === 'Dest port'
+        ? PORTS.map(String)
+        : property === 'Protocol'
+          ? ['6', '17', '1', '47', '58']
+          : [
+              '10.70.0.1',
+              '10.70.0.2',
+              '10.70.0.8/29',
+              '10.71.0.0/28',
+              'fd70::1',
+              'fd70::8/125',
+              '10.60.0.1',
+            ];
+    const values = [...pool]
+      .sort(() => rng.next() - 0.5)
+      .slice(0, rng.int(4, Math.min(8, pool.length)));
+    return values.map((v) =>
+      rule(
+        property,
+        v,
+        '==',
+        rng.pick(['Pass', 'Delete', 'Reject', 'Trigger', 'Delete no log'] as const),
+      ),
+    );
+  };
+  const list = (depth: number): Rule[] => {
+    const out: Rule[] = [];
+    const width = rng.int(1, depth === 0 ? 8 : 5);
+    for (let i = 0; i < width && n < budget; i++) {
+      if (rng.chance(0.08)) {
+        out.push(...serviceList());
+        continue;
+      }
+      const r = randomRule();
+      const wantsChildren =
+        r.action === '->' || r.action === 'Group'
+          ? 0.85
+          : r.action === 'Exit group' || r.action === 'Log' || r.action === 'Dont log'
+            ? 0.1
+            : 0.3;
+      if (depth < options.maxDepth && rng.chance(wantsChildren)) r.children = list(depth + 1);
+      out.push(r);
+    }
+    return out;
+  };
+  const rules = list(0);
+  return {
+    rules,
+    settings: {
+      ...DEFAULT_SETTINGS,
+      defaultPolicy: rng.chance(0.2) ? 'delete' : 'pass',
+      defaultTriggerDuration: 3600,
+      externalInterfaces: ['eth1'],
+      internalInterfaces: [],
+    },
+  };
+}
+
+const FLAG_SETS: readonly (readonly TcpFlag[])[] = [
+  ['syn'],
+  ['syn'],
+  ['syn', 'ack'],
+  ['ack'],
+  ['ack', 'psh'],
+  ['rst'],
+  ['fin', 'ack'],
+  ['rst', 'ack'],
+  [],
+  ['syn', 'ecn', 'cwr'],
+  ['fin', 'syn', 'rst', 'psh', 'ack', 'urg'],
+];
+
+/** A packet the DataPlane can send: inbound from a remote host, or outbound to one. */
+export function randomPacket(rng: Rng): Packet {
+  const inbound = rng.chance(0.7);
+  const v6 = rng.chance(0.3);
+  const iface = rng.pick(['eth0', 'eth1'] as const);
+  const host = rng.int(1, 12);
+  const local = rng.int(1, 10);
+  const remote = v6
+    ? `${POOLS.remote6[iface]}${host.toString(16)}`
+    : `${POOLS.remote4[iface]}${host}`;
+  const mine = v6 ? `${POOLS.local6}${local.toString(16)}` : `${POOLS.local4}${local}`;
+  const protocol = rng.weighted([
+    [6, 50],
+    [17, 30],
+    [v6 ? 58 : 1, 20],
+  ] as const);
+  const payload = rng.pick([0, 0, 0, 8, 20, 100]);
+  const l4 = protocol === 6 ? 20 : 8;
+  const p: Packet = {
+    direction: inbound ? 'inbound' : 'outbound',
+    ipVersion: v6 ? 6 : 4,
+    src: inbound ? remote : mine,
+    dst: inbound ? mine : remote,
+    protocol,
+    length: (v6 ? 40 : 20) + l4 + payload,
+    ttl: rng.pick([64, 64, 64, 1, 128, 255]),
+    dscp: rng.pick([0, 0, 0, 46, 10]),
+    fragmentOffset: 0,
+    ipOptions: [],
+  };
+  if (inbound) p.inInterface = iface;
+  else p.outInterface = iface;
+  if (protocol === 6 || protocol === 17) {
+    p.srcPort = rng.chance(0.7) ? rng.pick(SRC_PORTS) : rng.int(1, 65535);
+    p.dstPort = rng.chance(0.85) ? rng.pick(PORTS) : rng.int(1, 65535);
+  }
+  if (protocol === 6) p.tcpFlags = [...rng.pick(FLAG_SETS)];
+  if (protocol === 1) {
+    p.icmpType = rng.pick([8, 8, 0, 3, 11, 13]);
+    p.icmpCode = p.icmpType === 3 ? rng.pick([0, 1, 3]) : 0;
+  }
+  if (protocol === 58) {
+    p.icmpType = rng.pick([128, 128, 129, 1, 3]);
+    p.icmpCode = 0;
+  }
+  return p;
+}
