@@ -1,11 +1,10 @@
-// Runtime: pure (shared/). Firewall documents as property lists: XML through the `plist` package
-// (treewall's own documents and IPNetSentryX/IPNetRouterX documents), and NeXT text through
-// ./openstep.ts. Invariant: reading throws PlistSyntaxError (malformed text, with line and
+// Runtime: pure (shared/). Firewall documents as property lists: XML through ./xml.ts (treewall's
+// own documents and IPNetSentryX/IPNetRouterX documents; the `plist` package writes the same
+// bytes and is its test oracle, but is 10x slower), and NeXT text through ./openstep.ts. Invariant: reading throws PlistSyntaxError (malformed text, with line and
 // column), RuleFormatError (a rule that cannot be read, named by number) or DocumentFormatError
 // (a bad setting) and nothing else; what a document held that treewall does not know survives
 // a read and a write.
 
-import { build, parse } from 'plist';
 import {
   DEFAULT_SETTINGS,
   type DefaultPolicy,
@@ -14,7 +13,8 @@ import {
   type PlistValue,
   type StatisticKind,
 } from '../model/types.ts';
-import { PlistSyntaxError, parseOpenStep, serializeOpenStep, setKey } from './openstep.ts';
+import { parseOpenStep, serializeOpenStep, setKey } from './openstep.ts';
+import { buildXmlPlist, parseXmlPlistText } from './xml.ts';
 import { rulesFromPlist, rulesToPlist, type RulesFromPlistOptions } from './rules.ts';
 
 type Dict = { [key: string]: PlistValue };
@@ -268,9 +268,10 @@ function checkXmlText(value: PlistValue, path: string): void {
 export function documentToXml(doc: FirewallDocument): string {
   const plist = documentToPlist(doc, 'xml');
   checkXmlText(plist, '');
-  // NOTE: xmldom folds U+0085, U+2028 and U+2029 into line feeds (XML 1.1 line-end rules), so
-  // they are written as character references, which it leaves alone. They occur only in text.
-  const xml = build(plist, { indent: '\t' }).replace(
+  // NOTE: xmldom (and so the `plist` package, and browsers' DOMParser) folds U+0085, U+2028 and
+  // U+2029 into line feeds (XML 1.1 line-end rules), so they are written as character
+  // references, which every reader leaves alone. They occur only in text.
+  const xml = buildXmlPlist(plist, '\t').replace(
     /[\u0085\u2028\u2029]/g,
     (c) => `&#x${c.charCodeAt(0).toString(16).toUpperCase()};`,
   );
@@ -282,84 +283,9 @@ export function documentToOpenStep(doc: FirewallDocument): string {
   return serializeOpenStep(documentToPlist(doc, 'text'));
 }
 
-type ConsoleLike = { error: (...args: unknown[]) => void };
-
-function locate(text: string, offset: number): { line: number; column: number } {
-  let line = 1;
-  let lineStart = 0;
-  for (let i = 0; i < offset && i < text.length; i++) {
-    if (text.charCodeAt(i) === 10) {
-      line++;
-      lineStart = i + 1;
-    }
-  }
-  return { line, column: offset - lineStart + 1 };
-}
-
-function xmlError(text: string, reason: string, line?: number, column?: number): PlistSyntaxError {
-  if (line !== undefined && line > 0) {
-    return new PlistSyntaxError(reason, line, column ?? 1, -1);
-  }
-  // plist's own complaints carry no position: point at the tag they name when there is one.
-  const tag = /tag (\S+)/.exec(reason)?.[1];
-  const at = tag ? Math.max(0, text.indexOf(`<${tag}`)) : 0;
-  const where = locate(text, at);
-  return new PlistSyntaxError(reason, where.line, where.column, at);
-}
-
-/** Parses an XML property list. NOTE: xmldom reports problems on `console.error` and throws
- * only for fatal ones; for the time of the call those reports are captured (not printed) and
- * any error among them, fatal or not, becomes a PlistSyntaxError with its line and column. */
+/** Parses an XML property list; malformed XML is a PlistSyntaxError with line and column. */
 export function parseXmlPlist(text: string): PlistValue {
-  const host = globalThis as unknown as { console?: ConsoleLike };
-  const reports: string[] = [];
-  const saved = host.console?.error;
-  if (host.console)
-    host.console.error = (...args: unknown[]) => reports.push(args.map(String).join(' '));
-  let value: unknown;
-  try {
-    value = parse(text);
-  } catch (error) {
-    if (error instanceof RangeError) throw xmlError(text, 'XML nesting is too deep');
-    const locator = (error as { locator?: { lineNumber?: number; columnNumber?: number } }).locator;
-    const message = String((error as Error).message ?? error)
-      .split('\n')[0]!
-      .trim();
-    throw xmlError(text, `malformed XML: ${message}`, locator?.lineNumber, locator?.columnNumber);
-  } finally {
-    if (host.console && saved) host.console.error = saved;
-  }
-  // Warnings (a U+FFFD in the text, say) are not errors: the text is still what the user wrote.
-  const report = reports.find((r) => !r.startsWith('[xmldom warning]'));
-  if (report !== undefined) {
-    const position = /\[line:(\d+),col:(\d+)\]/.exec(report);
-    const message = report
-      .replace(/^\[xmldom \w+\]\s*/, '')
-      .split('\n')[0]!
-      .trim();
-    throw xmlError(
-      text,
-      `malformed XML: ${message}`,
-      Number(position?.[1] ?? 0),
-      Number(position?.[2] ?? 1),
-    );
-  }
-  if (value === null || value === undefined) throw xmlError(text, 'empty XML property list');
-  return checkValues(text, value as PlistValue);
-}
-
-/** plist turns a malformed `<integer>` or `<real>` into NaN and an empty `<plist>` into null. */
-function checkValues(text: string, value: PlistValue): PlistValue {
-  const stack: PlistValue[] = [value];
-  while (stack.length > 0) {
-    const v = stack.pop()!;
-    if (typeof v === 'number' && Number.isNaN(v))
-      throw xmlError(text, 'malformed XML: a number element holds no number');
-    if (v === null) throw xmlError(text, 'malformed XML: an element holds no value');
-    if (Array.isArray(v)) stack.push(...v);
-    else if (isDict(v)) for (const key of Object.keys(v)) stack.push(v[key]!);
-  }
-  return value;
+  return parseXmlPlistText(text);
 }
 
 /** Reads an XML property-list document. */

@@ -25,6 +25,19 @@ export class PlistSyntaxError extends Error {
   ) {
     super(`${reason} (line ${line}, column ${column})`);
   }
+
+  /** The error for `reason` at `offset` in `text`, with its line and column worked out. */
+  static at(text: string, offset: number, reason: string): PlistSyntaxError {
+    let line = 1;
+    let lineStart = 0;
+    for (let i = 0; i < offset && i < text.length; i++) {
+      if (text.charCodeAt(i) === 10) {
+        line++;
+        lineStart = i + 1;
+      }
+    }
+    return new PlistSyntaxError(reason, line, offset - lineStart + 1, offset);
+  }
 }
 
 export interface ParseOptions {
@@ -97,15 +110,7 @@ class Reader {
 
   fail(reason: string, at = this.pos): never {
     // Line and column are computed only on failure, so the happy path never tracks them.
-    let line = 1;
-    let lineStart = 0;
-    for (let i = 0; i < at && i < this.text.length; i++) {
-      if (this.text.charCodeAt(i) === 10) {
-        line++;
-        lineStart = i + 1;
-      }
-    }
-    throw new PlistSyntaxError(reason, line, at - lineStart + 1, at);
+    throw PlistSyntaxError.at(this.text, at, reason);
   }
 
   /** Skip whitespace and comments; returns the next character code, or -1 at the end. */

@@ -1,0 +1,401 @@
+// Runtime: pure (shared/). Apple XML property lists: a purpose-built reader and writer.
+// Invariant: `parseXmlPlistText` returns a value or throws PlistSyntaxError (line, column) and
+// nothing else, in linear time with an explicit stack; `buildXmlPlist` writes byte for byte what
+// the `plist` package's `build()` writes (tab indent) for the same value, so the two are
+// interchangeable and the tests use `plist` as the oracle for both directions.
+//
+// Why not `plist` itself (measured here, a 10,000-rule document, 6.5 MB of XML): its `build()`
+// took 4.3 s and its `parse()` (xmldom) 10.7 s, and xmldom reports errors on console.error rather
+// than throwing them. This reader and writer do the same document in well under a second.
+
+import type { PlistValue } from '../model/types.ts';
+import { DEFAULT_MAX_DEPTH, PlistSyntaxError, setKey } from './openstep.ts';
+
+type Dict = { [key: string]: PlistValue };
+
+type Frame =
+  | { kind: 'plist'; value: PlistValue | undefined; open: number }
+  | { kind: 'array'; items: PlistValue[]; open: number }
+  | { kind: 'dict'; entries: Dict; key: string | undefined; keyAt: number; open: number };
+
+const TAG =
+  /<\/?([A-Za-z_][\w.-]*)\s*((?:[A-Za-z_:][\w.:-]*\s*=\s*(?:"[^"<]*"|'[^'<]*')\s*)*)(\/?)>/y;
+const isNameChar = (c: number): boolean =>
+  (c >= 97 && c <= 122) ||
+  (c >= 65 && c <= 90) ||
+  (c >= 48 && c <= 57) ||
+  c === 95 ||
+  c === 45 ||
+  c === 46;
+const isDigitOrDash = (c: number): boolean => (c >= 48 && c <= 57) || c === 45 || c === 46;
+const isSpace = (c: number): boolean => c === 32 || c === 10 || c === 13 || c === 9;
+
+const SCALARS = new Set(['string', 'key', 'integer', 'real', 'date', 'data']);
+const NAMED_ENTITIES: Readonly<Record<string, string>> = {
+  lt: '<',
+  gt: '>',
+  amp: '&',
+  quot: '"',
+  apos: "'",
+};
+
+const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+const B64_INDEX = new Int16Array(128).fill(-1);
+for (let i = 0; i < B64.length; i++) B64_INDEX[B64.charCodeAt(i)] = i;
+
+export function base64Encode(bytes: Uint8Array): string {
+  let out = '';
+  for (let i = 0; i < bytes.length; i += 3) {
+    const a = bytes[i]!;
+    const b = bytes[i + 1];
+    const c = bytes[i + 2];
+    out += B64[a >> 2]! + B64[((a & 3) << 4) | ((b ?? 0) >> 4)]!;
+    out += b === undefined ? '=' : B64[((b & 15) << 2) | ((c ?? 0) >> 6)]!;
+    out += c === undefined ? '=' : B64[c & 63]!;
+  }
+  return out;
+}
+
+/** Decodes base64 (whitespace ignored); undefined when it is not base64. */
+export function base64Decode(text: string): Uint8Array | undefined {
+  const clean = text.replace(/[\s]+/g, '');
+  const body = clean.replace(/=+$/, '');
+  if (clean.length - body.length > 2 || body.length % 4 === 1) return undefined;
+  const out = new Uint8Array(Math.floor((body.length * 3) / 4));
+  let bits = 0;
+  let value = 0;
+  let o = 0;
+  for (let i = 0; i < body.length; i++) {
+    const code = body.charCodeAt(i);
+    const digit = code < 128 ? B64_INDEX[code]! : -1;
+    if (digit < 0) return undefined;
+    value = (value << 6) | digit;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out[o++] = (value >> bits) & 0xff;
+    }
+  }
+  return out;
+}
+
+class XmlReader {
+  pos = 0;
+  constructor(
+    readonly text: string,
+    readonly maxDepth: number,
+  ) {}
+
+  fail(reason: string, at = this.pos): never {
+    throw PlistSyntaxError.at(this.text, at, reason);
+  }
+
+  /** Skips `<?...?>`, `<!-- -->` and `<!DOCTYPE ...>`; true when it skipped something. */
+  skipMarkup(): boolean {
+    const t = this.text;
+    if (t.startsWith('<?', this.pos)) {
+      const end = t.indexOf('?>', this.pos + 2);
+      if (end < 0) this.fail("unterminated processing instruction: missing '?>'");
+      this.pos = end + 2;
+      return true;
+    }
+    if (t.startsWith('<!--', this.pos)) {
+      const end = t.indexOf('-->', this.pos + 4);
+      if (end < 0) this.fail("unterminated comment: missing '-->'");
+      this.pos = end + 3;
+      return true;
+    }
+    if (t.startsWith('<!DOCTYPE', this.pos)) {
+      const open = this.pos;
+      const bracket = t.indexOf('[', this.pos);
+      const close = t.indexOf('>', this.pos);
+      if (close < 0) this.fail("unterminated <!DOCTYPE: missing '>'", open);
+      if (bracket >= 0 && bracket < close) {
+        const end = t.indexOf(']>', bracket);
+        if (end < 0) this.fail("unterminated <!DOCTYPE [...]: missing ']>'", open);
+        this.pos = end + 2;
+      } else this.pos = close + 1;
+      return true;
+    }
+    return false;
+  }
+
+  /** Skips whitespace and markup between elements; complains about stray text. */
+  skipBetween(): void {
+    const t = this.text;
+    for (;;) {
+      while (isSpace(t.charCodeAt(this.pos))) this.pos++;
+      if (this.pos >= t.length || t[this.pos] !== '<') break;
+      if (!this.skipMarkup()) break;
+    }
+    if (this.pos < t.length && t[this.pos] !== '<') {
+      const end = Math.min(t.length, this.pos + 20);
+      this.fail(`unexpected text '${t.slice(this.pos, end).split('\n')[0]}' between elements`);
+    }
+  }
+
+  /** A tag at pos: `<name attr="v">`, `<name/>` or `</name>`. */
+  tag(): { name: string; closing: boolean; selfClosing: boolean; at: number } {
+    const t = this.text;
+    const at = this.pos;
+    const closing = t.charCodeAt(at + 1) === 47; /* / */
+    // Fast path for the tags plists are made of: `<name>`, `<name/>`, `</name>`.
+    let i = at + (closing ? 2 : 1);
+    const nameStart = i;
+    while (i < t.length && isNameChar(t.charCodeAt(i))) i++;
+    if (i > nameStart && !isDigitOrDash(t.charCodeAt(nameStart))) {
+      const c = t.charCodeAt(i);
+      if (c === 62 /* > */) {
+        this.pos = i + 1;
+        return { name: t.slice(nameStart, i), closing, selfClosing: false, at };
+      }
+      if (c === 47 && t.charCodeAt(i + 1) === 62 && !closing) {
+        this.pos = i + 2;
+        return { name: t.slice(nameStart, i), closing, selfClosing: true, at };
+      }
+    }
+    // Attributes (`<plist version="1.0">`) or spaces: the general form.
+    TAG.lastIndex = at;
+    const m = TAG.exec(t);
+    if (!m) this.fail('malformed tag');
+    if (closing && (m[2] !== '' || m[3] !== '')) this.fail('malformed closing tag');
+    this.pos = at + m[0].length;
+    return { name: m[1]!, closing, selfClosing: m[3] === '/', at };
+  }
+
+  /** Text up to `</name>`: entities decoded, CDATA kept, comments skipped, line ends normalised. */
+  content(name: string, open: number): string {
+    const t = this.text;
+    const parts: string[] = [];
+    for (;;) {
+      const lt = t.indexOf('<', this.pos);
+      if (lt < 0) this.fail(`<${name}> is never closed`, open);
+      if (lt > this.pos) parts.push(this.decode(this.pos, lt));
+      this.pos = lt;
+      if (t.startsWith('<![CDATA[', lt)) {
+        const end = t.indexOf(']]>', lt + 9);
+        if (end < 0) this.fail("unterminated CDATA section: missing ']]>'");
+        parts.push(t.slice(lt + 9, end).replace(/\r\n?/g, '\n'));
+        this.pos = end + 3;
+      } else if (t.startsWith('<!--', lt)) {
+        this.skipMarkup();
+      } else if (t.startsWith('</', lt)) {
+        const close = this.tag();
+        if (close.name !== name) this.fail(`expected </${name}>, found </${close.name}>`, close.at);
+        return parts.join('');
+      } else {
+        this.fail(`<${name}> holds an element; it may hold only text`);
+      }
+    }
+  }
+
+  decode(start: number, end: number): string {
+    const raw = this.text.slice(start, end);
+    const normal = raw.indexOf('\r') >= 0 ? raw.replace(/\r\n?/g, '\n') : raw;
+    if (normal.indexOf('&') < 0) return normal;
+    return normal.replace(/&([^;&\s]{0,12});?/g, (whole, entity: string, offset: number) => {
+      const at = start + offset;
+      if (!whole.endsWith(';')) this.fail(`'&' must start an entity such as &amp;`, at);
+      const named = NAMED_ENTITIES[entity];
+      if (named !== undefined) return named;
+      const m = /^#(x[0-9A-Fa-f]{1,6}|[0-9]{1,7})$/.exec(entity);
+      if (!m) this.fail(`unknown entity &${entity};`, at);
+      const code = m[1]!.startsWith('x') ? parseInt(m[1]!.slice(1), 16) : parseInt(m[1]!, 10);
+      if (code === 0 || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) {
+        this.fail(`&${entity}; is not a character XML allows`, at);
+      }
+      return String.fromCodePoint(code);
+    });
+  }
+
+  scalar(name: string, text: string, at: number): PlistValue {
+    switch (name) {
+      case 'string':
+      case 'key':
+        return text;
+      case 'integer': {
+        const s = text.trim();
+        const n = /^[+-]?\d+$/.test(s) ? Number(s) : NaN;
+        if (!Number.isFinite(n)) this.fail(`<integer> holds '${s}', not a whole number`, at);
+        return n;
+      }
+      case 'real': {
+        const s = text.trim();
+        const n = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(s) ? Number(s) : NaN;
+        if (Number.isNaN(n)) this.fail(`<real> holds '${s}', not a number`, at);
+        return n;
+      }
+      case 'date': {
+        const s = text.trim();
+        const ms = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/.test(s) ? Date.parse(s) : NaN;
+        if (Number.isNaN(ms)) this.fail(`<date> holds '${s}', not an ISO 8601 UTC time`, at);
+        return new Date(ms);
+      }
+      default: {
+        const bytes = base64Decode(text);
+        if (!bytes) this.fail('<data> holds text that is not base64', at);
+        return bytes;
+      }
+    }
+  }
+
+  document(): PlistValue {
+    const t = this.text;
+    const stack: Frame[] = [];
+    let done: PlistValue | undefined;
+    let sawRoot = false;
+    for (;;) {
+      this.skipBetween();
+      if (this.pos >= t.length) {
+        const top = stack.at(-1);
+        if (top) this.fail(`<${top.kind}> is never closed`, top.open);
+        if (!sawRoot) this.fail('no property list found: expected <plist>');
+        return done!;
+      }
+      const tag = this.tag();
+      const top = stack.at(-1);
+      if (sawRoot && !top)
+        this.fail('unexpected element after the end of the property list', tag.at);
+      let value: PlistValue | undefined;
+      if (tag.closing) {
+        if (!top || top.kind !== tag.name) {
+          this.fail(
+            top ? `expected </${top.kind}>, found </${tag.name}>` : `unexpected </${tag.name}>`,
+            tag.at,
+          );
+        }
+        stack.pop();
+        if (top.kind === 'plist') {
+          if (top.value === undefined) this.fail('<plist> holds no value', top.open);
+          done = top.value;
+          continue;
+        }
+        if (top.kind === 'dict' && top.key !== undefined) {
+          this.fail(`<key>${top.key}</key> has no value`, top.keyAt);
+        }
+        value = top.kind === 'array' ? top.items : top.entries;
+      } else if (tag.name === 'plist') {
+        if (top) this.fail('<plist> inside a property list', tag.at);
+        sawRoot = true;
+        if (tag.selfClosing) this.fail('<plist> holds no value', tag.at);
+        stack.push({ kind: 'plist', value: undefined, open: tag.at });
+        continue;
+      } else if (tag.name === 'array' || tag.name === 'dict') {
+        if (!top) sawRoot = true;
+        if (tag.selfClosing) value = tag.name === 'array' ? [] : {};
+        else {
+          if (stack.length >= this.maxDepth)
+            this.fail(`nesting deeper than ${this.maxDepth} levels`, tag.at);
+          stack.push(
+            tag.name === 'array'
+              ? { kind: 'array', items: [], open: tag.at }
+              : { kind: 'dict', entries: {}, key: undefined, keyAt: tag.at, open: tag.at },
+          );
+          continue;
+        }
+      } else if (tag.name === 'true' || tag.name === 'false') {
+        if (!tag.selfClosing && this.content(tag.name, tag.at).trim() !== '') {
+          this.fail(`<${tag.name}> holds text`, tag.at);
+        }
+        value = tag.name === 'true';
+      } else if (SCALARS.has(tag.name)) {
+        const text = tag.selfClosing ? '' : this.content(tag.name, tag.at);
+        if (tag.name === 'key') {
+          if (!top || top.kind !== 'dict') this.fail('<key> outside a <dict>', tag.at);
+          if (top.key !== undefined) this.fail(`<key>${top.key}</key> has no value`, top.keyAt);
+          top.key = text;
+          top.keyAt = tag.at;
+          continue;
+        }
+        value = this.scalar(tag.name, text, tag.at);
+      } else {
+        this.fail(`unknown element <${tag.name}>`, tag.at);
+      }
+      // Attach a finished value to its container (after a closing tag, the one below it).
+      const host = stack.at(-1);
+      if (!host) {
+        sawRoot = true;
+        done = value;
+      } else if (host.kind === 'plist') {
+        if (host.value !== undefined) this.fail('<plist> holds more than one value', tag.at);
+        host.value = value;
+      } else if (host.kind === 'array') {
+        host.items.push(value);
+      } else {
+        if (host.key === undefined)
+          this.fail(`expected <key> in <dict>, found <${tag.name}>`, tag.at);
+        setKey(host.entries, host.key, value);
+        host.key = undefined;
+      }
+    }
+  }
+}
+
+/** Parses an XML property list (`<plist>`, or a bare root element). */
+export function parseXmlPlistText(text: string, options: { maxDepth?: number } = {}): PlistValue {
+  return new XmlReader(
+    text.replace(/^\uFEFF/, ''),
+    options.maxDepth ?? DEFAULT_MAX_DEPTH,
+  ).document();
+}
+
+function escapeText(s: string): string {
+  return s.replace(/[&<>\r]/g, (c) =>
+    c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '>' ? '&gt;' : '&#xD;',
+  );
+}
+
+/** Writes an XML property list exactly as `plist`'s `build(value, { indent })` does. */
+export function buildXmlPlist(value: PlistValue, indent = '  '): string {
+  const out: string[] = [
+    '<?xml version="1.0" encoding="UTF-8"?>\n',
+    '<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">\n',
+    '<plist version="1.0">',
+  ];
+  type Job = { value: PlistValue; depth: number } | string;
+  const jobs: Job[] = [{ value, depth: 1 }];
+  const pads: string[] = [];
+  const padFor = (depth: number): string => (pads[depth] ??= '\n' + indent.repeat(depth));
+  while (jobs.length > 0) {
+    const job = jobs.pop()!;
+    if (typeof job === 'string') {
+      out.push(job);
+      continue;
+    }
+    const pad = padFor(job.depth);
+    const v = job.value;
+    if (typeof v === 'string')
+      out.push(v === '' ? `${pad}<string/>` : `${pad}<string>${escapeText(v)}</string>`);
+    else if (typeof v === 'number') {
+      out.push(Number.isInteger(v) ? `${pad}<integer>${v}</integer>` : `${pad}<real>${v}</real>`);
+    } else if (typeof v === 'boolean') out.push(`${pad}<${v}/>`);
+    else if (v instanceof Date)
+      out.push(`${pad}<date>${v.toISOString().replace(/\.\d{3}Z$/, 'Z')}</date>`);
+    else if (v instanceof Uint8Array) {
+      out.push(v.length === 0 ? `${pad}<data/>` : `${pad}<data>${base64Encode(v)}</data>`);
+    } else if (Array.isArray(v)) {
+      if (v.length === 0) {
+        out.push(`${pad}<array/>`);
+        continue;
+      }
+      out.push(`${pad}<array>`);
+      jobs.push(`${pad}</array>`);
+      for (let i = v.length - 1; i >= 0; i--) jobs.push({ value: v[i]!, depth: job.depth + 1 });
+    } else {
+      const keys = Object.keys(v);
+      if (keys.length === 0) {
+        out.push(`${pad}<dict/>`);
+        continue;
+      }
+      out.push(`${pad}<dict>`);
+      jobs.push(`${pad}</dict>`);
+      const inner = padFor(job.depth + 1);
+      for (let i = keys.length - 1; i >= 0; i--) {
+        jobs.push({ value: v[keys[i]!]!, depth: job.depth + 1 });
+        jobs.push(keys[i] === '' ? `${inner}<key/>` : `${inner}<key>${escapeText(keys[i]!)}</key>`);
+      }
+    }
+  }
+  out.push('\n</plist>');
+  return out.join('');
+}
