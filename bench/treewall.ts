@@ -189,6 +189,8 @@ export async function startServe(
   folder: string,
   log: (line: string) => void,
   helperSocket?: string,
+  /** Extra `vite build` arguments (`--minify false` to read a profile). */
+  buildArgs: string[] = [],
 ): Promise<ServeHandle | { skip: string }> {
   if (!existsSync(here('../electron/cli/commands/serve.ts'))) {
     return { skip: 'the browser host (treewall serve) is not built yet' };
@@ -206,6 +208,7 @@ export async function startServe(
       '--emptyOutDir',
       '--logLevel',
       'warn',
+      ...buildArgs,
     ],
     { timeoutMs: 300_000 },
   );
