@@ -17,6 +17,8 @@ export const MAX_DELAY_SECONDS = 60;
 export const DEFAULT_DELAY_SECONDS = 0.5;
 /** nft `log prefix` takes at most 127 bytes; treewall also puts the rule id there. */
 export const MAX_TEXT_PARAMETER = 127;
+/** Longer parameters are refused before parsing (URLs and command lines fit easily). */
+export const MAX_PARAMETER_LENGTH = 4096;
 
 const UNLIMITED = new Set(['unlimited', 'forever', 'never', 'infinite']);
 
@@ -215,6 +217,11 @@ function parseText(label: string, text: string): Result<ParsedParameter> {
 
 /** Parse a rule's parameter by its action. Empty text is the action's default where it has one. */
 export function parseParameter(action: ActionName, parameter: string): Result<ParsedParameter> {
+  if (parameter.length > MAX_PARAMETER_LENGTH) {
+    return fail(
+      `${action} parameter is ${parameter.length} characters long (at most ${MAX_PARAMETER_LENGTH})`,
+    );
+  }
   const text = parameter.trim();
   switch (action) {
     case '->':

@@ -127,12 +127,19 @@ const fail = <T>(error: string): Result<T> => ({ ok: false, error });
  */
 export function stripComment(text: string): string {
   let s = text.trim();
-  for (;;) {
-    const m = /^(.*?)\s*\(([^()]*)\)$/.exec(s);
-    if (!m || (m[1] ?? '') === '') return s;
-    s = (m[1] ?? '').trim();
+  // Index arithmetic rather than a regex: linear in the length, whatever the text holds.
+  while (s.endsWith(')')) {
+    const open = s.lastIndexOf('(');
+    if (open <= 0 || s.slice(open + 1, -1).includes(')')) return s;
+    const head = s.slice(0, open).trim();
+    if (head === '') return s;
+    s = head;
   }
+  return s;
 }
+
+/** Longer values are refused before parsing: no rule needs more, and it bounds the work. */
+export const MAX_VALUE_LENGTH = 4096;
 
 /** The text inside a trailing comment, if any: `Loopback (lo0)` -> `lo0`. */
 function commentOf(text: string): string | undefined {
@@ -496,6 +503,9 @@ function parseMac(label: string, raw: string): Result<string> {
 /** Parse a rule's value by its property. `Dest port 70000` -> `Dest port 70000 is out of range (0-65535)`. */
 export function parseValue(property: PropertyName, value: string): Result<ParsedValue> {
   const label = property;
+  if (value.length > MAX_VALUE_LENGTH) {
+    return fail(`${label} value is ${value.length} characters long (at most ${MAX_VALUE_LENGTH})`);
+  }
   const text = stripComment(value);
   const numeric = NUMERIC[property];
   if (numeric) {
