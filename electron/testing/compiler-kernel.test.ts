@@ -11,7 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { doc, GOLDEN_CASES, r } from '../../shared/compiler/golden/cases.ts';
+import fc from 'fast-check';
 import { compile, readCounters, type CompileResult } from '../../shared/compiler/index.ts';
+import { docsArb } from '../../shared/compiler/test-arbitraries.ts';
 import type { FirewallDocument } from '../../shared/model/types.ts';
 import {
   kernelSkipReason,
@@ -128,6 +130,20 @@ describe.skipIf(!kernelTestsAvailable)(
             for (const chain of o.chains) expect(chains.has(chain)).toBe(true);
           }
         });
+      }
+    });
+
+    it('generated documents pass nft -c and load (seeded, 40 documents)', async () => {
+      const docs = fc.sample(docsArb, { numRuns: 40, seed: 20261123 });
+      for (const [i, d] of docs.entries()) {
+        const result = compiled(d);
+        const check = await nftFile(host, result.nft, true);
+        const load = check.code === 0 ? await nftFile(host, result.nft) : check;
+        if (load.code !== 0) {
+          throw new Error(`generated document ${i} failed: ${load.stderr}\n${JSON.stringify(d)}`);
+        }
+        const counters = readCounters(await listTable(host), result.objects);
+        expect(Object.keys(counters).length).toBe(Object.keys(result.objects).length);
       }
     });
 
