@@ -17,11 +17,14 @@ export class CounterTracker {
   private kernel: Totals = {};
   private objects: Record<string, RuleObjects> = {};
   private maps: string[] = [];
+  /** Bumped by reset(): a reading that started before an apply must not land after it. */
+  private generation = 0;
   /** When each rule's total last went up (ms), for the timer rules' "idle" tests. */
   readonly lastChange = new Map<string, number>();
 
   /** Start counting a newly applied table. `base` restores totals saved by an earlier run. */
   reset(objects: Record<string, RuleObjects>, base: Totals): void {
+    this.generation++;
     this.objects = objects;
     this.maps = [
       ...new Set(Object.values(objects).flatMap((o) => (o.elements ?? []).map((e) => e.map))),
@@ -46,7 +49,9 @@ export class CounterTracker {
   /** Read the kernel once and fold the values in. */
   async read(nft: Nft): Promise<void> {
     if (Object.keys(this.objects).length === 0) return;
+    const generation = this.generation;
     const list = await nft.listCounters(this.maps);
+    if (generation !== this.generation) return;
     this.update(readCounters(list, this.objects));
   }
 

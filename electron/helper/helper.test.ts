@@ -2,14 +2,18 @@
 // namespace B (`ip netns exec B node bin/treewall.js helper ...`); the test talks to it over its
 // Unix socket (a file, reachable from here) and sends real packets from namespace A over a veth.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRule } from '../../shared/model/tree.ts';
 import { DEFAULT_SETTINGS, type FirewallDocument, type Rule } from '../../shared/model/types.ts';
-import type { CounterTickEvent, LogEventData } from '../../shared/ipc/helper-protocol.ts';
+import type {
+  CounterTickEvent,
+  LogEventData,
+  NotifyEventData,
+} from '../../shared/ipc/helper-protocol.ts';
 import {
   kernelTestsAvailable,
   kernelSkipReason,
@@ -260,6 +264,13 @@ describe.skipIf(!kernelTestsAvailable)(
         ruleId: 'trap',
         ruleNumber: '1.2',
       });
+      // Hits and first-seen time come from the Trigger rule's log events (NFLOG batches: allow a second).
+      const seen = await waitFor('the Trigger log event', async () => {
+        const e = (await client.call('triggered.list', {})).entries[0];
+        return e?.hits ? e : undefined;
+      });
+      expect(seen.hits).toBe(1);
+      expect(Math.abs(Date.parse(seen.triggeredAt!) - Date.now())).toBeLessThan(10_000);
       const expires = Date.parse(entries[0]!.expiresAt!) - Date.now();
       expect(expires).toBeGreaterThan(500_000);
       expect(expires).toBeLessThanOrEqual(600_000);
@@ -345,6 +356,95 @@ describe.skipIf(!kernelTestsAvailable)(
       // revert goes back to the document before it.
       await client.call('revert', {});
       expect((await client.call('showActive', {})).document).toEqual(baseDoc());
+    });
+
+    it('runs timer rules: Idle seconds fires Notify and a ping:// probe on schedule', async () => {
+      const timerDoc = doc([
+        ...baseDoc().rules,
+        rule('tick', {
+          property: 'Idle seconds',
+          relation: '>=',
+          value: '1',
+          action: 'Notify',
+          parameter: 'tick',
+        }),
+        rule('probe', {
+          property: 'Idle seconds',
+          relation: '>=',
+          value: '1',
+          action: 'URL',
+          parameter: `ping://${A}`,
+        }),
+      ]);
+      const events: NotifyEventData[] = [];
+      const off = client.on('notify:event', (e) => events.push(e));
+      const status = await client.call('apply', { document: timerDoc });
+      expect(status.timerRules.map((t) => t.ruleId)).toEqual(['tick', 'probe']);
+      await waitFor('two Notify events and a probe result', async () =>
+        events.filter((e) => e.ruleId === 'tick').length >= 2 &&
+        events.some((e) => e.ruleId === 'probe')
+          ? true
+          : undefined,
+      );
+      expect(events.find((e) => e.ruleId === 'tick')).toMatchObject({
+        kind: 'notify',
+        title: 'tick',
+        ruleNumber: '2',
+      });
+      expect(events.find((e) => e.ruleId === 'probe')).toMatchObject({
+        kind: 'url',
+        ok: true,
+        title: `ping ${A}`,
+      });
+      off();
+      await client.call('apply', { document: baseDoc() });
+    });
+
+    it('drives the same helper from the CLI, with its exit codes', async () => {
+      const cli = (args: string[], at = socket) =>
+        new Promise<{ code: number; out: string; err: string }>((resolve) => {
+          const child = spawn(process.execPath, [
+            join(repo, 'bin/treewall.js'),
+            ...args,
+            '--socket',
+            at,
+          ]);
+          let out = '';
+          let err = '';
+          child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+          child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+          child.on('close', (code) => resolve({ code: code ?? -1, out, err }));
+        });
+      const file = join(dir, 'doc.txt');
+      writeFileSync(
+        file,
+        '( { enabled = 1; nodeName = "udp"; propertyName = "Dest port"; relationName = "=="; propertyValue = "7002"; filterActionName = "Pass"; } )',
+      );
+      const applied = await cli(['apply', file, '--json']);
+      expect(applied.code).toBe(0);
+      expect(JSON.parse(applied.out)).toMatchObject({ active: true, ruleCount: 1 });
+      const status = await cli(['status']);
+      expect(status.code).toBe(0);
+      expect(status.out).toMatch(/firewall +on/);
+      const shown = await cli(['show-active']);
+      expect(shown.out).toContain('propertyName = "Dest port"');
+      const counters = await cli(['counters', '--json']);
+      expect(Object.keys(JSON.parse(counters.out).counters)).toHaveLength(1);
+      const badFile = await cli(['apply', join(dir, 'missing.txt')]);
+      expect(badFile.code).toBe(2);
+      writeFileSync(
+        file,
+        '( { enabled = 1; propertyName = "Dest port"; relationName = "=="; propertyValue = "99999"; filterActionName = "Pass"; } )',
+      );
+      const invalid = await cli(['apply', file]);
+      expect(invalid.code).toBe(2);
+      expect(invalid.err).toMatch(/rule 1: .*99999/);
+      const unreachable = await cli(['status'], join(dir, 'nobody.sock'));
+      expect(unreachable.code).toBe(3);
+      expect(unreachable.err).toMatch(/is the helper running\?/);
+      const usage = await cli(['triggered', 'frobnicate']);
+      expect(usage.code).toBe(2);
+      await client.call('apply', { document: baseDoc() });
     });
 
     it('refuses an invalid document with problems and leaves the rules in force', async () => {
