@@ -14,7 +14,7 @@ export const INDENT = 14;
 
 export const COLUMNS = [
   { key: 'enabled', title: '', width: 28, min: 28 },
-  { key: 'number', title: '#', width: 150, min: 80 },
+  { key: 'number', title: '#', width: 180, min: 80 },
   { key: 'name', title: 'Name', width: 230, min: 80 },
   { key: 'property', title: 'Property', width: 150, min: 80 },
   { key: 'relation', title: 'Rel', width: 50, min: 40 },
