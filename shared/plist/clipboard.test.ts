@@ -64,6 +64,14 @@ describe('clipboard', () => {
     });
   });
 
+  it('pastes the rules of a whole document pasted as text', () => {
+    const text =
+      '{ firewallOn = 1; filterTable = { children = ( { nodeName = a; ruleId = keep; }, { nodeName = b; } ); }; }';
+    const rules = clipboardTextToRules(text, { newId });
+    expect(rules.map((r) => r.name)).toEqual(['a', 'b']);
+    expect(rules[0]!.id).toMatch(/^p-/);
+  });
+
   it('gives malformed or unknown text a clear error', () => {
     expect(() => clipboardTextToRules('(\n{ enabled = 1 }\n)')).toThrow(PlistSyntaxError);
     expect(() => clipboardTextToRules('( { propertyName = Colour; } )')).toThrow(RuleFormatError);

@@ -2,7 +2,7 @@
 // IPNetSentryX put on the clipboard (DESIGN §7). Invariant: text treewall copies pastes back as
 // the same rules (with fresh ids), and IPNetSentryX's own clipboard text pastes as its rules.
 
-import type { Rule } from '../model/types.ts';
+import type { PlistValue, Rule } from '../model/types.ts';
 import { parseOpenStep, serializeOpenStep } from './openstep.ts';
 import { rulesFromPlist, rulesToPlist } from './rules.ts';
 
@@ -22,5 +22,25 @@ export interface PasteOptions {
  * PlistSyntaxError (malformed text, with line and column) or RuleFormatError (unknown
  * property, relation or action, naming the rule). */
 export function clipboardTextToRules(text: string, options: PasteOptions = {}): Rule[] {
-  return rulesFromPlist(parseOpenStep(text), { keepIds: false, newId: options.newId });
+  return rulesFromPlist(pastedRules(parseOpenStep(text)), { keepIds: false, newId: options.newId });
+}
+
+/** What in pasted text is the list of rules: the text itself, or, when a whole document was
+ * pasted (a dictionary with a filter table), the table's top-level rules. */
+function pastedRules(value: PlistValue): PlistValue {
+  if (
+    typeof value !== 'object' ||
+    Array.isArray(value) ||
+    value instanceof Uint8Array ||
+    value instanceof Date
+  ) {
+    return value;
+  }
+  const table = value.filterTable ?? value.SentryDocument_filterTable;
+  if (table === undefined) return value;
+  if (Array.isArray(table)) return table;
+  if (typeof table === 'object' && !(table instanceof Uint8Array) && !(table instanceof Date)) {
+    return table.children ?? [];
+  }
+  return value;
 }
