@@ -95,7 +95,7 @@ function pcap(records: Buffer[]): Buffer {
   header.writeUInt16LE(4, 6);
   header.writeUInt32LE(262144, 16);
   header.writeUInt32LE(239, 20);
-  const out = [header];
+  const out: Buffer[] = [header];
   for (const r of records) {
     const h = Buffer.alloc(16);
     h.writeUInt32LE(1_700_000_001, 0);
