@@ -82,15 +82,13 @@ const document: FirewallDocument = {
 
 describe('treewall serve', () => {
   it('refuses bad options with exit 2', async () => {
-    for (const args of [
+    const bad = [
       ['--port', 'x'],
       ['--folder', path.join(root, 'nope')],
       ['--bogus'],
       ['--token', 'short'],
-    ]) {
-      const { exited } = run(args);
-      expect(await exited).toBe(2);
-    }
+    ];
+    expect(await Promise.all(bad.map((args) => run(args).exited))).toEqual([2, 2, 2, 2]);
   });
 
   it('prints a token URL, serves real documents in its folder, and stops on SIGTERM', async () => {
