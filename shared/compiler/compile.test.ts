@@ -70,6 +70,14 @@ describe('compile: refusals name the rule and the reason', () => {
     expect(problems[0]?.message).toMatch(/70000/);
   });
 
+  it('refuses two rules with the same id', () => {
+    const problems = refused(
+      compile(doc([r('x', 'Any', '==', '', 'Log'), r('x', 'Any', '==', '', 'Pass')])),
+    );
+    expect(problems).toEqual([expect.objectContaining({ ruleId: 'x', number: '2' })]);
+    expect(problems[0]?.message).toMatch(/same id/);
+  });
+
   it('never refuses a disabled rule', () => {
     const result = compile(
       doc([r('x', 'Data content', '==', 'abc', 'Delay', [], { enabled: false })]),

@@ -111,7 +111,7 @@ export function readCounters(
       }
     }
   }
-  const out: Record<string, CounterValues> = {};
+  const out = Object.create(null) as Record<string, CounterValues>; // ids like `__proto__` are keys
   for (const [id, o] of Object.entries(objects)) {
     let found = false;
     const sum = { packets: 0, bytes: 0 };

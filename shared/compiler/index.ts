@@ -127,6 +127,8 @@ interface Node {
   sensitive: boolean;
   /** Does this rule's own condition? */
   varies: boolean;
+  /** `<number> <name>`, cut to nft's comment limit (computed once). */
+  comment?: string;
   /** Compiled condition per direction (one slot when it does not vary). */
   cond: { in?: Cond; out?: Cond };
 }
@@ -182,7 +184,12 @@ type BreakMode = 'return' | 'mark';
 class Compiler {
   readonly problems: Problem[] = [];
   readonly warnings: Problem[] = [];
-  readonly objects: Record<string, RuleObjects> = {};
+  // No prototype: a rule id such as `__proto__` or `constructor` is just a key here.
+  readonly objects: Record<string, RuleObjects> = Object.create(null) as Record<
+    string,
+    RuleObjects
+  >;
+  private readonly seenIds = new Set<string>();
   readonly helperRules: string[] = [];
   private readonly keys = new KeyAllocator();
   private readonly chainOrder: string[] = [];
@@ -223,6 +230,15 @@ class Compiler {
       const number = childNumber(parentNumber, index);
       if (!rule.enabled) return;
       const pre = counter.n++;
+      if (this.seenIds.has(rule.id)) {
+        this.problem(
+          rule,
+          number,
+          undefined,
+          `${rule.property}: another rule has the same id "${rule.id}"`,
+        );
+      }
+      this.seenIds.add(rule.id);
       const key = this.keys.key(rule.id);
       const value = parseValue(rule.property, rule.value);
       const param = parseParameter(rule.action, rule.parameter);
@@ -275,8 +291,11 @@ class Compiler {
   /* --- kernel objects ---------------------------------------------------------------------- */
 
   private comment(node: Node): string | undefined {
-    const text = `${node.number} ${node.rule.name}`.trim();
-    return text === '' ? undefined : truncateUtf8(text, 127);
+    if (node.comment === undefined) {
+      const text = `${node.number} ${node.rule.name}`.trim();
+      node.comment = truncateUtf8(text, 127);
+    }
+    return node.comment === '' ? undefined : node.comment;
   }
 
   private counterFor(node: Node): string {

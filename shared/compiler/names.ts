@@ -42,6 +42,8 @@ export class KeyAllocator {
 
 /** Truncate to at most `maxBytes` of UTF-8 without splitting a character (nft comment limit). */
 export function truncateUtf8(text: string, maxBytes: number): string {
+  // Fast path: at most 3 bytes per UTF-16 unit (a 4-byte character is 2 units).
+  if (text.length * 3 <= maxBytes) return text;
   let bytes = 0;
   let out = '';
   for (const ch of text) {

@@ -70,7 +70,8 @@ type GenRule = {
 function toRules(gen: GenRule[], counter: { n: number }): Rule[] {
   return gen.map((g) => {
     const n = counter.n++;
-    const id = n % 7 === 3 ? `weird "${n}"\n;` : `g${n}`;
+    const id =
+      n === 5 ? '__proto__' : n === 6 ? 'constructor' : n % 7 === 3 ? `weird "${n}"\n;` : `g${n}`;
     return r(
       id,
       g.spec[0],
