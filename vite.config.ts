@@ -36,7 +36,8 @@ function electronBuild(
         formats: [format],
         fileName: () => fileName,
       },
-      rollupOptions: { external: nodeExternals },
+      // The CLI builds the renderer on demand through vite, which a package does not need.
+      rollupOptions: { external: [...nodeExternals, 'vite'] },
     },
   };
 }
