@@ -7,8 +7,8 @@ import { CLIENT_ADDRESS, SERVER_ADDRESS, createBenchNet } from './bench-net.ts';
 import { missingPrerequisite } from './dataplane.ts';
 import { generateDocument } from './generate.ts';
 import { cpuSeconds } from './proc.ts';
-import { targets, type Part, type PartResult, type RunOptions } from './report.ts';
-import { privateDir, run, sleep, start, stop } from './sh.ts';
+import { targets, type Figure, type Part, type PartResult, type RunOptions } from './report.ts';
+import { privateDir, run, runOk, sleep, start, stop } from './sh.ts';
 import { loadCompiler, prefillTriggered, startHelper } from './treewall.ts';
 
 const RULES = 10_000;
@@ -52,6 +52,21 @@ export const counters: Part = {
           String(windowSeconds + 6),
         ]),
       );
+      // Reference: what reading every counter once costs through the nft command line (the
+      // named counters, and the verdict maps' per-element counters), in CPU seconds.
+      const readCpu = await nftReadCpuSeconds(net.inServer);
+      const figures: Figure[] = [
+        {
+          part: 'counters',
+          name: 'nft CLI: one read of every counter (list counters + list maps)',
+          value: readCpu * 100,
+          unit: '% of a core at 1 Hz',
+        },
+      ];
+      options.log(
+        `counters: one nft read of every counter costs ${(readCpu * 1000).toFixed(0)} ms CPU`,
+      );
+
       let ticks = 0;
       let changedRules = 0;
       const unsubscribe = await helper.streamCounters(1000, (changed) => {
@@ -69,34 +84,34 @@ export const counters: Part = {
       unsubscribe();
       const percent = ((cpu1 - cpu0) / seconds) * 100;
       options.log(
-        `counters: ${(cpu1 - cpu0).toFixed(2)} s CPU in ${seconds.toFixed(1)} s, ${windowTicks} ticks, ${changedRules} rule changes reported in all`,
+        `counters: helper ${(cpu1 - cpu0).toFixed(2)} s CPU in ${seconds.toFixed(1)} s, ${windowTicks} ticks, ${changedRules} rule changes reported in all`,
       );
+      const notes = [
+        `counters: helper in the server namespace, ${windowSeconds} s window after 2 s of warm-up, iperf3 -b 200M from ${CLIENT_ADDRESS}; CPU = utime+stime of the helper and its children (exited and live) from /proc. The nft CLI reference is the CPU of \`nft -j list counters table inet treewall\` plus \`nft -j list maps\` once, i.e. the floor of a reader built on the nft command.`,
+      ];
       if (windowTicks < seconds / 2) {
-        throw new Error(
-          `only ${windowTicks} counter ticks in ${seconds.toFixed(0)} s: the stream is not running at 1 Hz`,
+        const why = await helper.lastError();
+        notes.push(
+          `counters: NOT MEASURED: the helper sent ${windowTicks} counter ticks in ${seconds.toFixed(0)} s (helper's last error: ${why?.slice(0, 200) ?? 'none reported'}); its CPU in that window was ${percent.toFixed(1)}% of a core.`,
         );
+        return { status: 'ran', figures, notes };
       }
-      return {
-        status: 'ran',
-        figures: [
-          {
-            part: 'counters',
-            name: `helper + nft CPU, ${RULES.toLocaleString('en-US')} rules at 1 Hz`,
-            value: percent,
-            unit: '% of a core',
-            target: targets.below(5, '< 5% of a core'),
-          },
-          {
-            part: 'counters',
-            name: 'counter ticks received',
-            value: windowTicks / seconds,
-            unit: 'per s',
-          },
-        ],
-        notes: [
-          `counters: helper in the server namespace, ${windowSeconds} s window after 2 s of warm-up, iperf3 -b 200M from ${CLIENT_ADDRESS}; CPU = utime+stime of the helper and its children (exited and live) from /proc.`,
-        ],
-      };
+      figures.unshift(
+        {
+          part: 'counters',
+          name: `helper + nft CPU, ${RULES.toLocaleString('en-US')} rules at 1 Hz`,
+          value: percent,
+          unit: '% of a core',
+          target: targets.below(5, '< 5% of a core'),
+        },
+        {
+          part: 'counters',
+          name: 'counter ticks received',
+          value: windowTicks / seconds,
+          unit: 'per s',
+        },
+      );
+      return { status: 'ran', figures, notes };
     } finally {
       if (traffic) await stop(traffic);
       await stop(server);
@@ -107,3 +122,15 @@ export const counters: Part = {
     }
   },
 };
+
+/** CPU seconds (user + system) of reading every counter of our table once with the nft CLI. */
+async function nftReadCpuSeconds(inNs: (argv: string[]) => string[]): Promise<number> {
+  const q = (argv: string[]) => argv.map((a) => `'${a}'`).join(' ');
+  const script = `TIMEFORMAT='%3U %3S'; time { ${q(inNs(['nft', '-j', 'list', 'counters', 'table', 'inet', 'treewall']))} >/dev/null; ${q(inNs(['nft', '-j', 'list', 'maps']))} >/dev/null; }`;
+  const r = await runOk(['bash', '-c', script]);
+  const [user, system] = r.stderr.trim().split('\n').at(-1)?.split(' ').map(Number) ?? [];
+  if (user === undefined || system === undefined || Number.isNaN(user + system)) {
+    throw new Error(`could not read the CPU time of nft: ${r.stderr}`);
+  }
+  return user + system;
+}

@@ -70,6 +70,8 @@ export interface HelperHandle {
   apply: (doc: FirewallDocument) => Promise<void>;
   /** Subscribes to the counter stream; onTick gets the number of rules that changed. */
   streamCounters: (intervalMs: number, onTick: (changed: number) => void) => Promise<() => void>;
+  /** The helper's own last error (status call), if any. */
+  lastError: () => Promise<string | null>;
   stop: () => Promise<void>;
 }
 
@@ -137,6 +139,10 @@ export async function startHelper(
         off();
         void client.call('countersUnsubscribe', {}).catch(() => {});
       };
+    },
+    lastError: async () => {
+      const status = (await client.call('status', {})) as { lastError?: string | null };
+      return status.lastError ?? null;
     },
     stop: async () => {
       await client.close();
