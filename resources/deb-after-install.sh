@@ -4,6 +4,9 @@
 # (`systemctl enable --now treewall-helper`) or the app starts it on demand through pkexec.
 set -e
 resources=/opt/treewall/resources
+chmod 0755 "$resources/treewall-helper"
+# The helper's socket is root:treewall 0660: members of this group may apply rules.
+getent group treewall >/dev/null || groupadd --system treewall
 install -m 0644 "$resources/treewall-helper.service" /lib/systemd/system/treewall-helper.service
 install -d /usr/share/polkit-1/actions
 install -m 0644 "$resources/org.treewall.helper.policy" /usr/share/polkit-1/actions/org.treewall.helper.policy

@@ -4,7 +4,15 @@
 // node_modules or sources; resources hold what the helper install needs. Nothing runs.
 
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync, chmodSync, mkdirSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -52,6 +60,7 @@ try {
   for (const resource of [
     'default.treewall',
     'cli/treewall.js',
+    'treewall-helper',
     'treewall-helper.service',
     'org.treewall.helper.policy',
   ]) {
