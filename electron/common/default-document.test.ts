@@ -5,6 +5,7 @@ import { promises as fs } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { buildDefaultDocument } from '../../resources/default-document.ts';
+import { compile } from '../../shared/compiler/index.ts';
 import { findByNumber, numberRules } from '../../shared/model/tree.ts';
 import type { Rule } from '../../shared/model/types.ts';
 import { validateDocument } from '../../shared/model/validate.ts';
@@ -58,11 +59,11 @@ describe('resources/default.treewall', () => {
     expect(at('1').children).toHaveLength(4);
   });
 
-  it('holds the six groups of 2, in the walk-through order, enabled as it says', () => {
-    expect(at('2').children.map((r) => [r.name, r.enabled])).toEqual([
+  it('holds the six groups of 2, in the walk-through order', () => {
+    expect(at('2').children.map((r) => [r.name.replace(/ \(off: .*\)$/, ''), r.enabled])).toEqual([
       ['suspicious activity', true],
-      ['server attacks', true],
-      ['promiscuous resets', true],
+      ['server attacks', false],
+      ['promiscuous resets', false],
       ['ICMP Logger', true],
       ['Check servers', false],
       ['Protect servers', false],
@@ -93,10 +94,31 @@ describe('resources/default.treewall', () => {
       ]);
   });
 
-  it('2.3 copies as exactly the walk-through clipboard text', () => {
-    expect(unindented(rulesToClipboardText([at('2.3')], ['2.3']))).toBe(
-      unindented(WALKTHROUGH_RULE_2_3),
-    );
+  it('2.3 copies as the walk-through clipboard text, but ships off with a note until Delay runs', () => {
+    const ours = rulesToClipboardText([at('2.3')], ['2.3']);
+    const expected = unindented(WALKTHROUGH_RULE_2_3)
+      .replace('enabled = 1;\nfilterAction = 0;', 'enabled = 0;\nfilterAction = 0;')
+      .replace(
+        '"promiscuous resets"',
+        '"promiscuous resets (off: Delay is not in the kernel yet)"',
+      );
+    expect(unindented(ours)).toBe(expected);
+    expect(at('2.3.1').enabled).toBe(true);
+  });
+
+  it('compiles: every rule it ships enabled runs in the kernel or in the helper', () => {
+    const result = compile(doc);
+    expect(result.ok ? [] : result.problems.map((p) => `${p.number}: ${p.message}`)).toEqual([]);
+  });
+
+  it('ships off, with a note in the name, only what cannot run yet and the two opt-in groups', () => {
+    const off = at('2').children.filter((r) => !r.enabled);
+    expect(off.map((r) => r.name)).toEqual([
+      'server attacks (off: payload search is not in the kernel yet)',
+      'promiscuous resets (off: Delay is not in the kernel yet)',
+      'Check servers',
+      'Protect servers',
+    ]);
   });
 
   it('2.4: ICMP logger with the ping-flood limit of 50 echo requests, quiet for 30 s', () => {
