@@ -70,6 +70,10 @@ try {
   }
   if (!existsSync(path.join(unpacked, 'treewall')))
     problems.push('the executable is not named treewall');
+  const wrapper = path.join(unpacked, 'resources/treewall-helper');
+  if (existsSync(wrapper) && (statSync(wrapper).mode & 0o111) === 0) {
+    problems.push('resources/treewall-helper is not executable');
+  }
 } finally {
   rmSync(scratch, { recursive: true, force: true });
 }
