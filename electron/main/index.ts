@@ -216,8 +216,9 @@ async function buildMenu(): Promise<void> {
     ? (recent.value as { files: { path: string; name: string }[] }).files
     : [];
   const focused = () => BrowserWindow.getFocusedWindow();
-  // Edit and rule commands keep their shortcuts in the page (registerAccelerator: false), so text
-  // fields being edited get Ctrl+C and friends natively; the menu items forward clicks.
+  // Edit, rule and Apply shortcuts stay with the page (registerAccelerator: false): the renderer
+  // has the same keymap in the browser host, and text fields being edited get Ctrl+C and
+  // friends natively. The menu shows them and forwards clicks.
   const forward = (
     label: string,
     command: MenuCommand,
@@ -232,7 +233,8 @@ async function buildMenu(): Promise<void> {
     {
       label: '&File',
       submenu: [
-        { label: 'New', accelerator: 'CmdOrCtrl+N', click: () => createWindow(null) },
+        // Ctrl+N is New Rule in the outline (the same keys in both hosts); a new window has none.
+        { label: 'New Window', click: () => createWindow(null) },
         {
           label: 'Open…',
           accelerator: 'CmdOrCtrl+O',
@@ -269,15 +271,15 @@ async function buildMenu(): Promise<void> {
         forward('Delete', 'edit.delete', 'Delete', false),
         forward('Select All', 'edit.selectAll', 'CmdOrCtrl+A', false),
         { type: 'separator' },
-        forward('Find…', 'edit.find', 'CmdOrCtrl+F', false),
+        forward('Filter…', 'edit.find', 'CmdOrCtrl+F', false),
       ],
     },
     {
       label: '&Rule',
       submenu: [
-        forward('New Sibling', 'rule.newSibling', 'CmdOrCtrl+Enter', false),
-        forward('New Child', 'rule.newChild', 'CmdOrCtrl+Shift+Enter', false),
-        forward('Insert Before', 'rule.insertBefore', 'CmdOrCtrl+Alt+Enter', false),
+        forward('New Rule', 'rule.newSibling', 'CmdOrCtrl+N', false),
+        forward('New Child Rule', 'rule.newChild', 'CmdOrCtrl+Shift+N', false),
+        forward('Insert Rule Before', 'rule.insertBefore', 'CmdOrCtrl+Alt+N', false),
         forward('Duplicate', 'rule.duplicate', 'CmdOrCtrl+D', false),
       ],
     },
@@ -298,7 +300,7 @@ async function buildMenu(): Promise<void> {
     {
       label: 'F&irewall',
       submenu: [
-        forward('Apply', 'firewall.apply', 'CmdOrCtrl+Shift+A'),
+        forward('Apply', 'firewall.apply', 'CmdOrCtrl+Enter', false),
         forward('Show Active', 'firewall.showActive'),
         forward('Revert to Active', 'firewall.revert'),
         { type: 'separator' },
