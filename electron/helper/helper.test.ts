@@ -2,7 +2,7 @@
 // namespace B (`ip netns exec B node bin/treewall.js helper ...`); the test talks to it over its
 // Unix socket (a file, reachable from here) and sends real packets from namespace A over a veth.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -151,6 +151,27 @@ describe.skipIf(!kernelTestsAvailable)(
 
     const ourTable = async () => (await b.nft(['list', 'tables'])).includes('table inet treewall');
     const pingOk = async () => (await a.ping(B, { timeoutMs: 400 })).result === 'reply';
+    /** Connect as user `nobody` and ask for the status: 'ok' or the connect error code. */
+    const asNobody = () =>
+      new Promise<string>((resolve) => {
+        const script =
+          `const s=require('net').connect(process.argv[1]);` +
+          `s.on('connect',()=>s.write(JSON.stringify({id:1,call:'status'})+'\\n'));` +
+          `s.on('data',d=>{console.log(JSON.parse(d).ok?'ok':'refused');process.exit(0)});` +
+          `s.on('error',e=>{console.log(e.code);process.exit(0)})`;
+        const child = spawn('runuser', [
+          '-u',
+          'nobody',
+          '--',
+          process.execPath,
+          '-e',
+          script,
+          socket,
+        ]);
+        let out = '';
+        child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+        child.on('close', () => resolve(out.trim()));
+      });
 
     beforeAll(async () => {
       await sweepStale('helper');
@@ -163,6 +184,7 @@ describe.skipIf(!kernelTestsAvailable)(
         bAddresses: [`${B}/24`],
       });
       dir = mkdtempSync(join(tmpdir(), 'tw-helper-test-'));
+      chmodSync(dir, 0o711); // others may reach the socket file; its own mode decides
       socket = join(dir, 'helper.sock');
       stateDir = join(dir, 'state');
       await startHelper();
@@ -565,15 +587,17 @@ describe.skipIf(!kernelTestsAvailable)(
     });
 
     it('leaves the rules in force on SIGTERM and re-applies the saved document with --apply-saved', async () => {
+      expect(await asNobody()).toBe('EACCES'); // root only: socket 0660 root:root
       await client.close();
       await stopHelper('SIGTERM');
       expect(await ourTable()).toBe(true);
       expect(existsSync(socket)).toBe(false);
       await b.nft(['delete', 'table', 'inet', 'treewall']); // e.g. a reboot
-      await startHelper(['--apply-saved']);
+      await startHelper(['--apply-saved', '--socket-group', 'nogroup']);
       client = await HelperClient.connect(socket);
       expect(await ourTable()).toBe(true);
       expect((await client.call('status', {})).matchesApplied).toBe(true);
+      expect(await asNobody()).toBe('ok'); // members of the socket group may talk to it
     });
 
     it('tells a client plainly when no helper is there', async () => {
