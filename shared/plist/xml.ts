@@ -126,10 +126,12 @@ class XmlReader {
     const t = this.text;
     for (;;) {
       while (isSpace(t.charCodeAt(this.pos))) this.pos++;
-      if (this.pos >= t.length || t[this.pos] !== '<') break;
-      if (!this.skipMarkup()) break;
+      if (t.charCodeAt(this.pos) !== 60 /* < */) break;
+      const next = t.charCodeAt(this.pos + 1);
+      // Only `<?` and `<!` start markup; anything else is an element, the common case.
+      if ((next !== 63 && next !== 33) || !this.skipMarkup()) break;
     }
-    if (this.pos < t.length && t[this.pos] !== '<') {
+    if (this.pos < t.length && t.charCodeAt(this.pos) !== 60) {
       const end = Math.min(t.length, this.pos + 20);
       this.fail(`unexpected text '${t.slice(this.pos, end).split('\n')[0]}' between elements`);
     }
