@@ -32,6 +32,9 @@ for (const size of sizes.length ? sizes : [10_000, 100_000]) {
     console.log(`${size} rules: refused: ${result.problems[0]?.message}`);
     continue;
   }
+  const textStarted = performance.now();
+  const textLength = result.ok ? result.text.length : 0;
+  const textMs = performance.now() - textStarted;
   times.sort((a, b) => a - b);
   cpu.sort((a, b) => a - b);
   const kinds: Record<string, number> = {};
@@ -43,6 +46,7 @@ for (const size of sizes.length ? sizes : [10_000, 100_000]) {
   const json = JSON.stringify(result.nft);
   console.log(
     `${size} rules: compile median ${times[2]?.toFixed(0)} ms (min ${times[0]?.toFixed(0)}, max ${times[4]?.toFixed(0)}), CPU median ${cpu[2]?.toFixed(0)} ms; ` +
+      `text rendered on demand in ${textMs.toFixed(0)} ms (${(textLength / 1e6).toFixed(1)} MB); ` +
       `${(json.length / 1e6).toFixed(1)} MB JSON; ${kinds.chain ?? 0} chains, ${kinds.rule ?? 0} nft rules, ` +
       `${kinds.map ?? 0} verdict maps, ${kinds.counter ?? 0} named counters`,
   );
