@@ -57,6 +57,9 @@ vi.mock('electron', () => {
     show() {}
     focus() {}
     close() {}
+    isDestroyed() {
+      return false;
+    }
     getTitle() {
       return this.title;
     }

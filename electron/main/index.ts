@@ -365,7 +365,10 @@ async function start(): Promise<void> {
     },
   });
   backend.onEvent((event, payload) => {
-    for (const state of windows.values()) state.window.webContents.send(event, payload);
+    for (const state of windows.values()) {
+      // A window between 'close' and 'closed' has no page left to tell.
+      if (!state.window.isDestroyed()) state.window.webContents.send(event, payload);
+    }
     if (event === 'notify:event' && Notification.isSupported()) {
       const { title, body } = payload as { title: string; body: string };
       new Notification({ title, body }).show();
