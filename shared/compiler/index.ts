@@ -924,14 +924,22 @@ export function compile(doc: FirewallDocument, options: CompileOptions = {}): Co
     const problems = [...compiler.problems].sort((a, b) => compareNumbers(a.number, b.number));
     return { ok: false, problems };
   }
-  return {
-    ok: true,
+  const result = {
+    ok: true as const,
     nft,
-    text: renderText(nft),
+    text: '',
     objects: compiler.objects,
     warnings: compiler.warnings,
     helperRules: compiler.helperRules,
   };
+  // The text is for people; rendering 100,000 rules costs as much as compiling them, so it is
+  // rendered on first read (an enumerable getter: it still shows up in JSON and spreads).
+  let text: string | undefined;
+  Object.defineProperty(result, 'text', {
+    enumerable: true,
+    get: () => (text ??= renderText(nft)),
+  });
+  return result;
 }
 
 /** Outline order of `2.10` vs `2.9`: numerically, part by part. */
