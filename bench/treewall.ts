@@ -156,8 +156,9 @@ interface NftSet {
 }
 
 /**
- * Fills every IPv4 triggered set (dynamic, with timeouts) of `table inet treewall` with `count`
- * addresses in 172.16.0.0/12 (never the benchmark's client). Returns the sets filled.
+ * Fills the IPv4 triggered table (`trig4`, the dynamic set with timeouts every Include ==
+ * triggered test looks in; else every per-rule IPv4 trigger set) of `table inet treewall` with
+ * `count` addresses in 172.16.0.0/12 (never the benchmark's client). Returns the sets filled.
  */
 export async function prefillTriggered(
   inNs: (argv: string[]) => string[],
@@ -169,7 +170,10 @@ export async function prefillTriggered(
     .map((e) => e.set)
     .filter((s): s is NonNullable<NftSet['set']> => !!s && s.table === 'treewall')
     .filter((s) => s.type === 'ipv4_addr' && (s.flags ?? []).includes('timeout'));
-  for (const s of sets) {
+  // The document-wide triggered table when there is one (`trig4`), else every per-rule one.
+  const shared = sets.filter((s) => s.name === 'trig4');
+  const targets = shared.length ? shared : sets;
+  for (const s of targets) {
     const elements: string[] = [];
     for (let i = 0; i < count; i++) {
       elements.push(`172.${16 + ((i >> 16) & 15)}.${(i >> 8) & 255}.${i & 255} timeout 1h`);
@@ -177,7 +181,7 @@ export async function prefillTriggered(
     const text = `add element inet treewall ${s.name} { ${elements.join(', ')} }\n`;
     await runOk(inNs(['nft', '-f', files.file(`prefill-${s.name}.nft`, text)]));
   }
-  return sets.map((s) => s.name);
+  return targets.map((s) => s.name);
 }
 
 export interface ServeHandle {
