@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatPacket } from '../../shared/evaluator/index.ts';
 import { DataPlane } from './dataplane.ts';
-import { describeDocument, runCase, shrink } from './differential.ts';
+import { addStats, describeDocument, emptyStats, runCase, shrink } from './differential.ts';
 import { kernelSkipReason, kernelTestsAvailable, sweepStale, TestNet } from './netns.ts';
 import { randomDocument, randomPacket, Rng } from './random-trees.ts';
 
@@ -37,6 +37,7 @@ describe.skipIf(!kernelTestsAvailable)(
         let packets = 0;
         let rules = 0;
         const refused: string[] = [];
+        const stats = emptyStats();
         for (let i = 0; i < CASES; i++) {
           const rng = new Rng(SEED + i);
           const doc = randomDocument(rng, { maxRules: 250, maxDepth: 5 });
@@ -47,6 +48,7 @@ describe.skipIf(!kernelTestsAvailable)(
             continue;
           }
           packets += result.packets;
+          addStats(stats, result.stats);
           rules += JSON.stringify(doc.rules).split('"id"').length - 1;
           if (result.disagreements.length > 0) {
             const small = await shrink(dp, doc, probes);
@@ -65,8 +67,23 @@ describe.skipIf(!kernelTestsAvailable)(
         }
         const seconds = ((Date.now() - started) / 1000).toFixed(1);
         console.log(
-          `differential: ${CASES} cases (seed ${SEED}..${SEED + CASES - 1}), ${rules} rules, ${packets} packets, ${refused.length} refused by the compiler, agree; ${seconds} s`,
+          `differential: ${CASES} cases (seed ${SEED}..${SEED + CASES - 1}), ${rules} rules, ${packets} packets, ${refused.length} refused by the compiler, agree; ${seconds} s\n` +
+            `  verdicts ${JSON.stringify(stats.verdicts)}, replies ${stats.replies}, exit groups ${stats.exitGroups}, ` +
+            `triggers ${stats.triggered}, include hits ${stats.includeHits}, log events ${stats.logEvents}, rules in verdict maps ${stats.vmapRules}`,
         );
+        // A run that never exercised these would prove little.
+        if (CASES >= 50) {
+          for (const v of ['pass', 'delete', 'reject', 'drop connection'])
+            expect(stats.verdicts[v] ?? 0).toBeGreaterThan(0);
+          for (const n of [
+            stats.replies,
+            stats.exitGroups,
+            stats.triggered,
+            stats.includeHits,
+            stats.vmapRules,
+          ])
+            expect(n).toBeGreaterThan(0);
+        }
         // The generator only uses compilable vocabulary; a refusal is a bug in one of the two.
         expect(refused).toEqual([]);
       },

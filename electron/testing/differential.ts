@@ -17,8 +17,42 @@ export interface Disagreement {
   detail: string;
 }
 
+/** What a case exercised, so a run can show it tested something. */
+export interface CaseStats {
+  verdicts: Record<string, number>;
+  replies: number;
+  exitGroups: number;
+  triggered: number;
+  includeHits: number;
+  logEvents: number;
+  vmapRules: number;
+}
+
+export function emptyStats(): CaseStats {
+  return {
+    verdicts: {},
+    replies: 0,
+    exitGroups: 0,
+    triggered: 0,
+    includeHits: 0,
+    logEvents: 0,
+    vmapRules: 0,
+  };
+}
+
+export function addStats(total: CaseStats, s: CaseStats): void {
+  for (const [k, v] of Object.entries(s.verdicts)) total.verdicts[k] = (total.verdicts[k] ?? 0) + v;
+  total.replies += s.replies;
+  total.exitGroups += s.exitGroups;
+  total.triggered += s.triggered;
+  total.includeHits += s.includeHits;
+  total.logEvents += s.logEvents;
+  total.vmapRules += s.vmapRules;
+}
+
 export interface CaseResult {
   disagreements: Disagreement[];
+  stats: CaseStats;
   /** Compile refused the document (the message), so nothing was sent. */
   refused?: string;
   packets: number;
@@ -42,6 +76,7 @@ export async function runCase(
   if (!compiled.ok) {
     return {
       disagreements: [],
+      stats: emptyStats(),
       refused: compiled.problems.map((p) => `rule ${p.number}: ${p.message}`).join('; '),
       packets: 0,
     };
@@ -73,7 +108,20 @@ export async function runCase(
       });
     }
   }
-  return { disagreements, packets: packets.length };
+  const stats = emptyStats();
+  for (const p of expected.packets) {
+    const v = p.evaluation.verdict;
+    stats.verdicts[v] = (stats.verdicts[v] ?? 0) + 1;
+    if (p.replied) stats.replies++;
+    for (const e of [p.evaluation, ...p.replies.map((r) => r.evaluation)]) {
+      stats.exitGroups += e.actions.filter((a) => a.action === 'Exit group').length;
+      stats.triggered += e.stateChanges.triggered.length;
+      stats.includeHits += e.stateChanges.refreshed.length;
+      stats.logEvents += e.logEvents.length;
+    }
+  }
+  stats.vmapRules = Object.values(compiled.objects).filter((o) => o.elements?.length).length;
+  return { disagreements, stats, packets: packets.length };
 }
 
 /* Shrinking */

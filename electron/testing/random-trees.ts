@@ -278,7 +278,8 @@ export function randomPacket(rng: Rng): Packet {
   const inbound = rng.chance(0.7);
   const v6 = rng.chance(0.3);
   const iface = rng.pick(['eth0', 'eth1'] as const);
-  const host = rng.int(1, 12);
+  // A few hosts send most packets, so a host that triggered is seen again (Include, refresh).
+  const host = rng.chance(0.6) ? rng.int(1, 3) : rng.int(1, 12);
   const local = rng.int(1, 10);
   const remote = v6
     ? `${POOLS.remote6[iface]}${host.toString(16)}`
