@@ -15,6 +15,7 @@ import {
   sniffFormat,
 } from './document.ts';
 import { PlistSyntaxError } from './openstep.ts';
+import { RuleFormatError } from './rules.ts';
 import { openStepValue, ruleTree, xmlValue } from './test-arbitraries.ts';
 
 let n = 0;
@@ -280,6 +281,59 @@ describe('XML documents', () => {
       settings: DEFAULT_SETTINGS,
     };
     expect(() => documentToXml(doc)).toThrow(/U\+0007/);
+  });
+});
+
+describe('parseDocumentText on damaged documents', () => {
+  it('throws only PlistSyntaxError, RuleFormatError or DocumentFormatError', () => {
+    const known = (error: unknown): boolean =>
+      error instanceof PlistSyntaxError ||
+      error instanceof RuleFormatError ||
+      error instanceof DocumentFormatError;
+    fc.assert(
+      fc.property(
+        documents('xml'),
+        fc.boolean(),
+        fc.array(
+          fc.tuple(
+            fc.nat(),
+            fc.constantFrom(
+              '',
+              '<',
+              '>',
+              '&',
+              '"',
+              ';',
+              '=',
+              '(',
+              '{',
+              '}',
+              'x',
+              '1',
+              '</dict>',
+              '<key>a</key>',
+            ),
+          ),
+          {
+            minLength: 1,
+            maxLength: 3,
+          },
+        ),
+        (doc, asXml, edits) => {
+          let text = asXml ? documentToXml(doc) : documentToOpenStep(doc);
+          for (const [at, insert] of edits) {
+            const cut = at % (text.length + 1);
+            text = text.slice(0, cut) + insert + text.slice(cut + 1);
+          }
+          try {
+            parseDocumentText(text, { newId });
+          } catch (error) {
+            expect(known(error), String(error)).toBe(true);
+          }
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 });
 
