@@ -14,7 +14,8 @@ import { doc, GOLDEN_CASES, r } from '../../shared/compiler/golden/cases.ts';
 import fc from 'fast-check';
 import { compile, readCounters, type CompileResult } from '../../shared/compiler/index.ts';
 import { docsArb } from '../../shared/compiler/test-arbitraries.ts';
-import type { FirewallDocument } from '../../shared/model/types.ts';
+import type { FirewallDocument, Rule } from '../../shared/model/types.ts';
+import { buildDefaultDocument } from '../../resources/default-document.ts';
 import {
   kernelSkipReason,
   kernelTestsAvailable,
@@ -309,6 +310,31 @@ describe.skipIf(!kernelTestsAvailable)(
         });
         const ports = lines.map((l) => /> [\d.]+\.(\d+):/.exec(l)?.[1]).sort();
         expect(ports).toEqual(['8062', '8064']);
+      });
+
+      it('the default document: AUTH is refused at once, a telnet probe bans the prober (walk-through 2.1)', async () => {
+        const d = buildDefaultDocument();
+        const at = (number: string): Rule => {
+          let rules = d.rules;
+          let found: Rule | undefined;
+          for (const part of number.split('.')) {
+            found = rules[Number(part) - 1];
+            rules = found?.children ?? [];
+          }
+          if (!found) throw new Error(`no rule ${number} in the default document`);
+          return found;
+        };
+        const web = await host.listenTcp(8080);
+        const result = await apply(host, d);
+        expect((await client.tcpConnect(HOST, 8080)).result).toBe('connected');
+        expect((await client.tcpConnect(HOST, 113)).result).toBe('reset');
+        expect((await client.tcpConnect(HOST, 23)).result).toBe('timeout');
+        expect((await client.tcpConnect(HOST, 8080)).result).toBe('timeout');
+        const c = readCounters(await listTable(host), result.objects);
+        expect(c[at('2.1.5.5').id]?.packets).toBeGreaterThan(0);
+        expect(c[at('2.1.5.1').id]?.packets).toBeGreaterThan(0);
+        expect(c[at('2.1.1').id]?.packets).toBeGreaterThan(0);
+        await web.close();
       });
 
       it('Reject refuses a TCP connection at once; Delete lets it time out', async () => {
