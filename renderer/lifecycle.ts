@@ -15,7 +15,6 @@ import {
 } from './commands.ts';
 import { useAppStore } from './store/app-store.ts';
 import { selectDirty, useDocumentStore } from './store/document-store.ts';
-import { useCountersStore } from './stats/counters-store.ts';
 
 const AUTOSAVE_DELAY_MS = 3000;
 
@@ -138,14 +137,7 @@ export function start(): () => void {
   // Helper events.
   stops.push(listen('helper:state', (helper) => useAppStore.setState({ helper })));
   stops.push(listen('menu:command', ({ command }) => run(command)));
-  stops.push(
-    listen('counters:tick', (tick) => {
-      const next = new Map(useCountersStore.getState().counters);
-      for (const [id, c] of Object.entries(tick.changed))
-        next.set(id, { packets: c.packets, bytes: c.bytes, lastMatch: Date.parse(tick.at) });
-      useCountersStore.setState({ counters: next });
-    }),
-  );
+  // Counter ticks, log and notification events: renderer/stats/live-feed.ts (statistics).
 
   void boot();
   return () => stops.forEach((stop) => stop());

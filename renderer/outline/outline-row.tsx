@@ -1,43 +1,92 @@
 // Runtime: browser (renderer/). One outline row: the react-arborist row shell and the cells.
-// Invariant: a row reads its rule from the node and derives its number and greying from its
-// position (walking up the parents, O(depth)), so nothing per-rule is precomputed for the whole
-// document on an edit. Callbacks come from the stores, which are stable.
+// Invariants:
+// - The tree's nodes may hold stale rule objects: the store gives react-arborist a new `data`
+//   only when the tree's shape changes (see document-store.ts). A row therefore finds its
+//   position from the node (same shape, same position) and reads the fresh rule, and its
+//   ancestors' enabled and action, from the document by that path: O(depth) per visible row.
+// - A row subscribes to exactly what it shows, so a toggle re-renders the toggled row and the
+//   rows it greys, not the tree. Callbacks read the stores, so they are stable.
 
 import { memo, useCallback, type MouseEvent } from 'react';
 import type { NodeApi, NodeRendererProps, RowRendererProps } from 'react-arborist';
 import type { Rule } from '../../shared/model/types.ts';
-import { useDocumentStore } from '../store/document-store.ts';
+import { ruleAt } from '../../shared/model/tree.ts';
+import { useDocumentStore, type DocumentState } from '../store/document-store.ts';
 import { ruleProblems } from '../store/validation.ts';
 import type { RuleContext } from '../../shared/model/validate.ts';
-import { useCounters } from '../stats/counters-store.ts';
+import { StatsCell } from '../stats/stats-cell.tsx';
+import { useRowLive } from '../stats/row-live.ts';
 import { INDENT, useUiStore, type MenuField, type TextField } from './ui-store.ts';
 import { TextCell } from './text-cell.tsx';
 import { useFilterNumbers } from './filter.ts';
 
+/** Node objects are rebuilt on every shape change, so a path cached per node stays right. */
+const paths = new WeakMap<NodeApi<Rule>, number[]>();
+
+/** The node's position in the tree it was built from (indexes from the top level down). */
+export function nodePath(node: NodeApi<Rule>): number[] {
+  let path = paths.get(node);
+  if (!path) {
+    path = [];
+    for (let n: NodeApi<Rule> | null = node; n && !n.isRoot; n = n.parent) {
+      const siblings: readonly Rule[] =
+        n.parent && !n.parent.isRoot ? n.parent.data.children : (n.tree.props.data ?? []);
+      path.push(siblings.indexOf(n.data));
+    }
+    path.reverse();
+    paths.set(node, path);
+  }
+  return path;
+}
+
 /** `2.6.1` from the node's position (or from the unfiltered document when a filter is on). */
 export function ruleNumber(node: NodeApi<Rule>, filterNumbers: Map<string, string> | null): string {
   if (filterNumbers) return filterNumbers.get(node.id) ?? '';
-  const parts: number[] = [];
-  for (let n: NodeApi<Rule> | null = node; n && !n.isRoot; n = n.parent) {
-    const siblings: readonly Rule[] =
-      n.parent && !n.parent.isRoot ? n.parent.data.children : (n.tree.props.data ?? []);
-    parts.push(siblings.indexOf(n.data) + 1);
-  }
-  return parts.reverse().join('.');
+  return nodePath(node)
+    .map((i) => i + 1)
+    .join('.');
 }
 
-const hasDisabledAncestor = (node: NodeApi<Rule>): boolean => {
-  for (let n = node.parent; n && !n.isRoot; n = n.parent) if (!n.data.enabled) return true;
-  return false;
-};
+const filtering = (s: DocumentState) => s.filter.trim() !== '';
 
-/** Where the rule sits, for the checks that depend on it (Exit group, Parent ... tests). */
-export function ruleContext(node: NodeApi<Rule>): RuleContext {
-  let insideGroup = false;
-  for (let n = node.parent; n && !n.isRoot; n = n.parent)
-    if (n.data.action === 'Group') insideGroup = true;
-  return { insideGroup, hasParent: node.level > 0 };
+/** The node's rule as it is in the document now. */
+function useFreshRule(node: NodeApi<Rule>): Rule {
+  return useDocumentStore((s) =>
+    filtering(s) ? node.data : (ruleAt(s.document.rules, nodePath(node)) ?? node.data),
+  );
 }
+
+const GREYED = 1;
+const IN_GROUP = 2;
+
+/** What the ancestors decide for a row: greyed by a disabled one, inside a Group. */
+function useAncestorFlags(node: NodeApi<Rule>): number {
+  return useDocumentStore((s) => {
+    let flags = 0;
+    if (filtering(s)) {
+      for (let n = node.parent; n && !n.isRoot; n = n.parent) {
+        if (!n.data.enabled) flags |= GREYED;
+        if (n.data.action === 'Group') flags |= IN_GROUP;
+      }
+      return flags;
+    }
+    const path = nodePath(node);
+    let list: readonly Rule[] = s.document.rules;
+    for (let i = 0; i < path.length - 1; i++) {
+      const r = list[path[i]!];
+      if (!r) break;
+      if (!r.enabled) flags |= GREYED;
+      if (r.action === 'Group') flags |= IN_GROUP;
+      list = r.children;
+    }
+    return flags;
+  });
+}
+
+const contextOf = (node: NodeApi<Rule>, flags: number): RuleContext => ({
+  insideGroup: (flags & IN_GROUP) !== 0,
+  hasParent: node.level > 0,
+});
 
 export const OutlineRow = memo(function OutlineRow({
   node,
@@ -45,9 +94,11 @@ export const OutlineRow = memo(function OutlineRow({
   attrs,
   children,
 }: RowRendererProps<Rule>) {
-  const rule = node.data;
-  const problems = ruleProblems(rule, ruleContext(node));
-  const greyed = !rule.enabled || hasDisabledAncestor(node);
+  const rule = useFreshRule(node);
+  const flags = useAncestorFlags(node);
+  const problems = ruleProblems(rule, contextOf(node, flags));
+  const greyed = !rule.enabled || (flags & GREYED) !== 0;
+  const live = useRowLive(rule.id);
   const className = [
     'row',
     node.rowIndex !== null && node.rowIndex % 2 ? 'odd' : 'even',
@@ -55,10 +106,12 @@ export const OutlineRow = memo(function OutlineRow({
     greyed ? 'greyed' : '',
     problems.length ? 'invalid' : '',
     node.willReceiveDrop ? 'drop-target' : '',
+    live.className,
   ].join(' ');
   return (
     <div
       {...attrs}
+      {...live.attrs}
       ref={innerRef}
       className={className}
       data-testid="rule-row"
@@ -76,11 +129,12 @@ export const OutlineRow = memo(function OutlineRow({
 const stop = (e: MouseEvent) => e.stopPropagation();
 
 export function OutlineNode({ node, dragHandle }: NodeRendererProps<Rule>) {
-  const rule = node.data;
+  const rule = useFreshRule(node);
+  const flags = useAncestorFlags(node);
   const filterNumbers = useFilterNumbers();
   const number = ruleNumber(node, filterNumbers);
   const editingField = useUiStore((s) => (s.editing?.id === rule.id ? s.editing.field : null));
-  const context = ruleContext(node);
+  const context = contextOf(node, flags);
   const problems = ruleProblems(rule, context);
   const problemFor = (field: string) => problems.find((p) => p.field === field)?.message;
 
@@ -174,7 +228,7 @@ export function OutlineNode({ node, dragHandle }: NodeRendererProps<Rule>) {
         onOpen={openMenu('action')}
       />
       {text('parameter', true)}
-      <StatsCell ruleId={rule.id} />
+      <StatsCell rule={rule} />
     </div>
   );
 }
@@ -201,15 +255,6 @@ function MenuCell(props: {
       >
         <span className="menu-cell-text">{props.value}</span>
       </button>
-    </div>
-  );
-}
-
-function StatsCell({ ruleId }: { ruleId: string }) {
-  const counters = useCounters(ruleId);
-  return (
-    <div className="cell c-stats" data-testid="cell-stats">
-      {counters ? counters.packets.toLocaleString() : '—'}
     </div>
   );
 }

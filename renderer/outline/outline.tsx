@@ -24,6 +24,7 @@ import { COLUMNS, INDENT, ROW_HEIGHT, totalWidth, useUiStore, type ColumnKey } f
 import { OutlineNode, OutlineRow } from './outline-row.tsx';
 import { filteredView } from './filter.ts';
 import { RuleMenu } from './rule-menu.tsx';
+import { StatsHeader } from '../stats/stats-header.tsx';
 
 /* Stable Tree props (module level: never recreated). */
 const childrenAccessor = (r: Rule): readonly Rule[] => (r.expanded ? r.children : []);
@@ -68,13 +69,15 @@ function useSize(ref: React.RefObject<HTMLElement | null>) {
 }
 
 export function Outline() {
-  const rules = useDocumentStore((s) => s.document.rules);
+  // Only a shape change rebuilds the tree; a filter follows every edit (it is small).
+  const treeRules = useDocumentStore((s) => s.treeRules);
   const filter = useDocumentStore((s) => s.filter);
+  const rules = useDocumentStore((s) => (s.filter.trim() ? s.document.rules : null));
   const reveal = useDocumentStore((s) => s.reveal);
   const widths = useUiStore((s) => s.widths);
   const body = useRef<HTMLDivElement>(null);
   const { width, height } = useSize(body);
-  const data = filter.trim() ? filteredView(rules, filter).rules : rules;
+  const data = rules ? filteredView(rules, filter).rules : treeRules;
   const gridWidth = totalWidth(widths);
 
   const treeRef = useCallback((api: TreeApi<Rule> | null | undefined) => {
@@ -148,7 +151,7 @@ function OutlineHeader() {
     <div className="outline-header" role="row">
       {COLUMNS.map((c) => (
         <div key={c.key} className={`header-cell c-${c.key}`} role="columnheader">
-          {c.title}
+          {c.key === 'stats' ? <StatsHeader /> : c.title}
           {c.key !== 'enabled' && <ResizeGrip column={c.key} />}
         </div>
       ))}

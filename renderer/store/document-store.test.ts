@@ -138,6 +138,37 @@ describe('undo and redo', () => {
   });
 });
 
+describe('the tree shape given to the outline', () => {
+  it('keeps treeRules for field edits and replaces it when the shape changes', () => {
+    const tree = s().treeRules;
+    s().toggleEnabled(['b']);
+    s().updateRule('c', { value: '80', property: 'Dest port' });
+    expect(s().treeRules).toBe(tree);
+    s().setSelection(['f']);
+    s().addRule();
+    expect(s().treeRules).toBe(s().document.rules);
+    const afterAdd = s().treeRules;
+    s().toggleExpanded('d');
+    expect(s().treeRules).not.toBe(afterAdd);
+    expect(s().treeRules).toBe(s().document.rules);
+  });
+
+  it('undo rebuilds the tree only when the restored shape differs', () => {
+    s().toggleEnabled(['b']);
+    const tree = s().treeRules;
+    s().undo(); // a field edit: same shape
+    expect(s().treeRules).toBe(tree);
+    s().redo();
+    s().collapseAll(); // shape changed after the edit...
+    s().undo(); // ...so restoring the older document rebuilds the tree, expanded as it was
+    expect(s().treeRules).toBe(s().document.rules);
+    expect(s().document.rules[0]!.expanded).toBe(true);
+    s().redo();
+    expect(s().treeRules).toBe(s().document.rules);
+    expect(s().document.rules[0]!.expanded).toBe(false);
+  });
+});
+
 describe('delete, duplicate, move', () => {
   it('deletes the selection with subtrees', () => {
     s().setSelection(['d', 'b']);

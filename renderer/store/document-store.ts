@@ -4,6 +4,12 @@
 // sharing all untouched subtrees; the previous document goes on the undo stack as it is, so a
 // snapshot costs one pointer, not a copy. Expanding and collapsing change the document (the
 // disclosure state is saved) but are not undo steps and do not make the document dirty.
+//
+// Performance: react-arborist rebuilds a node object for every visible rule whenever its `data`
+// changes (hundreds of ms at 100,000 rules). So the outline gets `treeRules`, which only changes
+// when the *shape* of the tree does (insert, delete, move, expand). Field edits (enable, name,
+// value, menus) keep the shape; rows then read their fresh rule from `document` by position.
+// `shape` tokens say which documents have the same shape: equal token, equal shape.
 
 import { create } from 'zustand';
 import type { FirewallDocument, Rule } from '../../shared/model/types.ts';
@@ -30,6 +36,7 @@ const HISTORY_LIMIT = 500;
 interface Snapshot {
   document: FirewallDocument;
   revision: number;
+  shape: number;
 }
 
 export interface Placement {
@@ -41,6 +48,10 @@ export interface Placement {
 
 export interface DocumentState {
   document: FirewallDocument;
+  /** The rules the outline's tree is built from: same shape as document.rules, maybe stale fields. */
+  treeRules: Rule[];
+  /** Token of the document's shape (see above). */
+  shape: number;
   /** Bumped by every undoable edit; `dirty` compares it with the saved one. */
   revision: number;
   savedRevision: number;
@@ -66,7 +77,7 @@ export interface DocumentActions {
   ): void;
   markSaved(filePath: string | null, fileName: string): void;
   /** Apply an undoable edit to the rules. The one place history is written. */
-  editRules(fn: (rules: Rule[]) => Rule[], reveal?: string[]): void;
+  editRules(fn: (rules: Rule[]) => Rule[], reveal?: string[], sameShape?: boolean): void;
   setSettings(patch: Partial<FirewallDocument['settings']>): void;
   toggleEnabled(ids: readonly string[]): void;
   setEnabled(ids: readonly string[], enabled: boolean): void;
@@ -90,8 +101,12 @@ export interface DocumentActions {
 
 export type DocumentStore = DocumentState & DocumentActions;
 
+let shapeSeq = 0;
+
 const initialState = (): DocumentState => ({
   document: emptyDocument(),
+  treeRules: [],
+  shape: ++shapeSeq,
   revision: 0,
   savedRevision: 0,
   past: [],
@@ -142,15 +157,33 @@ export const useDocumentStore = create<DocumentStore>()((set, get) => {
   /** Replace the rules without touching history (disclosure state). */
   const setRulesQuietly = (rules: Rule[]) => {
     const { document } = get();
-    if (rules !== document.rules) set({ document: { ...document, rules } });
+    if (rules !== document.rules) {
+      set({ document: { ...document, rules }, treeRules: rules, shape: ++shapeSeq });
+    }
   };
 
-  const commit = (document: FirewallDocument, extra: Partial<DocumentState> = {}) => {
+  const commit = (
+    document: FirewallDocument,
+    extra: Partial<DocumentState> = {},
+    sameShape = false,
+  ) => {
     const s = get();
     if (document === s.document) return;
-    const past = [...s.past, { document: s.document, revision: s.revision }];
+    const past = [...s.past, { document: s.document, revision: s.revision, shape: s.shape }];
     if (past.length > HISTORY_LIMIT) past.shift();
-    set({ document, revision: ++revisionSeq, past, future: [], ...extra });
+    const shape = sameShape ? {} : { treeRules: document.rules, shape: ++shapeSeq };
+    set({ document, revision: ++revisionSeq, past, future: [], ...shape, ...extra });
+  };
+
+  /** Make `to` the current document (undo, redo); the tree is rebuilt only if its shape differs. */
+  const restore = (to: Snapshot) => {
+    const s = get();
+    return {
+      document: to.document,
+      revision: to.revision,
+      shape: to.shape,
+      treeRules: to.shape === s.shape ? s.treeRules : to.document.rules,
+    };
   };
 
   const reveal = (ids: string[]) => ({ reveal: { ids, seq: ++revealSeq } });
@@ -163,6 +196,8 @@ export const useDocumentStore = create<DocumentStore>()((set, get) => {
       set({
         ...initialState(),
         document,
+        treeRules: document.rules,
+        shape: ++shapeSeq,
         filePath,
         fileName,
         revision,
@@ -174,17 +209,17 @@ export const useDocumentStore = create<DocumentStore>()((set, get) => {
       set({ savedRevision: get().revision, filePath, fileName });
     },
 
-    editRules(fn, revealIds) {
+    editRules(fn, revealIds, sameShape = false) {
       const { document } = get();
       let rules = fn(document.rules);
       if (rules === document.rules) return;
       if (revealIds) rules = expandAncestors(rules, revealIds);
-      commit({ ...document, rules }, revealIds ? reveal(revealIds) : {});
+      commit({ ...document, rules }, revealIds ? reveal(revealIds) : {}, sameShape && !revealIds);
     },
 
     setSettings(patch) {
       const { document } = get();
-      commit({ ...document, settings: { ...document.settings, ...patch } });
+      commit({ ...document, settings: { ...document.settings, ...patch } }, {}, true);
     },
 
     toggleEnabled(ids) {
@@ -193,11 +228,12 @@ export const useDocumentStore = create<DocumentStore>()((set, get) => {
     },
 
     setEnabled(ids, enabled) {
-      get().editRules((rules) => setEnabled(rules, ids, enabled));
+      get().editRules((rules) => setEnabled(rules, ids, enabled), undefined, true);
     },
 
     updateRule(id, update) {
-      get().editRules((rules) => updateRule(rules, id, update));
+      // Only `expanded` changes the shape; names, values and menus never do.
+      get().editRules((rules) => updateRule(rules, id, update), undefined, !('expanded' in update));
     },
 
     toggleExpanded(id, recursive = false) {
@@ -260,10 +296,9 @@ export const useDocumentStore = create<DocumentStore>()((set, get) => {
       const previous = s.past[s.past.length - 1];
       if (!previous) return;
       set({
-        document: previous.document,
-        revision: previous.revision,
+        ...restore(previous),
         past: s.past.slice(0, -1),
-        future: [{ document: s.document, revision: s.revision }, ...s.future],
+        future: [{ document: s.document, revision: s.revision, shape: s.shape }, ...s.future],
       });
     },
 
@@ -272,9 +307,8 @@ export const useDocumentStore = create<DocumentStore>()((set, get) => {
       const next = s.future[0];
       if (!next) return;
       set({
-        document: next.document,
-        revision: next.revision,
-        past: [...s.past, { document: s.document, revision: s.revision }],
+        ...restore(next),
+        past: [...s.past, { document: s.document, revision: s.revision, shape: s.shape }],
         future: s.future.slice(1),
       });
     },
