@@ -1,0 +1,69 @@
+// Runtime: browser (renderer/). Feeds the live views from the backend's events: counter ticks,
+// log events, notifications and triggered-table changes; and sets the counters' baseline when
+// the rules are (re)applied. Invariant: `startLiveFeed()` returns the function that removes
+// every listener it installed.
+
+import type { LogEvent } from '../../shared/ipc/app-api.ts';
+import { invoke, listen } from '../backend.ts';
+import { useLogStore } from '../log/log-store.ts';
+import { useAppStore } from '../store/app-store.ts';
+import { refreshTriggered } from '../triggered/triggered-store.ts';
+import { applySnapshot, applyTick, setBaseline } from './counters-store.ts';
+import { notify } from './notifications.ts';
+
+/** Log events arrive in bursts (a scan); they reach the store at most once per frame. */
+function batchedLog(): { push(e: LogEvent): void; stop(): void } {
+  let buffer: LogEvent[] = [];
+  let frame = 0;
+  return {
+    push(e) {
+      buffer.push(e);
+      frame ||= requestAnimationFrame(() => {
+        frame = 0;
+        const batch = buffer;
+        buffer = [];
+        useLogStore.getState().add(batch);
+      });
+    },
+    stop() {
+      cancelAnimationFrame(frame);
+    },
+  };
+}
+
+export function startLiveFeed(): () => void {
+  const stops: (() => void)[] = [];
+  stops.push(listen('counters:tick', applyTick));
+  const log = batchedLog();
+  stops.push(listen('log:event', (e) => log.push(e)));
+  stops.push(log.stop);
+  stops.push(listen('notify:event', notify));
+  stops.push(listen('triggered:changed', () => void refreshTriggered()));
+
+  // A new apply (ours, or another window's, seen through helper:state) restarts the counts; a
+  // helper that connects with rules already active gives its totals as they are.
+  let appliedAt: string | null | undefined;
+  let connected = false;
+  const onHelper = () => {
+    const h = useAppStore.getState().helper;
+    const nowConnected = h?.connected === true;
+    const nowApplied = h?.appliedAt ?? null;
+    if (nowConnected && !connected) {
+      appliedAt = nowApplied;
+      void invoke('helper:counters', {}).then((r) => r.ok && applySnapshot(r.value));
+    } else if (nowConnected && nowApplied && nowApplied !== appliedAt) {
+      appliedAt = nowApplied;
+      setBaseline('apply', Date.parse(nowApplied) || Date.now());
+      // The helper's totals at the moment of the apply are the new zero.
+      void invoke('helper:counters', {}).then((r) => {
+        if (!r.ok) return;
+        applySnapshot(r.value);
+        setBaseline('apply', Date.parse(nowApplied) || Date.now());
+      });
+    }
+    connected = nowConnected;
+  };
+  onHelper();
+  stops.push(useAppStore.subscribe(onHelper));
+  return () => stops.forEach((stop) => stop());
+}

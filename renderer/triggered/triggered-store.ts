@@ -1,0 +1,51 @@
+// Runtime: browser (renderer/). The helper's triggered-address tables as last listed, refreshed
+// each second while the panel is open and at once when the helper says they changed.
+// Invariant: `entries` is replaced only when the list differs, so an unchanged poll re-renders
+// nothing.
+
+import { create } from 'zustand';
+import type { TriggeredEntry } from '../../shared/ipc/app-api.ts';
+import { invoke } from '../backend.ts';
+
+interface TriggeredState {
+  entries: readonly TriggeredEntry[];
+  /** Why the last listing failed (no helper, ...), null when it worked. */
+  error: string | null;
+  /** Epoch ms of the last successful listing. */
+  listedAt: number | null;
+}
+
+export const useTriggeredStore = create<TriggeredState>()(() => ({
+  entries: [],
+  error: null,
+  listedAt: null,
+}));
+
+const key = (entries: readonly TriggeredEntry[]) => JSON.stringify(entries);
+let inFlight: Promise<void> | null = null;
+
+export function refreshTriggered(): Promise<void> {
+  inFlight ??= (async () => {
+    try {
+      const r = await invoke('triggered:list', {});
+      if (!r.ok) {
+        useTriggeredStore.setState({ error: r.error.message });
+        return;
+      }
+      const s = useTriggeredStore.getState();
+      const entries = [...r.value.entries].sort(
+        (a, b) =>
+          (b.triggeredAt ?? '').localeCompare(a.triggeredAt ?? '') ||
+          a.address.localeCompare(b.address),
+      );
+      useTriggeredStore.setState({
+        ...(key(entries) !== key(s.entries) ? { entries } : {}),
+        error: null,
+        listedAt: Date.now(),
+      });
+    } finally {
+      inFlight = null;
+    }
+  })();
+  return inFlight;
+}
