@@ -8,6 +8,7 @@ import { ConfirmBanner, ErrorBanner, ProblemsPanel } from './chrome/banners.tsx'
 import { StatusBar } from './chrome/status-bar.tsx';
 import { Dialogs } from './chrome/dialogs.tsx';
 import { Outline } from './outline/outline.tsx';
+import { LiveDock } from './stats/live-dock.tsx';
 import { start } from './lifecycle.ts';
 import { useAppStore } from './store/app-store.ts';
 
@@ -22,6 +23,7 @@ export function App() {
       <ErrorBanner />
       <ProblemsPanel />
       <Outline />
+      <LiveDock />
       <StatusBar />
       <Dialogs />
     </div>
