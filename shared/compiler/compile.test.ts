@@ -113,6 +113,19 @@ describe('compile: semantics in the program', () => {
     expect(JSON.stringify(line)).not.toContain('mangle');
   });
 
+  it('Time of day across midnight is the exact complement of the rest of the day', () => {
+    const result = ok(compile(doc([r('night', 'Time of day', '==', '22:00-06:00', 'Log')])));
+    expect(rulesOf(result, 'tw_in')[0]?.[0]).toEqual({
+      match: {
+        op: '!=',
+        left: { meta: { key: 'hour' } },
+        right: { range: ['06:01:00', '21:59:59'] },
+      },
+    });
+    const allDay = ok(compile(doc([r('x', 'Time of day', '!=', '12:00-11:59', 'Log')])));
+    expect(rulesOf(allDay, 'tw_in')).toEqual([]);
+  });
+
   it('Rate limit in polices inbound traffic only: over the rate is deleted, the rest goes on', () => {
     const result = ok(
       compile(

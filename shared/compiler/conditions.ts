@@ -387,9 +387,18 @@ export function compileCondition(
       const op = equality(relation, label);
       if (typeof op !== 'string') return op;
       // NOTE: nft converts these local times to UTC when the rules are loaded, with the helper's
-      // time zone; a daylight-saving change shifts them until the next apply.
+      // time zone; a daylight-saving change shifts them until the next apply. A range across
+      // midnight (22:00-06:00) is written as the complement of the day's other part, exactly.
+      let { fromMinute: from, toMinute: to } = value;
+      let negate = op === '!=';
+      if (from > to) {
+        [from, to] = [to + 1, from - 1];
+        negate = !negate;
+        // An empty complement: the range is the whole day (`==` always, `!=` never).
+        if (from > to) return negate ? TRUE : FALSE;
+      }
       return lines([
-        match(op, meta('hour'), range(clock(value.fromMinute, '00'), clock(value.toMinute, '59'))),
+        match(negate ? '!=' : '==', meta('hour'), range(clock(from, '00'), clock(to, '59'))),
       ]);
     }
     case 'Day of week': {
