@@ -3,8 +3,9 @@
 
 import { promises as fs } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { buildDefaultDocument } from '../../resources/default-document.ts';
+import { DEFAULT_DOCUMENT_FILE, generateDefault } from '../../resources/generate-default.ts';
 import { compile } from '../../shared/compiler/index.ts';
 import { findByNumber, numberRules } from '../../shared/model/tree.ts';
 import type { Rule } from '../../shared/model/types.ts';
@@ -34,6 +35,10 @@ const summary = (r: Rule): string =>
 describe('resources/default.treewall', () => {
   it('is exactly what resources/default-document.ts builds (run npm run gen:default)', async () => {
     expect(await fs.readFile(file, 'utf8')).toBe(documentToXml(doc));
+    expect(DEFAULT_DOCUMENT_FILE).toBe(file);
+    const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
+    expect(await generateDefault(['--check'])).toBe(0);
+    log.mockRestore();
   });
 
   it('loads from disk, validates with no problems, and round-trips through both formats unchanged', async () => {
