@@ -1,4 +1,6 @@
 // Documents in the browser host: save, reopen, dirty marker, the unsaved-changes prompt.
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
 
 import { smallDocument } from './pages/documents.ts';
 import { expect, test } from './pages/fixtures.ts';
@@ -52,4 +54,37 @@ test('the title marks unsaved changes and New asks before losing them', async ({
   await outline.toggleEnabled('3');
   await ui.save();
   await expect(page).toHaveTitle('small.treewall — treewall');
+});
+
+test('unsaved work survives a crash: the next start offers to recover it', async ({
+  ui,
+  context,
+}) => {
+  const { outline, page } = ui;
+  await ui.openWith('small.treewall', smallDocument());
+  await outline.type('1.1', 'name', 'edited before the crash');
+  // Autosave runs a few seconds after the last edit; wait until the backend wrote it. (The
+  // backend does not offer work of a page that is still connected, so look at its folder.)
+  const recoveryDir = path.join(ui.serve.stateDir, 'recovery');
+  await expect
+    .poll(
+      () =>
+        readdir(recoveryDir).then(
+          (f) => f.length,
+          () => 0,
+        ),
+      { timeout: 15_000 },
+    )
+    .toBe(1);
+  await page.close({ runBeforeUnload: false }); // the tab dies without a clean exit
+
+  const next = await context.newPage();
+  await next.goto(ui.serve.url);
+  const dialog = next.getByTestId('recover-dialog');
+  await expect(dialog).toContainText('small.treewall');
+  await dialog.getByRole('button', { name: 'Recover' }).click();
+  await expect(next).toHaveTitle('• small.treewall — treewall');
+  await expect(
+    next.getByTestId('cell-name').filter({ hasText: 'edited before the crash' }),
+  ).toHaveCount(1);
 });
