@@ -122,8 +122,11 @@ describe('writeDocumentFileAtomic', () => {
     const before = await fs.readFile(file, 'utf8');
     await run(file, 'pause', (line) => line === 'paused');
     expect(await fs.readFile(file, 'utf8')).toBe(before);
-    // The killed save's temporary file is left behind, beside, never in place of, the document.
+    // The killed save's temporary file is left behind, beside, never in place of, the document,
+    // and the next save clears it away.
     expect((await temporaries()).length).toBe(1);
+    await writeDocumentFileAtomic(file, bigDocument('next', 3));
+    expect(await temporaries()).toEqual([]);
   });
 
   it('a process killed at arbitrary moments of repeated saves always leaves a whole document', async () => {

@@ -1,7 +1,8 @@
 // Runtime: plain Node (never electron). Document files on disk: read XML or NeXT text, save
 // atomically. Invariant: a save writes a temporary file in the same folder, fsyncs it, renames it
 // over the target and fsyncs the folder, so a crash or power cut at any moment leaves the old
-// file or the new one, never a torn one; a failed save removes its temporary file.
+// file or the new one, never a torn one; a failed save removes its temporary file, and the next
+// save removes those that saves killed mid-way left behind.
 
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
@@ -89,6 +90,29 @@ export async function writeFileAtomic(
     await handle.close().catch(() => undefined);
     if (!renamed) await fs.rm(temporary, { force: true });
     throw error;
+  }
+  await removeStaleTemporaries(folder, path.basename(target));
+}
+
+/** Temporary files that saves killed mid-way left beside `name` (their process is gone). */
+async function removeStaleTemporaries(folder: string, name: string): Promise<void> {
+  const prefix = `.${name}.`;
+  const entries = await fs.readdir(folder).catch(() => [] as string[]);
+  for (const entry of entries) {
+    if (!entry.startsWith(prefix) || !entry.endsWith('.tmp')) continue;
+    const pid = Number(entry.slice(prefix.length).split('.')[0]);
+    if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid || isAlive(pid)) continue;
+    await fs.rm(path.join(folder, entry), { force: true });
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists but belongs to someone else.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
