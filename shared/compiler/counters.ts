@@ -67,6 +67,28 @@ export function elementRange(val: Json, family: 4 | 6): { first: string; last: s
   return one === undefined ? bad : { first: String(one), last: String(one) };
 }
 
+interface IndexEntry {
+  id: string;
+  counter: string | undefined;
+  elementKeys: string[];
+}
+const indexCache = new WeakMap<object, IndexEntry[]>();
+
+/** The objects map flattened once per compile result (objects maps are not mutated). */
+function indexOf(objects: Record<string, CounterObjects>): IndexEntry[] {
+  let index = indexCache.get(objects);
+  if (!index) {
+    index = [];
+    for (const id in objects) {
+      const o = objects[id] as CounterObjects;
+      const elementKeys = (o.elements ?? []).map((e) => `${e.map}|${e.first}|${e.last}`);
+      index.push({ id, counter: o.counter, elementKeys });
+    }
+    indexCache.set(objects, index);
+  }
+  return index;
+}
+
 const num = (x: Json | undefined): number => (typeof x === 'number' ? x : 0);
 
 /**
@@ -112,18 +134,28 @@ export function readCounters(
     }
   }
   const out = Object.create(null) as Record<string, CounterValues>; // ids like `__proto__` are keys
-  for (const [id, o] of Object.entries(objects)) {
+  // Plain loops over a cached index: the helper calls this every second on many rules.
+  for (const { id, counter, elementKeys } of indexOf(objects)) {
+    let packets = 0;
+    let bytes = 0;
     let found = false;
-    const sum = { packets: 0, bytes: 0 };
-    const add = (v: CounterValues | undefined): void => {
-      if (!v) return;
-      found = true;
-      sum.packets += v.packets;
-      sum.bytes += v.bytes;
-    };
-    if (o.counter) add(named.get(o.counter));
-    for (const e of o.elements ?? []) add(elements.get(`${e.map}|${e.first}|${e.last}`));
-    if (found) out[id] = sum;
+    if (counter !== undefined) {
+      const v = named.get(counter);
+      if (v) {
+        found = true;
+        packets += v.packets;
+        bytes += v.bytes;
+      }
+    }
+    for (const key of elementKeys) {
+      const v = elements.get(key);
+      if (v) {
+        found = true;
+        packets += v.packets;
+        bytes += v.bytes;
+      }
+    }
+    if (found) out[id] = { packets, bytes };
   }
   return out;
 }
