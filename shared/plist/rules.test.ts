@@ -125,6 +125,8 @@ describe('rulesFromPlist', () => {
     expect(odd!.id).toBe('safe');
     const [generated] = rulesFromPlist([{}]);
     expect(generated!.id).toMatch(/^[a-z][a-z0-9]{9}$/);
+    const stuck = rulesFromPlist([{}, {}, {}], { newId: () => 'same' });
+    expect(new Set(stuck.map((r) => r.id)).size).toBe(3);
     const pasted = rulesFromPlist([{ ruleId: 'a' }], { keepIds: false, newId: () => 'new' });
     expect(pasted[0]!.id).toBe('new');
   });

@@ -191,10 +191,9 @@ export function ruleFromDict(
     (options.keepIds ?? true) && typeof rawId === 'string' && RULE_ID_PATTERN.test(rawId)
       ? rawId
       : '';
-  if (id === '' || seenIds.has(id)) {
-    do id = newId();
-    while (seenIds.has(id));
-  }
+  // A caller's generator that keeps repeating itself must not hang the reader: after a few
+  // tries the model's random generator takes over.
+  for (let tries = 0; id === '' || seenIds.has(id); tries++) id = tries < 8 ? newId() : newRuleId();
   seenIds.add(id);
 
   const rawChildren = dict.children;
