@@ -123,6 +123,7 @@ export function Toolbar() {
         />
       </div>
       <label
+        data-testid="firewall-toggle"
         className={`switch ${connected ? '' : 'disabled'}`}
         title={connected ? 'Firewall on or off' : 'No helper connected'}
       >

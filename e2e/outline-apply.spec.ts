@@ -1,0 +1,43 @@
+// Apply and friends against a real helper (in its own network namespace, through `treewall
+// serve`): the confirm countdown with Keep and Revert, the firewall switch, the status line.
+
+import { smallDocument } from './pages/documents.ts';
+import { expect, test } from './pages/fixtures.ts';
+
+test.use({ withHelper: true });
+
+test('Apply asks to keep the rules; Keep keeps them, Revert restores the previous ones', async ({
+  ui,
+  helper,
+}, testInfo) => {
+  const { page } = ui;
+  await ui.openWith('small.treewall', smallDocument());
+  await expect(ui.helperStatus).toContainText('Helper connected');
+  await expect(ui.helperStatus).toContainText('firewall off');
+  const firewall = page.getByTestId('firewall-switch');
+  await expect(firewall).not.toBeChecked();
+
+  await ui.apply();
+  await expect(ui.confirmBanner).toContainText('Keep these rules?');
+  await expect(ui.confirmBanner).toContainText(/Reverting in \d+ s/);
+  await page.screenshot({ path: testInfo.outputPath('apply-confirm.png') });
+  await ui.confirmBanner.getByRole('button', { name: 'Keep' }).click();
+  await expect(ui.confirmBanner).toHaveCount(0);
+  await expect(firewall).toBeChecked();
+  await expect(page.getByTestId('last-apply')).toContainText('Last apply');
+  expect(await helper!.server.nft(['list', 'tables'])).toContain('table inet treewall');
+
+  // A second apply, reverted: the kept rules come back (still on), the banner goes.
+  await ui.outline.toggleEnabled('3');
+  await ui.apply();
+  await expect(ui.confirmBanner).toBeVisible();
+  await ui.confirmBanner.getByRole('button', { name: 'Revert' }).click();
+  await expect(ui.confirmBanner).toHaveCount(0);
+  await expect(firewall).toBeChecked();
+
+  // The switch turns the firewall off: our table leaves the kernel.
+  await page.getByTestId('firewall-toggle').click();
+  await expect(firewall).not.toBeChecked();
+  await expect(ui.helperStatus).toContainText('firewall off');
+  expect(await helper!.server.nft(['list', 'tables'])).not.toContain('table inet treewall');
+});
