@@ -6,9 +6,9 @@
 // between readings, the reading before the drop is folded in. Packets counted between the last
 // reading and the apply are the only ones lost (a window of one nft call).
 
-import { readCounters, type CounterValues } from '../../shared/compiler/counters.ts';
+import type { CounterValues } from '../../shared/compiler/counters.ts';
 import type { RuleObjects } from '../../shared/compiler/index.ts';
-import type { Nft } from './nft.ts';
+import type { CounterReader } from './counter-reader.ts';
 
 export type Totals = Record<string, CounterValues>;
 
@@ -16,7 +16,6 @@ export class CounterTracker {
   private base: Totals = {};
   private kernel: Totals = {};
   private objects: Record<string, RuleObjects> = {};
-  private maps: string[] = [];
   /** Bumped by reset(): a reading that started before an apply must not land after it. */
   private generation = 0;
   /** When each rule's total last went up (ms), for the timer rules' "idle" tests. */
@@ -26,9 +25,6 @@ export class CounterTracker {
   reset(objects: Record<string, RuleObjects>, base: Totals): void {
     this.generation++;
     this.objects = objects;
-    this.maps = [
-      ...new Set(Object.values(objects).flatMap((o) => (o.elements ?? []).map((e) => e.map))),
-    ];
     this.base = {};
     for (const id of Object.keys(objects)) if (base[id]) this.base[id] = { ...base[id] };
     this.kernel = {};
@@ -47,12 +43,12 @@ export class CounterTracker {
   }
 
   /** Read the kernel once and fold the values in. */
-  async read(nft: Nft): Promise<void> {
+  async read(reader: CounterReader): Promise<void> {
     if (Object.keys(this.objects).length === 0) return;
     const generation = this.generation;
-    const list = await nft.listCounters(this.maps);
+    const values = await reader.read(this.objects);
     if (generation !== this.generation) return;
-    this.update(readCounters(list, this.objects));
+    this.update(values);
   }
 
   /** Fold one kernel reading in (exposed for tests). */

@@ -230,7 +230,8 @@ describe.skipIf(!kernelTestsAvailable)(
       expect(after.udp7002!.packets - (before.udp7002?.packets ?? 0)).toBe(1);
       expect(after.ping!.packets - (before.ping?.packets ?? 0)).toBe(1); // the echo request
       expect(after.ping!.bytes - (before.ping?.bytes ?? 0)).toBe(84);
-      expect(after.inb!.packets - (before.inb?.packets ?? 0)).toBe(2);
+      // The parent counts both (and any IPv6 neighbour traffic of the veth: at least 2).
+      expect(after.inb!.packets - (before.inb?.packets ?? 0)).toBeGreaterThanOrEqual(2);
     });
 
     it('streams counter deltas that add up to the packets sent', async () => {
@@ -361,8 +362,11 @@ describe.skipIf(!kernelTestsAvailable)(
         async () => ((await pingOk()) ? true : undefined),
         8000,
       );
-      const after = await client.call('status', {});
-      expect(after.pendingConfirm).toBeNull();
+      // The kernel is restored first, then the state: wait for the helper to finish.
+      const after = await waitFor('the rollback to finish', async () => {
+        const st = await client.call('status', {});
+        return st.pendingConfirm === null ? st : undefined;
+      });
       expect(after.lastError).toMatch(/rolled back/);
       expect((await client.call('showActive', {})).document).toEqual(baseDoc());
       expect(states).toContain(false);

@@ -136,12 +136,14 @@ export class Nft {
     });
   }
 
-  /** Counters and the named maps' per-element counters, in one nft call. */
+  /**
+   * Counters and the named maps' per-element counters, in one nft call. NOTE: nft 1.0.6 builds
+   * its cache for the first command of a file, so `list counters` followed by `list map` fails
+   * ("Unknown set ... in lookup expression"): with maps, list the whole table instead.
+   */
   async listCounters(maps: readonly string[]): Promise<NftJson> {
-    return this.listJson([
-      `list counters table inet ${this.table}`,
-      ...maps.map((m) => `list map inet ${this.table} ${m}`),
-    ]);
+    if (maps.length > 0) return (await this.listTable()) ?? { nftables: [] };
+    return this.listJson([`list counters table inet ${this.table}`]);
   }
 
   /** Every set of our table, with elements. */

@@ -22,6 +22,7 @@ import { countRules, numberRules } from '../../shared/model/tree.ts';
 import type { FirewallDocument, Problem, Rule } from '../../shared/model/types.ts';
 import { validateDocument } from '../../shared/model/validate.ts';
 import { runAction } from './actions.ts';
+import { CounterReader } from './counter-reader.ts';
 import { CounterTracker, diffTotals, type Totals } from './counters.ts';
 import { InterfaceNames, NflogReader, summarizePacket, type NflogPacket } from './nflog.ts';
 import { Nft, NftError, systemNft, tableFingerprint, type NftRunner } from './nft.ts';
@@ -58,6 +59,8 @@ export interface ServiceOptions {
   version?: string;
   /** Table name (tests may use another); default treewall. */
   table?: string;
+  /** Read counters over netlink (python3) rather than through nft; default true. */
+  netlinkCounters?: boolean;
 }
 
 interface Active {
@@ -77,6 +80,7 @@ export class HelperService {
   readonly state: StateDir;
   readonly clients = new Set<ClientHandle>();
   private readonly counters = new CounterTracker();
+  private readonly counterReader: CounterReader;
   private readonly triggered: TriggeredTables;
   private readonly reader: NflogReader;
   private readonly ifnames = new InterfaceNames();
@@ -96,6 +100,7 @@ export class HelperService {
     this.state = new StateDir(options.stateDir);
     this.nft = new Nft(options.nft ?? systemNft(), options.stateDir, options.table ?? 'treewall');
     this.triggered = new TriggeredTables(this.nft);
+    this.counterReader = new CounterReader(this.nft, ['python3'], options.netlinkCounters ?? true);
     this.reader = new NflogReader(options.logGroup, (p) => this.onLogPacket(p), options.tcpdump);
     this.timers = new TimerRules((f) => this.onTimerFire(f));
   }
@@ -145,6 +150,7 @@ export class HelperService {
     if (this.confirmTimer) clearTimeout(this.confirmTimer);
     if (this.loopTimer) clearTimeout(this.loopTimer);
     this.reader.stop();
+    this.counterReader.stop();
     await this.queue.catch(() => undefined);
   }
 
@@ -161,11 +167,13 @@ export class HelperService {
     let present = false;
     let matches = false;
     try {
-      present = await this.nft.tableExists();
-      if (present && this.active) {
-        const list = await this.nft.listTable();
-        matches = list !== null && tableFingerprint(list) === this.active.record.fingerprint;
-      }
+      // One listing answers both questions (every nft command dumps the whole ruleset anyway).
+      const list = await this.nft.listTable();
+      present = list !== null;
+      matches =
+        list !== null &&
+        this.active !== null &&
+        tableFingerprint(list) === this.active.record.fingerprint;
     } catch (error) {
       this.lastError = (error as Error).message;
     }
@@ -254,7 +262,7 @@ export class HelperService {
   async counterSnapshot(): Promise<CounterSnapshotResult> {
     if (!this.active)
       throw fault('not-active', 'no rules applied: apply a document first (treewall apply FILE)');
-    await this.counters.read(this.nft);
+    await this.counters.read(this.counterReader);
     return { at: new Date().toISOString(), counters: this.counters.totals() };
   }
 
@@ -350,7 +358,7 @@ export class HelperService {
     if (!compiled.ok) throw invalidDocument(compiled.problems);
 
     // Fold in the old table's last counts before it goes (rules that keep their id keep counting).
-    if (this.active) await this.counters.read(this.nft).catch(() => undefined);
+    if (this.active) await this.counters.read(this.counterReader).catch(() => undefined);
     const base = this.active ? this.counters.carryOver(compiled.objects) : {};
     try {
       await this.nft.applyJson(compiled.nft);
@@ -390,6 +398,7 @@ export class HelperService {
     await this.state.writeActive(record);
     this.active = this.prepare(record, compiled);
     this.counters.reset(compiled.objects, base);
+    this.counterReader.reset();
     await this.startReader();
   }
 
@@ -524,7 +533,7 @@ export class HelperService {
       const subscribers = [...this.clients].filter((c) => c.counters);
       const timersDue = this.timers.rules.length > 0 && Date.now() - this.lastTimerTick >= 950;
       if (this.active && (subscribers.length > 0 || timersDue)) {
-        await this.counters.read(this.nft);
+        await this.counters.read(this.counterReader);
         const totals = this.counters.totals();
         const now = Date.now();
         for (const c of subscribers) {

@@ -1,0 +1,120 @@
+// Kernel test (root): the netlink counter reader and nft's own listing give the same per-rule
+// counts, for named counters and for verdict-map elements (ports, port ranges, IPv4 and IPv6
+// prefixes), after real traffic.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { compile } from '../../shared/compiler/index.ts';
+import { createRule } from '../../shared/model/tree.ts';
+import { DEFAULT_SETTINGS, type FirewallDocument, type Rule } from '../../shared/model/types.ts';
+import {
+  kernelSkipReason,
+  kernelTestsAvailable,
+  sweepStale,
+  TestNet,
+  type Namespace,
+} from '../testing/netns.ts';
+import { CounterReader } from './counter-reader.ts';
+import { Nft } from './nft.ts';
+
+const r = (id: string, p: Partial<Rule>): Rule => createRule({ id, ...p });
+
+const document: FirewallDocument = {
+  settings: { ...DEFAULT_SETTINGS },
+  rules: [
+    r('inb', {
+      property: 'Direction',
+      value: 'inbound',
+      action: '->',
+      children: [
+        // A run of Dest port leaves ending in a verdict: one verdict map with element counters.
+        r('p7001', { property: 'Dest port', value: '7001', action: 'Pass' }),
+        r('p7002', { property: 'Dest port', value: '7002', action: 'Pass' }),
+        r('p7010', { property: 'Dest port', value: '7010-7019', action: 'Pass' }),
+        r('p7100', { property: 'Dest port', value: '7100', action: 'Pass' }),
+        r('ping', { property: 'Protocol', value: 'icmp', action: '->' }),
+      ],
+    }),
+    r('out', {
+      property: 'Direction',
+      value: 'outbound',
+      action: '->',
+      children: [
+        r('n1', { property: 'Dest net', value: '10.78.0.0/30', action: 'Pass' }),
+        r('n2', { property: 'Dest net', value: '10.78.1.0/24', action: 'Pass' }),
+        r('n3', { property: 'Dest net', value: 'fd78::/64', action: 'Pass' }),
+        r('n4', { property: 'Dest net', value: '192.0.2.0/24', action: 'Pass' }),
+      ],
+    }),
+  ],
+};
+
+describe.skipIf(!kernelTestsAvailable)(
+  `netlink counter reader${kernelSkipReason ? ` (${kernelSkipReason})` : ''}`,
+  () => {
+    const net = new TestNet('helpercr');
+    let a: Namespace;
+    let b: Namespace;
+    let dir: string;
+    let nft: Nft;
+
+    beforeAll(async () => {
+      await sweepStale('helpercr');
+      a = await net.namespace('a');
+      b = await net.namespace('b');
+      await net.link(a, b, {
+        aAddresses: ['10.78.0.1/30', 'fd78::1/64'],
+        bAddresses: ['10.78.0.2/30', 'fd78::2/64'],
+      });
+      dir = mkdtempSync(join(tmpdir(), 'tw-helpercr-'));
+      nft = new Nft({ run: (args) => b.exec(['nft', ...args], { allowFail: true }) }, dir);
+    });
+    afterAll(async () => {
+      await net.cleanup();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('agrees with nft on every rule after traffic', async () => {
+      const compiled = compile(document);
+      if (!compiled.ok) throw new Error(JSON.stringify(compiled.problems));
+      expect(Object.values(compiled.objects).some((o) => o.elements?.length)).toBe(true);
+      await nft.applyJson(compiled.nft);
+      await a.udpSend('10.78.0.2', 7001);
+      await a.udpSend('10.78.0.2', 7001);
+      await a.udpSend('10.78.0.2', 7015);
+      await a.udpSend('10.78.0.2', 7100);
+      await a.ping('10.78.0.2');
+      await b.ping('10.78.0.1'); // outbound from b to 10.78.0.0/30 (n1)
+      await b.ping('fd78::1'); // outbound to fd78::/64 (n3)
+
+      const viaNetlink = new CounterReader(nft, ['ip', 'netns', 'exec', b.name, 'python3']);
+      const fromNetlink = await viaNetlink.read(compiled.objects);
+      expect(viaNetlink.lastPath).toBe('netlink');
+      viaNetlink.stop();
+      const viaNft = new CounterReader(nft, [], false);
+      const fromNft = await viaNft.read(compiled.objects);
+      expect(viaNft.lastPath).toBe('nft');
+
+      expect(fromNetlink).toEqual(fromNft);
+      expect(fromNetlink.p7001).toEqual({ packets: 2, bytes: expect.any(Number) });
+      expect(fromNetlink.p7010!.packets).toBe(1);
+      expect(fromNetlink.p7100!.packets).toBe(1);
+      expect(fromNetlink.p7002!.packets).toBe(0);
+      expect(fromNetlink.ping!.packets).toBe(2); // echo request from a, echo reply to b's ping
+      expect(fromNetlink.n1!.packets).toBeGreaterThanOrEqual(1);
+      expect(fromNetlink.n3!.packets).toBeGreaterThanOrEqual(1);
+      expect(fromNetlink.n2!.packets).toBe(0);
+    });
+
+    it('falls back to nft when the reader cannot run', async () => {
+      const compiled = compile(document);
+      if (!compiled.ok) throw new Error('compile');
+      const broken = new CounterReader(nft, ['/nonexistent/python3']);
+      const values = await broken.read(compiled.objects);
+      expect(broken.lastPath).toBe('nft');
+      expect(broken.lastError).toMatch(/cannot run|exited/);
+      expect(values.p7001).toBeDefined();
+    });
+  },
+);
