@@ -12,7 +12,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { doc, GOLDEN_CASES, r } from '../../shared/compiler/golden/cases.ts';
 import fc from 'fast-check';
-import { compile, readCounters, type CompileResult } from '../../shared/compiler/index.ts';
+import {
+  compile,
+  dynamicSetElements,
+  readCounters,
+  type CompileResult,
+} from '../../shared/compiler/index.ts';
 import { docsArb } from '../../shared/compiler/test-arbitraries.ts';
 import type { FirewallDocument, Rule } from '../../shared/model/types.ts';
 import { buildDefaultDocument } from '../../resources/default-document.ts';
@@ -335,6 +340,39 @@ describe.skipIf(!kernelTestsAvailable)(
         expect(c[at('2.1.5.1').id]?.packets).toBeGreaterThan(0);
         expect(c[at('2.1.1').id]?.packets).toBeGreaterThan(0);
         await web.close();
+      });
+
+      it('an apply with keepElements keeps the banned addresses and their remaining time', async () => {
+        const echo = await host.listenUdp(8080, { echo: true });
+        const d = doc([
+          r('banned', 'Include', '==', 'triggered', 'Delete no log'),
+          r('probe', 'Dest port', '==', '8023', 'Trigger', [], { parameter: '10 min' }),
+        ]);
+        await apply(host, d);
+        await client.udpSend(HOST, 8023, { replyTimeoutMs: 100 });
+        expect((await client.udpSend(HOST, 8080, { replyTimeoutMs: 300 })).result).not.toBe(
+          'reply',
+        );
+
+        // A plain re-apply forgets the ban (the table is replaced) ...
+        const kept = dynamicSetElements(await listTable(host));
+        expect(Object.keys(kept)).toEqual(['t4_probe']);
+        await apply(host, d);
+        expect((await client.udpSend(HOST, 8080, { replyTimeoutMs: 300 })).result).toBe('reply');
+
+        // ... and an apply that passes the old elements back keeps it.
+        await client.udpSend(HOST, 8023, { replyTimeoutMs: 100 });
+        const again = dynamicSetElements(await listTable(host));
+        const next = compile(d, { keepElements: again });
+        if (!next.ok) throw new Error('refused');
+        expect((await nftFile(host, next.nft)).code).toBe(0);
+        expect(await host.nft(['list', 'set', 'inet', 'treewall', 't4_probe'])).toMatch(
+          /10\.78\.0\.1 expires 9m/,
+        );
+        expect((await client.udpSend(HOST, 8080, { replyTimeoutMs: 300 })).result).not.toBe(
+          'reply',
+        );
+        await echo.close();
       });
 
       it('Reject refuses a TCP connection at once; Delete lets it time out', async () => {

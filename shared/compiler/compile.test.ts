@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import type { Rule } from '../model/types.ts';
 import type { ActionName } from '../model/vocabulary.ts';
 import { doc, r } from './golden/cases.ts';
-import { compile, readCounters, type CompileResult } from './index.ts';
+import { compile, dynamicSetElements, readCounters, type CompileResult } from './index.ts';
 import { docsArb, effectiveIds } from './test-arbitraries.ts';
 import type { Json } from './nft.ts';
 
@@ -197,6 +197,46 @@ describe('compile: semantics in the program', () => {
       ),
     );
     expect(split.objects.p?.chains).toEqual(['r_p_in', 'r_p_out']);
+  });
+});
+
+describe('keepElements', () => {
+  it('puts listed elements back into sets the new document still has, and drops the rest', () => {
+    const listing = {
+      nftables: [
+        {
+          set: {
+            name: 't4_probe',
+            type: 'ipv4_addr',
+            elem: [{ elem: { val: '192.0.2.1', expires: 299 } }],
+          },
+        },
+        { set: { name: 't4_gone', type: 'ipv4_addr', elem: ['192.0.2.2'] } },
+        {
+          set: {
+            name: 'trig6',
+            type: 'ipv6_addr',
+            elem: [{ elem: { val: '2001:db8::1', expires: 9 } }],
+          },
+        },
+        { set: { name: 'other', type: 'ipv4_addr', elem: ['192.0.2.3'] } },
+        { map: { name: 'm_x', elem: [] } },
+      ],
+    };
+    const kept = dynamicSetElements(listing);
+    expect(Object.keys(kept).sort()).toEqual(['t4_gone', 't4_probe', 'trig6']);
+    const result = ok(
+      compile(doc([r('probe', 'Dest port', '==', '23', 'Trigger')]), { keepElements: kept }),
+    );
+    const sets = result.nft.nftables
+      .map((c) => (c.add as { set?: { name: string; elem?: Json[] } } | undefined)?.set)
+      .filter((x) => x !== undefined);
+    expect(sets.find((x) => x.name === 't4_probe')?.elem).toEqual([
+      { elem: { val: '192.0.2.1', expires: 299 } },
+    ]);
+    expect(sets.find((x) => x.name === 'trig6')?.elem).toHaveLength(1);
+    expect(sets.some((x) => x.name === 't4_gone')).toBe(false);
+    expect(sets.find((x) => x.name === 'trig4')?.elem).toBeUndefined();
   });
 });
 

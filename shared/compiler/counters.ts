@@ -159,3 +159,30 @@ export function readCounters(
   }
   return out;
 }
+
+/** Names of the dynamic sets compile() declares: per-Trigger-rule sets and the shared ones. */
+const DYNAMIC_SET = /^(t[46]_[A-Za-z0-9_-]+|trig[46]|auth[46]|keep[46])$/;
+
+/**
+ * The elements of treewall's dynamic sets in a `nft -j list table inet treewall` listing (parsed
+ * or text), by set name, ready for `compile(doc, { keepElements })`: an apply then keeps every
+ * triggered, authorized and kept address with its remaining time.
+ */
+export function dynamicSetElements(listJson: unknown): Record<string, Json[]> {
+  let doc: unknown = listJson;
+  if (typeof listJson === 'string') {
+    try {
+      doc = JSON.parse(listJson);
+    } catch {
+      return {};
+    }
+  }
+  const out = Object.create(null) as Record<string, Json[]>;
+  const entries = isObj(doc) && Array.isArray(doc.nftables) ? doc.nftables : [];
+  for (const entry of entries) {
+    const set = isObj(entry) ? entry.set : undefined;
+    if (!isObj(set) || typeof set.name !== 'string' || !DYNAMIC_SET.test(set.name)) continue;
+    if (Array.isArray(set.elem) && set.elem.length > 0) out[set.name] = set.elem;
+  }
+  return out;
+}

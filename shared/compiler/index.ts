@@ -21,7 +21,7 @@ import {
   type Cond,
   type Variant,
 } from './conditions.ts';
-import { elementRange, readCounters, type CounterValues } from './counters.ts';
+import { dynamicSetElements, elementRange, readCounters, type CounterValues } from './counters.ts';
 import { KeyAllocator, truncateUtf8 } from './names.ts';
 import {
   accept,
@@ -52,7 +52,7 @@ import {
 } from './nft.ts';
 import { renderText } from './render-text.ts';
 
-export { readCounters, renderText };
+export { dynamicSetElements, readCounters, renderText };
 export type { CounterValues, NftDocument };
 
 export interface CompileOptions {
@@ -68,6 +68,13 @@ export interface CompileOptions {
   mode?: 'replace' | 'table';
   /** Shortest run of sibling leaves that becomes one verdict-map lookup. Default 4. */
   groupThreshold?: number;
+  /**
+   * Elements to put back into the dynamic sets of the new table, by set name, as
+   * `nft -j list table` prints them (see `dynamicSetElements`). Replacing the table empties its
+   * sets; passing what the old table held keeps triggered, authorized and kept addresses (with
+   * their remaining time) across an apply. Sets the new document no longer has are dropped.
+   */
+  keepElements?: Record<string, Json[]>;
   /** Packet-mark bits treewall reserves during evaluation (see README, "Marks"). */
   marks?: { dontLog: number; exitGroup: number; masquerade: number };
 }
@@ -211,6 +218,7 @@ class Compiler {
   private readonly group: number;
   private readonly threshold: number;
   private readonly marks: { dontLog: number; exitGroup: number; masquerade: number };
+  private readonly keepElements: Record<string, Json[]> | undefined;
 
   constructor(
     private readonly doc: FirewallDocument,
@@ -220,6 +228,7 @@ class Compiler {
     this.group = options.logGroup ?? DEFAULT_LOG_GROUP;
     this.threshold = Math.max(2, options.groupThreshold ?? 4);
     this.marks = options.marks ?? DEFAULT_MARKS;
+    this.keepElements = options.keepElements;
   }
 
   /* --- preparation: parse, validate, number, key ----------------------------------------- */
@@ -339,6 +348,7 @@ class Compiler {
   }
 
   private addSet(name: string, type: string, timeout?: number): void {
+    const keep = this.keepElements?.[name];
     this.sets.push({
       add: {
         set: {
@@ -348,6 +358,7 @@ class Compiler {
           type,
           flags: ['timeout'],
           ...(timeout ? { timeout } : {}),
+          ...(keep && keep.length > 0 ? { elem: keep } : {}),
         },
       },
     });
