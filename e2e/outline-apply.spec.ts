@@ -35,6 +35,17 @@ test('Apply asks to keep the rules; Keep keeps them, Revert restores the previou
   await expect(ui.confirmBanner).toHaveCount(0);
   await expect(firewall).toBeChecked();
 
+  // Show Active lists the rules in force; Revert to Active brings them into the outline
+  // (rule 3 is still disabled in the editor, enabled in the kernel).
+  await page.getByTestId('tool-firewall.showActive').click();
+  const active = page.getByTestId('active-dialog');
+  await expect(active).toContainText('nodeName = last;');
+  await active.getByRole('button', { name: 'Close' }).click();
+  await expect(ui.outline.rowByNumber('3').getByTestId('enable')).not.toBeChecked();
+  await page.getByTestId('tool-firewall.revert').click();
+  await ui.answer('Revert');
+  await expect(ui.outline.rowByNumber('3').getByTestId('enable')).toBeChecked();
+
   // The switch turns the firewall off: our table leaves the kernel.
   await page.getByTestId('firewall-toggle').click();
   await expect(firewall).not.toBeChecked();
