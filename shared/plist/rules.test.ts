@@ -133,6 +133,13 @@ describe('rulesFromPlist', () => {
 });
 
 describe('rulesToPlist', () => {
+  it('writes Exit group under its IPNetSentryX name Break, and reads it back', () => {
+    const plist = rulesToPlist([rule({ action: 'Exit group' })]);
+    const text = serializeOpenStep(plist);
+    expect(text).toContain('filterActionName = Break;');
+    expect(rulesFromPlist(parseOpenStep(text), { newId })[0]?.action).toBe('Exit group');
+  });
+
   it('writes the IPNetSentryX keys, codes beside names, and leaves out empty fields', () => {
     const dict = rulesToPlist(
       [

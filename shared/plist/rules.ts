@@ -299,7 +299,9 @@ export function ruleToDict(rule: Rule, number: string, options: RulesToPlistOpti
   dict.enabled = flag(rule.enabled);
   if (rule.expanded) dict.expandedState = flag(true);
   dict.filterAction = code(actionCode(rule.action));
-  dict.filterActionName = rule.action;
+  // IPNetSentryX saves Exit group under the name `Break`; write that so text copied from
+  // treewall pastes into the original too (reading maps it back through ACTION_ALIASES).
+  dict.filterActionName = rule.action === 'Exit group' ? 'Break' : rule.action;
   if (rule.name !== '') dict.nodeName = rule.name;
   dict.nodeNumber = number;
   if (rule.parameter !== '') dict.parameter = rule.parameter;
