@@ -184,56 +184,66 @@ export const editor: Part = {
 
       // Toggle a checkbox: the row's data-active flips.
       const rows = page.getByTestId('rule-row');
-      const toggles: number[] = [];
-      for (let i = 0; i < (options.quick ? 3 : 7); i++) {
-        const row = rows.nth(3 + i);
-        const id = await row.getAttribute('data-rule-id');
-        const before = await row.getAttribute('data-active');
-        const selector = `[data-testid="rule-row"][data-rule-id="${id}"]`;
-        const measured = page.evaluate(inPageLatency, {
-          type: 'click',
-          selector,
-          expect: `data-active=${before === 'true' ? 'false' : 'true'}`,
+      try {
+        const toggles: number[] = [];
+        for (let i = 0; i < (options.quick ? 3 : 7); i++) {
+          // The same leaf every time (on, off, on, ...): its parents stay enabled, so each click
+          // flips it between active and greyed.
+          const row = rows.nth(4);
+          const id = await row.getAttribute('data-rule-id');
+          const before = await row.getAttribute('data-active');
+          const selector = `[data-testid="rule-row"][data-rule-id="${id}"]`;
+          const measured = page.evaluate(inPageLatency, {
+            type: 'click',
+            selector,
+            expect: `data-active=${before === 'true' ? 'false' : 'true'}`,
+          });
+          await sleep(50); // the listener is in place before the click
+          await row.getByTestId('enable').click();
+          toggles.push(await measured);
+        }
+        options.log(`editor: toggle ${toggles.map((t) => t.toFixed(0)).join(', ')} ms`);
+        figures.push({
+          part: 'editor',
+          name: 'checkbox toggle to screen',
+          value: median(toggles),
+          unit: 'ms',
+          target: targets.below(50, '< 50 ms'),
         });
-        await sleep(50); // the listener is in place before the click
-        await row.getByTestId('enable').click();
-        toggles.push(await measured);
+      } catch (error) {
+        notes.push(`editor: toggle not measured: ${(error as Error).message.split('\n')[0]}`);
       }
-      options.log(`editor: toggle ${toggles.map((t) => t.toFixed(0)).join(', ')} ms`);
-      figures.push({
-        part: 'editor',
-        name: 'checkbox toggle to screen',
-        value: median(toggles),
-        unit: 'ms',
-        target: targets.below(50, '< 50 ms'),
-      });
 
       // Edit a value in place: Enter commits, the cell shows the new text.
-      const edits: number[] = [];
-      for (let i = 0; i < (options.quick ? 2 : 5); i++) {
-        const row = rows.nth(20 + i);
-        const id = await row.getAttribute('data-rule-id');
-        const value = String(40000 + i);
-        await row.getByTestId('cell-value').dblclick();
-        const input = page.getByTestId('edit-value');
-        await input.fill(value);
-        const measured = page.evaluate(inPageLatency, {
-          type: 'keydown',
-          selector: `[data-rule-id="${id}"] [data-testid="cell-value"]`,
-          expect: `text=${value}`,
+      try {
+        const edits: number[] = [];
+        for (let i = 0; i < (options.quick ? 2 : 5); i++) {
+          const row = rows.nth(20 + i);
+          const id = await row.getAttribute('data-rule-id');
+          const value = `198.51.100.${i + 1}`;
+          await row.getByTestId('cell-value').dblclick();
+          const input = page.getByTestId('edit-value');
+          await input.fill(value);
+          const measured = page.evaluate(inPageLatency, {
+            type: 'keydown',
+            selector: `[data-rule-id="${id}"] [data-testid="cell-value"]`,
+            expect: `text=${value}`,
+          });
+          await sleep(50);
+          await input.press('Enter');
+          edits.push(await measured);
+        }
+        options.log(`editor: edit ${edits.map((t) => t.toFixed(0)).join(', ')} ms`);
+        figures.push({
+          part: 'editor',
+          name: 'value edit (Enter) to screen',
+          value: median(edits),
+          unit: 'ms',
+          target: targets.below(50, '< 50 ms'),
         });
-        await sleep(50);
-        await input.press('Enter');
-        edits.push(await measured);
+      } catch (error) {
+        notes.push(`editor: edit not measured: ${(error as Error).message.split('\n')[0]}`);
       }
-      options.log(`editor: edit ${edits.map((t) => t.toFixed(0)).join(', ')} ms`);
-      figures.push({
-        part: 'editor',
-        name: 'value edit (Enter) to screen',
-        value: median(edits),
-        unit: 'ms',
-        target: targets.below(50, '< 50 ms'),
-      });
 
       // Drag a leaf onto another place: its number changes.
       try {
