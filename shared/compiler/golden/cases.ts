@@ -174,6 +174,17 @@ export const GOLDEN_CASES: GoldenCase[] = [
     ]),
   },
   {
+    name: 'protocol-vmap',
+    pins: 'a run of Protocol leaves is one inet_proto verdict map (nft lists its elements by name)',
+    doc: doc([
+      r('gre', 'Protocol', '==', '47', 'Pass'),
+      r('esp', 'Protocol', '==', '50 (ESP)', 'Pass'),
+      r('sctp', 'Protocol', '==', 'sctp', 'Delete no log'),
+      r('icmp6', 'Protocol', '==', '58', 'Pass'),
+      r('ospf', 'Protocol', '==', '89', 'Delete'),
+    ]),
+  },
+  {
     name: 'overlapping-siblings-not-grouped',
     pins: 'sibling leaves whose values overlap stay separate rules, because outline order decides',
     doc: doc([
