@@ -153,6 +153,18 @@ export class DataPlane {
     return new DataPlane(fw, peer, fwMacs, peerMacs);
   }
 
+  /**
+   * Take the observer out while real sockets talk (it drops whatever the rules accept, which a
+   * TCP handshake cannot survive), and put it back for hand-built probes.
+   */
+  async pauseObserver(): Promise<void> {
+    await this.fw.nft(['delete', 'table', 'inet', 'twobs']);
+  }
+
+  async resumeObserver(): Promise<void> {
+    await this.fw.loadNft(OBSERVER);
+  }
+
   /** Empty the observer's record (before a batch). */
   async resetObserver(): Promise<void> {
     await this.fw.loadNft(OBSERVER_SETS.map((s) => `flush set inet twobs ${s}`).join('\n') + '\n');

@@ -3,13 +3,17 @@
 #   ip netns exec FW python3 rawsend.py PEER_NETNS_PATH PROBES_JSON_FILE
 # Sends hand-built IPv4/IPv6 packets so the differential test controls every field the rules test
 # (addresses, ports, TCP flags, ICMP type/code, TTL). Invariant: probes are sent one at a time,
-# in order, from one CPU, so the kernel sees them in the order the evaluator judges them.
+# in order, so the kernel sees them in the order the evaluator judges them: a veth transmit
+# queues the frame for the peer and the pending receive softirq runs when the sender re-enables
+# bottom halves, still inside send(). (Pinning to one CPU was tried: sched_setaffinity could
+# block for many seconds on this shared box.)
 #   direction "in":  an Ethernet frame sent by the peer namespace on `ifname` (AF_PACKET), so it
 #                    arrives at the firewall namespace on the other end of that veth;
 #   direction "out": a raw IP packet sent by the firewall namespace itself (IP_HDRINCL), with
 #                    SO_MARK set so the observer can tell probes from replies the kernel makes.
 # Prints one line: {"sent": N}.
 import ctypes
+import faulthandler
 import json
 import os
 import socket
@@ -85,16 +89,18 @@ def mac(text: str) -> bytes:
 
 
 def main() -> None:
+    # If anything ever blocks, say where (stderr reaches the test's error message) and give up.
+    faulthandler.dump_traceback_later(20, exit=True)
     peer_netns, probes_file = sys.argv[1], sys.argv[2]
     with open(probes_file) as f:
         spec = json.load(f)
     probes = spec['probes']
-    os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
     # Raw IP sockets are made here, in the firewall namespace; then we move to the peer's.
     out4 = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
     out6 = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_RAW)
     for s in (out4, out6):
         s.setsockopt(socket.SOL_SOCKET, SO_MARK, spec['mark'])
+        s.settimeout(2.0)
     libc = ctypes.CDLL('libc.so.6', use_errno=True)
     fd = os.open(peer_netns, os.O_RDONLY)
     if libc.setns(fd, CLONE_NEWNET) != 0:
@@ -104,6 +110,7 @@ def main() -> None:
     for name in spec['interfaces']:
         s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
         s.bind((name, 0))
+        s.settimeout(2.0)
         links[name] = s
     sent = 0
     last_direction = None
@@ -114,12 +121,17 @@ def main() -> None:
         packet = ipv4(p) if p['ipVersion'] == 4 else ipv6(p)
         if p['direction'] == 'in':
             eth = mac(p['dstMac']) + mac(p['srcMac']) + struct.pack('!H', ETH_P_IP if p['ipVersion'] == 4 else ETH_P_IPV6)
-            links[p['ifname']].send(eth + packet)
+            try:
+                links[p['ifname']].send(eth + packet)
+            except socket.timeout:
+                print('probe %d: send on %s timed out' % (p['id'], p['ifname']), file=sys.stderr)
         else:
             try:
                 (out4 if p['ipVersion'] == 4 else out6).sendto(packet, (p['dst'], 0))
             except PermissionError:
                 pass  # EPERM: a rule in the output hook dropped it, which is a fate, not an error
+            except socket.timeout:
+                print('probe %d: sendto %s timed out' % (p['id'], p['dst']), file=sys.stderr)
         sent += 1
         if sent % 32 == 0:
             time.sleep(0.001)  # keep well under the veth backlog
