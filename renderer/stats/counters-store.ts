@@ -40,6 +40,8 @@ interface CountersState {
   totalBitsPerSecond: number;
   /** What the baseline is and since when (epoch ms); null: the helper's lifetime totals. */
   baseline: { kind: 'apply' | 'reset'; at: number } | null;
+  /** Rules the kernel counts (the helper's last snapshot): only these can be "never matched". */
+  counted: ReadonlySet<string>;
 }
 
 export const useCountersStore = create<CountersState>()(() => ({
@@ -49,6 +51,7 @@ export const useCountersStore = create<CountersState>()(() => ({
   totalPacketsPerSecond: 0,
   totalBitsPerSecond: 0,
   baseline: null,
+  counted: new Set(),
 }));
 
 /** The counters of one rule, or undefined while it never matched since the baseline. */
@@ -181,6 +184,13 @@ export function applyTick(tick: CounterTick): void {
     if (e) next.set(id, { ...e, packetsPerSecond: 0, bitsPerSecond: 0, hot: false });
   }
   hotIds = nextHot;
+  // A tick names every rule the kernel counts the first time it sees it (with zero counts).
+  let counted = state.counted;
+  for (const id of Object.keys(tick.changed)) {
+    if (counted.has(id)) continue;
+    if (counted === state.counted) counted = new Set(counted);
+    (counted as Set<string>).add(id);
+  }
   record(totalHistory, n, tick.totals.dPackets / seconds, tick.totals.dBytes / seconds);
   tickTimes[n % HISTORY_SECONDS] = at / 1000;
   useCountersStore.setState({
@@ -189,6 +199,7 @@ export function applyTick(tick: CounterTick): void {
     tickAt: at,
     totalPacketsPerSecond: tick.totals.dPackets / seconds,
     totalBitsPerSecond: (tick.totals.dBytes / seconds) * 8,
+    counted,
   });
 }
 
@@ -209,7 +220,7 @@ export function applySnapshot(snapshot: CounterSnapshot): void {
       bytes: s.bytes,
     });
   }
-  useCountersStore.setState({ counters: next });
+  useCountersStore.setState({ counters: next, counted: new Set(Object.keys(snapshot.counters)) });
 }
 
 /** Count from now on: after an apply (`apply`) or when the user resets the counters (`reset`). */
@@ -242,5 +253,6 @@ export function resetCountersStore(): void {
     totalPacketsPerSecond: 0,
     totalBitsPerSecond: 0,
     baseline: null,
+    counted: new Set(),
   });
 }

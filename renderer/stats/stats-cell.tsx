@@ -70,8 +70,9 @@ export const StatsCell = memo(function StatsCell({ rule }: { rule: Rule }) {
   const text = useCountersStore((s) =>
     statisticText(kind, summed ? subtree(s.counters, rule.children) : own(s.counters, rule.id)),
   );
+  // Only rules the kernel counts: a disabled rule, or one under a disabled parent, is not there.
   const never = useCountersStore(
-    (s) => active && rule.enabled && (s.counters.get(rule.id)?.packets ?? 0) === 0,
+    (s) => active && s.counted.has(rule.id) && (s.counters.get(rule.id)?.packets ?? 0) === 0,
   );
   const since = useCountersStore((s) => s.baseline);
   if (kind === 'none') return <div className="cell c-stats" data-testid="cell-stats" />;

@@ -7,7 +7,7 @@
 // elements or animate every update, which is what keeps a renderer busy at 1 Hz). It is 50 kB,
 // has no dependencies, and needs no `eval` (the renderer runs under a strict CSP).
 
-import { useEffect, useLayoutEffect, useRef, useState } from 'react';
+import { useEffect, useLayoutEffect, useMemo, useRef } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { useDocumentStore } from '../store/document-store.ts';
@@ -20,7 +20,7 @@ import {
 } from '../stats/counters-store.ts';
 import { formatBytes, formatCount, formatRate } from '../stats/format.ts';
 import { jumpToRule } from '../stats/jump.ts';
-import { describeRule, ruleIndex } from '../stats/rule-index.ts';
+import { describeRule, ruleIndex, type RuleInfo } from '../stats/rule-index.ts';
 
 const TOP = 8;
 
@@ -60,17 +60,33 @@ function TrafficChart() {
       height: Math.max(80, el.clientHeight - 28),
       legend: { show: false },
       cursor: { drag: { x: false, y: false } },
-      scales: { x: { time: true }, p: { auto: true }, b: { auto: true } },
+      // A fixed five-minute window ending now: the chart does not stretch a few seconds wide.
+      scales: {
+        x: {
+          time: true,
+          range: (_u, _min, max) => [max - HISTORY_SECONDS, max],
+        },
+        p: { auto: true, range: (_u, _min, max) => [0, Math.max(1, max * 1.1)] },
+        b: { auto: true, range: (_u, _min, max) => [0, Math.max(8, max * 1.1)] },
+      },
       series: [
         {},
         {
           label: 'packets/s',
           scale: 'p',
           stroke: '#2463d1',
-          fill: 'rgba(36,99,209,0.10)',
+          fill: 'rgba(36,99,209,0.12)',
           width: 1.5,
+          points: { show: false },
         },
-        { label: 'bits/s', scale: 'b', stroke: '#d9822b', width: 1.5 },
+        {
+          label: 'bits/s',
+          scale: 'b',
+          stroke: '#d9822b',
+          width: 1.2,
+          dash: [4, 3],
+          points: { show: false },
+        },
       ],
       axes: [
         { stroke: '#6e6e73', grid: { stroke: '#eee' }, ticks: { stroke: '#ddd' } },
@@ -122,9 +138,20 @@ function TrafficChart() {
   );
 }
 
-function top(counters: ReadonlyMap<string, RuleCounters>, by: 'packets' | 'bytes') {
+/** Rules that only hold others (`->`, Group) count everything below them: they would fill the
+ * list. The top lists rank the rules that do something to the packet. */
+const CONTAINERS = new Set(['->', 'Group']);
+
+function top(
+  counters: ReadonlyMap<string, RuleCounters>,
+  index: Map<string, RuleInfo>,
+  by: 'packets' | 'bytes',
+) {
   const list: [string, RuleCounters][] = [];
-  for (const entry of counters) if (entry[1][by] > 0) list.push(entry);
+  for (const entry of counters) {
+    const action = index.get(entry[0])?.rule.action;
+    if (entry[1][by] > 0 && action && !CONTAINERS.has(action)) list.push(entry);
+  }
   list.sort((a, b) => b[1][by] - a[1][by]);
   return list.slice(0, TOP);
 }
@@ -132,10 +159,9 @@ function top(counters: ReadonlyMap<string, RuleCounters>, by: 'packets' | 'bytes
 function TopRules({ by }: { by: 'packets' | 'bytes' }) {
   const counters = useCountersStore((s) => s.counters);
   const rules = useDocumentStore((s) => s.document.rules);
-  const [rows, setRows] = useState<[string, RuleCounters][]>([]);
-  // Sorting every rule is cheap at 1 Hz, but not worth doing for each render in between.
-  useEffect(() => setRows(top(counters, by)), [counters, by]);
   const index = ruleIndex(rules);
+  // Sorting every rule is cheap at 1 Hz, but not worth doing for each render in between.
+  const rows = useMemo(() => top(counters, index, by), [counters, index, by]);
   const max = rows[0]?.[1][by] ?? 0;
   return (
     <section className="top-rules" data-testid={`top-${by}`}>

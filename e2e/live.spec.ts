@@ -1,0 +1,178 @@
+// The live views end to end: the browser host talking to a helper in a network namespace, real
+// TCP connections from another namespace, and what the page shows about them — the statistics
+// column, the Sentry Log, the triggered-address table — plus the simulator's path in the outline.
+// Screenshots: test-results/, and docs/{stats,triggered,log}.png with TREEWALL_UPDATE_SCREENSHOT=1.
+//
+// The document is the factory default with 2.6 "Protect servers" enabled and only ssh allowed
+// (2.6.1.1.2 Exit group), so a SYN to port 22 is counted by 2.6.1.1.2 and a SYN to port 80 by
+// 2.6.1.1.17 "Disable all other inbound connections" (Delete, logged).
+
+import path from 'node:path';
+import type { Page, TestInfo } from '@playwright/test';
+import { repoRoot } from './fixtures.ts';
+import { expect, protectServersDocument, RULES, test } from './pages/live-fixtures.ts';
+
+// While iterating: serve a renderer built elsewhere (`vite build --outDir DIR`) instead of dist/.
+const rendererDir = process.env.TREEWALL_E2E_RENDERER_DIR;
+if (rendererDir) test.use({ serveArgs: ['--renderer-dir', rendererDir] });
+
+async function screenshot(page: Page, testInfo: TestInfo, name: string): Promise<void> {
+  await page.screenshot({ path: testInfo.outputPath(name) });
+  if (process.env.TREEWALL_UPDATE_SCREENSHOT === '1') {
+    await page.screenshot({ path: path.join(repoRoot, 'docs', name) });
+  }
+}
+
+test.describe('with a helper and real traffic', () => {
+  test.use({ withHelper: true });
+
+  test('the statistics column counts ssh and the final delete; the log jumps to its rule', async ({
+    ui,
+    live,
+    helper,
+  }, testInfo) => {
+    const { outline, page } = ui;
+    const { server, client, serverAddress } = helper!;
+    await ui.openWith('protect.treewall', protectServersDocument());
+    await live.applyAndKeep();
+    const ssh = await server.listenTcp(22);
+    const web = await server.listenTcp(80);
+
+    await outline.filter('2.6.1.1');
+    // Nothing matched yet: both rules carry the "never matched since apply" marker.
+    await expect(outline.rowByNumber('2.6.1.1.2').getByTestId('cell-stats')).toHaveAttribute(
+      'data-never',
+      'true',
+    );
+
+    const SSH_CONNECTIONS = 3;
+    const WEB_ATTEMPTS = 2;
+    for (let i = 0; i < SSH_CONNECTIONS; i++)
+      expect((await client.tcpConnect(serverAddress, 22)).result).toBe('connected');
+    // Port 80 is not among the allowed services: its SYN is deleted (one SYN each: the attempt
+    // gives up before the kernel's first retransmission after 1 s).
+    for (let i = 0; i < WEB_ATTEMPTS; i++)
+      expect((await client.tcpConnect(serverAddress, 80, { timeoutMs: 300 })).result).toBe(
+        'timeout',
+      );
+    expect((await web.stats()).accepted ?? 0).toBe(0);
+
+    // Only SYNs reach 2.6.1.1's children (TCP header flags == syn,-ack): one per connection.
+    await expect(live.stats('2.6.1.1.2')).toHaveText(String(SSH_CONNECTIONS));
+    await expect(live.stats('2.6.1.1.17')).toHaveText(String(WEB_ATTEMPTS));
+    await expect(outline.rowByNumber('2.6.1.1.2').getByTestId('cell-stats')).not.toHaveAttribute(
+      'data-never',
+      'true',
+    );
+    // A disabled service never matched.
+    await expect(outline.rowByNumber('2.6.1.1.3').getByTestId('cell-stats')).not.toHaveAttribute(
+      'data-never',
+      'true',
+    );
+
+    // The popup switches the column to bytes: a SYN is 60 bytes (IPv4 20 + TCP 20 + options 20).
+    await live.chooseStatistic('Byte count');
+    await expect(live.stats('2.6.1.1.17')).toHaveText(/^\d+ B$/);
+    const bytes = Number((await live.stats('2.6.1.1.17').textContent())?.replace(' B', ''));
+    expect(bytes).toBeGreaterThanOrEqual(WEB_ATTEMPTS * 40);
+    await live.chooseStatistic('Match count');
+
+    // The traffic view lists the busiest rules.
+    await live.openTab('traffic');
+    await expect(page.getByTestId('top-packets')).toContainText('2.6.1.1.2');
+    await expect(page.getByTestId('top-packets')).toContainText('2.6.1.1.17');
+    await outline.filter('');
+    await outline.filter('2.6');
+    await screenshot(page, testInfo, 'stats.png');
+
+    // The Sentry Log shows the deleted SYNs, each naming the rule that deleted it.
+    await live.openTab('log');
+    const deleted = live.logEventsOf(RULES.deleteOthers);
+    await expect(deleted).toHaveCount(WEB_ATTEMPTS);
+    await expect(deleted.first()).toContainText('Delete');
+    await expect(deleted.first()).toContainText(`${serverAddress}:80`);
+    // Jump: clicking the event clears the filter and selects 2.6.1.1.17 in the outline.
+    await outline.filter('ssh');
+    await deleted.first().click();
+    await expect(page.getByTestId('filter')).toHaveValue('');
+    await expect(outline.rowByNumber('2.6.1.1.17')).toHaveAttribute('aria-selected', 'true');
+    await screenshot(page, testInfo, 'log.png');
+
+    // "Make rule…" proposes a rule before 2.6.1.1.17 that would pass this packet.
+    await deleted.first().hover();
+    await deleted.first().getByTestId('log-make-rule').click();
+    const proposal = page.getByTestId('make-rule');
+    await expect(proposal).toContainText('Goes before rule 2.6.1.1.17');
+    await expect(proposal.getByTestId('make-rule-after')).toHaveText('pass');
+    await proposal.getByTestId('make-rule-insert').click();
+    await expect(outline.rowByNumber('2.6.1.1.17')).toHaveAttribute('aria-selected', 'true');
+    await expect(outline.cell('2.6.1.1.17', 'property')).toContainText('Source net');
+    await expect(outline.cell('2.6.1.1.18', 'name')).toContainText('Disable all other');
+
+    await ssh.close();
+    await web.close();
+  });
+
+  test('a ban appears in the triggered table and removing it lets the host back in', async ({
+    ui,
+    live,
+    helper,
+  }, testInfo) => {
+    const { page } = ui;
+    const { server, client, serverAddress, clientAddress } = helper!;
+    await ui.openWith('protect.treewall', protectServersDocument());
+    await live.applyAndKeep();
+    const ssh = await server.listenTcp(22);
+    expect((await client.tcpConnect(serverAddress, 22)).result).toBe('connected');
+
+    // A telnet probe: 2.1.5.1 triggers (bans the source) and its Alert child notifies.
+    expect((await client.tcpConnect(serverAddress, 23, { timeoutMs: 300 })).result).toBe('timeout');
+    await live.openTab('triggered');
+    const row = live.triggeredRow(clientAddress);
+    await expect(row).toBeVisible();
+    await expect(row.getByTestId('triggered-rule')).toHaveText('2.1.5.1');
+    await expect(row).toContainText('trigger');
+    await expect(page.getByTestId('toast').filter({ hasText: '23 (Telnet) probe' })).toBeVisible();
+    // Banned: even ssh is refused now.
+    expect((await client.tcpConnect(serverAddress, 22, { timeoutMs: 500 })).result).toBe('timeout');
+    await screenshot(page, testInfo, 'triggered.png');
+
+    // The triggering rule is one click away.
+    await row.getByTestId('triggered-rule').click();
+    await expect(ui.outline.rowByNumber('2.1.5.1')).toHaveAttribute('aria-selected', 'true');
+
+    await live.removeTriggered(clientAddress);
+    await expect
+      .poll(async () => (await client.tcpConnect(serverAddress, 22, { timeoutMs: 500 })).result)
+      .toBe('connected');
+    await ssh.close();
+  });
+});
+
+test('the simulator judges a packet and marks its path in the outline', async ({ ui, live }) => {
+  const { outline, page } = ui;
+  await ui.openWith('protect.treewall', protectServersDocument());
+
+  await live.simulate('in eth0 tcp 10.77.0.1:40000 > 10.77.0.2:80 flags syn');
+  await expect(page.getByTestId('sim-verdict')).toHaveText('delete');
+  await expect(page.getByTestId('sim-path')).toContainText('2.6.1.1.17');
+  await outline.filter('2.6.1.1.17');
+  expect(await live.pathMark('2.6.1.1.17')).toBe('verdict');
+  expect(await live.pathMark('2.6')).toBe('matched');
+  expect(await live.pathMark('2.6.1.1')).toBe('matched');
+  await outline.filter('ssh');
+  expect(await live.pathMark('2.6.1.1.2')).toBe('tested');
+
+  // The same packet to port 22 leaves the group by Exit group and is passed by default.
+  await live.simulate('in eth0 tcp 10.77.0.1:40000 > 10.77.0.2:22 flags syn');
+  await expect(page.getByTestId('sim-verdict')).toHaveText('pass');
+  await expect(outline.rowByNumber('2.6.1.1.2')).toHaveAttribute('data-sim', 'matched');
+
+  // An edit re-judges the shown packet: disable ssh, and port 22 is deleted too.
+  await outline.toggleEnabled('2.6.1.1.2');
+  await expect(page.getByTestId('sim-verdict')).toHaveText('delete');
+
+  // A packet line that does not parse says why.
+  await live.simulate('sideways tcp 1.2.3.4 > 5.6.7.8');
+  await expect(page.getByTestId('sim-error')).toContainText('in or out');
+});
