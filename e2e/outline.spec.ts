@@ -116,6 +116,8 @@ test('a port of 70000 shows an error on the row and blocks Apply; undo clears it
   await outline.undo();
   await expect(outline.cell('1.1', 'value')).toHaveText('22');
   await expect(outline.rowByNumber('1.1')).not.toHaveAttribute('data-invalid', 'true');
+  // The list follows the edits: with the problem gone it closes by itself.
+  await expect(ui.problems).toHaveCount(0);
   await outline.redo();
   await expect(outline.rowByNumber('1.1')).toHaveAttribute('data-invalid', 'true');
 });

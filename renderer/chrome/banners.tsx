@@ -2,9 +2,12 @@
 // the user: an error (paste that does not parse, a failed save), the apply countdown ("Keep these
 // rules? Reverting in 20 s") and the list of problems that blocks Apply, each a link to its rule.
 
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
+import type { FirewallDocument } from '../../shared/model/types.ts';
 import { confirmApply, revealRule, revertApply } from '../commands.ts';
 import { useAppStore } from '../store/app-store.ts';
+import { useDocumentStore } from '../store/document-store.ts';
+import { validateDocument } from '../../shared/model/validate.ts';
 
 export function ErrorBanner() {
   const banner = useAppStore((s) => s.banner);
@@ -59,6 +62,25 @@ export function ConfirmBanner() {
 
 export function ProblemsPanel() {
   const problems = useAppStore((s) => s.blockingProblems);
+  const document = useDocumentStore((s) => s.document);
+  const open = problems !== null;
+  const shownFor = useRef<FirewallDocument | null>(null);
+  // While open, the list follows the edits (a moment after the last one): fixed problems leave
+  // it, and it closes when none is left. Until the first edit it shows what Apply reported
+  // (the helper's compile problems included).
+  useEffect(() => {
+    if (!open) {
+      shownFor.current = null;
+      return;
+    }
+    if (shownFor.current === null) shownFor.current = document;
+    if (shownFor.current === document) return;
+    const t = setTimeout(() => {
+      const now = validateDocument(document);
+      useAppStore.setState({ blockingProblems: now.length ? now : null });
+    }, 300);
+    return () => clearTimeout(t);
+  }, [open, document]);
   if (!problems) return null;
   return (
     <div className="banner banner-error problems" role="alert" data-testid="problems">
