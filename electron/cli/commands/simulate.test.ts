@@ -79,6 +79,17 @@ describe('treewall simulate', () => {
     });
   });
 
+  it('reads the factory default document: a Telnet probe triggers rule 2.1.5.1', async () => {
+    const r = await capture([
+      'resources/default.treewall',
+      '--packet',
+      'in eth0 tcp 10.0.0.5:40000 > 10.0.0.1:23 flags syn',
+    ]);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('verdict: DELETE by rule 2.1.5.1 (Trigger), logged');
+    expect(r.out).toContain('triggered: 10.0.0.5 for 3600 s by rule 2.1.5.1');
+  });
+
   it('refuses a bad packet or a missing file with exit code 2', async () => {
     const bad = await capture([file, '--packet', 'in eth0 tcp 10.0.0.5:1 > 10.0.0.400:2']);
     expect(bad.code).toBe(2);
