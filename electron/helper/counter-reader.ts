@@ -24,7 +24,10 @@ interface NetlinkReply {
   elements?: Record<string, [string, number, number, number, string | null][]>;
 }
 
-/** Per-rule values from a netlink reply (the same mapping as shared/compiler readCounters). */
+/**
+ * Per-rule values from a netlink reply (the same mapping as shared/compiler readCounters). With a
+ * changed-only reply, rules whose objects did not move are absent (the caller keeps their values).
+ */
 export function totalsFromNetlink(
   reply: NetlinkReply,
   objects: Record<string, RuleObjects>,
@@ -62,6 +65,7 @@ export class CounterReader {
   private child: ChildProcess | undefined;
   private waiting: ((reply: NetlinkReply) => void) | undefined;
   private disabled = false;
+  private needFull = true;
   /** Which path the last reading took, for status and tests. */
   lastPath: 'netlink' | 'nft' | null = null;
   lastError: string | null = null;
@@ -79,9 +83,17 @@ export class CounterReader {
       ...new Set(Object.values(objects).flatMap((o) => (o.elements ?? []).map((e) => e.map))),
     ];
     if (this.useNetlink && !this.disabled) {
-      const reply = await this.ask({ table: this.nft.table, maps });
+      // Only counters that moved since the last reply come back (the first after an apply or a
+      // restart of the reader: all), so a quiet 10,000-rule table costs a small reply.
+      const reply = await this.ask({
+        table: this.nft.table,
+        maps,
+        changed: true,
+        full: this.needFull,
+      });
       if (reply.ok) {
         this.lastPath = 'netlink';
+        this.needFull = false;
         return totalsFromNetlink(reply, objects);
       }
       this.lastError = `netlink counter reader: ${reply.error}; using nft`;
@@ -95,11 +107,13 @@ export class CounterReader {
   /** After an apply: try netlink again. */
   reset(): void {
     this.disabled = false;
+    this.needFull = true;
   }
 
   stop(): void {
     this.child?.kill();
     this.child = undefined;
+    this.needFull = true;
     const w = this.waiting;
     this.waiting = undefined;
     w?.({ ok: false, error: 'reader stopped' });
@@ -149,6 +163,7 @@ export class CounterReader {
     child.stdin!.on('error', () => undefined);
     const fail = (why: string) => {
       if (this.child === child) this.child = undefined;
+      this.needFull = true;
       const w = this.waiting;
       this.waiting = undefined;
       w?.({ ok: false, error: why });
