@@ -5,7 +5,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Rule } from '../model/types.ts';
-import type { ActionName } from '../model/vocabulary.ts';
+import {
+  ACTION_NAMES,
+  PROPERTY_NAMES,
+  RELATION_NAMES,
+  type ActionName,
+} from '../model/vocabulary.ts';
 import { doc, r } from './golden/cases.ts';
 import { compile, dynamicSetElements, readCounters, type CompileResult } from './index.ts';
 import { docsArb, effectiveIds } from './test-arbitraries.ts';
@@ -387,6 +392,84 @@ describe('compile: properties over generated trees', () => {
         expect(Object.keys(after.objects).sort()).toEqual(expected.sort());
       }),
       { numRuns: 150, seed: 42 },
+    );
+  });
+});
+
+describe('compile: never throws', () => {
+  const values = fc.oneof(
+    fc.constantFrom(
+      '',
+      '22',
+      '1-65535',
+      '10.0.0.0/8',
+      'fd00::/8',
+      'inbound',
+      'outbound',
+      'external',
+      'triggered',
+      'syn,-ack',
+      'tcp',
+      '3,9',
+      '08:00-17:00',
+      'Monday',
+      '2030-01-01 00:00',
+      '50/s per source',
+      'established',
+      '00:11:22:33:44:55',
+      'eth0',
+      'wg*',
+      '6 (TCP)',
+      '4',
+      '1000',
+    ),
+    fc.string({ maxLength: 20 }),
+  );
+  const parameters = fc.oneof(
+    fc.constantFrom(
+      '',
+      '10 min',
+      'unlimited',
+      '50/s',
+      '1 mbit/s per source',
+      'eth1',
+      '10.0.0.2:80',
+      ':8080',
+      'http://x/',
+    ),
+    fc.string({ maxLength: 10 }),
+  );
+  const anyRule: fc.Arbitrary<Rule> = fc.letrec((tie) => ({
+    rule: fc.record({
+      id: fc.string({ maxLength: 6 }),
+      enabled: fc.boolean(),
+      name: fc.string({ maxLength: 8 }),
+      property: fc.constantFrom(...PROPERTY_NAMES),
+      relation: fc.constantFrom(...RELATION_NAMES),
+      value: values,
+      action: fc.constantFrom(...ACTION_NAMES),
+      parameter: parameters,
+      children: fc.oneof(
+        { depthSize: 'small' },
+        fc.constant([]),
+        fc.array(tie('rule'), { maxLength: 3 }),
+      ),
+      expanded: fc.boolean(),
+    }),
+  })).rule as fc.Arbitrary<Rule>;
+
+  it('over the whole vocabulary with arbitrary values: a result or problems, never an exception', () => {
+    fc.assert(
+      fc.property(fc.array(anyRule, { maxLength: 6 }), (rules) => {
+        const result = compile(doc(rules, { externalInterfaces: ['eth0'] }));
+        if (!result.ok) {
+          expect(result.problems.length).toBeGreaterThan(0);
+          for (const p of result.problems) expect(p.message.length).toBeGreaterThan(0);
+        } else {
+          expect(result.text.length).toBeGreaterThan(0);
+        }
+      }),
+      { numRuns: 400, seed: 7 },
     );
   });
 });
