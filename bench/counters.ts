@@ -6,7 +6,7 @@
 import { CLIENT_ADDRESS, SERVER_ADDRESS, createBenchNet } from './bench-net.ts';
 import { missingPrerequisite } from './dataplane.ts';
 import { generateDocument } from './generate.ts';
-import { cpuSeconds } from './proc.ts';
+import { cpuTimes } from './proc.ts';
 import { targets, type Figure, type Part, type PartResult, type RunOptions } from './report.ts';
 import { privateDir, run, runOk, sleep, start, stop } from './sh.ts';
 import { loadCompiler, prefillTriggered, startHelper } from './treewall.ts';
@@ -75,20 +75,25 @@ export const counters: Part = {
       });
       await sleep(2000); // let the stream and the traffic settle
       const ticks0 = ticks;
-      const cpu0 = cpuSeconds(helper.pid);
+      const cpu0 = cpuTimes(helper.pid);
       const t0 = performance.now();
       await sleep(windowSeconds * 1000);
-      const cpu1 = cpuSeconds(helper.pid);
+      const cpu1 = cpuTimes(helper.pid);
       const seconds = (performance.now() - t0) / 1000;
       const windowTicks = ticks - ticks0;
       unsubscribe();
-      const percent = ((cpu1 - cpu0) / seconds) * 100;
+      const own = cpu1.own - cpu0.own;
+      const kids = cpu1.children - cpu0.children;
+      const percent = ((own + kids) / seconds) * 100;
       options.log(
-        `counters: helper ${(cpu1 - cpu0).toFixed(2)} s CPU in ${seconds.toFixed(1)} s, ${windowTicks} ticks, ${changedRules} rule changes reported in all`,
+        `counters: helper ${own.toFixed(2)} s + its children (nft, readers) ${kids.toFixed(2)} s CPU in ${seconds.toFixed(1)} s, ${windowTicks} ticks, ${changedRules} rule changes reported in all`,
       );
       const notes = [
         `counters: helper in the server namespace, ${windowSeconds} s window after 2 s of warm-up, iperf3 -b 200M from ${CLIENT_ADDRESS}; CPU = utime+stime of the helper and its children (exited and live) from /proc. The nft CLI reference is the CPU of \`nft -j list counters table inet treewall\` plus \`nft -j list maps\` once, i.e. the floor of a reader built on the nft command.`,
       ];
+      notes.push(
+        `counters: of the helper's ${percent.toFixed(1)}%: the Node process itself ${((own / seconds) * 100).toFixed(1)}%, the programs it ran (counter readers, nft) ${((kids / seconds) * 100).toFixed(1)}%; ${windowTicks} ticks in ${seconds.toFixed(0)} s.`,
+      );
       if (windowTicks < seconds / 2) {
         const why = await helper.lastError();
         notes.push(

@@ -28,11 +28,25 @@ function children(pid: number): number[] {
   return out;
 }
 
-/** Seconds of CPU used so far by `pid` and its descendants, exited or alive. */
-export function cpuSeconds(pid: number): number {
-  const f = statFields(pid);
-  if (!f) return 0;
-  // After the name: state(0) ppid(1) ... utime(11) stime(12) cutime(13) cstime(14).
-  const ticks = [11, 12, 13, 14].reduce((sum, i) => sum + Number(f[i] ?? 0), 0);
-  return ticks / TICKS_PER_SECOND + children(pid).reduce((s, c) => s + cpuSeconds(c), 0);
+export interface CpuTimes {
+  /** The process itself. */
+  own: number;
+  /** Its descendants: exited (reaped) and still running. */
+  children: number;
 }
+
+/** Seconds of CPU used so far by `pid` and by its descendants, exited or alive. */
+export function cpuTimes(pid: number): CpuTimes {
+  const f = statFields(pid);
+  if (!f) return { own: 0, children: 0 };
+  // After the name: state(0) ppid(1) ... utime(11) stime(12) cutime(13) cstime(14).
+  const sum = (fields: number[]) =>
+    fields.reduce((s, i) => s + Number(f[i] ?? 0), 0) / TICKS_PER_SECOND;
+  const live = children(pid).reduce((s, c) => s + cpuSeconds(c), 0);
+  return { own: sum([11, 12]), children: sum([13, 14]) + live };
+}
+
+export const cpuSeconds = (pid: number): number => {
+  const t = cpuTimes(pid);
+  return t.own + t.children;
+};
