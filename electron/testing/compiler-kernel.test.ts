@@ -86,6 +86,9 @@ function captureNflog(
   });
 }
 
+/** Generous on a loaded machine: a connection that should work must not time out by accident. */
+const WAIT = { timeoutMs: 1000 };
+
 const listTable = async (ns: Namespace): Promise<unknown> =>
   ns.nftJson(['list', 'table', 'inet', 'treewall']);
 
@@ -232,8 +235,8 @@ describe.skipIf(!kernelTestsAvailable)(
             r('last', 'Dest port', '==', '8022-8023', 'Delete no log'),
           ]),
         );
-        expect((await client.tcpConnect(HOST, 8022)).result).toBe('connected');
-        expect((await client.tcpConnect(HOST, 8023)).result).toBe('timeout');
+        expect((await client.tcpConnect(HOST, 8022, WAIT)).result).toBe('connected');
+        expect((await client.tcpConnect(HOST, 8023, WAIT)).result).toBe('timeout');
         const c = readCounters(await listTable(host), result.objects);
         expect(c.brk?.packets).toBeGreaterThan(0);
         expect(c.after?.packets).toBe(c.brk?.packets);
@@ -250,9 +253,9 @@ describe.skipIf(!kernelTestsAvailable)(
         expect(result.objects.deep8050?.elements).toHaveLength(1);
         // Listed ports break out of the group and pass by `after`; 8059 is deleted by `rest`.
         for (const p of [8040, 8043, 8050, 8053]) {
-          expect((await client.tcpConnect(HOST, p)).result).toBe('connected');
+          expect((await client.tcpConnect(HOST, p, WAIT)).result).toBe('connected');
         }
-        expect((await client.tcpConnect(HOST, 8059)).result).toBe('timeout');
+        expect((await client.tcpConnect(HOST, 8059, WAIT)).result).toBe('timeout');
         const c = readCounters(await listTable(host), result.objects);
         expect(c.top8043?.packets).toBeGreaterThan(0);
         expect(c.deep8053?.packets).toBeGreaterThan(0);
@@ -272,7 +275,7 @@ describe.skipIf(!kernelTestsAvailable)(
           ]),
         );
         const ask = async (port: number): Promise<string> =>
-          (await client.udpSend(HOST, port, { replyTimeoutMs: 300 })).result;
+          (await client.udpSend(HOST, port, { replyTimeoutMs: 1000 })).result;
         expect(await ask(8080)).toBe('reply');
         await ask(8023);
         const set = await host.nft(['list', 'set', 'inet', 'treewall', 't4_probe']);
@@ -331,10 +334,10 @@ describe.skipIf(!kernelTestsAvailable)(
         };
         const web = await host.listenTcp(8080);
         const result = await apply(host, d);
-        expect((await client.tcpConnect(HOST, 8080)).result).toBe('connected');
-        expect((await client.tcpConnect(HOST, 113)).result).toBe('reset');
-        expect((await client.tcpConnect(HOST, 23)).result).toBe('timeout');
-        expect((await client.tcpConnect(HOST, 8080)).result).toBe('timeout');
+        expect((await client.tcpConnect(HOST, 8080, WAIT)).result).toBe('connected');
+        expect((await client.tcpConnect(HOST, 113, WAIT)).result).toBe('reset');
+        expect((await client.tcpConnect(HOST, 23, WAIT)).result).toBe('timeout');
+        expect((await client.tcpConnect(HOST, 8080, WAIT)).result).toBe('timeout');
         const c = readCounters(await listTable(host), result.objects);
         expect(c[at('2.1.5.5').id]?.packets).toBeGreaterThan(0);
         expect(c[at('2.1.5.1').id]?.packets).toBeGreaterThan(0);
@@ -350,7 +353,7 @@ describe.skipIf(!kernelTestsAvailable)(
         ]);
         await apply(host, d);
         await client.udpSend(HOST, 8023, { replyTimeoutMs: 100 });
-        expect((await client.udpSend(HOST, 8080, { replyTimeoutMs: 300 })).result).not.toBe(
+        expect((await client.udpSend(HOST, 8080, { replyTimeoutMs: 1000 })).result).not.toBe(
           'reply',
         );
 
@@ -358,7 +361,7 @@ describe.skipIf(!kernelTestsAvailable)(
         const kept = dynamicSetElements(await listTable(host));
         expect(Object.keys(kept)).toEqual(['t4_probe']);
         await apply(host, d);
-        expect((await client.udpSend(HOST, 8080, { replyTimeoutMs: 300 })).result).toBe('reply');
+        expect((await client.udpSend(HOST, 8080, { replyTimeoutMs: 1000 })).result).toBe('reply');
 
         // ... and an apply that passes the old elements back keeps it.
         await client.udpSend(HOST, 8023, { replyTimeoutMs: 100 });
@@ -369,7 +372,7 @@ describe.skipIf(!kernelTestsAvailable)(
         expect(await host.nft(['list', 'set', 'inet', 'treewall', 't4_probe'])).toMatch(
           /10\.78\.0\.1 expires 9m/,
         );
-        expect((await client.udpSend(HOST, 8080, { replyTimeoutMs: 300 })).result).not.toBe(
+        expect((await client.udpSend(HOST, 8080, { replyTimeoutMs: 1000 })).result).not.toBe(
           'reply',
         );
         await echo.close();
@@ -384,8 +387,8 @@ describe.skipIf(!kernelTestsAvailable)(
             r('del', 'Dest port', '==', '8025', 'Delete'),
           ]),
         );
-        expect((await client.tcpConnect(HOST, 8024)).result).toBe('reset');
-        expect((await client.tcpConnect(HOST, 8025)).result).toBe('timeout');
+        expect((await client.tcpConnect(HOST, 8024, WAIT)).result).toBe('reset');
+        expect((await client.tcpConnect(HOST, 8025, WAIT)).result).toBe('timeout');
         for (const l of listeners) await l.close();
       });
 
@@ -402,9 +405,9 @@ describe.skipIf(!kernelTestsAvailable)(
           ]),
         );
         expect(result.objects.svc8031?.elements).toHaveLength(1);
-        expect((await client.tcpConnect(HOST, 8031)).result).toBe('connected');
-        expect((await client.tcpConnect(HOST, 8031)).result).toBe('connected');
-        expect((await client.tcpConnect(HOST, 8035)).result).toBe('timeout');
+        expect((await client.tcpConnect(HOST, 8031, WAIT)).result).toBe('connected');
+        expect((await client.tcpConnect(HOST, 8031, WAIT)).result).toBe('connected');
+        expect((await client.tcpConnect(HOST, 8035, WAIT)).result).toBe('timeout');
         const c = readCounters(await listTable(host), result.objects);
         expect(c.svc8031?.packets).toBe(2);
         expect(c.svc8030?.packets).toBe(0);
@@ -424,8 +427,8 @@ describe.skipIf(!kernelTestsAvailable)(
             ]),
           ]),
         );
-        expect((await host.tcpConnect(CLIENT, 9999)).result).toBe('timeout');
-        expect((await client.tcpConnect(HOST, 9999)).result).toBe('reset'); // inbound untouched
+        expect((await host.tcpConnect(CLIENT, 9999, WAIT)).result).toBe('timeout');
+        expect((await client.tcpConnect(HOST, 9999, WAIT)).result).toBe('reset'); // inbound untouched
         const c = readCounters(await listTable(host), result.objects);
         expect(c['out-9999']?.packets).toBeGreaterThan(0);
         await remote.close();
