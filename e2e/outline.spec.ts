@@ -155,3 +155,30 @@ test('the filter shows matching rules with their ancestors and original numbers'
   await outline.filter('');
   await expect.poll(() => outline.numbers()).toEqual(['1', '1.1', '1.2', '2', '3']);
 });
+
+test('Alt-click expands and collapses a whole subtree; Expand all opens every rule', async ({
+  ui,
+}) => {
+  const { outline, page } = ui;
+  await ui.menu('File', 'New'); // the factory default document
+  await expect(page).toHaveTitle('Untitled — treewall');
+  await outline.collapseAll();
+  await expect.poll(() => outline.numbers()).toEqual(['1', '2']);
+  await outline.expand('2');
+  await outline.expand('2.6', { subtree: true });
+  await expect.poll(() => outline.numbers()).toContain('2.6.1.1.1.1');
+  // Alt-click on the open triangle closes 2.6 and everything below it.
+  await outline
+    .rowByNumber('2.6')
+    .getByTestId('disclosure')
+    .click({ modifiers: ['Alt'] });
+  await expect.poll(() => outline.numbers()).not.toContain('2.6.1');
+  await outline.expand('2.6');
+  await expect.poll(() => outline.numbers()).toContain('2.6.1');
+  expect(await outline.numbers()).not.toContain('2.6.1.1');
+
+  // Expand all opens even the rules nobody opened before (the outline is virtual: look near the top).
+  await outline.expandAll();
+  await expect.poll(() => outline.numbers()).toContain('1.3.1');
+  await expect.poll(() => outline.numbers()).toContain('2.1.1');
+});
