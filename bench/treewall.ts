@@ -17,8 +17,8 @@ import { run, runOk, sleep, start, stop, type privateDir } from './sh.ts';
 export interface CompiledRuleset {
   /** libnftables JSON, as `nft -j -f FILE` takes it. */
   json: string;
-  /** The compiler's text rendering of the same program (`nft -f FILE`). */
-  text: string;
+  /** The compiler's text rendering of the same program (`nft -f FILE`), rendered on demand. */
+  text: () => string;
   /** Compile time in milliseconds (the pure compile() call, document already built). */
   compileMs: number;
   rules: number;
@@ -26,9 +26,17 @@ export interface CompiledRuleset {
 
 const here = (relative: string) => fileURLToPath(new URL(relative, import.meta.url));
 
+/** One compile() result; serialising it is left to the caller, so compile time is compile() alone. */
+export interface Program {
+  /** libnftables JSON text, as `nft -j -f FILE` reads it. */
+  json: () => string;
+  /** The same program as nft text (`nft -f FILE`). */
+  text: () => string;
+}
+
 export interface Compiler {
   /** compile(doc): the libnftables JSON text nft -j -f reads, and the same program as nft text. */
-  compile: (doc: FirewallDocument) => { json: string; text: string };
+  compile: (doc: FirewallDocument) => Program;
 }
 
 function compiled(doc: FirewallDocument) {
@@ -44,7 +52,7 @@ export async function loadCompiler(): Promise<Compiler | { skip: string }> {
   return {
     compile: (doc) => {
       const result = compiled(doc);
-      return { json: JSON.stringify(result.nft), text: result.text };
+      return { json: () => JSON.stringify(result.nft), text: () => result.text };
     },
   };
 }
@@ -58,8 +66,9 @@ export async function loadTreewall(): Promise<
     compile: (rules) => {
       const doc = generateDocument(rules);
       const started = performance.now();
-      const { json, text } = compiler.compile(doc);
-      return { json, text, compileMs: performance.now() - started, rules };
+      const program = compiler.compile(doc);
+      const compileMs = performance.now() - started;
+      return { json: program.json(), text: program.text, compileMs, rules };
     },
   };
 }
@@ -273,12 +282,14 @@ export async function loadRuleset(
   inNs: (argv: string[]) => string[],
   files: ReturnType<typeof privateDir>,
   name: string,
-  ruleset: { json: string; text: string },
+  ruleset: { json: string; text: () => string },
 ): Promise<{ via: 'json' } | { via: 'text'; jsonError: string }> {
   const json = await run(inNs(['nft', '-j', '-f', files.file(`${name}.json`, ruleset.json)]), {
     timeoutMs: 300_000,
   });
   if (json.code === 0) return { via: 'json' };
-  await runOk(inNs(['nft', '-f', files.file(`${name}.nft`, ruleset.text)]), { timeoutMs: 300_000 });
+  await runOk(inNs(['nft', '-f', files.file(`${name}.nft`, ruleset.text())]), {
+    timeoutMs: 300_000,
+  });
   return { via: 'text', jsonError: json.stderr.trim().split('\n')[0] ?? '' };
 }
