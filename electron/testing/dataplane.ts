@@ -19,9 +19,15 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseIpAddress } from '../../shared/model/address.ts';
 import type { Packet } from '../../shared/evaluator/packet.ts';
-import type { Namespace, TestNet } from './netns.ts';
+import { kernelSkipReason, which, type Namespace, type TestNet } from './netns.ts';
 
 const rawsendPath = join(dirname(fileURLToPath(import.meta.url)), 'rawsend.py');
+
+/** Why the data-plane tests cannot run here (they also need python3 and tcpdump), if so. */
+export const dataPlaneSkipReason: string | undefined =
+  kernelSkipReason ??
+  (!which('python3') ? 'data-plane tests need python3' : undefined) ??
+  (!which('tcpdump') ? 'data-plane tests need tcpdump' : undefined);
 
 export const PROBE_MARK = 0x7701;
 

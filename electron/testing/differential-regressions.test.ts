@@ -4,9 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parsePacketSpec, type Packet } from '../../shared/evaluator/index.ts';
 import { doc, rule } from '../../shared/evaluator/test-rules.ts';
 import type { FirewallDocument } from '../../shared/model/types.ts';
-import { DataPlane } from './dataplane.ts';
+import { DataPlane, dataPlaneSkipReason } from './dataplane.ts';
 import { runCase } from './differential.ts';
-import { kernelSkipReason, kernelTestsAvailable, sweepStale, TestNet } from './netns.ts';
+import { sweepStale, TestNet } from './netns.ts';
 import { predict } from './oracle.ts';
 
 const pkt = (spec: string): Packet => {
@@ -15,72 +15,83 @@ const pkt = (spec: string): Packet => {
   return r.value;
 };
 
-describe.skipIf(!kernelTestsAvailable)(`differential regressions ${kernelSkipReason ?? ''}`, () => {
-  const net = new TestNet('evalreg');
-  let dp: DataPlane;
-  beforeAll(async () => {
-    await sweepStale('evalreg');
-    dp = await DataPlane.create(net);
-  });
-  afterAll(() => net.cleanup());
+describe.skipIf(dataPlaneSkipReason !== undefined)(
+  `differential regressions ${dataPlaneSkipReason ?? ''}`,
+  () => {
+    const net = new TestNet('evalreg');
+    let dp: DataPlane;
+    beforeAll(async () => {
+      await sweepStale('evalreg');
+      dp = await DataPlane.create(net);
+    });
+    afterAll(() => net.cleanup());
 
-  async function agree(d: FirewallDocument, packets: Packet[]) {
-    const result = await runCase(dp, d, packets);
-    expect(result.refused).toBeUndefined();
-    expect(result.disagreements).toEqual([]);
-    return predict(d, packets).packets;
-  }
+    async function agree(d: FirewallDocument, packets: Packet[]) {
+      const result = await runCase(dp, d, packets);
+      expect(result.refused).toBeUndefined();
+      expect(result.disagreements).toEqual([]);
+      return predict(d, packets).packets;
+    }
 
-  // Seed 20261124. The reset answering a SYN acknowledges its payload too, and nf_reject writes
-  // it with traffic class 0, so the DSCP rule above does not see the reset and it leaves.
-  it('a rejected IPv6 SYN with payload and DSCP 10 is answered by a reset with DSCP 0', async () => {
-    const d = doc([
-      rule('DSCP', '8-16', 'Trigger', [rule('IP version', '4', 'Reject', [], { relation: '!=' })], {
-        parameter: '1 h',
-      }),
-    ]);
-    const out = await agree(d, [
-      pkt(
-        'in eth1 tcp [fd70:0:0:1::1]:1000 > [fd60::1]:8080 flags syn,ecn,cwr len 160 ttl 1 dscp 10',
-      ),
-    ]);
-    expect(out.map((p) => [p.delivered, p.replied])).toEqual([[false, true]]);
-    expect(out[0]!.replies[0]!.packet).toMatchObject({ dscp: 0, tcpFlags: ['rst', 'ack'] });
-  });
+    // Seed 20261124. The reset answering a SYN acknowledges its payload too, and nf_reject writes
+    // it with traffic class 0, so the DSCP rule above does not see the reset and it leaves.
+    it('a rejected IPv6 SYN with payload and DSCP 10 is answered by a reset with DSCP 0', async () => {
+      const d = doc([
+        rule(
+          'DSCP',
+          '8-16',
+          'Trigger',
+          [rule('IP version', '4', 'Reject', [], { relation: '!=' })],
+          {
+            parameter: '1 h',
+          },
+        ),
+      ]);
+      const out = await agree(d, [
+        pkt(
+          'in eth1 tcp [fd70:0:0:1::1]:1000 > [fd60::1]:8080 flags syn,ecn,cwr len 160 ttl 1 dscp 10',
+        ),
+      ]);
+      expect(out.map((p) => [p.delivered, p.replied])).toEqual([[false, true]]);
+      expect(out[0]!.replies[0]!.packet).toMatchObject({ dscp: 0, tcpFlags: ['rst', 'ack'] });
+    });
 
-  // Seed 20261124, outbound. An ICMPv6 unreachable quotes the IPv6 header with its traffic class.
-  it('a rejected outbound IPv6 UDP datagram with DSCP 10 comes back as an unreachable over lo', async () => {
-    const d = doc([rule('IP version', '4', 'Reject', [], { relation: '!=' })]);
-    const out = await agree(d, [
-      pkt('out eth0 udp [fd60::a]:1000 > [fd70::b]:113 len 48 ttl 128 dscp 10'),
-    ]);
-    // The unreachable is itself IPv6: rejected on its way out over lo, so nothing comes back.
-    expect(out.map((p) => [p.delivered, p.replied])).toEqual([[false, false]]);
-  });
+    // Seed 20261124, outbound. An ICMPv6 unreachable quotes the IPv6 header with its traffic class.
+    it('a rejected outbound IPv6 UDP datagram with DSCP 10 comes back as an unreachable over lo', async () => {
+      const d = doc([rule('IP version', '4', 'Reject', [], { relation: '!=' })]);
+      const out = await agree(d, [
+        pkt('out eth0 udp [fd60::a]:1000 > [fd70::b]:113 len 48 ttl 128 dscp 10'),
+      ]);
+      // The unreachable is itself IPv6: rejected on its way out over lo, so nothing comes back.
+      expect(out.map((p) => [p.delivered, p.replied])).toEqual([[false, false]]);
+    });
 
-  // Found by a mutation check: an Exit group with no Group above ends the top level.
-  it('an Exit group with no Group above ends the walk: the default policy passes the packet', async () => {
-    const d = doc([
-      rule('TCP header flags', 'syn,-ack', 'Drop connection', [
-        rule('TTL', '64', 'Pass', [rule('Protocol', '6 (TCP)', 'Exit group')], { relation: '!=' }),
-      ]),
-    ]);
-    const out = await agree(d, [
-      pkt('in eth0 tcp 10.70.0.3:12155 > 10.60.0.4:137 flags syn,ecn,cwr len 48 ttl 1'),
-    ]);
-    expect(out.map((p) => [p.delivered, p.replied])).toEqual([[true, false]]);
-  });
+    // Found by a mutation check: an Exit group with no Group above ends the top level.
+    it('an Exit group with no Group above ends the walk: the default policy passes the packet', async () => {
+      const d = doc([
+        rule('TCP header flags', 'syn,-ack', 'Drop connection', [
+          rule('TTL', '64', 'Pass', [rule('Protocol', '6 (TCP)', 'Exit group')], {
+            relation: '!=',
+          }),
+        ]),
+      ]);
+      const out = await agree(d, [
+        pkt('in eth0 tcp 10.70.0.3:12155 > 10.60.0.4:137 flags syn,ecn,cwr len 48 ttl 1'),
+      ]);
+      expect(out.map((p) => [p.delivered, p.replied])).toEqual([[true, false]]);
+    });
 
-  // Found by a mutation check: an IPv6 packet is outside an IPv4 prefix.
-  it('Source net != 10.70.0.0/29 holds for an IPv6 packet', async () => {
-    const d = doc(
-      [rule('Source net', '10.70.0.0/29', 'Log', [], { relation: '!=', id: 'notv4' })],
-      { defaultPolicy: 'delete' },
-    );
-    const out = await agree(d, [
-      pkt('out eth1 udp [fd60::4]:2000 > [fd70:0:0:1::1]:137 len 48 ttl 128 dscp 46'),
-    ]);
-    expect(out[0]!.evaluation.matched).toEqual(['notv4']);
-    expect(out[0]!.delivered).toBe(false);
-  });
-});
+    // Found by a mutation check: an IPv6 packet is outside an IPv4 prefix.
+    it('Source net != 10.70.0.0/29 holds for an IPv6 packet', async () => {
+      const d = doc(
+        [rule('Source net', '10.70.0.0/29', 'Log', [], { relation: '!=', id: 'notv4' })],
+        { defaultPolicy: 'delete' },
+      );
+      const out = await agree(d, [
+        pkt('out eth1 udp [fd60::4]:2000 > [fd70:0:0:1::1]:137 len 48 ttl 128 dscp 46'),
+      ]);
+      expect(out[0]!.evaluation.matched).toEqual(['notv4']);
+      expect(out[0]!.delivered).toBe(false);
+    });
+  },
+);

@@ -7,9 +7,9 @@
 // Case i uses seed S+i, so `TW_DIFF_SEED=<S+i> TW_DIFF_CASES=1` replays one case alone.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatPacket } from '../../shared/evaluator/index.ts';
-import { DataPlane } from './dataplane.ts';
+import { DataPlane, dataPlaneSkipReason } from './dataplane.ts';
 import { addStats, describeDocument, emptyStats, runCase, shrink } from './differential.ts';
-import { kernelSkipReason, kernelTestsAvailable, sweepStale, TestNet } from './netns.ts';
+import { sweepStale, TestNet } from './netns.ts';
 import { randomDocument, randomPacket, Rng } from './random-trees.ts';
 
 const CASES = Number(process.env.TW_DIFF_CASES ?? 120);
@@ -19,8 +19,8 @@ const SEED =
     : Number(process.env.TW_DIFF_SEED ?? 20261123);
 const PACKETS_PER_CASE = 40;
 
-describe.skipIf(!kernelTestsAvailable)(
-  `differential: evaluator vs kernel ${kernelSkipReason ?? ''}`,
+describe.skipIf(dataPlaneSkipReason !== undefined)(
+  `differential: evaluator vs kernel ${dataPlaneSkipReason ?? ''}`,
   () => {
     const net = new TestNet('evaldiff');
     let dp: DataPlane;

@@ -47,7 +47,7 @@ export interface RunOptions {
   allowFail?: boolean;
 }
 
-function which(tool: string): boolean {
+export function which(tool: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' }).status === 0;
 }
 
