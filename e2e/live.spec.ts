@@ -77,16 +77,43 @@ test.describe('with a helper and real traffic', () => {
     expect(bytes).toBeGreaterThanOrEqual(WEB_ATTEMPTS * 40);
     await live.chooseStatistic('Match count');
 
+    // Subtree totals: collapsed 2.6 shows the sum of the rules at the ends of its branches.
+    await outline.filter('');
+    await outline.collapse('2.6');
+    await page.getByTestId('stats-popup').click();
+    await page.getByRole('menuitemcheckbox', { name: /Subtree totals/ }).click();
+    await expect(live.stats('2.6')).toHaveText(`Σ ${SSH_CONNECTIONS + WEB_ATTEMPTS}`);
+    await page.getByTestId('stats-popup').click();
+    await page.getByRole('menuitemcheckbox', { name: /Subtree totals/ }).click();
+    await expect(live.stats('2.6')).not.toHaveText(/Σ/);
+
     // The traffic view lists the busiest rules.
     await live.openTab('traffic');
     await expect(page.getByTestId('top-packets')).toContainText('2.6.1.1.2');
     await expect(page.getByTestId('top-packets')).toContainText('2.6.1.1.17');
-    await outline.filter('');
+    // While ssh connections keep coming, the rules they match are highlighted (matched within
+    // the last second), and the chart moves: the picture for the README.
     await outline.filter('2.6');
+    let flowing = true;
+    const traffic = (async () => {
+      for (let i = 0; flowing && i < 200; i++) {
+        await client.tcpConnect(serverAddress, 22);
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    })();
+    await expect(outline.rowByNumber('2.6.1.1.2')).toHaveAttribute('data-hit', 'true');
+    await expect(outline.rowByNumber('2.6.1.1.2')).toHaveClass(/\bhit\b/);
+    await page.waitForTimeout(4000);
     await screenshot(page, testInfo, 'stats.png');
+    flowing = false;
+    await traffic;
+
+    // Pings are logged too (2.4.1.3.3 Log): a pass the log shows beside the deletes.
+    for (let i = 0; i < 3; i++) expect((await client.ping(serverAddress)).result).toBe('reply');
 
     // The Sentry Log shows the deleted SYNs, each naming the rule that deleted it.
     await live.openTab('log');
+    await expect(live.logEventsOf('d-2-4-1-3-3')).toHaveCount(3);
     const deleted = live.logEventsOf(RULES.deleteOthers);
     await expect(deleted).toHaveCount(WEB_ATTEMPTS);
     await expect(deleted.first()).toContainText('Delete');
@@ -135,11 +162,17 @@ test.describe('with a helper and real traffic', () => {
     await expect(page.getByTestId('toast').filter({ hasText: '23 (Telnet) probe' })).toBeVisible();
     // Banned: even ssh is refused now.
     expect((await client.tcpConnect(serverAddress, 22, { timeoutMs: 500 })).result).toBe('timeout');
-    await screenshot(page, testInfo, 'triggered.png');
+    // An address added by hand, for an hour.
+    await page.getByTestId('triggered-address').fill('192.0.2.66');
+    await page.getByRole('combobox', { name: 'Duration' }).selectOption({ label: '1 hour' });
+    await page.getByTestId('triggered-add').click();
+    await expect(live.triggeredRow('192.0.2.66')).toContainText('added by hand');
+    await expect(live.triggeredRow('192.0.2.66')).toContainText(/59 min|1 h 00 min/);
 
     // The triggering rule is one click away.
     await row.getByTestId('triggered-rule').click();
     await expect(ui.outline.rowByNumber('2.1.5.1')).toHaveAttribute('aria-selected', 'true');
+    await screenshot(page, testInfo, 'triggered.png');
 
     await live.removeTriggered(clientAddress);
     await expect

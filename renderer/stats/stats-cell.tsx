@@ -29,10 +29,15 @@ function own(counters: Counters, id: string): Sum {
   return { ...c, lastMatch: c.lastMatch ?? 0 };
 }
 
-/** Sum over every descendant (not the rule itself: its own counter already counts them all). */
+/**
+ * Sum over the rules without children inside a collapsed rule. Not every descendant: a parent
+ * counts every packet its children see, so adding parents would count a packet twice; the
+ * leaves are where packets end up (in a list of services, the sum is the packets that reached
+ * the list). A packet that matches several non-terminating leaves still counts once per leaf.
+ */
 function subtree(counters: Counters, rules: readonly Rule[], into: Sum = { ...ZERO }): Sum {
   for (const r of rules) {
-    const c = counters.get(r.id);
+    const c = r.children.length ? undefined : counters.get(r.id);
     if (c) {
       into.packets += c.packets;
       into.bytes += c.bytes;
@@ -79,7 +84,7 @@ export const StatsCell = memo(function StatsCell({ rule }: { rule: Rule }) {
   const title = never
     ? `Never matched since ${since ? `${since.kind === 'apply' ? 'the apply' : 'the reset'} at ${formatTime(since.at)}` : 'the rules were applied'}`
     : summed
-      ? 'Total of the rules inside this collapsed rule'
+      ? 'Σ: total of the rules without children inside this collapsed rule'
       : undefined;
   return (
     <div

@@ -74,7 +74,10 @@ export function StatsHeader() {
             role="menuitemcheckbox"
             aria-checked={prefs.subtreeTotals}
             className="stats-menu-item"
-            onClick={() => prefs.set({ subtreeTotals: !prefs.subtreeTotals })}
+            onClick={() => {
+              prefs.set({ subtreeTotals: !prefs.subtreeTotals });
+              setOpen(null);
+            }}
           >
             <span className="check">{prefs.subtreeTotals ? '✓' : ''}</span>
             Subtree totals on collapsed rules
@@ -84,7 +87,10 @@ export function StatsHeader() {
             role="menuitemcheckbox"
             aria-checked={prefs.sparklines}
             className="stats-menu-item"
-            onClick={() => prefs.set({ sparklines: !prefs.sparklines })}
+            onClick={() => {
+              prefs.set({ sparklines: !prefs.sparklines });
+              setOpen(null);
+            }}
           >
             <span className="check">{prefs.sparklines ? '✓' : ''}</span>
             Sparklines (last 3 minutes)

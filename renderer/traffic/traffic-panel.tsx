@@ -39,6 +39,8 @@ function chartData(): uPlot.AlignedData {
   const n = Math.max(1, Math.min(tick, HISTORY_SECONDS));
   const x = tickTimeline(n);
   const packets = rateHistory(null, 'packets', n);
+  // Before the first tick there is no time: one point at "now" keeps the axes sensible.
+  if (tick === 0) x[0] = Date.now() / 1000;
   const bytes = rateHistory(null, 'bytes', n);
   const bits = new Float32Array(n);
   for (let i = 0; i < n; i++) bits[i] = (bytes[i] ?? 0) * 8;
@@ -60,11 +62,15 @@ function TrafficChart() {
       height: Math.max(80, el.clientHeight - 28),
       legend: { show: false },
       cursor: { drag: { x: false, y: false } },
-      // A fixed five-minute window ending now: the chart does not stretch a few seconds wide.
+      // A window ending now: at least a minute (a few seconds of data do not stretch across
+      // the chart), growing with the data to the five minutes kept.
       scales: {
         x: {
           time: true,
-          range: (_u, _min, max) => [max - HISTORY_SECONDS, max],
+          range: (_u, min, max) => [
+            max - Math.min(HISTORY_SECONDS, Math.max(60, Math.ceil(max - min))),
+            max,
+          ],
         },
         p: { auto: true, range: (_u, _min, max) => [0, Math.max(1, max * 1.1)] },
         b: { auto: true, range: (_u, _min, max) => [0, Math.max(8, max * 1.1)] },
