@@ -1,18 +1,15 @@
 // Runtime: browser (renderer/). The status bar: the helper connection in words a user can act on,
 // the last apply, the rule count and the number of problems.
 
-import { useEffect, useMemo, useState } from 'react';
+import { useEffect, useState } from 'react';
 import { useAppStore } from '../store/app-store.ts';
 import { useDocumentStore } from '../store/document-store.ts';
-import { documentProblems } from '../store/validation.ts';
-import type { Rule } from '../../shared/model/types.ts';
-
-const countRules = (rules: readonly Rule[]): number =>
-  rules.reduce((n, r) => n + 1 + countRules(r.children), 0);
+import { countRulesAndProblems } from '../store/validation.ts';
 
 /**
- * The value once it stopped changing for a moment. Counting and validating walk the whole tree
- * (tens of ms at 100,000 rules): after the edit is on screen, never in the same frame.
+ * The value once it stopped changing for a moment: counting is never in the frame of the edit
+ * (it is cheap after the first time, thanks to per-subtree caching, but the first count of a
+ * 100,000-rule document validates every rule).
  */
 function useSettled<T>(value: T, ms = 300): T {
   const [settled, setSettled] = useState(value);
@@ -30,10 +27,16 @@ export function StatusBar() {
   const info = useAppStore((s) => s.info);
   const lastApply = useAppStore((s) => s.lastApply);
   const rules = useSettled(useDocumentStore((s) => s.document.rules));
-  const { count, problems } = useMemo(
-    () => ({ count: countRules(rules), problems: documentProblems(rules).length }),
-    [rules],
-  );
+  const [{ count, problems }, setCounts] = useState({ count: 0, problems: 0 });
+  useEffect(() => {
+    let stale = false;
+    void countRulesAndProblems(rules, () => stale).then((c) => {
+      if (c && !stale) setCounts({ count: c.rules, problems: c.problems });
+    });
+    return () => {
+      stale = true;
+    };
+  }, [rules]);
 
   let helperText: string;
   if (!info)

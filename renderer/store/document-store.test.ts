@@ -5,7 +5,7 @@ import { WALKTHROUGH_RULE_2_3 } from '../../e2e/pages/documents.ts';
 import { filterRules } from '../outline/filter.ts';
 import { rulesForCopy, rulesToText, textToRules } from './clipboard-codec.ts';
 import { resetDocumentStore, selectDirty, useDocumentStore } from './document-store.ts';
-import { documentProblems } from './validation.ts';
+import { countRulesAndProblems, documentProblems } from './validation.ts';
 
 const s = () => useDocumentStore.getState();
 
@@ -254,5 +254,24 @@ describe('validation and filter', () => {
     expect(view.matches).toBeGreaterThan(0);
     const byNumber = filterRules(s().document.rules, '2.1');
     expect(flatten(byNumber.rules).map((r) => byNumber.numbers.get(r.id))).toEqual(['2', '2.1']);
+  });
+});
+
+describe('status bar counts', () => {
+  it('counts rules and problems, and recounts after an edit', async () => {
+    expect(await countRulesAndProblems(s().document.rules, () => false)).toEqual({
+      rules: 6,
+      problems: 0,
+    });
+    s().updateRule('e', { property: 'Dest port', value: '70000' });
+    expect(await countRulesAndProblems(s().document.rules, () => false)).toEqual({
+      rules: 6,
+      problems: 1,
+    });
+    s().undo();
+    expect(await countRulesAndProblems(s().document.rules, () => false)).toEqual({
+      rules: 6,
+      problems: 0,
+    });
   });
 });

@@ -49,3 +49,52 @@ export const fieldProblem = (
   field: RuleProblem['field'],
   context: RuleContext = {},
 ): string | undefined => validateRule(rule, '', context).find((p) => p.field === field)?.message;
+
+/** Rules and problems in a subtree, cached by subtree object (and by where it sits). */
+const subtreeCache = new WeakMap<Rule, (readonly [number, number] | undefined)[]>();
+
+function subtreeTotals(
+  rule: Rule,
+  insideGroup: boolean,
+  hasParent: boolean,
+): readonly [number, number] {
+  const slot = (insideGroup ? 1 : 0) + (hasParent ? 2 : 0);
+  let entry = subtreeCache.get(rule);
+  if (!entry) subtreeCache.set(rule, (entry = []));
+  const cached = entry[slot];
+  if (cached) return cached;
+  let rules = 1;
+  let problems = ruleProblems(rule, { insideGroup, hasParent }).length;
+  const childGroup = insideGroup || rule.action === 'Group';
+  for (const child of rule.children) {
+    const [r, p] = subtreeTotals(child, childGroup, true);
+    rules += r;
+    problems += p;
+  }
+  return (entry[slot] = [rules, problems]);
+}
+
+/**
+ * How many rules and problems the document has, for the status bar. After an edit only the
+ * subtrees it replaced are counted again (structural sharing); the first count of a large
+ * document yields to the browser every few milliseconds. Resolves null if `stale()` turns true.
+ */
+export async function countRulesAndProblems(
+  rules: readonly Rule[],
+  stale: () => boolean,
+): Promise<{ rules: number; problems: number } | null> {
+  let total = 0;
+  let problems = 0;
+  let slice = performance.now();
+  for (const rule of rules) {
+    const [r, p] = subtreeTotals(rule, false, false);
+    total += r;
+    problems += p;
+    if (performance.now() - slice > 8) {
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      if (stale()) return null;
+      slice = performance.now();
+    }
+  }
+  return { rules: total, problems };
+}
