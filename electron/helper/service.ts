@@ -95,6 +95,8 @@ export class HelperService {
   private queue: Promise<unknown> = Promise.resolve();
   private lastError: string | null = null;
   private closed = false;
+  /** The fingerprint job of the last apply (status waits for it). */
+  private fingerprinting: Promise<void> = Promise.resolve();
 
   constructor(readonly options: ServiceOptions) {
     this.state = new StateDir(options.stateDir);
@@ -163,19 +165,29 @@ export class HelperService {
 
   /* ---- calls ------------------------------------------------------------------------------ */
 
-  async status(): Promise<HelperStatusResult> {
-    let present = false;
-    let matches = false;
-    try {
-      // One listing answers both questions (every nft command dumps the whole ruleset anyway).
-      const list = await this.nft.listTable();
-      present = list !== null;
-      matches =
-        list !== null &&
-        this.active !== null &&
-        tableFingerprint(list) === this.active.record.fingerprint;
-    } catch (error) {
-      this.lastError = (error as Error).message;
+  /**
+   * `known`: the caller just changed the kernel and knows the answer (apply, revert, stop), so
+   * the listing — a full ruleset dump, slow at 10,000 rules — is skipped. NOTE: never call
+   * without `known` from inside `exclusive` right after an apply: it waits for the fingerprint
+   * job queued behind the caller.
+   */
+  async status(known?: { present: boolean; matches: boolean }): Promise<HelperStatusResult> {
+    let present = known?.present ?? false;
+    let matches = known?.matches ?? false;
+    if (!known) {
+      try {
+        await this.fingerprinting;
+        // One listing answers both questions (every nft command dumps the whole ruleset anyway).
+        const list = await this.nft.listTable();
+        present = list !== null;
+        matches =
+          list !== null &&
+          this.active !== null &&
+          this.active.record.fingerprint !== '' &&
+          tableFingerprint(list) === this.active.record.fingerprint;
+      } catch (error) {
+        this.lastError = (error as Error).message;
+      }
     }
     return {
       protocol: PROTOCOL_VERSION,
@@ -207,7 +219,7 @@ export class HelperService {
   apply(document: FirewallDocument, confirmTimeoutSeconds?: number): Promise<HelperStatusResult> {
     return this.exclusive(async () => {
       await this.applyDocument(document, confirmTimeoutSeconds, 'apply');
-      return this.broadcastState();
+      return this.broadcastState(this.knownState());
     });
   }
 
@@ -218,7 +230,7 @@ export class HelperService {
         if (this.confirmTimer) clearTimeout(this.confirmTimer);
         await this.state.writePending(null);
       }
-      return this.broadcastState();
+      return this.broadcastState(this.knownState());
     });
   }
 
@@ -231,14 +243,14 @@ export class HelperService {
           'not-active',
           'nothing to revert to: no earlier document was applied by this helper',
         );
-      return this.broadcastState();
+      return this.broadcastState(this.knownState());
     });
   }
 
   stop(): Promise<HelperStatusResult> {
     return this.exclusive(async () => {
       await this.stopInternal();
-      return this.broadcastState();
+      return this.broadcastState(this.knownState());
     });
   }
 
@@ -252,7 +264,10 @@ export class HelperService {
       return {
         document: this.active.record.document,
         appliedAt: this.active.record.appliedAt,
-        matchesKernel: list !== null && tableFingerprint(list) === this.active.record.fingerprint,
+        matchesKernel:
+          list !== null &&
+          this.active.record.fingerprint !== '' &&
+          tableFingerprint(list) === this.active.record.fingerprint,
         numbers: Object.fromEntries(this.active.numbers),
         text,
       };
@@ -367,11 +382,12 @@ export class HelperService {
         throw fault('nft-failed', `${error.message} (the previous rules are still in force)`);
       throw error;
     }
-    const list = await this.nft.listTable();
+    // The fingerprint needs a full listing (as long as the apply itself at 10,000 rules): it is
+    // taken by a job queued right behind this one, so the caller does not wait for it.
     const record: AppliedRecord = {
       document,
       appliedAt: new Date().toISOString(),
-      fingerprint: list ? tableFingerprint(list) : '',
+      fingerprint: '',
       counterBase: base,
     };
 
@@ -400,6 +416,22 @@ export class HelperService {
     this.counters.reset(compiled.objects, base);
     this.counterReader.reset();
     await this.startReader();
+    this.fingerprinting = this.exclusive(() => this.takeFingerprint(record)).catch((error) => {
+      this.lastError = `fingerprint: ${(error as Error).message}`;
+    });
+  }
+
+  /** Remember what our table looks like right after an apply (showActive compares with it). */
+  private async takeFingerprint(record: AppliedRecord): Promise<void> {
+    if (this.active?.record !== record) return;
+    const list = await this.nft.listTable();
+    record.fingerprint = list ? tableFingerprint(list) : '';
+    await this.state.writeActive(record);
+  }
+
+  /** The kernel state right after one of our own changes. */
+  private knownState(): { present: boolean; matches: boolean } {
+    return { present: this.active !== null, matches: this.active !== null };
   }
 
   /** Restore what was in force before an unconfirmed apply. */
@@ -459,7 +491,7 @@ export class HelperService {
         void this.exclusive(async () => {
           if (!this.pending || this.pending.deadline !== deadline) return;
           await this.rollback(`no confirm within ${this.pending.timeoutSeconds} s`);
-          await this.broadcastState();
+          await this.broadcastState(this.knownState());
         }).catch((error) => {
           this.lastError = `rollback failed: ${(error as Error).message}`;
         });
@@ -630,8 +662,11 @@ export class HelperService {
     for (const c of this.clients) c.send(event, data);
   }
 
-  private async broadcastState(): Promise<HelperStatusResult> {
-    const status = await this.status();
+  private async broadcastState(known?: {
+    present: boolean;
+    matches: boolean;
+  }): Promise<HelperStatusResult> {
+    const status = await this.status(known);
     this.broadcast('helper:state', status);
     return status;
   }
