@@ -7,14 +7,20 @@
 // (2.6.1.1.2 Exit group), so a SYN to port 22 is counted by 2.6.1.1.2 and a SYN to port 80 by
 // 2.6.1.1.17 "Disable all other inbound connections" (Delete, logged).
 
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Page, TestInfo } from '@playwright/test';
+import type { Download, Page, TestInfo } from '@playwright/test';
 import { repoRoot } from './fixtures.ts';
 import { expect, protectServersDocument, RULES, test } from './pages/live-fixtures.ts';
 
 // While iterating: serve a renderer built elsewhere (`vite build --outDir DIR`) instead of dist/.
 const rendererDir = process.env.TREEWALL_E2E_RENDERER_DIR;
 if (rendererDir) test.use({ serveArgs: ['--renderer-dir', rendererDir] });
+
+async function readDownload(download: Download): Promise<string> {
+  const file = await download.path();
+  return readFile(file, 'utf8');
+}
 
 async function screenshot(page: Page, testInfo: TestInfo, name: string): Promise<void> {
   await page.screenshot({ path: testInfo.outputPath(name) });
@@ -125,6 +131,16 @@ test.describe('with a helper and real traffic', () => {
     await expect(outline.rowByNumber('2.6.1.1.17')).toHaveAttribute('aria-selected', 'true');
     await screenshot(page, testInfo, 'log.png');
 
+    // Export as text: a header and one tab-separated line per event shown (here: the deletes).
+    await page.getByRole('combobox', { name: 'Filter by action' }).selectOption('Delete');
+    await expect(page.getByTestId('log-count')).toHaveText(`${WEB_ATTEMPTS} of 5`);
+    const download = page.waitForEvent('download');
+    await page.getByRole('button', { name: 'Export text' }).click();
+    const lines = (await readDownload(await download)).trimEnd().split('\n');
+    expect(lines).toHaveLength(1 + WEB_ATTEMPTS);
+    expect(lines[1]?.split('\t').slice(1, 3)).toEqual(['2.6.1.1.17', 'Delete']);
+    await page.getByRole('combobox', { name: 'Filter by action' }).selectOption('');
+
     // "Make rule…" proposes a rule before 2.6.1.1.17 that would pass this packet.
     await deleted.first().hover();
     await deleted.first().getByTestId('log-make-rule').click();
@@ -173,6 +189,27 @@ test.describe('with a helper and real traffic', () => {
     await row.getByTestId('triggered-rule').click();
     await expect(ui.outline.rowByNumber('2.1.5.1')).toHaveAttribute('aria-selected', 'true');
     await screenshot(page, testInfo, 'triggered.png');
+
+    // Export, remove all, import the exported text: the hand-added address comes back.
+    const exported = page.waitForEvent('download');
+    await page.getByRole('button', { name: 'Export…' }).click();
+    const tsv = await readDownload(await exported);
+    expect(tsv).toContain(`${clientAddress}\ttrigger`);
+    expect(tsv).toContain('192.0.2.66');
+    await page.getByTestId('triggered-flush').click();
+    await page.getByTestId('confirm-dialog').getByRole('button', { name: 'Remove All' }).click();
+    await expect(live.triggeredRows).toHaveCount(0);
+    expect((await client.tcpConnect(serverAddress, 22, { timeoutMs: 500 })).result).toBe(
+      'connected',
+    );
+    await page.getByTestId('triggered-import').setInputFiles({
+      name: 'banned.tsv',
+      mimeType: 'text/tab-separated-values',
+      buffer: Buffer.from(tsv),
+    });
+    await expect(live.triggeredRow('192.0.2.66')).toBeVisible();
+    await expect(live.triggeredRow(clientAddress)).toBeVisible();
+    expect((await client.tcpConnect(serverAddress, 22, { timeoutMs: 500 })).result).toBe('timeout');
 
     await live.removeTriggered(clientAddress);
     await expect

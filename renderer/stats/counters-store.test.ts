@@ -3,6 +3,7 @@ import type { CounterTick } from '../../shared/ipc/app-api.ts';
 import {
   applySnapshot,
   applyTick,
+  hasHistory,
   rateHistory,
   resetCountersStore,
   setBaseline,
@@ -99,5 +100,9 @@ describe('counters store', () => {
     expect([...rateHistory('a', 'bytes', 4)]).toEqual([240, 0, 0, 120]);
     expect([...rateHistory(null, 'packets', 4)]).toEqual([4, 1, 1, 2]);
     expect([...rateHistory('never', 'packets', 3)]).toEqual([0, 0, 0]);
+    // A rule named with zero counts (every counted rule, in the first tick) has no history.
+    applyTick(tick({ idle: [0, 0] }));
+    expect(hasHistory('idle')).toBe(false);
+    expect(hasHistory('a')).toBe(true);
   });
 });

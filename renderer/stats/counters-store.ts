@@ -96,6 +96,9 @@ function record(h: History, tick: number, packets: number, bytes: number): void 
   h.last = tick;
 }
 
+/** The rule matched at least once since the page loaded (it has a history to draw). */
+export const hasHistory = (ruleId: string): boolean => histories.has(ruleId);
+
 /**
  * Per-second rates of one rule (or of all rules with `null`) over the last `count` ticks, oldest
  * first, ending at the current tick. Rules that never matched give zeros.
@@ -150,7 +153,8 @@ export function applyTick(tick: CounterTick): void {
     raw.set(id, { packets: c.packets, bytes: c.bytes });
     const sinceBase = since(id, c);
     let h = histories.get(id);
-    if (!h) {
+    // A history only for rules that matched once: the first tick names every counted rule.
+    if (!h && c.dPackets > 0) {
       h = {
         packets: new Float32Array(HISTORY_SECONDS),
         bytes: new Float32Array(HISTORY_SECONDS),
@@ -160,7 +164,7 @@ export function applyTick(tick: CounterTick): void {
     }
     const pps = c.dPackets / seconds;
     const Bps = c.dBytes / seconds;
-    record(h, n, pps, Bps);
+    if (h) record(h, n, pps, Bps);
     const matched = c.dPackets > 0;
     const previous = next.get(id);
     next.set(id, {

@@ -7,7 +7,7 @@ import { memo } from 'react';
 import type { Rule, StatisticKind } from '../../shared/model/types.ts';
 import { useAppStore } from '../store/app-store.ts';
 import { useDocumentStore } from '../store/document-store.ts';
-import { rateHistory, useCountersStore, type RuleCounters } from './counters-store.ts';
+import { hasHistory, rateHistory, useCountersStore, type RuleCounters } from './counters-store.ts';
 import { formatBytes, formatCount, formatRate, formatTime } from './format.ts';
 import { useStatsPrefs } from './stats-prefs.ts';
 
@@ -110,7 +110,7 @@ const SPARK_H = 14;
 /** Packets per second over the last three minutes; redraws each tick only for rules that ever
  * matched (a rule that never did returns -1 from its selector and never re-renders). */
 function Sparkline({ ruleId }: { ruleId: string }) {
-  const tick = useCountersStore((s) => (s.counters.has(ruleId) ? s.tick : -1));
+  const tick = useCountersStore((s) => (hasHistory(ruleId) ? s.tick : -1));
   if (tick < 0) return <span className="sparkline" />;
   const series = rateHistory(ruleId, 'packets', SPARK_SAMPLES);
   const per = SPARK_SAMPLES / SPARK_BUCKETS;
