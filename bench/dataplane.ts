@@ -190,6 +190,14 @@ export const dataplane: Part = {
     }
     notes.push(...loadNotes);
     notes.push(
+      `dataplane: spread of the rounds (Gbit/s): ${configs
+        .map((c) => {
+          const g = (samples.get(c.name) ?? []).map((x) => x.gbps);
+          return `${c.name} ${Math.min(...g).toFixed(1)}-${Math.max(...g).toFixed(1)}`;
+        })
+        .join('; ')}.`,
+    );
+    notes.push(
       `dataplane: iperf3 -t ${seconds} -O 1 client ${CLIENT_ADDRESS} -> server ${SERVER_ADDRESS}, firewall in the server namespace; best of ${rounds} interleaved round(s); ping avg of ${PINGS} at 10 ms intervals (the lowest round). No-rules runs at both ends of each round.`,
     );
     return { status: 'ran', figures, notes };
