@@ -36,6 +36,7 @@ test.describe('with a helper and real traffic', () => {
     ui,
     live,
     helper,
+    consoleErrors,
   }, testInfo) => {
     const { outline, page } = ui;
     const { server, client, serverAddress } = helper!;
@@ -154,6 +155,8 @@ test.describe('with a helper and real traffic', () => {
 
     await ssh.close();
     await web.close();
+    // Nothing the strict CSP refused (inline styles, eval) and no React errors on the way.
+    expect(consoleErrors).toEqual([]);
   });
 
   test('a ban appears in the triggered table and removing it lets the host back in', async ({
@@ -219,7 +222,11 @@ test.describe('with a helper and real traffic', () => {
   });
 });
 
-test('the simulator judges a packet and marks its path in the outline', async ({ ui, live }) => {
+test('the simulator judges a packet and marks its path in the outline', async ({
+  ui,
+  live,
+  consoleErrors,
+}) => {
   const { outline, page } = ui;
   await ui.openWith('protect.treewall', protectServersDocument());
 
@@ -245,4 +252,5 @@ test('the simulator judges a packet and marks its path in the outline', async ({
   // A packet line that does not parse says why.
   await live.simulate('sideways tcp 1.2.3.4 > 5.6.7.8');
   await expect(page.getByTestId('sim-error')).toContainText('in or out');
+  expect(consoleErrors).toEqual([]);
 });
