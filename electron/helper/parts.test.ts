@@ -336,4 +336,48 @@ describe('TimerRules', () => {
     expect(fired).toEqual([]);
     expect(t.rules.map((x) => x.number)).toEqual(['1', '2.1', '2.2']);
   });
+
+  it('fires Parent match rate when the rate of the parent reaches the value', () => {
+    const fired: string[] = [];
+    const t = new TimerRules((f) => fired.push(f.rule.id));
+    const doc = [
+      r('srv', {
+        property: 'Source net',
+        value: '192.0.2.1',
+        action: '->',
+        children: [
+          r('flood', {
+            property: 'Parent match rate',
+            relation: '>=',
+            value: '10',
+            action: 'Alert',
+          }),
+          r('bulk', {
+            property: 'Parent match rate',
+            relation: '>=',
+            value: '1 kbytes/s',
+            action: 'Alert',
+          }),
+        ],
+      }),
+    ];
+    t.reset(
+      doc,
+      new Map([
+        ['srv', '1'],
+        ['flood', '1.1'],
+        ['bulk', '1.2'],
+      ]),
+      0,
+    );
+    const tick = (s: number, packets: number, bytes: number) =>
+      t.tick({ srv: { packets, bytes } }, new Map(), s * 1000);
+    tick(1, 0, 0);
+    tick(2, 5, 500); // 5 packets/s, 500 bytes/s
+    expect(fired).toEqual([]);
+    tick(3, 20, 700); // 15 packets/s
+    expect(fired).toEqual(['flood']);
+    tick(4, 40, 2700); // still flooding: no repeat; 2000 bytes/s
+    expect(fired).toEqual(['flood', 'bulk']);
+  });
 });

@@ -697,7 +697,7 @@ const TIMER_NOTES: Record<string, string> = {
   'Parent match count':
     'fires once when the parent has counted N packets since apply or Reset parent',
   'Parent byte count': 'fires once when the parent has counted N bytes since apply or Reset parent',
-  'Parent match rate': 'not evaluated yet (rate values are not compared by the helper)',
+  'Parent match rate': "fires once when the parent's rate over the last second reaches N",
 };
 
 function invalidDocument(problems: Problem[]): HelperFault {

@@ -49,7 +49,7 @@ export class TimerRules {
   private armed = new Map<string, boolean>();
   /** Parent counter values at apply / Reset parent. */
   private parentBase = new Map<string, { packets: number; bytes: number; at: number }>();
-  private prevPackets = new Map<string, { packets: number; at: number }>();
+  private prevPackets = new Map<string, { packets: number; bytes: number; at: number }>();
 
   constructor(private readonly fire: (f: TimerFire) => void) {}
 
@@ -101,7 +101,7 @@ export class TimerRules {
   tick(totals: Totals, lastChange: Map<string, number>, now = Date.now()): void {
     for (const e of this.entries) if (!e.underTimer) this.test(e, totals, lastChange, now);
     for (const [id, t] of Object.entries(totals))
-      this.prevPackets.set(id, { packets: t.packets, at: now });
+      this.prevPackets.set(id, { packets: t.packets, bytes: t.bytes, at: now });
   }
 
   private test(e: Entry, totals: Totals, lastChange: Map<string, number>, now: number): void {
@@ -173,9 +173,15 @@ export class TimerRules {
       case 'Parent byte count':
         return t.bytes - (base?.bytes ?? 0);
       case 'Parent match rate': {
+        // Per second over the last tick, in the unit the value names (packets or bytes); the
+        // value's threshold is converted to the same per-second unit by compare().
         const prev = this.prevPackets.get(parent.id);
         if (!prev || now <= prev.at) return undefined;
-        return ((t.packets - prev.packets) * 1000) / (now - prev.at);
+        const perSecond = 1000 / (now - prev.at);
+        const parsed = parseValue(e.rule.property, e.rule.value);
+        const bytes =
+          parsed.ok && parsed.value.kind === 'rate' && parsed.value.rate.unit === 'bytes';
+        return (bytes ? t.bytes - prev.bytes : t.packets - prev.packets) * perSecond;
       }
       default:
         return undefined;
@@ -185,8 +191,13 @@ export class TimerRules {
 
 function compare(rule: Rule, metric: number): boolean {
   const parsed = parseValue(rule.property, rule.value);
-  if (!parsed.ok || parsed.value.kind !== 'range') return false;
-  const { min, max } = parsed.value.range;
+  if (!parsed.ok) return false;
+  let min: number;
+  let max: number;
+  if (parsed.value.kind === 'range') ({ min, max } = parsed.value.range);
+  else if (parsed.value.kind === 'rate')
+    min = max = parsed.value.rate.amount / parsed.value.rate.perSeconds;
+  else return false;
   switch (rule.relation) {
     case '>=':
       return metric >= min;
