@@ -3,8 +3,9 @@
 // built get a reason to print (`skipped: ...`) instead of failing.
 
 import type { ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { HelperClient } from '../electron/helper/client.ts';
 import { compile } from '../shared/compiler/index.ts';
@@ -193,6 +194,46 @@ export async function prefillTriggered(
   return targets.map((s) => s.name);
 }
 
+/** One renderer build per benchmark run (keyed by the build arguments), removed at exit. */
+const builds = new Map<string, Promise<string | { skip: string }>>();
+
+function buildRenderer(
+  log: (line: string) => void,
+  buildArgs: string[],
+): Promise<string | { skip: string }> {
+  const key = buildArgs.join(' ');
+  let build = builds.get(key);
+  if (!build) {
+    build = (async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'tw-bench-renderer-'));
+      process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+      log('building the renderer (vite build) ...');
+      const built = await run(
+        [
+          process.execPath,
+          here('../node_modules/vite/bin/vite.js'),
+          'build',
+          '--outDir',
+          dir,
+          '--emptyOutDir',
+          '--logLevel',
+          'warn',
+          ...buildArgs,
+        ],
+        { timeoutMs: 300_000 },
+      );
+      if (built.code !== 0) {
+        return {
+          skip: `the renderer does not build: ${built.stderr.trim().split('\n').slice(-3).join(' ')}`,
+        };
+      }
+      return dir;
+    })();
+    builds.set(key, build);
+  }
+  return build;
+}
+
 export interface ServeHandle {
   /** The page URL for a document in the served folder. */
   urlFor: (documentName: string) => string;
@@ -215,26 +256,9 @@ export async function startServe(
     return { skip: 'the browser host (treewall serve) is not built yet' };
   }
   if (!existsSync(here('../renderer/index.html'))) return { skip: 'the renderer is not built yet' };
-  const rendererDir = join(folder, '..', `${basename(folder)}-renderer`);
-  log('building the renderer (vite build) ...');
-  const built = await run(
-    [
-      process.execPath,
-      here('../node_modules/vite/bin/vite.js'),
-      'build',
-      '--outDir',
-      rendererDir,
-      '--emptyOutDir',
-      '--logLevel',
-      'warn',
-      ...buildArgs,
-    ],
-    { timeoutMs: 300_000 },
-  );
-  if (built.code !== 0)
-    return {
-      skip: `the renderer does not build: ${built.stderr.trim().split('\n').slice(-3).join(' ')}`,
-    };
+  const build = await buildRenderer(log, buildArgs);
+  if (typeof build !== 'string') return build;
+  const rendererDir = build;
   const child = start([
     process.execPath,
     TREEWALL,
@@ -267,7 +291,6 @@ export async function startServe(
     urlFor: (name) => `${url}${url.includes('?') ? '&' : '?'}path=${encodeURIComponent(name)}`,
     stop: async () => {
       await stop(child);
-      await rm(rendererDir, { recursive: true, force: true });
       await rm(join(folder, '..', `${basename(folder)}-state`), { recursive: true, force: true });
     },
   };
