@@ -497,6 +497,10 @@ describe.skipIf(!kernelTestsAvailable)(
       expect(await b.nft(['list', 'table', 'inet', 'other'])).toContain('counter name "keep"');
       expect((await client.call('status', {})).active).toBe(false);
       await expect(client.call('counters', {})).rejects.toMatchObject({ code: 'not-active' });
+      expect(await client.call('triggered.list', {})).toEqual({ entries: [] });
+      await expect(client.call('triggered.add', { address: '10.77.0.9' })).rejects.toMatchObject({
+        code: 'not-active',
+      });
       // The stopped document is what revert brings back.
       await client.call('revert', {});
       expect(await ourTable()).toBe(true);

@@ -298,19 +298,22 @@ export class HelperService {
   }
 
   async triggeredList(type?: TriggeredKind): Promise<HelperResult<'triggered.list'>> {
-    if (!(await this.nft.tableExists())) return { entries: [] };
-    return {
-      entries: await this.triggered.list(
-        this.active?.objects ?? {},
-        this.active?.numbers ?? new Map(),
-        type,
-      ),
-    };
+    // No separate "does the table exist" call: each nft call dumps the whole ruleset first.
+    try {
+      const objects = this.active?.objects ?? {};
+      return {
+        entries: await this.triggered.list(objects, this.active?.numbers ?? new Map(), type),
+      };
+    } catch (error) {
+      if (error instanceof NftError && /No such file or directory/.test(error.stderr))
+        return { entries: [] };
+      if (error instanceof NftError) throw fault('nft-failed', error.message);
+      throw error;
+    }
   }
 
   triggeredAdd(address: string, type: TriggeredKind = 'trigger', durationSeconds?: number) {
     return this.exclusive(async () => {
-      await this.requireTable();
       const added = await this.triggeredCall(() =>
         this.triggered.add([
           durationSeconds === undefined ? { address, type } : { address, type, durationSeconds },
@@ -323,7 +326,6 @@ export class HelperService {
 
   triggeredRemove(address: string, type?: TriggeredKind) {
     return this.exclusive(async () => {
-      await this.requireTable();
       const removed = await this.triggeredCall(() =>
         this.triggered.remove(this.active?.objects ?? {}, address, type),
       );
@@ -334,7 +336,6 @@ export class HelperService {
 
   triggeredFlush(type?: TriggeredKind) {
     return this.exclusive(async () => {
-      await this.requireTable();
       const removed = await this.triggeredCall(() =>
         this.triggered.flush(this.active?.objects ?? {}, type),
       );
@@ -345,7 +346,6 @@ export class HelperService {
 
   triggeredImport(text: string) {
     return this.exclusive(async () => {
-      await this.requireTable();
       const { entries, skipped } = importTsv(text);
       const added = await this.triggeredCall(() => this.triggered.add(entries));
       if (added > 0) this.broadcast('triggered:changed', { time: new Date().toISOString() });
@@ -533,18 +533,15 @@ export class HelperService {
     };
   }
 
-  private async requireTable(): Promise<void> {
-    if (!(await this.nft.tableExists())) {
-      throw fault('not-active', 'no rules applied (our table is absent): apply a document first');
-    }
-  }
-
   private async triggeredCall<T>(fn: () => Promise<T>): Promise<T> {
     try {
       return await fn();
     } catch (error) {
       if (error instanceof TriggeredInputError)
         throw fault('bad-request', error.message, { field: 'params.address' });
+      if (error instanceof NftError && /No such file or directory/.test(error.stderr)) {
+        throw fault('not-active', 'no rules applied (our table is absent): apply a document first');
+      }
       if (error instanceof NftError) throw fault('nft-failed', error.message);
       throw error;
     }
