@@ -111,7 +111,7 @@ const VALUES: Partial<Record<PropertyName, readonly string[]>> = {
   'ICMP code': ['0', '3', '0-5'],
   Interface: ['eth0', 'eth1', 'lo', 'eth*', 'external', 'internal', 'wg0'],
   Direction: ['inbound', 'outbound'],
-  Include: ['triggered'],
+  Include: ['triggered', 'triggered', 'authorized', 'kept'],
   'IP version': ['4', '6'],
   'Packet length': ['60', '40-60', '100-2000', '48'],
   TTL: ['64', '1', '100-255', '0-10'],
@@ -161,6 +161,10 @@ const ACTION_WEIGHTS: readonly (readonly [ActionName, number])[] = [
   ['Dont log', 5],
   ['Group', 9],
   ['Exit group', 7],
+  ['Authorize', 3],
+  ['Keep address', 2],
+  ['Alert', 2],
+  ['Masquerade', 1],
 ];
 
 export interface TreeOptions {
@@ -184,7 +188,10 @@ export function randomDocument(rng: Rng, options: TreeOptions): FirewallDocument
     relation,
     value,
     action,
-    parameter: action === 'Trigger' ? rng.pick(['', '10 min', 'unlimited', '1 h']) : '',
+    parameter:
+      action === 'Trigger' || action === 'Authorize' || action === 'Keep address'
+        ? rng.pick(['', '10 min', 'unlimited', '1 h'])
+        : '',
     children: [],
     expanded: true,
   });
@@ -247,6 +254,19 @@ export function randomDocument(rng: Rng, options: TreeOptions): FirewallDocument
     return out;
   };
   const rules = list(0);
+  // Often start with a table lookup, so hosts recorded by Trigger/Authorize/Keep address are seen
+  // again and refreshed (random placement alone rarely reaches one after a recording).
+  if (rng.chance(0.35)) {
+    const table = rng.pick(['triggered', 'triggered', 'authorized', 'kept']);
+    rules.unshift(
+      rule(
+        'Include',
+        table,
+        rng.chance(0.8) ? '==' : '!=',
+        rng.pick(['Delete', 'Pass', 'Reject', 'Log', '->'] as const),
+      ),
+    );
+  }
   return {
     rules,
     settings: {
