@@ -56,7 +56,14 @@ async function main(argv: string[]): Promise<number> {
   }
   const quick = argv.includes('--quick');
   const writeDocs = argv.includes('--write-docs');
-  const names = argv.filter((a) => !a.startsWith('--'));
+  const badFlags = argv.filter(
+    (a) => a.startsWith('-') && !['--quick', '--write-docs'].includes(a),
+  );
+  if (badFlags.length) {
+    console.error(`unknown option(s): ${badFlags.join(', ')}\n\n${usage}`);
+    return 2;
+  }
+  const names = argv.filter((a) => !a.startsWith('-'));
   const unknown = names.filter((n) => !PARTS.some((p) => p.name === n));
   if (unknown.length) {
     console.error(`unknown part(s): ${unknown.join(', ')}\n\n${usage}`);
