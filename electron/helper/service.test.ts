@@ -1,0 +1,105 @@
+// The helper service with a fake nft (no root needed): what happens when nft refuses a
+// transaction, and that the refusal changes nothing.
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createRule } from '../../shared/model/tree.ts';
+import { DEFAULT_SETTINGS, type FirewallDocument } from '../../shared/model/types.ts';
+import type { NftResult, NftRunner } from './nft.ts';
+import { HelperFault, HelperService } from './service.ts';
+
+const doc = (port: string): FirewallDocument => ({
+  rules: [createRule({ id: 'r1', property: 'Dest port', value: port, action: 'Pass' })],
+  settings: { ...DEFAULT_SETTINGS },
+});
+
+/** An nft that keeps one table in memory as "applied JSON", and can be told to refuse loads. */
+class FakeNft implements NftRunner {
+  table: unknown = null;
+  refuse = false;
+  calls: string[][] = [];
+  async run(args: string[]): Promise<NftResult> {
+    this.calls.push(args);
+    const ok = (stdout = ''): NftResult => ({ code: 0, stdout, stderr: '' });
+    if (args[0] === '-j' && args[1] === '-f') {
+      if (this.refuse)
+        return {
+          code: 1,
+          stdout: '',
+          stderr: 'Error: Could not process rule: No buffer space available\n',
+        };
+      this.table = { nftables: [{ table: { family: 'inet', name: 'treewall' } }] };
+      return ok();
+    }
+    if (args.includes('list') && args.includes('table')) {
+      if (!this.table) return { code: 1, stdout: '', stderr: 'Error: No such file or directory\n' };
+      return ok(args[0] === '-j' ? JSON.stringify(this.table) : 'table inet treewall {\n}\n');
+    }
+    if (args.includes('tables')) return ok(this.table ? 'table inet treewall\n' : '');
+    return ok('{"nftables":[]}');
+  }
+}
+
+describe('HelperService with a refusing nft', () => {
+  let dir: string;
+  let nft: FakeNft;
+  let service: HelperService;
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'tw-helper-service-'));
+    nft = new FakeNft();
+    service = new HelperService({
+      socketPath: join(dir, 'sock'),
+      stateDir: join(dir, 'state'),
+      logGroup: 1,
+      nft,
+      tcpdump: '/nonexistent/tcpdump',
+      netlinkCounters: false,
+    });
+    await service.start();
+  });
+  afterEach(async () => {
+    await service.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('reports nft-failed with nft message, keeps the previous document, writes no state', async () => {
+    await service.apply(doc('22'));
+    await service.apply(doc('23'));
+    nft.refuse = true;
+    const error = await service.apply(doc('80')).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(HelperFault);
+    expect((error as HelperFault).error.code).toBe('nft-failed');
+    expect((error as HelperFault).error.message).toMatch(
+      /No buffer space available.*previous rules are still in force/,
+    );
+    const shown = await service.showActive();
+    expect(shown.document).toEqual(doc('23'));
+    // The refused document did not become "previous" either: revert goes back to 22.
+    nft.refuse = false;
+    await service.revert();
+    expect((await service.showActive()).document).toEqual(doc('22'));
+    // The temporary file is gone.
+    expect(readdirSync(join(dir, 'state')).filter((f) => f.startsWith('.nft-'))).toEqual([]);
+  });
+
+  it('refuses an invalid document before nft runs', async () => {
+    const before = nft.calls.length;
+    const error = await service.apply(doc('99999')).catch((e: unknown) => e);
+    expect((error as HelperFault).error).toMatchObject({
+      code: 'invalid-document',
+      field: 'params.document',
+    });
+    expect((error as HelperFault).error.problems?.[0]).toMatchObject({
+      ruleId: 'r1',
+      field: 'value',
+    });
+    expect(nft.calls.slice(before).some((a) => a.includes('-f'))).toBe(false);
+  });
+
+  it('reports the log reader as unavailable without tcpdump', async () => {
+    await service.apply(doc('22'));
+    expect((await service.status()).logReader).toBe('unavailable');
+  });
+});
