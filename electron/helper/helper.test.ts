@@ -573,6 +573,17 @@ describe.skipIf(!kernelTestsAvailable)(
       expect(replies[1001]).toMatchObject({ id: null, ok: false, error: { code: 'too-large' } });
       expect(replies[1002]).toMatchObject({ id: 1002, ok: true });
       raw.destroy();
+      // A subscriber that vanishes mid-stream costs nothing either.
+      const gone = await HelperClient.connect(socket);
+      await gone.call('countersSubscribe', { intervalMs: 200 });
+      await gone.call('logSubscribe', {});
+      const before = (await client.call('status', {})).clients;
+      await gone.close();
+      await waitFor('the helper to notice', async () =>
+        (await client.call('status', {})).clients < before ? true : undefined,
+      );
+      await new Promise((r) => setTimeout(r, 500)); // a few ticks with nobody to send them to
+      expect(await pingOk()).toBe(true);
       expect((await client.call('status', {})).active).toBe(true);
       expect(helper!.exitCode).toBeNull();
     });
