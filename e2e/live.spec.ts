@@ -98,6 +98,9 @@ test.describe('with a helper and real traffic', () => {
     await live.openTab('traffic');
     await expect(page.getByTestId('top-packets')).toContainText('2.6.1.1.2');
     await expect(page.getByTestId('top-packets')).toContainText('2.6.1.1.17');
+    // The chart can draw the busiest rules one by one beside the totals.
+    await page.getByTestId('chart-per-rule').check();
+    await expect(page.getByTestId('chart-series')).toHaveText(['2.6.1.1.2', '2.6.1.1.17']);
     // While ssh connections keep coming, the rules they match are highlighted (matched within
     // the last second), and the chart moves: the picture for the README.
     await outline.filter('2.6');

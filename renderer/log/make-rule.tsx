@@ -2,7 +2,7 @@
 // placed where the event's packet would reach it (the evaluator says which rule decided it),
 // with the verdict before and after shown before anything changes. Insert is one undoable edit.
 
-import { useMemo, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import type { ActionName } from '../../shared/model/vocabulary.ts';
 import { useDocumentStore } from '../store/document-store.ts';
 import { ruleIndex } from '../stats/rule-index.ts';
@@ -34,6 +34,14 @@ export function MakeRule({ event, onClose }: { event: LoggedEvent; onClose(): vo
     [document, event, test, action],
   );
   const index = ruleIndex(document.rules);
+
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key === 'Escape') onClose();
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [onClose]);
 
   const insert = () => {
     if (!proposal.ok) return;

@@ -12,6 +12,7 @@ import { TriggeredPanel } from '../triggered/triggered-panel.tsx';
 import { useTriggeredStore } from '../triggered/triggered-store.ts';
 import { useCountersStore } from './counters-store.ts';
 import { formatRate } from './format.ts';
+import { jumpToRule } from './jump.ts';
 import { startLiveFeed } from './live-feed.ts';
 import { useLiveDock, type LiveTab } from './live-dock-store.ts';
 import { dismissToast, useToasts } from './notifications.ts';
@@ -38,7 +39,7 @@ function useBadge(tab: LiveTab): string {
   );
   switch (tab) {
     case 'traffic':
-      return pps > 0 ? formatRate(pps, 'p/s') : '';
+      return pps > 0 ? formatRate(pps, '/s') : '';
     case 'triggered':
       return triggered ? String(triggered) : '';
     case 'log':
@@ -117,10 +118,23 @@ function Toasts() {
   return (
     <div className="toasts" aria-live="polite">
       {toasts.map((t) => (
-        <div key={t.key} className={`toast toast-${t.kind}`} data-testid="toast">
+        <div
+          key={t.key}
+          className={`toast toast-${t.kind} ${t.ruleId ? 'clickable' : ''}`}
+          data-testid="toast"
+          title={t.ruleId ? 'Click: show the rule in the outline' : undefined}
+          onClick={() => t.ruleId && jumpToRule(t.ruleId, t.ruleNumber)}
+        >
           <b>{t.title}</b>
           <span>{t.body}</span>
-          <button type="button" aria-label="Dismiss" onClick={() => dismissToast(t.key)}>
+          <button
+            type="button"
+            aria-label="Dismiss"
+            onClick={(e) => {
+              e.stopPropagation();
+              dismissToast(t.key);
+            }}
+          >
             ×
           </button>
         </div>

@@ -1,5 +1,7 @@
 // Runtime: browser (renderer/). The traffic view: a chart of the totals over the last five
-// minutes and the rules with the most packets and bytes since the baseline.
+// minutes and the rules with the most packets and bytes since the baseline. The totals are the
+// helper's: the sum over every rule, so a packet counts once per rule it matches ("matches/s",
+// not packets on the wire); "busiest rules" adds each of the top rules as its own series.
 //
 // Why uPlot: it draws to one canvas and keeps the data as flat typed arrays; setData() at 1 Hz
 // with hundreds of series redraws in about a millisecond, with no DOM node per point and no
@@ -7,7 +9,7 @@
 // elements or animate every update, which is what keeps a renderer busy at 1 Hz). It is 50 kB,
 // has no dependencies, and needs no `eval` (the renderer runs under a strict CSP).
 
-import { useEffect, useLayoutEffect, useMemo, useRef } from 'react';
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { useDocumentStore } from '../store/document-store.ts';
@@ -34,7 +36,19 @@ export function TrafficPanel() {
   );
 }
 
-function chartData(): uPlot.AlignedData {
+/** Colours of the per-rule series (after the totals' blue and orange). */
+const PALETTE = [
+  '#2e9d4f',
+  '#9c27b0',
+  '#c62828',
+  '#00838f',
+  '#6d4c41',
+  '#ef6c00',
+  '#5c6bc0',
+  '#7cb342',
+];
+
+function chartData(ruleIds: readonly string[]): uPlot.AlignedData {
   const { tick } = useCountersStore.getState();
   const n = Math.max(1, Math.min(tick, HISTORY_SECONDS));
   const x = tickTimeline(n);
@@ -44,7 +58,21 @@ function chartData(): uPlot.AlignedData {
   const bytes = rateHistory(null, 'bytes', n);
   const bits = new Float32Array(n);
   for (let i = 0; i < n; i++) bits[i] = (bytes[i] ?? 0) * 8;
-  return [x as unknown as number[], packets as unknown as number[], bits as unknown as number[]];
+  // uPlot reads any array-like of numbers; typed arrays avoid a copy per series per tick.
+  const series = [x, packets, bits, ...ruleIds.map((id) => rateHistory(id, 'packets', n))];
+  return series as unknown as uPlot.AlignedData;
+}
+
+/** The rules drawn one by one: the busiest acting rules, as a stable string key. */
+function useSeriesKey(perRule: boolean): string {
+  const rules = useDocumentStore((s) => s.document.rules);
+  return useCountersStore((s) =>
+    perRule
+      ? top(s.counters, ruleIndex(rules), 'packets')
+          .map(([id]) => id)
+          .join(' ')
+      : '',
+  );
 }
 
 function TrafficChart() {
@@ -53,7 +81,14 @@ function TrafficChart() {
   const tick = useCountersStore((s) => s.tick);
   const pps = useCountersStore((s) => s.totalPacketsPerSecond);
   const bps = useCountersStore((s) => s.totalBitsPerSecond);
+  const [perRule, setPerRule] = useState(false);
+  const seriesKey = useSeriesKey(perRule);
+  const ruleIds = useMemo(() => (seriesKey ? seriesKey.split(' ') : []), [seriesKey]);
+  const index = ruleIndex(useDocumentStore((s) => s.document.rules));
+  const idsRef = useRef(ruleIds);
+  idsRef.current = ruleIds;
 
+  // The chart is rebuilt when the set of series changes (rarely); each tick only sets data.
   useLayoutEffect(() => {
     const el = box.current;
     if (!el) return;
@@ -78,7 +113,7 @@ function TrafficChart() {
       series: [
         {},
         {
-          label: 'packets/s',
+          label: 'matches/s',
           scale: 'p',
           stroke: '#2463d1',
           fill: 'rgba(36,99,209,0.12)',
@@ -86,13 +121,20 @@ function TrafficChart() {
           points: { show: false },
         },
         {
-          label: 'bits/s',
+          label: 'bits/s matched',
           scale: 'b',
           stroke: '#d9822b',
           width: 1.2,
           dash: [4, 3],
           points: { show: false },
         },
+        ...ruleIds.map((id, i) => ({
+          label: id,
+          scale: 'p',
+          stroke: PALETTE[i % PALETTE.length]!,
+          width: 1.2,
+          points: { show: false },
+        })),
       ],
       axes: [
         { stroke: '#6e6e73', grid: { stroke: '#eee' }, ticks: { stroke: '#ddd' } },
@@ -113,7 +155,7 @@ function TrafficChart() {
         },
       ],
     };
-    plot.current = new uPlot(opts, chartData(), el);
+    plot.current = new uPlot(opts, chartData(idsRef.current), el);
     const ro = new ResizeObserver(() =>
       plot.current?.setSize({
         width: Math.max(200, el.clientWidth),
@@ -126,18 +168,39 @@ function TrafficChart() {
       plot.current?.destroy();
       plot.current = null;
     };
-  }, []);
+  }, [ruleIds]);
 
   useEffect(() => {
-    plot.current?.setData(chartData());
+    plot.current?.setData(chartData(idsRef.current));
   }, [tick]);
 
   return (
     <section className="traffic-chart-wrap">
       <header className="panel-subhead">
-        Total traffic
-        <span className="legend-p">{formatRate(pps, 'packets/s')}</span>
-        <span className="legend-b">{formatRate(bps, 'bits/s')}</span>
+        <span title="The helper's totals: a packet counts once for every rule it matches">
+          All rules
+        </span>
+        <span className="legend-p">{formatRate(pps, 'matches/s')}</span>
+        <span className="legend-b">{formatRate(bps, 'bits/s matched')}</span>
+        {ruleIds.map((id, i) => (
+          <span
+            key={id}
+            className="legend-rule"
+            data-testid="chart-series"
+            style={{ color: PALETTE[i % PALETTE.length] }}
+          >
+            {index.get(id)?.number ?? '?'}
+          </span>
+        ))}
+        <label className="chart-toggle">
+          <input
+            type="checkbox"
+            checked={perRule}
+            onChange={(e) => setPerRule(e.target.checked)}
+            data-testid="chart-per-rule"
+          />
+          busiest rules
+        </label>
       </header>
       <div className="traffic-chart" ref={box} data-testid="traffic-chart" />
     </section>
