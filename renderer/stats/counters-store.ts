@@ -167,6 +167,9 @@ export function applyTick(tick: CounterTick): void {
     if (h) record(h, n, pps, Bps);
     const matched = c.dPackets > 0;
     const previous = next.get(id);
+    // Rules with nothing since the baseline get no entry (the first tick names every counted
+    // rule with zeros): the map, copied each tick, holds only rules that matched.
+    if (!previous && sinceBase.packets === 0 && sinceBase.bytes === 0) continue;
     next.set(id, {
       packets: sinceBase.packets,
       bytes: sinceBase.bytes,
