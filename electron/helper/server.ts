@@ -195,7 +195,7 @@ export class HelperServer {
       case 'revert':
         return s.revert();
       case 'showActive':
-        return s.showActive();
+        return s.showActive(r.params.withText ?? true);
       case 'stop':
         return s.stop();
       case 'counters':

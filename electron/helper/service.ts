@@ -254,10 +254,10 @@ export class HelperService {
     });
   }
 
-  showActive(): Promise<HelperResult<'showActive'>> {
+  showActive(withText = true): Promise<HelperResult<'showActive'>> {
     return this.exclusive(async () => {
       const list = await this.nft.listTable();
-      const text = list ? await this.nft.listTableText() : '';
+      const text = list && withText ? await this.nft.listTableText() : '';
       if (!this.active) {
         return { document: null, appliedAt: null, matchesKernel: false, numbers: {}, text };
       }

@@ -254,7 +254,8 @@ export const helperCalls = {
   revert: { params: empty, result: helperStatusSchema },
   /** The active document as applied (ids intact), after checking the kernel still holds it. */
   showActive: {
-    params: empty,
+    /** withText: false skips `text` (a second full listing of the table; slow at 10,000 rules). */
+    params: z.strictObject({ withText: z.boolean().optional() }),
     result: z.object({
       document: documentSchema.nullable(),
       appliedAt: isoTime.nullable(),
@@ -262,7 +263,7 @@ export const helperCalls = {
       matchesKernel: z.boolean(),
       /** Rule id -> outline number. */
       numbers: z.record(z.string(), z.string()),
-      /** The table as `nft list` prints it, for people. */
+      /** The table as `nft list` prints it, for people (empty with withText: false). */
       text: z.string(),
     }),
   },

@@ -27,7 +27,7 @@ export function run(args: string[]): Promise<number> {
     async (client, p) => {
       if (p.positional.length > 0) throw new UsageError(`unexpected argument '${p.positional[0]}'`);
       const interval = intOption(p, 'interval', 200, 60_000);
-      const active = await client.call('showActive', {});
+      const active = await client.call('showActive', { withText: false });
       const numbers = active.numbers;
       const label = (id: string) => numbers[id] ?? id;
       const byNumber = (a: string, b: string) =>
