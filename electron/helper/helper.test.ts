@@ -354,8 +354,8 @@ describe.skipIf(!kernelTestsAvailable)(
       expect(await pingOk()).toBe(true);
       const states: boolean[] = [];
       client.on('helper:state', (s) => states.push(s.pendingConfirm !== null));
-      const s = await client.call('apply', { document: blockDoc(), confirmTimeoutSeconds: 2 });
-      expect(s.pendingConfirm?.timeoutSeconds).toBe(2);
+      const s = await client.call('apply', { document: blockDoc(), confirmTimeoutSeconds: 3 });
+      expect(s.pendingConfirm?.timeoutSeconds).toBe(3);
       expect(await pingOk()).toBe(false); // locked out
       await waitFor(
         'connectivity to come back',
@@ -373,9 +373,9 @@ describe.skipIf(!kernelTestsAvailable)(
     });
 
     it('keeps confirmed rules past the deadline', async () => {
-      await client.call('apply', { document: logDoc(), confirmTimeoutSeconds: 1 });
+      await client.call('apply', { document: logDoc(), confirmTimeoutSeconds: 2 });
       await client.call('confirm', {});
-      await new Promise((r) => setTimeout(r, 1500));
+      await new Promise((r) => setTimeout(r, 2500));
       const shown = await client.call('showActive', {});
       expect(shown.document).toEqual(logDoc());
       expect((await client.call('status', {})).pendingConfirm).toBeNull();
@@ -590,12 +590,12 @@ describe.skipIf(!kernelTestsAvailable)(
 
     it('restores the previous rules at start when a confirm deadline passed during a crash', async () => {
       await client.call('apply', { document: baseDoc() });
-      await client.call('apply', { document: blockDoc(), confirmTimeoutSeconds: 2 });
+      await client.call('apply', { document: blockDoc(), confirmTimeoutSeconds: 3 });
       expect(await pingOk()).toBe(false);
       await client.close();
       await stopHelper('SIGKILL'); // no chance to roll back
       expect(existsSync(socket)).toBe(true); // stale socket left behind
-      await new Promise((r) => setTimeout(r, 2500));
+      await new Promise((r) => setTimeout(r, 3500));
       expect(await pingOk()).toBe(false); // still locked out: nobody rolled back
       await startHelper();
       expect(helperLog).toMatch(/confirm deadline passed/);
