@@ -8,7 +8,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatPacket } from '../../shared/evaluator/index.ts';
 import { DataPlane, dataPlaneSkipReason } from './dataplane.ts';
-import { addStats, describeDocument, emptyStats, runCase, shrink } from './differential.ts';
+import {
+  addStats,
+  describeDocument,
+  emptyStats,
+  runCase,
+  runCasePerPacket,
+  shrink,
+} from './differential.ts';
 import { sweepStale, TestNet } from './netns.ts';
 import { randomDocument, randomPacket, Rng } from './random-trees.ts';
 
@@ -18,6 +25,8 @@ const SEED =
     ? Math.floor(Math.random() * 2 ** 31)
     : Number(process.env.TW_DIFF_SEED ?? 20261123);
 const PACKETS_PER_CASE = 40;
+/** Every this many cases, also check each packet's own counter increments (one send per packet). */
+const PER_PACKET_EVERY = 40;
 
 describe.skipIf(dataPlaneSkipReason !== undefined)(
   `differential: evaluator vs kernel ${dataPlaneSkipReason ?? ''}`,
@@ -38,6 +47,7 @@ describe.skipIf(dataPlaneSkipReason !== undefined)(
         let rules = 0;
         const refused: string[] = [];
         const stats = emptyStats();
+        let perPacketCases = 0;
         for (let i = 0; i < CASES; i++) {
           const rng = new Rng(SEED + i);
           const doc = randomDocument(rng, { maxRules: 250, maxDepth: 5 });
@@ -64,10 +74,18 @@ describe.skipIf(dataPlaneSkipReason !== undefined)(
             ].join('\n');
             expect.fail(report);
           }
+          if (i % PER_PACKET_EVERY === 0) {
+            perPacketCases++;
+            const each = await runCasePerPacket(dp, doc, probes);
+            expect(each, `per-packet check of seed ${SEED + i}\n${describeDocument(doc)}`).toEqual(
+              [],
+            );
+          }
         }
         const seconds = ((Date.now() - started) / 1000).toFixed(1);
         console.log(
-          `differential: ${CASES} cases (seed ${SEED}..${SEED + CASES - 1}), ${rules} rules, ${packets} packets, ${refused.length} refused by the compiler, agree; ${seconds} s\n` +
+          `differential: ${CASES} cases (seed ${SEED}..${SEED + CASES - 1}), ${rules} rules, ${packets} packets, ${refused.length} refused by the compiler, agree ` +
+            `(${perPacketCases} of them also packet by packet); ${seconds} s\n` +
             `  verdicts ${JSON.stringify(stats.verdicts)}, replies ${stats.replies}, exit groups ${stats.exitGroups}, ` +
             `triggers ${stats.triggered}, include hits ${stats.includeHits}, log events ${stats.logEvents}, rules in verdict maps ${stats.vmapRules}`,
         );

@@ -124,6 +124,63 @@ export async function runCase(
   return { disagreements, stats, packets: packets.length };
 }
 
+/**
+ * The same comparison packet by packet: one load, then each packet sent alone and the counters
+ * read after it, so every packet's own counter increments (its matches and its replies') are
+ * checked, not only the case's totals. Slower (a send and a read per packet).
+ */
+export async function runCasePerPacket(
+  dp: DataPlane,
+  doc: FirewallDocument,
+  packets: readonly Packet[],
+): Promise<Disagreement[]> {
+  const compiled = compile(doc);
+  if (!compiled.ok)
+    return [{ kind: 'compile', detail: compiled.problems.map((p) => p.message).join('; ') }];
+  await dp.fw.loadNft(compiled.nft);
+  const expected = predict(doc, packets);
+  const numbers = numberRules(doc.rules);
+  const disagreements: Disagreement[] = [];
+  let before: Record<string, Counts> = {};
+  for (let i = 0; i < packets.length; i++) {
+    const [fate] = await dp.send([packets[i]!]);
+    const after = await kernelCounters(dp, compiled.objects);
+    const want = expected.packets[i]!;
+    if (fate?.delivered !== want.delivered || fate?.replied !== want.replied) {
+      disagreements.push({
+        kind: 'fate',
+        detail: `packet ${i + 1} "${formatPacket(packets[i]!)}": kernel ${JSON.stringify(fate)}, evaluator delivered=${want.delivered} replied=${want.replied}`,
+      });
+    }
+    const increments: Record<string, Counts> = {};
+    for (const { evaluation, packet } of [
+      { evaluation: want.evaluation, packet: packets[i]! },
+      ...want.replies,
+    ]) {
+      for (const id of evaluation.matched) {
+        const c = (increments[id] ??= { packets: 0, bytes: 0 });
+        c.packets += 1;
+        c.bytes += packet.length;
+      }
+    }
+    for (const id of new Set([...Object.keys(after), ...Object.keys(increments)])) {
+      const k = {
+        packets: (after[id]?.packets ?? 0) - (before[id]?.packets ?? 0),
+        bytes: (after[id]?.bytes ?? 0) - (before[id]?.bytes ?? 0),
+      };
+      const e = increments[id] ?? { packets: 0, bytes: 0 };
+      if (k.packets !== e.packets || k.bytes !== e.bytes) {
+        disagreements.push({
+          kind: 'counter',
+          detail: `packet ${i + 1} "${formatPacket(packets[i]!)}": rule ${numbers.get(id) ?? id} +${k.packets}/${k.bytes} in the kernel, +${e.packets}/${e.bytes} by the evaluator`,
+        });
+      }
+    }
+    before = after;
+  }
+  return disagreements;
+}
+
 /* Shrinking */
 
 function withoutRule(rules: Rule[], target: Rule): Rule[] {
