@@ -142,6 +142,14 @@ describe('HTTP', () => {
     expect((await get(`/?token=${host.token}`, { host: 'evil.example:80' })).status).toBe(421);
     expect((await get(`/..%2f..%2fetc%2fpasswd?token=${host.token}`)).status).toBe(404);
     expect((await get(`/missing.js?token=${host.token}`)).status).toBe(404);
+    expect((await get(`/%00index.html?token=${host.token}`)).status).toBe(404);
+  });
+
+  it('answers a malformed %-escape with 400, not an internal error', async () => {
+    const reply = await get(`/assets/%E0%A4%A?token=${host.token}`);
+    expect(reply.status).toBe(400);
+    expect(reply.body).not.toContain('internal error');
+    expect((await get(`/assets/%E0%A4%A`)).status).toBe(401);
   });
 });
 

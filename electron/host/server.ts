@@ -130,8 +130,12 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
       response.end();
       return;
     }
-    const relative =
-      url.pathname === '/' ? 'index.html' : decodeURIComponent(url.pathname.slice(1));
+    const relative = url.pathname === '/' ? 'index.html' : decodePath(url.pathname.slice(1));
+    if (relative === null) {
+      response.writeHead(400, { ...base, 'content-type': 'text/plain' });
+      response.end('bad request: malformed %-escape in the path\n');
+      return;
+    }
     const file = path.resolve(rendererDir, relative);
     if (!file.startsWith(rendererDir + path.sep) || relative.includes('\0')) {
       response.writeHead(404, base);
@@ -249,6 +253,15 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** The path with %-escapes decoded, or null when they are malformed (`%E0%A4%A`). */
+function decodePath(encoded: string): string | null {
+  try {
+    return decodeURIComponent(encoded);
+  } catch {
+    return null;
+  }
 }
 
 function readCookie(header: string | undefined, name: string): string | null {
