@@ -71,16 +71,20 @@ function onPaste(e: ClipboardEvent): void {
 }
 
 function onBeforeUnload(e: BeforeUnloadEvent): void {
+  // NOTE: in Electron a cancelled beforeunload silently keeps the window open; main asks there
+  // instead (it knows the dirty state from window:setState).
+  if (useAppStore.getState().info?.host === 'electron') return;
   if (selectDirty(useDocumentStore.getState())) {
     e.preventDefault();
     e.returnValue = '';
   }
 }
 
+/** `name — treewall`; the page title adds `• ` when dirty (Electron's main adds its own). */
 function titleOf(): { title: string; dirty: boolean } {
   const s = useDocumentStore.getState();
   const dirty = selectDirty(s);
-  return { title: `${dirty ? '• ' : ''}${s.fileName} — treewall`, dirty };
+  return { title: `${s.fileName} — treewall`, dirty };
 }
 
 /** Start the app's background behaviour; returns the function that stops it. */
@@ -103,9 +107,10 @@ export function start(): () => void {
   let lastTitle = '';
   const syncTitle = () => {
     const { title, dirty } = titleOf();
-    if (title === lastTitle) return;
-    lastTitle = title;
-    document.title = title;
+    const shown = `${dirty ? '• ' : ''}${title}`;
+    if (shown === lastTitle) return;
+    lastTitle = shown;
+    document.title = shown;
     void invoke('window:setState', { title, dirty, path: useDocumentStore.getState().filePath });
   };
   syncTitle();
