@@ -88,3 +88,21 @@ test('unsaved work survives a crash: the next start offers to recover it', async
     next.getByTestId('cell-name').filter({ hasText: 'edited before the crash' }),
   ).toHaveCount(1);
 });
+
+test('Revert to Saved drops the edits; saved files are listed under Recent', async ({ ui }) => {
+  const { outline, page } = ui;
+  await ui.openWith('small.treewall', smallDocument());
+  await ui.saveAs('kept.treewall');
+  await outline.type('1.1', 'name', 'not kept');
+  await expect(page).toHaveTitle('• kept.treewall — treewall');
+
+  await ui.menu('File', 'Revert to Saved');
+  await ui.answer('Revert');
+  await expect(page).toHaveTitle('kept.treewall — treewall');
+  await expect(outline.cell('1.1', 'name')).toHaveText('ssh');
+
+  await page.getByRole('menubar').getByRole('menuitem', { name: 'File', exact: true }).click();
+  await expect(
+    page.getByRole('menu', { name: 'File' }).getByRole('menuitem', { name: 'kept.treewall' }),
+  ).toBeVisible();
+});
