@@ -229,7 +229,7 @@ test('the simulator judges a packet and marks its path in the outline', async ({
   ui,
   live,
   consoleErrors,
-}) => {
+}, testInfo) => {
   const { outline, page } = ui;
   await ui.openWith('protect.treewall', protectServersDocument());
 
@@ -251,6 +251,17 @@ test('the simulator judges a packet and marks its path in the outline', async ({
   // An edit re-judges the shown packet: disable ssh, and port 22 is deleted too.
   await outline.toggleEnabled('2.6.1.1.2');
   await expect(page.getByTestId('sim-verdict')).toHaveText('delete');
+
+  // The same from fields: a connection to 443 from 10.77.0.1 (HTTPS is not allowed).
+  const builder = page.getByTestId('packet-builder');
+  await builder.getByRole('textbox', { name: 'Source address' }).fill('10.77.0.1');
+  await builder.getByRole('textbox', { name: 'Destination port' }).fill('443');
+  await expect(page.getByTestId('sim-spec')).toHaveValue(
+    'in eth0 tcp 10.77.0.1:40000 > 10.0.0.1:443 flags syn',
+  );
+  await builder.getByRole('button', { name: 'Simulate these' }).click();
+  await expect(page.getByTestId('sim-verdict')).toHaveText('delete');
+  await page.screenshot({ path: testInfo.outputPath('simulator.png') });
 
   // A packet line that does not parse says why.
   await live.simulate('sideways tcp 1.2.3.4 > 5.6.7.8');

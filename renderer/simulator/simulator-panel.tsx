@@ -11,6 +11,7 @@ import { describeRule, ruleIndex } from '../stats/rule-index.ts';
 import { useLogStore } from '../log/log-store.ts';
 import { eventToSpec } from '../log/event-packet.ts';
 import { useSimStore } from './sim-store.ts';
+import { PacketBuilder } from './packet-builder.tsx';
 
 const EXAMPLES = [
   'in eth0 tcp 192.0.2.7:40000 > 10.0.0.1:22 flags syn',
@@ -100,6 +101,7 @@ export function SimulatorPanel() {
           Clear
         </button>
       </form>
+      <PacketBuilder onRun={run} />
       <div className="sim-help muted">
         <code>in|out [iface] tcp|udp|icmp|proto N src[:port] &gt; dst[:port]</code> then optional{' '}
         <code>flags syn,ack</code> <code>type 8</code> <code>len 60</code> <code>ttl 64</code>{' '}
@@ -137,7 +139,7 @@ export function SimulatorPanel() {
             {ev.logged && <span className="tag">logged</span>}
             {ev.stateChanges.triggered.length > 0 && <span className="tag">source triggered</span>}
           </div>
-          <ol className="sim-path" data-testid="sim-path">
+          <ul className="sim-path" data-testid="sim-path">
             {ev.tested.map((id) => {
               const matched = simulation.matched.has(id);
               const actions = ev.actions.filter((a) => a.ruleId === id).map((a) => a.action);
@@ -159,7 +161,7 @@ export function SimulatorPanel() {
                 </li>
               );
             })}
-          </ol>
+          </ul>
           {ev.problems.length > 0 && (
             <div className="panel-error">
               {ev.problems

@@ -80,7 +80,10 @@ export const StatsCell = memo(function StatsCell({ rule }: { rule: Rule }) {
     (s) => active && s.counted.has(rule.id) && (s.counters.get(rule.id)?.packets ?? 0) === 0,
   );
   const since = useCountersStore((s) => s.baseline);
-  if (kind === 'none') return <div className="cell c-stats" data-testid="cell-stats" />;
+  // No rules in force and nothing counted this session: an empty column, not a column of zeros.
+  const anything = useCountersStore((s) => s.counters.size > 0);
+  if (kind === 'none' || (!active && !anything))
+    return <div className="cell c-stats" data-testid="cell-stats" />;
   const title = never
     ? `Never matched since ${since ? `${since.kind === 'apply' ? 'the apply' : 'the reset'} at ${formatTime(since.at)}` : 'the rules were applied'}`
     : summed
