@@ -71,7 +71,7 @@ export class NflogCapture {
       },
     );
     // tcpdump says "listening on" once the NFLOG group is bound; events before that are lost.
-    await new Promise<void>((resolve, reject) => {
+    const started = new Promise<void>((resolve, reject) => {
       let err = '';
       const timer = setTimeout(() => reject(new Error(`tcpdump did not start: ${err}`)), 10_000);
       child.stderr!.on('data', (d: Buffer) => {
@@ -86,6 +86,13 @@ export class NflogCapture {
         reject(new Error(`tcpdump exited: ${err}`));
       });
     });
+    try {
+      await started;
+    } catch (error) {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+      throw error;
+    }
     return new NflogCapture(child, dir, file);
   }
 
