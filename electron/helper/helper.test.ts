@@ -326,6 +326,60 @@ describe.skipIf(!kernelTestsAvailable)(
       });
     });
 
+    it('keeps a triggered ban, with its remaining time, across an apply, a rollback and a revert', async () => {
+      await client.call('apply', { document: trapDoc() });
+      await client.call('triggered.flush', {});
+      expect(await pingOk()).toBe(true);
+      await a.udpSend(B, 7003);
+      const before = await waitFor('the triggered entry', async () => {
+        const e = (await client.call('triggered.list', {})).entries;
+        return e.length > 0 ? e : undefined;
+      });
+      expect(before).toEqual([expect.objectContaining({ address: A, ruleId: 'trap' })]);
+      const expiresBefore = Date.parse(before[0]!.expiresAt!);
+      // An edited document (a new rule, the trap moved to another number) keeps the ban.
+      const edited = trapDoc();
+      edited.rules[0]!.children.unshift(
+        rule('udp7002', { property: 'Dest port', value: '7002', action: 'Pass' }),
+      );
+      await client.call('apply', { document: edited });
+      const after = (await client.call('triggered.list', {})).entries;
+      expect(after).toEqual([
+        expect.objectContaining({ address: A, type: 'trigger', ruleId: 'trap', ruleNumber: '1.3' }),
+      ]);
+      // The remaining time carries over (it does not restart at the rule's 10 min).
+      const expiresAfter = Date.parse(after[0]!.expiresAt!);
+      expect(expiresAfter).toBeLessThanOrEqual(expiresBefore + 1500);
+      expect(expiresAfter).toBeGreaterThan(expiresBefore - 60_000);
+      expect(await pingOk()).toBe(false);
+      // An unconfirmed apply and its rollback keep it too.
+      await client.call('apply', { document: trapDoc(), confirmTimeoutSeconds: 2 });
+      expect(await pingOk()).toBe(false);
+      await waitFor('the rollback', async () => {
+        const st = await client.call('status', {});
+        return st.pendingConfirm === null ? st : undefined;
+      });
+      expect((await client.call('showActive', {})).document).toEqual(edited);
+      expect((await client.call('triggered.list', {})).entries).toEqual([
+        expect.objectContaining({ address: A, ruleId: 'trap' }),
+      ]);
+      expect(await pingOk()).toBe(false);
+      // A document without the Trigger rule has no set for it: its addresses go.
+      await client.call('apply', { document: baseDoc() });
+      expect((await client.call('triggered.list', {})).entries).toEqual([]);
+      expect(await pingOk()).toBe(true);
+      // Addresses added by hand live in trig4/6, which every document has: they stay.
+      await client.call('triggered.add', { address: A, durationSeconds: 600 });
+      await client.call('revert', {});
+      await client.call('apply', { document: trapDoc() });
+      expect((await client.call('triggered.list', {})).entries).toEqual([
+        expect.objectContaining({ address: A, ruleId: null }),
+      ]);
+      expect(await pingOk()).toBe(false);
+      await client.call('triggered.flush', {});
+      expect(await pingOk()).toBe(true);
+    });
+
     it('streams log events for logged rules', async () => {
       await client.call('apply', { document: logDoc() });
       const events: LogEventData[] = [];

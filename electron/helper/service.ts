@@ -6,7 +6,8 @@
 // - A failed apply changes nothing: nft runs one transaction, and state is written after it.
 // - A pending confirm is on disk before the reply, so a crash cannot skip the rollback.
 
-import { compile, type RuleObjects } from '../../shared/compiler/index.ts';
+import { compile, dynamicSetElements, type RuleObjects } from '../../shared/compiler/index.ts';
+import type { Json } from '../../shared/compiler/nft.ts';
 import {
   PROTOCOL_VERSION,
   type CounterSnapshotResult,
@@ -366,9 +367,13 @@ export class HelperService {
   ): Promise<void> {
     const problems = validateDocument(document);
     if (problems.length > 0) throw invalidDocument(problems);
+    // Replacing the table empties its sets: put the triggered / authorized / kept addresses
+    // back, with their remaining time (sets of Trigger rules the document no longer has: gone).
+    const keepElements = await this.dynamicElements();
     const compiled = compile(document, {
       logGroup: this.options.logGroup,
       tableName: this.nft.table,
+      keepElements,
     });
     if (!compiled.ok) throw invalidDocument(compiled.problems);
 
@@ -419,6 +424,21 @@ export class HelperService {
     this.fingerprinting = this.exclusive(() => this.takeFingerprint(record)).catch((error) => {
       this.lastError = `fingerprint: ${(error as Error).message}`;
     });
+  }
+
+  /**
+   * The addresses in our table's dynamic sets (t4_/t6_<key>, trig, auth, keep), for the next
+   * compile to put back. No table: none. A listing that fails for another reason must not block
+   * an apply (the rules matter more than the bans), so it is noted and the bans are lost.
+   */
+  private async dynamicElements(): Promise<Record<string, Json[]>> {
+    try {
+      return dynamicSetElements(await this.nft.listSets());
+    } catch (error) {
+      if (error instanceof NftError && /No such file or directory/.test(error.stderr)) return {};
+      this.lastError = `apply: could not keep the triggered addresses: ${(error as Error).message}`;
+      return {};
+    }
   }
 
   /** Remember what our table looks like right after an apply (showActive compares with it). */
