@@ -156,6 +156,13 @@ test.describe('with a helper and real traffic', () => {
     await expect(outline.cell('2.6.1.1.17', 'property')).toContainText('Source net');
     await expect(outline.cell('2.6.1.1.18', 'name')).toContainText('Disable all other');
 
+    // Simulate the logged packet against the edited (not yet applied) rules: the new rule passes it.
+    await deleted.first().hover();
+    await deleted.first().getByTestId('log-simulate').click();
+    await expect(page.getByTestId('simulator-panel')).toBeVisible();
+    await expect(page.getByTestId('sim-verdict')).toHaveText('pass');
+    await expect(outline.rowByNumber('2.6.1.1.17')).toHaveAttribute('data-sim', 'verdict');
+
     await ssh.close();
     await web.close();
     // Nothing the strict CSP refused (inline styles, eval) and no React errors on the way.

@@ -12,7 +12,7 @@ import { jumpToRule } from '../stats/jump.ts';
 import { formatTime } from '../stats/format.ts';
 import { download } from '../triggered/triggered-panel.tsx';
 import { useLiveDock } from '../stats/live-dock-store.ts';
-import { useSimStore } from '../simulator/sim-store.ts';
+import { simulateSpec } from '../simulator/simulate.ts';
 import { eventToSpec } from './event-packet.ts';
 import { eventsToText, filterEvents, useLogStore, type LoggedEvent } from './log-store.ts';
 import { MakeRule } from './make-rule.tsx';
@@ -51,7 +51,7 @@ export function LogPanel() {
   const simulate = (e: LoggedEvent) => {
     const spec = eventToSpec(e);
     if (!spec.ok) return;
-    useSimStore.getState().setSpec(spec.value);
+    simulateSpec(spec.value);
     useLiveDock.getState().show('simulator');
   };
   const stamp = () => new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);

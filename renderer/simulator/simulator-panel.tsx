@@ -4,13 +4,13 @@
 // kernel is tested against, so what it says is what the compiled rules do.
 
 import { useEffect, useState, type FormEvent } from 'react';
-import { evaluate, parsePacketSpec } from '../../shared/evaluator/index.ts';
 import { useDocumentStore } from '../store/document-store.ts';
 import { jumpToRule } from '../stats/jump.ts';
 import { describeRule, ruleIndex } from '../stats/rule-index.ts';
 import { useLogStore } from '../log/log-store.ts';
 import { eventToSpec } from '../log/event-packet.ts';
 import { useSimStore } from './sim-store.ts';
+import { simulateSpec } from './simulate.ts';
 import { PacketBuilder } from './packet-builder.tsx';
 
 const EXAMPLES = [
@@ -28,20 +28,7 @@ export function SimulatorPanel() {
   const events = useLogStore((s) => s.events);
   const [error, setError] = useState<string | null>(null);
 
-  const run = (text: string, reveal = true) => {
-    const packet = parsePacketSpec(text);
-    if (!packet.ok) {
-      setError(packet.error);
-      useSimStore.getState().clear();
-      return;
-    }
-    setError(null);
-    const doc = useDocumentStore.getState().document;
-    const evaluation = evaluate(doc, packet.value);
-    useSimStore.getState().show(text, evaluation);
-    const focus = evaluation.verdictRuleId ?? evaluation.matched[evaluation.matched.length - 1];
-    if (reveal && focus) jumpToRule(focus);
-  };
+  const run = (text: string, reveal = true) => setError(simulateSpec(text, reveal));
 
   // The rules changed under a shown simulation: judge the same packet again (no scrolling).
   useEffect(() => {

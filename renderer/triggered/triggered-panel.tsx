@@ -113,8 +113,10 @@ export function TriggeredPanel() {
                 <th>Address</th>
                 <th>Type</th>
                 <th>Triggered by</th>
-                <th>First seen</th>
-                <th>Last seen</th>
+                <th title="When the helper saw this address triggered">First seen</th>
+                <th title="The newest logged packet from this address since this window opened (a Dont log rule hides the rest)">
+                  Last seen
+                </th>
                 <th className="num">Hits</th>
                 <th className="num">Time left</th>
                 <th />
