@@ -30,7 +30,11 @@ async function screenshot(page: Page, testInfo: TestInfo, name: string): Promise
 }
 
 test.describe('with a helper and real traffic', () => {
-  test.use({ withHelper: true });
+  // Notifications allowed, as a user who clicked "Allow" would have them.
+  test.use({
+    withHelper: true,
+    permissions: ['clipboard-read', 'clipboard-write', 'notifications'],
+  });
 
   test('the statistics column counts ssh and the final delete; the log jumps to its rule', async ({
     ui,
@@ -176,6 +180,18 @@ test.describe('with a helper and real traffic', () => {
   }, testInfo) => {
     const { page } = ui;
     const { server, client, serverAddress, clientAddress } = helper!;
+    // Record the desktop notifications the page raises (the real constructor still runs).
+    await page.addInitScript(() => {
+      const Real = window.Notification;
+      const shown: string[] = [];
+      (window as unknown as { shownNotifications: string[] }).shownNotifications = shown;
+      window.Notification = class extends Real {
+        constructor(title: string, options?: NotificationOptions) {
+          super(title, options);
+          shown.push(title);
+        }
+      } as typeof Notification;
+    });
     await ui.openWith('protect.treewall', protectServersDocument());
     await live.applyAndKeep();
     const ssh = await server.listenTcp(22);
@@ -189,6 +205,12 @@ test.describe('with a helper and real traffic', () => {
     await expect(row.getByTestId('triggered-rule')).toHaveText('2.1.5.1');
     await expect(row).toContainText('trigger');
     await expect(page.getByTestId('toast').filter({ hasText: '23 (Telnet) probe' })).toBeVisible();
+    // ... and as a desktop notification (Alert).
+    expect(
+      await page.evaluate(
+        () => (window as unknown as { shownNotifications: string[] }).shownNotifications,
+      ),
+    ).toEqual([expect.stringContaining('23 (Telnet) probe')]);
     // Banned: even ssh is refused now.
     expect((await client.tcpConnect(serverAddress, 22, { timeoutMs: 500 })).result).toBe('timeout');
     // An address added by hand, for an hour.
@@ -201,6 +223,9 @@ test.describe('with a helper and real traffic', () => {
     // The triggering rule is one click away.
     await row.getByTestId('triggered-rule').click();
     await expect(ui.outline.rowByNumber('2.1.5.1')).toHaveAttribute('aria-selected', 'true');
+    // Counted since the apply: the probe by its Trigger rule, the banned ssh SYN by 2.1.1.
+    await expect(live.stats('2.1.5.1')).toHaveText('1');
+    await expect(live.stats('2.1.1')).toHaveText('1');
     await screenshot(page, testInfo, 'triggered.png');
 
     // Export, remove all, import the exported text: the hand-added address comes back.

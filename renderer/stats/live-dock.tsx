@@ -2,7 +2,7 @@
 // with live badges) and the open panel — Traffic, Triggered, Log, Simulator — plus the
 // notification toasts. Mounting it starts the live feed (counters, log, notifications).
 
-import { useEffect, type PointerEvent } from 'react';
+import { useEffect, useState, type PointerEvent } from 'react';
 import { LogPanel } from '../log/log-panel.tsx';
 import { useLogStore } from '../log/log-store.ts';
 import { SimulatorPanel } from '../simulator/simulator-panel.tsx';
@@ -88,6 +88,7 @@ export function LiveDock() {
           </button>
         ))}
         <span className="spacer" />
+        <NotificationSwitch />
         {open && (
           <button
             type="button"
@@ -140,5 +141,22 @@ function Toasts() {
         </div>
       ))}
     </div>
+  );
+}
+
+/** Browsers ask for the permission only after a click: offer one until it is answered. */
+function NotificationSwitch() {
+  const supported = typeof Notification !== 'undefined';
+  const [permission, setPermission] = useState(supported ? Notification.permission : 'denied');
+  if (!supported || permission !== 'default') return null;
+  return (
+    <button
+      type="button"
+      className="dock-notify"
+      title="Alert and Notify rules raise desktop notifications once you allow them"
+      onClick={() => void Notification.requestPermission().then(setPermission)}
+    >
+      Allow desktop notifications
+    </button>
   );
 }

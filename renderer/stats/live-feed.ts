@@ -53,13 +53,11 @@ export function startLiveFeed(): () => void {
       void invoke('helper:counters', {}).then((r) => r.ok && applySnapshot(r.value));
     } else if (nowConnected && nowApplied && nowApplied !== appliedAt) {
       appliedAt = nowApplied;
+      // The totals last seen (the connect snapshot and the ticks since) are the new zero: rules
+      // that keep their id carry their totals into the new table. Not a snapshot taken now: the
+      // helper answers it after the apply's own work, when traffic may already have counted.
       setBaseline('apply', Date.parse(nowApplied) || Date.now());
-      // The helper's totals at the moment of the apply are the new zero.
-      void invoke('helper:counters', {}).then((r) => {
-        if (!r.ok) return;
-        applySnapshot(r.value);
-        setBaseline('apply', Date.parse(nowApplied) || Date.now());
-      });
+      void invoke('helper:counters', {}).then((r) => r.ok && applySnapshot(r.value));
     }
     connected = nowConnected;
   };
