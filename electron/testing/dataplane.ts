@@ -11,7 +11,9 @@
 //   fw  local addresses (any-IP on lo): 10.60.0.0/24, fd60::/64
 //
 // Inbound probes arrive at fw on the interface whose remote range holds their source; outbound
-// probes leave fw by the interface whose remote range holds their destination.
+// probes leave fw by the interface whose remote range holds their destination. An inbound probe
+// to a remote host behind the other link is routed (forward hook) and counts as delivered there.
+// NOTE: a routed probe needs TTL > 1: the kernel drops TTL 1 before the forward hook.
 
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -67,6 +69,8 @@ table inet twobs {
   set in6 { typeof ip6 flowlabel; flags dynamic; size 65536; }
   set out4 { typeof ip id; flags dynamic; size 65536; }
   set out6 { typeof ip6 flowlabel; flags dynamic; size 65536; }
+  set fwd4 { typeof ip id; flags dynamic; size 65536; }
+  set fwd6 { typeof ip6 flowlabel; flags dynamic; size 65536; }
   set rstseq { typeof tcp sequence; flags dynamic; size 65536; }
   set rstack { typeof tcp ackseq; flags dynamic; size 65536; }
   set unr4 { type inet_service; flags dynamic; size 65536; }
@@ -85,6 +89,11 @@ table inet twobs {
     meta nfproto ipv4 add @in4 { ip id } drop
     meta nfproto ipv6 add @in6 { ip6 flowlabel } drop
   }
+  chain post_fwd {
+    type filter hook forward priority 300; policy drop;
+    meta nfproto ipv4 add @fwd4 { ip id } drop
+    meta nfproto ipv6 add @fwd6 { ip6 flowlabel } drop
+  }
   # The rules under test may set high mark bits (Dont log, Exit group): look at the low 16 only.
   chain post_out {
     type filter hook output priority 300; policy drop;
@@ -102,7 +111,18 @@ table inet twobs {
 }
 `;
 
-const OBSERVER_SETS = ['in4', 'in6', 'out4', 'out6', 'rstseq', 'rstack', 'unr4', 'unr6'];
+const OBSERVER_SETS = [
+  'in4',
+  'in6',
+  'out4',
+  'out6',
+  'fwd4',
+  'fwd6',
+  'rstseq',
+  'rstack',
+  'unr4',
+  'unr6',
+];
 
 /** TCP sequence numbers of probe `id`: a reset answering it carries one of them back. */
 export const probeSeq = (id: number): number => id * 65536 + 1000;
@@ -148,6 +168,8 @@ export class DataPlane {
         'ip route add 10.71.0.0/24 via 10.51.0.2',
         'ip -6 route add fd70::/64 via fd50::2',
         'ip -6 route add fd70:0:0:1::/64 via fd51::2',
+        // fw routes between its two links: an inbound packet for the other side is forwarded.
+        'sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1',
         // Reject replies must not be rate limited: every one is counted.
         'sysctl -qw net.ipv4.icmp_ratelimit=0 net.ipv6.icmp.ratelimit=0',
         'sysctl -qw net.ipv4.icmp_msgs_per_sec=100000 net.ipv4.icmp_msgs_burst=100000',
@@ -222,7 +244,9 @@ export class DataPlane {
       const id = i + 1;
       const v4 = p.ipVersion === 4;
       const delivered =
-        p.direction === 'inbound' ? has(v4 ? 'in4' : 'in6', id) : has(v4 ? 'out4' : 'out6', id);
+        p.direction === 'inbound'
+          ? has(v4 ? 'in4' : 'in6', id) || has(v4 ? 'fwd4' : 'fwd6', id)
+          : has(v4 ? 'out4' : 'out6', id);
       let replied = false;
       if (p.protocol === 6) {
         const flags = p.tcpFlags ?? [];

@@ -81,6 +81,16 @@ describe.skipIf(dataPlaneSkipReason !== undefined)(
       expect(out.map((p) => [p.delivered, p.replied])).toEqual([[true, false]]);
     });
 
+    // Seed 20261129: the forward hook sees a routed packet after the router decremented its TTL.
+    it('a routed packet sent with TTL 64 is judged with TTL 63', async () => {
+      const d = doc([rule('TTL', '64', 'Group', [], { relation: '!=', id: 'ttl' })], {
+        defaultPolicy: 'delete',
+      });
+      const out = await agree(d, [pkt('in eth1 udp 10.71.0.4:18548 > 10.70.0.3:41747 len 36')]);
+      expect(out[0]!.evaluation.matched).toEqual(['ttl']);
+      expect(out[0]!.delivered).toBe(false);
+    });
+
     // Found by a mutation check: an IPv6 packet is outside an IPv4 prefix.
     it('Source net != 10.70.0.0/29 holds for an IPv6 packet', async () => {
       const d = doc(

@@ -85,7 +85,13 @@ export function replyFor(p: Packet, verdict: Verdict): Packet | undefined {
     return {
       ...base,
       dscp: tos >> 2,
-      src: outbound ? p.src : p.dst,
+      // To a local sender: from its own address. To a remote one: from the original destination
+      // when that is this host's, else (a routed packet) from fw's address on the arrival link.
+      src: outbound
+        ? p.src
+        : interfaceFor(p.dst)
+          ? (FW_ADDRESS4[p.inInterface ?? 'eth0'] ?? p.dst)
+          : p.dst,
       dst: p.src,
       protocol: 1,
       icmpType: 3,
@@ -105,6 +111,9 @@ export function replyFor(p: Packet, verdict: Verdict): Packet | undefined {
     length: 48 + Math.min(p.length, 1232),
   };
 }
+
+/** fw's own IPv4 address on each link (the source of errors about routed packets). */
+const FW_ADDRESS4: Record<string, string> = { eth0: '10.50.0.1', eth1: '10.51.0.1' };
 
 const delivers = (v: Verdict): boolean => v === 'pass';
 
@@ -131,7 +140,10 @@ export function predict(
   };
   const out: PacketPrediction[] = [];
   for (const p of packets) {
-    const evaluation = judge(p);
+    // A routed packet reaches the forward hook after the router decremented its TTL / hop limit,
+    // so that is the packet the rules judge.
+    const routed = p.direction === 'inbound' && interfaceFor(p.dst) !== undefined;
+    const evaluation = judge(routed ? { ...p, ttl: p.ttl - 1 } : p);
     const replies: PacketPrediction['replies'] = [];
     let replied = false;
     const reply = replyFor(p, evaluation.verdict);

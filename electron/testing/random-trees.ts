@@ -304,7 +304,16 @@ export function randomPacket(rng: Rng): Packet {
   const remote = v6
     ? `${POOLS.remote6[iface]}${host.toString(16)}`
     : `${POOLS.remote4[iface]}${host}`;
-  const mine = v6 ? `${POOLS.local6}${local.toString(16)}` : `${POOLS.local4}${local}`;
+  // Some inbound packets are for a host behind the other link: fw routes them (forward hook).
+  const routed = inbound && rng.chance(0.15);
+  const other = iface === 'eth0' ? 'eth1' : 'eth0';
+  const mine = routed
+    ? v6
+      ? `${POOLS.remote6[other]}${local.toString(16)}`
+      : `${POOLS.remote4[other]}${local}`
+    : v6
+      ? `${POOLS.local6}${local.toString(16)}`
+      : `${POOLS.local4}${local}`;
   const protocol = rng.weighted([
     [6, 50],
     [17, 30],
@@ -319,7 +328,8 @@ export function randomPacket(rng: Rng): Packet {
     dst: inbound ? mine : remote,
     protocol,
     length: (v6 ? 40 : 20) + l4 + payload,
-    ttl: rng.pick([64, 64, 64, 1, 128, 255]),
+    // The kernel drops a routed packet with TTL 1 before the forward hook: not a rules question.
+    ttl: rng.pick(routed ? [64, 128, 255] : [64, 64, 64, 1, 128, 255]),
     dscp: rng.pick([0, 0, 0, 46, 10]),
     fragmentOffset: 0,
     ipOptions: [],

@@ -276,6 +276,37 @@ describe.skipIf(dataPlaneSkipReason !== undefined)(
       expect(replied(p)).toEqual([false, false, true, false, false, false, false]);
     });
 
+    it('§3.9 inbound covers traffic routed through the host (forward hook); outbound is only its own', async () => {
+      const d = doc([
+        rule(
+          'Direction',
+          'inbound',
+          '->',
+          [
+            rule('Dest port', '80', 'Delete', [], { id: 'in80' }),
+            rule('Dest port', '113', 'Reject', [], { id: 'in113' }),
+          ],
+          { id: 'in' },
+        ),
+        rule(
+          'Direction',
+          'outbound',
+          '->',
+          [rule('Dest port', '22', 'Delete', [], { id: 'out22' })],
+          { id: 'out' },
+        ),
+      ]);
+      const p = await agree(d, [
+        pkt('in eth0 tcp 10.70.0.1:40000 > 10.71.0.5:80 flags syn'),
+        pkt('in eth0 tcp 10.70.0.1:40000 > 10.71.0.5:22 flags syn'),
+        pkt('in eth0 tcp 10.70.0.1:40000 > 10.71.0.5:113 flags syn'),
+        pkt('in eth1 udp [fd70:0:0:1::3]:5000 > [fd70::9]:22'),
+        pkt('out eth1 tcp 10.60.0.1:40000 > 10.71.0.5:22 flags syn'),
+      ]);
+      expect(delivered(p)).toEqual([false, true, false, true, false]);
+      expect(replied(p)).toEqual([false, false, true, false, false]);
+    });
+
     it('§3.10 Exit group leaves the group with no verdict; testing goes on after it', async () => {
       const d = doc([
         rule(
