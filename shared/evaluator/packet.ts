@@ -33,7 +33,7 @@ export interface Packet {
   icmpCode?: number;
   /** Bytes of the IP packet (header included): what nft counters count. */
   length: number;
-  /** TTL (IPv4) or hop limit (IPv6). */
+  /** TTL (IPv4) or hop limit (IPv6) as the hook sees it (a routed packet's is already decremented). */
   ttl: number;
   dscp: number;
   ctState?: ConnectionState;
