@@ -380,4 +380,58 @@ describe('TimerRules', () => {
     tick(4, 40, 2700); // still flooding: no repeat; 2000 bytes/s
     expect(fired).toEqual(['flood', 'bulk']);
   });
+
+  it('reports each rule flag (its test holds) when it changes: the ping-flood limit', () => {
+    const changes: string[] = [];
+    const t = new TimerRules(
+      () => undefined,
+      (id, holds) => changes.push(`${id} ${holds ? 'on' : 'off'}`),
+    );
+    const doc = [
+      r('echo', {
+        property: 'ICMP type',
+        value: '8 (echo request)',
+        action: '->',
+        children: [
+          r('quiet', {
+            property: 'Parent idle seconds',
+            relation: '>=',
+            value: '30',
+            action: 'Reset parent',
+          }),
+          r('flood', {
+            property: 'Parent match count',
+            relation: '>=',
+            value: '50',
+            action: 'Delete no log',
+          }),
+        ],
+      }),
+    ];
+    const numbers = new Map([
+      ['echo', '1'],
+      ['quiet', '1.1'],
+      ['flood', '1.2'],
+    ]);
+    t.reset(doc, numbers, 0);
+    const lastChange = new Map<string, number>();
+    const tick = (s: number, packets: number) => {
+      if (packets > 0) lastChange.set('echo', s * 1000);
+      changes.length = 0;
+      // The service runs Reset parent when 'quiet' fires; here the fire callback does nothing.
+      t.tick({ echo: { packets, bytes: packets * 84 } }, lastChange, s * 1000);
+      return [...changes];
+    };
+    expect(tick(1, 10)).toEqual([]);
+    expect(tick(2, 60)).toEqual(['flood on']);
+    expect(t.flags).toEqual(['flood']);
+    expect(tick(3, 70)).toEqual([]); // still flooding: no change, no repeat
+    t.resetParent(doc[0]!, { echo: { packets: 70, bytes: 0 } }, 40_000);
+    expect(tick(40, 70)).toEqual(['flood off']);
+    expect(t.flags).toEqual([]);
+    // An apply starts over: every flag false (the new table's set is empty), no events.
+    expect(tick(41, 200)).toEqual(['flood on']);
+    t.reset(doc, numbers, 42_000);
+    expect(t.flags).toEqual([]);
+  });
 });

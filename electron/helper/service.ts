@@ -105,7 +105,10 @@ export class HelperService {
     this.triggered = new TriggeredTables(this.nft);
     this.counterReader = new CounterReader(this.nft, ['python3'], options.netlinkCounters ?? true);
     this.reader = new NflogReader(options.logGroup, (p) => this.onLogPacket(p), options.tcpdump);
-    this.timers = new TimerRules((f) => this.onTimerFire(f));
+    this.timers = new TimerRules(
+      (f) => this.onTimerFire(f),
+      (ruleId, holds) => this.onTimerFlag(ruleId, holds),
+    );
   }
 
   /* ---- start-up and shutdown ------------------------------------------------------------- */
@@ -141,7 +144,13 @@ export class HelperService {
       );
       notes.push('re-applied the saved active document');
     }
-    if (this.active && (await this.nft.tableExists())) await this.startReader();
+    if (this.active && (await this.nft.tableExists())) {
+      // The timers start over (every flag false): so does the kernel's flag set.
+      await this.exclusive(() => this.clearTimerFlags()).catch((error) => {
+        this.lastError = `timer flags: ${(error as Error).message}`;
+      });
+      await this.startReader();
+    }
     this.scheduleLoop();
     return notes;
   }
@@ -655,6 +664,42 @@ export class HelperService {
 
   private onTimerFire(f: TimerFire): void {
     this.runRuleAction(f.rule, f.parent, f.reason);
+  }
+
+  /**
+   * A timer rule's condition started or stopped holding: set or clear its element in `hf`, which
+   * its compiled kernel rule tests (so `Parent match count >= 50` -> Delete drops packets while
+   * it holds). Queued with the other kernel changes; skipped when an apply replaced the table
+   * meanwhile (the new table's set starts empty, and so do the timers).
+   */
+  private onTimerFlag(ruleId: string, holds: boolean): void {
+    const active = this.active;
+    const flag = active?.objects[ruleId]?.flag;
+    if (!active || flag === undefined) return;
+    const element = { family: 'inet', table: this.nft.table, name: 'hf', elem: [flag] };
+    // Clearing adds first, in the same transaction: deleting an absent element is an error.
+    const commands = holds
+      ? [{ add: { element } }]
+      : [{ add: { element } }, { delete: { element } }];
+    void this.exclusive(async () => {
+      if (this.active !== active) return;
+      await this.nft.applyJson({
+        nftables: [{ metainfo: { json_schema_version: 1 } }, ...commands],
+      });
+    }).catch((error) => {
+      this.lastError = `timer flag of rule ${active.numbers.get(ruleId) ?? ruleId}: ${(error as Error).message}`;
+    });
+  }
+
+  private async clearTimerFlags(): Promise<void> {
+    const active = this.active;
+    if (!active || !Object.values(active.objects).some((o) => o.flag !== undefined)) return;
+    await this.nft.applyJson({
+      nftables: [
+        { metainfo: { json_schema_version: 1 } },
+        { flush: { set: { family: 'inet', table: this.nft.table, name: 'hf' } } },
+      ],
+    });
   }
 
   private runRuleAction(rule: Rule, parent: Rule | null, reason: string): void {

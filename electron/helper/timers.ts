@@ -10,7 +10,12 @@
 // - Firing runs the rule's helper action (URL probe, Notify, Alert, Webhook, Reset parent) and
 //   then its children: timer children are tested, `Any` children fire, packet tests are skipped
 //   (there is no packet).
-// Invariant: evaluation is pure bookkeeping plus calls to `fire`; it never touches the kernel.
+// - Each rule's test result is also a level, its flag: `onFlag(ruleId, holds)` when it changes.
+//   The service mirrors it into the kernel (set `hf`), where the compiled rule tests it, so a
+//   timer rule with a packet verdict (the ping-flood limit: `Parent match count >= 50` ->
+//   Delete) acts on the packets that arrive while it holds.
+// Invariant: evaluation is pure bookkeeping plus calls to `fire` / `onFlag`; it never touches
+// the kernel itself.
 
 import { parseValue } from '../../shared/model/values.ts';
 import type { Rule } from '../../shared/model/types.ts';
@@ -50,8 +55,18 @@ export class TimerRules {
   /** Parent counter values at apply / Reset parent. */
   private parentBase = new Map<string, { packets: number; bytes: number; at: number }>();
   private prevPackets = new Map<string, { packets: number; bytes: number; at: number }>();
+  /** Rules whose test held at their last evaluation (all false after reset: `hf` is empty). */
+  private readonly holding = new Set<string>();
 
-  constructor(private readonly fire: (f: TimerFire) => void) {}
+  constructor(
+    private readonly fire: (f: TimerFire) => void,
+    private readonly onFlag: (ruleId: string, holds: boolean) => void = () => undefined,
+  ) {}
+
+  /** Rule ids whose condition holds now (their kernel flag is set). */
+  get flags(): string[] {
+    return [...this.holding];
+  }
 
   /** Index the active document's effectively enabled timer rules. */
   reset(rules: Rule[], numbers: Map<string, string>, now = Date.now()): void {
@@ -61,6 +76,7 @@ export class TimerRules {
     this.armed.clear();
     this.parentBase.clear();
     this.prevPackets.clear();
+    this.holding.clear();
     const walk = (list: Rule[], parent: Rule | null): void => {
       for (const r of list) {
         if (!r.enabled) continue;
@@ -106,8 +122,9 @@ export class TimerRules {
 
   private test(e: Entry, totals: Totals, lastChange: Map<string, number>, now: number): void {
     const metric = this.metric(e, totals, lastChange, now);
+    const holds = metric !== undefined && compare(e.rule, metric);
+    this.setFlag(e.rule.id, holds);
     if (metric === undefined) return;
-    const holds = compare(e.rule, metric);
     const edge = e.rule.property !== 'Idle seconds';
     if (!holds) {
       this.armed.set(e.rule.id, true);
@@ -125,6 +142,13 @@ export class TimerRules {
       lastChange,
       now,
     );
+  }
+
+  private setFlag(ruleId: string, holds: boolean): void {
+    if (holds === this.holding.has(ruleId)) return;
+    if (holds) this.holding.add(ruleId);
+    else this.holding.delete(ruleId);
+    this.onFlag(ruleId, holds);
   }
 
   private fireTree(

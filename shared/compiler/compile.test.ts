@@ -92,16 +92,41 @@ describe('compile: refusals name the rule and the reason', () => {
 });
 
 describe('compile: semantics in the program', () => {
-  it('helper-evaluated rules never match in the kernel but have a counter and are listed', () => {
+  it('timer rules test a helper-owned flag in set hf, and their helper actions send no event', () => {
     const result = ok(
       compile(
-        doc([r('idle', 'Idle seconds', '>=', '60', 'Email', [r('c', 'Any', '==', '', 'Log')])]),
+        doc([
+          r('idle', 'Idle seconds', '>=', '60', 'Email', [r('c', 'Any', '==', '', 'Log')]),
+          r('flood', 'Parent match count', '>=', '50', 'Delete no log'),
+        ]),
       ),
     );
-    expect(result.helperRules).toEqual(['idle']);
-    expect(result.objects.idle?.counter).toBe('c_idle');
-    expect(result.objects.idle?.helper).toBe(true);
-    expect(rulesOf(result, 'tw_in')).toEqual([]);
+    expect(result.helperRules).toEqual(['idle', 'flood']);
+    expect(result.objects.idle).toMatchObject({ counter: 'c_idle', helper: true, flag: 1 });
+    expect(result.objects.flood).toMatchObject({ helper: true, flag: 2 });
+    const flag = (n: number) => ({
+      match: {
+        op: '==',
+        left: { '|': [{ '&': [{ meta: { key: 'mark' } }, 0] }, n] },
+        right: '@hf',
+      },
+    });
+    // Email runs from the helper's timer: no log statement; the child still logs.
+    expect(rulesOf(result, 'tw_in')).toEqual([
+      [flag(1), { counter: 'c_idle' }, { jump: { target: 'r_idle' } }],
+      [flag(2), { counter: 'c_flood' }, { drop: null }],
+    ]);
+    expect(rulesOf(result, 'r_idle')).toEqual([
+      [{ counter: 'c_c' }, { log: { prefix: 'c', group: 1729 } }],
+    ]);
+    const hf = result.nft.nftables.flatMap((c) => {
+      const set = (c.add as { set?: { name: string } } | undefined)?.set;
+      return set?.name === 'hf' ? [set] : [];
+    });
+    expect(hf).toEqual([{ family: 'inet', table: 'treewall', name: 'hf', type: 'mark' }]);
+    // No timer rule, no flag set.
+    const plain = ok(compile(doc([r('p', 'Dest port', '==', '80', 'Pass')])));
+    expect(JSON.stringify(plain.nft)).not.toContain('"hf"');
   });
 
   it('an empty external list matches nothing, with a warning naming the rule', () => {

@@ -95,6 +95,11 @@ export interface RuleObjects {
   logPrefix?: string;
   /** True when the helper evaluates the rule on a timer (Idle seconds, Parent match count, ...). */
   helper?: boolean;
+  /**
+   * Timer rules: the element of set `hf` that stands for "the helper holds this rule's
+   * condition true". The kernel rule tests it; the helper adds and deletes it.
+   */
+  flag?: number;
 }
 
 export type CompileResult =
@@ -105,7 +110,10 @@ export type CompileResult =
       objects: Record<string, RuleObjects>;
       /** Compiles, but worth telling the user (an `external` list that is empty, ...). */
       warnings: Problem[];
-      /** Rule ids the helper evaluates on a timer (never match in the kernel). */
+      /**
+       * Rule ids the helper evaluates on a timer. In the kernel they test their flag in set
+       * `hf` (`objects[id].flag`): false until the helper sets it.
+       */
       helperRules: string[];
     }
   | { ok: false; problems: Problem[] };
@@ -371,10 +379,11 @@ class Compiler {
     const slot = node.varies ? variant : 'in';
     const cached = node.cond[slot];
     if (cached) return cached;
-    const cond = compileCondition(node.rule, node.value, variant, {
+    let cond = compileCondition(node.rule, node.value, variant, {
       settings: this.doc.settings,
       key: node.key,
     });
+    if (cond.kind === 'helper') cond = this.timerFlag(node);
     node.cond[slot] = cond;
     if (cond.kind === 'refused') this.problem(node.rule, node.number, cond.field, cond.message);
     if (
@@ -389,11 +398,23 @@ class Compiler {
         message: cond.warning,
       });
     }
-    if (cond.kind === 'helper' && !this.helperRules.includes(node.rule.id)) {
-      this.helperRules.push(node.rule.id);
-      this.objects[node.rule.id]!.helper = true;
-    }
     return cond;
+  }
+
+  /**
+   * A timer condition (Idle seconds, Parent match count, ...) has no packet field to test: the
+   * helper evaluates it once a second and holds the answer in set `hf`, one element per timer
+   * rule. nft has no lookup of a constant, so the key is `meta mark & 0 | N`: N whatever the
+   * mark (kernel: `bitwise reg = (reg & 0) ^ N`; nft 1.0.6 lists it as `& N | N`, the same N).
+   */
+  private timerFlag(node: Node): Cond {
+    const o = this.objects[node.rule.id]!;
+    if (o.flag === undefined) {
+      this.helperRules.push(node.rule.id);
+      o.helper = true;
+      o.flag = this.helperRules.length;
+    }
+    return { kind: 'lines', lines: [[match('==', or(and(meta('mark'), 0), o.flag), '@hf')]] };
   }
 
   /* --- actions ----------------------------------------------------------------------------- */
@@ -408,7 +429,10 @@ class Compiler {
   private headerStatements(node: Node): Stmt[] {
     const stmts: Stmt[] = [counterRef(this.counterFor(node))];
     const action = node.rule.action;
-    if (action === 'Log' || EVENT_ACTIONS.has(action)) {
+    // A timer rule's helper action runs from the helper's timer; an event per packet while its
+    // flag is set would run it again.
+    const byTimer = this.objects[node.rule.id]!.helper === true && EVENT_ACTIONS.has(action);
+    if (action === 'Log' || (EVENT_ACTIONS.has(action) && !byTimer)) {
       stmts.push(log(node.key, this.group));
       this.objects[node.rule.id]!.logPrefix = node.key;
     } else if (action === 'Dont log') {
@@ -819,6 +843,9 @@ class Compiler {
       this.compileList(top, variant, 1, 'return', lines);
       this.chains.set(name, lines);
     }
+    // The timer rules' flags (see timerFlag): empty at load, the helper fills it.
+    if (this.helperRules.length > 0)
+      this.sets.push({ add: { set: { family, table, name: 'hf', type: 'mark' } } });
 
     // Every effectively enabled rule has a counter, even one that never reaches the kernel.
     const visit = (nodes: Node[]): void => {

@@ -565,7 +565,32 @@ describe('values and relations', () => {
     ).toBe('pass');
   });
 
-  it('timer properties never match a packet', () => {
+  it('a timer rule matches a packet only while the helper holds its flag (state.timerFlags)', () => {
+    const ping = pkt('in eth0 icmp 10.0.0.5 > 10.0.0.1 type 8');
+    const quiet = rule('Parent idle seconds', '30', 'Reset parent', [], {
+      id: 'quiet',
+      relation: '>=',
+    });
+    const flood = rule('Parent match count', '50', 'Delete no log', [], {
+      id: 'flood',
+      relation: '>=',
+    });
+    const log = rule('Any', '', 'Log', [], { id: 'log' });
+    const d = doc([rule('ICMP type', '8', '->', [quiet, flood, log], { id: 'echo' })]);
+    const off = evaluate(d, ping, createState());
+    expect(off).toMatchObject({ verdict: 'pass', matched: ['echo', 'log'], logEvents: ['log'] });
+    const on = evaluate(d, ping, { ...createState(), timerFlags: { quiet: true, flood: true } });
+    expect(on).toMatchObject({ verdict: 'delete', verdictRuleId: 'flood', logged: false });
+    // Reset parent runs from the helper's timer: no NFLOG event per packet.
+    expect(on.matched).toEqual(['echo', 'quiet', 'flood']);
+    expect(on.logEvents).toEqual([]);
+    expect(on.state.timerFlags).toEqual({ quiet: true, flood: true });
+    expect(evaluate(d, ping, { ...createState(), timerFlags: { flood: false } }).verdict).toBe(
+      'pass',
+    );
+  });
+
+  it('timer properties never match a packet without their flag', () => {
     for (const property of [
       'Idle seconds',
       'Parent idle seconds',

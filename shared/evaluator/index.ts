@@ -46,6 +46,12 @@ export interface EvaluatorState {
   tables: Record<IncludeTable, Readonly<Record<string, TableEntry>>>;
   /** Token buckets of Rate tests and Rate limit actions, keyed `ruleId` or `ruleId|address`. */
   rates: Readonly<Record<string, RateBucket>>;
+  /**
+   * Timer rules (Idle seconds, Parent match count, ...) whose condition the helper currently
+   * holds true, by rule id: its flag in the kernel's set `hf`. Absent or false: the rule does not
+   * match a packet. The helper's timers set and clear these; a packet never does.
+   */
+  timerFlags?: Readonly<Record<string, boolean>>;
 }
 
 export interface EvaluateOptions {
@@ -130,7 +136,10 @@ const EVENT_ACTIONS: ReadonlySet<ActionName> = new Set<ActionName>([
   'Reset parent',
 ]);
 
-/** Properties the helper evaluates on a timer from counters: they never match a packet. */
+/**
+ * Properties the helper evaluates on a timer from counters: a packet matches them only while the
+ * helper holds the rule's flag (`state.timerFlags`).
+ */
 export const TIMER_PROPERTIES: ReadonlySet<PropertyName> = new Set([
   'Idle seconds',
   'Parent idle seconds',
@@ -192,6 +201,7 @@ interface Walk {
   now: number;
   tables: Record<IncludeTable, Record<string, TableEntry>>;
   rates: Record<string, RateBucket>;
+  timerFlags: Readonly<Record<string, boolean>>;
   tested: string[];
   matched: string[];
   actions: ActionRun[];
@@ -274,7 +284,7 @@ function isEqualityRelation(relation: Rule['relation']): boolean {
 /** The rule's condition for this packet. A test of a field the packet lacks is false. */
 function condition(w: Walk, rule: Rule): boolean {
   const p = w.packet;
-  if (TIMER_PROPERTIES.has(rule.property)) return false;
+  if (TIMER_PROPERTIES.has(rule.property)) return w.timerFlags[rule.id] === true;
   if (rule.property === 'Any') return rule.relation !== '!=';
   if (rule.property === 'None') return rule.relation === '!=';
   const parsed = ruleValue(rule);
@@ -457,7 +467,9 @@ function record(w: Walk, table: IncludeTable, rule: Rule): void {
 
 /** Non-terminating actions run at once when their rule matches (DESIGN §3.4). */
 function runAtOnce(w: Walk, rule: Rule): void {
-  if (EVENT_ACTIONS.has(rule.action)) {
+  // A timer rule's helper action runs from the helper's timer, not once per packet.
+  const byTimer = TIMER_PROPERTIES.has(rule.property) && rule.action !== 'Log';
+  if (EVENT_ACTIONS.has(rule.action) && !byTimer) {
     w.logEvents.push(rule.id);
     if (rule.action === 'Log') w.lastLogRuleId = rule.id;
   }
@@ -557,6 +569,7 @@ export function evaluate(
       kept: { ...state.tables.kept },
     },
     rates: { ...state.rates },
+    timerFlags: state.timerFlags ?? {},
     tested: [],
     matched: [],
     actions: [],
@@ -585,7 +598,12 @@ export function evaluate(
     logged,
     logEvents: w.logEvents,
     stateChanges: { triggered: w.triggered, refreshed: w.refreshed },
-    state: { now: state.now, tables: w.tables, rates: w.rates },
+    state: {
+      now: state.now,
+      tables: w.tables,
+      rates: w.rates,
+      ...(state.timerFlags ? { timerFlags: state.timerFlags } : {}),
+    },
     problems: w.problems,
   };
   if (decidedBy) {
