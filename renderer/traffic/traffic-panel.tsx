@@ -18,13 +18,11 @@ import {
   rateHistory,
   tickTimeline,
   useCountersStore,
-  type RuleCounters,
 } from '../stats/counters-store.ts';
 import { formatBytes, formatCount, formatRate } from '../stats/format.ts';
 import { jumpToRule } from '../stats/jump.ts';
-import { describeRule, ruleIndex, type RuleInfo } from '../stats/rule-index.ts';
-
-const TOP = 8;
+import { describeRule, ruleIndex } from '../stats/rule-index.ts';
+import { topRules as top } from './top-rules.ts';
 
 export function TrafficPanel() {
   return (
@@ -205,30 +203,6 @@ function TrafficChart() {
       <div className="traffic-chart" ref={box} data-testid="traffic-chart" />
     </section>
   );
-}
-
-/** Rules that only hold others (`->`, Group) count everything below them: they would fill the
- * list. The top lists rank the rules that do something to the packet. */
-const CONTAINERS = new Set(['->', 'Group']);
-
-function top(
-  counters: ReadonlyMap<string, RuleCounters>,
-  index: Map<string, RuleInfo>,
-  by: 'packets' | 'bytes',
-) {
-  // Top-k by insertion into a list of TOP: one pass, O(rules), no sort of 100,000 entries.
-  const list: [string, RuleCounters][] = [];
-  for (const entry of counters) {
-    const value = entry[1][by];
-    if (value <= 0 || (list.length === TOP && value <= list[TOP - 1]![1][by])) continue;
-    const action = index.get(entry[0])?.rule.action;
-    if (!action || CONTAINERS.has(action)) continue;
-    let i = list.length;
-    while (i > 0 && list[i - 1]![1][by] < value) i--;
-    list.splice(i, 0, entry);
-    if (list.length > TOP) list.pop();
-  }
-  return list;
 }
 
 function TopRules({ by }: { by: 'packets' | 'bytes' }) {
