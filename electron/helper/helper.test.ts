@@ -7,6 +7,7 @@ import { connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildDefaultDocument } from '../../resources/default-document.ts';
 import { createRule } from '../../shared/model/tree.ts';
 import { DEFAULT_SETTINGS, type FirewallDocument, type Rule } from '../../shared/model/types.ts';
 import type {
@@ -554,6 +555,34 @@ describe.skipIf(!kernelTestsAvailable)(
       expect(after.pass!.packets).toBe(during.pass!.packets + 1);
       expect(after.flood!.packets).toBe(during.flood!.packets);
       await client.call('apply', { document: baseDoc() });
+    });
+
+    it('the factory default document: a ping flood (more than 50) makes the kernel delete further pings', async () => {
+      const d = buildDefaultDocument();
+      const status = await client.call('apply', { document: d });
+      expect(status.timerRules.map((t) => t.number)).toEqual(['2.4.1.3.1', '2.4.1.3.2']);
+      expect(await pingOk()).toBe(true);
+      await a.exec(['ping', '-c', '60', '-i', '0.01', '-W', '1', '-q', B]);
+      await waitFor('the flood flag', async () =>
+        /elements = \{ 0x00000002 \}/.test(await b.nft(['list', 'set', 'inet', 'treewall', 'hf']))
+          ? true
+          : undefined,
+      );
+      const before = (await client.call('counters', {})).counters;
+      expect(await pingOk()).toBe(false);
+      const after = (await client.call('counters', {})).counters;
+      expect(after['d-2-4-1-3-2']!.packets).toBe((before['d-2-4-1-3-2']?.packets ?? 0) + 1);
+      // The evaluator, given the same flag, deletes the same packet with the same rule.
+      const packet = parsePacketSpec(`in vhb icmp ${A} > ${B} type 8`);
+      if (!packet.ok) throw new Error(packet.error);
+      const flagged = { ...createState(), timerFlags: { 'd-2-4-1-3-2': true } };
+      expect(evaluate(d, packet.value, flagged)).toMatchObject({
+        verdict: 'delete',
+        verdictRuleId: 'd-2-4-1-3-2',
+      });
+      expect(evaluate(d, packet.value, createState()).verdict).toBe('pass');
+      await client.call('apply', { document: baseDoc() });
+      expect(await pingOk()).toBe(true);
     });
 
     it('drives the same helper from the CLI, with its exit codes', async () => {

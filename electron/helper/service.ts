@@ -753,13 +753,18 @@ const EVENT_ACTIONS = new Set([
   'Reset parent',
 ]);
 
+// "Holds": its kernel flag is set, so packets that reach the rule match it (DESIGN §3, timers).
 const TIMER_NOTES: Record<string, string> = {
-  'Idle seconds': 'fires every N seconds (idle time since it last fired)',
-  'Parent idle seconds': 'fires once when the parent has counted no packet for N seconds',
+  'Idle seconds':
+    'fires every N seconds (idle time since it last fired); holds until the next round',
+  'Parent idle seconds':
+    'fires once when the parent has counted no packet for N seconds; holds while it stays idle',
   'Parent match count':
-    'fires once when the parent has counted N packets since apply or Reset parent',
-  'Parent byte count': 'fires once when the parent has counted N bytes since apply or Reset parent',
-  'Parent match rate': "fires once when the parent's rate over the last second reaches N",
+    'fires once and holds while the parent has counted N packets since apply or Reset parent',
+  'Parent byte count':
+    'fires once and holds while the parent has counted N bytes since apply or Reset parent',
+  'Parent match rate':
+    "fires once and holds while the parent's rate over the last second reaches N",
 };
 
 function invalidDocument(problems: Problem[]): HelperFault {
