@@ -15,6 +15,7 @@ const state = vi.hoisted(() => ({
   menu: [] as { label?: string; submenu?: unknown[] }[],
   userData: '',
   ready: null as null | (() => void),
+  appProtocol: null as null | ((request: { url: string }) => Promise<Response>),
 }));
 
 interface FakeWindowLike {
@@ -96,7 +97,11 @@ vi.mock('electron', () => {
       setApplicationMenu: (menu: { label?: string; submenu?: unknown[] }[]) => (state.menu = menu),
     },
     Notification: { isSupported: () => false },
-    protocol: { registerSchemesAsPrivileged: () => {}, handle: () => {} },
+    protocol: {
+      registerSchemesAsPrivileged: () => {},
+      handle: (_scheme: string, handler: (request: { url: string }) => Promise<Response>) =>
+        (state.appProtocol = handler),
+    },
     shell: { openExternal: async () => {} },
   };
 });
@@ -137,6 +142,18 @@ describe('Electron main', () => {
       nodeIntegration: false,
     });
     expect(window.loaded).toBe('app://treewall/index.html');
+  });
+
+  it('serves the renderer on app://treewall with the CSP, and nothing outside it', async () => {
+    const get = (url: string) => state.appProtocol!({ url });
+    const page = await get('app://treewall/index.html');
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
+    expect((await get('app://treewall/..%2f..%2fpackage.json')).status).toBe(404);
+    expect((await get('app://treewall/%00index.html')).status).toBe(404);
+    expect((await get('app://elsewhere/index.html')).status).toBe(404);
+    expect((await get('app://treewall/missing.js')).status).toBe(404);
+    expect((await get('app://treewall/%E0%A4%A')).status).toBe(400);
   });
 
   it('answers our window and refuses other senders and frames', async () => {

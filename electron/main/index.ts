@@ -64,10 +64,18 @@ protocol.registerSchemesAsPrivileged([
 function registerAppProtocol(): void {
   protocol.handle(SCHEME, async (request) => {
     const url = new URL(request.url);
-    const relative =
-      url.pathname === '/' ? 'index.html' : decodeURIComponent(url.pathname.slice(1));
+    let relative: string;
+    try {
+      relative = url.pathname === '/' ? 'index.html' : decodeURIComponent(url.pathname.slice(1));
+    } catch {
+      return new Response('bad request: malformed %-escape', { status: 400 });
+    }
     const file = path.resolve(rendererDir, relative);
-    if (url.host !== 'treewall' || !file.startsWith(rendererDir + path.sep)) {
+    if (
+      url.host !== 'treewall' ||
+      !file.startsWith(rendererDir + path.sep) ||
+      relative.includes('\0')
+    ) {
       return new Response('not found', { status: 404 });
     }
     try {
