@@ -92,6 +92,7 @@ test.describe('with a helper and real traffic', () => {
     await outline.filter('');
     await outline.collapse('2.6');
     await page.getByTestId('stats-popup').click();
+    await expect(page.getByTestId('stats-since')).toContainText('Counting since the apply at');
     await page.getByRole('menuitemcheckbox', { name: /Subtree totals/ }).click();
     await expect(live.stats('2.6')).toHaveText(`Σ ${SSH_CONNECTIONS + WEB_ATTEMPTS}`);
     await page.getByTestId('stats-popup').click();
@@ -155,6 +156,7 @@ test.describe('with a helper and real traffic', () => {
     const proposal = page.getByTestId('make-rule');
     await expect(proposal).toContainText('Goes before rule 2.6.1.1.17');
     await expect(proposal.getByTestId('make-rule-after')).toHaveText('pass');
+    await page.screenshot({ path: testInfo.outputPath('make-rule.png') });
     await proposal.getByTestId('make-rule-insert').click();
     await expect(outline.rowByNumber('2.6.1.1.17')).toHaveAttribute('aria-selected', 'true');
     await expect(outline.cell('2.6.1.1.17', 'property')).toContainText('Source net');

@@ -5,13 +5,14 @@
 import { useEffect, useRef, useState } from 'react';
 import type { StatisticKind } from '../../shared/model/types.ts';
 import { useDocumentStore } from '../store/document-store.ts';
-import { setBaseline } from './counters-store.ts';
-import { STATISTICS, statisticHeader } from './format.ts';
+import { setBaseline, useCountersStore } from './counters-store.ts';
+import { formatTime, STATISTICS, statisticHeader } from './format.ts';
 import { useStatsPrefs } from './stats-prefs.ts';
 
 export function StatsHeader() {
   const kind = useDocumentStore((s) => s.document.settings.selectedStatistic);
   const prefs = useStatsPrefs();
+  const baseline = useCountersStore((s) => s.baseline);
   // The header cell clips its content: the menu is fixed to the window, under the button.
   const [open, setOpen] = useState<{ top: number; right: number } | null>(null);
   const root = useRef<HTMLDivElement>(null);
@@ -109,6 +110,11 @@ export function StatsHeader() {
             <span className="check" />
             Reset counters
           </button>
+          <div className="stats-menu-note" data-testid="stats-since">
+            {baseline
+              ? `Counting since the ${baseline.kind === 'apply' ? 'apply' : 'reset'} at ${formatTime(baseline.at)}`
+              : 'Counting since the helper started counting these rules'}
+          </div>
         </div>
       )}
     </div>
