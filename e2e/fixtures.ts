@@ -248,7 +248,14 @@ export interface TreewallFixtures {
 export const test = base.extend<TreewallFixtures>({
   withHelper: [false, { option: true }],
   helperSocket: [undefined, { option: true }],
-  serveArgs: [[], { option: true }],
+  // While iterating: TREEWALL_E2E_RENDERER_DIR serves a renderer built elsewhere
+  // (`vite build --outDir DIR`), leaving dist/ to whoever else runs the suite.
+  serveArgs: [
+    process.env.TREEWALL_E2E_RENDERER_DIR
+      ? ['--renderer-dir', process.env.TREEWALL_E2E_RENDERER_DIR]
+      : [],
+    { option: true },
+  ],
 
   helper: async ({ withHelper }, use, testInfo) => {
     if (!withHelper) return use(null);

@@ -13,10 +13,6 @@ import type { Download, Page, TestInfo } from '@playwright/test';
 import { repoRoot } from './fixtures.ts';
 import { expect, protectServersDocument, RULES, test } from './pages/live-fixtures.ts';
 
-// While iterating: serve a renderer built elsewhere (`vite build --outDir DIR`) instead of dist/.
-const rendererDir = process.env.TREEWALL_E2E_RENDERER_DIR;
-if (rendererDir) test.use({ serveArgs: ['--renderer-dir', rendererDir] });
-
 async function readDownload(download: Download): Promise<string> {
   const file = await download.path();
   return readFile(file, 'utf8');

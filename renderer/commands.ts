@@ -4,10 +4,15 @@
 // Invariant: a command that would lose unsaved changes asks first; a command that fails changes
 // nothing and says why in the banner.
 
-import type { MenuCommand } from '../shared/ipc/app-api.ts';
+import type {
+  ApiResult,
+  ChannelRequest,
+  HelperStatus,
+  MenuCommand,
+} from '../shared/ipc/app-api.ts';
 import type { Rule } from '../shared/model/types.ts';
 import { invoke, readClipboard, writeClipboard } from './backend.ts';
-import { ask, showError, useAppStore } from './store/app-store.ts';
+import { ask, helperStates, showError, useAppStore } from './store/app-store.ts';
 import { rulesForCopy, rulesToText, textToRules } from './store/clipboard-codec.ts';
 import { selectDirty, useDocumentStore } from './store/document-store.ts';
 import { validateDocument } from '../shared/model/validate.ts';
@@ -193,9 +198,26 @@ export function copyForEvent(): string | null {
 
 /* ---- the helper ---- */
 
+type StatusChannel =
+  'helper:status' | 'helper:apply' | 'helper:confirm' | 'helper:revert' | 'helper:stop';
+
+/** A call answered with the helper's status; the reply is shown unless a newer status (a
+ * `helper:state` event) arrived while it was in flight. */
+async function statusCall<C extends StatusChannel>(
+  channel: C,
+  request: ChannelRequest<C>,
+): Promise<ApiResult<HelperStatus>> {
+  const ticket = helperStates.ask();
+  const r = (await invoke(channel, request)) as ApiResult<HelperStatus>;
+  if (r.ok) {
+    const fresh = helperStates.reply(ticket, r.value);
+    if (fresh) useAppStore.setState({ helper: fresh });
+  }
+  return r;
+}
+
 export async function refreshHelper(): Promise<void> {
-  const r = await invoke('helper:status', {});
-  if (r.ok) useAppStore.setState({ helper: r.value });
+  await statusCall('helper:status', {});
 }
 
 export async function apply(): Promise<void> {
@@ -206,7 +228,7 @@ export async function apply(): Promise<void> {
     return;
   }
   useAppStore.setState({ blockingProblems: null });
-  const r = await invoke('helper:apply', {
+  const r = await statusCall('helper:apply', {
     document,
     confirmTimeoutSeconds: CONFIRM_TIMEOUT_SECONDS,
   });
@@ -218,21 +240,18 @@ export async function apply(): Promise<void> {
     return;
   }
   useAppStore.setState({
-    helper: r.value,
     lastApply: { at, ok: true, message: `${r.value.ruleCount ?? 'all'} rules applied` },
   });
 }
 
 export async function confirmApply(): Promise<void> {
-  const r = await invoke('helper:confirm', {});
-  if (r.ok) useAppStore.setState({ helper: r.value });
-  else showError(`Confirm failed: ${r.error.message}`);
+  const r = await statusCall('helper:confirm', {});
+  if (!r.ok) showError(`Confirm failed: ${r.error.message}`);
 }
 
 export async function revertApply(): Promise<void> {
-  const r = await invoke('helper:revert', {});
-  if (r.ok) useAppStore.setState({ helper: r.value });
-  else showError(`Revert failed: ${r.error.message}`);
+  const r = await statusCall('helper:revert', {});
+  if (!r.ok) showError(`Revert failed: ${r.error.message}`);
 }
 
 export async function showActive(): Promise<void> {
@@ -257,9 +276,8 @@ export async function revertToActive(): Promise<void> {
 
 export async function setFirewallOn(on: boolean): Promise<void> {
   if (on) return apply();
-  const r = await invoke('helper:stop', {});
-  if (r.ok) useAppStore.setState({ helper: r.value });
-  else showError(`Turning the firewall off failed: ${r.error.message}`);
+  const r = await statusCall('helper:stop', {});
+  if (!r.ok) showError(`Turning the firewall off failed: ${r.error.message}`);
 }
 
 /** Select and show one rule (the problem list's links). */

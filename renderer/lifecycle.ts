@@ -13,7 +13,7 @@ import {
   refreshRecent,
   run,
 } from './commands.ts';
-import { useAppStore } from './store/app-store.ts';
+import { receiveHelperEvent, useAppStore } from './store/app-store.ts';
 import { selectDirty, useDocumentStore } from './store/document-store.ts';
 
 const AUTOSAVE_DELAY_MS = 3000;
@@ -140,7 +140,7 @@ export function start(): () => void {
   stops.push(() => clearTimeout(timer));
 
   // Helper events.
-  stops.push(listen('helper:state', (helper) => useAppStore.setState({ helper })));
+  stops.push(listen('helper:state', receiveHelperEvent));
   stops.push(listen('menu:command', ({ command }) => run(command)));
   // Counter ticks, log and notification events: renderer/stats/live-feed.ts (statistics).
 

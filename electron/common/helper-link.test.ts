@@ -45,6 +45,9 @@ interface FakeHelper {
   close(): Promise<void>;
 }
 
+/** When set, the fake helper follows its status reply with this `helper:state` event. */
+let stateAfterStatus: HelperStatusResult | null = null;
+
 async function fakeHelper(socketPath: string): Promise<FakeHelper> {
   const sockets = new Set<net.Socket>();
   const calls: string[] = [];
@@ -61,7 +64,15 @@ async function fakeHelper(socketPath: string): Promise<FakeHelper> {
         const { id, call } = decodeHelperMessage(line) as { id: number; call: string };
         calls.push(call);
         const reply = (body: object) => socket.write(encodeHelperMessage({ id, ...body }) + '\n');
-        if (call === 'status') reply({ ok: true, result: status(socketPath, false) });
+        if (call === 'status' && stateAfterStatus) {
+          // The reply and a newer state event in one chunk (the client reads both at once).
+          socket.write(
+            encodeHelperMessage({ id, ok: true, result: status(socketPath, false) }) +
+              '\n' +
+              encodeHelperMessage({ event: 'helper:state', data: stateAfterStatus }) +
+              '\n',
+          );
+        } else if (call === 'status') reply({ ok: true, result: status(socketPath, false) });
         else if (call === 'countersSubscribe') reply({ ok: true, result: { intervalMs: 1000 } });
         else if (call === 'logSubscribe') {
           reply({ ok: false, error: { code: 'unavailable', message: 'no tcpdump' } });
@@ -126,6 +137,7 @@ afterEach(async () => {
   await link?.close();
   await helper?.close();
   link = helper = undefined;
+  stateAfterStatus = null;
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -170,6 +182,19 @@ describe('helper link', () => {
     helper.send('helper:state', status(socketPath, true));
     expect(await ticked).toEqual(tick);
     expect(await state).toMatchObject({ connected: true, active: true, ruleCount: 3 });
+  });
+
+  it('never announces the connect status after a newer state event', async () => {
+    // The connect status says "off"; the event the helper sent right after it says "on" (an
+    // apply finished). The app must end on "on".
+    stateAfterStatus = status(socketPath, true);
+    helper = await fakeHelper(socketPath);
+    link = connectHelper(socketPath, { retryMs: 50 });
+    const seen: HelperStatus[] = [];
+    link.onEvent((e, p) => e === 'helper:state' && seen.push(p as HelperStatus));
+    await expect.poll(() => helper!.calls).toContain('countersSubscribe');
+    await expect.poll(() => seen.length).toBeGreaterThan(0);
+    expect(seen.at(-1)).toMatchObject({ connected: true, active: true });
   });
 
   it('maps helper errors, keeping the problems of an invalid document', async () => {

@@ -2,8 +2,8 @@
 // electron/helper/client.ts that connects in the background, reconnects when the helper goes
 // away or comes back, subscribes to counters and the log, and turns helper events into app
 // events. Invariants: no call is sent twice (a call that fails with the connection fails; the
-// user retries); `helper:state` is emitted on every connect and disconnect; after close(), no
-// timer is left running.
+// user retries); `helper:state` is emitted on every connect and disconnect, in the helper's order
+// (never an older status after a newer one); after close(), no timer is left running.
 
 import { ApiCallError, type EventName, type HelperStatus } from '../../shared/ipc/app-api.ts';
 import {
@@ -89,8 +89,11 @@ export function connectHelper(socketPath: string, options: HelperLinkOptions = {
   }
 
   function attach(next: HelperClient): void {
+    /** `helper:state` events of this connection so far (see the connect status below). */
+    let stateEvents = 0;
     next.onAny((event: HelperEventName, data: unknown) => {
       if (event === 'helper:state') {
+        stateEvents++;
         emit('helper:state', connectedStatus(socketPath, data as HelperStatusResult));
       } else {
         // counters:tick, log:event, notify:event, triggered:changed: same schema on both sides.
@@ -107,7 +110,12 @@ export function connectHelper(socketPath: string, options: HelperLinkOptions = {
     });
     void (async () => {
       try {
-        announce(connectedStatus(socketPath, await next.call('status', {})));
+        const asked = stateEvents;
+        const status = await next.call('status', {});
+        // Its reply resolves a microtask after its line; a `helper:state` line read in between
+        // is newer and already announced (connected): this reply would show stale state.
+        if (stateEvents === asked) announce(connectedStatus(socketPath, status));
+        else announcedConnected = true;
         await next.call('countersSubscribe', { intervalMs: options.countersIntervalMs ?? 1000 });
       } catch {
         // A helper that cannot stream counters still applies; the status line shows its error.

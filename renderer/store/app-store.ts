@@ -5,6 +5,7 @@
 import { create } from 'zustand';
 import type { AppInfo, FileEntry, HelperStatus, RecoveryEntry } from '../../shared/ipc/app-api.ts';
 import type { FirewallDocument, Problem } from '../../shared/model/types.ts';
+import { createHelperStateTracker } from './helper-state.ts';
 
 export interface Banner {
   kind: 'error' | 'info';
@@ -72,3 +73,13 @@ export const ask = (title: string, message: string, buttons: string[]): Promise<
 
 export const showError = (message: string, detail?: string): void =>
   useAppStore.getState().setBanner({ kind: 'error', message, detail });
+
+/** Orders helper statuses from events and replies (see helper-state.ts). */
+export const helperStates = createHelperStateTracker();
+
+/** A `helper:state` event: shown unless it is older than what is shown. */
+export function receiveHelperEvent(status: HelperStatus): void {
+  const fresh = helperStates.event(status);
+  if (fresh) useAppStore.setState({ helper: fresh });
+}
+
