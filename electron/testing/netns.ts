@@ -179,7 +179,11 @@ export class Namespace {
     try {
       const json = typeof document !== 'string';
       writeFileSync(file, json ? JSON.stringify(document) : document, { mode: 0o600 });
-      return await this.exec(json ? ['nft', '-j', '-f', file] : ['nft', '-f', file]);
+      // A load takes milliseconds; the generous bound only rides out a machine that is briefly
+      // swamped (seen once: a 30 s stall while other jobs loaded 100k-rule tables).
+      return await this.exec(json ? ['nft', '-j', '-f', file] : ['nft', '-f', file], {
+        timeoutMs: 120_000,
+      });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
