@@ -52,3 +52,32 @@ test('Apply asks to keep the rules; Keep keeps them, Revert restores the previou
   await expect(ui.helperStatus).toContainText('firewall off');
   expect(await helper!.server.nft(['list', 'tables'])).not.toContain('table inet treewall');
 });
+
+test('Keep answers at once while the helper is slow to confirm: one click, no second chance to click', async ({
+  ui,
+  helper,
+}) => {
+  const { page } = ui;
+  // The helper answers a confirm after the work queued before it (the apply's table fingerprint):
+  // seconds on a busy machine. Here the confirm is held back on its way to serve instead.
+  let held = 0;
+  await page.routeWebSocket(/\/ws\?/, (ws) => {
+    const server = ws.connectToServer();
+    ws.onMessage((message) => {
+      if (typeof message === 'string' && message.includes('"helper:confirm"')) {
+        held++;
+        setTimeout(() => server.send(message), 2500);
+      } else server.send(message);
+    });
+  });
+  await ui.openWith('small.treewall', smallDocument());
+  await ui.apply();
+  const keep = ui.confirmBanner.getByRole('button', { name: 'Keep' });
+  await keep.click();
+  await expect(ui.confirmBanner).toContainText('Keeping these rules…');
+  await expect(keep).toBeDisabled();
+  await expect(ui.confirmBanner).toHaveCount(0);
+  expect(held).toBe(1);
+  await expect(page.getByTestId('firewall-switch')).toBeChecked();
+  expect(await helper!.server.nft(['list', 'tables'])).toContain('table inet treewall');
+});

@@ -244,14 +244,17 @@ export async function apply(): Promise<void> {
   });
 }
 
-export async function confirmApply(): Promise<void> {
+/** Keep the applied rules; resolves false (after saying why) when the helper refused. */
+export async function confirmApply(): Promise<boolean> {
   const r = await statusCall('helper:confirm', {});
   if (!r.ok) showError(`Confirm failed: ${r.error.message}`);
+  return r.ok;
 }
 
-export async function revertApply(): Promise<void> {
+export async function revertApply(): Promise<boolean> {
   const r = await statusCall('helper:revert', {});
   if (!r.ok) showError(`Revert failed: ${r.error.message}`);
+  return r.ok;
 }
 
 export async function showActive(): Promise<void> {

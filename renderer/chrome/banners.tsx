@@ -33,6 +33,12 @@ export function ErrorBanner() {
 export function ConfirmBanner() {
   const pending = useAppStore((s) => s.helper?.pendingConfirm ?? null);
   const [now, setNow] = useState(() => Date.now());
+  // The answer the user gave for this deadline, until the helper's status says it is done. The
+  // helper answers after the work queued before it (the apply's table fingerprint, a full
+  // listing): on a busy machine that takes seconds, and the banner must not look ignored.
+  const [answer, setAnswer] = useState<{ deadline: string; choice: 'keep' | 'revert' } | null>(
+    null,
+  );
   useEffect(() => {
     if (!pending) return;
     const t = setInterval(() => setNow(Date.now()), 250);
@@ -40,20 +46,47 @@ export function ConfirmBanner() {
   }, [pending]);
   if (!pending) return null;
   const left = Math.max(0, Math.ceil((Date.parse(pending.deadline) - now) / 1000));
+  const given = answer?.deadline === pending.deadline ? answer.choice : null;
+  const choose = (choice: 'keep' | 'revert') => {
+    setAnswer({ deadline: pending.deadline, choice });
+    void (choice === 'keep' ? confirmApply() : revertApply()).then((ok) => {
+      if (!ok) setAnswer(null); // The error banner says why; the choice is offered again.
+    });
+  };
   return (
     <div
       className="banner banner-confirm"
       role="alertdialog"
       aria-label="Confirm applied rules"
+      aria-busy={given !== null}
       data-testid="confirm-banner"
     >
       <div className="banner-text">
-        <strong>Keep these rules?</strong> Reverting in {left} s unless you keep them.
+        {given === null ? (
+          <>
+            <strong>Keep these rules?</strong> Reverting in {left} s unless you keep them.
+          </>
+        ) : (
+          <>
+            <strong>{given === 'keep' ? 'Keeping these rules…' : 'Reverting…'}</strong> waiting for
+            the helper to answer.
+          </>
+        )}
       </div>
-      <button type="button" className="tool primary" onClick={() => void confirmApply()}>
+      <button
+        type="button"
+        className="tool primary"
+        disabled={given !== null}
+        onClick={() => choose('keep')}
+      >
         Keep
       </button>
-      <button type="button" className="tool" onClick={() => void revertApply()}>
+      <button
+        type="button"
+        className="tool"
+        disabled={given !== null}
+        onClick={() => choose('revert')}
+      >
         Revert
       </button>
     </div>
