@@ -12,7 +12,13 @@ import type {
 } from '../shared/ipc/app-api.ts';
 import type { Rule } from '../shared/model/types.ts';
 import { invoke, readClipboard, writeClipboard } from './backend.ts';
-import { ask, helperStates, showError, useAppStore } from './store/app-store.ts';
+import {
+  ask,
+  helperMissingReason,
+  helperStates,
+  showError,
+  useAppStore,
+} from './store/app-store.ts';
 import { rulesForCopy, rulesToText, textToRules } from './store/clipboard-codec.ts';
 import { selectDirty, useDocumentStore } from './store/document-store.ts';
 import { validateDocument } from '../shared/model/validate.ts';
@@ -228,6 +234,16 @@ export async function apply(): Promise<void> {
     return;
   }
   useAppStore.setState({ blockingProblems: null });
+  // Without a helper Apply is a check: it says the rules are fine and why nothing was loaded.
+  const missing = helperMissingReason(app());
+  if (missing) {
+    app().setBanner({
+      kind: 'info',
+      message: 'The rules have no problems, but nothing was applied.',
+      detail: missing,
+    });
+    return;
+  }
   const r = await statusCall('helper:apply', {
     document,
     confirmTimeoutSeconds: CONFIRM_TIMEOUT_SECONDS,

@@ -2,7 +2,7 @@
 // the last apply, the rule count and the number of problems.
 
 import { useEffect, useState } from 'react';
-import { useAppStore } from '../store/app-store.ts';
+import { helperStartCommand, useAppStore } from '../store/app-store.ts';
 import { useDocumentStore } from '../store/document-store.ts';
 import { countRulesAndProblems } from '../store/validation.ts';
 
@@ -43,7 +43,7 @@ export function StatusBar() {
     helperText =
       'No backend — editing only. Open treewall with `treewall serve` to open, save and apply.';
   else if (!helper?.connected)
-    helperText = 'No helper connected — editing only. Start it with `sudo treewall helper`';
+    helperText = `No helper connected — editing only. Start it with \`${helperStartCommand({ helper, info })}\``;
   else
     helperText = `Helper connected${helper.active ? ` · firewall on${helper.ruleCount !== null ? ` (${helper.ruleCount} rules)` : ''}` : ' · firewall off'}`;
 

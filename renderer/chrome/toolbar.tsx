@@ -4,7 +4,7 @@
 import type { MouseEvent, ReactNode } from 'react';
 import type { MenuCommand } from '../../shared/ipc/app-api.ts';
 import { run, setFirewallOn } from '../commands.ts';
-import { useAppStore } from '../store/app-store.ts';
+import { helperMissingReason, useAppStore } from '../store/app-store.ts';
 import { useDocumentStore } from '../store/document-store.ts';
 
 function Button(props: {
@@ -37,8 +37,11 @@ export function Toolbar() {
   const hasSelection = useDocumentStore((s) => s.selection.length > 0);
   const filter = useDocumentStore((s) => s.filter);
   const helper = useAppStore((s) => s.helper);
+  const info = useAppStore((s) => s.info);
   const connected = helper?.connected === true;
   const active = helper?.active === true;
+  /** Why Apply and the switch are off: they say so instead of failing when clicked. */
+  const missing = helperMissingReason({ helper, info });
 
   return (
     <div className="toolbar" role="toolbar" aria-label="Rules">
@@ -106,26 +109,30 @@ export function Toolbar() {
         <Button
           command="firewall.showActive"
           label="Show Active"
-          title="Show the rules in force in the kernel"
+          title={missing ?? 'Show the rules in force in the kernel'}
           disabled={!connected}
         />
         <Button
           command="firewall.revert"
           label="Revert to Active"
-          title="Replace the outline with the rules in force"
+          title={missing ?? 'Replace the outline with the rules in force'}
           disabled={!connected}
         />
         <Button
           command="firewall.apply"
           label="Apply"
-          primary
-          title="Compile the rules and load them into the kernel, with a 20 s confirm"
+          primary={connected}
+          title={
+            missing
+              ? `${missing} Without it, Apply only checks the rules.`
+              : 'Compile the rules and load them into the kernel, with a 20 s confirm. Ctrl+Enter'
+          }
         />
       </div>
       <label
         data-testid="firewall-toggle"
         className={`switch ${connected ? '' : 'disabled'}`}
-        title={connected ? 'Firewall on or off' : 'No helper connected'}
+        title={missing ?? 'Firewall on or off'}
       >
         <input
           type="checkbox"
@@ -133,6 +140,7 @@ export function Toolbar() {
           role="switch"
           checked={active}
           disabled={!connected}
+          title={missing ?? undefined}
           onChange={(e) => void setFirewallOn(e.target.checked)}
         />
         <span className="switch-track" />

@@ -83,3 +83,16 @@ export function receiveHelperEvent(status: HelperStatus): void {
   if (fresh) useAppStore.setState({ helper: fresh });
 }
 
+/** The command that starts the helper where this backend looks for it (its `--socket`). */
+export function helperStartCommand(state: Pick<AppState, 'helper' | 'info'>): string {
+  const socket = state.helper?.socketPath ?? state.info?.helperSocket;
+  return socket ? `sudo treewall helper --socket ${socket}` : 'sudo treewall helper';
+}
+
+/** Why the firewall controls are disabled, or null when a helper is connected. */
+export function helperMissingReason(state: Pick<AppState, 'helper' | 'info'>): string | null {
+  if (!state.info) return 'No backend: open treewall with `treewall serve` to apply rules.';
+  if (state.helper?.connected) return null;
+  return `No helper connected. Start it with: ${helperStartCommand(state)}`;
+}
+
