@@ -4,7 +4,7 @@
 import { useEffect } from 'react';
 import { MenuBar } from './chrome/menu-bar.tsx';
 import { Toolbar } from './chrome/toolbar.tsx';
-import { ConfirmBanner, ErrorBanner, ProblemsPanel } from './chrome/banners.tsx';
+import { ConfirmBanner, ConnectionBanner, ErrorBanner, ProblemsPanel } from './chrome/banners.tsx';
 import { StatusBar } from './chrome/status-bar.tsx';
 import { Dialogs } from './chrome/dialogs.tsx';
 import { Outline } from './outline/outline.tsx';
@@ -19,6 +19,7 @@ export function App() {
     <div className="app">
       {!electron && <MenuBar />}
       <Toolbar />
+      <ConnectionBanner />
       <ConfirmBanner />
       <ErrorBanner />
       <ProblemsPanel />

@@ -15,6 +15,7 @@ import {
   type Unsubscribe,
 } from '../shared/ipc/app-api.ts';
 import '../shared/ipc/window-global.ts';
+import { reportHostConnection } from './store/app-store.ts';
 import {
   createWsApi,
   wsUrlFromLocation,
@@ -35,6 +36,8 @@ export function backend(): TreewallApi | null {
       // The DOM's WebSocket is a superset of what the transport uses.
       WebSocket: WebSocket as unknown as WebSocketConstructor,
       clipboard: navigator.clipboard,
+      // A lost connection shows a banner; edits stay in the page, calls wait for the reconnect.
+      onConnection: reportHostConnection,
     });
     (window as { treewall?: TreewallApi }).treewall = api;
     return (connected = api);

@@ -17,6 +17,21 @@ import { receiveHelperEvent, useAppStore } from './store/app-store.ts';
 import { selectDirty, useDocumentStore } from './store/document-store.ts';
 
 const AUTOSAVE_DELAY_MS = 3000;
+/** How long "Reconnected to treewall serve" stays after a lost connection came back. */
+const RECONNECTED_NOTICE_MS = 4000;
+
+/** Crash-recovery copy of a dirty document (or drop the copy of a clean one). */
+function autosaveNow(): void {
+  const now = useDocumentStore.getState();
+  if (selectDirty(now)) {
+    void invoke('document:autosave', {
+      key: recoveryKey,
+      path: now.filePath,
+      name: now.fileName,
+      document: now.document,
+    });
+  } else void invoke('document:discardRecovery', { key: recoveryKey });
+}
 
 const isTextTarget = (t: EventTarget | null) =>
   t instanceof Element &&
@@ -124,20 +139,29 @@ export function start(): () => void {
       if (s.revision === lastRevision) return;
       lastRevision = s.revision;
       clearTimeout(timer);
-      timer = setTimeout(() => {
-        const now = useDocumentStore.getState();
-        if (selectDirty(now)) {
-          void invoke('document:autosave', {
-            key: recoveryKey,
-            path: now.filePath,
-            name: now.fileName,
-            document: now.document,
-          });
-        } else void invoke('document:discardRecovery', { key: recoveryKey });
-      }, AUTOSAVE_DELAY_MS);
+      timer = setTimeout(autosaveNow, AUTOSAVE_DELAY_MS);
     }),
   );
   stops.push(() => clearTimeout(timer));
+
+  // Back from a lost connection to `treewall serve`: what happened meanwhile is asked again
+  // (helper events were missed), the edits made meanwhile are autosaved, and the banner says
+  // "reconnected" for a moment.
+  let backTimer: ReturnType<typeof setTimeout> | undefined;
+  stops.push(
+    useAppStore.subscribe((s, before) => {
+      if (s.hostConnection !== 'back' || before.hostConnection === 'back') return;
+      void refreshHelper();
+      if (selectDirty(useDocumentStore.getState())) autosaveNow();
+      clearTimeout(backTimer);
+      backTimer = setTimeout(() => {
+        if (useAppStore.getState().hostConnection === 'back') {
+          useAppStore.setState({ hostConnection: 'up' });
+        }
+      }, RECONNECTED_NOTICE_MS);
+    }),
+  );
+  stops.push(() => clearTimeout(backTimer));
 
   // Helper events.
   stops.push(listen('helper:state', receiveHelperEvent));

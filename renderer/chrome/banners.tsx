@@ -30,6 +30,32 @@ export function ErrorBanner() {
   );
 }
 
+/** The browser host's link to `treewall serve`: lost (edits stay here; calls wait), then back. */
+export function ConnectionBanner() {
+  const connection = useAppStore((s) => s.hostConnection);
+  if (connection !== 'lost' && connection !== 'back') return null;
+  const lost = connection === 'lost';
+  return (
+    <div
+      className={`banner ${lost ? 'banner-error' : 'banner-info'}`}
+      role="status"
+      data-testid="connection-banner"
+      data-state={connection}
+    >
+      <div className="banner-text">
+        {lost ? (
+          <>
+            <strong>Lost connection to treewall serve — reconnecting…</strong> Your edits stay in
+            this page; saving, applying and autosave resume when it is back.
+          </>
+        ) : (
+          <strong>Reconnected to treewall serve.</strong>
+        )}
+      </div>
+    </div>
+  );
+}
+
 export function ConfirmBanner() {
   const pending = useAppStore((s) => s.helper?.pendingConfirm ?? null);
   const [now, setNow] = useState(() => Date.now());

@@ -29,8 +29,13 @@ export type Dialog =
   | { kind: 'recover'; entries: RecoveryEntry[] }
   | { kind: 'active'; document: FirewallDocument | null };
 
+/** The page's link to `treewall serve` (browser host): 'back' for a moment after a reconnect. */
+export type HostConnection = 'up' | 'lost' | 'back';
+
 export interface AppState {
   info: AppInfo | null;
+  /** Null until the first answer (and always under Electron, whose IPC does not drop). */
+  hostConnection: HostConnection | null;
   helper: HelperStatus | null;
   banner: Banner | null;
   dialog: Dialog | null;
@@ -44,6 +49,7 @@ export interface AppState {
 
 export const useAppStore = create<AppState>()((set) => ({
   info: null,
+  hostConnection: null,
   helper: null,
   banner: null,
   dialog: null,
@@ -96,3 +102,10 @@ export function helperMissingReason(state: Pick<AppState, 'helper' | 'info'>): s
   return `No helper connected. Start it with: ${helperStartCommand(state)}`;
 }
 
+/** The WebSocket transport opened (true) or dropped (false). */
+export function reportHostConnection(up: boolean): void {
+  const was = useAppStore.getState().hostConnection;
+  if (!up) {
+    if (was !== 'lost') useAppStore.setState({ hostConnection: 'lost' });
+  } else useAppStore.setState({ hostConnection: was === 'lost' ? 'back' : 'up' });
+}
