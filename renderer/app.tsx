@@ -8,6 +8,7 @@ import { ConfirmBanner, ConnectionBanner, ErrorBanner, ProblemsPanel } from './c
 import { StatusBar } from './chrome/status-bar.tsx';
 import { Dialogs } from './chrome/dialogs.tsx';
 import { Outline } from './outline/outline.tsx';
+import { RowContextMenu } from './outline/context-menu.tsx';
 import { LiveDock } from './stats/live-dock.tsx';
 import { start } from './lifecycle.ts';
 import { useAppStore } from './store/app-store.ts';
@@ -27,6 +28,7 @@ export function App() {
       <LiveDock />
       <StatusBar />
       <Dialogs />
+      <RowContextMenu />
     </div>
   );
 }

@@ -71,6 +71,14 @@ export class OutlinePage {
     await expect(this.rowByNumber(number)).toHaveAttribute('aria-selected', 'true');
   }
 
+  /** Right-click a row (on its number) and choose an item of its context menu. */
+  async contextMenu(number: string, item: string): Promise<void> {
+    await this.rowByNumber(number).getByTestId('rule-number').click({ button: 'right' });
+    const menu = this.page.getByRole('menu', { name: 'Rule' });
+    await menu.getByRole('menuitem', { name: item, exact: true }).click();
+    await expect(menu).toHaveCount(0);
+  }
+
   async addRule(options: { before?: boolean } = {}): Promise<void> {
     await this.page
       .getByTestId('tool-rule.newSibling')

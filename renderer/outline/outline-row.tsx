@@ -19,6 +19,7 @@ import { useRowLive } from '../stats/row-live.ts';
 import { INDENT, useUiStore, type MenuField, type TextField } from './ui-store.ts';
 import { TextCell } from './text-cell.tsx';
 import { useFilterNumbers } from './filter.ts';
+import { openContextMenu } from './context-menu.tsx';
 
 /** Node objects are rebuilt on every shape change, so a path cached per node stays right. */
 const paths = new WeakMap<NodeApi<Rule>, number[]>();
@@ -120,6 +121,12 @@ export const OutlineRow = memo(function OutlineRow({
       data-invalid={problems.length ? 'true' : undefined}
       onFocus={(e) => e.stopPropagation()}
       onClick={node.handleClick}
+      onContextMenu={(e) => {
+        e.preventDefault();
+        // The menu acts on the selection: a row outside it becomes the selection.
+        if (!node.isSelected) node.select();
+        openContextMenu(e.clientX, e.clientY);
+      }}
     >
       {children}
     </div>
