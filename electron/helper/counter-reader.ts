@@ -24,39 +24,107 @@ interface NetlinkReply {
   elements?: Record<string, [string, number, number, number, string | null][]>;
 }
 
+/** The kernel values a netlink reader has seen, by counter name and by `map|first value`. */
+export interface NetlinkValues {
+  counters: Map<string, CounterValues>;
+  elements: Map<string, CounterValues>;
+}
+
+export const emptyNetlinkValues = (): NetlinkValues => ({
+  counters: new Map(),
+  elements: new Map(),
+});
+
 /**
- * Per-rule values from a netlink reply (the same mapping as shared/compiler readCounters). With a
- * changed-only reply, rules whose objects did not move are absent (the caller keeps their values).
+ * Fold a reply into `into`: a changed-only reply carries only the counters and map elements
+ * that moved, and the rest keep the values they had (a rule may sum several elements, of which
+ * only one moved, so values are kept per object, not per rule).
  */
-export function totalsFromNetlink(
+export function mergeNetlink(
   reply: NetlinkReply,
-  objects: Record<string, RuleObjects>,
-): Totals {
-  const elements = new Map<string, CounterValues>();
+  into: NetlinkValues,
+  /** Told the counter names and element keys that came in (to find the rules that moved). */
+  touched?: (key: string, kind: 'counter' | 'element') => void,
+): NetlinkValues {
+  for (const [name, [packets, bytes]] of Object.entries(reply.counters ?? {})) {
+    into.counters.set(name, { packets, bytes });
+    touched?.(name, 'counter');
+  }
   for (const [map, list] of Object.entries(reply.elements ?? {})) {
     for (const [key, flags, packets, bytes] of list) {
       // Interval maps hold a start element (with the counter) and an end element per range;
       // ranges of one map never overlap, so the start value alone identifies the rule.
       if ((flags & 1) !== 0 || key === '') continue;
-      elements.set(`${map}|${BigInt(`0x${key}`).toString()}`, { packets, bytes });
+      const at = `${map}|${BigInt(`0x${key}`).toString()}`;
+      into.elements.set(at, { packets, bytes });
+      touched?.(at, 'element');
     }
   }
+  return into;
+}
+
+/** What a reading needs to know about a compiled program, computed once per program. */
+interface ObjectIndex {
+  maps: string[];
+  /** Counter name / `map|first` -> the rule ids whose value includes it. */
+  byCounter: Map<string, string[]>;
+  byElement: Map<string, string[]>;
+}
+
+const indexes = new WeakMap<Record<string, RuleObjects>, ObjectIndex>();
+
+function indexOf(objects: Record<string, RuleObjects>): ObjectIndex {
+  let index = indexes.get(objects);
+  if (index) return index;
+  const maps = new Set<string>();
+  const byCounter = new Map<string, string[]>();
+  const byElement = new Map<string, string[]>();
+  const note = (to: Map<string, string[]>, key: string, id: string): void => {
+    const ids = to.get(key);
+    if (ids) ids.push(id);
+    else to.set(key, [id]);
+  };
+  for (const [id, o] of Object.entries(objects)) {
+    if (o.counter) note(byCounter, o.counter, id);
+    for (const e of o.elements ?? []) {
+      maps.add(e.map);
+      note(byElement, `${e.map}|${e.first}`, id);
+    }
+  }
+  index = { maps: [...maps], byCounter, byElement };
+  indexes.set(objects, index);
+  return index;
+}
+
+/** The value of one rule from everything seen, or undefined when none of its objects is. */
+function ruleTotal(o: RuleObjects, seen: NetlinkValues): CounterValues | undefined {
+  let found = false;
+  let packets = 0;
+  let bytes = 0;
+  const add = (v: CounterValues | undefined): void => {
+    if (!v) return;
+    found = true;
+    packets += v.packets;
+    bytes += v.bytes;
+  };
+  if (o.counter) add(seen.counters.get(o.counter));
+  for (const e of o.elements ?? []) add(seen.elements.get(`${e.map}|${e.first}`));
+  return found ? { packets, bytes } : undefined;
+}
+
+/**
+ * Per-rule values (the same mapping as shared/compiler readCounters) from everything a reader
+ * has seen (`NetlinkValues`), or from one full reply.
+ */
+export function totalsFromNetlink(
+  source: NetlinkReply | NetlinkValues,
+  objects: Record<string, RuleObjects>,
+): Totals {
+  const seen = 'ok' in source ? mergeNetlink(source, emptyNetlinkValues()) : source;
   const out: Totals = {};
   for (const [id, o] of Object.entries(objects)) {
-    let found = false;
-    const sum = { packets: 0, bytes: 0 };
-    const add = (v: CounterValues | undefined): void => {
-      if (!v) return;
-      found = true;
-      sum.packets += v.packets;
-      sum.bytes += v.bytes;
-    };
-    if (o.counter) {
-      const c = reply.counters?.[o.counter];
-      add(c ? { packets: c[0], bytes: c[1] } : undefined);
-    }
-    for (const e of o.elements ?? []) add(elements.get(`${e.map}|${e.first}`));
-    if (found) out[id] = sum;
+    const value = ruleTotal(o, seen);
+    if (value) out[id] = value;
   }
   return out;
 }
@@ -66,6 +134,8 @@ export class CounterReader {
   private waiting: ((reply: NetlinkReply) => void) | undefined;
   private disabled = false;
   private needFull = true;
+  /** What the netlink reader has reported so far (changed-only replies are merged into it). */
+  private seen: NetlinkValues = emptyNetlinkValues();
   /** Which path the last reading took, for status and tests. */
   lastPath: 'netlink' | 'nft' | null = null;
   lastError: string | null = null;
@@ -79,22 +149,34 @@ export class CounterReader {
 
   /** Values per rule id of `objects` (ids whose objects are absent are omitted). */
   async read(objects: Record<string, RuleObjects>): Promise<Totals> {
-    const maps = [
-      ...new Set(Object.values(objects).flatMap((o) => (o.elements ?? []).map((e) => e.map))),
-    ];
+    const index = indexOf(objects);
+    const maps = index.maps;
     if (this.useNetlink && !this.disabled) {
-      // Only counters that moved since the last reply come back (the first after an apply or a
-      // restart of the reader: all), so a quiet 10,000-rule table costs a small reply.
-      const reply = await this.ask({
-        table: this.nft.table,
-        maps,
-        changed: true,
-        full: this.needFull,
-      });
+      // Only counters and map elements that moved since the last reply come back (the first
+      // after an apply or a restart of the reader: all), so a quiet 10,000-rule table costs a
+      // small reply; the rest keep the values merged in before.
+      const full = this.needFull;
+      const reply = await this.ask({ table: this.nft.table, maps, changed: true, full });
       if (reply.ok) {
         this.lastPath = 'netlink';
         this.needFull = false;
-        return totalsFromNetlink(reply, objects);
+        if (full) {
+          this.seen = emptyNetlinkValues();
+          return totalsFromNetlink(mergeNetlink(reply, this.seen), objects);
+        }
+        // Changed-only: the rules that include something that moved, with their whole value
+        // (the caller keeps the others' values, as it keeps values the kernel did not report).
+        const moved = new Set<string>();
+        mergeNetlink(reply, this.seen, (key, kind) => {
+          for (const id of (kind === 'counter' ? index.byCounter : index.byElement).get(key) ?? [])
+            moved.add(id);
+        });
+        const out: Totals = {};
+        for (const id of moved) {
+          const value = ruleTotal(objects[id]!, this.seen);
+          if (value) out[id] = value;
+        }
+        return out;
       }
       this.lastError = `netlink counter reader: ${reply.error}; using nft`;
       this.disabled = true;

@@ -7,6 +7,9 @@
 # cost of reading counters once a second).
 # Invariant: read-only (dump requests only); one JSON request line in, one JSON reply line out.
 #   in:  {"table": "treewall", "maps": ["m_x", ...], "changed": true, "full": false}
+#        ("changed": counter objects and map elements that did not move since the last reply are
+#        left out, give or take elements that share a netlink message with one that moved; the
+#        helper keeps the values it has)
 #   out: {"ok": true, "counters": {"c_x": [packets, bytes]},
 #         "elements": {"m_x": [[keyHex, flags, packets, bytes, keyEndHex or null], ...]}}
 #        {"ok": false, "error": "..."}
@@ -61,6 +64,9 @@ class Netlink:
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 * 1024 * 1024)
         self.sock.bind((0, 0))
         self.seq = 0
+        # One receive buffer for every read: recv(1 MiB) would allocate (and shrink) a fresh
+        # megabyte per call, twice per dump, hundreds of dumps (one per map) per reading.
+        self.buffer = bytearray(1 << 20)
 
     def dump(self, msg_type, payload):
         """Send one dump request; return the payloads (after nfgenmsg) of every reply message."""
@@ -71,7 +77,8 @@ class Netlink:
         self.sock.send(header + body)
         out = []
         while True:
-            data = self.sock.recv(1 << 20)
+            size = self.sock.recv_into(self.buffer)
+            data = bytes(self.buffer[:size])
             at = 0
             while at + 16 <= len(data):
                 length, kind, _flags, seq, _pid = struct.unpack_from('=IHHII', data, at)
@@ -103,14 +110,19 @@ def expr_counter(data):
     return None
 
 
-def read_counters(nl, table):
-    """name -> [packets, bytes] of every counter object of `table` (hot path: no dicts)."""
+def read_counters(nl, table, seen):
+    """name -> [packets, bytes] of the counter objects of `table` whose message is not in `seen`
+    (the raw messages of the last reading: an object whose counter did not move comes back byte
+    for byte the same, so it is not decoded). Returns (counters, raw messages). Hot path: no dicts."""
     tname = table.encode() + b'\0'
     payload = attr(NFTA_OBJ_TABLE, tname) + attr(NFTA_OBJ_TYPE, struct.pack('>I', NFT_OBJECT_COUNTER))
     counters = {}
     unpack_attr = struct.Struct('=HH').unpack_from
     unpack_q = struct.Struct('>Q').unpack_from
-    for msg in nl.dump(NFT_MSG_GETOBJ, payload):
+    msgs = nl.dump(NFT_MSG_GETOBJ, payload)
+    for msg in msgs:
+        if msg in seen:
+            continue
         name = None
         packets = nbytes = 0
         same_table = False
@@ -141,18 +153,24 @@ def read_counters(nl, table):
             at += (length + 3) & ~3
         if name is not None and same_table:
             counters[name] = (packets, nbytes)
-    return counters
+    return counters, set(msgs)
 
 
 def data_value(data):
     return dict(attrs(data)).get(NFTA_DATA_VALUE, b'').hex()
 
 
-def read_map(nl, table, name):
+def read_map(nl, table, name, seen):
+    """The elements of map `name` in dump messages not in `seen` (the raw messages of the last
+    reading: a message whose elements' counters did not move comes back byte for byte the same,
+    so it is not decoded; one that differs is decoded whole). Returns (elements, raw messages)."""
     payload = attr(NFTA_SET_ELEM_LIST_TABLE, table.encode() + b'\0') + \
         attr(NFTA_SET_ELEM_LIST_SET, name.encode() + b'\0')
     out = []
-    for msg in nl.dump(NFT_MSG_GETSETELEM, payload):
+    msgs = nl.dump(NFT_MSG_GETSETELEM, payload)
+    for msg in msgs:
+        if msg in seen:
+            continue
         for kind, elements in attrs(msg):
             if kind != NFTA_SET_ELEM_LIST_ELEMENTS:
                 continue
@@ -173,28 +191,38 @@ def read_map(nl, table, name):
                             break
                 packets, nbytes = counter if counter is not None else (0, 0)
                 out.append([key, flags, packets, nbytes, key_end])
-    return out
+    return out, set(msgs)
 
 
 def main():
     nl = Netlink()
-    # Values sent last time: with "changed": true only counters that moved are sent (a 10,000-rule
-    # table where little happens costs a small reply); "full": true starts over.
-    last = {}
+    # With "changed": true only what moved since the last reply is sent and decoded: the raw
+    # netlink messages of the last reading (one per counter object, one per batch of map
+    # elements) are kept, and one that comes back byte for byte the same is skipped unread. A quiet 10,000-rule
+    # table costs the dump and a small reply. "full": true (or "changed": false) sends everything.
+    seen_objects = set()
+    seen_elements = {}
     for line in sys.stdin:
         try:
             request = json.loads(line)
             table = request['table']
-            counters = read_counters(nl, table)
-            if request.get('full') or not request.get('changed'):
-                last = {}
-            if request.get('changed'):
-                changed = {k: v for k, v in counters.items() if last.get(k) != v}
-                last = counters
-                counters = changed
-            reply = {'ok': True, 'counters': counters,
-                     'elements': {m: read_map(nl, table, m) for m in request.get('maps', [])}}
+            changed = bool(request.get('changed'))
+            if request.get('full') or not changed:
+                seen_objects = set()
+                seen_elements = {}
+            counters, seen_objects = read_counters(nl, table, seen_objects)
+            elements = {}
+            maps_seen = {}
+            for m in request.get('maps', []):
+                elements[m], maps_seen[m] = read_map(nl, table, m, seen_elements.get(m, set()))
+            seen_elements = maps_seen
+            if not changed:
+                seen_objects = set()
+                seen_elements = {}
+            reply = {'ok': True, 'counters': counters, 'elements': elements}
         except Exception as error:  # reported to the helper, which falls back to nft
+            seen_objects = set()
+            seen_elements = {}
             reply = {'ok': False, 'error': f'{type(error).__name__}: {error}'}
         sys.stdout.write(json.dumps(reply, separators=(',', ':')) + '\n')
         sys.stdout.flush()

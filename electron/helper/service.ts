@@ -374,10 +374,12 @@ export class HelperService {
     confirmTimeoutSeconds: number | undefined,
     why: 'apply' | 'revert' | 'rollback' | 'boot',
   ): Promise<void> {
-    const problems = validateDocument(document);
-    if (problems.length > 0) throw invalidDocument(problems);
     // Replacing the table empties its sets: put the triggered / authorized / kept addresses
     // back, with their remaining time (sets of Trigger rules the document no longer has: gone).
+    // NOTE: validation comes before any nft call (an invalid document never reaches nft, not
+    // even a listing), so the listing below cannot overlap it.
+    const problems = validateDocument(document);
+    if (problems.length > 0) throw invalidDocument(problems);
     const keepElements = await this.dynamicElements();
     const compiled = compile(document, {
       logGroup: this.options.logGroup,
@@ -421,11 +423,14 @@ export class HelperService {
       if (this.confirmTimer) clearTimeout(this.confirmTimer);
       await this.state.writePending(null);
     }
+    // The pending confirm is on disk first (above); the other two files are independent of each
+    // other (each written atomically), so they are written side by side.
+    const writes: Promise<void>[] = [this.state.writeActive(record)];
     if (why !== 'boot' && why !== 'rollback' && old) {
       this.previous = old;
-      await this.state.writePrevious(old);
+      writes.push(this.state.writePrevious(old));
     }
-    await this.state.writeActive(record);
+    await Promise.all(writes);
     this.active = this.prepare(record, compiled);
     this.counters.reset(compiled.objects, base);
     this.counterReader.reset();
@@ -578,28 +583,35 @@ export class HelperService {
 
   /* ---- the one background loop: counters, ticks, timer rules ------------------------------ */
 
-  private scheduleLoop(delay?: number): void {
+  private scheduleLoop(delay?: number, lastStart?: number): void {
     if (this.closed) return;
     if (this.loopTimer) clearTimeout(this.loopTimer);
     const intervals = [...this.clients].flatMap((c) => (c.counters ? [c.counters.intervalMs] : []));
     const wanted = Math.min(1000, ...intervals);
-    this.loopTimer = setTimeout(() => void this.loop(), delay ?? wanted);
+    // After a round: what is left of the interval (at least 50 ms, so a slow reading never
+    // runs back to back and starves the socket).
+    const next = lastStart === undefined ? wanted : Math.max(50, lastStart + wanted - Date.now());
+    this.loopTimer = setTimeout(() => void this.loop(), delay ?? next);
   }
 
   private async loop(): Promise<void> {
+    // The next round is timed from this one's start, not its end, so a reading that takes a
+    // few hundred milliseconds (10,000 rules on a loaded machine) does not stretch 1 Hz.
+    const started = Date.now();
     try {
       const subscribers = [...this.clients].filter((c) => c.counters);
-      const timersDue = this.timers.rules.length > 0 && Date.now() - this.lastTimerTick >= 950;
+      const timersDue = this.timers.rules.length > 0 && started - this.lastTimerTick >= 950;
       if (this.active && (subscribers.length > 0 || timersDue)) {
         await this.counters.read(this.counterReader);
         const totals = this.counters.totals();
         const now = Date.now();
         for (const c of subscribers) {
           const sub = c.counters!;
-          if (now - sub.lastSentAt < sub.intervalMs - 50) continue;
+          // Spacing by round starts: a slow reading in one round does not skip the next.
+          if (started - sub.lastSentAt < sub.intervalMs - 50) continue;
           const { changed, totals: sums } = diffTotals(sub.last, totals);
           sub.last = totals;
-          sub.lastSentAt = now;
+          sub.lastSentAt = started;
           c.send('counters:tick', {
             at: new Date(now).toISOString(),
             intervalMs: sub.intervalMs,
@@ -608,14 +620,14 @@ export class HelperService {
           });
         }
         if (timersDue) {
-          this.lastTimerTick = now;
+          this.lastTimerTick = started;
           this.timers.tick(totals, this.counters.lastChange, now);
         }
       }
     } catch (error) {
       this.lastError = `counter reader: ${(error as Error).message}`;
     } finally {
-      this.scheduleLoop();
+      this.scheduleLoop(undefined, started);
     }
   }
 
