@@ -1,6 +1,7 @@
 // Runtime: plain Node, as root. The triggered-address tables: the dynamic sets of our table
-// (`t4_<key>`/`t6_<key>` filled by each Trigger rule, `trig4/6` for addresses added by hand,
-// `auth4/6` for Authorize, `keep4/6` for Keep address), listed, edited, imported and exported.
+// (`trig4/6`: every triggered address, by a Trigger rule or by hand; `t4_<key>`/`t6_<key>`: which
+// Trigger rule triggered it; `auth4/6` for Authorize, `keep4/6` for Keep address), listed, edited,
+// imported and exported.
 // Invariant: only sets of `table inet treewall` whose names follow that scheme are touched, and
 // addresses reach nft only as JSON strings after parsing as IPv4/IPv6.
 
@@ -59,15 +60,34 @@ export class TriggeredTables {
   ): Promise<TriggeredRecord[]> {
     const now = Date.now();
     const out: TriggeredRecord[] = [];
-    for (const set of await this.sets(objects)) {
-      if (type && set.type !== type) continue;
+    const sets = await this.sets(objects);
+    // Every Trigger rule adds to the shared trig4/6 (the ban, with its expiry) and to its own set
+    // (which rule it was): a triggered address is listed once, from the shared set, attributed
+    // from the per-rule sets. Per-rule elements missing from the shared set (a table compiled
+    // before that) are listed from their own set.
+    const shared = new Set<string>();
+    const ruleOf = new Map<string, string | null>();
+    for (const set of sets) {
+      if (set.type !== 'trigger') continue;
       for (const e of set.elems) {
+        const key = `${set.family}|${e.address.toLowerCase()}`;
+        if (set.ruleId === null && set.name.startsWith('trig')) shared.add(key);
+        else if (!ruleOf.has(key)) ruleOf.set(key, set.ruleId);
+      }
+    }
+    for (const set of sets) {
+      if (type && set.type !== type) continue;
+      const isShared = set.type === 'trigger' && set.name.startsWith('trig');
+      for (const e of set.elems) {
+        const key = `${set.family}|${e.address.toLowerCase()}`;
+        if (set.type === 'trigger' && !isShared && shared.has(key)) continue;
+        const ruleId = isShared ? (ruleOf.get(key) ?? null) : set.ruleId;
         const seen = this.seen.get(`${set.type}|${e.address}`);
         out.push({
           address: e.address,
           type: set.type,
-          ruleId: set.ruleId,
-          ruleNumber: set.ruleId ? (numbers.get(set.ruleId) ?? null) : null,
+          ruleId,
+          ruleNumber: ruleId ? (numbers.get(ruleId) ?? null) : null,
           triggeredAt: seen ? new Date(seen.firstSeenMs).toISOString() : null,
           hits: seen ? seen.hits : null,
           expiresAt:
@@ -123,25 +143,34 @@ export class TriggeredTables {
   ): Promise<number> {
     const { text } = familyOf(address);
     const targets: [string, string][] = [];
+    const addresses = new Set<string>();
     for (const set of await this.sets(objects)) {
       if (type && set.type !== type) continue;
       for (const e of set.elems)
-        if (sameAddress(e.address, text)) targets.push([set.name, e.address]);
+        if (sameAddress(e.address, text)) {
+          targets.push([set.name, e.address]);
+          addresses.add(`${set.type}|${e.address.toLowerCase()}`);
+        }
     }
     await this.deleteElements(targets);
-    return targets.length;
+    // A triggered address is in the shared set and its rule's: one address, counted once.
+    return addresses.size;
   }
 
   async flush(objects: Record<string, RuleObjects>, type?: TriggeredKind): Promise<number> {
     const targets: [string, string][] = [];
+    const addresses = new Set<string>();
     for (const set of await this.sets(objects)) {
       if (type && set.type !== type) continue;
-      for (const e of set.elems) targets.push([set.name, e.address]);
+      for (const e of set.elems) {
+        targets.push([set.name, e.address]);
+        addresses.add(`${set.type}|${e.address.toLowerCase()}`);
+      }
     }
     await this.deleteElements(targets);
     for (const key of [...this.seen.keys()])
       if (!type || key.startsWith(`${type}|`)) this.seen.delete(key);
-    return targets.length;
+    return addresses.size;
   }
 
   private async deleteElements(targets: [string, string][]): Promise<void> {

@@ -281,8 +281,10 @@ describe.skipIf(!kernelTestsAvailable)(
         const set = await host.nft(['list', 'set', 'inet', 'treewall', 't4_probe']);
         expect(set).toContain(CLIENT);
         expect(await ask(8080)).not.toBe('reply');
-        const expires = async (): Promise<number> => {
-          const s = await host.nft(['list', 'set', 'inet', 'treewall', 't4_probe']);
+        // Each Trigger adds to the shared set (the ban) and to its own (which rule it was).
+        expect(await host.nft(['list', 'set', 'inet', 'treewall', 'trig4'])).toContain(CLIENT);
+        const expires = async (name = 't4_probe'): Promise<number> => {
+          const s = await host.nft(['list', 'set', 'inet', 'treewall', name]);
           const m = /expires (?:(\d+)m)?(\d+)s(?:(\d+)ms)?/.exec(s);
           return m ? Number(m[1] ?? 0) * 60_000 + Number(m[2]) * 1000 + Number(m[3] ?? 0) : -1;
         };
@@ -291,8 +293,12 @@ describe.skipIf(!kernelTestsAvailable)(
         const aged = await expires();
         expect(aged).toBeGreaterThan(590_000);
         expect(aged).toBeLessThan(599_000);
+        const agedShared = await expires('trig4');
+        expect(agedShared).toBeGreaterThan(590_000);
+        expect(agedShared).toBeLessThan(599_000);
         expect(await ask(8080)).not.toBe('reply');
         expect(await expires()).toBeGreaterThan(aged + 1_000);
+        expect(await expires('trig4')).toBeGreaterThan(agedShared + 1_000);
         const c = readCounters(await listTable(host), result.objects);
         expect(c.probe?.packets).toBe(1);
         expect(c.banned?.packets).toBe(2);
@@ -359,7 +365,7 @@ describe.skipIf(!kernelTestsAvailable)(
 
         // A plain re-apply forgets the ban (the table is replaced) ...
         const kept = dynamicSetElements(await listTable(host));
-        expect(Object.keys(kept)).toEqual(['t4_probe']);
+        expect(Object.keys(kept).sort()).toEqual(['t4_probe', 'trig4']);
         await apply(host, d);
         expect((await client.udpSend(HOST, 8080, { replyTimeoutMs: 1000 })).result).toBe('reply');
 
@@ -371,6 +377,9 @@ describe.skipIf(!kernelTestsAvailable)(
         expect((await nftFile(host, next.nft)).code).toBe(0);
         expect(await host.nft(['list', 'set', 'inet', 'treewall', 't4_probe'])).toMatch(
           /10\.78\.0\.1 expires 9m/,
+        );
+        expect(await host.nft(['list', 'set', 'inet', 'treewall', 'trig4'])).toMatch(
+          /10\.78\.0\.1 timeout 10m expires 9m/,
         );
         expect((await client.udpSend(HOST, 8080, { replyTimeoutMs: 1000 })).result).not.toBe(
           'reply',

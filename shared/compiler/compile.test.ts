@@ -266,7 +266,27 @@ describe('keepElements', () => {
     ]);
     expect(sets.find((x) => x.name === 'trig6')?.elem).toHaveLength(1);
     expect(sets.some((x) => x.name === 't4_gone')).toBe(false);
-    expect(sets.find((x) => x.name === 'trig4')?.elem).toBeUndefined();
+    // A table from before every Trigger also filled trig4: the kept rule's address joins it.
+    expect(sets.find((x) => x.name === 'trig4')?.elem).toEqual([
+      { elem: { val: '192.0.2.1', expires: 299 } },
+    ]);
+  });
+
+  it('keeps the shared triggered set in step with the per-rule sets across an apply', () => {
+    const e = (val: string, expires: number): Json => ({ elem: { val, timeout: 600, expires } });
+    const keep: Record<string, Json[]> = {
+      t4_probe: [e('192.0.2.1', 299)],
+      t4_gone: [e('192.0.2.2', 100), e('192.0.2.1', 50)],
+      trig4: [e('192.0.2.1', 299), e('192.0.2.2', 100), e('192.0.2.9', 30)],
+    };
+    const result = ok(
+      compile(doc([r('probe', 'Dest port', '==', '23', 'Trigger')]), { keepElements: keep }),
+    );
+    const trig4 = result.nft.nftables
+      .map((c) => (c.add as { set?: { name: string; elem?: Json[] } } | undefined)?.set)
+      .find((x) => x?.name === 'trig4');
+    // 192.0.2.2 only a deleted rule triggered: it goes; .1 a kept rule holds too; .9 was by hand.
+    expect(trig4?.elem).toEqual([e('192.0.2.1', 299), e('192.0.2.9', 30)]);
   });
 });
 

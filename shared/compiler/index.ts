@@ -181,6 +181,14 @@ const REFUSED_ACTIONS: Partial<Record<ActionName, string>> = {
 };
 
 /** Outline number of a child: `2.6` + 3 -> `2.6.3`. */
+/**
+ * An entry's timeout in the shared triggered sets, which have the document default as their own:
+ * "unlimited" (0) must be said explicitly, and nft has no "never" for an element of a set with a
+ * timeout, so ten years stands in (the helper lists that as no expiry).
+ */
+const FOREVER_SECONDS = 3650 * 86400;
+const sharedTimeout = (seconds: number): number => (seconds === 0 ? FOREVER_SECONDS : seconds);
+
 const childNumber = (parent: string, index: number): string =>
   parent === '' ? String(index + 1) : `${parent}.${index + 1}`;
 
@@ -355,8 +363,8 @@ class Compiler {
     return true;
   }
 
-  private addSet(name: string, type: string, timeout?: number): void {
-    const keep = this.keepElements?.[name];
+  private addSet(name: string, type: string, timeout?: number, elements?: Json[]): void {
+    const keep = elements ?? this.keepElements?.[name];
     this.sets.push({
       add: {
         set: {
@@ -370,6 +378,45 @@ class Compiler {
         },
       },
     });
+  }
+
+  /**
+   * The kept elements of the shared triggered set `trig4/6`. An address that only a deleted
+   * Trigger rule's set held goes with that rule (as it did when each rule's set was the ban);
+   * an address only a kept rule's set holds (a table compiled before every Trigger also filled
+   * the shared set) joins it.
+   */
+  private keptShared(family: 4 | 6): Json[] | undefined {
+    const keep = this.keepElements;
+    if (!keep) return undefined;
+    const own = new Set(this.triggerNodes.map((t) => `t${family}_${t.key}`));
+    const kept = new Set<string>();
+    const gone = new Set<string>();
+    const joining: Json[] = [];
+    const prefix = `t${family}_`;
+    for (const [name, elems] of Object.entries(keep)) {
+      if (!name.startsWith(prefix)) continue;
+      for (const e of elems) {
+        const address = elementAddress(e);
+        if (address === undefined) continue;
+        if (own.has(name)) {
+          // A plain element comes from an unlimited rule's set (no timeout): unlimited here too.
+          const forever = { elem: { val: address, timeout: FOREVER_SECONDS } };
+          if (!kept.has(address)) joining.push(typeof e === 'string' ? forever : e);
+          kept.add(address);
+        } else gone.add(address);
+      }
+    }
+    const out: Json[] = [];
+    const present = new Set<string>();
+    for (const e of keep[`trig${family}`] ?? []) {
+      const address = elementAddress(e);
+      if (address !== undefined && gone.has(address) && !kept.has(address)) continue;
+      if (address !== undefined) present.add(address);
+      out.push(e);
+    }
+    for (const e of joining) if (!present.has(elementAddress(e) as string)) out.push(e);
+    return out;
   }
 
   /* --- conditions -------------------------------------------------------------------------- */
@@ -520,14 +567,7 @@ class Compiler {
         return [
           ...logLines,
           ...(inlineLog.length ? [inlineLog] : []),
-          [
-            match('==', meta('nfproto'), 'ipv4'),
-            setUpdate(`t4_${node.key}`, payload('ip', 'saddr'), t),
-          ],
-          [
-            match('==', meta('nfproto'), 'ipv6'),
-            setUpdate(`t6_${node.key}`, payload('ip6', 'saddr'), t),
-          ],
+          ...this.triggerUpdates(node, t),
           [drop],
         ];
       }
@@ -658,22 +698,55 @@ class Compiler {
   /** Lines of an alternatives chain: each way the condition can hold goes to the body chain. */
   private alternatives(node: Node, cond: Cond, condLines: Stmt[][], body: string): Stmt[][] {
     if (cond.kind !== 'triggered') return condLines.map((l) => [...l, goto(body)]);
-    // Include triggered: look the source up in every triggered set, refreshing the entry it is
-    // found in with that set's own duration, so expiry counts from the last time it was seen.
-    const lookups: [string, string, number][] = [];
-    const fam = (f: 4 | 6): [string, string] => (f === 4 ? ['ip', 'ipv4'] : ['ip6', 'ipv6']);
+    // Include triggered: one lookup per family in the shared set (every Trigger adds there), so
+    // a packet from an address that is not triggered costs one lookup whatever the number of
+    // Trigger rules. Only a triggered address goes on to the per-rule sets, to refresh its
+    // entries with the duration of the rule that triggered it (expiry counts from the last time
+    // it was seen, whichever relation asked: `!=` refreshes too); an address added by hand gets
+    // the document default.
+    const found = cond.negated ? ret : goto(body);
+    const missed = cond.negated ? goto(body) : ret;
+    const lines: Stmt[][] = [];
     for (const f of [4, 6] as const) {
-      for (const t of this.triggerNodes)
-        lookups.push([`t${f}_${t.key}`, fam(f)[0], this.duration(t)]);
-      lookups.push([`trig${f}`, fam(f)[0], this.doc.settings.defaultTriggerDuration]);
+      const [nfproto, proto] = f === 4 ? ['ipv4', 'ip'] : ['ipv6', 'ip6'];
+      const family = match('==', meta('nfproto'), nfproto);
+      lines.push([family, match('!=', payload(proto, 'saddr'), `@trig${f}`), missed]);
+      for (const t of this.triggerNodes) {
+        const d = this.duration(t);
+        const set = `t${f}_${t.key}`;
+        lines.push([
+          family,
+          match('==', payload(proto, 'saddr'), `@${set}`),
+          setUpdate(set, payload(proto, 'saddr'), d),
+          setUpdate(`trig${f}`, payload(proto, 'saddr'), sharedTimeout(d)),
+          found,
+        ]);
+      }
+      const dflt = this.doc.settings.defaultTriggerDuration;
+      lines.push([
+        family,
+        setUpdate(`trig${f}`, payload(proto, 'saddr'), sharedTimeout(dflt)),
+        found,
+      ]);
     }
-    const lines = lookups.map(([set, proto, timeout]) => {
-      const found = match('==', payload(proto, 'saddr'), `@${set}`);
-      const refresh = setUpdate(set, payload(proto, 'saddr'), timeout);
-      return [found, refresh, cond.negated ? ret : goto(body)];
-    });
-    if (cond.negated) lines.push([goto(body)]);
     void node;
+    return lines;
+  }
+
+  /**
+   * A Trigger's set updates, per family: the shared `trig4/6` (what Include looks up: the ban)
+   * and the rule's own `t4/6_<key>` (which rule triggered it), both with the rule's duration.
+   */
+  private triggerUpdates(node: Node, seconds: number): Stmt[][] {
+    const lines: Stmt[][] = [];
+    for (const f of [4, 6] as const) {
+      const [nfproto, proto] = f === 4 ? ['ipv4', 'ip'] : ['ipv6', 'ip6'];
+      lines.push([
+        match('==', meta('nfproto'), nfproto),
+        setUpdate(`t${f}_${node.key}`, payload(proto, 'saddr'), seconds),
+        setUpdate(`trig${f}`, payload(proto, 'saddr'), sharedTimeout(seconds)),
+      ]);
+    }
     return lines;
   }
 
@@ -832,8 +905,8 @@ class Compiler {
     }
     const dflt = this.doc.settings.defaultTriggerDuration;
     for (const base of ['trig', 'auth', 'keep']) {
-      this.addSet(`${base}4`, 'ipv4_addr', dflt);
-      this.addSet(`${base}6`, 'ipv6_addr', dflt);
+      this.addSet(`${base}4`, 'ipv4_addr', dflt, base === 'trig' ? this.keptShared(4) : undefined);
+      this.addSet(`${base}6`, 'ipv6_addr', dflt, base === 'trig' ? this.keptShared(6) : undefined);
     }
 
     for (const variant of ['in', 'out'] as const) {
@@ -925,6 +998,19 @@ interface Span {
   family: number;
   lo: bigint;
   hi: bigint;
+}
+
+/** The address of a set element as `nft -j list` prints it (plain, or with timeout/expires). */
+function elementAddress(e: Json): string | undefined {
+  if (typeof e === 'string') return e;
+  if (e && typeof e === 'object' && !Array.isArray(e) && 'elem' in e) {
+    const inner = (e as { elem: unknown }).elem;
+    if (inner && typeof inner === 'object' && 'val' in inner) {
+      const val = (inner as { val: unknown }).val;
+      return typeof val === 'string' ? val : undefined;
+    }
+  }
+  return undefined;
 }
 
 function interval(node: Node): Span {
