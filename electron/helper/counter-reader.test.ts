@@ -146,6 +146,21 @@ describe.skipIf(!kernelTestsAvailable)(
       expect(fromNetlink.n2!.packets).toBe(0);
     });
 
+    it('reads an absent table as no counters, without giving up netlink', async () => {
+      const compiled = compile(document);
+      if (!compiled.ok) throw new Error('compile');
+      const absent = new Nft(
+        { run: (args) => b.exec(['nft', ...args], { allowFail: true }) },
+        dir,
+        'twabsent',
+      );
+      const reader = new CounterReader(absent, ['ip', 'netns', 'exec', b.name, 'python3']);
+      expect(await reader.read(compiled.objects)).toEqual({});
+      expect(reader.lastPath).toBe('netlink');
+      expect(reader.lastError).toBeNull();
+      reader.stop();
+    });
+
     it('falls back to nft when the reader cannot run', async () => {
       const compiled = compile(document);
       if (!compiled.ok) throw new Error('compile');

@@ -13,6 +13,7 @@
 #   out: {"ok": true, "counters": {"c_x": [packets, bytes]},
 #         "elements": {"m_x": [[keyHex, flags, packets, bytes, keyEndHex or null], ...]}}
 #        {"ok": false, "error": "..."}
+import errno
 import json
 import os
 import socket
@@ -96,6 +97,18 @@ class Netlink:
                 at += (length + 3) & ~3
 
 
+    def dump_or_none(self, msg_type, payload):
+        """As dump; a table or map that does not exist (ENOENT) has nothing to count: []. (An
+        error reply would make the helper stop this reader and fall back to nft, which costs a
+        python start at the next apply and a full ruleset dump per reading meanwhile.)"""
+        try:
+            return self.dump(msg_type, payload)
+        except OSError as error:
+            if error.errno == errno.ENOENT:
+                return []
+            raise
+
+
 def counter_values(data):
     values = dict(attrs(data))
     packets = struct.unpack('>Q', values[NFTA_COUNTER_PACKETS])[0] if NFTA_COUNTER_PACKETS in values else 0
@@ -119,7 +132,7 @@ def read_counters(nl, table, seen):
     counters = {}
     unpack_attr = struct.Struct('=HH').unpack_from
     unpack_q = struct.Struct('>Q').unpack_from
-    msgs = nl.dump(NFT_MSG_GETOBJ, payload)
+    msgs = nl.dump_or_none(NFT_MSG_GETOBJ, payload)
     for msg in msgs:
         if msg in seen:
             continue
@@ -167,7 +180,7 @@ def read_map(nl, table, name, seen):
     payload = attr(NFTA_SET_ELEM_LIST_TABLE, table.encode() + b'\0') + \
         attr(NFTA_SET_ELEM_LIST_SET, name.encode() + b'\0')
     out = []
-    msgs = nl.dump(NFT_MSG_GETSETELEM, payload)
+    msgs = nl.dump_or_none(NFT_MSG_GETSETELEM, payload)
     for msg in msgs:
         if msg in seen:
             continue

@@ -434,6 +434,7 @@ export class HelperService {
     this.active = this.prepare(record, compiled);
     this.counters.reset(compiled.objects, base);
     this.counterReader.reset();
+    this.counterReader.warm();
     await this.startReader();
     this.fingerprinting = this.exclusive(() => this.takeFingerprint(record)).catch((error) => {
       this.lastError = `fingerprint: ${(error as Error).message}`;
