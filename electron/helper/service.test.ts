@@ -8,6 +8,7 @@ import { createRule } from '../../shared/model/tree.ts';
 import { DEFAULT_SETTINGS, type FirewallDocument } from '../../shared/model/types.ts';
 import type { NftResult, NftRunner } from './nft.ts';
 import { HelperFault, HelperService } from './service.ts';
+import { StateDir } from './state.ts';
 
 const doc = (port: string): FirewallDocument => ({
   rules: [createRule({ id: 'r1', property: 'Dest port', value: port, action: 'Pass' })],
@@ -76,6 +77,11 @@ describe('HelperService with a refusing nft', () => {
     );
     const shown = await service.showActive();
     expect(shown.document).toEqual(doc('23'));
+    // On disk too: the files staged while nft ran were dropped, not put in place.
+    const disk = new StateDir(join(dir, 'state'));
+    expect((await disk.readActive())?.document).toEqual(doc('23'));
+    expect(await disk.readPrevious()).toEqual(doc('22'));
+    expect(readdirSync(join(dir, 'state')).filter((f) => f.startsWith('.state-'))).toEqual([]);
     // The refused document did not become "previous" either: revert goes back to 22.
     nft.refuse = false;
     await service.revert();

@@ -391,46 +391,54 @@ export class HelperService {
     // Fold in the old table's last counts before it goes (rules that keep their id keep counting).
     if (this.active) await this.counters.read(this.counterReader).catch(() => undefined);
     const base = this.active ? this.counters.carryOver(compiled.objects) : {};
-    try {
-      await this.nft.applyJson(compiled.nft);
-    } catch (error) {
-      if (error instanceof NftError)
-        throw fault('nft-failed', `${error.message} (the previous rules are still in force)`);
-      throw error;
-    }
     // The fingerprint needs a full listing (as long as the apply itself at 10,000 rules): it is
     // taken by a job queued right behind this one, so the caller does not wait for it.
     const record: AppliedRecord = {
       document,
-      appliedAt: new Date().toISOString(),
+      appliedAt: new Date().toISOString(), // when the load started
       fingerprint: '',
       counterBase: base,
     };
-
     const old = this.active?.record.document ?? null;
-    if (confirmTimeoutSeconds !== undefined) {
-      // The rollback target is the last confirmed state, even across several unconfirmed applies.
-      const restore = this.pending ? this.pending.restore : old;
-      this.pending = {
-        deadline: new Date(Date.now() + confirmTimeoutSeconds * 1000).toISOString(),
-        timeoutSeconds: confirmTimeoutSeconds,
-        restore,
-      };
-      await this.state.writePending(this.pending);
-      this.scheduleConfirm(confirmTimeoutSeconds * 1000);
-    } else if (why !== 'boot') {
-      this.pending = null;
-      if (this.confirmTimer) clearTimeout(this.confirmTimer);
-      await this.state.writePending(null);
+    const keepsPrevious = why !== 'boot' && why !== 'rollback' && old !== null;
+    // The new state files are encoded and synced to temporaries while nft loads the rules (in
+    // its own process), and put in place only once it succeeded: a failed load changes nothing.
+    const [loaded, staged] = await Promise.allSettled([
+      this.nft.applyJson(compiled.nft),
+      this.state.stageApplied(record, keepsPrevious ? old! : undefined),
+    ]);
+    if (loaded.status === 'rejected') {
+      if (staged.status === 'fulfilled') await staged.value.discard();
+      const error: unknown = loaded.reason;
+      if (error instanceof NftError)
+        throw fault('nft-failed', `${error.message} (the previous rules are still in force)`);
+      throw error;
     }
-    // The pending confirm is on disk first (above); the other two files are independent of each
-    // other (each written atomically), so they are written side by side.
-    const writes: Promise<void>[] = [this.state.writeActive(record)];
-    if (why !== 'boot' && why !== 'rollback' && old) {
-      this.previous = old;
-      writes.push(this.state.writePrevious(old));
+    if (staged.status === 'rejected') throw staged.reason;
+
+    try {
+      if (confirmTimeoutSeconds !== undefined) {
+        // The rollback target is the last confirmed state, even across several unconfirmed applies.
+        const restore = this.pending ? this.pending.restore : old;
+        this.pending = {
+          deadline: new Date(Date.now() + confirmTimeoutSeconds * 1000).toISOString(),
+          timeoutSeconds: confirmTimeoutSeconds,
+          restore,
+        };
+        await this.state.writePending(this.pending);
+        this.scheduleConfirm(confirmTimeoutSeconds * 1000);
+      } else if (why !== 'boot') {
+        this.pending = null;
+        if (this.confirmTimer) clearTimeout(this.confirmTimer);
+        await this.state.writePending(null);
+      }
+    } catch (error) {
+      await staged.value.discard();
+      throw error;
     }
-    await Promise.all(writes);
+    // The pending confirm is on disk first (above), then the staged files go in place.
+    if (keepsPrevious) this.previous = old;
+    await staged.value.commit();
     this.active = this.prepare(record, compiled);
     this.counters.reset(compiled.objects, base);
     this.counterReader.reset();

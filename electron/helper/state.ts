@@ -80,25 +80,75 @@ export class StateDir {
     return null;
   }
 
+  /**
+   * Write the new active record and previous document to temporary files now (encoded and
+   * synced), and put them in place only on `commit()`: an apply stages them while nft loads the
+   * rules (another process), commits after nft succeeded and `discard()`s them if it failed.
+   */
+  async stageApplied(
+    record: AppliedRecord,
+    previous: FirewallDocument | undefined,
+  ): Promise<StagedWrite> {
+    const staged = await Promise.allSettled([
+      this.stage(FILES.active, record),
+      ...(previous ? [this.stage(FILES.previous, { document: previous })] : []),
+    ]);
+    const done = staged.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    const failed = staged.find((r) => r.status === 'rejected');
+    if (failed) {
+      await Promise.all(done.map((d) => d.discard()));
+      throw (failed as PromiseRejectedResult).reason;
+    }
+    return {
+      commit: async () => {
+        await Promise.all(done.map((d) => d.commit()));
+      },
+      discard: async () => {
+        await Promise.all(done.map((d) => d.discard()));
+      },
+    };
+  }
+
   private async write(name: string, value: unknown): Promise<void> {
-    const file = path.join(this.dir, name);
     if (value === null) {
-      await fs.rm(file, { force: true });
+      await fs.rm(path.join(this.dir, name), { force: true });
       return;
     }
+    await (await this.stage(name, value)).commit();
+  }
+
+  /** The new content in a synced 0600 temporary file; commit renames it over the file. */
+  private async stage(name: string, value: unknown): Promise<StagedWrite> {
+    const file = path.join(this.dir, name);
     const temp = path.join(this.dir, `.state-${randomBytes(6).toString('hex')}`);
     const handle = await fs.open(temp, 'wx', 0o600);
     try {
       await handle.writeFile(encodeHelperMessage(value), 'utf8');
       await handle.sync();
       await handle.close();
-      await fs.rename(temp, file);
     } catch (error) {
       await handle.close().catch(() => undefined);
       await fs.rm(temp, { force: true });
       throw error;
     }
+    return {
+      commit: async () => {
+        try {
+          await fs.rename(temp, file);
+        } catch (error) {
+          await fs.rm(temp, { force: true });
+          throw error;
+        }
+      },
+      discard: () => fs.rm(temp, { force: true }),
+    };
   }
+}
+
+/** Files written but not yet in place (see `StateDir.stageApplied`). */
+export interface StagedWrite {
+  commit(): Promise<void>;
+  discard(): Promise<void>;
 }
 
 const isObj = (v: unknown): v is Record<string, unknown> =>
