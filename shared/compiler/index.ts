@@ -227,6 +227,11 @@ class Compiler {
   private readonly reportedDepth = new Set<string>();
   private readonly lineComments = new Map<Stmt[], string>();
   private triggerNodes: Node[] = [];
+  // Parsed values and parameters by (property or action, text): a large outline repeats a few
+  // thousand distinct values, and parsing (addresses as bigints) was a third of the compile. The
+  // parsers are pure and nothing mutates a parsed value, so equal texts share one result.
+  private readonly valueCache = new Map<string, ReturnType<typeof parseValue>>();
+  private readonly paramCache = new Map<string, ReturnType<typeof parseParameter>>();
   private firstDontLog = Number.POSITIVE_INFINITY;
   private usesMasquerade = false;
   private usesMarks = false;
@@ -265,8 +270,8 @@ class Compiler {
       }
       this.seenIds.add(rule.id);
       const key = this.keys.key(rule.id);
-      const value = parseValue(rule.property, rule.value);
-      const param = parseParameter(rule.action, rule.parameter);
+      const value = this.parsed(this.valueCache, rule.property, rule.value, parseValue);
+      const param = this.parsed(this.paramCache, rule.action, rule.parameter, parseParameter);
       if (!value.ok) this.problem(rule, number, 'value', value.error);
       if (!param.ok) this.problem(rule, number, 'parameter', param.error);
       const refusal = REFUSED_ACTIONS[rule.action];
@@ -351,6 +356,21 @@ class Compiler {
       );
     }
     return false;
+  }
+
+  private parsed<K extends string, R>(
+    cache: Map<string, R>,
+    kind: K,
+    text: string,
+    parse: (kind: K, text: string) => R,
+  ): R {
+    const key = `${kind}\u0000${text}`;
+    let result = cache.get(key);
+    if (result === undefined) {
+      result = parse(kind, text);
+      cache.set(key, result);
+    }
+    return result;
   }
 
   private declareChain(name: string, node: Node | undefined, level: number): boolean {
