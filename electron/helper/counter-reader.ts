@@ -136,6 +136,8 @@ export class CounterReader {
   private needFull = true;
   /** What the netlink reader has reported so far (changed-only replies are merged into it). */
   private seen: NetlinkValues = emptyNetlinkValues();
+  /** The request in flight (askNow never rejects). */
+  private asking: Promise<unknown> = Promise.resolve();
   /** Which path the last reading took, for status and tests. */
   lastPath: 'netlink' | 'nft' | null = null;
   lastError: string | null = null;
@@ -192,15 +194,6 @@ export class CounterReader {
     this.needFull = true;
   }
 
-  /**
-   * Start the netlink reader now if it is not running, without reading: the next apply reads
-   * the old table's counters before loading the new one, and a python3 start there (~0.1-0.2 s
-   * on a loaded machine) would be on the apply's reply path.
-   */
-  warm(): void {
-    if (this.useNetlink && !this.disabled && !this.child) this.spawn();
-  }
-
   stop(): void {
     this.child?.kill();
     this.child = undefined;
@@ -210,7 +203,14 @@ export class CounterReader {
     w?.({ ok: false, error: 'reader stopped' });
   }
 
+  /** One request at a time (the reader answers in order; a second would steal the first's reply). */
   private ask(request: unknown): Promise<NetlinkReply> {
+    const run = this.asking.then(() => this.askNow(request));
+    this.asking = run.catch(() => undefined);
+    return run;
+  }
+
+  private askNow(request: unknown): Promise<NetlinkReply> {
     return new Promise((resolve) => {
       const child = this.child ?? this.spawn();
       if (!child || !child.stdin) {
