@@ -60,17 +60,18 @@ export class Nft {
     readonly table = 'treewall',
   ) {}
 
-  /** Run a file (JSON when `json`) as one transaction. Throws NftError with nft's message. */
-  async runFile(content: string, json: boolean): Promise<string> {
-    const file = path.join(
-      this.tempDir,
-      `${TEMP_PREFIX}${randomBytes(8).toString('hex')}.${json ? 'json' : 'nft'}`,
-    );
+  /**
+   * Run a libnftables JSON file as one transaction. Throws NftError with nft's message.
+   * NOTE: JSON only, by construction: what root executes is always a document this helper
+   * compiled itself, never nft text.
+   */
+  private async runJsonFile(content: string): Promise<string> {
+    const file = path.join(this.tempDir, `${TEMP_PREFIX}${randomBytes(8).toString('hex')}.json`);
     const handle = await fs.open(file, 'wx', 0o600);
     try {
       await handle.writeFile(content, 'utf8');
       await handle.close();
-      const result = await this.runner.run(json ? ['-j', '-f', file] : ['-f', file]);
+      const result = await this.runner.run(['-j', '-f', file]);
       if (result.code !== 0) {
         throw new NftError(
           `nft refused the transaction: ${firstLines(result.stderr)}`,
@@ -86,7 +87,7 @@ export class Nft {
 
   /** Apply a libnftables JSON document in one transaction. */
   async applyJson(document: unknown): Promise<void> {
-    await this.runFile(JSON.stringify(document), true);
+    await this.runJsonFile(JSON.stringify(document));
   }
 
   /** Run list commands (one per line) as one nft call; returns the combined JSON. */

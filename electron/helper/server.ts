@@ -228,11 +228,15 @@ export class HelperServer {
 
 /** A socket file nobody answers on is a leftover of a crashed run; a live one is refused. */
 async function removeStaleSocket(socketPath: string): Promise<void> {
+  let stat;
   try {
-    await fs.lstat(socketPath);
+    stat = await fs.lstat(socketPath);
   } catch {
     return;
   }
+  // Never remove a regular file or a symlink someone pointed --socket at: only a socket.
+  if (!stat.isSocket())
+    throw new Error(`${socketPath} exists and is not a socket; not removing it`);
   const alive = await new Promise<boolean>((resolve) => {
     const s = createConnection(socketPath);
     s.once('connect', () => {

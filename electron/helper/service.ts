@@ -427,7 +427,9 @@ export class HelperService {
         };
         await this.state.writePending(this.pending);
         this.scheduleConfirm(confirmTimeoutSeconds * 1000);
-      } else if (why !== 'boot') {
+      } else if (why !== 'boot' && why !== 'rollback') {
+        // A rollback clears its pending confirm itself, together with lastError, so a status
+        // call in between never sees "no pending confirm and no error".
         this.pending = null;
         if (this.confirmTimer) clearTimeout(this.confirmTimer);
         await this.state.writePending(null);
@@ -494,13 +496,13 @@ export class HelperService {
       this.lastError = `rollback failed: ${(error as Error).message}`;
       throw error;
     }
+    this.lastError = `rolled back: ${reason}`;
     this.pending = null;
     await this.state.writePending(null);
     if (current) {
       this.previous = current;
       await this.state.writePrevious(current);
     }
-    this.lastError = `rolled back: ${reason}`;
     this.broadcast('notify:event', {
       time: new Date().toISOString(),
       kind: 'alert',
