@@ -7,6 +7,7 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { formatIPv6 } from '../../shared/model/address.ts';
 
 export interface NflogPacket {
   /** Milliseconds since the epoch (the kernel's timestamp TLV, else the pcap record time). */
@@ -213,28 +214,9 @@ export function summarizePacket(p: Buffer): PacketSummary {
   return out;
 }
 
+/** One canonical IPv6 text for the whole app: the model's (RFC 5952, IPv4-mapped dotted). */
 function ipv6Text(b: Buffer): string {
-  const groups: number[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push(b.readUInt16BE(i));
-  // Longest run of zero groups (length >= 2) becomes `::` (RFC 5952).
-  let best = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8;) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen) {
-      best = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = groups.map((g) => g.toString(16));
-  if (best < 0) return hex.join(':');
-  return `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLen).join(':')}`;
+  return formatIPv6(BigInt(`0x${b.toString('hex')}`));
 }
 
 /** Interface name of an ifindex in the helper's namespace (cached; null when unknown). */
