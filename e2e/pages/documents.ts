@@ -50,32 +50,5 @@ export const smallDocument = (): FirewallDocument =>
     createRule({ name: 'last', action: 'Delete', expanded: false }),
   ]);
 
-/** IPNetSentryX's clipboard text of rule 2.3, from the walk-through (reference file). */
-export const WALKTHROUGH_RULE_2_3 = `(
-{
-children = (
-{
-enabled = 1;
-expandedState = 1;
-filterAction = 7;
-filterActionName = Delay;
-nodeNumber = "2.3.1";
-property = 14;
-propertyName = "TCP header flags";
-propertyValue = rst;
-relation = 0;
-relationName = "==";
-}
-);
-enabled = 1;
-filterAction = 0;
-filterActionName = "->";
-nodeName = "promiscuous resets";
-nodeNumber = "2.3";
-property = 2;
-propertyName = Direction;
-propertyValue = inbound;
-relation = 0;
-relationName = "==";
-}
-)`;
+/** IPNetSentryX's clipboard text of rule 2.3, from the walk-through (one copy, shared with the codec tests). */
+export { WALKTHROUGH_RULE_2_3 } from '../../shared/plist/test-fixtures.ts';

@@ -40,7 +40,7 @@ export class RuleFormatError extends Error {
 
 /** Keys with a meaning to treewall; everything else goes to `rule.extra`. `nodeNumber` and
  * `nodeCount` are derived from the position, so they are read for messages only and dropped. */
-const KNOWN_KEYS = new Set([
+export const KNOWN_KEYS: ReadonlySet<string> = new Set([
   'children',
   'enabled',
   'expandedState',

@@ -5,6 +5,7 @@
 import fc from 'fast-check';
 import type { PlistValue, Rule } from '../model/types.ts';
 import { ACTION_NAMES, PROPERTY_NAMES, RELATION_NAMES } from '../model/vocabulary.ts';
+import { KNOWN_KEYS } from './rules.ts';
 
 /** Strings that stress the writers: quotes, backslashes, newlines, controls, non-ASCII. */
 export const trickyString = fc.oneof(
@@ -73,23 +74,7 @@ export const xmlValue: fc.Arbitrary<PlistValue> = fc.letrec<{ value: PlistValue 
   ),
 })).value;
 
-const RULE_KEYS = new Set([
-  'children',
-  'enabled',
-  'expandedState',
-  'filterAction',
-  'filterActionName',
-  'nodeName',
-  'nodeNumber',
-  'nodeCount',
-  'parameter',
-  'property',
-  'propertyName',
-  'propertyValue',
-  'relation',
-  'relationName',
-  'ruleId',
-]);
+const RULE_KEYS = KNOWN_KEYS;
 
 /** Rule trees with arbitrary text in every free field and unknown keys in `extra`. Ids are
  * made unique afterwards (`g-1`, `g-2`, ... in outline order). */
