@@ -30,6 +30,7 @@ import { Nft, NftError, systemNft, tableFingerprint, type NftRunner } from './nf
 import { StateDir, type AppliedRecord, type PendingRecord } from './state.ts';
 import { TimerRules, type TimerFire } from './timers.ts';
 import { exportTsv, importTsv, TriggeredInputError, TriggeredTables } from './triggered.ts';
+import { HELPER_ACTIONS } from '../../shared/model/vocabulary-table.ts';
 
 export class HelperFault extends Error {
   constructor(readonly error: HelperError) {
@@ -678,7 +679,7 @@ export class HelperService {
     if (rule?.action === 'Trigger' && summary.src)
       this.triggered.noteTrigger(summary.src, packet.timeMs);
     for (const c of this.clients) if (c.log) c.send('log:event', event);
-    if (rule && EVENT_ACTIONS.has(rule.action)) {
+    if (rule && HELPER_ACTIONS.has(rule.action)) {
       const from = summary.src ? ` from ${summary.src}` : '';
       this.runRuleAction(
         rule,
@@ -733,7 +734,7 @@ export class HelperService {
       this.timers.resetParent(parent, this.counters.totals());
       return;
     }
-    if (!EVENT_ACTIONS.has(rule.action) && rule.action !== 'Log') return;
+    if (!HELPER_ACTIONS.has(rule.action) && rule.action !== 'Log') return;
     // At most one action per rule per second: a flood must not become a flood of webhooks.
     const now = Date.now();
     if (now - (this.lastAction.get(rule.id) ?? 0) < ACTION_RATE_MS) return;
@@ -768,16 +769,6 @@ export class HelperService {
 function eventTime(kernelMs: number, now = Date.now()): number {
   return Math.abs(now - kernelMs) > 5000 ? now : kernelMs;
 }
-
-const EVENT_ACTIONS = new Set([
-  'Alert',
-  'Notify',
-  'Email',
-  'URL',
-  'Webhook',
-  'Script',
-  'Reset parent',
-]);
 
 // "Holds": its kernel flag is set, so packets that reach the rule match it (DESIGN §3, timers).
 const TIMER_NOTES: Record<string, string> = {

@@ -14,6 +14,7 @@ import {
   type ParsedValue,
 } from '../model/values.ts';
 import type { ActionName } from '../model/vocabulary.ts';
+import { HELPER_ACTIONS, LOGGED_ACTIONS } from '../model/vocabulary-table.ts';
 import {
   compileCondition,
   DIRECTION_SENSITIVE,
@@ -155,22 +156,6 @@ const VERDICT_ACTIONS: ReadonlySet<ActionName> = new Set<ActionName>([
   'Reject',
   'Drop connection',
   'Trigger',
-]);
-const LOGGED_ACTIONS: ReadonlySet<ActionName> = new Set<ActionName>([
-  'Delete',
-  'Reject',
-  'Drop connection',
-  'Trigger',
-]);
-/** Actions the helper performs when told by an NFLOG event carrying the rule's key. */
-const EVENT_ACTIONS: ReadonlySet<ActionName> = new Set<ActionName>([
-  'Alert',
-  'Notify',
-  'Email',
-  'URL',
-  'Webhook',
-  'Script',
-  'Reset parent',
 ]);
 const REFUSED_ACTIONS: Partial<Record<ActionName, string>> = {
   Delay: 'Delay holds packets back in user space (NFQUEUE), which treewall does not do yet',
@@ -498,8 +483,8 @@ class Compiler {
     const action = node.rule.action;
     // A timer rule's helper action runs from the helper's timer; an event per packet while its
     // flag is set would run it again.
-    const byTimer = this.objects[node.rule.id]!.helper === true && EVENT_ACTIONS.has(action);
-    if (action === 'Log' || (EVENT_ACTIONS.has(action) && !byTimer)) {
+    const byTimer = this.objects[node.rule.id]!.helper === true && HELPER_ACTIONS.has(action);
+    if (action === 'Log' || (HELPER_ACTIONS.has(action) && !byTimer)) {
       stmts.push(log(node.key, this.group));
       this.objects[node.rule.id]!.logPrefix = node.key;
     } else if (action === 'Dont log') {

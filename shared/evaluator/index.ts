@@ -15,6 +15,7 @@ import type {
 } from '../model/values.ts';
 import { parseIpAddress } from '../model/address.ts';
 import type { Packet } from './packet.ts';
+import { HELPER_ACTIONS, LOGGED_ACTIONS } from '../model/vocabulary-table.ts';
 
 const hasTcpUdpPorts = (p: Packet): boolean => p.protocol === 6 || p.protocol === 17;
 
@@ -116,26 +117,8 @@ export const TERMINATING_VERDICTS: Readonly<Partial<Record<ActionName, Verdict>>
   'Route to': 'route to',
 };
 
-/** Actions whose verdict is logged unless a Dont log matched on the way (DESIGN §3.7). */
-const LOGGED_ACTIONS: ReadonlySet<ActionName> = new Set<ActionName>([
-  'Delete',
-  'Reject',
-  'Drop connection',
-  'Trigger',
-]);
-
 /** Actions the helper performs on an NFLOG event sent when their rule matches. */
-const EVENT_ACTIONS: ReadonlySet<ActionName> = new Set<ActionName>([
-  'Log',
-  'Alert',
-  'Notify',
-  'Email',
-  'URL',
-  'Webhook',
-  'Script',
-  'Reset parent',
-]);
-
+const EVENT_ACTIONS: ReadonlySet<ActionName> = new Set<ActionName>(['Log', ...HELPER_ACTIONS]);
 /**
  * Properties the helper evaluates on a timer from counters: a packet matches them only while the
  * helper holds the rule's flag (`state.timerFlags`).

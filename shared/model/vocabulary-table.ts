@@ -709,3 +709,15 @@ export function vocabularyMarkdown(): string {
   }
   return `${lines.join('\n')}\n`;
 }
+
+/** Actions whose verdict is logged unless a Dont log matched on the way (DESIGN §3.7). The
+ * compiler, the evaluator and the helper all read this one set. */
+export const LOGGED_ACTIONS: ReadonlySet<ActionName> = new Set(
+  ACTION_NAMES.filter((a) => ACTION_INFO[a].logsByDefault),
+);
+
+/** Actions the helper performs (Alert, Notify, Email, URL, Webhook, Script, Reset parent): the
+ * kernel sends it an NFLOG event carrying the rule's key when their rule matches. */
+export const HELPER_ACTIONS: ReadonlySet<ActionName> = new Set(
+  ACTION_NAMES.filter((a) => ACTION_INFO[a].helper),
+);
