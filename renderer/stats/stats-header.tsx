@@ -70,32 +70,18 @@ export function StatsHeader() {
             </button>
           ))}
           <div className="stats-menu-sep" />
-          <button
-            type="button"
-            role="menuitemcheckbox"
-            aria-checked={prefs.subtreeTotals}
-            className="stats-menu-item"
-            onClick={() => {
-              prefs.set({ subtreeTotals: !prefs.subtreeTotals });
-              setOpen(null);
-            }}
-          >
-            <span className="check">{prefs.subtreeTotals ? '✓' : ''}</span>
-            Subtree totals on collapsed rules
-          </button>
-          <button
-            type="button"
-            role="menuitemcheckbox"
-            aria-checked={prefs.sparklines}
-            className="stats-menu-item"
-            onClick={() => {
-              prefs.set({ sparklines: !prefs.sparklines });
-              setOpen(null);
-            }}
-          >
-            <span className="check">{prefs.sparklines ? '✓' : ''}</span>
-            Sparklines (last 3 minutes)
-          </button>
+          <PrefToggle
+            checked={prefs.subtreeTotals}
+            onToggle={() => prefs.set({ subtreeTotals: !prefs.subtreeTotals })}
+            close={() => setOpen(null)}
+            label="Subtree totals on collapsed rules"
+          />
+          <PrefToggle
+            checked={prefs.sparklines}
+            onToggle={() => prefs.set({ sparklines: !prefs.sparklines })}
+            close={() => setOpen(null)}
+            label="Sparklines (last 3 minutes)"
+          />
           <div className="stats-menu-sep" />
           <button
             type="button"
@@ -118,5 +104,29 @@ export function StatsHeader() {
         </div>
       )}
     </div>
+  );
+}
+
+/** A checkable item of the statistics menu: flips one display preference and closes the menu. */
+function PrefToggle(props: {
+  checked: boolean;
+  onToggle: () => void;
+  close: () => void;
+  label: string;
+}) {
+  return (
+    <button
+      type="button"
+      role="menuitemcheckbox"
+      aria-checked={props.checked}
+      className="stats-menu-item"
+      onClick={() => {
+        props.onToggle();
+        props.close();
+      }}
+    >
+      <span className="check">{props.checked ? '✓' : ''}</span>
+      {props.label}
+    </button>
   );
 }
