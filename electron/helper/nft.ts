@@ -61,33 +61,42 @@ export class Nft {
   ) {}
 
   /**
-   * Run a libnftables JSON file as one transaction. Throws NftError with nft's message.
+   * Start a libnftables JSON file as one transaction: resolves once `nft` is running (the file
+   * written, the process spawned), with `done`, which settles when it finished (NftError with
+   * nft's message if it refused). The caller may do other work while nft loads.
    * NOTE: JSON only, by construction: what root executes is always a document this helper
    * compiled itself, never nft text.
    */
-  private async runJsonFile(content: string): Promise<string> {
+  async startJson(document: unknown): Promise<{ done: Promise<void> }> {
+    const content = JSON.stringify(document);
     const file = path.join(this.tempDir, `${TEMP_PREFIX}${randomBytes(8).toString('hex')}.json`);
     const handle = await fs.open(file, 'wx', 0o600);
+    let ran: Promise<NftResult>;
     try {
       await handle.writeFile(content, 'utf8');
       await handle.close();
-      const result = await this.runner.run(['-j', '-f', file]);
-      if (result.code !== 0) {
-        throw new NftError(
-          `nft refused the transaction: ${firstLines(result.stderr)}`,
-          result.stderr,
-        );
-      }
-      return result.stdout;
-    } finally {
+      ran = this.runner.run(['-j', '-f', file]);
+    } catch (error) {
       await handle.close().catch(() => undefined);
       await fs.rm(file, { force: true });
+      throw error;
     }
+    const done = ran
+      .finally(() => fs.rm(file, { force: true }))
+      .then((result) => {
+        if (result.code !== 0) {
+          throw new NftError(
+            `nft refused the transaction: ${firstLines(result.stderr)}`,
+            result.stderr,
+          );
+        }
+      });
+    return { done };
   }
 
-  /** Apply a libnftables JSON document in one transaction. */
+  /** Apply a libnftables JSON document in one transaction. Throws NftError with nft's message. */
   async applyJson(document: unknown): Promise<void> {
-    await this.runJsonFile(JSON.stringify(document));
+    await (await this.startJson(document)).done;
   }
 
   /** Run list commands (one per line) as one nft call; returns the combined JSON. */

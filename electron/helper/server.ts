@@ -23,6 +23,7 @@ import {
 } from '../../shared/ipc/helper-protocol.ts';
 import { LineSplitter } from './lines.ts';
 import { HelperFault, HelperService, type ClientHandle, type ServiceOptions } from './service.ts';
+import { steps, type Steps } from './timings.ts';
 
 export interface HelperServerOptions extends ServiceOptions {
   /** Socket file mode (default 0o660). */
@@ -112,8 +113,14 @@ export class HelperServer {
     // Requests of one client are answered in order (a status after an apply sees the apply).
     let chain: Promise<void> = Promise.resolve();
 
+    // When the first chunk of the line being read arrived (for TREEWALL_HELPER_TIMINGS).
+    let lineSince: number | undefined;
     socket.on('data', (chunk: Buffer) => {
-      for (const item of splitter.push(chunk)) {
+      lineSince ??= performance.now();
+      const items = splitter.push(chunk);
+      const since = lineSince;
+      if (items.length > 0) lineSince = chunk.at(-1) === 0x0a ? undefined : performance.now();
+      for (const item of items) {
         if (item.kind === 'oversized') {
           write({
             id: null,
@@ -126,15 +133,19 @@ export class HelperServer {
           });
           continue;
         }
-        const reply = this.parseLine(item.text);
+        const times = steps(since);
+        const reply = this.parseLine(item.text, times);
         if ('error' in reply) {
           write({ id: reply.id, ok: false, error: reply.error });
           continue;
         }
         const request = reply.request;
         chain = chain.then(async () => {
-          const response = await this.dispatch(client, request);
+          times.mark('queued');
+          const response = await this.dispatch(client, request, times);
           write(response);
+          times.mark('reply');
+          times.done(request.call);
         });
       }
     });
@@ -150,10 +161,12 @@ export class HelperServer {
 
   private parseLine(
     text: string,
+    times: Steps,
   ): { request: HelperRequest } | { id: RequestId | null; error: HelperError } {
     let message: unknown;
     try {
       message = decodeHelperMessage(text);
+      times.mark('json');
     } catch (error) {
       return {
         id: null,
@@ -165,12 +178,17 @@ export class HelperServer {
       };
     }
     const parsed = parseHelperRequest(message);
+    times.mark('schema');
     return parsed.ok ? { request: parsed.request } : { id: parsed.id, error: parsed.error };
   }
 
-  private async dispatch(client: ClientHandle, request: HelperRequest): Promise<unknown> {
+  private async dispatch(
+    client: ClientHandle,
+    request: HelperRequest,
+    times: Steps,
+  ): Promise<unknown> {
     try {
-      const result = await this.handle(client, request);
+      const result = await this.handle(client, request, times);
       return { id: request.id, ok: true, result };
     } catch (error) {
       if (error instanceof HelperFault) return { id: request.id, ok: false, error: error.error };
@@ -183,13 +201,13 @@ export class HelperServer {
     }
   }
 
-  private handle(client: ClientHandle, r: HelperRequest): Promise<unknown> | unknown {
+  private handle(client: ClientHandle, r: HelperRequest, times: Steps): Promise<unknown> | unknown {
     const s = this.service;
     switch (r.call) {
       case 'status':
         return s.status();
       case 'apply':
-        return s.apply(r.params.document, r.params.confirmTimeoutSeconds);
+        return s.apply(r.params.document, r.params.confirmTimeoutSeconds, times);
       case 'confirm':
         return s.confirm();
       case 'revert':

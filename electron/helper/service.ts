@@ -29,6 +29,7 @@ import { InterfaceNames, NflogReader, summarizePacket, type NflogPacket } from '
 import { Nft, NftError, systemNft, tableFingerprint, type NftRunner } from './nft.ts';
 import { StateDir, type AppliedRecord, type PendingRecord } from './state.ts';
 import { TimerRules, type TimerFire } from './timers.ts';
+import { steps as noSteps, type Steps } from './timings.ts';
 import { exportTsv, importTsv, TriggeredInputError, TriggeredTables } from './triggered.ts';
 import { HELPER_ACTIONS } from '../../shared/model/vocabulary-table.ts';
 
@@ -123,7 +124,7 @@ export class HelperService {
     this.previous = await this.state.readPrevious();
     this.pending = await this.state.readPending();
     const record = await this.state.readActive();
-    if (record) this.active = this.prepare(record);
+    if (record) this.install(this.prepare(record));
     if (this.active) this.counters.reset(this.active.objects, record!.counterBase);
 
     if (this.pending) {
@@ -227,9 +228,14 @@ export class HelperService {
     };
   }
 
-  apply(document: FirewallDocument, confirmTimeoutSeconds?: number): Promise<HelperStatusResult> {
+  apply(
+    document: FirewallDocument,
+    confirmTimeoutSeconds?: number,
+    times: Steps = noSteps(),
+  ): Promise<HelperStatusResult> {
     return this.exclusive(async () => {
-      await this.applyDocument(document, confirmTimeoutSeconds, 'apply');
+      times.mark('exclusive');
+      await this.applyDocument(document, confirmTimeoutSeconds, 'apply', times);
       return this.broadcastState(this.knownState());
     });
   }
@@ -374,48 +380,66 @@ export class HelperService {
     document: FirewallDocument,
     confirmTimeoutSeconds: number | undefined,
     why: 'apply' | 'revert' | 'rollback' | 'boot',
+    times: Steps = noSteps(),
   ): Promise<void> {
     // Replacing the table empties its sets: put the triggered / authorized / kept addresses
     // back, with their remaining time (sets of Trigger rules the document no longer has: gone).
-    // NOTE: validation comes before any nft call (an invalid document never reaches nft, not
-    // even a listing), so the listing below cannot overlap it.
+    // The listing (an nft process reading our own table, nothing more) runs while the document is
+    // validated; nothing is loaded before validation and compilation have passed.
+    const listing = this.dynamicElements();
     const problems = validateDocument(document);
+    times.mark('validate');
     if (problems.length > 0) throw invalidDocument(problems);
-    const keepElements = await this.dynamicElements();
+    const kept = await listing;
+    times.mark('listSets');
+    // Fold in the old table's last counts before it goes (rules that keep their id keep
+    // counting). The reading (python3, another process) runs while the document compiles;
+    // packets counted between the reading and the load are lost (about a compile's time).
+    const reading = this.active
+      ? this.counters.read(this.counterReader).catch(() => undefined)
+      : undefined;
     const compiled = compile(document, {
       logGroup: this.options.logGroup,
       tableName: this.nft.table,
-      keepElements,
+      keepElements: kept.elements,
     });
-    if (!compiled.ok) throw invalidDocument(compiled.problems);
+    times.mark('compile');
+    if (!compiled.ok) {
+      await reading;
+      throw invalidDocument(compiled.problems);
+    }
+    await reading;
+    times.mark('counters');
 
-    // Fold in the old table's last counts before it goes (rules that keep their id keep counting).
-    if (this.active) await this.counters.read(this.counterReader).catch(() => undefined);
+    const appliedAt = new Date().toISOString(); // when the load started
+    let nft: { done: Promise<void> };
+    try {
+      nft = await this.nft.startJson(compiled.nft);
+    } catch (error) {
+      throw nftFault(error);
+    }
+    times.mark('nft started');
+    if (kept.error) this.lastError = kept.error;
+
+    // While nft loads (its own process, on the other core) the helper prepares what it keeps
+    // once the load succeeded: counter bases, the new state files (encoded and synced to
+    // temporaries, put in place only after nft succeeded), the rule index. A failed load drops
+    // all of it and changes nothing.
     const base = this.active ? this.counters.carryOver(compiled.objects) : {};
     // The fingerprint needs a full listing (as long as the apply itself at 10,000 rules): it is
     // taken by a job queued right behind this one, so the caller does not wait for it.
-    const record: AppliedRecord = {
-      document,
-      appliedAt: new Date().toISOString(), // when the load started
-      fingerprint: '',
-      counterBase: base,
-    };
+    const record: AppliedRecord = { document, appliedAt, fingerprint: '', counterBase: base };
     const old = this.active?.record.document ?? null;
     const keepsPrevious = why !== 'boot' && why !== 'rollback' && old !== null;
-    // The new state files are encoded and synced to temporaries while nft loads the rules (in
-    // its own process), and put in place only once it succeeded: a failed load changes nothing.
-    const [loaded, staged] = await Promise.allSettled([
-      this.nft.applyJson(compiled.nft),
-      this.state.stageApplied(record, keepsPrevious ? old! : undefined),
-    ]);
+    const staging = this.state.stageApplied(record, keepsPrevious ? old! : undefined);
+    const next = this.prepare(record, compiled);
+    const [loaded, staged] = await Promise.allSettled([nft.done, staging]);
     if (loaded.status === 'rejected') {
       if (staged.status === 'fulfilled') await staged.value.discard();
-      const error: unknown = loaded.reason;
-      if (error instanceof NftError)
-        throw fault('nft-failed', `${error.message} (the previous rules are still in force)`);
-      throw error;
+      throw nftFault(loaded.reason);
     }
     if (staged.status === 'rejected') throw staged.reason;
+    times.mark('nft+stage');
 
     try {
       if (confirmTimeoutSeconds !== undefined) {
@@ -442,14 +466,17 @@ export class HelperService {
     // The pending confirm is on disk first (above), then the staged files go in place.
     if (keepsPrevious) this.previous = old;
     await staged.value.commit();
-    this.active = this.prepare(record, compiled);
+    times.mark('state');
+    this.install(next);
     this.counters.reset(compiled.objects, base);
     this.counterReader.reset();
     // The first reading of a new table is a full one (every counter and map element: ~0.1-0.2 s
-    // at 10,000 rules): take it now, behind the reply, so the next apply's reading (on its
-    // path) and the counter loop's are changed-only. Readings are queued in the reader.
-    void this.counters.read(this.counterReader).catch(() => undefined);
+    // at 10,000 rules): take it behind the reply (setImmediate: the reply's write comes first),
+    // so the next apply's reading (on its path) and the counter loop's are changed-only.
+    // Readings are queued in the reader.
+    setImmediate(() => void this.counters.read(this.counterReader).catch(() => undefined));
     await this.startReader();
+    times.mark('install');
     this.fingerprinting = this.exclusive(() => this.takeFingerprint(record)).catch((error) => {
       this.lastError = `fingerprint: ${(error as Error).message}`;
     });
@@ -458,15 +485,18 @@ export class HelperService {
   /**
    * The addresses in our table's dynamic sets (t4_/t6_<key>, trig, auth, keep), for the next
    * compile to put back. No table: none. A listing that fails for another reason must not block
-   * an apply (the rules matter more than the bans), so it is noted and the bans are lost.
+   * an apply (the rules matter more than the bans): `error` says so and the bans are lost.
    */
-  private async dynamicElements(): Promise<Record<string, Json[]>> {
+  private async dynamicElements(): Promise<{ elements: Record<string, Json[]>; error?: string }> {
     try {
-      return dynamicSetElements(await this.nft.listSets());
+      return { elements: dynamicSetElements(await this.nft.listSets()) };
     } catch (error) {
-      if (error instanceof NftError && /No such file or directory/.test(error.stderr)) return {};
-      this.lastError = `apply: could not keep the triggered addresses: ${(error as Error).message}`;
-      return {};
+      if (error instanceof NftError && /No such file or directory/.test(error.stderr))
+        return { elements: {} };
+      return {
+        elements: {},
+        error: `apply: could not keep the triggered addresses: ${(error as Error).message}`,
+      };
     }
   }
 
@@ -549,6 +579,7 @@ export class HelperService {
     );
   }
 
+  /** The index of an applied document (no side effects but `lastError`); `install` uses it. */
   private prepare(record: AppliedRecord, compiled?: ReturnType<typeof compile>): Active | null {
     const result =
       compiled ??
@@ -570,7 +601,6 @@ export class HelperService {
       }
     };
     index(record.document.rules, null);
-    this.timers.reset(record.document.rules, numbers);
     return {
       record,
       objects: result.objects,
@@ -580,6 +610,12 @@ export class HelperService {
       parents,
       warnings: result.warnings,
     };
+  }
+
+  /** Make a prepared document the active one (its timer rules start over). */
+  private install(active: Active | null): void {
+    this.active = active;
+    if (active) this.timers.reset(active.record.document.rules, active.numbers);
   }
 
   private async triggeredCall<T>(fn: () => Promise<T>): Promise<T> {
@@ -783,6 +819,12 @@ const TIMER_NOTES: Record<string, string> = {
   'Parent match rate':
     "fires once and holds while the parent's rate over the last second reaches N",
 };
+
+function nftFault(error: unknown): unknown {
+  return error instanceof NftError
+    ? fault('nft-failed', `${error.message} (the previous rules are still in force)`)
+    : error;
+}
 
 function invalidDocument(problems: Problem[]): HelperFault {
   const first = problems[0];
