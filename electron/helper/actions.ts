@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import { isIP, createConnection } from 'node:net';
 import type { NotifyEventData } from '../../shared/ipc/helper-protocol.ts';
 import type { Rule } from '../../shared/model/types.ts';
+import { systemProgram } from './programs.ts';
 
 export interface ActionContext {
   rule: Rule;
@@ -48,7 +49,7 @@ export function pingOnce(host: string, timeoutSeconds = 2): Promise<boolean> {
       '--',
       host,
     ];
-    const child = spawn('ping', args, { stdio: 'ignore' });
+    const child = spawn(systemProgram('ping'), args, { stdio: 'ignore' });
     child.on('error', () => resolve(false));
     child.on('close', (code) => resolve(code === 0));
   });

@@ -12,6 +12,7 @@ import { readCounters, type CounterValues } from '../../shared/compiler/counters
 import type { RuleObjects } from '../../shared/compiler/index.ts';
 import { LineSplitter } from './lines.ts';
 import type { Nft } from './nft.ts';
+import { systemProgram } from './programs.ts';
 
 export type Totals = Record<string, CounterValues>;
 
@@ -145,7 +146,7 @@ export class CounterReader {
   constructor(
     private readonly nft: Nft,
     /** The interpreter command (tests prefix `ip netns exec NS`). */
-    private readonly python: string[] = ['python3'],
+    private readonly python: string[] = [systemProgram('python3')],
     private readonly useNetlink = true,
   ) {}
 

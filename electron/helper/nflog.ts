@@ -8,6 +8,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { formatIPv6 } from '../../shared/model/address.ts';
+import { systemProgram } from './programs.ts';
 
 export interface NflogPacket {
   /** Milliseconds since the epoch (the kernel's timestamp TLV, else the pcap record time). */
@@ -273,7 +274,7 @@ export class NflogReader {
   constructor(
     readonly group: number,
     private readonly onPacket: (packet: NflogPacket) => void,
-    private readonly tcpdump = 'tcpdump',
+    private readonly tcpdump = systemProgram('tcpdump'),
   ) {}
 
   /** Start; resolves when tcpdump says it is listening (or failed). */

@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { systemProgram } from './programs.ts';
 
 export interface NftResult {
   code: number;
@@ -30,7 +31,7 @@ export interface NftRunner {
   run(args: string[]): Promise<NftResult>;
 }
 
-export const systemNft = (binary = 'nft'): NftRunner => ({
+export const systemNft = (binary = systemProgram('nft')): NftRunner => ({
   run: (args) =>
     new Promise((resolve, reject) => {
       const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });

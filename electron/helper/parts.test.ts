@@ -1,5 +1,8 @@
 // Unit tests of the helper's pure parts (no root, no kernel): framing, the NFLOG pcap decoder,
 // counter bookkeeping, triggered-table text, the table fingerprint and timer rules.
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createRule } from '../../shared/model/tree.ts';
@@ -8,6 +11,7 @@ import { CounterTracker, diffTotals } from './counters.ts';
 import { LineSplitter } from './lines.ts';
 import { PcapNflogDecoder, summarizePacket } from './nflog.ts';
 import { tableFingerprint } from './nft.ts';
+import { SYSTEM_DIRS, systemProgram } from './programs.ts';
 import { TimerRules, type TimerFire } from './timers.ts';
 import { exportTsv, importTsv } from './triggered.ts';
 
@@ -433,5 +437,29 @@ describe('TimerRules', () => {
     expect(tick(41, 200)).toEqual(['flood on']);
     t.reset(doc, numbers, 42_000);
     expect(t.flags).toEqual([]);
+  });
+});
+
+describe('systemProgram', () => {
+  it('finds programs in the fixed system directories and never through PATH', () => {
+    // A directory first in PATH with an executable `sh` in it (sh exists in /bin everywhere).
+    const dir = mkdtempSync(path.join(tmpdir(), 'tw-path-'));
+    const before = process.env.PATH;
+    try {
+      writeFileSync(path.join(dir, 'sh'), '#!/bin/false\n');
+      chmodSync(path.join(dir, 'sh'), 0o755);
+      process.env.PATH = `${dir}:${before ?? ''}`;
+      const sh = systemProgram('sh');
+      expect(SYSTEM_DIRS.map((d) => path.join(d, 'sh'))).toContain(sh);
+      expect(sh.startsWith(dir)).toBe(false);
+    } finally {
+      process.env.PATH = before;
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('gives a path that fails to spawn for a program that is not installed', () => {
+    expect(systemProgram('treewall-no-such-program')).toBe('/usr/sbin/treewall-no-such-program');
+    expect(() => systemProgram('../bin/sh')).toThrow(/bare program name/);
   });
 });

@@ -27,6 +27,7 @@ import { CounterReader } from './counter-reader.ts';
 import { CounterTracker, diffTotals, type Totals } from './counters.ts';
 import { InterfaceNames, NflogReader, summarizePacket, type NflogPacket } from './nflog.ts';
 import { Nft, NftError, systemNft, tableFingerprint, type NftRunner } from './nft.ts';
+import { systemProgram } from './programs.ts';
 import { StateDir, type AppliedRecord, type PendingRecord } from './state.ts';
 import { TimerRules, type TimerFire } from './timers.ts';
 import { steps as noSteps, type Steps } from './timings.ts';
@@ -105,7 +106,11 @@ export class HelperService {
     this.state = new StateDir(options.stateDir);
     this.nft = new Nft(options.nft ?? systemNft(), options.stateDir, options.table ?? 'treewall');
     this.triggered = new TriggeredTables(this.nft);
-    this.counterReader = new CounterReader(this.nft, ['python3'], options.netlinkCounters ?? true);
+    this.counterReader = new CounterReader(
+      this.nft,
+      [systemProgram('python3')],
+      options.netlinkCounters ?? true,
+    );
     this.reader = new NflogReader(options.logGroup, (p) => this.onLogPacket(p), options.tcpdump);
     this.timers = new TimerRules(
       (f) => this.onTimerFire(f),
