@@ -118,6 +118,88 @@ describe('parseXmlPlistText', () => {
   });
 });
 
+/** The value, or the error (reason, line, column), of one way of reading `text`. */
+function outcome(text: string, generalOnly: boolean): unknown {
+  try {
+    return { value: parseXmlPlistText(text, { generalOnly }) };
+  } catch (error) {
+    expect(error).toBeInstanceOf(PlistSyntaxError);
+    const e = error as PlistSyntaxError;
+    return { error: [e.reason, e.line, e.column] };
+  }
+}
+
+describe("the reader's shortcuts (plain tags, indents) against its general path", () => {
+  it('read every value the same, and fail every mutated document with the same error', () => {
+    fc.assert(
+      fc.property(
+        xmlValue,
+        fc.constantFrom('\t', '  ', ''),
+        fc.nat(),
+        fc.constantFrom(
+          '',
+          '<',
+          '>',
+          '/',
+          '&',
+          '&amp;',
+          '\r',
+          '\n\t',
+          'x',
+          '-',
+          '1',
+          '</dict>',
+          '<key>k</key>',
+          '<true/>',
+          '<integer>',
+          '<!-- c -->',
+        ),
+        (value, indent, at, insert) => {
+          const xml = buildXmlPlist(value, indent);
+          expect(outcome(xml, false)).toEqual(outcome(xml, true));
+          const cut = at % (xml.length + 1);
+          const mutated = xml.slice(0, cut) + insert + xml.slice(cut + 1);
+          expect(outcome(mutated, false)).toEqual(outcome(mutated, true));
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+
+  it.each([
+    '<plist><integer>-0</integer></plist>',
+    '<plist><integer>007</integer></plist>',
+    '<plist><integer>123456789012345</integer></plist>',
+    '<plist><integer>1234567890123456789</integer></plist>',
+    '<plist><integer>+5</integer></plist>',
+    '<plist><integer>-</integer></plist>',
+    '<plist><array><integer>1</integer><integer></integer></array></plist>',
+    '<plist><dict><key>a</key><key>b</key></dict></plist>',
+    '<plist><dict><key>a</key></dict></plist>',
+    '<plist><array><dict><key>a</key></dict></array></plist>',
+    '<plist><dict><key>a</key><dict><key>b</key></dict></dict></plist>',
+    '<plist><dict><key>a</key><dict></dict><string>x</string></dict></plist>',
+    '<plist><dict><key>a</key><string>x</string><dict></dict></dict></plist>',
+    '<plist><array><dict><array></array></dict></array></plist>',
+    '<plist><dict><key>a&amp;b</key><string>x\r\ny</string></dict></plist>',
+    '<plist><array><string>a</string ></array></plist>',
+    '<plist><array><string>a</strin></array></plist>',
+    '<plist><array></dict></plist>',
+    '<plist><dict><key>k</key><array/><key>l</key><dict/></dict></plist>',
+    '<plist>\n\t<array>\n\t\t<true/>\n\t\tx\n\t</array>\n</plist>',
+  ])('agree on %j', (xml) => {
+    expect(outcome(xml, false)).toEqual(outcome(xml, true));
+  });
+
+  it('refuse nesting beyond the limit the same way', () => {
+    const deep = '<plist>' + '<array>'.repeat(1001) + '</array>'.repeat(1001) + '</plist>';
+    expect(outcome(deep, false)).toEqual(outcome(deep, true));
+    expect((outcome(deep, false) as { error: unknown[] }).error[0]).toBe(
+      'nesting deeper than 1000 levels',
+    );
+  });
+});
+
 describe('base64', () => {
   it('round-trips bytes and matches Node', () => {
     fc.assert(
