@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_SETTINGS, type FirewallDocument, type Rule } from './types.ts';
 import { createRule } from './tree.ts';
 import { formatProblem, validateDocument, validateRule } from './validate.ts';
+import { createParseCache } from './values.ts';
 
 let seq = 0;
 const rule = (partial: Partial<Rule>): Rule => createRule({ id: `r${++seq}`, ...partial });
@@ -199,5 +200,31 @@ describe('validateRule', () => {
         (p) => p.message,
       ),
     ).toEqual(['Exit group is only valid inside a Group']);
+  });
+});
+
+describe('validateDocument with a shared parse cache', () => {
+  it('finds the same problems, parsing each distinct value once', () => {
+    const rules = [
+      ...protectServers('70000'),
+      rule({ property: 'Dest port', value: '70000', action: 'Pass' }),
+      rule({ property: 'Source net', value: '10.0.0.300', action: 'Delete' }),
+      rule({ property: 'Source net', value: '10.0.0.300', action: 'Delete' }),
+      rule({ property: 'Dest port', value: '22 (SSH)', relation: '>=', action: 'Pass' }),
+    ];
+    const cache = createParseCache();
+    const withCache = validateDocument(doc(rules), cache);
+    expect(withCache).toEqual(validateDocument(doc(rules)));
+    expect(withCache.map(formatProblem)).toContain(
+      'rule 4: Source net 10.0.0.300 is not an IPv4 or IPv6 address',
+    );
+    expect(withCache.map(formatProblem)).toContain(
+      'rule 5: Source net 10.0.0.300 is not an IPv4 or IPv6 address',
+    );
+    // One entry per distinct text: the bad port appears twice, the bad address twice.
+    expect(cache.values.get('Dest port')?.has('70000')).toBe(true);
+    expect(cache.values.get('Source net')?.size).toBe(1);
+    // A second document read through the same cache gets the same answers.
+    expect(validateDocument(doc(rules), cache)).toEqual(withCache);
   });
 });

@@ -6,10 +6,17 @@
 // names are checked at run time even though the types say they are valid).
 
 import type { DocumentSettings, FirewallDocument, Problem, Rule } from './types.ts';
-import { parseParameter, parseValue } from './values.ts';
+import {
+  cachedParameter,
+  cachedValue,
+  createParseCache,
+  parseParameter,
+  parseValue,
+  type ParseCache,
+} from './values.ts';
 import { isActionName, isPropertyName, isRelationName } from './vocabulary.ts';
 import { ACTION_INFO, PROPERTY_INFO } from './vocabulary-table.ts';
-import { RULE_ID_PATTERN, formatNumber } from './tree.ts';
+import { RULE_ID_PATTERN } from './tree.ts';
 import { INTERFACE_NAME } from './names.ts';
 
 /** Where a rule sits, for the checks that depend on it. */
@@ -23,18 +30,47 @@ export interface RuleContext {
 const ORDERED_KINDS = new Set(['range', 'timeOfDay', 'dateTime', 'rate']);
 
 /** The checks on one rule's own fields (not its children, not id uniqueness). */
-export function validateRule(rule: Rule, number: string, context: RuleContext = {}): Problem[] {
+export function validateRule(
+  rule: Rule,
+  number: string,
+  context: RuleContext = {},
+  cache?: ParseCache,
+): Problem[] {
   const problems: Problem[] = [];
-  const add = (field: Problem['field'], message: string): void => {
-    problems.push(
-      field ? { ruleId: rule.id, number, field, message } : { ruleId: rule.id, number, message },
-    );
-  };
+  checkRule(rule, number, context, problems, cache);
+  return problems;
+}
 
+function add(
+  problems: Problem[],
+  rule: Rule,
+  number: string,
+  field: Problem['field'],
+  message: string,
+): void {
+  problems.push(
+    field ? { ruleId: rule.id, number, field, message } : { ruleId: rule.id, number, message },
+  );
+}
+
+/** validateRule, appending to `problems` (validateDocument calls it 100,000 times). */
+function checkRule(
+  rule: Rule,
+  number: string,
+  context: RuleContext,
+  problems: Problem[],
+  cache: ParseCache | undefined,
+): void {
   if (typeof rule.id !== 'string' || !RULE_ID_PATTERN.test(rule.id)) {
-    add(undefined, `Rule id "${String(rule.id)}" is not 1-32 letters, digits, _ or -`);
+    add(
+      problems,
+      rule,
+      number,
+      undefined,
+      `Rule id "${String(rule.id)}" is not 1-32 letters, digits, _ or -`,
+    );
   }
-  if (typeof rule.name !== 'string') add('name', 'Name is not text');
+  if (typeof rule.name !== 'string') add(problems, rule, number, 'name', 'Name is not text');
 
   const property = String(rule.property);
   const relation = String(rule.relation);
@@ -42,42 +78,68 @@ export function validateRule(rule: Rule, number: string, context: RuleContext = 
   const propertyOk = isPropertyName(property);
   const relationOk = isRelationName(relation);
   const actionOk = isActionName(action);
-  if (!propertyOk) add('property', `Property "${property}" is not one treewall knows`);
-  if (!relationOk) add('relation', `Relation "${relation}" is not one of ==, !=, a=A, >=, <=`);
-  if (!actionOk) add('action', `Action "${action}" is not one treewall knows`);
+  if (!propertyOk)
+    add(problems, rule, number, 'property', `Property "${property}" is not one treewall knows`);
+  if (!relationOk) {
+    add(
+      problems,
+      rule,
+      number,
+      'relation',
+      `Relation "${relation}" is not one of ==, !=, a=A, >=, <=`,
+    );
+  }
+  if (!actionOk)
+    add(problems, rule, number, 'action', `Action "${action}" is not one treewall knows`);
 
   if (propertyOk) {
     const info = PROPERTY_INFO[property];
     const relationAllowed = relationOk && info.relations.includes(relation);
     if (relationOk && !relationAllowed) {
-      add('relation', `${property} does not take ${relation} (use ${info.relations.join(' or ')})`);
+      add(
+        problems,
+        rule,
+        number,
+        'relation',
+        `${property} does not take ${relation} (use ${info.relations.join(' or ')})`,
+      );
     }
-    const parsed = parseValue(
-      property,
-      typeof rule.value === 'string' ? rule.value : String(rule.value),
-    );
+    const text = typeof rule.value === 'string' ? rule.value : String(rule.value);
+    const parsed = cache ? cachedValue(cache, property, text) : parseValue(property, text);
     if (!parsed.ok) {
-      add('value', parsed.error);
+      add(problems, rule, number, 'value', parsed.error);
     } else if (relationAllowed && (relation === '>=' || relation === '<=')) {
       const v = parsed.value;
       if (!ORDERED_KINDS.has(v.kind)) {
-        add('relation', `${property} does not take ${relation}`);
+        add(problems, rule, number, 'relation', `${property} does not take ${relation}`);
       } else if (v.kind === 'range' && v.range.min !== v.range.max) {
         add(
+          problems,
+          rule,
+          number,
           'value',
           `${property} ${relation} takes one number, not the range ${v.range.min}-${v.range.max}`,
         );
       } else if (v.kind === 'timeOfDay' && v.fromMinute !== v.toMinute) {
-        add('value', `${property} ${relation} takes one time (HH:MM), not a range`);
+        add(
+          problems,
+          rule,
+          number,
+          'value',
+          `${property} ${relation} takes one time (HH:MM), not a range`,
+        );
       }
     }
     if (property.startsWith('Parent ') && context.hasParent === false) {
-      add('property', `${property} needs a parent rule`);
+      add(problems, rule, number, 'property', `${property} needs a parent rule`);
     }
     // Idle seconds fires from the helper's timer with no packet at hand, so a verdict there
     // means nothing. (Parent ... tests may also gate packets, e.g. a ping-flood Delete.)
     if (property === 'Idle seconds' && actionOk && ACTION_INFO[action].terminating) {
       add(
+        problems,
+        rule,
+        number,
         'action',
         `${property} is checked on a timer, not per packet: ${action} has no packet to act on`,
       );
@@ -85,21 +147,20 @@ export function validateRule(rule: Rule, number: string, context: RuleContext = 
   }
 
   if (actionOk) {
-    const parsed = parseParameter(
-      action,
-      typeof rule.parameter === 'string' ? rule.parameter : String(rule.parameter),
-    );
-    if (!parsed.ok) add('parameter', parsed.error);
+    const text = typeof rule.parameter === 'string' ? rule.parameter : String(rule.parameter);
+    const parsed = cache ? cachedParameter(cache, action, text) : parseParameter(action, text);
+    if (!parsed.ok) add(problems, rule, number, 'parameter', parsed.error);
     if (action === 'Exit group' && context.insideGroup === false) {
-      add('action', 'Exit group is only valid inside a Group');
+      add(problems, rule, number, 'action', 'Exit group is only valid inside a Group');
     }
     if (action === 'Reset parent' && context.hasParent === false) {
-      add('action', 'Reset parent needs a parent rule');
+      add(problems, rule, number, 'action', 'Reset parent needs a parent rule');
     }
   }
-  if (typeof rule.enabled !== 'boolean') add(undefined, 'Enabled is not true or false');
-  if (!Array.isArray(rule.children)) add(undefined, 'Children is not a list of rules');
-  return problems;
+  if (typeof rule.enabled !== 'boolean')
+    add(problems, rule, number, undefined, 'Enabled is not true or false');
+  if (!Array.isArray(rule.children))
+    add(problems, rule, number, undefined, 'Children is not a list of rules');
 }
 
 /** Checks on the settings; their problems carry an empty ruleId and number. */
@@ -139,22 +200,26 @@ export function validateSettings(settings: DocumentSettings): Problem[] {
 /**
  * Every problem in the document, in outline order: each rule's fields (validateRule), duplicate
  * ids, Exit group outside a Group, Parent tests and Reset parent at the top level, then settings.
+ * `cache`: parsed values and parameters by text (a large outline repeats a few thousand distinct
+ * values); pass one to share the parsing with whoever reads the same document next (the
+ * compiler), or leave it out for a private one.
  */
-export function validateDocument(doc: FirewallDocument): Problem[] {
+export function validateDocument(
+  doc: FirewallDocument,
+  cache: ParseCache = createParseCache(),
+): Problem[] {
   const problems: Problem[] = [];
   const firstNumberOfId = new Map<string, string>();
-  const go = (list: readonly Rule[], path: number[], insideGroup: boolean): void => {
+  const go = (list: readonly Rule[], prefix: string, depth: number, insideGroup: boolean): void => {
     if (!Array.isArray(list)) return;
     for (let i = 0; i < list.length; i++) {
       const rule = list[i];
-      path.push(i);
-      const number = formatNumber(path);
+      const number = depth === 0 ? String(i + 1) : `${prefix}.${i + 1}`;
       if (typeof rule !== 'object' || rule === null) {
         problems.push({ ruleId: '', number, message: 'Rule is not a dictionary' });
-        path.pop();
         continue;
       }
-      problems.push(...validateRule(rule, number, { insideGroup, hasParent: path.length > 1 }));
+      checkRule(rule, number, { insideGroup, hasParent: depth > 0 }, problems, cache);
       const seen = firstNumberOfId.get(rule.id);
       if (seen !== undefined) {
         problems.push({
@@ -165,11 +230,10 @@ export function validateDocument(doc: FirewallDocument): Problem[] {
       } else {
         firstNumberOfId.set(rule.id, number);
       }
-      go(rule.children, path, insideGroup || rule.action === 'Group');
-      path.pop();
+      go(rule.children, number, depth + 1, insideGroup || rule.action === 'Group');
     }
   };
-  go(doc.rules, [], false);
+  go(doc.rules, '', 0, false);
   if (doc.settings) problems.push(...validateSettings(doc.settings));
   return problems;
 }
