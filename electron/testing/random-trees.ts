@@ -204,8 +204,12 @@ export function randomDocument(rng: Rng, options: TreeOptions): FirewallDocument
     if (property === 'Any') relation = '==';
     return rule(property, value, relation, rng.weighted(ACTION_WEIGHTS));
   };
-  /** A service list: sibling leaves on one field with distinct values and verdicts (a verdict map). */
-  const serviceList = (): Rule[] => {
+  /**
+   * A service list: siblings on one field with distinct values (a verdict map). Half of the lists
+   * are leaves with verdicts; the other half are per-host groups with children (a dispatch map
+   * of `jump`s when every member qualifies), some of which log, exit or end in a verdict.
+   */
+  const serviceList = (depth: number): Rule[] => {
     const property = rng.pick(['Dest port', 'Source net', 'Protocol'] as const);
     const pool: readonly string[] =
       property === 'Dest port'
@@ -224,21 +228,32 @@ export function randomDocument(rng: Rng, options: TreeOptions): FirewallDocument
     const values = [...pool]
       .sort(() => rng.next() - 0.5)
       .slice(0, rng.int(4, Math.min(8, pool.length)));
-    return values.map((v) =>
-      rule(
+    const groups = depth < options.maxDepth && rng.chance(0.5);
+    return values.map((v) => {
+      if (!groups) {
+        return rule(
+          property,
+          v,
+          '==',
+          rng.pick(['Pass', 'Delete', 'Reject', 'Trigger', 'Delete no log'] as const),
+        );
+      }
+      const r = rule(
         property,
         v,
         '==',
-        rng.pick(['Pass', 'Delete', 'Reject', 'Trigger', 'Delete no log'] as const),
-      ),
-    );
+        rng.pick(['->', '->', 'Group', 'Group', 'Delete', 'Pass', 'Exit group', 'Log'] as const),
+      );
+      r.children = list(depth + 1);
+      return r;
+    });
   };
   const list = (depth: number): Rule[] => {
     const out: Rule[] = [];
     const width = rng.int(1, depth === 0 ? 8 : 5);
     for (let i = 0; i < width && n < budget; i++) {
-      if (rng.chance(0.08)) {
-        out.push(...serviceList());
+      if (rng.chance(0.12)) {
+        out.push(...serviceList(depth));
         continue;
       }
       const r = randomRule();

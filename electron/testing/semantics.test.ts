@@ -4,6 +4,7 @@
 // NFLOG event (read with tcpdump on nflog:1729, prefixes mapped back to rules).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDefaultDocument } from '../../resources/default-document.ts';
+import { GROUP_DISPATCH_DOC } from '../../shared/compiler/golden/cases.ts';
 import { compile, DEFAULT_LOG_GROUP, readCounters } from '../../shared/compiler/index.ts';
 import {
   createState,
@@ -331,6 +332,94 @@ describe.skipIf(dataPlaneSkipReason !== undefined)(
       ]);
       expect(delivered(p)).toEqual([false, false, false]);
       expect(p.packets.map((x) => x.evaluation.verdictRuleId)).toEqual(['after', 'rest', 'after']);
+    });
+
+    it('§3.3 sibling groups dispatched through one map keep first-match order, breaks and Dont log', async () => {
+      // The golden case group-dispatch-vmap: sites s1..s6 on disjoint networks are one map lookup
+      // per family (`: jump r_s2`, ...); `after` and `last` see what the dispatch lets through.
+      const compiled = compile(GROUP_DISPATCH_DOC);
+      if (!compiled.ok) throw new Error('compile failed');
+      expect(compiled.objects.s2?.elements?.map((e) => e.map)).toEqual(['m_s1_4']);
+      expect(compiled.objects.s2?.counter).toBeUndefined();
+      const p = await agree(
+        GROUP_DISPATCH_DOC,
+        [
+          pkt('in eth0 tcp 10.70.0.1:40000 > 10.60.0.20:22 flags syn'), // 2nd group: its Pass
+          pkt('in eth0 tcp 10.70.0.1:40001 > 10.60.0.20:25 flags syn'), // 2nd group: its own Delete
+          pkt('in eth0 tcp 10.70.0.1:40002 > 10.60.0.20:23 flags syn'), // ... after a Dont log
+          pkt('in eth0 tcp 10.70.0.1:40003 > 10.60.0.100:8080 flags syn'), // no group: `after`
+          pkt('in eth0 tcp 10.70.0.1:40004 > 10.60.0.36:443 flags syn'), // s3 exits: `last`
+          pkt('in eth0 tcp 10.70.0.1:40005 > 10.60.0.50:8080 flags syn'), // break ends `sites`
+          pkt('in eth0 tcp 10.70.0.1:40006 > 10.60.0.50:9999 flags syn'), // s4's Reject
+          pkt('in eth0 tcp [fd70::1]:40007 > [fd60::5]:80 flags syn'), // the IPv6 map
+          pkt('in eth0 udp 10.70.0.1:40008 > 10.71.0.5:53'), // a leaf of the run, forwarded
+          pkt('in eth0 tcp 10.70.0.1:40009 > 10.60.0.5:80 flags syn'), // 1st group
+          pkt('in eth0 tcp 10.70.0.1:40010 > 10.60.0.5:8080 flags syn'), // 1st group's Delete
+        ],
+        { logs: true },
+      );
+      expect(delivered(p)).toEqual([
+        true,
+        false,
+        false,
+        false,
+        false,
+        true,
+        false,
+        true,
+        true,
+        true,
+        false,
+      ]);
+      expect(replied(p)).toEqual([
+        false,
+        false,
+        false,
+        false,
+        false,
+        false,
+        true,
+        false,
+        false,
+        false,
+        false,
+      ]);
+      expect(p.packets.map((x) => x.evaluation.logEvents)).toEqual([
+        [],
+        ['s2'],
+        [],
+        ['after'],
+        ['last'],
+        [],
+        ['s4-rest'],
+        [],
+        [],
+        [],
+        ['s1-rest'],
+      ]);
+      const packets = Object.fromEntries(
+        Object.entries(p.counters).map(([id, c]) => [id, c.packets]),
+      );
+      expect(packets).toEqual({
+        sites: 11,
+        s1: 2,
+        's1-web': 1,
+        's1-rest': 1,
+        s2: 3,
+        's2-ssh': 1,
+        's2-quiet': 1,
+        s3: 1,
+        's3-exit': 1,
+        s4: 2,
+        's4-tcp': 2,
+        's4-exit': 1,
+        's4-rest': 1,
+        s5: 1,
+        's5-web': 1,
+        s6: 1,
+        after: 1,
+        last: 1,
+      });
     });
 
     describe('the default document, as the walk-through describes it', () => {

@@ -147,6 +147,8 @@ interface Node {
   comment?: string;
   /** Compiled condition per direction (one slot when it does not vary). */
   cond: { in?: Cond; out?: Cond };
+  /** This rule's entry of `objects` (held here: looking it up by id was a hot spot). */
+  obj: RuleObjects;
 }
 
 const VERDICT_ACTIONS: ReadonlySet<ActionName> = new Set<ActionName>([
@@ -156,6 +158,17 @@ const VERDICT_ACTIONS: ReadonlySet<ActionName> = new Set<ActionName>([
   'Reject',
   'Drop connection',
   'Trigger',
+]);
+/**
+ * Actions of a rule with children whose match-time line is only its counter: such a rule can be
+ * an element of a dispatch map (`value : jump r_<key>`). Log, Dont log, Masquerade, Keep address,
+ * Authorize and the helper actions do something at match time; Rate limits are direction-bound.
+ */
+const DISPATCHABLE_ACTIONS: ReadonlySet<ActionName> = new Set<ActionName>([
+  ...VERDICT_ACTIONS,
+  'Exit group',
+  'Group',
+  '->',
 ]);
 const REFUSED_ACTIONS: Partial<Record<ActionName, string>> = {
   Delay: 'Delay holds packets back in user space (NFQUEUE), which treewall does not do yet',
@@ -215,8 +228,9 @@ class Compiler {
   // Parsed values and parameters by (property or action, text): a large outline repeats a few
   // thousand distinct values, and parsing (addresses as bigints) was a third of the compile. The
   // parsers are pure and nothing mutates a parsed value, so equal texts share one result.
-  private readonly valueCache = new Map<string, ReturnType<typeof parseValue>>();
-  private readonly paramCache = new Map<string, ReturnType<typeof parseParameter>>();
+  // Nested by kind, then text: no key string is built per rule.
+  private readonly valueCache = new Map<string, Map<string, ReturnType<typeof parseValue>>>();
+  private readonly paramCache = new Map<string, Map<string, ReturnType<typeof parseParameter>>>();
   private firstDontLog = Number.POSITIVE_INFINITY;
   private usesMasquerade = false;
   private usesMarks = false;
@@ -287,8 +301,9 @@ class Compiler {
           children.some((c) => c.sensitive),
         varies: DIRECTION_SENSITIVE.has(rule.property) || rule.property === 'Rate',
         cond: {},
+        obj: { key, chains: [] },
       };
-      this.objects[rule.id] = { key, chains: [] };
+      this.objects[rule.id] = node.obj;
       // Refusals that do not depend on direction are reported wherever the rule sits.
       if (value.ok && !DIRECTION_SENSITIVE.has(rule.property)) this.condition(node, 'in');
       if (rule.action === 'Dont log') this.firstDontLog = Math.min(this.firstDontLog, pre);
@@ -323,7 +338,7 @@ class Compiler {
           counter: { family: 'inet', table: this.table, name, ...(comment ? { comment } : {}) },
         },
       });
-      this.objects[node.rule.id]!.counter = name;
+      node.obj.counter = name;
     }
     return name;
   }
@@ -344,16 +359,20 @@ class Compiler {
   }
 
   private parsed<K extends string, R>(
-    cache: Map<string, R>,
+    cache: Map<string, Map<string, R>>,
     kind: K,
     text: string,
     parse: (kind: K, text: string) => R,
   ): R {
-    const key = `${kind}\u0000${text}`;
-    let result = cache.get(key);
+    let byText = cache.get(kind);
+    if (byText === undefined) {
+      byText = new Map();
+      cache.set(kind, byText);
+    }
+    let result = byText.get(text);
     if (result === undefined) {
       result = parse(kind, text);
-      cache.set(key, result);
+      byText.set(text, result);
     }
     return result;
   }
@@ -363,7 +382,7 @@ class Compiler {
     if (!this.chains.has(name)) {
       this.chains.set(name, []);
       this.chainOrder.push(name);
-      if (node) this.objects[node.rule.id]!.chains.push(name);
+      if (node) node.obj.chains.push(name);
     }
     return true;
   }
@@ -460,7 +479,7 @@ class Compiler {
    * mark (kernel: `bitwise reg = (reg & 0) ^ N`; nft 1.0.6 lists it as `& N | N`, the same N).
    */
   private timerFlag(node: Node): Cond {
-    const o = this.objects[node.rule.id]!;
+    const o = node.obj;
     if (o.flag === undefined) {
       this.helperRules.push(node.rule.id);
       o.helper = true;
@@ -483,10 +502,10 @@ class Compiler {
     const action = node.rule.action;
     // A timer rule's helper action runs from the helper's timer; an event per packet while its
     // flag is set would run it again.
-    const byTimer = this.objects[node.rule.id]!.helper === true && HELPER_ACTIONS.has(action);
+    const byTimer = node.obj.helper === true && HELPER_ACTIONS.has(action);
     if (action === 'Log' || (HELPER_ACTIONS.has(action) && !byTimer)) {
       stmts.push(log(node.key, this.group));
-      this.objects[node.rule.id]!.logPrefix = node.key;
+      node.obj.logPrefix = node.key;
     } else if (action === 'Dont log') {
       this.usesMarks = true;
       stmts.push(setMark(or(meta('mark'), this.marks.dontLog)));
@@ -536,7 +555,7 @@ class Compiler {
     const logLines: Stmt[][] = [];
     let inlineLog: Stmt[] = [];
     if (LOGGED_ACTIONS.has(action)) {
-      this.objects[node.rule.id]!.logPrefix = node.key;
+      node.obj.logPrefix = node.key;
       // A Dont log tested before this verdict (earlier in the outline, or among this rule's own
       // children) may have set the mark: test it. Otherwise logging is unconditional.
       if (this.firstDontLog < node.end) {
@@ -665,26 +684,15 @@ class Compiler {
     const body = this.childChainName(node, variant);
     const alt = cond.kind === 'triggered' || condLines.length > 1;
     const bodyLevel = level + (alt ? 2 : 1);
-    if (!this.declareChain(body, node, bodyLevel)) return false;
-    let bodyInfo = this.chainInfo.get(body);
-    if (!bodyInfo) {
-      const lines: Stmt[][] = [];
-      if (alt) lines.push(header);
-      lines.push(...extra);
-      const childMode: BreakMode = action === 'Group' ? 'return' : 'mark';
-      let mayBreak = this.compileList(node.children, variant, bodyLevel, childMode, lines);
-      if (action === 'Group') mayBreak = false;
-      if (isExit) {
-        this.usesMarks = true;
-        lines.push([setMark(or(meta('mark'), this.marks.exitGroup)), ret]);
-        mayBreak = true;
-      }
-      lines.push(...own);
-      this.chains.set(body, lines);
-      bodyInfo = { mayBreak };
-      this.chainInfo.set(body, bodyInfo);
-    }
-    if (bodyInfo.mayBreak) this.usesMarks = true;
+    const bodyInfo = this.bodyChain(
+      node,
+      variant,
+      body,
+      bodyLevel,
+      [...(alt ? [header] : []), ...extra],
+      own,
+    );
+    if (!bodyInfo) return false;
 
     if (!alt) {
       out.push(this.line([...(condLines[0] as Stmt[]), ...header, jump(body)], comment));
@@ -698,6 +706,39 @@ class Compiler {
     }
     if (bodyInfo.mayBreak) out.push(this.breakCheck(mode));
     return bodyInfo.mayBreak && mode === 'mark';
+  }
+
+  /**
+   * The chain of a rule's body: `first` (match-time lines when the test is elsewhere), its
+   * children, then its own action (Exit group: set the mark and return). Built once per name.
+   */
+  private bodyChain(
+    node: Node,
+    variant: Variant,
+    body: string,
+    bodyLevel: number,
+    first: Stmt[][],
+    own: Stmt[][],
+  ): ChainInfo | undefined {
+    if (!this.declareChain(body, node, bodyLevel)) return undefined;
+    let bodyInfo = this.chainInfo.get(body);
+    if (!bodyInfo) {
+      const action = node.rule.action;
+      const lines: Stmt[][] = [...first];
+      const childMode: BreakMode = action === 'Group' ? 'return' : 'mark';
+      let mayBreak = this.compileList(node.children, variant, bodyLevel, childMode, lines);
+      if (action === 'Group') mayBreak = false;
+      if (action === 'Exit group') {
+        this.usesMarks = true;
+        lines.push([setMark(or(meta('mark'), this.marks.exitGroup)), ret]);
+        mayBreak = true;
+      } else lines.push(...own);
+      this.chains.set(body, lines);
+      bodyInfo = { mayBreak };
+      this.chainInfo.set(body, bodyInfo);
+    }
+    if (bodyInfo.mayBreak) this.usesMarks = true;
+    return bodyInfo;
   }
 
   /** Lines of an alternatives chain: each way the condition can hold goes to the body chain. */
@@ -765,9 +806,13 @@ class Compiler {
 
   private groupField(node: Node): string | undefined {
     const r = node.rule;
-    const ends = VERDICT_ACTIONS.has(r.action) || r.action === 'Exit group';
-    if (node.children.length > 0 || r.relation !== '==' || !ends) return undefined;
-    if (this.refusedIds.has(r.id)) return undefined;
+    if (r.relation !== '==' || this.refusedIds.has(r.id)) return undefined;
+    if (node.children.length > 0) {
+      // A rule with children dispatches as `value : jump r_<key>` when the line that tests it
+      // would carry nothing but its counter (no log, mark or set update at match time) and its
+      // body is one chain shared by both programs.
+      if (node.sensitive || !DISPATCHABLE_ACTIONS.has(r.action)) return undefined;
+    } else if (!VERDICT_ACTIONS.has(r.action) && r.action !== 'Exit group') return undefined;
     switch (r.property) {
       case 'Source port':
       case 'Dest port':
@@ -802,7 +847,11 @@ class Compiler {
     return { length: n, grouped: true };
   }
 
-  /** One verdict-map lookup per address family for a run of sibling leaves. Returns mayBreak. */
+  /**
+   * One verdict-map lookup per address family for a run of siblings: leaves map to their verdict,
+   * rules with children to `jump r_<key>` (a dispatch: at most one sibling of a disjoint run can
+   * match, so skipping the others after the jump returns is first-match order). Returns mayBreak.
+   */
   private compileGroupRun(run: Node[], level: number, mode: BreakMode, out: Stmt[][]): boolean {
     let mayBreak = false;
     const first = run[0] as Node;
@@ -824,7 +873,7 @@ class Compiler {
           const val = elementValue(node);
           elem.push([{ elem: { val, counter: { packets: 0, bytes: 0 } } }, verdict]);
           const { first: lo, last: hi } = elementRange(val, family === 6 ? 6 : 4);
-          const obj = this.objects[node.rule.id]!;
+          const obj = node.obj;
           (obj.elements ??= []).push({ map: name, first: lo, last: hi });
         }
         const type =
@@ -863,6 +912,16 @@ class Compiler {
       out.push([...guard, { vmap: { key, data: `@${name}` } }]);
       if (members.some((n) => n.rule.action === 'Exit group') && mode === 'mark') mayBreak = true;
     }
+    // A body that may come back with a break pending: one check after the lookup(s), as after a
+    // rule's own jump line (a packet is of one family, so at most one element was taken).
+    const bodyBreaks = run.some(
+      (n) => n.children.length > 0 && this.chainInfo.get(`r_${n.key}`)?.mayBreak === true,
+    );
+    if (bodyBreaks) {
+      this.usesMarks = true;
+      out.push(this.breakCheck(mode));
+      if (mode === 'mark') mayBreak = true;
+    }
     return mayBreak;
   }
 
@@ -872,6 +931,14 @@ class Compiler {
    * sets the mark and returns, which — entered by goto — leaves the current chain for its caller.
    */
   private elementVerdict(node: Node, level: number, mode: BreakMode): Json {
+    if (node.children.length > 0) {
+      // A dispatched rule with children: its body chain, entered by jump as from its own line;
+      // the break check after the lookup (compileGroupRun) does what it does after that line.
+      const body = `r_${node.key}`;
+      const own = node.rule.action === 'Exit group' ? [] : this.ownActionLines(node, 'in');
+      this.bodyChain(node, 'in', body, level, [], own);
+      return jump(body);
+    }
     if (node.rule.action === 'Exit group') {
       if (mode === 'return') return { return: null };
       // One shared chain serves every such element: set the mark, return to the caller.
@@ -906,7 +973,7 @@ class Compiler {
       const d = this.duration(t);
       this.addSet(`t4_${t.key}`, 'ipv4_addr', d);
       this.addSet(`t6_${t.key}`, 'ipv6_addr', d);
-      this.objects[t.rule.id]!.sets = [`t4_${t.key}`, `t6_${t.key}`];
+      t.obj.sets = [`t4_${t.key}`, `t6_${t.key}`];
     }
     const dflt = this.doc.settings.defaultTriggerDuration;
     for (const base of ['trig', 'auth', 'keep']) {
@@ -928,7 +995,7 @@ class Compiler {
     // Every effectively enabled rule has a counter, even one that never reaches the kernel.
     const visit = (nodes: Node[]): void => {
       for (const n of nodes) {
-        const o = this.objects[n.rule.id]!;
+        const o = n.obj;
         if (!o.counter && !o.elements) this.counterFor(n);
         visit(n.children);
       }

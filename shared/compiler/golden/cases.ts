@@ -47,6 +47,42 @@ export const doc = (rules: Rule[], settings: Partial<DocumentSettings> = {}): Fi
 
 const services = [22, 25, 53, 80, 110, 143, 443, 993];
 
+/**
+ * Sibling groups on disjoint destination networks (per-site groups): one dispatch map whose
+ * elements jump to the groups' chains. The members cover every kind of body: children then no
+ * action (`->`), children then the rule's own Delete with a Dont log child, a Group whose Exit
+ * group returns to the run's chain, a break travelling up from two levels down, an IPv6 member,
+ * a leaf verdict, and a disabled sibling that overlaps them all (it does not count). A rule after
+ * the run and one after the group see what the dispatch lets through. Addresses fit the kernel
+ * test bench (fw's own 10.60.0.0/24 and fd60::/64, a forwarded 10.71.0.0/24), so
+ * `electron/testing/semantics.test.ts` sends real packets through the same document.
+ */
+export const GROUP_DISPATCH_DOC: FirewallDocument = doc([
+  r('sites', 'Direction', '==', 'inbound', 'Group', [
+    r('s1', 'Dest net', '==', '10.60.0.0/28', '->', [
+      r('s1-web', 'Dest port', '==', '80', 'Pass'),
+      r('s1-rest', 'Any', '==', '', 'Delete'),
+    ]),
+    r('s2', 'Dest net', '==', '10.60.0.16/28', 'Delete', [
+      r('s2-ssh', 'Dest port', '==', '22', 'Pass'),
+      r('s2-quiet', 'Dest port', '==', '23', 'Dont log'),
+    ]),
+    r('s3-off', 'Dest net', '==', '10.60.0.0/24', 'Pass', [], { enabled: false }),
+    r('s3', 'Dest net', '==', '10.60.0.32/28', 'Group', [
+      r('s3-exit', 'Dest port', '==', '443', 'Exit group'),
+      r('s3-rest', 'Any', '==', '', 'Delete no log'),
+    ]),
+    r('s4', 'Dest net', '==', '10.60.0.48/28', '->', [
+      r('s4-tcp', 'Protocol', '==', 'tcp', '->', [r('s4-exit', 'Dest port', '==', '8080', 'Exit group')]),
+      r('s4-rest', 'Any', '==', '', 'Reject'),
+    ]),
+    r('s5', 'Dest net', '==', 'fd60::/120', '->', [r('s5-web', 'Dest port', '==', '80', 'Pass')]),
+    r('s6', 'Dest net', '==', '10.71.0.0/28', 'Pass'),
+    r('after', 'Dest port', '==', '8080', 'Delete'),
+  ]),
+  r('last', 'Dest port', '==', '443', 'Delete'),
+]);
+
 export const GOLDEN_CASES: GoldenCase[] = [
   {
     name: 'empty-document',
@@ -182,6 +218,26 @@ export const GOLDEN_CASES: GoldenCase[] = [
       r('sctp', 'Protocol', '==', 'sctp', 'Delete no log'),
       r('icmp6', 'Protocol', '==', '58', 'Pass'),
       r('ospf', 'Protocol', '==', '89', 'Delete'),
+    ]),
+  },
+  {
+    name: 'group-dispatch-vmap',
+    pins: 'a run of sibling rules with children on disjoint networks is one dispatch map per family (jump to each body), followed by one break check',
+    doc: GROUP_DISPATCH_DOC,
+  },
+  {
+    name: 'group-run-not-dispatched',
+    pins: 'sibling groups are not dispatched when one logs at match time, one compiles per direction, or two overlap',
+    doc: doc([
+      r('g1', 'Dest port', '==', '1001', '->', [r('g1-a', 'Protocol', '==', 'tcp', 'Pass')]),
+      r('g2', 'Dest port', '==', '1002', 'Log', [r('g2-a', 'Protocol', '==', 'tcp', 'Pass')]),
+      r('g3', 'Dest port', '==', '1003', '->', [r('g3-a', 'Protocol', '==', 'tcp', 'Pass')]),
+      r('g4', 'Dest port', '==', '1004', '->', [r('g4-a', 'Interface', '==', 'eth0', 'Pass')]),
+      r('g5', 'Dest port', '==', '1005', '->', [r('g5-a', 'Protocol', '==', 'tcp', 'Pass')]),
+      r('o1', 'Source net', '==', '10.0.0.0/8', '->', [r('o1-a', 'Protocol', '==', 'tcp', 'Pass')]),
+      r('o2', 'Source net', '==', '10.1.0.0/16', '->', [r('o2-a', 'Protocol', '==', 'tcp', 'Pass')]),
+      r('o3', 'Source net', '==', '10.2.0.0/16', '->', [r('o3-a', 'Protocol', '==', 'tcp', 'Pass')]),
+      r('o4', 'Source net', '==', '10.3.0.0/16', '->', [r('o4-a', 'Protocol', '==', 'tcp', 'Pass')]),
     ]),
   },
   {
