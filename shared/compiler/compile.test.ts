@@ -5,6 +5,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Rule } from '../model/types.ts';
+import { validateDocument } from '../model/validate.ts';
+import { cachedValue, createParseCache } from '../model/values.ts';
 import {
   ACTION_NAMES,
   PROPERTY_NAMES,
@@ -516,5 +518,24 @@ describe('compile: never throws', () => {
       }),
       { numRuns: 400, seed: 7 },
     );
+  });
+});
+
+describe('compile: a parse cache shared with validation', () => {
+  it('gives the same program as a fresh compile, and its entries are what compile reads', () => {
+    fc.assert(
+      fc.property(docsArb, (d) => {
+        const cache = createParseCache();
+        validateDocument(d, cache);
+        expect(JSON.stringify(compile(d, { parseCache: cache }))).toBe(JSON.stringify(compile(d)));
+      }),
+      { numRuns: 60, seed: 11 },
+    );
+    // An entry already in the cache is used as is (no second parse): here it says port 23.
+    const cache = createParseCache();
+    const parsed = cachedValue(cache, 'Dest port', '23');
+    cache.values.set('Dest port', new Map([['22', parsed]]));
+    const result = compile(doc([r('p', 'Dest port', '==', '22', 'Pass')]), { parseCache: cache });
+    expect(result.ok && result.text).toContain('th dport 23');
   });
 });

@@ -8,8 +8,10 @@
 
 import type { FirewallDocument, Problem, Rule } from '../model/types.ts';
 import {
-  parseParameter,
-  parseValue,
+  cachedParameter,
+  cachedValue,
+  createParseCache,
+  type ParseCache,
   type ParsedParameter,
   type ParsedValue,
 } from '../model/values.ts';
@@ -78,6 +80,12 @@ export interface CompileOptions {
   keepElements?: Record<string, Json[]>;
   /** Packet-mark bits treewall reserves during evaluation (see README, "Marks"). */
   marks?: { dontLog: number; exitGroup: number; masquerade: number };
+  /**
+   * Parsed values and parameters to reuse, e.g. the cache `validateDocument(doc, cache)` just
+   * filled for the same document (results are shared and never mutated). Default: a fresh one
+   * per compile.
+   */
+  parseCache?: ParseCache;
 }
 
 /** The kernel objects that represent one rule; counters are read through `readCounters`. */
@@ -228,9 +236,7 @@ class Compiler {
   // Parsed values and parameters by (property or action, text): a large outline repeats a few
   // thousand distinct values, and parsing (addresses as bigints) was a third of the compile. The
   // parsers are pure and nothing mutates a parsed value, so equal texts share one result.
-  // Nested by kind, then text: no key string is built per rule.
-  private readonly valueCache = new Map<string, Map<string, ReturnType<typeof parseValue>>>();
-  private readonly paramCache = new Map<string, Map<string, ReturnType<typeof parseParameter>>>();
+  private readonly parseCache: ParseCache;
   private firstDontLog = Number.POSITIVE_INFINITY;
   private usesMasquerade = false;
   private usesMarks = false;
@@ -249,6 +255,7 @@ class Compiler {
     this.threshold = Math.max(2, options.groupThreshold ?? 4);
     this.marks = options.marks ?? DEFAULT_MARKS;
     this.keepElements = options.keepElements;
+    this.parseCache = options.parseCache ?? createParseCache();
   }
 
   /* --- preparation: parse, validate, number, key ----------------------------------------- */
@@ -269,8 +276,8 @@ class Compiler {
       }
       this.seenIds.add(rule.id);
       const key = this.keys.key(rule.id);
-      const value = this.parsed(this.valueCache, rule.property, rule.value, parseValue);
-      const param = this.parsed(this.paramCache, rule.action, rule.parameter, parseParameter);
+      const value = cachedValue(this.parseCache, rule.property, rule.value);
+      const param = cachedParameter(this.parseCache, rule.action, rule.parameter);
       if (!value.ok) this.problem(rule, number, 'value', value.error);
       if (!param.ok) this.problem(rule, number, 'parameter', param.error);
       const refusal = REFUSED_ACTIONS[rule.action];
@@ -356,25 +363,6 @@ class Compiler {
       );
     }
     return false;
-  }
-
-  private parsed<K extends string, R>(
-    cache: Map<string, Map<string, R>>,
-    kind: K,
-    text: string,
-    parse: (kind: K, text: string) => R,
-  ): R {
-    let byText = cache.get(kind);
-    if (byText === undefined) {
-      byText = new Map();
-      cache.set(kind, byText);
-    }
-    let result = byText.get(text);
-    if (result === undefined) {
-      result = parse(kind, text);
-      byText.set(text, result);
-    }
-    return result;
   }
 
   private declareChain(name: string, node: Node | undefined, level: number): boolean {
