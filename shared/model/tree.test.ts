@@ -204,6 +204,18 @@ describe('editing', () => {
     // several rules keep outline order; a selected descendant travels with its ancestor
     expect(shape(moveRules(rules, ['h', 'b', 'c', 'd'], 'f', 0))).toBe('a f(b c(d e) h) g');
   });
+  it('moves many rules at once the same way as a few (one pass over the tree above 64)', () => {
+    const list = Array.from({ length: 100 }, (_, i) => createRule({ id: `m${i}` }));
+    const box = createRule({ id: 'box' });
+    const rules = [...list, box];
+    const many = list.filter((_, i) => i % 3 !== 0).map((r) => r.id); // 66 rules
+    const moved = moveRules(rules, many, 'box', 0);
+    expect(findById(moved, 'box')!.children.map((r) => r.id)).toEqual(many);
+    expect(moved.map((r) => r.id).slice(0, 3)).toEqual(['m0', 'm3', 'm6']);
+    const few = moveRules(rules, many.slice(0, 3), 'box', 0);
+    expect(findById(few, 'box')!.children.map((r) => r.id)).toEqual(['m1', 'm2', 'm4']);
+    expect(few.map((r) => r.id).slice(0, 4)).toEqual(['m0', 'm3', 'm5', 'm6']);
+  });
   it('refuses drops into the moved subtree or out of range', () => {
     const rules = sample();
     expect(canDrop(rules, ['a'], 'd', 0)).toBe(false);
@@ -288,6 +300,10 @@ describe('properties', () => {
           const newList = parentId === null ? moved : findById(moved, parentId)!.children;
           const start = newList.findIndex((r) => r.id === top[0]);
           expect(newList.slice(start, start + top.length).map((r) => r.id)).toEqual(top);
+          // Every other rule keeps its place relative to the others.
+          const travelled = new Set(top.flatMap((id) => subtreeIds(findById(rules, id)!)));
+          const stay = (list: Rule[]) => allIds(list).filter((id) => !travelled.has(id));
+          expect(stay(moved)).toEqual(stay(rules));
         },
       ),
       { numRuns: 300 },

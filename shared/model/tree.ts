@@ -374,17 +374,66 @@ export const setEnabled = (rules: Rule[], ids: Iterable<string>, enabled: boolea
 export const setExpanded = (rules: Rule[], ids: Iterable<string>, expanded: boolean): Rule[] =>
   setFlag(rules, ids, 'expanded', expanded);
 
-/** The rules of `ids` that are not inside another rule of `ids`, in outline order. */
-function topMost(rules: readonly Rule[], ids: ReadonlySet<string>): Rule[] {
-  const out: Rule[] = [];
+/** What a selection of ids stands for in the tree (see `select`). */
+interface Selection {
+  /** The rules of `ids` that are not inside another rule of `ids`, in outline order. */
+  moved: Rule[];
+  /** The path of each of `moved`. */
+  paths: RulePath[];
+  /** Every id inside the moved subtrees (the moved rules included). */
+  found: Set<string>;
+}
+
+/**
+ * The selection `ids` in the tree. The walk stops once every id is accounted for, so a selection
+ * near the top does not read the rest of a 100,000-rule outline (a drop in the editor runs this).
+ */
+function select(rules: readonly Rule[], ids: ReadonlySet<string>): Selection {
+  const moved: Rule[] = [];
+  const paths: RulePath[] = [];
+  const found = new Set<string>();
+  let left = ids.size;
+  const collect = (rule: Rule): void => {
+    if (ids.has(rule.id) && !found.has(rule.id)) left--;
+    found.add(rule.id);
+    for (const child of rule.children) collect(child);
+  };
+  const stack: number[] = [];
   const go = (list: readonly Rule[]): void => {
-    for (const rule of list) {
-      if (ids.has(rule.id)) out.push(rule);
-      else if (rule.children.length > 0) go(rule.children);
+    for (let i = 0; i < list.length && left > 0; i++) {
+      const rule = list[i] as Rule;
+      if (ids.has(rule.id)) {
+        moved.push(rule);
+        paths.push([...stack, i]);
+        collect(rule);
+      } else if (rule.children.length > 0) {
+        stack.push(i);
+        go(rule.children);
+        stack.pop();
+      }
     }
   };
   go(rules);
-  return out;
+  return { moved, paths, found };
+}
+
+/** The rules of `ids` that are not inside another rule of `ids`, in outline order. */
+const topMost = (rules: readonly Rule[], ids: ReadonlySet<string>): Rule[] =>
+  select(rules, ids).moved;
+
+function dropAllowed(
+  rules: readonly Rule[],
+  ids: ReadonlySet<string>,
+  selection: Selection,
+  parentId: string | null,
+  index: number,
+): boolean {
+  if (ids.size === 0 || !Number.isInteger(index) || index < 0) return false;
+  for (const id of ids) if (!selection.found.has(id)) return false;
+  if (parentId === null) return index <= rules.length;
+  if (selection.found.has(parentId)) return false;
+  const parent = findById(rules, parentId);
+  return parent !== undefined && index <= parent.children.length;
 }
 
 /**
@@ -398,17 +447,12 @@ export function canDrop(
   parentId: string | null,
   index: number,
 ): boolean {
-  if (ids.length === 0 || !Number.isInteger(index) || index < 0) return false;
   const set = new Set(ids);
-  const moved = topMost(rules, set);
-  const found = new Set<string>();
-  for (const rule of moved) walk([rule], (r) => void found.add(r.id));
-  if ([...set].some((id) => !found.has(id))) return false;
-  if (parentId === null) return index <= rules.length;
-  if (found.has(parentId)) return false;
-  const parent = findById(rules, parentId);
-  return parent !== undefined && index <= parent.children.length;
+  return dropAllowed(rules, set, select(rules, set), parentId, index);
 }
+
+/** Above this many moved rules, removing them is one pass over the tree rather than one per path. */
+const REMOVE_BY_PATH_LIMIT = 64;
 
 /**
  * Move rules (with their subtrees) to be children of `parentId` (null: top level) at `index`.
@@ -424,8 +468,10 @@ export function moveRules(
   parentId: string | null,
   index: number,
 ): Rule[] {
-  if (!canDrop(rules, ids, parentId, index)) return rules;
-  const moved = topMost(rules, new Set(ids));
+  const set = new Set(ids);
+  const selection = select(rules, set);
+  if (!dropAllowed(rules, set, selection, parentId, index)) return rules;
+  const { moved, paths } = selection;
   const movedIds = new Set(moved.map((r) => r.id));
   const targetBefore = parentId === null ? rules : (findById(rules, parentId) as Rule).children;
   // Moved rules that sat before the insertion point in the target list shift it left.
@@ -433,7 +479,21 @@ export function moveRules(
   for (let i = 0; i < index && i < targetBefore.length; i++) {
     if (movedIds.has((targetBefore[i] as Rule).id)) at--;
   }
-  const without = deleteRules(rules, movedIds);
+  let without = rules;
+  if (moved.length <= REMOVE_BY_PATH_LIMIT) {
+    // Last path first: removing a rule never shifts the path of one before it in outline order
+    // (none of the moved rules is inside another).
+    for (let k = paths.length - 1; k >= 0; k--) {
+      const path = paths[k] as RulePath;
+      const i = path[path.length - 1] ?? 0;
+      without = withChildrenAt(without, path.slice(0, -1), (list) => [
+        ...list.slice(0, i),
+        ...list.slice(i + 1),
+      ]);
+    }
+  } else {
+    without = deleteRules(rules, movedIds);
+  }
   return insertInto(without, parentId, moved, at, false);
 }
 
