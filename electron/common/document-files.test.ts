@@ -6,7 +6,9 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { documentToOpenStep, documentToXml } from '../../shared/plist/document.ts';
 import { PlistSyntaxError } from '../../shared/plist/openstep.ts';
+import fc from 'fast-check';
 import {
+  decodeText,
   readDocumentFile,
   readDocumentFileWithFormat,
   writeDocumentFileAtomic,
@@ -26,6 +28,24 @@ afterEach(async () => {
 
 const temporaries = async (): Promise<string[]> =>
   (await fs.readdir(folder)).filter((name) => name.endsWith('.tmp'));
+
+describe('decodeText', () => {
+  it('reads any bytes exactly as UTF-8 decoding does (ASCII, non-ASCII, malformed, BOM)', () => {
+    for (const text of ['', 'plain ascii <key>', 'é ü 😀', '\uFEFF<plist/>']) {
+      expect(decodeText(Buffer.from(text, 'utf8'))).toBe(text);
+    }
+    fc.assert(
+      fc.property(
+        fc.oneof(fc.uint8Array({ maxLength: 64 }), fc.uint8Array({ max: 127 })),
+        (bytes) => {
+          const buffer = Buffer.from(bytes);
+          expect(decodeText(buffer)).toBe(buffer.toString('utf8'));
+        },
+      ),
+      { numRuns: 1000 },
+    );
+  });
+});
 
 describe('readDocumentFile', () => {
   it('reads XML and NeXT text documents and says which', async () => {

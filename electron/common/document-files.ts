@@ -4,6 +4,7 @@
 // file or the new one, never a torn one; a failed save removes its temporary file, and the next
 // save removes those that saves killed mid-way left behind.
 
+import { isAscii } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
@@ -38,8 +39,15 @@ export async function readDocumentFileWithFormat(
   file: string,
   options: ReadDocumentOptions = {},
 ): Promise<ReadDocumentResult> {
-  const text = await fs.readFile(file, 'utf8');
+  const text = decodeText(await fs.readFile(file));
   return { document: parseDocumentText(text, options), format: sniffFormat(text) };
+}
+
+/** UTF-8 bytes as text. Pure ASCII (every document treewall writes with plain names) is copied
+ * byte for byte, which is the same text and about twice as fast as UTF-8 decoding for the 70 MB
+ * of a 100,000-rule document. */
+export function decodeText(bytes: Buffer): string {
+  return isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8');
 }
 
 export interface AtomicWriteOptions {

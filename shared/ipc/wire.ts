@@ -51,7 +51,32 @@ function isTagged(value: object, tag: string): value is Record<string, string> {
   );
 }
 
+/** True when `value` holds a Date or a Uint8Array anywhere (iterative: documents nest deeply). */
+function holdsTaggable(value: unknown): boolean {
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (typeof v !== 'object' || v === null) continue;
+    if (v instanceof Date || v instanceof Uint8Array) return true;
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) {
+        const item: unknown = v[i];
+        if (typeof item === 'object' && item !== null) stack.push(item);
+      }
+    } else {
+      for (const key in v) {
+        const item: unknown = (v as Record<string, unknown>)[key];
+        if (typeof item === 'object' && item !== null) stack.push(item);
+      }
+    }
+  }
+  return false;
+}
+
 export function encodeWire(message: unknown): string {
+  // A replacer function costs a call per value (millions in a large document); a walk that finds
+  // nothing to tag is several times cheaper, so most messages are plain JSON.stringify.
+  if (!holdsTaggable(message)) return JSON.stringify(message);
   return JSON.stringify(message, function (this: Record<string, unknown>, key, value: unknown) {
     // `this[key]` is the value before Date.prototype.toJSON ran.
     const raw = this[key];
