@@ -21,23 +21,16 @@ import { TextCell } from './text-cell.tsx';
 import { useFilterNumbers } from './filter.ts';
 import { openContextMenu } from './context-menu.tsx';
 
-/** Node objects are rebuilt on every shape change, so a path cached per node stays right. */
-const paths = new WeakMap<NodeApi<Rule>, number[]>();
-
-/** The node's position in the tree it was built from (indexes from the top level down). */
+/**
+ * The node's position in the tree it was built from (indexes from the top level down). O(depth):
+ * the patched react-arborist keeps each node's index among its siblings (`childIndex`). Not
+ * cached per node: the tree reuses the nodes of unchanged subtrees across shape changes
+ * (`immutableData`), so a node's ancestors may have moved since.
+ */
 export function nodePath(node: NodeApi<Rule>): number[] {
-  let path = paths.get(node);
-  if (!path) {
-    path = [];
-    for (let n: NodeApi<Rule> | null = node; n && !n.isRoot; n = n.parent) {
-      const siblings: readonly Rule[] =
-        n.parent && !n.parent.isRoot ? n.parent.data.children : (n.tree.props.data ?? []);
-      path.push(siblings.indexOf(n.data));
-    }
-    path.reverse();
-    paths.set(node, path);
-  }
-  return path;
+  const path: number[] = [];
+  for (let n: NodeApi<Rule> | null = node; n && !n.isRoot; n = n.parent) path.push(n.childIndex);
+  return path.reverse();
 }
 
 /** `2.6.1` from the node's position (or from the unfiltered document when a filter is on). */

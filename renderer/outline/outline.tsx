@@ -6,6 +6,10 @@
 //   state is never used (every node is "open"; a collapsed rule simply shows no children).
 // - Every prop passed to <Tree> is stable between renders unless the data changes: callbacks are
 //   module-level functions reading the stores, so a toggle re-renders only the visible rows.
+// - `immutableData` (our patch of react-arborist, patches/): the store never mutates a rule, and a
+//   tree op replaces only the rules on the changed paths, so on a shape change (move, insert,
+//   delete, expand) the tree keeps the node objects of every unchanged subtree and builds only the
+//   changed paths; its visible list and id index are updated, not rebuilt.
 
 import {
   useCallback,
@@ -19,7 +23,6 @@ import {
 import { Tree, type MoveHandler, type NodeApi, type TreeApi } from 'react-arborist';
 import type { Rule } from '../../shared/model/types.ts';
 import { useDocumentStore } from '../store/document-store.ts';
-import { canDrop } from '../store/model-ops.ts';
 import { COLUMNS, INDENT, ROW_HEIGHT, totalWidth, useUiStore, type ColumnKey } from './ui-store.ts';
 import { OutlineNode, OutlineRow } from './outline-row.tsx';
 import { filteredView } from './filter.ts';
@@ -33,6 +36,11 @@ const onSelect = (nodes: NodeApi<Rule>[]) =>
   useDocumentStore.getState().setSelection(nodes.map((n) => n.id));
 const onMove: MoveHandler<Rule> = ({ dragIds, parentId, index }) =>
   useDocumentStore.getState().moveRules(dragIds, parentId, index);
+/**
+ * Refuses a drop while filtering, and into a dragged rule or below it (a rule cannot contain
+ * itself). Runs on every pointer move of a drag, so it reads the nodes' ancestry (O(depth))
+ * instead of searching the document; moveRules checks again with the model's canDrop.
+ */
 const disableDrop = ({
   parentNode,
   dragNodes,
@@ -40,14 +48,13 @@ const disableDrop = ({
   parentNode: NodeApi<Rule>;
   dragNodes: NodeApi<Rule>[];
 }) => {
-  const s = useDocumentStore.getState();
-  if (s.filter.trim()) return true;
-  const parentId = parentNode.isRoot ? null : parentNode.id;
-  return !canDrop(
-    s.document.rules,
-    dragNodes.map((n) => n.id),
-    parentId,
-  );
+  if (useDocumentStore.getState().filter.trim()) return true;
+  if (dragNodes.length === 0) return true;
+  const dragged = new Set(dragNodes.map((n) => n.id));
+  for (let n: NodeApi<Rule> | null = parentNode; n && !n.isRoot; n = n.parent) {
+    if (dragged.has(n.id)) return true;
+  }
+  return false;
 };
 const disableEdit = true;
 
@@ -124,6 +131,7 @@ export function Outline() {
               idAccessor={idAccessor}
               childrenAccessor={childrenAccessor}
               openByDefault
+              immutableData
               width={Math.max(width, gridWidth)}
               height={height}
               rowHeight={ROW_HEIGHT}
