@@ -22,6 +22,7 @@ import {
 import { countRules, numberRules } from '../../shared/model/tree.ts';
 import type { FirewallDocument, Problem, Rule } from '../../shared/model/types.ts';
 import { validateDocument } from '../../shared/model/validate.ts';
+import { createParseCache } from '../../shared/model/values.ts';
 import { runAction } from './actions.ts';
 import { CounterReader } from './counter-reader.ts';
 import { CounterTracker, diffTotals, type Totals } from './counters.ts';
@@ -392,7 +393,9 @@ export class HelperService {
     // The listing (an nft process reading our own table, nothing more) runs while the document is
     // validated; nothing is loaded before validation and compilation have passed.
     const listing = this.dynamicElements();
-    const problems = validateDocument(document);
+    // The values validation parses are the ones the compiler reads: parsed once, for both.
+    const parseCache = createParseCache();
+    const problems = validateDocument(document, parseCache);
     times.mark('validate');
     if (problems.length > 0) throw invalidDocument(problems);
     const kept = await listing;
@@ -407,6 +410,7 @@ export class HelperService {
       logGroup: this.options.logGroup,
       tableName: this.nft.table,
       keepElements: kept.elements,
+      parseCache,
     });
     times.mark('compile');
     if (!compiled.ok) {
