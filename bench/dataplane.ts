@@ -1,9 +1,13 @@
 // Runtime: Node, root (benchmarks). Data plane: iperf3 TCP throughput and ping latency across a
 // veth pair between two namespaces, with the firewall in the server's namespace, for: no rules;
 // a flat chain of 1,000 and 10,000 rules (what a linear tool produces); treewall's compiled
-// 1,000- and 10,000-rule trees (bench/generate.ts, triggered table pre-filled). Every
-// configuration runs in several interleaved rounds and keeps its best round: other work on the
-// machine only ever lowers throughput, so the best round is the least disturbed one.
+// 1,000- and 10,000-rule trees (bench/generate.ts, triggered table pre-filled).
+// Method (the same for every configuration): every run of a configuration sits between two runs
+// with no rules, and its ratio is taken against the mean of those two neighbours (a paired
+// ratio: slow drift of the machine's load cancels); over several rounds the median paired ratio
+// is the figure, with its spread. Both iperf3 ends (and ping) are pinned to one CPU with
+// taskset: unpinned, where the scheduler happens to put client, server and the softirq work
+// moved throughput by 3x between runs of the same configuration.
 
 import { CLIENT_ADDRESS, SERVER_ADDRESS, createBenchNet, type BenchNet } from './bench-net.ts';
 import { flatChainText } from './flat-chain.ts';
@@ -13,6 +17,17 @@ import { loadRuleset, loadTreewall, prefillTriggered, type CompiledRuleset } fro
 
 const PORT = 5201;
 const PINGS = 100;
+/**
+ * The CPU both ends of the traffic run on (`taskset -c`), or undefined for unpinned. One CPU for
+ * client, server and the softirq work of the veth pair: the firewall's per-packet cost is then
+ * the only thing that differs between configurations, not the placement of three busy threads.
+ * It is also the strict reading: every cycle the rules cost comes out of the same CPU that moves
+ * the bytes, where unpinned the rules (run in the sender's softirq) can hide behind a receiver
+ * that is the bottleneck on the other CPU.
+ */
+const PIN_CPU: string | undefined = '1';
+const pinned = (argv: string[]): string[] =>
+  PIN_CPU === undefined ? argv : ['taskset', '-c', PIN_CPU, ...argv];
 
 interface Config {
   name: string;
@@ -20,14 +35,9 @@ interface Config {
   load: (net: BenchNet, files: ReturnType<typeof privateDir>) => Promise<void>;
 }
 
-interface Sample {
-  gbps: number;
-  rttMs: number;
-}
-
 export function missingPrerequisite(): string | undefined {
   if (!isRoot()) return 'needs root (network namespaces and nft)';
-  for (const cmd of ['ip', 'nft', 'iperf3', 'ping']) {
+  for (const cmd of ['ip', 'nft', 'iperf3', 'ping', 'taskset']) {
     if (!hasCommand(cmd)) return `${cmd} is not installed`;
   }
   return undefined;
@@ -35,18 +45,20 @@ export function missingPrerequisite(): string | undefined {
 
 async function throughput(net: BenchNet, seconds: number): Promise<number> {
   const r = await runOk(
-    net.inClient([
-      'iperf3',
-      '-c',
-      SERVER_ADDRESS,
-      '-p',
-      String(PORT),
-      '-t',
-      String(seconds),
-      '-O',
-      '1',
-      '-J',
-    ]),
+    net.inClient(
+      pinned([
+        'iperf3',
+        '-c',
+        SERVER_ADDRESS,
+        '-p',
+        String(PORT),
+        '-t',
+        String(seconds),
+        '-O',
+        '1',
+        '-J',
+      ]),
+    ),
     { timeoutMs: (seconds + 20) * 1000 },
   );
   const report = JSON.parse(r.stdout) as { end?: { sum_received?: { bits_per_second?: number } } };
@@ -57,7 +69,7 @@ async function throughput(net: BenchNet, seconds: number): Promise<number> {
 
 async function latency(net: BenchNet, count: number): Promise<number> {
   const r = await runOk(
-    net.inClient(['ping', '-c', String(count), '-i', '0.01', '-q', SERVER_ADDRESS]),
+    net.inClient(pinned(['ping', '-c', String(count), '-i', '0.01', '-q', SERVER_ADDRESS])),
   );
   const m = /= [\d.]+\/([\d.]+)\//.exec(r.stdout);
   if (!m?.[1]) throw new Error(`ping printed no round-trip times: ${r.stdout}`);
@@ -92,6 +104,14 @@ export function treewallConfig(
   };
 }
 
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+};
+const spread = (xs: number[], digits: number): string =>
+  `${Math.min(...xs).toFixed(digits)}-${Math.max(...xs).toFixed(digits)}`;
+
 export const dataplane: Part = {
   name: 'dataplane',
   summary: 'iperf3 throughput and ping latency over veth: no rules, flat chains, treewall trees',
@@ -103,7 +123,8 @@ export const dataplane: Part = {
     const notes: string[] = [];
     const loadNotes = new Set<string>();
 
-    const configs: Config[] = [{ name: 'no rules', load: async () => {} }];
+    const reference: Config = { name: 'no rules', load: async () => {} };
+    const configs: Config[] = [];
     for (const n of [1_000, 10_000]) {
       configs.push({
         name: `flat chain, ${n.toLocaleString('en-US')} rules`,
@@ -124,26 +145,40 @@ export const dataplane: Part = {
 
     const net = await createBenchNet();
     const files = privateDir();
-    const server = start(net.inServer(['iperf3', '-s', '-p', String(PORT)]));
-    const samples = new Map<string, Sample[]>();
+    const server = start(net.inServer(pinned(['iperf3', '-s', '-p', String(PORT)])));
+    const gbps = new Map<string, number[]>();
+    const rtt = new Map<string, number[]>();
+    const ratios = new Map<string, number[]>();
+    const push = (m: Map<string, number[]>, k: string, v: number) =>
+      m.set(k, [...(m.get(k) ?? []), v]);
     try {
       await sleep(300);
-      // The reference runs at both ends of every round: it gets twice the samples, and drift
-      // in the machine's load during a round hits it as much as the rules.
-      const schedule = [...configs, configs[0] as Config];
+      const measure = async (config: Config, round: number, ping: boolean): Promise<number> => {
+        await runOk(net.inServer(['nft', 'flush', 'ruleset']));
+        await config.load(net, files);
+        const loaded = await ruleCount(net);
+        if (config !== reference && loaded === 0) throw new Error(`${config.name}: nothing loaded`);
+        const g = await throughput(net, seconds);
+        push(gbps, config.name, g);
+        let line = `dataplane: round ${round + 1}/${rounds} ${config.name}: ${g.toFixed(2)} Gbit/s`;
+        if (ping) {
+          const r = await latency(net, PINGS);
+          push(rtt, config.name, r);
+          line += `, ping ${r.toFixed(3)} ms`;
+        }
+        options.log(line);
+        return g;
+      };
+      // Each round: no rules, A, no rules, B, no rules, ... no rules. The order of the
+      // configurations alternates between rounds, so none always follows the same neighbour.
       for (let round = 0; round < rounds; round++) {
-        for (const config of schedule) {
-          await runOk(net.inServer(['nft', 'flush', 'ruleset']));
-          await config.load(net, files);
-          const loaded = await ruleCount(net);
-          if (config.name !== 'no rules' && loaded === 0)
-            throw new Error(`${config.name}: nothing loaded`);
-          const gbps = await throughput(net, seconds);
-          const rttMs = await latency(net, PINGS);
-          options.log(
-            `dataplane: round ${round + 1}/${rounds} ${config.name}: ${gbps.toFixed(2)} Gbit/s, ping ${rttMs.toFixed(3)} ms`,
-          );
-          samples.set(config.name, [...(samples.get(config.name) ?? []), { gbps, rttMs }]);
+        const order = round % 2 === 0 ? configs : [...configs].reverse();
+        let before = await measure(reference, round, true);
+        for (const config of order) {
+          const g = await measure(config, round, true);
+          const after = await measure(reference, round, false);
+          push(ratios, config.name, g / ((before + after) / 2));
+          before = after;
         }
       }
     } finally {
@@ -153,52 +188,60 @@ export const dataplane: Part = {
       files.remove();
     }
 
-    const best = (name: string): Sample => {
-      const s = samples.get(name) ?? [];
-      return {
-        gbps: Math.max(...s.map((x) => x.gbps)),
-        rttMs: Math.min(...s.map((x) => x.rttMs)),
-      };
-    };
-    const base = best('no rules');
     const figures: Figure[] = [];
-    for (const config of configs) {
-      const b = best(config.name);
-      const isTree10k = config.name.startsWith('treewall') && config.name.includes('10,000');
+    const all = [reference, ...configs];
+    for (const config of all) {
       figures.push({
         part: 'dataplane',
-        name: `throughput, ${config.name}`,
-        value: b.gbps,
+        name: `throughput, ${config.name} (median)`,
+        value: median(gbps.get(config.name) ?? []),
         unit: 'Gbit/s',
-        ...(config.name === 'no rules'
-          ? {}
-          : { reference: { name: 'no rules', value: base.gbps } }),
-        ...(isTree10k ? { target: targets.ratioAtLeast(0.95, '>= 95% of no rules') } : {}),
       });
     }
     for (const config of configs) {
-      const b = best(config.name);
+      const isTree10k = config.name.startsWith('treewall') && config.name.includes('10,000');
       figures.push({
         part: 'dataplane',
-        name: `ping rtt, ${config.name}`,
-        value: b.rttMs * 1000,
+        name: `throughput, ${config.name}, paired ratio to no rules (median)`,
+        value: median(ratios.get(config.name) ?? []) * 100,
+        unit: '%',
+        ...(isTree10k ? { target: targets.atLeast(95, '>= 95% of no rules') } : {}),
+      });
+    }
+    const baseRtt = median(rtt.get(reference.name) ?? []);
+    for (const config of all) {
+      figures.push({
+        part: 'dataplane',
+        name: `ping rtt, ${config.name} (median)`,
+        value: median(rtt.get(config.name) ?? []) * 1000,
         unit: 'us',
-        ...(config.name === 'no rules'
-          ? {}
-          : { reference: { name: 'no rules', value: base.rttMs * 1000 } }),
+        ...(config === reference ? {} : { reference: { name: 'no rules', value: baseRtt * 1000 } }),
       });
     }
     notes.push(...loadNotes);
     notes.push(
-      `dataplane: spread of the rounds (Gbit/s): ${configs
-        .map((c) => {
-          const g = (samples.get(c.name) ?? []).map((x) => x.gbps);
-          return `${c.name} ${Math.min(...g).toFixed(1)}-${Math.max(...g).toFixed(1)}`;
-        })
+      `dataplane: paired ratios per round (%): ${configs
+        .map(
+          (c) =>
+            `${c.name} ${(ratios.get(c.name) ?? []).map((r) => (r * 100).toFixed(1)).join(', ')}`,
+        )
         .join('; ')}.`,
     );
     notes.push(
-      `dataplane: iperf3 -t ${seconds} -O 1 client ${CLIENT_ADDRESS} -> server ${SERVER_ADDRESS}, firewall in the server namespace; best of ${rounds} interleaved round(s); ping avg of ${PINGS} at 10 ms intervals (the lowest round). No-rules runs at both ends of each round.`,
+      `dataplane: spread of the runs (Gbit/s): ${all
+        .map((c) => `${c.name} ${spread(gbps.get(c.name) ?? [], 1)}`)
+        .join('; ')}; ping (us): ${all
+        .map(
+          (c) =>
+            `${c.name} ${spread(
+              (rtt.get(c.name) ?? []).map((x) => x * 1000),
+              0,
+            )}`,
+        )
+        .join('; ')}.`,
+    );
+    notes.push(
+      `dataplane: iperf3 -t ${seconds} -O 1 (one TCP stream) client ${CLIENT_ADDRESS} -> server ${SERVER_ADDRESS}, firewall in the server namespace; ${PIN_CPU === undefined ? 'unpinned' : `iperf3 client, server and ping pinned to CPU ${PIN_CPU} (taskset)`}; ${rounds} round(s), each: no rules, then every configuration followed by a no-rules run (order reversed every other round); a configuration's paired ratio is its run over the mean of the no-rules runs just before and after it; figures are medians over the rounds; ping avg of ${PINGS} at 10 ms intervals after each configuration's run (and the first no-rules run of each round).`,
     );
     return { status: 'ran', figures, notes };
   },
