@@ -24,7 +24,7 @@ import {
   type Cond,
   type Variant,
 } from './conditions.ts';
-import { dynamicSetElements, elementRange, readCounters, type CounterValues } from './counters.ts';
+import { dynamicSetElements, readCounters, type CounterValues } from './counters.ts';
 import { KeyAllocator, truncateUtf8 } from './names.ts';
 import {
   accept,
@@ -860,9 +860,13 @@ class Compiler {
           if (node.rule.action === 'Exit group' && mode === 'mark') mayBreak = true;
           const val = elementValue(node);
           elem.push([{ elem: { val, counter: { packets: 0, bytes: 0 } } }, verdict]);
-          const { first: lo, last: hi } = elementRange(val, family === 6 ? 6 : 4);
-          const obj = node.obj;
-          (obj.elements ??= []).push({ map: name, first: lo, last: hi });
+          // The element's canonical [first, last] (elementRange's form), from the parsed value.
+          const span = interval(node);
+          (node.obj.elements ??= []).push({
+            map: name,
+            first: String(span.lo),
+            last: String(span.hi),
+          });
         }
         const type =
           property === 'Protocol'
