@@ -1,9 +1,13 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createRule } from '../model/tree.ts';
 import { DEFAULT_SETTINGS, type FirewallDocument } from '../model/types.ts';
+import { ACTION_NAMES, PROPERTY_NAMES, RELATION_NAMES } from '../model/vocabulary.ts';
 import {
   decodeHelperMessage,
+  documentSchema,
   encodeHelperMessage,
+  isDocumentFast,
   HELPER_CALLS,
   helperCalls,
   MAX_RULE_DEPTH,
@@ -174,5 +178,174 @@ describe('results', () => {
       expect(helperCalls[call].params).toBeDefined();
       expect(helperCalls[call].result).toBeDefined();
     }
+  });
+});
+
+describe('the apply fast path', () => {
+  const text = fc.oneof(fc.string({ maxLength: 8 }), fc.constantFrom('', 'a'.repeat(4096)));
+  const ruleArb = fc.letrec<{ rule: Record<string, unknown> }>((tie) => ({
+    rule: fc.record(
+      {
+        id: fc.stringMatching(/^[A-Za-z0-9_-]{1,32}$/),
+        enabled: fc.boolean(),
+        name: text,
+        property: fc.constantFrom(...PROPERTY_NAMES),
+        relation: fc.constantFrom(...RELATION_NAMES),
+        value: text,
+        action: fc.constantFrom(...ACTION_NAMES),
+        parameter: text,
+        children: fc.oneof(
+          { maxDepth: 3, depthIdentifier: 'rules' },
+          fc.array(tie('rule'), { maxLength: 0 }),
+          fc.array(tie('rule'), { maxLength: 3 }),
+        ),
+        expanded: fc.boolean(),
+        extra: fc.dictionary(fc.string({ maxLength: 4 }), fc.oneof(fc.string(), fc.integer()), {
+          noNullPrototype: true,
+        }),
+      },
+      {
+        noNullPrototype: true,
+        requiredKeys: [
+          'id',
+          'enabled',
+          'name',
+          'property',
+          'relation',
+          'value',
+          'action',
+          'parameter',
+          'children',
+          'expanded',
+        ],
+      },
+    ),
+  })).rule;
+  const plain = { noNullPrototype: true };
+  const docArb = fc.record(
+    {
+      rules: fc.array(ruleArb, { maxLength: 4 }),
+      settings: fc.record(
+        {
+          firewallOn: fc.boolean(),
+          defaultTriggerDuration: fc.nat(),
+          defaultPolicy: fc.constantFrom('pass', 'delete'),
+          selectedStatistic: fc.constantFrom('none', 'matchCount', 'bitRate'),
+          externalInterfaces: fc.array(fc.string({ maxLength: 64 }), { maxLength: 2 }),
+          internalInterfaces: fc.array(fc.string({ maxLength: 64 }), { maxLength: 2 }),
+        },
+        plain,
+      ),
+    },
+    plain,
+  );
+  // Anything a hostile or broken client could put in a field.
+  const junk = fc.oneof(
+    fc.constant(undefined),
+    fc.constant(null),
+    fc.boolean(),
+    fc.double(),
+    fc.integer(),
+    fc.integer({ min: -3, max: 3 }),
+    fc.constantFrom(0.5, 3601, Number.MAX_SAFE_INTEGER + 2, Number.NaN, Infinity),
+    fc.string({ maxLength: 5 }),
+    fc.constant('x'.repeat(4097)),
+    fc.constant('has space'),
+    fc.constantFrom(...PROPERTY_NAMES, ...ACTION_NAMES, 'pass', 'none'),
+    fc.constant([]),
+    fc.constant({}),
+    fc.constant(new Date(0)),
+    fc.constant(new Uint8Array(2)),
+    fc.constant(Object.create(null) as object),
+  );
+  const key = fc.oneof(
+    fc.constantFrom(
+      'id',
+      'enabled',
+      'name',
+      'property',
+      'relation',
+      'value',
+      'action',
+      'parameter',
+      'children',
+      'expanded',
+      'extra',
+      'rules',
+      'settings',
+      'firewallOn',
+      'defaultTriggerDuration',
+      'defaultPolicy',
+      'selectedStatistic',
+      'externalInterfaces',
+      'internalInterfaces',
+      '__proto__',
+      'nft',
+    ),
+    fc.string({ maxLength: 4 }),
+  );
+  /** Every object and array in the document, for a mutation to land in. */
+  const containers = (v: unknown, out: object[] = []): object[] => {
+    if (v && typeof v === 'object' && !(v instanceof Date) && !(v instanceof Uint8Array)) {
+      out.push(v);
+      for (const x of Object.values(v)) containers(x, out);
+    }
+    return out;
+  };
+
+  it('says yes to valid documents, and zod agrees', () => {
+    fc.assert(
+      fc.property(docArb, (d) => {
+        expect(isDocumentFast(d)).toBe(true);
+        expect(documentSchema.safeParse(d).success).toBe(true);
+        const parsed = parseHelperRequest(req('apply', { document: d, confirmTimeoutSeconds: 5 }));
+        expect(parsed.ok && parsed.request.params).toEqual({
+          document: d,
+          confirmTimeoutSeconds: 5,
+        });
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('never says yes to a document zod refuses', () => {
+    fc.assert(
+      fc.property(
+        docArb,
+        fc.array(fc.tuple(fc.nat(), fc.nat(), key, junk, fc.nat(3)), {
+          minLength: 1,
+          maxLength: 3,
+        }),
+        (d, mutations) => {
+          for (const [at, which, otherKey, junkValue, how] of mutations) {
+            // A fresh object each time (fc.constant hands out one instance: no cycles).
+            const v = Array.isArray(junkValue)
+              ? []
+              : junkValue && typeof junkValue === 'object' && !ArrayBuffer.isView(junkValue)
+                ? junkValue instanceof Date
+                  ? new Date(0)
+                  : Object.getPrototypeOf(junkValue) === null
+                    ? (Object.create(null) as object)
+                    : {}
+                : junkValue;
+            const all = containers(d);
+            const target = all[at % all.length] as Record<string, unknown>;
+            // Mostly a key the object has (a wrong value where a right one was), else any key.
+            const own = Object.keys(target);
+            const k = how > 0 && own.length > 0 ? own[which % own.length]! : otherKey;
+            if (how === 3) delete target[k];
+            else if (k === '__proto__')
+              Object.defineProperty(target, k, { value: v, enumerable: true });
+            else target[k] = v;
+          }
+          if (isDocumentFast(d)) expect(documentSchema.safeParse(d).success).toBe(true);
+          // And the request as a whole: whatever the fast path lets through, zod would have.
+          const parsed = parseHelperRequest(req('apply', { document: d }));
+          if (parsed.ok)
+            expect(helperCalls.apply.params.safeParse({ document: d }).success).toBe(true);
+        },
+      ),
+      { numRuns: 2000 },
+    );
   });
 });
