@@ -142,6 +142,22 @@ describe('parseHelperRequest', () => {
     });
   });
 
+  it('carries quotes and newlines in names as data, and refuses a name that is too long', () => {
+    const d = doc();
+    d.rules[0]!.name = 'say "hi"\n\'; flush ruleset\r\n# done';
+    const line = encodeHelperMessage(req('apply', { document: d }));
+    expect(line).not.toContain('\n');
+    const parsed = parseHelperRequest(decodeHelperMessage(line));
+    expect(parsed.ok && parsed.request.call === 'apply' && parsed.request.params.document).toEqual(
+      d,
+    );
+    d.rules[0]!.children[0]!.name = 'x'.repeat(4097);
+    expect(parseHelperRequest(req('apply', { document: d }))).toMatchObject({
+      ok: false,
+      error: { code: 'bad-request', field: 'params.document.rules.0.children.0.name' },
+    });
+  });
+
   it('refuses documents nested deeper than the limit without recursing', () => {
     let rule = createRule({ id: 'leaf' });
     for (let i = 0; i < 10_000; i++) rule = createRule({ id: `n${i}`, children: [rule] });
