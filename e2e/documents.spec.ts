@@ -2,7 +2,9 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 
-import { smallDocument } from './pages/documents.ts';
+import { documentToXml } from '../shared/plist/document.ts';
+import { createRule } from '../shared/model/tree.ts';
+import { document, smallDocument } from './pages/documents.ts';
 import { expect, test } from './pages/fixtures.ts';
 
 test('save, reopen: the identical tree', async ({ ui }) => {
@@ -105,4 +107,65 @@ test('Revert to Saved drops the edits; saved files are listed under Recent', asy
   await expect(
     page.getByRole('menu', { name: 'File' }).getByRole('menuitem', { name: 'kept.treewall' }),
   ).toBeVisible();
+});
+
+test('a truncated or malformed document is refused with its line and column; the open document stays as it was', async ({
+  ui,
+}) => {
+  const { outline, page } = ui;
+  await ui.openWith('small.treewall', smallDocument());
+  await outline.type('1.1', 'name', 'edited, not saved');
+  await expect(page).toHaveTitle('• small.treewall — treewall');
+
+  const xml = documentToXml(smallDocument());
+  await ui.serve.writeFile('truncated.treewall', xml.slice(0, Math.floor(xml.length / 2)));
+  await ui.serve.writeFile('malformed.treewall', xml.replace('<key>nodeName</key>', '<key>'));
+  await ui.menu('File', 'Open…');
+  await ui.answer('Don’t Save');
+  // The dialog stays open after a refusal, so another file can be picked.
+  const dialog = page.getByTestId('open-dialog');
+  for (const name of ['truncated.treewall', 'malformed.treewall']) {
+    await dialog.getByRole('option', { name: new RegExp(`^${name.replace('.', '\\.')}`) }).click();
+    await dialog.getByRole('button', { name: 'Open' }).click();
+    await expect(ui.errorBanner).toContainText(`Could not open ${name}`);
+    await expect(ui.errorBanner).toContainText(/\(line \d+, column \d+\)/);
+  }
+  await dialog.getByRole('button', { name: 'Cancel' }).click();
+  // Nothing of the refused files reached the editor: same document, same edit, still unsaved.
+  await expect(page).toHaveTitle('• small.treewall — treewall');
+  await expect(outline.cell('1.1', 'name')).toHaveText('edited, not saved');
+  await expect(page.getByTestId('rule-count')).toHaveText('6 rules');
+});
+
+test('the status bar counts the rules and problems of the document it shows', async ({ ui }) => {
+  const { page } = ui;
+  const withProblem = smallDocument();
+  withProblem.rules[0]!.children[0]!.value = '70000'; // Dest port out of range
+  await ui.openWith('problem.treewall', withProblem);
+  await expect(page.getByTestId('problem-count')).toHaveText('1 problem');
+  await expect(page.getByTestId('rule-count')).toHaveText('6 rules');
+
+  await ui.serve.writeFile('fine.treewall', documentToXml(smallDocument()));
+  await ui.open('fine.treewall');
+  await expect(page.getByTestId('problem-count')).toHaveText('No problems');
+  await expect(page.getByTestId('rule-count')).toHaveText('6 rules');
+});
+
+test('a document just opened says Checking… until its own rules are counted', async ({ ui }) => {
+  const { page } = ui;
+  await ui.openWith('small.treewall', smallDocument());
+  await expect(page.getByTestId('problem-count')).toHaveText('No problems');
+  // Large enough that counting it takes a visible moment (counting starts once the document
+  // has been still for 300 ms, then yields to the page every few milliseconds).
+  const big = document(
+    Array.from({ length: 5000 }, (_, i) =>
+      createRule({ name: `r${i}`, property: 'Dest port', value: i === 4999 ? '70000' : `${i}` }),
+    ),
+  );
+  await ui.serve.writeFile('big.treewall', documentToXml(big));
+  await ui.open('big.treewall');
+  // Not the previous document's "No problems", not an unchecked one: checking, then the count.
+  await expect(page.getByTestId('problem-count')).toHaveText('Checking…');
+  await expect(page.getByTestId('problem-count')).toHaveText('1 problem');
+  await expect(page.getByTestId('rule-count')).toHaveText('5,000 rules');
 });

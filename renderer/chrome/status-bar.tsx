@@ -1,7 +1,7 @@
 // Runtime: browser (renderer/). The status bar: the helper connection in words a user can act on,
 // the last apply, the rule count and the number of problems.
 
-import { useEffect, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { helperStartCommand, useAppStore } from '../store/app-store.ts';
 import { useDocumentStore } from '../store/document-store.ts';
 import { countRulesAndProblems } from '../store/validation.ts';
@@ -26,17 +26,26 @@ export function StatusBar() {
   const helper = useAppStore((s) => s.helper);
   const info = useAppStore((s) => s.info);
   const lastApply = useAppStore((s) => s.lastApply);
-  const rules = useSettled(useDocumentStore((s) => s.document.rules));
-  const [{ count, problems }, setCounts] = useState({ count: 0, problems: 0 });
+  const rules = useDocumentStore((s) => s.document.rules);
+  const generation = useDocumentStore((s) => s.generation);
+  const settled = useSettled(useMemo(() => ({ rules, generation }), [rules, generation]));
+  // The counts of the last check, and the document (generation) they belong to. A freshly
+  // loaded document says "checking…" until its own first count is in, never the previous
+  // document's numbers or an unchecked "No problems"; after an edit the previous count of the
+  // same document stays until the new one replaces it (no flicker on every keystroke).
+  const [counts, setCounts] = useState<{ count: number; problems: number; generation: number }>();
   useEffect(() => {
     let stale = false;
-    void countRulesAndProblems(rules, () => stale).then((c) => {
-      if (c && !stale) setCounts({ count: c.rules, problems: c.problems });
+    void countRulesAndProblems(settled.rules, () => stale).then((c) => {
+      if (c && !stale) {
+        setCounts({ count: c.rules, problems: c.problems, generation: settled.generation });
+      }
     });
     return () => {
       stale = true;
     };
-  }, [rules]);
+  }, [settled]);
+  const checked = counts !== undefined && counts.generation === generation ? counts : null;
 
   let helperText: string;
   if (!info)
@@ -65,10 +74,20 @@ export function StatusBar() {
         </span>
       )}
       <span className="spacer" />
-      <span className={problems ? 'status-problems' : ''} data-testid="problem-count">
-        {problems ? `${problems} ${problems === 1 ? 'problem' : 'problems'}` : 'No problems'}
-      </span>
-      <span data-testid="rule-count">{count.toLocaleString()} rules</span>
+      {checked === null ? (
+        <span data-testid="problem-count" title="Checking every rule of the document">
+          Checking…
+        </span>
+      ) : (
+        <span className={checked.problems ? 'status-problems' : ''} data-testid="problem-count">
+          {checked.problems
+            ? `${checked.problems} ${checked.problems === 1 ? 'problem' : 'problems'}`
+            : 'No problems'}
+        </span>
+      )}
+      {checked !== null && (
+        <span data-testid="rule-count">{checked.count.toLocaleString()} rules</span>
+      )}
     </footer>
   );
 }

@@ -48,6 +48,9 @@ export interface Placement {
 
 export interface DocumentState {
   document: FirewallDocument;
+  /** Bumped by every load (open, new, recover): says which document a slow result (the status
+   * bar's problem count) belongs to. Edits keep it. */
+  generation: number;
   /** The rules the outline's tree is built from: same shape as document.rules, maybe stale fields. */
   treeRules: Rule[];
   /** Token of the document's shape (see above). */
@@ -102,9 +105,11 @@ export interface DocumentActions {
 export type DocumentStore = DocumentState & DocumentActions;
 
 let shapeSeq = 0;
+let generationSeq = 0;
 
 const initialState = (): DocumentState => ({
   document: emptyDocument(),
+  generation: ++generationSeq,
   treeRules: [],
   shape: ++shapeSeq,
   revision: 0,
