@@ -165,6 +165,90 @@ describe('browser host folder', () => {
   });
 });
 
+describe('prefetch (a page that will open a document is loading)', () => {
+  /** The backend over a codec that counts its reads. */
+  function countingBackend(): { backend: Backend; reads: string[] } {
+    const reads: string[] = [];
+    const counted = createBackend({
+      host: 'browser',
+      version: '0.0.0-test',
+      folder,
+      stateDir,
+      helperSocket: '/nonexistent/helper.sock',
+      codec: {
+        ...jsonCodec,
+        read: (file) => {
+          reads.push(path.basename(file));
+          return jsonCodec.read(file);
+        },
+      },
+      helper: disconnectedHelper('/nonexistent/helper.sock'),
+    });
+    return { backend: counted, reads };
+  }
+  const pageLoad = (p: string): CallContext => ({ client: 'page-load', initialPath: p });
+
+  it('opens the prefetched document without reading the file again', async () => {
+    await writeFile(path.join(folder, 'a.treewall'), JSON.stringify(sampleDocument('a')));
+    const { backend: b, reads } = countingBackend();
+    b.prefetch('a.treewall', pageLoad('a.treewall'));
+    const opened = await call('document:open', { path: 'a.treewall' }, tab, b);
+    expect(opened.ok && opened.value).toMatchObject({ document: sampleDocument('a') });
+    expect(reads).toEqual(['a.treewall']);
+    // Taken once: the next open reads the file again.
+    await call('document:open', { path: 'a.treewall' }, tab, b);
+    expect(reads).toEqual(['a.treewall', 'a.treewall']);
+    await b.close();
+  });
+
+  it('reads the file again when it changed after the prefetch', async () => {
+    const file = path.join(folder, 'a.treewall');
+    await writeFile(file, JSON.stringify(sampleDocument('before')));
+    const { backend: b, reads } = countingBackend();
+    b.prefetch('a.treewall', pageLoad('a.treewall'));
+    // Let the prefetch finish, then change the file in place and by an atomic save.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await writeFile(file, JSON.stringify(sampleDocument('after, a longer name')));
+    const opened = await call('document:open', { path: 'a.treewall' }, tab, b);
+    expect(opened.ok && opened.value).toMatchObject({
+      document: sampleDocument('after, a longer name'),
+    });
+    expect(reads).toEqual(['a.treewall', 'a.treewall']);
+
+    b.prefetch('a.treewall', pageLoad('a.treewall'));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await call('document:save', { path: 'a.treewall', document: sampleDocument('saved') }, tab, b);
+    const reopened = await call('document:open', { path: 'a.treewall' }, tab, b);
+    expect(reopened.ok && reopened.value).toMatchObject({ document: sampleDocument('saved') });
+    await b.close();
+  });
+
+  it('prefetches nothing outside the folder; the open refuses it as before', async () => {
+    const { backend: b, reads } = countingBackend();
+    b.prefetch('../secret.treewall', pageLoad('../secret.treewall'));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(reads).toEqual([]);
+    const result = await call('document:open', { path: '../secret.treewall' }, tab, b);
+    expect(errorOf(result)?.code).toBe('forbidden');
+    expect(reads).toEqual([]);
+    await b.close();
+  });
+
+  it('gives an unreadable document the same error as without a prefetch', async () => {
+    await writeFile(path.join(folder, 'bad.treewall'), '{ not json');
+    const { backend: b } = countingBackend();
+    const plain = await call('document:open', { path: 'bad.treewall' }, tab, b);
+    b.prefetch('bad.treewall', pageLoad('bad.treewall'));
+    const early = await call('document:open', { path: 'bad.treewall' }, tab, b);
+    expect(errorOf(early)).toEqual(errorOf(plain));
+    b.prefetch('missing.treewall', pageLoad('missing.treewall'));
+    expect(errorOf(await call('document:open', { path: 'missing.treewall' }, tab, b))?.code).toBe(
+      'not-found',
+    );
+    await b.close();
+  });
+});
+
 describe('request validation', () => {
   it('answers an unknown channel with unknown-channel', async () => {
     expect(errorOf(await backend.handle('document:delete', {}, tab))?.code).toBe('unknown-channel');

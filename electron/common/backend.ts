@@ -84,6 +84,14 @@ type Handlers = {
 
 export interface Backend {
   handle(channel: unknown, request: unknown, context: CallContext): Promise<ApiResult<unknown>>;
+  /**
+   * Browser host: a page that will open `path` is loading (`?path=` on its URL), so start
+   * reading that document now, while the page boots; its `document:open` then takes the result
+   * if the file has not changed since (same inode, size, times), else reads it again. One
+   * prefetch at a time, dropped unused after PREFETCH_TTL_MS. Never throws; a path outside the
+   * folder is simply not prefetched (the open then refuses it as usual).
+   */
+  prefetch(path: string, context: CallContext): void;
   /** Every event for every client; transports fan them out. */
   onEvent(listener: (event: EventName, payload: unknown) => void): Unsubscribe;
   emit<E extends EventName>(event: E, payload: EventPayload<E>): void;
@@ -93,6 +101,25 @@ export interface Backend {
 }
 
 const RECENT_LIMIT = 10;
+/** How long a prefetched document waits for its `document:open`. */
+const PREFETCH_TTL_MS = 30_000;
+
+/** What identifies a file's content without reading it: a save (atomic rename) changes the inode,
+ * an edit in place the size or the modification time (nanoseconds). */
+async function fileSignature(absolute: string): Promise<string> {
+  const s = await fs.stat(absolute, { bigint: true });
+  return `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
+}
+
+type ReadResult = Awaited<ReturnType<DocumentCodec['read']>>;
+
+interface Prefetch {
+  /** The path as the page's URL gave it. */
+  requested: string;
+  /** The file, its signature taken before the read began, and the read's outcome. */
+  result: Promise<{ absolute: string; signature: string; read: ReadResult } | null>;
+  timer: ReturnType<typeof setTimeout>;
+}
 
 const fail = (code: ApiErrorCode, message: string) => new ApiCallError({ code, message });
 
@@ -110,6 +137,26 @@ export function createBackend(options: BackendOptions): Backend {
   let memoryClipboard = '';
   const folder = options.folder === null ? null : path.resolve(options.folder);
   const recoveryDir = path.join(options.stateDir, 'recovery');
+  let prefetched: Prefetch | null = null;
+
+  /** The document at `absolute`: the prefetched read when it is of this very file, unchanged
+   * since it began, else a fresh read. */
+  async function readDocument(requested: string, absolute: string): Promise<ReadResult> {
+    const early = prefetched?.requested === requested ? prefetched : null;
+    if (early) {
+      clearTimeout(early.timer);
+      prefetched = null;
+      const done = await early.result;
+      if (
+        done !== null &&
+        done.absolute === absolute &&
+        done.signature === (await fileSignature(absolute).catch(() => null))
+      ) {
+        return done.read;
+      }
+    }
+    return options.codec.read(absolute);
+  }
   const recentFile = path.join(options.stateDir, 'recent.json');
 
   /** Events come from our own code; a malformed one is a bug to catch here, not in the UI. */
@@ -233,7 +280,10 @@ export function createBackend(options: BackendOptions): Backend {
       } else {
         absolute = await resolveDocumentPath(request.path, context);
       }
-      const { document, format } = await options.codec.read(absolute);
+      const { document, format } =
+        request.path === undefined
+          ? await options.codec.read(absolute)
+          : await readDocument(request.path, absolute);
       await addRecent(absolute);
       return { document, format, path: displayPath(absolute), name: path.basename(absolute) };
     },
@@ -393,8 +443,33 @@ export function createBackend(options: BackendOptions): Backend {
     }
   }
 
+  function prefetch(requested: string, context: CallContext): void {
+    if (folder === null) return; // Electron reads what the user chose, when asked.
+    if (prefetched) clearTimeout(prefetched.timer);
+    const result = (async () => {
+      try {
+        const absolute = await resolveDocumentPath(requested, context);
+        const signature = await fileSignature(absolute);
+        return { absolute, signature, read: await options.codec.read(absolute) };
+      } catch {
+        // Not readable, not a document, outside the folder: the open itself will say so.
+        return null;
+      }
+    })();
+    const entry: Prefetch = {
+      requested,
+      result,
+      timer: setTimeout(() => {
+        if (prefetched === entry) prefetched = null;
+      }, PREFETCH_TTL_MS),
+    };
+    entry.timer.unref?.();
+    prefetched = entry;
+  }
+
   return {
     handle,
+    prefetch,
     emit,
     onEvent(listener) {
       listeners.add(listener);
@@ -404,6 +479,8 @@ export function createBackend(options: BackendOptions): Backend {
       for (const [key, owner] of liveKeys) if (owner === client) liveKeys.delete(key);
     },
     async close() {
+      if (prefetched) clearTimeout(prefetched.timer);
+      prefetched = null;
       unsubscribeHelper();
       listeners.clear();
       await options.helper.close();

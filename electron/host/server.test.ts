@@ -65,10 +65,11 @@ afterEach(async () => {
 function get(
   pathAndQuery: string,
   headers: Record<string, string> = {},
+  port = host.port,
 ): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
   return new Promise((resolve, reject) => {
     const request = http.get(
-      { host: '127.0.0.1', port: host.port, path: pathAndQuery, headers },
+      { host: '127.0.0.1', port, path: pathAndQuery, headers },
       (response) => {
         let body = '';
         response.setEncoding('utf8');
@@ -150,6 +151,30 @@ describe('HTTP', () => {
     expect(reply.status).toBe(400);
     expect(reply.body).not.toContain('internal error');
     expect((await get(`/assets/%E0%A4%A`)).status).toBe(401);
+  });
+});
+
+describe('prefetch', () => {
+  it('starts reading the document of an authorized page load, and only then', async () => {
+    const asked: string[] = [];
+    const spied = await startHost({
+      backend: { ...backend, prefetch: (p: string) => void asked.push(p) },
+      rendererDir: path.join(root, 'renderer'),
+      hostname: '127.0.0.1',
+      port: 0,
+    });
+    const fetch = (query: string) => get(query, {}, spied.port);
+    try {
+      expect((await fetch(`/?path=a.treewall`)).status).toBe(401);
+      expect((await fetch(`/?token=wrong&path=a.treewall`)).status).toBe(401);
+      expect((await fetch(`/assets/app.js?token=${spied.token}&path=b.treewall`)).status).toBe(200);
+      expect((await fetch(`/?token=${spied.token}`)).status).toBe(200);
+      expect(asked).toEqual([]);
+      expect((await fetch(`/?token=${spied.token}&path=sub%2Fa.treewall`)).status).toBe(200);
+      expect(asked).toEqual(['sub/a.treewall']);
+    } finally {
+      await spied.close();
+    }
   });
 });
 

@@ -131,6 +131,12 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
       return;
     }
     const relative = url.pathname === '/' ? 'index.html' : decodePath(url.pathname.slice(1));
+    // The page will ask for this document as soon as its scripts run: start reading it now, so
+    // reading and parsing a large file overlap the page's start-up (see Backend.prefetch).
+    const wanted = url.searchParams.get('path');
+    if (relative === 'index.html' && request.method === 'GET' && wanted) {
+      options.backend.prefetch(wanted, { client: 'page-load', initialPath: wanted });
+    }
     if (relative === null) {
       response.writeHead(400, { ...base, 'content-type': 'text/plain' });
       response.end('bad request: malformed %-escape in the path\n');
