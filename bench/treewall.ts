@@ -123,12 +123,27 @@ export async function startHelper(
   const socket = join(files.dir, 'helper.sock');
   const stateDir = join(files.dir, 'helper-state');
   // `ip netns exec` execs the program, so the child's pid is the helper's own.
+  // TREEWALL_BENCH_HELPER_NODE_ARGS: extra node options for the helper, to profile it
+  // (`--cpu-prof --cpu-prof-dir=DIR`; node refuses --cpu-prof in NODE_OPTIONS).
+  const nodeArgs = process.env.TREEWALL_BENCH_HELPER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
   const child = start(
-    inNs([process.execPath, TREEWALL, 'helper', '--socket', socket, '--state-dir', stateDir]),
+    inNs([
+      process.execPath,
+      ...nodeArgs,
+      TREEWALL,
+      'helper',
+      '--socket',
+      socket,
+      '--state-dir',
+      stateDir,
+    ]),
   );
   let output = '';
   child.stdout?.setEncoding('utf8').on('data', (d: string) => (output += d));
   child.stderr?.setEncoding('utf8').on('data', (d: string) => (output += d));
+  // TREEWALL_HELPER_TIMINGS=1 (inherited by the helper): show its per-request step timings.
+  if (process.env.TREEWALL_HELPER_TIMINGS === '1')
+    child.stderr?.on('data', (d: string) => process.stderr.write(d));
   const client = await connectWhenReady(
     child,
     () => HelperClient.connect(socket, { timeoutMs: 1000 }),

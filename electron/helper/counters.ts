@@ -16,6 +16,9 @@ export class CounterTracker {
   private base: Totals = {};
   private kernel: Totals = {};
   private objects: Record<string, RuleObjects> = {};
+  /** base + kernel of every rule that has a value; an entry is replaced, never changed. */
+  private sums: Totals = {};
+  private readonly watches = new Set<CounterWatch>();
   /** Bumped by reset(): a reading that started before an apply must not land after it. */
   private generation = 0;
   /** When each rule's total last went up (ms), for the timer rules' "idle" tests. */
@@ -26,15 +29,31 @@ export class CounterTracker {
     this.generation++;
     this.objects = objects;
     this.base = {};
-    for (const id of Object.keys(objects)) if (base[id]) this.base[id] = { ...base[id] };
+    const before = this.sums;
+    this.sums = {};
+    for (const id of Object.keys(objects)) {
+      const b = base[id];
+      if (b) {
+        this.base[id] = { ...b };
+        this.sums[id] = { packets: b.packets, bytes: b.bytes };
+      }
+    }
     this.kernel = {};
+    // Every rule of the new table is news to a watcher until it has compared it; a rule that
+    // left is forgotten at its next take() unless it came back by then.
+    for (const w of this.watches) {
+      for (const id of Object.keys(objects)) w.dirty.add(id);
+      for (const id of Object.keys(before)) if (!this.sums[id]) w.gone.add(id);
+    }
   }
 
   /** The base the next table should start from: current totals of the ids it keeps. */
   carryOver(nextObjects: Record<string, RuleObjects>): Totals {
-    const totals = this.totals();
     const out: Totals = {};
-    for (const id of Object.keys(nextObjects)) if (totals[id]) out[id] = totals[id];
+    for (const id of Object.keys(nextObjects)) {
+      const v = this.sums[id];
+      if (v) out[id] = { packets: v.packets, bytes: v.bytes };
+    }
     return out;
   }
 
@@ -51,9 +70,10 @@ export class CounterTracker {
     this.update(values);
   }
 
-  /** Fold one kernel reading in (exposed for tests). */
+  /** Fold one kernel reading in (exposed for tests). Costs what the reading holds. */
   update(reading: Totals, now = Date.now()): void {
     for (const [id, value] of Object.entries(reading)) {
+      if (!Object.hasOwn(this.objects, id)) continue;
       const before = this.kernel[id];
       if (before && (value.packets < before.packets || value.bytes < before.bytes)) {
         // Reset behind our back: keep what was counted before it.
@@ -63,21 +83,79 @@ export class CounterTracker {
       }
       if (!before || value.packets !== before.packets) this.lastChange.set(id, now);
       this.kernel[id] = { packets: value.packets, bytes: value.bytes };
+      const b = this.base[id];
+      const packets = (b?.packets ?? 0) + value.packets;
+      const bytes = (b?.bytes ?? 0) + value.bytes;
+      const old = this.sums[id];
+      if (old && old.packets === packets && old.bytes === bytes) continue;
+      this.sums[id] = { packets, bytes };
+      for (const w of this.watches) w.dirty.add(id);
     }
   }
 
+  /** Totals by rule id (a copy). */
   totals(): Totals {
-    const out: Totals = {};
-    for (const id of Object.keys(this.objects)) {
-      const b = this.base[id];
-      const k = this.kernel[id];
-      if (!b && !k) continue;
-      out[id] = {
-        packets: (b?.packets ?? 0) + (k?.packets ?? 0),
-        bytes: (b?.bytes ?? 0) + (k?.bytes ?? 0),
-      };
+    return { ...this.sums };
+  }
+
+  /** Totals by rule id, without copying: read it now, never keep or change it. */
+  current(): Readonly<Totals> {
+    return this.sums;
+  }
+
+  /** A consumer of changes (one per counter subscriber): `take()` gives what changed since. */
+  watch(): CounterWatch {
+    const w = new CounterWatch(this);
+    for (const id of Object.keys(this.sums)) w.dirty.add(id);
+    this.watches.add(w);
+    return w;
+  }
+
+  /** Stop marking changes for watchers not in `keep` (gone subscribers). */
+  keepWatching(keep: ReadonlySet<CounterWatch>): void {
+    for (const w of this.watches) if (!keep.has(w)) this.watches.delete(w);
+  }
+}
+
+export type CounterChanges = ReturnType<typeof diffTotals>;
+
+/**
+ * What one subscriber has been told. `take()` answers what `diffTotals(told, totals())` would,
+ * but looks only at the rules whose totals changed since (a quiet 10,000-rule table: a few),
+ * instead of walking every rule every tick.
+ */
+export class CounterWatch {
+  /** Rules whose totals may differ from what this watcher was told. */
+  readonly dirty = new Set<string>();
+  /** Rules that left the totals (an apply dropped them) since the last take(). */
+  readonly gone = new Set<string>();
+  private readonly told = new Map<string, CounterValues>();
+
+  constructor(private readonly tracker: CounterTracker) {}
+
+  take(): CounterChanges {
+    const sums = this.tracker.current();
+    const changed: CounterChanges['changed'] = {};
+    let dp = 0;
+    let db = 0;
+    // What the subscriber was told is the totals of its last tick: rules absent now are new
+    // again if they come back.
+    for (const id of this.gone) if (!sums[id]) this.told.delete(id);
+    this.gone.clear();
+    for (const id of this.dirty) {
+      const v = sums[id];
+      if (!v) continue;
+      const b = this.told.get(id);
+      const dPackets = v.packets - (b?.packets ?? 0);
+      const dBytes = v.bytes - (b?.bytes ?? 0);
+      if (dPackets === 0 && dBytes === 0 && b) continue;
+      changed[id] = { packets: v.packets, bytes: v.bytes, dPackets, dBytes };
+      this.told.set(id, v); // entries of `sums` are replaced, never changed
+      dp += dPackets;
+      db += dBytes;
     }
-    return out;
+    this.dirty.clear();
+    return { changed, totals: { dPackets: dp, dBytes: db } };
   }
 }
 

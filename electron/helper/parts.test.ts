@@ -200,6 +200,50 @@ describe('CounterTracker', () => {
     expect(t.totals()).toEqual({ a: { packets: 8, bytes: 760 } });
   });
 
+  it('a watch tells each subscriber what diffTotals against its last tick would', () => {
+    const ids = ['a', 'b', 'c', 'd'];
+    const objectsOf = (keep: boolean[]) =>
+      Object.fromEntries(
+        ids
+          .filter((_, i) => keep[i])
+          .map((id) => [id, { key: id, counter: `c_${id}`, chains: [] }]),
+      );
+    const value = fc.record({ packets: fc.nat(50), bytes: fc.nat(5000) });
+    const step = fc.oneof(
+      fc.record({
+        kind: fc.constant('update' as const),
+        reading: fc.dictionary(fc.constantFrom(...ids), value),
+      }),
+      fc.record({
+        kind: fc.constant('reset' as const),
+        keep: fc.array(fc.boolean(), { minLength: 4, maxLength: 4 }),
+        // A saved base (a restart) need not be what was counted: take one sometimes.
+        base: fc.option(fc.dictionary(fc.constantFrom(...ids), value), { nil: undefined }),
+      }),
+      fc.record({ kind: fc.constant('tick' as const) }),
+    );
+    fc.assert(
+      fc.property(fc.array(step, { maxLength: 25 }), fc.nat(25), (steps, watchFrom) => {
+        const t = new CounterTracker();
+        t.reset(objectsOf([true, true, true, false]), {});
+        let watch: ReturnType<CounterTracker['watch']> | undefined;
+        let told: Record<string, { packets: number; bytes: number }> = {};
+        steps.forEach((s, i) => {
+          if (i === watchFrom) watch = t.watch();
+          if (s.kind === 'update') t.update(s.reading);
+          else if (s.kind === 'reset') {
+            const next = objectsOf(s.keep);
+            t.reset(next, s.base ?? t.carryOver(next));
+          } else if (watch) {
+            expect(watch.take()).toEqual(diffTotals(told, t.totals()));
+            told = t.totals();
+          }
+        });
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
   it('diffTotals lists what changed and new rules, and sums the deltas', () => {
     const d = diffTotals(
       { a: { packets: 1, bytes: 10 }, b: { packets: 2, bytes: 20 } },

@@ -25,7 +25,7 @@ import { validateDocument } from '../../shared/model/validate.ts';
 import { createParseCache } from '../../shared/model/values.ts';
 import { runAction } from './actions.ts';
 import { CounterReader } from './counter-reader.ts';
-import { CounterTracker, diffTotals, type Totals } from './counters.ts';
+import { CounterTracker, type CounterWatch } from './counters.ts';
 import { InterfaceNames, NflogReader, summarizePacket, type NflogPacket } from './nflog.ts';
 import { Nft, NftError, systemNft, tableFingerprint, type NftRunner } from './nft.ts';
 import { systemProgram } from './programs.ts';
@@ -51,7 +51,7 @@ const fault = (
 export interface ClientHandle {
   readonly id: number;
   send<E extends HelperEventName>(event: E, data: HelperEventData<E>): void;
-  counters?: { intervalMs: number; lastSentAt: number; last: Totals };
+  counters?: { intervalMs: number; lastSentAt: number; watch: CounterWatch };
   log?: boolean;
 }
 
@@ -305,7 +305,7 @@ export class HelperService {
   }
 
   subscribeCounters(client: ClientHandle, intervalMs: number): { intervalMs: number } {
-    client.counters = { intervalMs, lastSentAt: 0, last: {} };
+    client.counters = { intervalMs, lastSentAt: 0, watch: this.counters.watch() };
     this.scheduleLoop(0);
     return { intervalMs };
   }
@@ -663,14 +663,15 @@ export class HelperService {
       const timersDue = this.timers.rules.length > 0 && started - this.lastTimerTick >= 950;
       if (this.active && (subscribers.length > 0 || timersDue)) {
         await this.counters.read(this.counterReader);
-        const totals = this.counters.totals();
+        // Watchers of clients that went away stop collecting changes.
+        this.counters.keepWatching(new Set(subscribers.map((c) => c.counters!.watch)));
         const now = Date.now();
         for (const c of subscribers) {
           const sub = c.counters!;
           // Spacing by round starts: a slow reading in one round does not skip the next.
           if (started - sub.lastSentAt < sub.intervalMs - 50) continue;
-          const { changed, totals: sums } = diffTotals(sub.last, totals);
-          sub.last = totals;
+          // Only the rules that changed since this client's last tick are looked at.
+          const { changed, totals: sums } = sub.watch.take();
           sub.lastSentAt = started;
           c.send('counters:tick', {
             at: new Date(now).toISOString(),
@@ -681,7 +682,7 @@ export class HelperService {
         }
         if (timersDue) {
           this.lastTimerTick = started;
-          this.timers.tick(totals, this.counters.lastChange, now);
+          this.timers.tick(this.counters.current(), this.counters.lastChange, now);
         }
       }
     } catch (error) {
@@ -776,7 +777,7 @@ export class HelperService {
 
   private runRuleAction(rule: Rule, parent: Rule | null, reason: string): void {
     if (rule.action === 'Reset parent') {
-      this.timers.resetParent(parent, this.counters.totals());
+      this.timers.resetParent(parent, this.counters.current());
       return;
     }
     if (!HELPER_ACTIONS.has(rule.action) && rule.action !== 'Log') return;
