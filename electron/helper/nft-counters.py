@@ -126,13 +126,19 @@ def expr_counter(data):
 def read_counters(nl, table, seen):
     """name -> [packets, bytes] of the counter objects of `table` whose message is not in `seen`
     (the raw messages of the last reading: an object whose counter did not move comes back byte
-    for byte the same, so it is not decoded). Returns (counters, raw messages). Hot path: no dicts."""
+    for byte the same, so it is not decoded). Returns (counters, raw messages), or (None, set())
+    when the table does not exist. Hot path: no dicts."""
     tname = table.encode() + b'\0'
     payload = attr(NFTA_OBJ_TABLE, tname) + attr(NFTA_OBJ_TYPE, struct.pack('>I', NFT_OBJECT_COUNTER))
     counters = {}
     unpack_attr = struct.Struct('=HH').unpack_from
     unpack_q = struct.Struct('>Q').unpack_from
-    msgs = nl.dump_or_none(NFT_MSG_GETOBJ, payload)
+    try:
+        msgs = nl.dump(NFT_MSG_GETOBJ, payload)
+    except OSError as error:
+        if error.errno != errno.ENOENT:
+            raise
+        return None, set()
     for msg in msgs:
         if msg in seen:
             continue
@@ -226,8 +232,11 @@ def main():
             counters, seen_objects = read_counters(nl, table, seen_objects)
             elements = {}
             maps_seen = {}
-            for m in request.get('maps', []):
+            # No table (removed, or not applied yet): no maps to ask for one by one either.
+            for m in request.get('maps', []) if counters is not None else []:
                 elements[m], maps_seen[m] = read_map(nl, table, m, seen_elements.get(m, set()))
+            if counters is None:
+                counters = {}
             seen_elements = maps_seen
             if not changed:
                 seen_objects = set()
