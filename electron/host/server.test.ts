@@ -155,7 +155,7 @@ describe('HTTP', () => {
 });
 
 describe('prefetch', () => {
-  it('starts reading the document of an authorized page load, and only then', async () => {
+  it('reads the document of an authorized page load once its script is on the way', async () => {
     const asked: string[] = [];
     const spied = await startHost({
       backend: { ...backend, prefetch: (p: string) => void asked.push(p) },
@@ -164,14 +164,31 @@ describe('prefetch', () => {
       port: 0,
     });
     const fetch = (query: string) => get(query, {}, spied.port);
+    const script = `/assets/app.js?token=${spied.token}`;
     try {
       expect((await fetch(`/?path=a.treewall`)).status).toBe(401);
       expect((await fetch(`/?token=wrong&path=a.treewall`)).status).toBe(401);
-      expect((await fetch(`/assets/app.js?token=${spied.token}&path=b.treewall`)).status).toBe(200);
       expect((await fetch(`/?token=${spied.token}`)).status).toBe(200);
+      expect((await fetch(script)).status).toBe(200);
       expect(asked).toEqual([]);
+
+      // Armed by the page, started by its script (not before: the parse holds the event loop).
       expect((await fetch(`/?token=${spied.token}&path=sub%2Fa.treewall`)).status).toBe(200);
+      expect(asked).toEqual([]);
+      expect((await fetch(script)).status).toBe(200);
       expect(asked).toEqual(['sub/a.treewall']);
+      expect((await fetch(script)).status).toBe(200);
+      expect(asked).toEqual(['sub/a.treewall']);
+
+      // Or by the page's WebSocket, or after a second.
+      expect((await fetch(`/?token=${spied.token}&path=b.treewall`)).status).toBe(200);
+      const ws = new WebSocket(`ws://127.0.0.1:${spied.port}/ws?token=${spied.token}`);
+      await new Promise((resolve) => ws.once('open', resolve));
+      ws.close();
+      expect(asked).toEqual(['sub/a.treewall', 'b.treewall']);
+      expect((await fetch(`/?token=${spied.token}&path=c.treewall`)).status).toBe(200);
+      await new Promise((resolve) => setTimeout(resolve, 1200));
+      expect(asked).toEqual(['sub/a.treewall', 'b.treewall', 'c.treewall']);
     } finally {
       await spied.close();
     }

@@ -131,12 +131,10 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
       return;
     }
     const relative = url.pathname === '/' ? 'index.html' : decodePath(url.pathname.slice(1));
-    // The page will ask for this document as soon as its scripts run: start reading it now, so
-    // reading and parsing a large file overlap the page's start-up (see Backend.prefetch).
+    // The page will ask for this document as soon as its scripts run: read it while they load
+    // and start (see Backend.prefetch and startPrefetch below).
     const wanted = url.searchParams.get('path');
-    if (relative === 'index.html' && request.method === 'GET' && wanted) {
-      options.backend.prefetch(wanted, { client: 'page-load', initialPath: wanted });
-    }
+    if (relative === 'index.html' && request.method === 'GET' && wanted) armPrefetch(wanted);
     if (relative === null) {
       response.writeHead(400, { ...base, 'content-type': 'text/plain' });
       response.end('bad request: malformed %-escape in the path\n');
@@ -171,7 +169,27 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
       headers['set-cookie'] = `${cookieName()}=${token}; HttpOnly; SameSite=Strict; Path=/`;
     }
     response.writeHead(200, headers);
-    response.end(request.method === 'HEAD' ? undefined : body);
+    response.end(request.method === 'HEAD' ? undefined : body, () => {
+      if (file.endsWith('.js')) startPrefetch();
+    });
+  }
+
+  // NOTE: parsing a large document holds the event loop (0.5-1 s at 100,000 rules), so it must
+  // not start before the page's script is on its way, or the page would wait for the parse
+  // before it even starts. So a page load only arms the prefetch; it starts once a script has
+  // been handed to the socket, when the page's WebSocket connects, or after a second, whichever
+  // comes first.
+  let armed: { path: string; timer: ReturnType<typeof setTimeout> } | null = null;
+  function armPrefetch(wanted: string): void {
+    if (armed) clearTimeout(armed.timer);
+    armed = { path: wanted, timer: setTimeout(startPrefetch, 1000) };
+  }
+  function startPrefetch(): void {
+    if (!armed) return;
+    const { path: wanted, timer } = armed;
+    armed = null;
+    clearTimeout(timer);
+    options.backend.prefetch(wanted, { client: 'page-load', initialPath: wanted });
   }
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
@@ -185,6 +203,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
       socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
     }
+    startPrefetch();
     wss.handleUpgrade(request, socket, head, (ws) => {
       const initialPath = url.searchParams.get('path');
       accept(ws, { client: randomUUID(), initialPath: initialPath || null });
@@ -252,6 +271,8 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     port,
     token,
     async close() {
+      if (armed) clearTimeout(armed.timer);
+      armed = null;
       unsubscribe();
       for (const ws of sockets) ws.terminate();
       wss.close();
