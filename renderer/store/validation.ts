@@ -53,31 +53,28 @@ export const fieldProblem = (
 /** Rules and problems in a subtree, cached by subtree object (and by where it sits). */
 const subtreeCache = new WeakMap<Rule, (readonly [number, number] | undefined)[]>();
 
-function subtreeTotals(
-  rule: Rule,
-  insideGroup: boolean,
-  hasParent: boolean,
-): readonly [number, number] {
-  const slot = (insideGroup ? 1 : 0) + (hasParent ? 2 : 0);
-  let entry = subtreeCache.get(rule);
-  if (!entry) subtreeCache.set(rule, (entry = []));
-  const cached = entry[slot];
-  if (cached) return cached;
-  let rules = 1;
-  let problems = ruleProblems(rule, { insideGroup, hasParent }).length;
-  const childGroup = insideGroup || rule.action === 'Group';
-  for (const child of rule.children) {
-    const [r, p] = subtreeTotals(child, childGroup, true);
-    rules += r;
-    problems += p;
-  }
-  return (entry[slot] = [rules, problems]);
+const slotOf = (insideGroup: boolean, hasParent: boolean) =>
+  (insideGroup ? 1 : 0) + (hasParent ? 2 : 0);
+
+/** A subtree being counted: its rule, where it sits, the next child to visit, totals so far. */
+interface Open {
+  rule: Rule;
+  insideGroup: boolean;
+  hasParent: boolean;
+  next: number;
+  rules: number;
+  problems: number;
 }
+
+/** How long the count runs before it lets the page paint and handle input. */
+const SLICE_MS = 8;
 
 /**
  * How many rules and problems the document has, for the status bar. After an edit only the
- * subtrees it replaced are counted again (structural sharing); the first count of a large
- * document yields to the browser every few milliseconds. Resolves null if `stale()` turns true.
+ * subtrees it replaced are counted again (structural sharing: totals are cached per subtree
+ * object); the first count of a large document validates every rule, so it is a resumable walk
+ * (explicit stack, post-order) that yields to the browser every few milliseconds, even inside
+ * one huge group. Resolves null if `stale()` turns true.
  */
 export async function countRulesAndProblems(
   rules: readonly Rule[],
@@ -86,14 +83,45 @@ export async function countRulesAndProblems(
   let total = 0;
   let problems = 0;
   let slice = performance.now();
+  let steps = 0;
+  const stack: Open[] = [];
+  /** Adds a finished subtree's totals to its parent, or to the document's. */
+  const finish = (r: number, p: number) => {
+    const parent = stack[stack.length - 1];
+    if (parent) {
+      parent.rules += r;
+      parent.problems += p;
+    } else {
+      total += r;
+      problems += p;
+    }
+  };
+  /** Counts `rule` from the cache, or opens it for a visit of its children. */
+  const enter = (rule: Rule, insideGroup: boolean, hasParent: boolean) => {
+    const cached = subtreeCache.get(rule)?.[slotOf(insideGroup, hasParent)];
+    if (cached) return finish(cached[0], cached[1]);
+    const own = ruleProblems(rule, { insideGroup, hasParent }).length;
+    stack.push({ rule, insideGroup, hasParent, next: 0, rules: 1, problems: own });
+  };
   for (const rule of rules) {
-    const [r, p] = subtreeTotals(rule, false, false);
-    total += r;
-    problems += p;
-    if (performance.now() - slice > 8) {
-      await new Promise((resolve) => setTimeout(resolve, 0));
-      if (stale()) return null;
-      slice = performance.now();
+    enter(rule, false, false);
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1]!;
+      if (top.next < top.rule.children.length) {
+        const childGroup = top.insideGroup || top.rule.action === 'Group';
+        enter(top.rule.children[top.next++]!, childGroup, true);
+      } else {
+        stack.pop();
+        let entry = subtreeCache.get(top.rule);
+        if (!entry) subtreeCache.set(top.rule, (entry = []));
+        entry[slotOf(top.insideGroup, top.hasParent)] = [top.rules, top.problems];
+        finish(top.rules, top.problems);
+      }
+      if (++steps % 256 === 0 && performance.now() - slice > SLICE_MS) {
+        await new Promise((resolve) => setTimeout(resolve, 0));
+        if (stale()) return null;
+        slice = performance.now();
+      }
     }
   }
   return { rules: total, problems };
