@@ -16,7 +16,11 @@ import { hasCommand, isRoot, privateDir, run, runOk, sleep, start, stop } from '
 import { loadRuleset, loadTreewall, prefillTriggered, type CompiledRuleset } from './treewall.ts';
 
 const PORT = 5201;
-const PINGS = 100;
+/** Pings per measurement, 2 ms apart: the CPUs stay awake, so the round trip is the path. */
+const PINGS = 500;
+const PING_INTERVAL = '0.002';
+/** Seconds of the small-packet UDP run. */
+const UDP_SECONDS = 2;
 /**
  * The CPU both ends of the traffic run on (`taskset -c`), or undefined for unpinned. One CPU for
  * client, server and the softirq work of the veth pair: the firewall's per-packet cost is then
@@ -67,13 +71,59 @@ async function throughput(net: BenchNet, seconds: number): Promise<number> {
   return bps / 1e9;
 }
 
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+};
+const spread = (xs: number[], digits: number): string =>
+  `${Math.min(...xs).toFixed(digits)}-${Math.max(...xs).toFixed(digits)}`;
+
+/** Median round trip of single pings (each `time=` line): other load shows as outliers. */
 async function latency(net: BenchNet, count: number): Promise<number> {
   const r = await runOk(
-    net.inClient(pinned(['ping', '-c', String(count), '-i', '0.01', '-q', SERVER_ADDRESS])),
+    net.inClient(pinned(['ping', '-c', String(count), '-i', PING_INTERVAL, SERVER_ADDRESS])),
   );
-  const m = /= [\d.]+\/([\d.]+)\//.exec(r.stdout);
-  if (!m?.[1]) throw new Error(`ping printed no round-trip times: ${r.stdout}`);
-  return Number(m[1]);
+  const times = [...r.stdout.matchAll(/time=([\d.]+) ms/g)].map((m) => Number(m[1]));
+  if (times.length < count / 2)
+    throw new Error(`ping printed too few round-trip times: ${r.stdout}`);
+  return median(times);
+}
+
+/**
+ * Small packets: a UDP flood of 64-byte datagrams for UDP_SECONDS, packets the server received
+ * per second (sent minus lost). Every packet pays the whole rule path, so this is the per-packet
+ * cost where TCP's 64 KB segments mostly measure copying bytes.
+ */
+async function packetRate(net: BenchNet): Promise<number> {
+  const r = await runOk(
+    net.inClient(
+      pinned([
+        'iperf3',
+        '-c',
+        SERVER_ADDRESS,
+        '-p',
+        String(PORT),
+        '-u',
+        '-b',
+        '0',
+        '-l',
+        '64',
+        '-t',
+        String(UDP_SECONDS),
+        '-J',
+      ]),
+    ),
+    { timeoutMs: (UDP_SECONDS + 20) * 1000 },
+  );
+  const sum = (
+    JSON.parse(r.stdout) as {
+      end?: { sum?: { packets?: number; lost_packets?: number; seconds?: number } };
+    }
+  ).end?.sum;
+  if (typeof sum?.packets !== 'number' || typeof sum.lost_packets !== 'number' || !sum.seconds)
+    throw new Error('iperf3 reported no UDP packet counts');
+  return (sum.packets - sum.lost_packets) / sum.seconds;
 }
 
 /** Confirms that the loaded ruleset really is in the server namespace (guards a silent no-op). */
@@ -103,14 +153,6 @@ export function treewallConfig(
     },
   };
 }
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-};
-const spread = (xs: number[], digits: number): string =>
-  `${Math.min(...xs).toFixed(digits)}-${Math.max(...xs).toFixed(digits)}`;
 
 export const dataplane: Part = {
   name: 'dataplane',
@@ -148,6 +190,7 @@ export const dataplane: Part = {
     const server = start(net.inServer(pinned(['iperf3', '-s', '-p', String(PORT)])));
     const gbps = new Map<string, number[]>();
     const rtt = new Map<string, number[]>();
+    const pps = new Map<string, number[]>();
     const ratios = new Map<string, number[]>();
     const push = (m: Map<string, number[]>, k: string, v: number) =>
       m.set(k, [...(m.get(k) ?? []), v]);
@@ -164,7 +207,9 @@ export const dataplane: Part = {
         if (ping) {
           const r = await latency(net, PINGS);
           push(rtt, config.name, r);
-          line += `, ping ${r.toFixed(3)} ms`;
+          const k = await packetRate(net);
+          push(pps, config.name, k);
+          line += `, ping ${r.toFixed(3)} ms, ${(k / 1000).toFixed(0)} kpps`;
         }
         options.log(line);
         return g;
@@ -218,6 +263,16 @@ export const dataplane: Part = {
         ...(config === reference ? {} : { reference: { name: 'no rules', value: baseRtt * 1000 } }),
       });
     }
+    const basePps = median(pps.get(reference.name) ?? []);
+    for (const config of all) {
+      figures.push({
+        part: 'dataplane',
+        name: `small packets (UDP, 64 bytes) received, ${config.name} (median)`,
+        value: median(pps.get(config.name) ?? []) / 1000,
+        unit: 'kpps',
+        ...(config === reference ? {} : { reference: { name: 'no rules', value: basePps / 1000 } }),
+      });
+    }
     notes.push(...loadNotes);
     notes.push(
       `dataplane: paired ratios per round (%): ${configs
@@ -238,10 +293,18 @@ export const dataplane: Part = {
               0,
             )}`,
         )
+        .join('; ')}; small packets (kpps): ${all
+        .map(
+          (c) =>
+            `${c.name} ${spread(
+              (pps.get(c.name) ?? []).map((x) => x / 1000),
+              0,
+            )}`,
+        )
         .join('; ')}.`,
     );
     notes.push(
-      `dataplane: iperf3 -t ${seconds} -O 1 (one TCP stream) client ${CLIENT_ADDRESS} -> server ${SERVER_ADDRESS}, firewall in the server namespace; ${PIN_CPU === undefined ? 'unpinned' : `iperf3 client, server and ping pinned to CPU ${PIN_CPU} (taskset)`}; ${rounds} round(s), each: no rules, then every configuration followed by a no-rules run (order reversed every other round); a configuration's paired ratio is its run over the mean of the no-rules runs just before and after it; figures are medians over the rounds; ping avg of ${PINGS} at 10 ms intervals after each configuration's run (and the first no-rules run of each round).`,
+      `dataplane: iperf3 -t ${seconds} -O 1 (one TCP stream) client ${CLIENT_ADDRESS} -> server ${SERVER_ADDRESS}, firewall in the server namespace; ${PIN_CPU === undefined ? 'unpinned' : `iperf3 client, server and ping pinned to CPU ${PIN_CPU} (taskset)`}; ${rounds} round(s), each: no rules, then every configuration followed by a no-rules run (order reversed every other round); a configuration's paired ratio is its run over the mean of the no-rules runs just before and after it; figures are medians over the rounds. After each configuration's TCP run (and the first no-rules run of each round): ${PINGS} pings ${Number(PING_INTERVAL) * 1000} ms apart, the median round trip; then iperf3 -u -b 0 -l 64 -t ${UDP_SECONDS} (64-byte UDP datagrams as fast as the client sends them), packets the server received per second (sent minus lost).`,
     );
     return { status: 'ran', figures, notes };
   },
