@@ -93,6 +93,8 @@ export const OutlineRow = memo(function OutlineRow({
   const problems = ruleProblems(rule, contextOf(node, flags));
   const greyed = !rule.enabled || (flags & GREYED) !== 0;
   const live = useRowLive(rule.id);
+  // The row being edited is not contained (styles.css): its problem popup hangs below it.
+  const editing = useUiStore((s) => s.editing?.id === rule.id);
   const className = [
     'row',
     node.rowIndex !== null && node.rowIndex % 2 ? 'odd' : 'even',
@@ -100,6 +102,7 @@ export const OutlineRow = memo(function OutlineRow({
     greyed ? 'greyed' : '',
     problems.length ? 'invalid' : '',
     node.willReceiveDrop ? 'drop-target' : '',
+    editing ? 'editing-row' : '',
     live.className,
   ].join(' ');
   return (
