@@ -5,18 +5,37 @@ import { useEffect, useMemo, useState } from 'react';
 import { helperStartCommand, useAppStore } from '../store/app-store.ts';
 import { useDocumentStore } from '../store/document-store.ts';
 import { countRulesAndProblems } from '../store/validation.ts';
+import type { Rule } from '../../shared/model/types.ts';
+
+/** Rules of one document (generation), as the status bar counts them. */
+interface Counted {
+  rules: Rule[];
+  generation: number;
+}
 
 /**
- * The value once it stopped changing for a moment: counting is never in the frame of the edit
- * (it is cheap after the first time, thanks to per-subtree caching, but the first count of a
- * 100,000-rule document validates every rule).
+ * What to count, once it is worth counting: after an edit, when the rules stopped changing for
+ * `ms` (counting is never in the frame of the edit; it is cheap after the first time, thanks to
+ * per-subtree caching); after a load, as soon as the new document's first frame is painted (its
+ * first count validates every rule, in slices, and "Checking…" shows until it is in).
  */
-function useSettled<T>(value: T, ms = 300): T {
+function useSettled(value: Counted, ms = 300): Counted {
   const [settled, setSettled] = useState(value);
   useEffect(() => {
-    const t = setTimeout(() => setSettled(value), ms);
-    return () => clearTimeout(t);
-  }, [value, ms]);
+    if (value.rules === settled.rules && value.generation === settled.generation) return;
+    if (value.generation !== settled.generation) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const frame = requestAnimationFrame(() => {
+        timer = setTimeout(() => setSettled(value), 0);
+      });
+      return () => {
+        cancelAnimationFrame(frame);
+        clearTimeout(timer);
+      };
+    }
+    const timer = setTimeout(() => setSettled(value), ms);
+    return () => clearTimeout(timer);
+  }, [value, settled, ms]);
   return settled;
 }
 
