@@ -15,9 +15,13 @@ export const STATISTICS: readonly { kind: StatisticKind; label: string; header: 
 export const statisticHeader = (kind: StatisticKind): string =>
   STATISTICS.find((s) => s.kind === kind)?.header ?? '';
 
+// One formatter for every count: `toLocaleString` builds ICU formatting state on each call, and
+// every statistics cell that mounts while the outline scrolls formats a count.
+const COUNT = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
+
 /** 1234 -> "1,234"; 1234567 -> "1.23 M" (counts stay exact below ten million). */
 export function formatCount(n: number): string {
-  if (n < 10_000_000) return Math.round(n).toLocaleString('en-US');
+  if (n < 10_000_000) return COUNT.format(Math.round(n));
   if (n < 1e9) return `${(n / 1e6).toFixed(1)} M`;
   return `${(n / 1e9).toFixed(2)} G`;
 }
