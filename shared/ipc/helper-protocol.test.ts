@@ -351,7 +351,12 @@ describe('the apply fast path', () => {
             const k = how > 0 && own.length > 0 ? own[which % own.length]! : otherKey;
             if (how === 3) delete target[k];
             else if (k === '__proto__')
-              Object.defineProperty(target, k, { value: v, enumerable: true });
+              Object.defineProperty(target, k, {
+                value: v,
+                enumerable: true,
+                configurable: true,
+                writable: true,
+              });
             else target[k] = v;
           }
           if (isDocumentFast(d)) expect(documentSchema.safeParse(d).success).toBe(true);
