@@ -262,9 +262,10 @@ class Compiler {
 
   private prepare(rules: Rule[], parentNumber: string, counter: { n: number }): Node[] {
     const out: Node[] = [];
-    rules.forEach((rule, index) => {
+    for (let index = 0; index < rules.length; index++) {
+      const rule = rules[index] as Rule;
+      if (!rule.enabled) continue;
       const number = childNumber(parentNumber, index);
-      if (!rule.enabled) return;
       const pre = counter.n++;
       if (this.seenIds.has(rule.id)) {
         this.problem(
@@ -291,6 +292,15 @@ class Compiler {
         );
       }
       const children = this.prepare(rule.children, number, counter);
+      const direction = DIRECTION_SENSITIVE.has(rule.property);
+      let sensitive =
+        direction ||
+        rule.property === 'Rate' ||
+        rule.action === 'Rate limit in' ||
+        rule.action === 'Rate limit out';
+      for (let i = 0; !sensitive && i < children.length; i++) {
+        if ((children[i] as Node).sensitive) sensitive = true;
+      }
       const node: Node = {
         rule,
         number,
@@ -300,23 +310,18 @@ class Compiler {
         children,
         pre,
         end: counter.n,
-        sensitive:
-          DIRECTION_SENSITIVE.has(rule.property) ||
-          rule.property === 'Rate' ||
-          rule.action === 'Rate limit in' ||
-          rule.action === 'Rate limit out' ||
-          children.some((c) => c.sensitive),
-        varies: DIRECTION_SENSITIVE.has(rule.property) || rule.property === 'Rate',
+        sensitive,
+        varies: direction || rule.property === 'Rate',
         cond: {},
         obj: { key, chains: [] },
       };
       this.objects[rule.id] = node.obj;
       // Refusals that do not depend on direction are reported wherever the rule sits.
-      if (value.ok && !DIRECTION_SENSITIVE.has(rule.property)) this.condition(node, 'in');
+      if (value.ok && !direction) this.condition(node, 'in');
       if (rule.action === 'Dont log') this.firstDontLog = Math.min(this.firstDontLog, pre);
       if (rule.action === 'Trigger') this.triggerNodes.push(node);
       out.push(node);
-    });
+    }
     return out;
   }
 
@@ -616,10 +621,10 @@ class Compiler {
         continue;
       }
       // Not grouped: the whole run (at least one rule) compiles rule by rule.
-      for (const node of nodes.slice(i, i + run.length)) {
-        if (this.compileNode(node, variant, level, mode, out)) mayBreak = true;
+      const end = i + run.length;
+      for (; i < end; i++) {
+        if (this.compileNode(nodes[i] as Node, variant, level, mode, out)) mayBreak = true;
       }
-      i += run.length;
     }
     return mayBreak;
   }
