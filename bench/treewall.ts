@@ -8,6 +8,7 @@ import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { HelperClient } from '../electron/helper/client.ts';
+import { HELPER_NODE_OPTIONS } from '../electron/helper/server.ts';
 import { compile } from '../shared/compiler/index.ts';
 import { formatProblem } from '../shared/model/validate.ts';
 import { fileURLToPath } from 'node:url';
@@ -126,9 +127,11 @@ export async function startHelper(
   // TREEWALL_BENCH_HELPER_NODE_ARGS: extra node options for the helper, to profile it
   // (`--cpu-prof --cpu-prof-dir=DIR`; node refuses --cpu-prof in NODE_OPTIONS).
   const nodeArgs = process.env.TREEWALL_BENCH_HELPER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  // The helper runs with the node options the package's launcher gives it.
   const child = start(
     inNs([
       process.execPath,
+      ...HELPER_NODE_OPTIONS,
       ...nodeArgs,
       TREEWALL,
       'helper',
