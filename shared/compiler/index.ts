@@ -218,7 +218,6 @@ class Compiler {
     string,
     RuleObjects
   >;
-  private readonly seenIds = new Set<string>();
   readonly helperRules: string[] = [];
   private readonly keys = new KeyAllocator();
   private readonly chainOrder: string[] = [];
@@ -267,7 +266,7 @@ class Compiler {
       if (!rule.enabled) continue;
       const number = childNumber(parentNumber, index);
       const pre = counter.n++;
-      if (this.seenIds.has(rule.id)) {
+      if (this.keys.has(rule.id)) {
         this.problem(
           rule,
           number,
@@ -275,7 +274,6 @@ class Compiler {
           `${rule.property}: another rule has the same id "${rule.id}"`,
         );
       }
-      this.seenIds.add(rule.id);
       const key = this.keys.key(rule.id);
       const value = cachedValue(this.parseCache, rule.property, rule.value);
       const param = cachedParameter(this.parseCache, rule.action, rule.parameter);

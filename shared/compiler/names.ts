@@ -24,6 +24,11 @@ export class KeyAllocator {
   private readonly byId = new Map<string, string>();
   private readonly used = new Set<string>();
 
+  /** Has `key(id)` been asked for this id already (a duplicate id in the document)? */
+  has(id: string): boolean {
+    return this.byId.has(id);
+  }
+
   key(id: string): string {
     const known = this.byId.get(id);
     if (known !== undefined) return known;
