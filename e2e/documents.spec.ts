@@ -4,7 +4,7 @@ import path from 'node:path';
 
 import { documentToXml } from '../shared/plist/document.ts';
 import { createRule } from '../shared/model/tree.ts';
-import { document, smallDocument } from './pages/documents.ts';
+import { document as withRules, smallDocument } from './pages/documents.ts';
 import { expect, test } from './pages/fixtures.ts';
 
 test('save, reopen: the identical tree', async ({ ui }) => {
@@ -165,7 +165,7 @@ test('a document just opened says Checking… until its own rules are counted', 
       if (seen[seen.length - 1] !== text) seen.push(text);
     }).observe(bar, { subtree: true, childList: true, characterData: true });
   });
-  const big = document(
+  const big = withRules(
     Array.from({ length: 2000 }, (_, i) =>
       createRule({ name: `r${i}`, property: 'Dest port', value: i === 1999 ? '70000' : `${i}` }),
     ),
