@@ -122,7 +122,7 @@ export function totalsFromNetlink(
   objects: Record<string, RuleObjects>,
 ): Totals {
   const seen = 'ok' in source ? mergeNetlink(source, emptyNetlinkValues()) : source;
-  const out: Totals = {};
+  const out: Totals = Object.create(null) as Totals; // rule ids are keys, even __proto__
   for (const [id, o] of Object.entries(objects)) {
     const value = ruleTotal(o, seen);
     if (value) out[id] = value;
@@ -174,7 +174,7 @@ export class CounterReader {
           for (const id of (kind === 'counter' ? index.byCounter : index.byElement).get(key) ?? [])
             moved.add(id);
         });
-        const out: Totals = {};
+        const out: Totals = Object.create(null) as Totals; // rule ids, even __proto__
         for (const id of moved) {
           const value = ruleTotal(objects[id]!, this.seen);
           if (value) out[id] = value;

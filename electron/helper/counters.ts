@@ -12,12 +12,16 @@ import type { CounterReader } from './counter-reader.ts';
 
 export type Totals = Record<string, CounterValues>;
 
+/** A map by rule id with no prototype: a rule id such as `__proto__` (which RULE_ID_PATTERN
+ * allows) must be a key like any other, not the object's prototype. */
+const byId = <T>(): Record<string, T> => Object.create(null) as Record<string, T>;
+
 export class CounterTracker {
-  private base: Totals = {};
-  private kernel: Totals = {};
-  private objects: Record<string, RuleObjects> = {};
+  private base: Totals = byId();
+  private kernel: Totals = byId();
+  private objects: Record<string, RuleObjects> = byId();
   /** base + kernel of every rule that has a value; an entry is replaced, never changed. */
-  private sums: Totals = {};
+  private sums: Totals = byId();
   private readonly watches = new Set<CounterWatch>();
   /** Bumped by reset(): a reading that started before an apply must not land after it. */
   private generation = 0;
@@ -28,9 +32,9 @@ export class CounterTracker {
   reset(objects: Record<string, RuleObjects>, base: Totals): void {
     this.generation++;
     this.objects = objects;
-    this.base = {};
+    this.base = byId();
     const before = this.sums;
-    this.sums = {};
+    this.sums = byId();
     for (const id of Object.keys(objects)) {
       const b = base[id];
       if (b) {
@@ -38,7 +42,7 @@ export class CounterTracker {
         this.sums[id] = { packets: b.packets, bytes: b.bytes };
       }
     }
-    this.kernel = {};
+    this.kernel = byId();
     // Every rule of the new table is news to a watcher until it has compared it; a rule that
     // left is forgotten at its next take() unless it came back by then.
     for (const w of this.watches) {
@@ -49,7 +53,7 @@ export class CounterTracker {
 
   /** The base the next table should start from: current totals of the ids it keeps. */
   carryOver(nextObjects: Record<string, RuleObjects>): Totals {
-    const out: Totals = {};
+    const out: Totals = byId();
     for (const id of Object.keys(nextObjects)) {
       const v = this.sums[id];
       if (v) out[id] = { packets: v.packets, bytes: v.bytes };
@@ -95,7 +99,7 @@ export class CounterTracker {
 
   /** Totals by rule id (a copy). */
   totals(): Totals {
-    return { ...this.sums };
+    return Object.assign(byId<CounterValues>(), this.sums);
   }
 
   /** Totals by rule id, without copying: read it now, never keep or change it. */
@@ -135,7 +139,7 @@ export class CounterWatch {
 
   take(): CounterChanges {
     const sums = this.tracker.current();
-    const changed: CounterChanges['changed'] = {};
+    const changed: CounterChanges['changed'] = byId();
     let dp = 0;
     let db = 0;
     // What the subscriber was told is the totals of its last tick: rules absent now are new
@@ -170,7 +174,7 @@ export function diffTotals(
   const changed: Record<
     string,
     { packets: number; bytes: number; dPackets: number; dBytes: number }
-  > = {};
+  > = byId();
   let dp = 0;
   let db = 0;
   for (const [id, v] of Object.entries(after)) {

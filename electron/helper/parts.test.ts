@@ -244,6 +244,19 @@ describe('CounterTracker', () => {
     );
   });
 
+  it('counts a rule whose id is __proto__ like any other', () => {
+    const t = new CounterTracker();
+    t.reset(JSON.parse('{"__proto__": {"key": "p", "counter": "c_p", "chains": []}}'), {});
+    const watch = t.watch();
+    t.update(JSON.parse('{"__proto__": {"packets": 3, "bytes": 30}}'));
+    expect(Object.keys(t.totals())).toEqual(['__proto__']);
+    const tick = watch.take();
+    expect(Object.keys(tick.changed)).toEqual(['__proto__']);
+    expect(JSON.parse(JSON.stringify(tick.changed))).toEqual(
+      JSON.parse('{"__proto__": {"packets": 3, "bytes": 30, "dPackets": 3, "dBytes": 30}}'),
+    );
+  });
+
   it('diffTotals lists what changed and new rules, and sums the deltas', () => {
     const d = diffTotals(
       { a: { packets: 1, bytes: 10 }, b: { packets: 2, bytes: 20 } },
