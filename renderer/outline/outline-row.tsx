@@ -7,7 +7,7 @@
 // - A row subscribes to exactly what it shows, so a toggle re-renders the toggled row and the
 //   rows it greys, not the tree. Callbacks read the stores, so they are stable.
 
-import { memo, useCallback, type MouseEvent } from 'react';
+import { memo, useCallback, useEffect, type MouseEvent, type PointerEvent } from 'react';
 import type { NodeApi, NodeRendererProps, RowRendererProps } from 'react-arborist';
 import type { Rule } from '../../shared/model/types.ts';
 import { ruleAt } from '../../shared/model/tree.ts';
@@ -141,6 +141,21 @@ export function OutlineNode({ node, dragHandle }: NodeRendererProps<Rule>) {
   const problems = ruleProblems(rule, context);
   const problemFor = (field: string) => problems.find((p) => p.field === field)?.message;
 
+  // The row becomes a drag source (react-dnd sets draggable and listeners on it) on its first
+  // pointerdown, before the browser decides to start a drag, not when it mounts: connecting and
+  // disconnecting write to a row already in the document, ~0.3 ms each, which every row that
+  // scrolls past paid (a fifth of the main thread's time per scrolled frame). While a cell of
+  // the row is edited it is no drag source, so dragging in the text field selects text.
+  const onPointerDown = useCallback(
+    (e: PointerEvent<HTMLDivElement>) => {
+      if (!editingField) dragHandle?.(e.currentTarget);
+    },
+    [dragHandle, editingField],
+  );
+  useEffect(() => {
+    if (editingField) dragHandle?.(null);
+  }, [dragHandle, editingField]);
+
   const onToggleEnabled = useCallback(() => {
     const { selection, setEnabled } = useDocumentStore.getState();
     // Toggling a checkbox inside a multi-selection toggles the whole selection, like Finder.
@@ -179,7 +194,7 @@ export function OutlineNode({ node, dragHandle }: NodeRendererProps<Rule>) {
   );
 
   return (
-    <div className="cells" ref={editingField ? undefined : dragHandle}>
+    <div className="cells" onPointerDownCapture={onPointerDown}>
       <div className="cell c-enabled">
         <input
           type="checkbox"
