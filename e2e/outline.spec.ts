@@ -1,7 +1,9 @@
 // The outline by hand, in Chromium against `treewall serve`: building, enabling, moving and
 // editing rules, each undone and redone.
 
-import { emptyDocument, smallDocument } from './pages/documents.ts';
+import { createRule } from '../shared/model/tree.ts';
+import type { Rule } from '../shared/model/types.ts';
+import { document, emptyDocument, smallDocument } from './pages/documents.ts';
 import { expect, test } from './pages/fixtures.ts';
 
 test('building a three-level tree by clicking, then undo and redo', async ({ ui }) => {
@@ -181,4 +183,56 @@ test('Alt-click expands and collapses a whole subtree; Expand all opens every ru
   await outline.expandAll();
   await expect.poll(() => outline.numbers()).toContain('1.3.1');
   await expect.poll(() => outline.numbers()).toContain('2.1.1');
+});
+
+// The outline's react-arborist keeps the nodes of unchanged subtrees across edits (patches/):
+// after a move across levels, undo (an older document), disclosure and redo, every row must
+// still show its own rule with the right number, and the keyboard must walk the new order.
+test('a drag across levels, undo, collapse and expand, redo: rows, numbers and arrows follow', async ({
+  ui,
+}) => {
+  const { outline, page } = ui;
+  const rule = (name: string, children: Rule[] = []) =>
+    createRule({ name, expanded: children.length > 0, children });
+  await ui.openWith(
+    'levels.treewall',
+    document([
+      rule('g1', [rule('x', [rule('x1'), rule('x2')]), rule('y')]),
+      rule('g2', [rule('z')]),
+      rule('last'),
+    ]),
+  );
+  const before = ['1 g1', '1.1 x', '1.1.1 x1', '1.1.2 x2', '1.2 y', '2 g2', '2.1 z', '3 last'];
+  const moved = ['1 g1', '1.1 x', '1.1.1 x2', '1.2 y', '2 g2', '2.1 x1', '2.2 z', '3 last'];
+  await expect.poll(() => outline.outlineText()).toEqual(before);
+
+  // x1 (level 3) onto g2 (level 1): it becomes g2's first child.
+  await outline.dragOnto('1.1.1', '2');
+  await expect.poll(() => outline.outlineText()).toEqual(moved);
+  // The keyboard walks the new order: up from `last` is z, then x1 (arrows move the focus).
+  await outline.select('3');
+  await page.keyboard.press('ArrowUp');
+  await expect(outline.rowByNumber('2.2')).toBeFocused();
+  await page.keyboard.press('ArrowUp');
+  await expect(outline.rowByNumber('2.1')).toBeFocused();
+  await expect(outline.cell('2.1', 'name')).toHaveText('x1');
+
+  await outline.undo();
+  await expect.poll(() => outline.outlineText()).toEqual(before);
+  await outline.collapse('1');
+  await expect.poll(() => outline.outlineText()).toEqual(['1 g1', '2 g2', '2.1 z', '3 last']);
+  await outline.expand('1');
+  await expect.poll(() => outline.outlineText()).toEqual(before);
+  await outline.collapse('1.1');
+  await expect
+    .poll(() => outline.outlineText())
+    .toEqual(['1 g1', '1.1 x', '1.2 y', '2 g2', '2.1 z', '3 last']);
+  await outline.expand('1.1');
+
+  await outline.redo();
+  await expect.poll(() => outline.outlineText()).toEqual(moved);
+  await outline.select('1.1.1');
+  await page.keyboard.press('ArrowDown');
+  await expect(outline.rowByNumber('1.2')).toBeFocused();
+  await expect(outline.cell('1.2', 'name')).toHaveText('y');
 });

@@ -41,6 +41,13 @@ export class OutlinePage {
     return this.page.getByTestId('rule-number').allTextContents();
   }
 
+  /** Each row as `number name`, top to bottom. */
+  async outlineText(): Promise<string[]> {
+    const numbers = await this.numbers();
+    const names = await this.page.getByTestId('cell-name').allTextContents();
+    return numbers.map((n, i) => `${n} ${names[i] ?? ''}`);
+  }
+
   async row(number: string): Promise<RowView> {
     const row = this.rowByNumber(number);
     const text = async (column: Column) =>
