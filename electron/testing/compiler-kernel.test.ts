@@ -401,6 +401,39 @@ describe.skipIf(!kernelTestsAvailable)(
         for (const l of listeners) await l.close();
       });
 
+      it('IP options alternatives: a packet with options gets past the header-length guard, one without skips them', async () => {
+        const result = await apply(
+          host,
+          doc([
+            r('opts', 'IP options', '==', '7,20', '->', [
+              r('opts-udp', 'Protocol', '==', 'udp', '->'),
+            ]),
+            r('after', 'Protocol', '==', 'udp', '->'),
+          ]),
+        );
+        expect(await host.nft(['list', 'table', 'inet', 'treewall'])).toContain(
+          'ip hdrlength != 5 jump a_opts',
+        );
+        // One datagram without options, two with Record route (7), to a closed port on lo: each
+        // crosses the output and then the input hook.
+        await host.exec([
+          'python3',
+          '-c',
+          [
+            'import socket',
+            's = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)',
+            "s.sendto(b'x', ('127.0.0.1', 9))",
+            'o = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)',
+            'o.setsockopt(socket.IPPROTO_IP, socket.IP_OPTIONS, bytes([7, 7, 4, 0, 0, 0, 0, 0]))',
+            "o.sendto(b'y', ('127.0.0.1', 9))",
+            "o.sendto(b'z', ('127.0.0.1', 9))",
+          ].join('\n'),
+        ]);
+        const c = readCounters(await listTable(host), result.objects);
+        expect(c['opts-udp']?.packets).toBe(4);
+        expect(c.after?.packets).toBe(6);
+      });
+
       it('grouped service ports pass through one verdict map and count per rule', async () => {
         const ports = [8030, 8031, 8032, 8033, 8034];
         const listeners = await Promise.all([...ports, 8035].map((p) => host.listenTcp(p)));

@@ -28,7 +28,15 @@ export type Variant = 'in' | 'out';
 export type Cond =
   | { kind: 'true' }
   | { kind: 'false'; warning?: string }
-  | { kind: 'lines'; lines: Stmt[][] }
+  | {
+      kind: 'lines';
+      lines: Stmt[][];
+      /**
+       * Several lines (alternatives): a test that every alternative implies, put on the jump to
+       * the alternatives chain so most packets skip the chain with one test.
+       */
+      guard?: Stmt[];
+    }
   | { kind: 'triggered'; negated: boolean }
   | { kind: 'helper' }
   | { kind: 'refused'; field: 'property' | 'relation' | 'value'; message: string };
@@ -316,7 +324,17 @@ export function compileCondition(
       const exists = (name: string, present: boolean): Stmt =>
         match('==', { 'ip option': { name } }, present);
       // `==`: any listed option is present (`3,9 (source route)`); `!=`: none is.
-      if (op === '==') return lines(...names.map((n) => [exists(n, true)]));
+      // Several options are one alternative each; a packet without options (header length 5,
+      // nearly all of them) cannot have any, so the jump to the alternatives tests that first.
+      if (op === '==') {
+        const alternatives = names.map((n) => [exists(n, true)]);
+        if (alternatives.length < 2) return lines(...alternatives);
+        return {
+          kind: 'lines',
+          lines: alternatives,
+          guard: [match('!=', payload('ip', 'hdrlength'), 5)],
+        };
+      }
       return lines(names.map((n) => exists(n, false)));
     }
     case 'ICMP type':

@@ -693,7 +693,8 @@ class Compiler {
       if ((this.chains.get(altName) as Stmt[][]).length === 0) {
         this.chains.set(altName, this.alternatives(node, cond, condLines, body));
       }
-      out.push(this.line([jump(altName)], comment));
+      const guard = cond.kind === 'lines' ? (cond.guard ?? []) : [];
+      out.push(this.line([...guard, jump(altName)], comment));
     }
     if (bodyInfo.mayBreak) out.push(this.breakCheck(mode));
     return bodyInfo.mayBreak && mode === 'mark';
