@@ -90,6 +90,31 @@ describe('HelperService with a refusing nft', () => {
     expect(readdirSync(join(dir, 'state')).filter((f) => f.startsWith('.nft-'))).toEqual([]);
   });
 
+  it('keeps the previous document on disk across applies and a restart (revert after restart)', async () => {
+    await service.apply(doc('22'));
+    await service.apply(doc('23'));
+    await service.apply(doc('24'));
+    const disk = new StateDir(join(dir, 'state'));
+    expect(await disk.readPrevious()).toEqual(doc('23'));
+    expect((await disk.readActive())?.document).toEqual(doc('24'));
+    await service.close();
+    service = new HelperService({
+      socketPath: join(dir, 'sock'),
+      stateDir: join(dir, 'state'),
+      logGroup: 1,
+      nft,
+      tcpdump: '/nonexistent/tcpdump',
+      netlinkCounters: false,
+    });
+    await service.start();
+    await service.revert();
+    expect((await service.showActive()).document).toEqual(doc('23'));
+    expect(await disk.readPrevious()).toEqual(doc('24'));
+    await service.revert();
+    expect((await service.showActive()).document).toEqual(doc('24'));
+    expect(await disk.readPrevious()).toEqual(doc('23'));
+  });
+
   it('refuses an invalid document before nft runs', async () => {
     const before = nft.calls.length;
     const error = await service.apply(doc('99999')).catch((e: unknown) => e);

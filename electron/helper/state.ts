@@ -1,7 +1,8 @@
 // Runtime: plain Node, as root. The helper's state directory: what is applied, what came before
 // it (for revert and the confirm timeout), and a pending confirm deadline, so a helper that
 // crashed or was restarted can finish what it started.
-// Invariant: every file is written atomically (temporary file, fsync, rename) with mode 0600, so a
+// Invariant: every file is written atomically (temporary file, fsync, rename; previous.json may be
+// a hard link to an active.json already written that way) with mode 0600, so a
 // crash leaves the old version or the new one; a file that does not parse is treated as absent
 // and kept aside as `<name>.corrupt` for a person to look at.
 
@@ -35,6 +36,9 @@ export interface PendingRecord {
 const FILES = { active: 'active.json', previous: 'previous.json', pending: 'pending.json' };
 
 export class StateDir {
+  /** The document `active.json` holds, as last read or written here (null: none or unknown). */
+  private activeDocument: FirewallDocument | null = null;
+
   constructor(readonly dir: string) {}
 
   async init(): Promise<void> {
@@ -54,8 +58,16 @@ export class StateDir {
     return n;
   }
 
-  readActive = () => this.read(FILES.active, parseApplied);
-  writeActive = (r: AppliedRecord | null) => this.write(FILES.active, r);
+  readActive = async (): Promise<AppliedRecord | null> => {
+    const record = await this.read(FILES.active, parseApplied);
+    this.activeDocument = record?.document ?? null;
+    return record;
+  };
+  writeActive = async (r: AppliedRecord | null): Promise<void> => {
+    this.activeDocument = null; // unknown until the write is done
+    await this.write(FILES.active, r);
+    this.activeDocument = r?.document ?? null;
+  };
   readPrevious = () => this.read(FILES.previous, parseDocumentOnly);
   writePrevious = (d: FirewallDocument | null) => this.write(FILES.previous, d && { document: d });
   readPending = () => this.read(FILES.pending, parsePending);
@@ -91,7 +103,7 @@ export class StateDir {
   ): Promise<StagedWrite> {
     const staged = await Promise.allSettled([
       this.stage(FILES.active, record),
-      ...(previous ? [this.stage(FILES.previous, { document: previous })] : []),
+      ...(previous ? [this.stagePrevious(previous)] : []),
     ]);
     const done = staged.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
     const failed = staged.find((r) => r.status === 'rejected');
@@ -101,12 +113,45 @@ export class StateDir {
     }
     return {
       commit: async () => {
+        this.activeDocument = null; // unknown until both are in place
         await Promise.all(done.map((d) => d.commit()));
+        this.activeDocument = record.document;
       },
       discard: async () => {
         await Promise.all(done.map((d) => d.discard()));
       },
     };
+  }
+
+  /**
+   * previous.json for `document`. When it is the document active.json holds (an apply replacing
+   * it: the usual case), a hard link to active.json: no 1.7 MB encode and sync while nft loads.
+   * Safe because no file here is ever changed in place (every write is a new file renamed over
+   * the old name), so the linked inode keeps the old content. readPrevious reads an active record
+   * too (it takes its `document`).
+   */
+  private async stagePrevious(document: FirewallDocument): Promise<StagedWrite> {
+    if (document === this.activeDocument) {
+      const temp = path.join(this.dir, `.state-${randomBytes(6).toString('hex')}`);
+      try {
+        await fs.link(path.join(this.dir, FILES.active), temp);
+        return {
+          commit: async () => {
+            try {
+              await fs.rename(temp, path.join(this.dir, FILES.previous));
+            } catch (error) {
+              await fs.rm(temp, { force: true });
+              throw error;
+            }
+          },
+          discard: () => fs.rm(temp, { force: true }),
+        };
+      } catch {
+        await fs.rm(temp, { force: true });
+        // fall through: encode it
+      }
+    }
+    return this.stage(FILES.previous, { document });
   }
 
   private async write(name: string, value: unknown): Promise<void> {
