@@ -9,6 +9,7 @@
 // taskset: unpinned, where the scheduler happens to put client, server and the softirq work
 // moved throughput by 3x between runs of the same configuration.
 
+import { availableParallelism } from 'node:os';
 import { CLIENT_ADDRESS, SERVER_ADDRESS, createBenchNet, type BenchNet } from './bench-net.ts';
 import { flatChainText } from './flat-chain.ts';
 import { targets, type Figure, type Part, type PartResult, type RunOptions } from './report.ts';
@@ -29,7 +30,8 @@ const UDP_SECONDS = 2;
  * the bytes, where unpinned the rules (run in the sender's softirq) can hide behind a receiver
  * that is the bottleneck on the other CPU.
  */
-const PIN_CPU: string | undefined = '1';
+// The last CPU (CPU 1 on the 2-core benchmark machine): CPU 0 tends to take device interrupts.
+const PIN_CPU: string | undefined = String(Math.max(0, availableParallelism() - 1));
 const pinned = (argv: string[]): string[] =>
   PIN_CPU === undefined ? argv : ['taskset', '-c', PIN_CPU, ...argv];
 
