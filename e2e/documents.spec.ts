@@ -91,6 +91,29 @@ test('unsaved work survives a crash: the next start offers to recover it', async
   ).toHaveCount(1);
 });
 
+test('the autosave waits while the user scrolls, then runs once input pauses', async ({ ui }) => {
+  const { outline, page } = ui;
+  await ui.openWith('small.treewall', smallDocument());
+  await outline.type('1.1', 'name', 'edited while scrolling');
+  const recoveryDir = path.join(ui.serve.stateDir, 'recovery');
+  const copies = () =>
+    readdir(recoveryDir).then(
+      (f) => f.length,
+      () => 0,
+    );
+  // Keep scrolling well past the autosave's 3 s delay: encoding a large document would stall
+  // the scroll, so no copy may be written meanwhile.
+  await page.getByTestId('outline').hover();
+  const until = Date.now() + 6_000;
+  while (Date.now() < until) {
+    await page.mouse.wheel(0, 40);
+    await page.waitForTimeout(100);
+  }
+  expect(await copies()).toBe(0);
+  // Input pauses: the copy follows.
+  await expect.poll(copies, { timeout: 15_000 }).toBe(1);
+});
+
 test('Revert to Saved drops the edits; saved files are listed under Recent', async ({ ui }) => {
   const { outline, page } = ui;
   await ui.openWith('small.treewall', smallDocument());
