@@ -21,7 +21,15 @@
 
 import { z } from 'zod';
 import { RULE_ID_PATTERN } from '../model/tree.ts';
-import type { DocumentSettings, FirewallDocument, PlistValue, Rule } from '../model/types.ts';
+import {
+  DEFAULT_POLICIES,
+  SETTING_KEYS,
+  STATISTIC_KINDS,
+  type DocumentSettings,
+  type FirewallDocument,
+  type PlistValue,
+  type Rule,
+} from '../model/types.ts';
 import { ACTION_NAMES, PROPERTY_NAMES, RELATION_NAMES } from '../model/vocabulary.ts';
 import { decodeWire, encodeWire } from './wire.ts';
 
@@ -77,15 +85,8 @@ export const ruleSchema: z.ZodType<Rule> = z.lazy(() =>
 export const documentSettingsSchema: z.ZodType<DocumentSettings> = z.strictObject({
   firewallOn: z.boolean(),
   defaultTriggerDuration: z.number().int().nonnegative(),
-  defaultPolicy: z.enum(['pass', 'delete']),
-  selectedStatistic: z.enum([
-    'none',
-    'matchCount',
-    'byteCount',
-    'lastMatch',
-    'packetRate',
-    'bitRate',
-  ]),
+  defaultPolicy: z.enum(DEFAULT_POLICIES),
+  selectedStatistic: z.enum(STATISTIC_KINDS),
   externalInterfaces: z.array(z.string().max(64)),
   internalInterfaces: z.array(z.string().max(64)),
 });
@@ -447,22 +448,8 @@ const RULE_KEYS: ReadonlySet<string> = new Set([
   'expanded',
   'extra',
 ]);
-const SETTINGS_KEYS: ReadonlySet<string> = new Set([
-  'firewallOn',
-  'defaultTriggerDuration',
-  'defaultPolicy',
-  'selectedStatistic',
-  'externalInterfaces',
-  'internalInterfaces',
-]);
-const STATISTICS: ReadonlySet<string> = new Set([
-  'none',
-  'matchCount',
-  'byteCount',
-  'lastMatch',
-  'packetRate',
-  'bitRate',
-]);
+const SETTINGS_KEYS: ReadonlySet<string> = new Set(SETTING_KEYS);
+const STATISTICS: ReadonlySet<string> = new Set(STATISTIC_KINDS);
 const extraSchema = z.record(z.string(), plistValueSchema);
 
 const isPlain = (v: unknown): v is Record<string, unknown> =>

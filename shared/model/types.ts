@@ -28,10 +28,19 @@ export interface Rule {
   extra?: Record<string, PlistValue>;
 }
 
-export type DefaultPolicy = 'pass' | 'delete';
+/** The values of each settings field, once: the plist reader and the helper's protocol check use these. */
+export const DEFAULT_POLICIES = ['pass', 'delete'] as const;
+export type DefaultPolicy = (typeof DEFAULT_POLICIES)[number];
 
-export type StatisticKind =
-  'none' | 'matchCount' | 'byteCount' | 'lastMatch' | 'packetRate' | 'bitRate';
+export const STATISTIC_KINDS = [
+  'none',
+  'matchCount',
+  'byteCount',
+  'lastMatch',
+  'packetRate',
+  'bitRate',
+] as const;
+export type StatisticKind = (typeof STATISTIC_KINDS)[number];
 
 export interface DocumentSettings {
   /** Apply the document and turn the firewall on when it is opened at boot / by the helper. */
@@ -46,6 +55,19 @@ export interface DocumentSettings {
   externalInterfaces: string[];
   internalInterfaces: string[];
 }
+
+/** Every field of DocumentSettings (a missing or extra one is a type error). */
+export const SETTING_KEYS = [
+  'firewallOn',
+  'defaultTriggerDuration',
+  'defaultPolicy',
+  'selectedStatistic',
+  'externalInterfaces',
+  'internalInterfaces',
+] as const satisfies readonly (keyof DocumentSettings)[];
+type MissingSettingKey = Exclude<keyof DocumentSettings, (typeof SETTING_KEYS)[number]>;
+const everySettingKey: MissingSettingKey extends never ? true : never = true;
+void everySettingKey;
 
 export interface FirewallDocument {
   /** The top-level rules (IPNetSentryX keeps them as the children of a root rule). */

@@ -6,7 +6,10 @@
 // a read and a write.
 
 import {
+  DEFAULT_POLICIES,
   DEFAULT_SETTINGS,
+  SETTING_KEYS,
+  STATISTIC_KINDS,
   type DefaultPolicy,
   type DocumentSettings,
   type FirewallDocument,
@@ -37,24 +40,8 @@ export const DOCUMENT_VERSION = 1;
  * `SentryDocument_filterTable`. Both hold a root rule whose `children` are the top-level rules. */
 const TABLE_KEYS = ['filterTable', 'SentryDocument_filterTable'] as const;
 
-const SETTING_KEYS = [
-  'firewallOn',
-  'defaultTriggerDuration',
-  'defaultPolicy',
-  'selectedStatistic',
-  'externalInterfaces',
-  'internalInterfaces',
-] as const satisfies readonly (keyof DocumentSettings)[];
-
-const POLICIES: readonly DefaultPolicy[] = ['pass', 'delete'];
-const STATISTICS: readonly StatisticKind[] = [
-  'none',
-  'matchCount',
-  'byteCount',
-  'lastMatch',
-  'packetRate',
-  'bitRate',
-];
+const POLICIES: readonly DefaultPolicy[] = DEFAULT_POLICIES;
+const STATISTICS: readonly StatisticKind[] = STATISTIC_KINDS;
 
 function isDict(value: PlistValue | undefined): value is Dict {
   return (
