@@ -1,7 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createRule } from '../model/tree.ts';
-import { DEFAULT_SETTINGS, type FirewallDocument } from '../model/types.ts';
+import {
+  DEFAULT_SETTINGS,
+  RULE_FIELDS,
+  SETTING_KEYS,
+  type FirewallDocument,
+} from '../model/types.ts';
 import { ACTION_NAMES, PROPERTY_NAMES, RELATION_NAMES } from '../model/vocabulary.ts';
 import {
   decodeHelperMessage,
@@ -275,26 +280,11 @@ describe('the apply fast path', () => {
     fc.constant(Object.create(null) as object),
   );
   const key = fc.oneof(
-    fc.constantFrom(
-      'id',
-      'enabled',
-      'name',
-      'property',
-      'relation',
-      'value',
-      'action',
-      'parameter',
-      'children',
-      'expanded',
-      'extra',
+    fc.constantFrom<string>(
+      ...RULE_FIELDS,
+      ...SETTING_KEYS,
       'rules',
       'settings',
-      'firewallOn',
-      'defaultTriggerDuration',
-      'defaultPolicy',
-      'selectedStatistic',
-      'externalInterfaces',
-      'internalInterfaces',
       '__proto__',
       'nft',
     ),

@@ -23,6 +23,7 @@ import { z } from 'zod';
 import { RULE_ID_PATTERN } from '../model/tree.ts';
 import {
   DEFAULT_POLICIES,
+  RULE_FIELDS,
   SETTING_KEYS,
   STATISTIC_KINDS,
   type DocumentSettings,
@@ -435,21 +436,10 @@ export function ruleDepth(rules: unknown): number {
 const PROPERTY_SET: ReadonlySet<string> = new Set(PROPERTY_NAMES);
 const RELATION_SET: ReadonlySet<string> = new Set(RELATION_NAMES);
 const ACTION_SET: ReadonlySet<string> = new Set(ACTION_NAMES);
-const RULE_KEYS: ReadonlySet<string> = new Set([
-  'id',
-  'enabled',
-  'name',
-  'property',
-  'relation',
-  'value',
-  'action',
-  'parameter',
-  'children',
-  'expanded',
-  'extra',
-]);
+const RULE_KEYS: ReadonlySet<string> = new Set(RULE_FIELDS);
 const SETTINGS_KEYS: ReadonlySet<string> = new Set(SETTING_KEYS);
 const STATISTICS: ReadonlySet<string> = new Set(STATISTIC_KINDS);
+const POLICIES: ReadonlySet<string> = new Set(DEFAULT_POLICIES);
 const extraSchema = z.record(z.string(), plistValueSchema);
 
 const isPlain = (v: unknown): v is Record<string, unknown> =>
@@ -508,7 +498,7 @@ export function isDocumentFast(doc: unknown): doc is FirewallDocument {
     typeof s.firewallOn !== 'boolean' ||
     !Number.isSafeInteger(s.defaultTriggerDuration) ||
     (s.defaultTriggerDuration as number) < 0 ||
-    (s.defaultPolicy !== 'pass' && s.defaultPolicy !== 'delete') ||
+    !POLICIES.has(s.defaultPolicy as string) ||
     !STATISTICS.has(s.selectedStatistic as string) ||
     !fastInterfaces(s.externalInterfaces) ||
     !fastInterfaces(s.internalInterfaces)

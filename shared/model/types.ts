@@ -28,6 +28,21 @@ export interface Rule {
   extra?: Record<string, PlistValue>;
 }
 
+/** Every field of Rule (a missing or extra one is a type error). */
+export const RULE_FIELDS = Object.keys({
+  id: true,
+  enabled: true,
+  name: true,
+  property: true,
+  relation: true,
+  value: true,
+  action: true,
+  parameter: true,
+  children: true,
+  expanded: true,
+  extra: true,
+} satisfies Record<keyof Rule, true>) as readonly (keyof Rule)[];
+
 /** The values of each settings field, once: the plist reader and the helper's protocol check use these. */
 export const DEFAULT_POLICIES = ['pass', 'delete'] as const;
 export type DefaultPolicy = (typeof DEFAULT_POLICIES)[number];
@@ -56,18 +71,15 @@ export interface DocumentSettings {
   internalInterfaces: string[];
 }
 
-/** Every field of DocumentSettings (a missing or extra one is a type error). */
-export const SETTING_KEYS = [
-  'firewallOn',
-  'defaultTriggerDuration',
-  'defaultPolicy',
-  'selectedStatistic',
-  'externalInterfaces',
-  'internalInterfaces',
-] as const satisfies readonly (keyof DocumentSettings)[];
-type MissingSettingKey = Exclude<keyof DocumentSettings, (typeof SETTING_KEYS)[number]>;
-const everySettingKey: MissingSettingKey extends never ? true : never = true;
-void everySettingKey;
+/** Every field of DocumentSettings, in document order (a missing or extra one is a type error). */
+export const SETTING_KEYS = Object.keys({
+  firewallOn: true,
+  defaultTriggerDuration: true,
+  defaultPolicy: true,
+  selectedStatistic: true,
+  externalInterfaces: true,
+  internalInterfaces: true,
+} satisfies Record<keyof DocumentSettings, true>) as readonly (keyof DocumentSettings)[];
 
 export interface FirewallDocument {
   /** The top-level rules (IPNetSentryX keeps them as the children of a root rule). */

@@ -10,11 +10,9 @@ import {
   DEFAULT_SETTINGS,
   SETTING_KEYS,
   STATISTIC_KINDS,
-  type DefaultPolicy,
   type DocumentSettings,
   type FirewallDocument,
   type PlistValue,
-  type StatisticKind,
 } from '../model/types.ts';
 import { parseOpenStep, serializeOpenStep, setKey } from './openstep.ts';
 import { buildXmlPlist, parseXmlPlistText } from './xml.ts';
@@ -39,9 +37,6 @@ export const DOCUMENT_VERSION = 1;
 /** Keys the tree may live under: treewall writes `filterTable`; IPNetSentryX wrote
  * `SentryDocument_filterTable`. Both hold a root rule whose `children` are the top-level rules. */
 const TABLE_KEYS = ['filterTable', 'SentryDocument_filterTable'] as const;
-
-const POLICIES: readonly DefaultPolicy[] = DEFAULT_POLICIES;
-const STATISTICS: readonly StatisticKind[] = STATISTIC_KINDS;
 
 function isDict(value: PlistValue | undefined): value is Dict {
   return (
@@ -109,9 +104,10 @@ function readSettings(top: Dict): DocumentSettings {
     if (key === 'firewallOn') settings.firewallOn = readBool(key, value);
     else if (key === 'defaultTriggerDuration')
       settings.defaultTriggerDuration = readSeconds(key, value);
-    else if (key === 'defaultPolicy') settings.defaultPolicy = readOneOf(key, value, POLICIES);
+    else if (key === 'defaultPolicy')
+      settings.defaultPolicy = readOneOf(key, value, DEFAULT_POLICIES);
     else if (key === 'selectedStatistic')
-      settings.selectedStatistic = readOneOf(key, value, STATISTICS);
+      settings.selectedStatistic = readOneOf(key, value, STATISTIC_KINDS);
     else settings[key] = readNames(key, value);
   }
   return settings;
