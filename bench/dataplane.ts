@@ -49,7 +49,8 @@ export function missingPrerequisite(): string | undefined {
   return undefined;
 }
 
-async function throughput(net: BenchNet, seconds: number): Promise<number> {
+/** Runs the iperf3 client (pinned) against the server for `seconds`; its JSON report. */
+async function iperf3(net: BenchNet, seconds: number, args: string[]): Promise<unknown> {
   const r = await runOk(
     net.inClient(
       pinned([
@@ -60,14 +61,19 @@ async function throughput(net: BenchNet, seconds: number): Promise<number> {
         String(PORT),
         '-t',
         String(seconds),
-        '-O',
-        '1',
+        ...args,
         '-J',
       ]),
     ),
     { timeoutMs: (seconds + 20) * 1000 },
   );
-  const report = JSON.parse(r.stdout) as { end?: { sum_received?: { bits_per_second?: number } } };
+  return JSON.parse(r.stdout);
+}
+
+async function throughput(net: BenchNet, seconds: number): Promise<number> {
+  const report = (await iperf3(net, seconds, ['-O', '1'])) as {
+    end?: { sum_received?: { bits_per_second?: number } };
+  };
   const bps = report.end?.sum_received?.bits_per_second;
   if (typeof bps !== 'number') throw new Error('iperf3 reported no received throughput');
   return bps / 1e9;
@@ -98,31 +104,10 @@ async function latency(net: BenchNet, count: number): Promise<number> {
  * cost where TCP's 64 KB segments mostly measure copying bytes.
  */
 async function packetRate(net: BenchNet): Promise<number> {
-  const r = await runOk(
-    net.inClient(
-      pinned([
-        'iperf3',
-        '-c',
-        SERVER_ADDRESS,
-        '-p',
-        String(PORT),
-        '-u',
-        '-b',
-        '0',
-        '-l',
-        '64',
-        '-t',
-        String(UDP_SECONDS),
-        '-J',
-      ]),
-    ),
-    { timeoutMs: (UDP_SECONDS + 20) * 1000 },
-  );
-  const sum = (
-    JSON.parse(r.stdout) as {
-      end?: { sum?: { packets?: number; lost_packets?: number; seconds?: number } };
-    }
-  ).end?.sum;
+  const report = (await iperf3(net, UDP_SECONDS, ['-u', '-b', '0', '-l', '64'])) as {
+    end?: { sum?: { packets?: number; lost_packets?: number; seconds?: number } };
+  };
+  const sum = report.end?.sum;
   if (typeof sum?.packets !== 'number' || typeof sum.lost_packets !== 'number' || !sum.seconds)
     throw new Error('iperf3 reported no UDP packet counts');
   return (sum.packets - sum.lost_packets) / sum.seconds;

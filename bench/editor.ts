@@ -70,11 +70,16 @@ const inPageLatency = ({
   expect: string;
 }) =>
   new Promise<number>((resolve, reject) => {
+    // `attr=value` waits for that value, `attr!=value` for any other (`text` is the text).
+    const eq = expect.indexOf('=');
+    const not = expect[eq - 1] === '!';
+    const attr = expect.slice(0, not ? eq - 1 : eq);
+    const value = expect.slice(eq + 1);
     const changed = () => {
       const el = document.querySelector<HTMLElement>(selector);
       if (!el) return false;
-      const [attr, value] = expect.split('=') as [string, string];
-      return attr === 'text' ? el.textContent?.trim() === value : el.getAttribute(attr) === value;
+      const now = attr === 'text' ? el.textContent?.trim() : el.getAttribute(attr);
+      return not ? now !== value : now === value;
     };
     let t0 = 0;
     const giveUp = setTimeout(
@@ -364,35 +369,11 @@ export const editor: Part = {
         const target = rows.nth(6);
         const id = await source.getAttribute('data-rule-id');
         const numberBefore = (await source.getByTestId('rule-number').textContent())?.trim() ?? '';
-        const measured = page.evaluate(
-          ({ id, numberBefore }) =>
-            new Promise<number>((resolve, reject) => {
-              let t0 = 0;
-              const giveUp = setTimeout(() => reject(new Error('the drag changed nothing')), 5000);
-              const poll = () => {
-                const n = document
-                  .querySelector(`[data-rule-id="${id}"] [data-testid="rule-number"]`)
-                  ?.textContent?.trim();
-                if (n !== undefined && n !== numberBefore) {
-                  requestAnimationFrame(() =>
-                    setTimeout(() => {
-                      clearTimeout(giveUp);
-                      resolve(performance.now() - t0);
-                    }, 0),
-                  );
-                } else requestAnimationFrame(poll);
-              };
-              window.addEventListener(
-                'drop',
-                () => {
-                  t0 = performance.now();
-                  queueMicrotask(poll);
-                },
-                { capture: true, once: true },
-              );
-            }),
-          { id, numberBefore },
-        );
+        const measured = page.evaluate(inPageLatency, {
+          type: 'drop',
+          selector: `[data-rule-id="${id}"] [data-testid="rule-number"]`,
+          expect: `text!=${numberBefore}`,
+        });
         await sleep(50);
         await source.getByTestId('rule-number').dragTo(target.getByTestId('rule-number'));
         return await measured;
