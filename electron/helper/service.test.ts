@@ -46,11 +46,9 @@ describe('HelperService with a refusing nft', () => {
   let dir: string;
   let nft: FakeNft;
   let service: HelperService;
-
-  beforeEach(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'tw-helper-service-'));
-    nft = new FakeNft();
-    service = new HelperService({
+  /** A service over `dir`'s state, as a restart of the helper would make it. */
+  const newService = () =>
+    new HelperService({
       socketPath: join(dir, 'sock'),
       stateDir: join(dir, 'state'),
       logGroup: 1,
@@ -58,6 +56,11 @@ describe('HelperService with a refusing nft', () => {
       tcpdump: '/nonexistent/tcpdump',
       netlinkCounters: false,
     });
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'tw-helper-service-'));
+    nft = new FakeNft();
+    service = newService();
     await service.start();
   });
   afterEach(async () => {
@@ -98,14 +101,7 @@ describe('HelperService with a refusing nft', () => {
     expect(await disk.readPrevious()).toEqual(doc('23'));
     expect((await disk.readActive())?.document).toEqual(doc('24'));
     await service.close();
-    service = new HelperService({
-      socketPath: join(dir, 'sock'),
-      stateDir: join(dir, 'state'),
-      logGroup: 1,
-      nft,
-      tcpdump: '/nonexistent/tcpdump',
-      netlinkCounters: false,
-    });
+    service = newService();
     await service.start();
     await service.revert();
     expect((await service.showActive()).document).toEqual(doc('23'));
