@@ -2,7 +2,9 @@
 // libnftables JSON, run without a shell (argument arrays, never command text).
 // Invariant: everything written or read is inside `table inet <table>`; documents go through a
 // private 0600 temporary file (`nft -j -f -` fails from Node: stdin is a socket), one file being
-// one transaction, and the temporary file is removed whatever happens.
+// one transaction. The temporary file is removed, except when nft refuses it: then it is kept as
+// `refused-<time>.json` (still 0600, in the state folder; the newest few only) and the error names
+// it, so "nft refused" can be diagnosed with `nft -c -j -f FILE`.
 
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -20,6 +22,8 @@ export class NftError extends Error {
   constructor(
     message: string,
     readonly stderr: string,
+    /** Where the refused transaction was kept (0600, in the state folder), if it was. */
+    readonly keptFile?: string,
   ) {
     super(message);
     this.name = 'NftError';
@@ -53,6 +57,11 @@ export const systemNft = (binary = systemProgram('nft')): NftRunner => ({
 /** Prefix of the helper's temporary files (reconciled at start). */
 export const TEMP_PREFIX = '.nft-';
 
+/** Prefix of the refused transactions kept for diagnosis, and how many are kept. */
+export const REFUSED_PREFIX = 'refused-';
+export const REFUSED_KEPT = 5;
+let refusedSequence = 0;
+
 export class Nft {
   constructor(
     private readonly runner: NftRunner,
@@ -82,22 +91,61 @@ export class Nft {
       await fs.rm(file, { force: true });
       throw error;
     }
-    const done = ran
-      .finally(() => fs.rm(file, { force: true }))
-      .then((result) => {
-        if (result.code !== 0) {
-          throw new NftError(
-            `nft refused the transaction: ${firstLines(result.stderr)}`,
-            result.stderr,
-          );
+    const done = ran.then(
+      async (result) => {
+        if (result.code === 0) {
+          await fs.rm(file, { force: true });
+          return;
         }
-      });
+        const kept = await this.keepRefused(file);
+        throw new NftError(
+          `nft refused the transaction: ${firstLines(result.stderr)}` +
+            (kept ? ` (the refused transaction is kept in ${kept})` : ''),
+          result.stderr,
+          kept,
+        );
+      },
+      async (error: unknown) => {
+        await fs.rm(file, { force: true });
+        throw error;
+      },
+    );
     return { done };
+  }
+
+  /**
+   * Rename a refused transaction file to `refused-<time>-<sequence>.json` (rename keeps its 0600 mode)
+   * and delete all but the newest REFUSED_KEPT of them. Returns its path, or undefined when it
+   * could not be kept (then it is removed like any temporary file).
+   */
+  private async keepRefused(file: string): Promise<string | undefined> {
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+    // The sequence number orders refusals within one millisecond (pruning keeps the newest).
+    const sequence = String(refusedSequence++).padStart(6, '0');
+    const kept = path.join(this.tempDir, `${REFUSED_PREFIX}${stamp}-${sequence}.json`);
+    try {
+      await fs.rename(file, kept);
+    } catch {
+      await fs.rm(file, { force: true });
+      return undefined;
+    }
+    try {
+      const old = (await fs.readdir(this.tempDir))
+        .filter((name) => name.startsWith(REFUSED_PREFIX) && name.endsWith('.json'))
+        .sort()
+        .slice(0, -REFUSED_KEPT);
+      await Promise.all(old.map((name) => fs.rm(path.join(this.tempDir, name), { force: true })));
+    } catch {
+      // Pruning is housekeeping: the refusal's own error matters more.
+    }
+    return kept;
   }
 
   /** Apply a libnftables JSON document in one transaction. Throws NftError with nft's message. */
   async applyJson(document: unknown): Promise<void> {
-    await (await this.startJson(document)).done;
+    await (
+      await this.startJson(document)
+    ).done;
   }
 
   /** Run list commands (one per line) as one nft call; returns the combined JSON. */

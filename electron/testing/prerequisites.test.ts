@@ -49,7 +49,10 @@ describe('setup plan', () => {
   });
 
   it('as root, installs exactly the packages of the missing tools', () => {
-    const missing = missingPrerequisites((tool) => !['nft', '/usr/bin/chromium'].includes(tool), {});
+    const missing = missingPrerequisites(
+      (tool) => !['nft', '/usr/bin/chromium'].includes(tool),
+      {},
+    );
     expect(missing.map((p) => p.pkg)).toEqual(['nftables', 'chromium']);
     const plan = planSetup({ missing, root: true, hasApt: true });
     expect(plan.kind).toBe('install');

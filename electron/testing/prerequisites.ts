@@ -30,7 +30,11 @@ export function prerequisites(env: NodeJS.ProcessEnv = process.env): Prerequisit
     { tool: 'ping', pkg: 'iputils-ping', neededBy: "the helper's ping:// probes, benchmarks" },
     { tool: 'nc', pkg: 'netcat-openbsd', neededBy: 'probing by hand (the README examples)' },
     { tool: 'iperf3', pkg: 'iperf3', neededBy: 'the data-plane benchmark (`npm run bench`)' },
-    { tool: 'pl', pkg: 'gnustep-base-runtime', neededBy: 'the OpenStep codec test against GNUstep' },
+    {
+      tool: 'pl',
+      pkg: 'gnustep-base-runtime',
+      neededBy: 'the OpenStep codec test against GNUstep',
+    },
     { tool: 'xvfb-run', pkg: 'xvfb', neededBy: 'the Electron smoke test (a display)' },
     { tool: chromiumPath(env), pkg: 'chromium', neededBy: 'end-to-end tests (Playwright)' },
   ];

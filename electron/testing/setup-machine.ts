@@ -8,12 +8,7 @@
 
 import { spawnSync } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
-import {
-  installCommand,
-  missingPrerequisites,
-  which,
-  type Prerequisite,
-} from './prerequisites.ts';
+import { installCommand, missingPrerequisites, which, type Prerequisite } from './prerequisites.ts';
 
 export type SetupPlan =
   | { kind: 'ready' }
