@@ -4,7 +4,13 @@
 import { useEffect } from 'react';
 import { MenuBar } from './chrome/menu-bar.tsx';
 import { Toolbar } from './chrome/toolbar.tsx';
-import { ConfirmBanner, ConnectionBanner, ErrorBanner, ProblemsPanel } from './chrome/banners.tsx';
+import {
+  ConfirmBanner,
+  ConnectionBanner,
+  ErrorBanner,
+  ProblemsPanel,
+  RollbackBanner,
+} from './chrome/banners.tsx';
 import { StatusBar } from './chrome/status-bar.tsx';
 import { Dialogs } from './chrome/dialogs.tsx';
 import { Outline } from './outline/outline.tsx';
@@ -22,6 +28,7 @@ export function App() {
       <Toolbar />
       <ConnectionBanner />
       <ConfirmBanner />
+      <RollbackBanner />
       <ErrorBanner />
       <ProblemsPanel />
       <Outline />

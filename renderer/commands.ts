@@ -13,7 +13,9 @@ import type {
 import type { Rule } from '../shared/model/types.ts';
 import { invoke, readClipboard, writeClipboard } from './backend.ts';
 import {
+  applyOutcomes,
   ask,
+  believeHelper,
   helperMissingReason,
   helperStates,
   showError,
@@ -217,7 +219,7 @@ async function statusCall<C extends StatusChannel>(
   const r = (await invoke(channel, request)) as ApiResult<HelperStatus>;
   if (r.ok) {
     const fresh = helperStates.reply(ticket, r.value);
-    if (fresh) useAppStore.setState({ helper: fresh });
+    if (fresh) believeHelper(fresh);
   }
   return r;
 }
@@ -244,6 +246,7 @@ export async function apply(): Promise<void> {
     });
     return;
   }
+  useAppStore.setState({ rollback: null });
   const r = await statusCall('helper:apply', {
     document,
     confirmTimeoutSeconds: CONFIRM_TIMEOUT_SECONDS,
@@ -252,22 +255,34 @@ export async function apply(): Promise<void> {
   if (!r.ok) {
     if (r.error.problems?.length) useAppStore.setState({ blockingProblems: r.error.problems });
     else showError(`Apply failed: ${r.error.message}`);
-    useAppStore.setState({ lastApply: { at, ok: false, message: r.error.message } });
+    useAppStore.setState({
+      lastApply: { kind: 'failed', at, message: `failed — ${r.error.message}` },
+    });
     return;
   }
-  useAppStore.setState({
-    lastApply: { at, ok: true, message: `${r.value.ruleCount ?? 'all'} rules applied` },
-  });
+  // Unless the helper already settled it (a status that arrived first), it waits for Keep.
+  if (r.value.pendingConfirm) {
+    const n = r.value.ruleCount;
+    useAppStore.setState({
+      lastApply: {
+        kind: 'applied',
+        at,
+        message: `${n === null ? 'rules' : n === 1 ? '1 rule' : `${n} rules`} applied, waiting for Keep`,
+      },
+    });
+  }
 }
 
 /** Keep the applied rules; resolves false (after saying why) when the helper refused. */
 export async function confirmApply(): Promise<boolean> {
+  applyOutcomes.choose('keep');
   const r = await statusCall('helper:confirm', {});
   if (!r.ok) showError(`Confirm failed: ${r.error.message}`);
   return r.ok;
 }
 
 export async function revertApply(): Promise<boolean> {
+  applyOutcomes.choose('revert');
   const r = await statusCall('helper:revert', {});
   if (!r.ok) showError(`Revert failed: ${r.error.message}`);
   return r.ok;

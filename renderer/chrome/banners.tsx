@@ -56,6 +56,30 @@ export function ConnectionBanner() {
   );
 }
 
+/** The previous rules came back: says so, and why (timed out, Revert, helper restarted). */
+export function RollbackBanner() {
+  const rollback = useAppStore((s) => s.rollback);
+  const pending = useAppStore((s) => s.helper?.pendingConfirm ?? null);
+  if (!rollback || pending) return null;
+  return (
+    <div className="banner banner-warning" role="alert" data-testid="rollback-banner">
+      <div className="banner-text">
+        <strong>The applied rules were rolled back: {rollback.reason}.</strong> {rollback.detail} (
+        {new Date(rollback.at).toLocaleTimeString()}) Your outline is unchanged: Apply again and
+        choose Keep to put it in force.
+      </div>
+      <button
+        type="button"
+        className="banner-close"
+        aria-label="Dismiss"
+        onClick={() => useAppStore.setState({ rollback: null })}
+      >
+        ×
+      </button>
+    </div>
+  );
+}
+
 export function ConfirmBanner() {
   const pending = useAppStore((s) => s.helper?.pendingConfirm ?? null);
   const [now, setNow] = useState(() => Date.now());

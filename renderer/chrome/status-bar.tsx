@@ -2,10 +2,12 @@
 // the last apply, the rule count and the number of problems.
 
 import { useEffect, useMemo, useState } from 'react';
+import { invoke } from '../backend.ts';
+import { differsFromActive } from '../store/apply-outcome.ts';
 import { helperStartCommand, useAppStore } from '../store/app-store.ts';
 import { useDocumentStore } from '../store/document-store.ts';
 import { countRulesAndProblems } from '../store/validation.ts';
-import type { Rule } from '../../shared/model/types.ts';
+import type { FirewallDocument, Rule } from '../../shared/model/types.ts';
 
 /** Rules of one document (generation), as the status bar counts them. */
 interface Counted {
@@ -41,6 +43,45 @@ function useSettled(value: Counted, ms = 300): Counted {
 
 const time = (iso: string) => new Date(iso).toLocaleTimeString();
 
+const plural = (n: number, one: string, many = `${one}s`) =>
+  `${n.toLocaleString()} ${n === 1 ? one : many}`;
+
+/**
+ * The rules in force, read back from the helper whenever they change (another apply, a rollback,
+ * the firewall turned off), and whether the document in the window differs from them (checked a
+ * moment after the last edit). Null: nothing to compare (no helper, firewall off, not read yet).
+ */
+function useDiffersFromActive(): boolean | null {
+  const connected = useAppStore((s) => s.helper?.connected === true);
+  const active = useAppStore((s) => s.helper?.active === true);
+  const appliedAt = useAppStore((s) => s.helper?.appliedAt ?? null);
+  const inForce = useAppStore((s) => s.inForce);
+  const document = useDocumentStore((s) => s.document);
+  const key = connected && active ? `on|${appliedAt}` : null;
+  useEffect(() => {
+    if (key === null) return;
+    let stale = false;
+    void invoke('helper:showActive', {}).then((r) => {
+      if (!stale && r.ok) useAppStore.setState({ inForce: { key, document: r.value.document } });
+    });
+    return () => {
+      stale = true;
+    };
+  }, [key]);
+  const [differs, setDiffers] = useState<{ doc: FirewallDocument; key: string; value: boolean }>();
+  const current = inForce && inForce.key === key ? inForce.document : null;
+  useEffect(() => {
+    if (!current) return;
+    const t = setTimeout(
+      () => setDiffers({ doc: document, key: key!, value: differsFromActive(document, current) }),
+      differs ? 300 : 0,
+    );
+    return () => clearTimeout(t);
+  }, [document, current, key]);
+  if (!current || !differs || differs.key !== key) return null;
+  return differs.value;
+}
+
 export function StatusBar() {
   const helper = useAppStore((s) => s.helper);
   const info = useAppStore((s) => s.info);
@@ -48,6 +89,7 @@ export function StatusBar() {
   const rules = useDocumentStore((s) => s.document.rules);
   const generation = useDocumentStore((s) => s.generation);
   const settled = useSettled(useMemo(() => ({ rules, generation }), [rules, generation]));
+  const differs = useDiffersFromActive();
   // The counts of the last check, and the document (generation) they belong to. A freshly
   // loaded document says "checking…" until its own first count is in, never the previous
   // document's numbers or an unchecked "No problems"; after an edit the previous count of the
@@ -73,7 +115,7 @@ export function StatusBar() {
   else if (!helper?.connected)
     helperText = `No helper connected — editing only. Start it with \`${helperStartCommand({ helper, info })}\``;
   else
-    helperText = `Helper connected${helper.active ? ` · firewall on${helper.ruleCount !== null ? ` (${helper.ruleCount} rules)` : ''}` : ' · firewall off'}`;
+    helperText = `Helper connected${helper.active ? ` · firewall on${helper.ruleCount !== null ? ` (${plural(helper.ruleCount, 'rule')} in force)` : ''}` : ' · firewall off'}`;
 
   return (
     <footer className="statusbar" data-testid="statusbar">
@@ -85,10 +127,30 @@ export function StatusBar() {
       >
         {helperText}
       </span>
+      {differs !== null && (
+        <span
+          className={`status-inforce ${differs ? 'differs' : ''}`}
+          data-testid="in-force"
+          data-differs={differs ? 'true' : 'false'}
+          title={
+            differs
+              ? 'The outline has changes that are not in the kernel: Apply to put them in force, Firewall ▸ Show Active to see what is.'
+              : 'The kernel holds exactly the rules of this outline.'
+          }
+        >
+          {differs ? '● Outline differs from the rules in force' : 'Outline is in force'}
+        </span>
+      )}
       {(lastApply || helper?.appliedAt) && (
-        <span className="status-apply" data-testid="last-apply">
+        <span
+          className={`status-apply ${lastApply ? `outcome-${lastApply.kind}` : ''}`}
+          data-testid="last-apply"
+          data-outcome={lastApply?.kind}
+        >
           {lastApply
-            ? `Last apply ${time(lastApply.at)}: ${lastApply.ok ? lastApply.message : `failed — ${lastApply.message}`}`
+            ? lastApply.kind === 'stopped'
+              ? `${time(lastApply.at)}: ${lastApply.message}`
+              : `Last apply ${time(lastApply.at)}: ${lastApply.message}`
             : `Applied ${time(helper!.appliedAt!)}`}
         </span>
       )}
@@ -99,14 +161,10 @@ export function StatusBar() {
         </span>
       ) : (
         <span className={checked.problems ? 'status-problems' : ''} data-testid="problem-count">
-          {checked.problems
-            ? `${checked.problems} ${checked.problems === 1 ? 'problem' : 'problems'}`
-            : 'No problems'}
+          {checked.problems ? plural(checked.problems, 'problem') : 'No problems'}
         </span>
       )}
-      {checked !== null && (
-        <span data-testid="rule-count">{checked.count.toLocaleString()} rules</span>
-      )}
+      {checked !== null && <span data-testid="rule-count">{plural(checked.count, 'rule')}</span>}
     </footer>
   );
 }

@@ -79,11 +79,33 @@ export const StatsCell = memo(function StatsCell({ rule }: { rule: Rule }) {
   const never = useCountersStore(
     (s) => active && s.counted.has(rule.id) && (s.counters.get(rule.id)?.packets ?? 0) === 0,
   );
+  // Not in the kernel at all (disabled, under a disabled parent, added since the apply): no
+  // count to show, and "0" would read as "in force, never matched".
+  const absent = useCountersStore(
+    (s) => active && !summed && s.counted.size > 0 && !s.counted.has(rule.id),
+  );
   const since = useCountersStore((s) => s.baseline);
   // No rules in force and nothing counted this session: an empty column, not a column of zeros.
   const anything = useCountersStore((s) => s.counters.size > 0);
   if (kind === 'none' || (!active && !anything))
     return <div className="cell c-stats" data-testid="cell-stats" />;
+  if (absent)
+    return (
+      <div
+        className="cell c-stats not-in-force"
+        data-testid="cell-stats"
+        data-in-force="false"
+        title={
+          rule.enabled
+            ? 'Not in the rules in force (added or changed since the apply, or under a disabled rule): no count'
+            : 'Disabled: not in the rules in force, no count'
+        }
+      >
+        <span className="stats-value" data-testid="stats-value">
+          —
+        </span>
+      </div>
+    );
   const title = never
     ? `Never matched since ${since ? `${since.kind === 'apply' ? 'the apply' : 'the reset'} at ${formatTime(since.at)}` : 'the rules were applied'}`
     : summed

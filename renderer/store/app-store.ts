@@ -6,6 +6,7 @@ import { create } from 'zustand';
 import type { AppInfo, FileEntry, HelperStatus, RecoveryEntry } from '../../shared/ipc/app-api.ts';
 import type { FirewallDocument, Problem } from '../../shared/model/types.ts';
 import { createHelperStateTracker } from './helper-state.ts';
+import { createOutcomeTracker, type ApplyOutcome } from './apply-outcome.ts';
 
 export interface Banner {
   kind: 'error' | 'info';
@@ -42,7 +43,13 @@ export interface AppState {
   /** Problems that blocked the last Apply; the panel lists them, each clickable. */
   blockingProblems: Problem[] | null;
   recent: FileEntry[];
-  lastApply: { at: string; ok: boolean; message: string } | null;
+  /** What became of the last apply (or turning the firewall off): the status line says it. */
+  lastApply: ApplyOutcome | null;
+  /** A rollback to announce (the banner), until dismissed or the next apply. */
+  rollback: ApplyOutcome | null;
+  /** The rules in force as the helper read them back, for the status line's "differs" mark;
+   * `key` is the helper status they belong to (active and appliedAt). */
+  inForce: { key: string; document: FirewallDocument | null } | null;
   setBanner(banner: Banner | null): void;
   setDialog(dialog: Dialog | null): void;
 }
@@ -56,6 +63,8 @@ export const useAppStore = create<AppState>()((set) => ({
   blockingProblems: null,
   recent: [],
   lastApply: null,
+  rollback: null,
+  inForce: null,
   setBanner: (banner) => set({ banner }),
   setDialog: (dialog) => set({ dialog }),
 }));
@@ -83,10 +92,24 @@ export const showError = (message: string, detail?: string): void =>
 /** Orders helper statuses from events and replies (see helper-state.ts). */
 export const helperStates = createHelperStateTracker();
 
+/** Tells kept from rolled back (see apply-outcome.ts). */
+export const applyOutcomes = createOutcomeTracker();
+
+/** Show a helper status (already ordered by `helperStates`) and settle the apply it ends. */
+export function believeHelper(status: HelperStatus): void {
+  const outcome = applyOutcomes.next(status);
+  if (!outcome) return useAppStore.setState({ helper: status });
+  useAppStore.setState({
+    helper: status,
+    lastApply: outcome,
+    ...(outcome.kind === 'rolledBack' ? { rollback: outcome } : {}),
+  });
+}
+
 /** A `helper:state` event: shown unless it is older than what is shown. */
 export function receiveHelperEvent(status: HelperStatus): void {
   const fresh = helperStates.event(status);
-  if (fresh) useAppStore.setState({ helper: fresh });
+  if (fresh) believeHelper(fresh);
 }
 
 /** The command that starts the helper where this backend looks for it (its `--socket`). */

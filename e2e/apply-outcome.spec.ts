@@ -1,0 +1,91 @@
+// Issue 14 point 1: what became of an apply is visible. Against a real helper in a namespace:
+// Revert announces a rollback and why, the confirm deadline passing does too, the status line
+// follows every outcome, the outline says when it differs from the rules in force, and the
+// statistics of a rule the kernel does not hold are a dash, not "0".
+
+import { smallDocument } from './pages/documents.ts';
+import { expect, test } from './pages/fixtures.ts';
+
+test.use({ withHelper: true });
+
+test('Revert and the deadline each announce a rollback with its reason; the status line stays true', async ({
+  ui,
+  helper,
+}) => {
+  test.setTimeout(90_000);
+  const { page } = ui;
+  const rollback = page.getByTestId('rollback-banner');
+  const lastApply = page.getByTestId('last-apply');
+  const inForce = page.getByTestId('in-force');
+  const firewall = page.getByTestId('firewall-switch');
+  await ui.openWith('small.treewall', smallDocument());
+  await expect(ui.helperStatus).toContainText('firewall off');
+
+  // 1. Apply, then Revert: nothing was in force before, so the firewall is off again.
+  await ui.apply();
+  await expect(ui.confirmBanner).toBeVisible();
+  await expect(lastApply).toContainText('6 rules applied, waiting for Keep');
+  await ui.confirmBanner.getByRole('button', { name: 'Revert' }).click();
+  await expect(rollback).toContainText('rolled back: you chose Revert');
+  await expect(rollback).toContainText('The firewall is off again');
+  await expect(lastApply).toHaveAttribute('data-outcome', 'rolledBack');
+  await expect(ui.helperStatus).toContainText('firewall off');
+  await expect(firewall).not.toBeChecked();
+  expect(await helper!.server.nft(['list', 'tables'])).not.toContain('table inet treewall');
+
+  // 2. Apply and Keep: the banner goes, the status line says kept, the outline is in force.
+  await ui.apply();
+  await expect(rollback).toHaveCount(0);
+  await ui.confirmBanner.getByRole('button', { name: 'Keep' }).click();
+  await expect(ui.confirmBanner).toHaveCount(0);
+  await expect(lastApply).toContainText('6 rules applied and kept');
+  await expect(ui.helperStatus).toContainText('firewall on (6 rules in force)');
+  await expect(inForce).toHaveAttribute('data-differs', 'false');
+
+  // An edit that changes what the kernel would do: the outline differs; the disabled rule's
+  // statistics cell is a dash once the kernel's counters say it is not there.
+  await ui.outline.toggleEnabled('3');
+  await expect(inForce).toHaveAttribute('data-differs', 'true');
+  await expect(inForce).toContainText('differs from the rules in force');
+
+  // 3. Apply it and let the deadline pass: the kept rules come back, and the banner says why.
+  await ui.apply();
+  await expect(ui.confirmBanner).toBeVisible();
+  await expect(rollback).toContainText('nobody chose Keep within 20 s', { timeout: 40_000 });
+  await expect(rollback).toContainText('The previous 6 rules are in force again');
+  await expect(ui.confirmBanner).toHaveCount(0);
+  await expect(lastApply).toContainText('rolled back (nobody chose Keep within 20 s)');
+  await expect(firewall).toBeChecked();
+  // The kernel holds rule 3 again (enabled), the outline has it disabled: it differs.
+  await expect(inForce).toHaveAttribute('data-differs', 'true');
+  const active = await helper!.server.nft(['list', 'table', 'inet', 'treewall']);
+  expect(active).toContain('treewall');
+  await rollback.getByRole('button', { name: 'Dismiss' }).click();
+  await expect(rollback).toHaveCount(0);
+
+  // Undo the edit: the outline is the rules in force again.
+  await ui.outline.toggleEnabled('3');
+  await expect(inForce).toHaveAttribute('data-differs', 'false');
+
+  // 4. The switch turns it off: the status line says so, not the old apply.
+  await page.getByTestId('firewall-toggle').click();
+  await expect(lastApply).toHaveAttribute('data-outcome', 'stopped');
+  await expect(lastApply).toContainText('firewall turned off');
+  await expect(inForce).toHaveCount(0);
+});
+
+test('statistics of rules the kernel does not hold show a dash, not 0', async ({ ui }) => {
+  const { page } = ui;
+  const doc = smallDocument();
+  doc.rules[1]!.enabled = false; // 2 outbound: disabled with its child
+  await ui.openWith('small.treewall', doc);
+  await ui.apply();
+  await ui.confirmBanner.getByRole('button', { name: 'Keep' }).click();
+  await expect(ui.confirmBanner).toHaveCount(0);
+  const stats = (n: string) => ui.outline.rowByNumber(n).getByTestId('cell-stats');
+  await expect(stats('2')).toHaveAttribute('data-in-force', 'false');
+  await expect(stats('2')).toHaveText('—');
+  await expect(stats('3')).not.toHaveAttribute('data-in-force', 'false');
+  await expect(stats('3').getByTestId('stats-value')).toHaveText('0');
+  await page.screenshot({ path: test.info().outputPath('stats.png') });
+});
