@@ -2,6 +2,8 @@
 // module per subcommand in ./commands/. Exit codes: 0 ok, 2 bad input, 3 helper unreachable,
 // 1 anything else.
 
+import { guardOutput } from './safe-output.ts';
+
 export interface CommandModule {
   /** One line for `treewall --help`. */
   summary: string;
@@ -49,6 +51,8 @@ async function help(): Promise<string> {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // Text from documents and from the kernel reaches the terminal escaped (control characters).
+  guardOutput();
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     console.log(await help());

@@ -26,6 +26,7 @@ import {
 } from './conditions.ts';
 import { dynamicSetElements, readCounters, type CounterValues } from './counters.ts';
 import { KeyAllocator, truncateUtf8 } from './names.ts';
+import { cleanName } from '../model/text.ts';
 import {
   accept,
   and,
@@ -332,7 +333,9 @@ class Compiler {
 
   private comment(node: Node): string | undefined {
     if (node.comment === undefined) {
-      const text = `${node.number} ${node.rule.name}`.trim();
+      // cleanName: validation refuses control characters in names; a direct compile must not
+      // put them in the kernel either (they come back out through `nft list`).
+      const text = `${node.number} ${cleanName(node.rule.name)}`.trim();
       node.comment = truncateUtf8(text, 127);
     }
     return node.comment === '' ? undefined : node.comment;

@@ -146,5 +146,8 @@ export const DSCP_NUMBERS = new Map<string, number>([
   ['be', 0],
 ]);
 
-/** Linux interface names: 1-15 characters, no spaces or `/`; a trailing `*` is a wildcard. */
-export const INTERFACE_NAME = /^[A-Za-z0-9_.:@-]{1,15}\*?$|^\*$/;
+/**
+ * Linux interface names: 1-15 characters, no spaces or `/`; a trailing `*` is a wildcard after at
+ * least one character (nft refuses a bare `*`: use Any).
+ */
+export const INTERFACE_NAME = /^[A-Za-z0-9_.:@-]{1,15}\*?$/;

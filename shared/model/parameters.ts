@@ -20,6 +20,13 @@ export const MAX_TEXT_PARAMETER = 127;
 /** Longer parameters are refused before parsing (URLs and command lines fit easily). */
 export const MAX_PARAMETER_LENGTH = 4096;
 
+/**
+ * The longest Trigger / Keep address / Authorize duration: 100 years. The kernel refuses set
+ * timeouts above U64_MAX ns (~584 years, "Numerical result out of range" from nft); 100 years
+ * also fits in 32 bits of seconds. Longer: `unlimited`.
+ */
+export const MAX_TIMEOUT_SECONDS = 36500 * 86400;
+
 const UNLIMITED = new Set(['unlimited', 'forever', 'never', 'infinite']);
 
 /** A duration for Trigger, Keep address, Authorize (unlimited allowed; `0` is unlimited too). */
@@ -33,6 +40,11 @@ function parseTimeout(label: string, text: string): Result<ParsedParameter> {
   // As in the document settings, 0 means no expiry.
   if (seconds === 0) return ok({ kind: 'duration', seconds: 'unlimited' });
   if (seconds < 1) return fail(`${label} duration ${text} is shorter than 1 second`);
+  if (seconds > MAX_TIMEOUT_SECONDS) {
+    return fail(
+      `${label} duration ${text} is longer than the kernel takes (at most 36500 days, 100 years; or unlimited)`,
+    );
+  }
   return ok({ kind: 'duration', seconds: Math.round(seconds) });
 }
 

@@ -18,6 +18,8 @@ import { isActionName, isPropertyName, isRelationName } from './vocabulary.ts';
 import { ACTION_INFO, PROPERTY_INFO } from './vocabulary-table.ts';
 import { RULE_ID_PATTERN } from './tree.ts';
 import { INTERFACE_NAME } from './names.ts';
+import { MAX_TIMEOUT_SECONDS } from './parameters.ts';
+import { nameProblem, unencodableProblem } from './text.ts';
 
 /** Where a rule sits, for the checks that depend on it. */
 export interface RuleContext {
@@ -71,6 +73,12 @@ function checkRule(
     );
   }
   if (typeof rule.name !== 'string') add(problems, rule, number, 'name', 'Name is not text');
+  else {
+    // Names go to the kernel as nft comments and back out through `nft list`: no control
+    // characters (terminal escapes), no NUL or lone surrogates (nft's JSON parser refuses them).
+    const bad = nameProblem(rule.name);
+    if (bad) add(problems, rule, number, 'name', bad);
+  }
 
   const property = String(rule.property);
   const relation = String(rule.relation);
@@ -105,7 +113,12 @@ function checkRule(
       );
     }
     const text = typeof rule.value === 'string' ? rule.value : String(rule.value);
-    const parsed = cache ? cachedValue(cache, property, text) : parseValue(property, text);
+    const unencodable = unencodableProblem(property, text);
+    const parsed = unencodable
+      ? ({ ok: false, error: unencodable } as const)
+      : cache
+        ? cachedValue(cache, property, text)
+        : parseValue(property, text);
     if (!parsed.ok) {
       add(problems, rule, number, 'value', parsed.error);
     } else if (relationAllowed && (relation === '>=' || relation === '<=')) {
@@ -148,7 +161,12 @@ function checkRule(
 
   if (actionOk) {
     const text = typeof rule.parameter === 'string' ? rule.parameter : String(rule.parameter);
-    const parsed = cache ? cachedParameter(cache, action, text) : parseParameter(action, text);
+    const unencodable = unencodableProblem(`${action} parameter`, text);
+    const parsed = unencodable
+      ? ({ ok: false, error: unencodable } as const)
+      : cache
+        ? cachedParameter(cache, action, text)
+        : parseParameter(action, text);
     if (!parsed.ok) add(problems, rule, number, 'parameter', parsed.error);
     if (action === 'Exit group' && context.insideGroup === false) {
       add(problems, rule, number, 'action', 'Exit group is only valid inside a Group');
@@ -170,6 +188,10 @@ export function validateSettings(settings: DocumentSettings): Problem[] {
   const d = settings.defaultTriggerDuration;
   if (typeof d !== 'number' || !Number.isFinite(d) || d < 0) {
     add(`Default trigger duration ${String(d)} is not a number of seconds (0 is unlimited)`);
+  } else if (d > MAX_TIMEOUT_SECONDS) {
+    add(
+      `Default trigger duration ${d} s is longer than the kernel takes (at most ${MAX_TIMEOUT_SECONDS} s, 100 years; 0 is unlimited)`,
+    );
   }
   if (settings.defaultPolicy !== 'pass' && settings.defaultPolicy !== 'delete') {
     add(`Default policy "${String(settings.defaultPolicy)}" is not pass or delete`);

@@ -472,6 +472,11 @@ function parseInterface(label: string, raw: string): Result<ParsedValue> {
   }
   name = MACOS_INTERFACES[name] ?? name;
   if (name === '') return fail(`${label} is empty (an interface name, external or internal)`);
+  if (name === '*') {
+    return fail(
+      `${label} "*" alone is not an interface name (Any matches every interface; eth* a prefix)`,
+    );
+  }
   if (!INTERFACE_NAME.test(name)) {
     return fail(
       `${label} "${name}" is not an interface name (1-15 letters, digits, _ . : @ -; * at the end)`,

@@ -4,6 +4,7 @@
 // without `enabled` is disabled (how the original ships optional services unchecked); keys
 // treewall does not know are kept in `rule.extra` and written back unchanged.
 
+import { cleanName } from '../model/text.ts';
 import type { PlistValue, Rule } from '../model/types.ts';
 import {
   ACTION_ALIASES,
@@ -203,7 +204,8 @@ export function ruleFromDict(
   const rule: Rule = {
     id,
     enabled: readFlag(dict.enabled, 'enabled', number),
-    name: readText(dict.nodeName, 'nodeName', number),
+    // Control characters, layout overrides and lone surrogates leave the name here (DESIGN §7).
+    name: cleanName(readText(dict.nodeName, 'nodeName', number)),
     property: byName(
       PROPERTY_NAMES,
       dict,

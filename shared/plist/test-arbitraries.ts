@@ -3,6 +3,7 @@
 // generated for, so a round-trip failure is a codec bug, never a generator artefact.
 
 import fc from 'fast-check';
+import { cleanName } from '../model/text.ts';
 import type { PlistValue, Rule } from '../model/types.ts';
 import { ACTION_NAMES, PROPERTY_NAMES, RELATION_NAMES } from '../model/vocabulary.ts';
 import { KNOWN_KEYS } from './rules.ts';
@@ -95,7 +96,8 @@ export function ruleTree(format: 'text' | 'xml', maxDepth = 3): fc.Arbitrary<Rul
     fc
       .record({
         enabled: fc.boolean(),
-        name: text,
+        // Names are cleaned when read (control characters, lone surrogates: model/text.ts).
+        name: text.map(cleanName),
         property: fc.constantFrom(...PROPERTY_NAMES),
         relation: fc.constantFrom(...RELATION_NAMES),
         value: text,

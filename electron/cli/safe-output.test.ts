@@ -1,0 +1,48 @@
+// Issue 12 item 7: text from a document reaches the terminal escaped. Real `treewall` processes;
+// the document's value carries an ESC sequence that would clear the screen.
+import { spawnSync } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const bin = path.join(root, 'bin/treewall.js');
+
+function treewall(...args: string[]): { status: number | null; out: string } {
+  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', cwd: root });
+  return { status: r.status, out: r.stdout + r.stderr };
+}
+
+// eslint-disable-next-line no-control-regex
+const RAW_CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
+
+let folder: string;
+beforeAll(async () => {
+  folder = await fs.mkdtemp(path.join(os.tmpdir(), 'tw-escape-'));
+  await fs.writeFile(
+    path.join(folder, 'esc.txt'),
+    `( { nodeName = "name\\U001b]0;title\\U0007"; enabled = 1; propertyName = "Dest port";
+    propertyValue = "22\\U001b[2J\\U009b1m"; filterActionName = Pass; } )`,
+  );
+});
+afterAll(async () => {
+  await fs.rm(folder, { recursive: true, force: true });
+});
+
+describe('control characters in command-line output', () => {
+  it('check prints the bad value with its ESC escaped, never raw', () => {
+    const r = treewall('check', path.join(folder, 'esc.txt'));
+    expect(r.status).not.toBe(0);
+    expect(r.out).toContain('\\u001b[2J');
+    expect(r.out).toContain('\\u009b');
+    expect(r.out).not.toMatch(RAW_CONTROL);
+  });
+
+  it('--json output stays JSON with the same text', () => {
+    const r = treewall('check', '--json', path.join(folder, 'esc.txt'));
+    expect(r.out).not.toMatch(RAW_CONTROL);
+    expect(JSON.stringify(JSON.parse(r.out))).toContain('22\\u001b[2J');
+  });
+});
