@@ -390,3 +390,28 @@ describe('electron mode', () => {
     await electron.close();
   });
 });
+
+describe('hostile requests (issue 12, item 1): Electron IPC and the WebSocket share this edge', () => {
+  const nested = (depth: number): unknown => {
+    let v: unknown = 1;
+    for (let i = 0; i < depth; i++) v = { a: v };
+    return v;
+  };
+
+  it('refuses values nested deeper than the limit with bad-request, never a throw', async () => {
+    for (const depth of [2_000, 100_000]) {
+      const document = { ...sampleDocument('deep'), extra: { x: nested(depth) } };
+      for (const [channel, request] of [
+        ['document:save', { path: 'deep.treewall', document }],
+        ['helper:apply', { document }],
+        ['document:autosave', { key: 'k', path: null, name: 'x', document }],
+        ['app:info', nested(depth)],
+      ] as const) {
+        const result = await backend.handle(channel, request, tab);
+        expect(errorOf(result)).toMatchObject({ code: 'bad-request' });
+        expect(errorOf(result)?.message).toMatch(/nested deeper than 256 levels/);
+      }
+    }
+    expect(await readdir(folder)).toEqual([]);
+  });
+});

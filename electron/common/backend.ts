@@ -433,9 +433,11 @@ export function createBackend(options: BackendOptions): Backend {
     if (!isChannel(channel)) {
       return failure('unknown-channel', `unknown channel ${JSON.stringify(channel)}`.slice(0, 200));
     }
-    const parsed = parseRequest(channel, request);
-    if (!parsed.ok) return parsed;
     try {
+      // Inside the try: nothing a client sends may throw out of here (an exception in one
+      // client's call must not end the process that serves all of them).
+      const parsed = parseRequest(channel, request);
+      if (!parsed.ok) return parsed;
       const handler = handlers[channel] as (r: unknown, c: CallContext) => Promise<unknown>;
       return success(await handler(parsed.value, context));
     } catch (error) {

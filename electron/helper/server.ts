@@ -124,6 +124,17 @@ export class HelperServer {
     // When the first chunk of the line being read arrived (for TREEWALL_HELPER_TIMINGS).
     let lineSince: number | undefined;
     socket.on('data', (chunk: Buffer) => {
+      // Defence in depth: nothing one client sends may end the process (it holds every other
+      // client's connection and a pending rollback). The edge refuses what could throw; if
+      // something still does, that client gets an `internal` reply and the others never notice.
+      try {
+        onData(chunk);
+      } catch (error) {
+        this.log(`internal error reading from client ${client.id}: ${describe(error)}`);
+        write({ id: null, ok: false, error: { code: 'internal', message: describe(error) } });
+      }
+    });
+    const onData = (chunk: Buffer): void => {
       lineSince ??= performance.now();
       const items = splitter.push(chunk);
       const since = lineSince;
@@ -148,15 +159,24 @@ export class HelperServer {
           continue;
         }
         const request = reply.request;
-        chain = chain.then(async () => {
-          times.mark('queued');
-          const response = await this.dispatch(client, request, times);
-          write(response);
-          times.mark('reply');
-          times.done(request.call);
-        });
+        chain = chain
+          .then(async () => {
+            times.mark('queued');
+            const response = await this.dispatch(client, request, times);
+            write(response);
+            times.mark('reply');
+            times.done(request.call);
+          })
+          .catch((error: unknown) => {
+            this.log(`internal error answering ${request.call}: ${describe(error)}`);
+            write({
+              id: request.id,
+              ok: false,
+              error: { code: 'internal', message: `${request.call}: ${describe(error)}` },
+            });
+          });
       }
-    });
+    };
     const gone = (): void => {
       if (!open) return;
       open = false;
@@ -251,6 +271,9 @@ export class HelperServer {
     }
   }
 }
+
+const describe = (error: unknown): string =>
+  error instanceof Error ? error.message : String(error);
 
 /** A socket file nobody answers on is a leftover of a crashed run; a live one is refused. */
 async function removeStaleSocket(socketPath: string): Promise<void> {

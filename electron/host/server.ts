@@ -214,9 +214,18 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     sockets.add(ws);
     ws.on('message', (data, isBinary) => {
       void (async () => {
-        const reply = await answer(isBinary ? null : data.toString(), context);
-        if (ws.readyState === ws.OPEN) ws.send(encodeWire(reply));
-      })();
+        // Nothing one tab sends may end the process that serves every tab: whatever throws
+        // becomes an error reply (or, if even that cannot be sent, a log line).
+        let text: string;
+        try {
+          text = encodeWire(await answer(isBinary ? null : data.toString(), context));
+        } catch (error) {
+          text = encodeWire({ id: null, result: failure('internal', messageOf(error)) });
+        }
+        if (ws.readyState === ws.OPEN) ws.send(text);
+      })().catch((error: unknown) => {
+        console.error(`treewall serve: dropped a reply: ${messageOf(error)}`);
+      });
     });
     ws.on('close', () => {
       sockets.delete(ws);
@@ -281,6 +290,9 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     },
   };
 }
+
+const messageOf = (error: unknown): string =>
+  error instanceof Error ? error.message : String(error);
 
 /** The path with %-escapes decoded, or null when they are malformed (`%E0%A4%A`). */
 function decodePath(encoded: string): string | null {

@@ -393,6 +393,18 @@ export function parseRequest<C extends Channel>(
   channel: C,
   request: unknown,
 ): ApiResult<ChannelRequest<C>> {
+  // The same nesting limit as the helper's, before zod's recursive schemas see the request.
+  const deep = helper.nestingError(request);
+  if (deep !== null) {
+    return {
+      ok: false,
+      error: {
+        code: 'bad-request',
+        message: `${channel}: ${deep ? `${deep}: ` : ''}values are nested deeper than ${helper.MAX_NESTING} levels`,
+        ...(deep ? { field: deep } : {}),
+      },
+    };
+  }
   const parsed = appChannels[channel].request.safeParse(request);
   if (parsed.success) return { ok: true, value: parsed.data as ChannelRequest<C> };
   const issue = parsed.error.issues[0];

@@ -15,7 +15,9 @@ import {
   isDocumentFast,
   HELPER_CALLS,
   helperCalls,
+  MAX_NESTING,
   MAX_RULE_DEPTH,
+  nestingError,
   parseHelperRequest,
   ruleDepth,
 } from './helper-protocol.ts';
@@ -358,5 +360,50 @@ describe('the apply fast path', () => {
       ),
       { numRuns: 2000 },
     );
+  });
+});
+
+describe('one nesting limit for every value (issue 12, item 1)', () => {
+  /** `{a: {a: ... 1}}` with `depth` objects, built without recursion. */
+  const nested = (depth: number): unknown => {
+    let v: unknown = 1;
+    for (let i = 0; i < depth; i++) v = { a: v };
+    return v;
+  };
+
+  it('measures depth iteratively, arrays and objects alike, dates and bytes as leaves', () => {
+    expect(nestingError(1)).toBeNull();
+    expect(nestingError(nested(MAX_NESTING))).toBeNull();
+    expect(nestingError(nested(MAX_NESTING + 1))).toBe('a.a.a.a.a.a.a.a...');
+    expect(nestingError([[[1]]], 3)).toBeNull();
+    expect(nestingError([[[[1]]]], 3)).toBe('0.0.0');
+    expect(nestingError({ d: new Date(0), b: new Uint8Array(4) }, 2)).toBeNull();
+    // A million levels: no stack involved.
+    expect(nestingError(nested(1_000_000))).not.toBeNull();
+  });
+
+  it('refuses a deep document or rule extra with a bad-request naming the field, without throwing', () => {
+    for (const depth of [MAX_NESTING, 2_000, 200_000]) {
+      const d = doc();
+      d.extra = { x: nested(depth) as never };
+      const r = doc();
+      r.rules[0]!.extra = { x: nested(depth) as never };
+      for (const [document, field] of [
+        [d, 'params.document.extra.x.a.a.a.a.a...'],
+        [r, 'params.document.rules.0.extra.x.a.a.a...'],
+      ] as const) {
+        const parsed = parseHelperRequest(req('apply', { document }));
+        expect(parsed).toMatchObject({ ok: false, error: { code: 'bad-request', field } });
+      }
+    }
+    // The deepest allowed: params(1) > document(2) > extra(3) > x(4) ... = MAX_NESTING.
+    const ok = doc();
+    ok.extra = { x: nested(MAX_NESTING - 3) as never };
+    expect(parseHelperRequest(req('apply', { document: ok })).ok).toBe(true);
+    // Any call, any params.
+    expect(parseHelperRequest(req('status', nested(5000)))).toMatchObject({
+      ok: false,
+      error: { code: 'bad-request' },
+    });
   });
 });

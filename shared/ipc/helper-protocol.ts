@@ -39,6 +39,15 @@ import { decodeWire, encodeWire } from './wire.ts';
 export const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 /** Rules nested deeper than this are refused before schema validation (nftables allows 15). */
 export const MAX_RULE_DEPTH = 64;
+/**
+ * THE nesting limit for every value that crosses an edge (a helper line, an app request over the
+ * WebSocket or Electron's IPC, a state file the helper reads back): objects and arrays nested
+ * deeper than this are refused by `nestingError` before any recursive code (zod's schemas,
+ * JSON.stringify, the validator) sees them. Room for MAX_RULE_DEPTH rules (two levels each:
+ * the rule and its `children`) plus a deep `extra` value; far below what overflows the stack
+ * (~1,800 levels through the plist-value schema).
+ */
+export const MAX_NESTING = 256;
 /** Default path of the helper's socket (systemd's RuntimeDirectory=treewall). */
 export const DEFAULT_SOCKET_PATH = '/run/treewall/helper.sock';
 export const DEFAULT_LOG_GROUP = 1729;
@@ -405,6 +414,65 @@ export const encodeHelperMessage = (message: unknown): string => encodeWire(mess
 /** Parse one line; throws SyntaxError on malformed JSON. */
 export const decodeHelperMessage = (line: string): unknown => decodeWire(line);
 
+/**
+ * The path of the first object or array nested deeper than `limit` levels in `value` (the value
+ * itself is level 1), or null. Iterative: a hostile value may be nested a million levels deep.
+ */
+export function nestingError(value: unknown, limit = MAX_NESTING): string | null {
+  if (typeof value !== 'object' || value === null) return null;
+  const values: object[] = [value];
+  const depths: number[] = [1];
+  while (values.length > 0) {
+    const v = values.pop()!;
+    const depth = depths.pop()!;
+    if (depth > limit) return nestingPath(value, limit);
+    // Dates and binary data are leaves (Uint8Array's indices are not values of their own).
+    if (ArrayBuffer.isView(v) || v instanceof Date) continue;
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) {
+        const item: unknown = v[i];
+        if (typeof item === 'object' && item !== null) {
+          values.push(item);
+          depths.push(depth + 1);
+        }
+      }
+    } else {
+      for (const key in v) {
+        const item: unknown = (v as Record<string, unknown>)[key];
+        if (typeof item === 'object' && item !== null) {
+          values.push(item);
+          depths.push(depth + 1);
+        }
+      }
+    }
+  }
+  return null;
+}
+
+/** The path (keys joined with '.') to a value nested deeper than `limit` (slow path, for the
+ * error message only; at most 8 keys shown). */
+function nestingPath(root: object, limit: number): string {
+  type Node = { v: object; depth: number; key: string; parent: Node | null };
+  const stack: Node[] = [{ v: root, depth: 1, key: '', parent: null }];
+  while (stack.length > 0) {
+    const node = stack.pop()!;
+    if (node.depth > limit) {
+      const keys: string[] = [];
+      for (let n: Node | null = node; n?.parent; n = n.parent) keys.push(n.key);
+      keys.reverse();
+      return keys.length > 8 ? `${keys.slice(0, 8).join('.')}...` : keys.join('.');
+    }
+    const v = node.v;
+    if (ArrayBuffer.isView(v) || v instanceof Date) continue;
+    for (const key in v) {
+      const item: unknown = (v as Record<string, unknown>)[key];
+      if (typeof item === 'object' && item !== null)
+        stack.push({ v: item, depth: node.depth + 1, key, parent: node });
+    }
+  }
+  return '';
+}
+
 /** Depth of the deepest `children` nesting, without recursion (a hostile document may be deep). */
 export function ruleDepth(rules: unknown): number {
   let max = 0;
@@ -585,6 +653,21 @@ export function parseHelperRequest(
         },
       };
     }
+  }
+  // Before anything recursive looks at the params (zod's plist-value schema overflows the stack
+  // at ~1,800 levels): one limit for every nested value, documents' and rules' `extra` included.
+  const deep = nestingError(params);
+  if (deep !== null) {
+    const field = deep ? `params.${deep}` : 'params';
+    return {
+      ok: false,
+      id,
+      error: {
+        code: 'bad-request',
+        message: `${field}: values are nested deeper than ${MAX_NESTING} levels`,
+        field,
+      },
+    };
   }
   if (call === 'apply') {
     const fast = fastApplyParams(params);
