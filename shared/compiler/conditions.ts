@@ -273,6 +273,8 @@ export function compileCondition(
       const op = equality(relation, label);
       if (typeof op !== 'string') return op;
       if (value.table === 'triggered') return { kind: 'triggered', negated: op === '!=' };
+      if (value.table === 'invalid')
+        return refused('value', 'Include == invalid (the Keep invalid table) is not compiled yet');
       const base = value.table === 'authorized' ? 'auth' : 'keep';
       return lines(
         [match(op, payload('ip', 'saddr'), `@${base}4`)],

@@ -180,6 +180,8 @@ const DISPATCHABLE_ACTIONS: ReadonlySet<ActionName> = new Set<ActionName>([
   '->',
 ]);
 const REFUSED_ACTIONS: Partial<Record<ActionName, string>> = {
+  '++': '++ (skip the next rule) is not compiled yet',
+  'Keep invalid': 'Keep invalid (the invalid table) is not compiled yet',
   Delay: 'Delay holds packets back in user space (NFQUEUE), which treewall does not do yet',
   'Route to':
     'Route to needs policy routing (ip rule + a route table) outside nftables; not supported yet',

@@ -132,7 +132,11 @@ export const TIMER_PROPERTIES: ReadonlySet<PropertyName> = new Set([
 ]);
 
 export function createState(now = 0): EvaluatorState {
-  return { now, tables: { triggered: {}, authorized: {}, address: {}, kept: {} }, rates: {} };
+  return {
+    now,
+    tables: { triggered: {}, authorized: {}, address: {}, kept: {}, invalid: {} },
+    rates: {},
+  };
 }
 
 /** Advance the clock; expired table entries are dropped. */
@@ -296,6 +300,7 @@ function condition(w: Walk, rule: Rule): boolean {
     }
     case 'Include': {
       if (v.kind !== 'include') return false;
+      if (v.table === 'invalid') throw notImplemented(rule, 'Include == invalid');
       const key = tableKey(v.table, p);
       const entry = w.tables[v.table][key];
       const present = entry !== undefined && (entry.expires === null || entry.expires > w.now);
@@ -448,6 +453,13 @@ function record(w: Walk, table: IncludeTable, rule: Rule): void {
   w.triggered.push({ table, address, ruleId: rule.id, timeout });
 }
 
+/** A construct the vocabulary has but this evaluator does not implement yet. */
+export class NotImplementedError extends Error {}
+const notImplemented = (rule: Rule, what: string): NotImplementedError =>
+  new NotImplementedError(
+    `evaluator: ${what} (rule ${rule.id}) is not implemented yet in the reference evaluator`,
+  );
+
 /** Non-terminating actions run at once when their rule matches (DESIGN §3.4). */
 function runAtOnce(w: Walk, rule: Rule): void {
   // A timer rule's helper action runs from the helper's timer, not once per packet.
@@ -460,6 +472,9 @@ function runAtOnce(w: Walk, rule: Rule): void {
     case '->':
     case 'Group':
       return;
+    case '++':
+    case 'Keep invalid':
+      throw notImplemented(rule, rule.action);
     case 'Dont log':
       w.dontLog = true;
       break;
@@ -550,6 +565,7 @@ export function evaluate(
       authorized: { ...state.tables.authorized },
       address: { ...state.tables.address },
       kept: { ...state.tables.kept },
+      invalid: { ...state.tables.invalid },
     },
     rates: { ...state.rates },
     timerFlags: state.timerFlags ?? {},

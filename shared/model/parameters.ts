@@ -237,6 +237,7 @@ export function parseParameter(action: ActionName, parameter: string): Result<Pa
   const text = parameter.trim();
   switch (action) {
     case '->':
+    case '++':
     case 'Group':
     case 'Exit group':
     case 'Pass':
@@ -250,6 +251,7 @@ export function parseParameter(action: ActionName, parameter: string): Result<Pa
       return ok({ kind: 'none' });
     case 'Trigger':
     case 'Keep address':
+    case 'Keep invalid':
     case 'Authorize':
       return parseTimeout(action, text);
     case 'Delay':

@@ -49,7 +49,7 @@ export type TcpFlag = 'fin' | 'syn' | 'rst' | 'psh' | 'ack' | 'urg' | 'ecn' | 'c
 
 export type ConnectionState = 'new' | 'established' | 'related' | 'invalid' | 'untracked';
 
-export type IncludeTable = 'triggered' | 'authorized' | 'address' | 'kept';
+export type IncludeTable = 'triggered' | 'authorized' | 'address' | 'kept' | 'invalid';
 
 export interface RateSpec {
   /** Allowed amount per `perSeconds`. */
@@ -495,6 +495,8 @@ const INCLUDE_TABLES: Readonly<Record<string, IncludeTable>> = {
   keep: 'kept',
   'keep address': 'kept',
   state: 'kept',
+  invalid: 'invalid',
+  'keep invalid': 'invalid',
 };
 
 function parseMac(label: string, raw: string): Result<string> {
@@ -533,7 +535,9 @@ export function parseValue(property: PropertyName, value: string): Result<Parsed
     case 'Include': {
       const table = INCLUDE_TABLES[normalizeName(text)];
       if (!table)
-        return fail(`${label} "${text}" is not one of triggered, authorized, address, kept`);
+        return fail(
+          `${label} "${text}" is not one of triggered, authorized, address, kept, invalid`,
+        );
       return ok({ kind: 'include', table });
     }
     case 'Source MAC Address':

@@ -99,9 +99,9 @@ const PROPERTIES: Record<PropertyName, PropertyEntry> = {
   },
   Include: {
     description:
-      "The packet's source address is in a dynamic table: `triggered` (banned by Trigger; a match refreshes the entry), `authorized` (Authorize), `address` or `kept` (Keep address).",
+      "The packet's source address is in a dynamic table: `triggered` (banned by Trigger; a match refreshes the entry), `authorized` (Authorize), `address` or `kept` (Keep address), `invalid` (Keep invalid).",
     placeholder: 'triggered',
-    examples: ['triggered', 'authorized', 'address', 'kept'],
+    examples: ['triggered', 'authorized', 'address', 'kept', 'invalid'],
     relations: EQ,
     valueKinds: ['include'],
   },
@@ -414,6 +414,12 @@ const ACTIONS: Record<ActionName, ActionEntry> = {
     terminating: false,
     parameterKinds: ['none'],
   },
+  '++': {
+    description:
+      "Skip the next rule in outline order together with its subtree, then go on after it (its next sibling, or its parent's next sibling). No verdict of its own; its children are not walked.",
+    terminating: false,
+    parameterKinds: ['none'],
+  },
   Group: {
     description:
       'Like `->`, and an `Exit group` anywhere below ends the group at once: testing continues after this rule, with no verdict.',
@@ -469,6 +475,15 @@ const ACTIONS: Record<ActionName, ActionEntry> = {
   'Keep address': {
     description:
       "Record the packet's source address in the `kept` table (test it with `Include == kept`), then go on.",
+    terminating: false,
+    parameterKinds: ['default', 'duration'],
+    parameterDescription: TIMEOUT_NOTE,
+    parameterPlaceholder: '1 h',
+    parameterExamples: DURATIONS,
+  },
+  'Keep invalid': {
+    description:
+      "Record the packet's source address in the `invalid` table (test it with `Include == invalid`), then go on.",
     terminating: false,
     parameterKinds: ['default', 'duration'],
     parameterDescription: TIMEOUT_NOTE,

@@ -51,6 +51,7 @@ export type RelationName = (typeof RELATION_NAMES)[number];
 export const ACTION_NAMES = [
   // IPNetSentryX
   '->',
+  '++',
   'Group',
   'Exit group',
   'Pass',
@@ -60,6 +61,7 @@ export const ACTION_NAMES = [
   'Delay',
   'Delete no log',
   'Keep address',
+  'Keep invalid',
   'Authorize',
   'Trigger',
   'Rate limit in',
@@ -88,10 +90,59 @@ export const ACTION_ALIASES: Readonly<Record<string, ActionName>> = {
   "Don't log": 'Dont log',
 };
 
-/** Integer codes treewall writes beside the names (`property`, `relation`, `filterAction`). */
-export const propertyCode = (name: PropertyName): number => PROPERTY_NAMES.indexOf(name);
-export const relationCode = (name: RelationName): number => RELATION_NAMES.indexOf(name);
-export const actionCode = (name: ActionName): number => ACTION_NAMES.indexOf(name);
+/**
+ * The original's menus in code order (IPNetSentryX `FilterEntry.m`, the newest version): what its
+ * reader maps an integer code to when a rule's name is missing or unknown. `__1`... are menu
+ * separators. Older versions numbered differently (`DefaultRules.nsy`: no `Keep invalid`, so
+ * Authorize 9 ... Reset parent 20; the walk-through's text: Delay 7, TCP header flags 14); names
+ * are the same in all of them, which is why names win on input.
+ */
+export const ORIGINAL_PROPERTY_MENU = [
+  'Any', 'None', 'Direction', 'Interface', 'Include', 'Source MAC Address', 'Dest MAC Address',
+  '__1',
+  'Source net', 'Dest net', 'Protocol', 'IPFragmentOffset', 'IPOptions', 'ICMP type', 'ICMP code',
+  '__2',
+  'TCP header flags', 'TCPOptions', 'Source port', 'Dest port', 'Data content', 'URL keyword',
+  '__3',
+  'Time of day', 'Day of week', 'Date and time', 'Idle seconds', 'Parent idle seconds',
+  'Parent match count', 'Parent match rate', 'Parent byte count',
+] as const; // prettier-ignore
+export const ORIGINAL_RELATION_MENU = ['==', '!=', 'a=A', '>=', '<='] as const;
+export const ORIGINAL_ACTION_MENU = [
+  '->', '++', 'Group', 'Exit group', 'Pass', 'Delete', 'Reject', 'Drop connection',
+  'Keep address', 'Keep invalid', 'Authorize', 'Trigger', 'Delay', 'Rate limit in',
+  'Rate limit out', 'Route to', 'Log', 'Dont log', 'Alert', 'Email', 'URL', 'Reset parent',
+  'AppleScript',
+] as const; // prettier-ignore
+
+/** treewall names the original spells otherwise (its menu titles). */
+const ORIGINAL_SPELLING: Partial<Record<PropertyName | ActionName, string>> = {
+  'Fragment offset': 'IPFragmentOffset',
+  'IP options': 'IPOptions',
+  'TCP options': 'TCPOptions',
+  Script: 'AppleScript',
+};
+
+/** The name to write for the original: its own menu title, else treewall's name. */
+export const originalName = (name: PropertyName | ActionName): string =>
+  ORIGINAL_SPELLING[name] ?? name;
+
+const codeIn = (menu: readonly string[], name: string): number | undefined => {
+  const i = menu.indexOf(name);
+  return i < 0 ? undefined : i;
+};
+
+/**
+ * Integer codes treewall writes beside the names (`property`, `relation`, `filterAction`): the
+ * code the original maps back to the same entry, or undefined for an entry the original does not
+ * have (a Linux addition, `Delete no log`), which is then written without a code.
+ */
+export const propertyCode = (name: PropertyName): number | undefined =>
+  codeIn(ORIGINAL_PROPERTY_MENU, originalName(name));
+export const relationCode = (name: RelationName): number | undefined =>
+  codeIn(ORIGINAL_RELATION_MENU, name);
+export const actionCode = (name: ActionName): number | undefined =>
+  codeIn(ORIGINAL_ACTION_MENU, originalName(name));
 
 export const isPropertyName = (s: string): s is PropertyName =>
   (PROPERTY_NAMES as readonly string[]).includes(s);

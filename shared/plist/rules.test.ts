@@ -33,14 +33,19 @@ describe('rulesFromPlist', () => {
           property: '2',
           relationName: '!=',
           relation: '0',
-          filterAction: '4',
+          filterAction: '5',
         },
       ],
       { newId },
     );
     expect(r).toMatchObject({ property: 'Dest port', relation: '!=', action: 'Delete' });
-    const [byCode] = rulesFromPlist([{ property: 14, relation: 0, filterAction: 7 }], { newId });
+    // Codes are the original's menu positions (FilterEntry.m, separators counted).
+    const [byCode] = rulesFromPlist([{ property: 16, relation: 0, filterAction: 12 }], { newId });
     expect(byCode).toMatchObject({ property: 'TCP header flags', relation: '==', action: 'Delay' });
+    const [spelled] = rulesFromPlist([{ property: 11, filterAction: 22 }], { newId });
+    expect(spelled).toMatchObject({ property: 'Fragment offset', action: 'Script' });
+    // A separator's code is no entry.
+    expect(() => rulesFromPlist([{ property: 7 }], { newId })).toThrow(/unknown property code 7/);
   });
 
   it('reads IPNetSentryX aliases: Break is Exit group, IPNetRouterX property spellings', () => {
@@ -133,10 +138,12 @@ describe('rulesFromPlist', () => {
 });
 
 describe('rulesToPlist', () => {
-  it('writes Exit group under its IPNetSentryX name Break, and reads it back', () => {
+  it('writes Exit group under the name and code the original maps to it, and reads it back', () => {
     const plist = rulesToPlist([rule({ action: 'Exit group' })]);
     const text = serializeOpenStep(plist);
-    expect(text).toContain('filterActionName = Break;');
+    // The newest original knows `Exit group`; older ones fall back to code 3, their `Break`.
+    expect(text).toContain('filterActionName = "Exit group";');
+    expect(text).toContain('filterAction = 3;');
     expect(rulesFromPlist(parseOpenStep(text), { newId })[0]?.action).toBe('Exit group');
   });
 
@@ -156,10 +163,10 @@ describe('rulesToPlist', () => {
     expect(dict).toEqual({
       enabled: '1',
       expandedState: '1',
-      filterAction: '7',
+      filterAction: '12',
       filterActionName: 'Delay',
       nodeNumber: '2.3.1',
-      property: '14',
+      property: '16',
       propertyName: 'TCP header flags',
       propertyValue: 'rst',
       relation: '0',

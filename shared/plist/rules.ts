@@ -9,12 +9,15 @@ import type { PlistValue, Rule } from '../model/types.ts';
 import {
   ACTION_ALIASES,
   ACTION_NAMES,
+  ORIGINAL_ACTION_MENU,
+  ORIGINAL_PROPERTY_MENU,
+  ORIGINAL_RELATION_MENU,
   PROPERTY_NAMES,
-  RELATION_NAMES,
   actionCode,
   isActionName,
   isPropertyName,
   isRelationName,
+  originalName,
   propertyCode,
   relationCode,
   type ActionName,
@@ -125,7 +128,7 @@ function readCode(value: PlistValue | undefined, key: string, number: string): n
 }
 
 function byName<T extends string>(
-  names: readonly T[],
+  menu: readonly string[],
   dict: Dict,
   nameKey: string,
   codeKey: string,
@@ -145,7 +148,9 @@ function byName<T extends string>(
   }
   const code = readCode(dict[codeKey], codeKey, number);
   if (code === undefined) return fallback;
-  const name = names[code];
+  // A code means what the original's menu holds at that index (its reader's fallback).
+  const title = menu[code];
+  const name = title === undefined || title.startsWith('__') ? undefined : resolve(title);
   if (name === undefined) throw new RuleFormatError(number, `unknown ${what} code ${code}`);
   return name;
 }
@@ -207,7 +212,7 @@ export function ruleFromDict(
     // Control characters, layout overrides and lone surrogates leave the name here (DESIGN §7).
     name: cleanName(readText(dict.nodeName, 'nodeName', number)),
     property: byName(
-      PROPERTY_NAMES,
+      ORIGINAL_PROPERTY_MENU,
       dict,
       'propertyName',
       'property',
@@ -217,7 +222,7 @@ export function ruleFromDict(
       'Any',
     ),
     relation: byName(
-      RELATION_NAMES,
+      ORIGINAL_RELATION_MENU,
       dict,
       'relationName',
       'relation',
@@ -228,7 +233,7 @@ export function ruleFromDict(
     ),
     value: readText(dict.propertyValue, 'propertyValue', number),
     action: byName(
-      ACTION_NAMES,
+      ORIGINAL_ACTION_MENU,
       dict,
       'filterActionName',
       'filterAction',
@@ -287,7 +292,10 @@ export interface RulesToPlistOptions {
 export function ruleToDict(rule: Rule, number: string, options: RulesToPlistOptions = {}): Dict {
   const xml = options.style === 'xml';
   const flag = (b: boolean): PlistValue => (xml ? b : b ? '1' : '0');
-  const code = (n: number): PlistValue => (xml ? n : String(n));
+  // No code for an entry the original lacks: it would read the code as another entry.
+  const code = (key: string, n: number | undefined): void => {
+    if (n !== undefined) dict[key] = xml ? n : String(n);
+  };
   // Unknown keys first, so a known key can never be overwritten by a stale copy of itself.
   const dict: Dict = {};
   for (const key of Object.keys(rule.extra ?? {})) {
@@ -300,17 +308,17 @@ export function ruleToDict(rule: Rule, number: string, options: RulesToPlistOpti
   }
   dict.enabled = flag(rule.enabled);
   if (rule.expanded) dict.expandedState = flag(true);
-  dict.filterAction = code(actionCode(rule.action));
-  // IPNetSentryX saves Exit group under the name `Break`; write that so text copied from
-  // treewall pastes into the original too (reading maps it back through ACTION_ALIASES).
-  dict.filterActionName = rule.action === 'Exit group' ? 'Break' : rule.action;
+  code('filterAction', actionCode(rule.action));
+  // The original's own menu titles (`Exit group`, `IPFragmentOffset`, `AppleScript`): its reader
+  // matches names exactly and falls back to the code only for a name it does not know.
+  dict.filterActionName = originalName(rule.action);
   if (rule.name !== '') dict.nodeName = rule.name;
   dict.nodeNumber = number;
   if (rule.parameter !== '') dict.parameter = rule.parameter;
-  dict.property = code(propertyCode(rule.property));
-  dict.propertyName = rule.property;
+  code('property', propertyCode(rule.property));
+  dict.propertyName = originalName(rule.property);
   if (rule.value !== '') dict.propertyValue = rule.value;
-  dict.relation = code(relationCode(rule.relation));
+  code('relation', relationCode(rule.relation));
   dict.relationName = rule.relation;
   if (options.includeIds ?? true) dict.ruleId = rule.id;
   return dict;
