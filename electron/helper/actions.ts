@@ -3,11 +3,14 @@
 // returns one `notify:event` payload describing what happened.
 // Invariant: nothing here runs a shell or a user-supplied program; hosts and ports reach `ping`
 // only as separate arguments after validation. Email and Script are reported, never executed.
+// Only destinations the helper's configuration allows are contacted (outbound.ts), and a
+// Webhook's redirect is reported, never followed.
 
 import { spawn } from 'node:child_process';
 import { isIP, createConnection } from 'node:net';
 import type { NotifyEventData } from '../../shared/ipc/helper-protocol.ts';
 import type { Rule } from '../../shared/model/types.ts';
+import { OutboundPolicy } from './outbound.ts';
 import { systemProgram } from './programs.ts';
 
 export interface ActionContext {
@@ -70,10 +73,22 @@ export function tcpProbe(host: string, port: number, timeoutMs = 2000): Promise<
 }
 
 /** Run a helper-side action once. Never throws: failures come back as events with ok=false. */
-export async function runAction(ctx: ActionContext): Promise<NotifyEventData | null> {
+export async function runAction(
+  ctx: ActionContext,
+  outbound: OutboundPolicy = OutboundPolicy.none(),
+): Promise<NotifyEventData | null> {
   const { rule } = ctx;
   const label = `rule ${ctx.number ?? rule.id}${rule.name ? ` (${rule.name})` : ''}`;
   const text = rule.parameter.trim();
+  if ((rule.action === 'URL' || rule.action === 'Webhook') && !outbound.allows(text)) {
+    return event(
+      ctx,
+      rule.action === 'URL' ? 'url' : 'webhook',
+      `${rule.action} ${text}`,
+      `${label}: not contacted: the destination is not allowed by the helper's configuration`,
+      false,
+    );
+  }
   switch (rule.action) {
     case 'Alert':
     case 'Notify':
@@ -131,12 +146,16 @@ export async function runAction(ctx: ActionContext): Promise<NotifyEventData | n
             time: new Date().toISOString(),
           }),
           signal: AbortSignal.timeout(5000),
+          // Never followed: a redirect could lead anywhere, the allow list names this URL only.
+          redirect: 'manual',
         });
+        await response.body?.cancel().catch(() => undefined);
+        const redirected = response.status >= 300 && response.status < 400;
         return event(
           ctx,
           'webhook',
           `Webhook ${text}`,
-          `${label}: HTTP ${response.status}`,
+          `${label}: HTTP ${response.status}${redirected ? ' (redirect not followed)' : ''}`,
           response.ok,
         );
       } catch (error) {

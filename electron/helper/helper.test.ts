@@ -126,6 +126,9 @@ describe.skipIf(!kernelTestsAvailable)(
           stateDir,
           '--log-group',
           String(LOG_GROUP),
+          // The timer test's ping:// probe (outbound destinations are the helper's configuration).
+          '--allow-outbound',
+          `ping://${A}`,
           ...extra,
         ],
         { stdio: ['ignore', 'ignore', 'pipe'] },

@@ -235,11 +235,11 @@ export class HelperServer {
       case 'status':
         return s.status();
       case 'apply':
-        return s.apply(r.params.document, r.params.confirmTimeoutSeconds, times);
+        return s.apply(r.params.document, r.params.confirmTimeoutSeconds, times, client);
       case 'confirm':
         return s.confirm();
       case 'revert':
-        return s.revert();
+        return s.revert(client);
       case 'showActive':
         return s.showActive(r.params.withText ?? true);
       case 'stop':

@@ -24,6 +24,7 @@ import type { FirewallDocument, Problem, Rule } from '../../shared/model/types.t
 import { validateDocument } from '../../shared/model/validate.ts';
 import { createParseCache } from '../../shared/model/values.ts';
 import { runAction } from './actions.ts';
+import { loadOutboundPolicy, OutboundPolicy } from './outbound.ts';
 import { CounterReader } from './counter-reader.ts';
 import { CounterTracker, type CounterWatch } from './counters.ts';
 import { InterfaceNames, NflogReader, summarizePacket, type NflogPacket } from './nflog.ts';
@@ -66,6 +67,11 @@ export interface ServiceOptions {
   table?: string;
   /** Read counters over netlink (python3) rather than through nft; default true. */
   netlinkCounters?: boolean;
+  /**
+   * Destinations URL probes and Webhooks may contact, besides `<stateDir>/outbound-allow`
+   * (outbound.ts). Default: none.
+   */
+  allowOutbound?: readonly string[];
 }
 
 interface Active {
@@ -84,6 +90,14 @@ export class HelperService {
   readonly nft: Nft;
   readonly state: StateDir;
   readonly clients = new Set<ClientHandle>();
+  /** Where URL probes and Webhooks may go (loaded at start). */
+  outbound: OutboundPolicy = OutboundPolicy.none();
+  /**
+   * The client that applied the rule set in force (apply or revert), while it stays connected:
+   * the only one that sees its URL probe and Webhook results (`notify:event` of kind url or
+   * webhook). None after a rollback or `--apply-saved`: those results then go to no client.
+   */
+  private owner: ClientHandle | null = null;
   private readonly counters = new CounterTracker();
   private readonly counterReader: CounterReader;
   private readonly triggered: TriggeredTables;
@@ -125,6 +139,8 @@ export class HelperService {
   async start(options: { applySaved?: boolean } = {}): Promise<string[]> {
     const notes: string[] = [];
     await this.state.init();
+    this.outbound = await loadOutboundPolicy(this.options.stateDir, this.options.allowOutbound);
+    notes.push(`outbound destinations for URL probes and Webhooks: ${this.outbound.describe()}`);
     const removed = await this.state.removeTemporaries();
     if (removed > 0) notes.push(`removed ${removed} temporary file(s) left by an earlier run`);
     this.previous = await this.state.readPrevious();
@@ -238,10 +254,12 @@ export class HelperService {
     document: FirewallDocument,
     confirmTimeoutSeconds?: number,
     times: Steps = noSteps(),
+    client?: ClientHandle,
   ): Promise<HelperStatusResult> {
     return this.exclusive(async () => {
       times.mark('exclusive');
       await this.applyDocument(document, confirmTimeoutSeconds, 'apply', times);
+      this.owner = client ?? null;
       return this.broadcastState(this.knownState());
     });
   }
@@ -257,7 +275,7 @@ export class HelperService {
     });
   }
 
-  revert(): Promise<HelperStatusResult> {
+  revert(client?: ClientHandle): Promise<HelperStatusResult> {
     return this.exclusive(async () => {
       if (this.pending) await this.rollback('reverted by request');
       else if (this.previous) await this.applyDocument(this.previous, undefined, 'revert');
@@ -266,6 +284,7 @@ export class HelperService {
           'not-active',
           'nothing to revert to: no earlier document was applied by this helper',
         );
+      this.owner = client ?? null;
       return this.broadcastState(this.knownState());
     });
   }
@@ -396,6 +415,9 @@ export class HelperService {
     // The values validation parses are the ones the compiler reads: parsed once, for both.
     const parseCache = createParseCache();
     const problems = validateDocument(document, parseCache);
+    // Destinations of URL probes and Webhooks: the helper's configuration decides (a rollback,
+    // revert or boot re-applies what was accepted; its actions are still checked when they fire).
+    if (why === 'apply') problems.push(...this.outbound.problems(document));
     times.mark('validate');
     if (problems.length > 0) throw invalidDocument(problems);
     // Fold in the old table's last counts before it goes (rules that keep their id keep
@@ -540,6 +562,7 @@ export class HelperService {
       throw error;
     }
     this.lastError = `rolled back: ${reason}`;
+    this.owner = null;
     this.pending = null;
     await this.state.writePending(null);
     if (current) {
@@ -789,8 +812,15 @@ export class HelperService {
     if (now - (this.lastAction.get(rule.id) ?? 0) < ACTION_RATE_MS) return;
     this.lastAction.set(rule.id, now);
     const number = this.active?.numbers.get(rule.id) ?? null;
-    void runAction({ rule, number, reason }).then((event) => {
-      if (event) this.broadcast('notify:event', event);
+    void runAction({ rule, number, reason }, this.outbound).then((event) => {
+      if (!event) return;
+      // What a probe or a Webhook found out goes only to the client that applied these rules.
+      if (event.kind === 'url' || event.kind === 'webhook') {
+        const owner = this.owner;
+        if (owner && this.clients.has(owner)) owner.send('notify:event', event);
+        return;
+      }
+      this.broadcast('notify:event', event);
     });
   }
 

@@ -10,6 +10,7 @@ export const summary = 'Run the privileged helper (root) on a Unix socket, in th
 
 export const usage = `usage: treewall helper [--socket PATH] [--state-dir DIR] [--log-group N]
                        [--socket-group GROUP] [--socket-mode MODE] [--apply-saved]
+                       [--allow-outbound DEST[,DEST...]]
 
 Runs as root. Applies documents sent by \`treewall apply\`, the app or the browser host, and
 streams counters, triggered addresses and log events back. Stops on SIGTERM/Ctrl-C and leaves
@@ -21,6 +22,9 @@ the rules in force.
   --socket-group G     group allowed to connect (socket is root:G, mode 0660); default root only
   --socket-mode MODE   octal socket mode (default 660)
   --apply-saved        at start, re-apply the saved active document (the systemd unit uses it)
+  --allow-outbound D   destinations URL probes and Webhooks may contact, comma-separated:
+                       http(s)://host[:port][/path], tcp://host[:port], ping://host (also read
+                       from STATE-DIR/outbound-allow, one per line); default none
 
 exit codes: 0 stopped cleanly, 2 bad options, 1 could not start (another helper running, ...)`;
 
@@ -31,7 +35,7 @@ export async function run(args: string[]): Promise<number> {
   try {
     parsed = parseArgs(
       args,
-      ['state-dir', 'log-group', 'socket-group', 'socket-mode'],
+      ['state-dir', 'log-group', 'socket-group', 'socket-mode', 'allow-outbound'],
       ['apply-saved'],
     );
     logGroup = intOption(parsed, 'log-group', 0, 65535) ?? DEFAULT_LOG_GROUP;
@@ -54,6 +58,7 @@ export async function run(args: string[]): Promise<number> {
     return EXIT.other;
   }
   const group = parsed.options['socket-group'];
+  const allow = parsed.options['allow-outbound'];
   return runHelper({
     socketPath: parsed.socket,
     stateDir: (parsed.options['state-dir'] as string | undefined) ?? '/var/lib/treewall',
@@ -61,5 +66,6 @@ export async function run(args: string[]): Promise<number> {
     socketMode: mode,
     ...(typeof group === 'string' ? { socketGroup: group } : {}),
     applySaved: parsed.options['apply-saved'] === true,
+    ...(typeof allow === 'string' ? { allowOutbound: allow.split(',') } : {}),
   });
 }
