@@ -232,7 +232,7 @@ export async function apply(): Promise<void> {
   const { document } = docs();
   const problems = validateDocument(document);
   if (problems.length) {
-    useAppStore.setState({ blockingProblems: problems });
+    useAppStore.setState({ blockingProblems: problems, problemsSource: 'apply' });
     return;
   }
   useAppStore.setState({ blockingProblems: null });
@@ -253,7 +253,8 @@ export async function apply(): Promise<void> {
   });
   const at = new Date().toISOString();
   if (!r.ok) {
-    if (r.error.problems?.length) useAppStore.setState({ blockingProblems: r.error.problems });
+    if (r.error.problems?.length)
+      useAppStore.setState({ blockingProblems: r.error.problems, problemsSource: 'apply' });
     else showError(`Apply failed: ${r.error.message}`);
     useAppStore.setState({
       lastApply: { kind: 'failed', at, message: `failed — ${r.error.message}` },
@@ -312,6 +313,16 @@ export async function setFirewallOn(on: boolean): Promise<void> {
   if (on) return apply();
   const r = await statusCall('helper:stop', {});
   if (!r.ok) showError(`Turning the firewall off failed: ${r.error.message}`);
+}
+
+/** The status bar's "N problems": list every problem of the document (or close the list). */
+export function toggleProblemList(): void {
+  if (app().blockingProblems) return useAppStore.setState({ blockingProblems: null });
+  const problems = validateDocument(docs().document);
+  useAppStore.setState({
+    blockingProblems: problems.length ? problems : null,
+    problemsSource: 'document',
+  });
 }
 
 /** Select and show one rule (the problem list's links). */

@@ -145,6 +145,7 @@ export function ConfirmBanner() {
 
 export function ProblemsPanel() {
   const problems = useAppStore((s) => s.blockingProblems);
+  const source = useAppStore((s) => s.problemsSource);
   const document = useDocumentStore((s) => s.document);
   const open = problems !== null;
   const shownFor = useRef<FirewallDocument | null>(null);
@@ -166,11 +167,18 @@ export function ProblemsPanel() {
   }, [open, document]);
   if (!problems) return null;
   return (
-    <div className="banner banner-error problems" role="alert" data-testid="problems">
+    <div
+      className="banner banner-error problems"
+      role={source === 'apply' ? 'alert' : 'region'}
+      aria-label="Problems"
+      data-testid="problems"
+      data-source={source}
+    >
       <div className="banner-text">
         <strong>
-          Apply blocked: {problems.length} {problems.length === 1 ? 'problem' : 'problems'}. Fix
-          them and apply again.
+          {source === 'apply'
+            ? `Apply blocked: ${problems.length} ${problems.length === 1 ? 'problem' : 'problems'}. Fix them and apply again.`
+            : `${problems.length} ${problems.length === 1 ? 'problem' : 'problems'} in this document; Apply refuses it until they are fixed. Click a number to go to its rule.`}
         </strong>
         <ul>
           {problems.slice(0, 50).map((p, i) => (

@@ -6,7 +6,8 @@ import { invoke } from '../backend.ts';
 import { differsFromActive } from '../store/apply-outcome.ts';
 import { helperStartCommand, useAppStore } from '../store/app-store.ts';
 import { useDocumentStore } from '../store/document-store.ts';
-import { countRulesAndProblems } from '../store/validation.ts';
+import { countRulesAndProblems, problemOfRule } from '../store/validation.ts';
+import { toggleProblemList } from '../commands.ts';
 import type { FirewallDocument, Rule } from '../../shared/model/types.ts';
 
 /** Rules of one document (generation), as the status bar counts them. */
@@ -90,6 +91,12 @@ export function StatusBar() {
   const generation = useDocumentStore((s) => s.generation);
   const settled = useSettled(useMemo(() => ({ rules, generation }), [rules, generation]));
   const differs = useDiffersFromActive();
+  // The selected row's problem, in words (the row itself only turns red; its cell's tooltip
+  // needs a hover).
+  const rowProblem = useDocumentStore((s) =>
+    s.selection.length === 1 ? problemOfRule(s.document.rules, s.selection[0]!) : null,
+  );
+  const listOpen = useAppStore((s) => s.blockingProblems !== null);
   // The counts of the last check, and the document (generation) they belong to. A freshly
   // loaded document says "checking…" until its own first count is in, never the previous
   // document's numbers or an unchecked "No problems"; after an edit the previous count of the
@@ -155,14 +162,30 @@ export function StatusBar() {
         </span>
       )}
       <span className="spacer" />
+      {rowProblem && (
+        <span className="status-row-problem" data-testid="row-problem" role="status">
+          ⚠ {rowProblem}
+        </span>
+      )}
       {checked === null ? (
         <span data-testid="problem-count" title="Checking every rule of the document">
           Checking…
         </span>
+      ) : checked.problems ? (
+        <button
+          type="button"
+          className="status-problems link"
+          data-testid="problem-count"
+          aria-expanded={listOpen}
+          title={
+            listOpen ? 'Close the list of problems' : 'List every problem, each a link to its rule'
+          }
+          onClick={toggleProblemList}
+        >
+          {plural(checked.problems, 'problem')}
+        </button>
       ) : (
-        <span className={checked.problems ? 'status-problems' : ''} data-testid="problem-count">
-          {checked.problems ? plural(checked.problems, 'problem') : 'No problems'}
-        </span>
+        <span data-testid="problem-count">No problems</span>
       )}
       {checked !== null && <span data-testid="rule-count">{plural(checked.count, 'rule')}</span>}
     </footer>

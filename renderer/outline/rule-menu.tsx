@@ -112,14 +112,19 @@ export function RuleMenu() {
             role="menuitemradio"
             aria-label={item.name}
             aria-checked={item.name === current}
-            className={`menu-item ${i === active ? 'active' : ''}`}
-            title={item.description}
+            className={`menu-item ${i === active ? 'active' : ''} ${item.refused ? 'refused' : ''}`}
+            data-refused={item.refused ? 'true' : undefined}
+            title={item.refused ? `Not supported: ${item.refused}` : item.description}
             onMouseEnter={() => setActive(i)}
             onClick={() => pick(item.name)}
           >
             <span className="menu-check">{item.name === current ? '✓' : ''}</span>
             <span className="menu-name">{item.name}</span>
-            {item.description && <span className="menu-desc">{item.description}</span>}
+            {item.refused ? (
+              <span className="menu-desc menu-refused">Not supported yet: Apply refuses it</span>
+            ) : (
+              item.description && <span className="menu-desc">{item.description}</span>
+            )}
           </div>
         ))}
       </div>

@@ -40,8 +40,10 @@ export interface AppState {
   helper: HelperStatus | null;
   banner: Banner | null;
   dialog: Dialog | null;
-  /** Problems that blocked the last Apply; the panel lists them, each clickable. */
+  /** Problems that blocked the last Apply, or every problem of the document when the status
+   * bar's count opened the list (`problemsSource`); the panel lists them, each clickable. */
   blockingProblems: Problem[] | null;
+  problemsSource: 'apply' | 'document';
   recent: FileEntry[];
   /** What became of the last apply (or turning the firewall off): the status line says it. */
   lastApply: ApplyOutcome | null;
@@ -61,6 +63,7 @@ export const useAppStore = create<AppState>()((set) => ({
   banner: null,
   dialog: null,
   blockingProblems: null,
+  problemsSource: 'apply',
   recent: [],
   lastApply: null,
   rollback: null,

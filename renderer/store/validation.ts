@@ -5,6 +5,7 @@
 
 import type { Problem, Rule } from '../../shared/model/types.ts';
 import { validateRule, type RuleContext } from '../../shared/model/validate.ts';
+import { formatNumber, pathOf } from '../../shared/model/tree.ts';
 
 export type RuleProblem = Pick<Problem, 'field' | 'message'>;
 
@@ -125,4 +126,23 @@ export async function countRulesAndProblems(
     }
   }
   return { rules: total, problems };
+}
+
+/** The first problem of one rule where it sits, as the status bar shows it for the selected
+ * row ("3.1: Dest port ..."), so a row's problem is readable without hovering; null if none. */
+export function problemOfRule(rules: readonly Rule[], id: string): string | null {
+  const path = pathOf(rules, id);
+  if (!path) return null;
+  let list = rules;
+  let insideGroup = false;
+  for (let depth = 0; depth < path.length; depth++) {
+    const r = list[path[depth]!]!;
+    if (depth === path.length - 1) {
+      const p = ruleProblems(r, { insideGroup, hasParent: depth > 0 })[0];
+      return p ? `${formatNumber(path)}: ${p.message}` : null;
+    }
+    insideGroup ||= r.action === 'Group';
+    list = r.children;
+  }
+  return null;
 }

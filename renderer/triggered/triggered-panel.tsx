@@ -7,12 +7,17 @@ import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { TRIGGERED_TYPES } from '../../shared/ipc/helper-protocol.ts';
 import type { TriggeredEntry, TriggeredType } from '../../shared/ipc/app-api.ts';
 import { invoke } from '../backend.ts';
-import { ask, showError, useAppStore } from '../store/app-store.ts';
+import { ask, useAppStore } from '../store/app-store.ts';
 import { useDocumentStore } from '../store/document-store.ts';
 import { formatDuration, formatTime } from '../stats/format.ts';
 import { jumpToRule } from '../stats/jump.ts';
 import { useLogStore } from '../log/log-store.ts';
-import { refreshTriggered, useTriggeredStore } from './triggered-store.ts';
+import {
+  panelError,
+  refreshTriggered,
+  TABLE_LABELS,
+  useTriggeredStore,
+} from './triggered-store.ts';
 
 const POLL_MS = 1000;
 
@@ -42,7 +47,7 @@ function useLastSeen(): ReadonlyMap<string, number> {
 }
 
 export function TriggeredPanel() {
-  const { entries, error, listedAt } = useTriggeredStore();
+  const { entries, error, listedAt, actionError } = useTriggeredStore();
   const connected = useAppStore((s) => s.helper?.connected === true);
   const [now, setNow] = useState(Date.now());
   const lastSeen = useLastSeen();
@@ -59,7 +64,7 @@ export function TriggeredPanel() {
 
   const remove = async (e: TriggeredEntry) => {
     const r = await invoke('triggered:remove', { address: e.address, type: e.type });
-    if (!r.ok) showError(`Could not remove ${e.address}: ${r.error.message}`);
+    panelError(r.ok ? null : `Could not remove ${e.address}: ${r.error.message}`);
     await refreshTriggered();
   };
 
@@ -71,13 +76,14 @@ export function TriggeredPanel() {
     );
     if (choice !== 'Remove All') return;
     const r = await invoke('triggered:flush', {});
-    if (!r.ok) showError(`Flush failed: ${r.error.message}`);
+    panelError(r.ok ? null : `Remove All failed: ${r.error.message}`);
     await refreshTriggered();
   };
 
   const exportTsv = async () => {
     const r = await invoke('triggered:export', {});
-    if (!r.ok) return showError(`Export failed: ${r.error.message}`);
+    if (!r.ok) return panelError(`Export failed: ${r.error.message}`);
+    panelError(null);
     download('triggered-addresses.tsv', r.value.text, 'text/tab-separated-values');
   };
 
@@ -99,6 +105,22 @@ export function TriggeredPanel() {
           Remove All
         </button>
       </div>
+      {actionError && (
+        <div className="panel-error panel-action-error" role="alert" data-testid="triggered-error">
+          <span>
+            {actionError.message}
+            {actionError.detail && <pre className="panel-error-detail">{actionError.detail}</pre>}
+          </span>
+          <button
+            type="button"
+            className="banner-close"
+            aria-label="Dismiss"
+            onClick={() => panelError(null)}
+          >
+            ×
+          </button>
+        </div>
+      )}
       {!connected ? (
         <div className="panel-empty">
           No helper connected: the triggered tables live in the helper.
@@ -132,7 +154,7 @@ export function TriggeredPanel() {
                     data-address={e.address}
                   >
                     <td className="mono">{e.address}</td>
-                    <td>{e.type}</td>
+                    <td>{TABLE_LABELS[e.type]}</td>
                     <td>
                       {e.ruleId ? (
                         <button
@@ -199,14 +221,16 @@ function AddForm({ disabled }: { disabled: boolean }) {
       // The helper's default is the applied document's; say the editor's when it is meant.
       durationSeconds: duration ?? defaultSeconds,
     });
-    if (!r.ok) return showError(`Could not add ${a}: ${r.error.message}`);
+    if (!r.ok) return panelError(`Could not add ${a}: ${r.error.message}`);
+    panelError(null);
     setAddress('');
     await refreshTriggered();
   };
   return (
     <form className="inline-form" onSubmit={(e) => void submit(e)}>
       <input
-        placeholder="Address or network"
+        placeholder="IPv4 or IPv6 address"
+        title="One host address: the triggered tables hold addresses, not networks"
         aria-label="Address to add"
         data-testid="triggered-address"
         value={address}
@@ -220,7 +244,9 @@ function AddForm({ disabled }: { disabled: boolean }) {
         disabled={disabled}
       >
         {TRIGGERED_TYPES.map((t) => (
-          <option key={t}>{t}</option>
+          <option key={t} value={t}>
+            {TABLE_LABELS[t]}
+          </option>
         ))}
       </select>
       <select
@@ -248,11 +274,12 @@ function ImportButton({ disabled }: { disabled: boolean }) {
     if (!file) return;
     const r = await invoke('triggered:import', { text: await file.text() });
     if (input.current) input.current.value = '';
-    if (!r.ok) return showError(`Import failed: ${r.error.message}`);
+    if (!r.ok) return panelError(`Import failed: ${r.error.message}`);
     const { added, skipped } = r.value;
-    if (skipped.length)
-      showError(
-        `Imported ${added} addresses; ${skipped.length} lines could not be read.`,
+    if (!skipped.length) panelError(null);
+    else
+      panelError(
+        `Imported ${added} ${added === 1 ? 'address' : 'addresses'}; ${skipped.length} ${skipped.length === 1 ? 'line' : 'lines'} could not be read.`,
         skipped
           .slice(0, 10)
           .map((s) => `line ${s.line}: ${s.message}`)

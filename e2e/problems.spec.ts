@@ -1,0 +1,92 @@
+// Issue 14 point 2 (the renderer's part): the status bar's "N problems" opens the list of every
+// problem; the selected row's problem is readable in the status bar without hovering; the action
+// and property menus say which entries Apply refuses (asked of the compiler); the Triggered
+// panel's errors appear in the panel and clear on the next success.
+
+import { smallDocument } from './pages/documents.ts';
+import { expect, test } from './pages/fixtures.ts';
+import { LivePage } from './pages/live-page.ts';
+
+test('"N problems" opens the list; the selected row says its problem in words', async ({ ui }) => {
+  const { page } = ui;
+  const doc = smallDocument();
+  doc.rules[0]!.children[0]!.value = '70000'; // 1.1 Dest port out of range
+  doc.rules[2]!.property = 'Dest port'; // 3: Dest port with an empty value
+  await ui.openWith('small.treewall', doc);
+  const count = page.getByTestId('problem-count');
+  await expect(count).toHaveText('2 problems');
+  await count.click();
+  await expect(ui.problems).toHaveAttribute('data-source', 'document');
+  await expect(ui.problems).toContainText('2 problems in this document');
+  expect(await ui.blockingNumbers()).toEqual(['1.1', '3']);
+  await expect(count).toHaveAttribute('aria-expanded', 'true');
+
+  // A link selects its rule; the status bar then says what is wrong with it.
+  await ui.problems.getByTestId('problem-link').first().click();
+  await expect(ui.outline.rowByNumber('1.1')).toHaveAttribute('aria-selected', 'true');
+  await expect(page.getByTestId('row-problem')).toContainText('1.1: ');
+  await expect(page.getByTestId('row-problem')).toContainText('70000');
+
+  // Fixing it: the list follows; the count and the row's problem go.
+  await ui.outline.type('1.1', 'value', '7000');
+  await expect(page.getByTestId('row-problem')).toHaveCount(0);
+  await expect.poll(() => ui.blockingNumbers()).toEqual(['3']);
+  await expect(count).toHaveText('1 problem');
+  // The count closes the list again.
+  await count.click();
+  await expect(ui.problems).toHaveCount(0);
+  await page.screenshot({ path: test.info().outputPath('problems.png') });
+});
+
+test('the menus mark what Apply refuses, in the compiler’s words', async ({ ui }) => {
+  const { page } = ui;
+  await ui.openWith('small.treewall', smallDocument());
+  await ui.outline.cell('3', 'action').click();
+  const delay = page.getByTestId('menu-action').getByRole('menuitemradio', { name: 'Delay' });
+  await expect(delay).toHaveAttribute('data-refused', 'true');
+  await expect(delay).toContainText('Not supported yet');
+  await expect(delay).not.toContainText('userspace');
+  await expect(delay).toHaveAttribute('title', /NFQUEUE/);
+  const pass = page.getByTestId('menu-action').getByRole('menuitemradio', { name: 'Pass' });
+  await expect(pass).not.toHaveAttribute('data-refused', 'true');
+  await page.keyboard.press('Escape');
+  await ui.outline.cell('3', 'property').click();
+  const menu = page.getByTestId('menu-property');
+  await expect(menu.getByRole('menuitemradio', { name: 'Data content' })).toHaveAttribute(
+    'data-refused',
+    'true',
+  );
+  // Refused only outside `Direction == outbound`: not marked in the menu.
+  await expect(menu.getByRole('menuitemradio', { name: 'Owner UID' })).not.toHaveAttribute(
+    'data-refused',
+    'true',
+  );
+});
+
+test.describe('with a helper', () => {
+  test.use({ withHelper: true });
+  test('the Triggered panel shows its own errors and clears them on the next success', async ({
+    ui,
+  }) => {
+    const { page } = ui;
+    const live = new LivePage(page, ui.outline);
+    await ui.openWith('small.treewall', smallDocument());
+    await live.applyAndKeep();
+    await live.openTab('triggered');
+    const error = page.getByTestId('triggered-error');
+    // The field does not promise networks.
+    await expect(page.getByTestId('triggered-address')).toHaveAttribute(
+      'placeholder',
+      'IPv4 or IPv6 address',
+    );
+    await page.getByTestId('triggered-address').fill('10.0.0.0/8');
+    await page.getByTestId('triggered-add').click();
+    await expect(error).toContainText('Could not add 10.0.0.0/8');
+    await expect(ui.errorBanner).toHaveCount(0);
+    await page.getByTestId('triggered-address').fill('192.0.2.7');
+    await page.getByTestId('triggered-add').click();
+    await expect(live.triggeredRow('192.0.2.7')).toBeVisible();
+    await expect(live.triggeredRow('192.0.2.7')).toContainText('triggered');
+    await expect(error).toHaveCount(0);
+  });
+});
