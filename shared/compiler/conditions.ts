@@ -269,6 +269,13 @@ export function compileCondition(
       break;
     }
     case 'Include': {
+      if (value.kind === 'includeState') {
+        // A connection already tracked (DESIGN §3.7): conntrack saw its first packet pass
+        // earlier (a reply makes it established; an ICMP error or expected connection, related).
+        const op = equality(relation, label);
+        if (typeof op !== 'string') return op;
+        return lines([match(op, ct('state'), anonSet(['established', 'related']))]);
+      }
       if (value.kind !== 'include') break;
       const op = equality(relation, label);
       if (typeof op !== 'string') return op;

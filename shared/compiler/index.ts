@@ -152,6 +152,11 @@ interface Node {
   sensitive: boolean;
   /** Does this rule's own condition? */
   varies: boolean;
+  /**
+   * Does a reporting action (Alert, Email, URL, Notify, Webhook, Script) sit below this rule? Under
+   * a terminating rule it suppresses that rule's log line (DESIGN §3.6).
+   */
+  reports: boolean;
   /** `<number> <name>`, cut to nft's comment limit (computed once). */
   comment?: string;
   /** Compiled condition per direction (one slot when it does not vary). */
@@ -160,6 +165,17 @@ interface Node {
   obj: RuleObjects;
 }
 
+/** Actions that report the packet to the user (the helper acts on an NFLOG event). */
+const REPORTING_ACTIONS: ReadonlySet<ActionName> = new Set<ActionName>([
+  'Alert',
+  'Email',
+  'URL',
+  'Notify',
+  'Webhook',
+  'Script',
+]);
+
+/** Terminating actions: they fix the verdict first; their children only add side effects. */
 const VERDICT_ACTIONS: ReadonlySet<ActionName> = new Set<ActionName>([
   'Pass',
   'Delete',
@@ -210,8 +226,22 @@ interface ChainInfo {
   mayBreak: boolean;
 }
 
-/** How an Exit group reached in this chain leaves its group (see README, "Exit group"). */
-type BreakMode = 'return' | 'mark';
+/**
+ * How an Exit group reached in this chain leaves its group (see README, "Exit group"): `return`
+ * directly in the group's chain, `mark` deeper down, `end` in a side-effect walk whose nearest
+ * Group is outside it (jumping past that Group's subtree ends the walk).
+ */
+type BreakMode = 'return' | 'mark' | 'end';
+
+/**
+ * The side-effect walk of a terminating rule's children (DESIGN §3.4): the statements that end it
+ * by carrying out that rule's verdict, which is fixed already (a line's tail, or `goto v_<key>`).
+ */
+interface SideWalk {
+  end: Stmt[];
+  /** The terminating rule, when `end` is a goto to its action chain (for the depth check). */
+  via?: Node;
+}
 
 class Compiler {
   readonly problems: Problem[] = [];
@@ -299,8 +329,10 @@ class Compiler {
         rule.property === 'Rate' ||
         rule.action === 'Rate limit in' ||
         rule.action === 'Rate limit out';
-      for (let i = 0; !sensitive && i < children.length; i++) {
-        if ((children[i] as Node).sensitive) sensitive = true;
+      let reports = false;
+      for (const c of children) {
+        if (c.sensitive) sensitive = true;
+        if (c.reports || REPORTING_ACTIONS.has(c.rule.action)) reports = true;
       }
       const node: Node = {
         rule,
@@ -313,6 +345,7 @@ class Compiler {
         end: counter.n,
         sensitive,
         varies: direction || rule.property === 'Rate',
+        reports,
         cond: {},
         obj: { key, chains: [] },
       };
@@ -492,8 +525,12 @@ class Compiler {
     return this.doc.settings.defaultTriggerDuration;
   }
 
-  /** Statements run at match time, on the line that holds the rule's counter. */
-  private headerStatements(node: Node): Stmt[] {
+  /**
+   * Statements run at match time, on the line that holds the rule's counter. In a side-effect
+   * walk (`se`) a reporting action also marks the packet as reported, which silences the
+   * terminating rule's own log line (DESIGN §3.6).
+   */
+  private headerStatements(node: Node, se?: SideWalk): Stmt[] {
     const stmts: Stmt[] = [counterRef(this.counterFor(node))];
     const action = node.rule.action;
     // A timer rule's helper action runs from the helper's timer; an event per packet while its
@@ -502,6 +539,13 @@ class Compiler {
     if (action === 'Log' || (HELPER_ACTIONS.has(action) && !byTimer)) {
       stmts.push(log(node.key, this.group));
       node.obj.logPrefix = node.key;
+      if (se && REPORTING_ACTIONS.has(action)) {
+        this.usesMarks = true;
+        stmts.push(setMark(or(meta('mark'), this.marks.dontLog)));
+      }
+    } else if (se && REPORTING_ACTIONS.has(action)) {
+      this.usesMarks = true;
+      stmts.push(setMark(or(meta('mark'), this.marks.dontLog)));
     } else if (action === 'Dont log') {
       this.usesMarks = true;
       stmts.push(setMark(or(meta('mark'), this.marks.dontLog)));
@@ -553,8 +597,9 @@ class Compiler {
     if (LOGGED_ACTIONS.has(action)) {
       node.obj.logPrefix = node.key;
       // A Dont log tested before this verdict (earlier in the outline, or among this rule's own
-      // children) may have set the mark: test it. Otherwise logging is unconditional.
-      if (this.firstDontLog < node.end) {
+      // children), or a reporting action among its children, may have set the mark: test it.
+      // Otherwise logging is unconditional.
+      if (this.firstDontLog < node.end || node.reports) {
         this.usesMarks = true;
         logLines.push([
           match('==', and(meta('mark'), this.marks.dontLog), 0),
@@ -606,6 +651,29 @@ class Compiler {
 
   /* --- tree -> chains ------------------------------------------------------------------------ */
 
+  /**
+   * The children that can run when `node` matches: none for Exit group (it leaves at once, its
+   * children never run).
+   */
+  private runnable(node: Node): Node[] {
+    return node.rule.action === 'Exit group' ? [] : node.children;
+  }
+
+  /**
+   * The statements that carry out a terminating rule's verdict from anywhere in its side-effect
+   * walk: its action line itself when that is one line of plain statements (`accept`, `log drop`),
+   * else `goto v_<key>`, a chain holding its action lines (entered by goto: a final verdict).
+   */
+  private verdictTail(node: Node, variant: Variant, level: number): SideWalk {
+    const own = this.ownActionLines(node, variant);
+    const only = own[0];
+    if (own.length === 1 && only && !only.some((st) => 'match' in st)) return { end: only };
+    const name = `v_${node.key}`;
+    if (!this.declareChain(name, node, level)) return { end: [drop] };
+    if ((this.chains.get(name) as Stmt[][]).length === 0) this.chains.set(name, own);
+    return { end: [goto(name)], via: node };
+  }
+
   /** Compile a sibling list into `out` (lines of the current chain). Returns mayBreak. */
   private compileList(
     nodes: Node[],
@@ -613,11 +681,13 @@ class Compiler {
     level: number,
     mode: BreakMode,
     out: Stmt[][],
+    se?: SideWalk,
   ): boolean {
     let mayBreak = false;
     let i = 0;
     while (i < nodes.length) {
-      const run = this.groupRun(nodes, i);
+      // No maps in a side-effect walk: a terminating member there ends the walk instead.
+      const run = se ? { length: 1, grouped: false } : this.groupRun(nodes, i);
       if (run.grouped) {
         if (this.compileGroupRun(nodes.slice(i, i + run.length), level, mode, out)) mayBreak = true;
         i += run.length;
@@ -626,7 +696,7 @@ class Compiler {
       // Not grouped: the whole run (at least one rule) compiles rule by rule.
       const end = i + run.length;
       for (; i < end; i++) {
-        if (this.compileNode(nodes[i] as Node, variant, level, mode, out)) mayBreak = true;
+        if (this.compileNode(nodes[i] as Node, variant, level, mode, out, se)) mayBreak = true;
       }
     }
     return mayBreak;
@@ -636,6 +706,32 @@ class Compiler {
     return node.sensitive ? `${prefixText}_${node.key}_${variant}` : `${prefixText}_${node.key}`;
   }
 
+  /**
+   * What a matching rule does after its match-time statements, as the lines that follow them:
+   * its own action lines (a terminating rule outside a side-effect walk, Rate limits), or, in a
+   * side-effect walk, what a terminating rule or a leaving Exit group does there: record (Trigger)
+   * and end the walk.
+   */
+  private actionLines(
+    node: Node,
+    variant: Variant,
+    level: number,
+    mode: BreakMode,
+    se: SideWalk | undefined,
+  ): Stmt[][] {
+    const action = node.rule.action;
+    if (action === 'Exit group') {
+      if (mode !== 'end' || !se) return [];
+      return [se.end];
+    }
+    if (!se) return this.ownActionLines(node, variant);
+    if (!VERDICT_ACTIONS.has(action)) return []; // Rate limits change no verdict here
+    // The verdict is fixed already: a terminating rule met in the walk ends it and changes
+    // nothing, except that a Trigger still records the address.
+    const records = action === 'Trigger' ? this.triggerUpdates(node, this.duration(node)) : [];
+    return [...records, se.end];
+  }
+
   /** Compile one rule into the current chain. Returns true if a break may be pending after it. */
   private compileNode(
     node: Node,
@@ -643,22 +739,31 @@ class Compiler {
     level: number,
     mode: BreakMode,
     out: Stmt[][],
+    se?: SideWalk,
   ): boolean {
     const cond = this.condition(node, variant);
     if (cond.kind === 'refused' || cond.kind === 'helper' || cond.kind === 'false') return false;
     const action = node.rule.action;
-    const header = this.headerStatements(node);
+    const header = this.headerStatements(node, se);
     const extra = this.headerLines(node);
-    const own = action === 'Exit group' ? [] : this.ownActionLines(node, variant);
+    const own = this.actionLines(node, variant, level, mode, se);
     const isExit = action === 'Exit group';
     const condLines = cond.kind === 'true' ? [[]] : cond.kind === 'lines' ? cond.lines : [];
     const comment = this.comment(node);
+    // In a side-effect walk a terminating rule's children never run (its walk has ended).
+    const kids = se && VERDICT_ACTIONS.has(action) ? [] : this.runnable(node);
 
     // 1. Everything fits on one line of the current chain.
-    const leaf = node.children.length === 0 && extra.length === 0;
-    if (leaf && cond.kind !== 'triggered' && condLines.length === 1 && own.length <= 1) {
+    const leaf = kids.length === 0 && extra.length === 0;
+    const oneLine = leaf && cond.kind !== 'triggered' && condLines.length === 1 && own.length <= 1;
+    const alt = cond.kind === 'triggered' || condLines.length > 1;
+    const bodyLevel = level + (alt ? 2 : 1);
+    // A walk that ends by `goto v_<key>` from here: that chain sits one level below this one.
+    if (se?.via && own.length > 0 && !this.depthOk(se.via, (oneLine ? level : bodyLevel) + 1))
+      return false;
+    if (oneLine) {
       const c = condLines[0] as Stmt[];
-      if (isExit) {
+      if (isExit && own.length === 0) {
         if (mode === 'return') {
           out.push(this.line([...c, ...header, ret], comment));
           return false;
@@ -678,8 +783,6 @@ class Compiler {
 
     // 2. A chain for the rule's body: children, then its own action.
     const body = this.childChainName(node, variant);
-    const alt = cond.kind === 'triggered' || condLines.length > 1;
-    const bodyLevel = level + (alt ? 2 : 1);
     const bodyInfo = this.bodyChain(
       node,
       variant,
@@ -687,6 +790,9 @@ class Compiler {
       bodyLevel,
       [...(alt ? [header] : []), ...extra],
       own,
+      kids,
+      mode,
+      se,
     );
     if (!bodyInfo) return false;
 
@@ -707,7 +813,9 @@ class Compiler {
 
   /**
    * The chain of a rule's body: `first` (match-time lines when the test is elsewhere), its
-   * children, then its own action (Exit group: set the mark and return). Built once per name.
+   * children, then its action lines. A terminating rule's children are its side-effect walk
+   * (DESIGN §3.4): compiled with `se` ending in the rule's verdict, which follows them. Built once
+   * per name.
    */
   private bodyChain(
     node: Node,
@@ -716,20 +824,34 @@ class Compiler {
     bodyLevel: number,
     first: Stmt[][],
     own: Stmt[][],
+    kids: Node[],
+    mode: BreakMode,
+    se: SideWalk | undefined,
   ): ChainInfo | undefined {
     if (!this.declareChain(body, node, bodyLevel)) return undefined;
     let bodyInfo = this.chainInfo.get(body);
     if (!bodyInfo) {
       const action = node.rule.action;
       const lines: Stmt[][] = [...first];
-      const childMode: BreakMode = action === 'Group' ? 'return' : 'mark';
-      let mayBreak = this.compileList(node.children, variant, bodyLevel, childMode, lines);
-      if (action === 'Group') mayBreak = false;
-      if (action === 'Exit group') {
+      let childSe = se;
+      let childMode: BreakMode;
+      let tail = own;
+      if (!se && VERDICT_ACTIONS.has(action) && kids.length > 0) {
+        // The verdict is fixed: the children are walked for their side effects only, and an
+        // Exit group there whose Group is outside the walk ends it.
+        childSe = this.verdictTail(node, variant, bodyLevel + 1);
+        childMode = 'end';
+        // After the walk, the same verdict (one line, or the goto to its chain).
+        tail = [childSe.end];
+      } else if (action === 'Group') childMode = 'return';
+      else childMode = mode === 'end' ? 'end' : 'mark';
+      let mayBreak = this.compileList(kids, variant, bodyLevel, childMode, lines, childSe);
+      if (action === 'Group' || childMode === 'end') mayBreak = false;
+      if (action === 'Exit group' && own.length === 0) {
         this.usesMarks = true;
         lines.push([setMark(or(meta('mark'), this.marks.exitGroup)), ret]);
         mayBreak = true;
-      } else lines.push(...own);
+      } else lines.push(...tail);
       this.chains.set(body, lines);
       bodyInfo = { mayBreak };
       this.chainInfo.set(body, bodyInfo);
@@ -804,7 +926,7 @@ class Compiler {
   private groupField(node: Node): string | undefined {
     const r = node.rule;
     if (r.relation !== '==' || this.refusedIds.has(r.id)) return undefined;
-    if (node.children.length > 0) {
+    if (this.runnable(node).length > 0) {
       // A rule with children dispatches as `value : jump r_<key>` when the line that tests it
       // would carry nothing but its counter (no log, mark or set update at match time) and its
       // body is one chain shared by both programs.
@@ -916,7 +1038,7 @@ class Compiler {
     // A body that may come back with a break pending: one check after the lookup(s), as after a
     // rule's own jump line (a packet is of one family, so at most one element was taken).
     const bodyBreaks = run.some(
-      (n) => n.children.length > 0 && this.chainInfo.get(`r_${n.key}`)?.mayBreak === true,
+      (n) => this.runnable(n).length > 0 && this.chainInfo.get(`r_${n.key}`)?.mayBreak === true,
     );
     if (bodyBreaks) {
       this.usesMarks = true;
@@ -932,12 +1054,13 @@ class Compiler {
    * sets the mark and returns, which — entered by goto — leaves the current chain for its caller.
    */
   private elementVerdict(node: Node, level: number, mode: BreakMode): Json {
-    if (node.children.length > 0) {
+    const kids = this.runnable(node);
+    if (kids.length > 0) {
       // A dispatched rule with children: its body chain, entered by jump as from its own line;
       // the break check after the lookup (compileGroupRun) does what it does after that line.
       const body = `r_${node.key}`;
-      const own = node.rule.action === 'Exit group' ? [] : this.ownActionLines(node, 'in');
-      this.bodyChain(node, 'in', body, level, [], own);
+      const own = this.ownActionLines(node, 'in');
+      this.bodyChain(node, 'in', body, level, [], own, kids, mode, undefined);
       return jump(body);
     }
     if (node.rule.action === 'Exit group') {
@@ -1006,16 +1129,30 @@ class Compiler {
     if (this.problems.length > 0) return undefined;
 
     const allMarks = this.marks.dontLog | this.marks.exitGroup | this.marks.masquerade;
-    const clearMarks: Stmt[] = [setMark(and(meta('mark'), ~allMarks >>> 0))];
+    // Between the two programs of a routed packet only the evaluation bits are cleared: a
+    // Masquerade mark set by the inbound program still applies when the packet leaves.
+    const walkMarks = this.marks.dontLog | this.marks.exitGroup;
+    const clear = (bits: number): Stmt[] => [setMark(and(meta('mark'), ~bits >>> 0))];
     const policy = this.doc.settings.defaultPolicy === 'delete' ? 'drop' : 'accept';
-    const base = (name: string, hook: string, target: string): [Command, Stmt[][]] => [
-      { add: { chain: { family, table, name, type: 'filter', hook, prio: 0, policy } } },
-      [...(this.usesMarks ? [clearMarks] : []), [jump(target)]],
+    const base = (
+      name: string,
+      hook: string,
+      target: string,
+      prio: number,
+      bits: number,
+    ): [Command, Stmt[][]] => [
+      { add: { chain: { family, table, name, type: 'filter', hook, prio, policy } } },
+      [...(this.usesMarks ? [clear(bits)] : []), [jump(target)]],
     ];
+    // A routed packet is tested twice (DESIGN §3.9): inbound on arrival (`forward`, Interface =
+    // iifname), then, if that passed it, outbound on departure (`forward_out`, a second base
+    // chain of the forward hook one priority later, Interface = oifname). An accept ends only its
+    // own base chain, so the outbound program still runs; a drop ends the packet.
     const bases: [Command, Stmt[][], string][] = [
-      [...base('input', 'input', 'tw_in'), 'input'],
-      [...base('forward', 'forward', 'tw_in'), 'forward'],
-      [...base('output', 'output', 'tw_out'), 'output'],
+      [...base('input', 'input', 'tw_in', 0, allMarks), 'input'],
+      [...base('forward', 'forward', 'tw_in', 0, allMarks), 'forward'],
+      [...base('forward_out', 'forward', 'tw_out', 1, walkMarks), 'forward_out'],
+      [...base('output', 'output', 'tw_out', 0, allMarks), 'output'],
     ];
     if (this.usesMasquerade) {
       const m = this.marks.masquerade;

@@ -66,6 +66,9 @@ export type ParsedValue =
   | { kind: 'interface'; name: string } // `eth0`, `wg*` wildcards allowed
   | { kind: 'interfaceAttribute'; attribute: 'external' | 'internal' }
   | { kind: 'include'; table: IncludeTable }
+  // `Include == state`: the packet belongs to a connection already tracked (DESIGN §3.7:
+  // conntrack established or related), not a table of addresses.
+  | { kind: 'includeState' }
   | { kind: 'mac'; mac: string } // lower-case aa:bb:cc:dd:ee:ff
   | { kind: 'address'; match: AddressMatch }
   | { kind: 'protocol'; number: number; name?: string }
@@ -494,7 +497,6 @@ const INCLUDE_TABLES: Readonly<Record<string, IncludeTable>> = {
   kept: 'kept',
   keep: 'kept',
   'keep address': 'kept',
-  state: 'kept',
   invalid: 'invalid',
   'keep invalid': 'invalid',
 };
@@ -533,10 +535,11 @@ export function parseValue(property: PropertyName, value: string): Result<Parsed
     case 'Interface':
       return parseInterface(label, value);
     case 'Include': {
+      if (normalizeName(text) === 'state') return ok({ kind: 'includeState' });
       const table = INCLUDE_TABLES[normalizeName(text)];
       if (!table)
         return fail(
-          `${label} "${text}" is not one of triggered, authorized, address, kept, invalid`,
+          `${label} "${text}" is not one of triggered, authorized, address, kept, invalid, state`,
         );
       return ok({ kind: 'include', table });
     }

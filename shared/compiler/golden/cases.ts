@@ -86,7 +86,7 @@ export const GROUP_DISPATCH_DOC: FirewallDocument = doc([
 export const GOLDEN_CASES: GoldenCase[] = [
   {
     name: 'empty-document',
-    pins: 'an empty outline is three base chains jumping to empty direction chains, default pass',
+    pins: 'an empty outline is four base chains (input, forward, forward_out, output) jumping to empty direction chains, default pass',
     doc: doc([]),
   },
   {
@@ -128,7 +128,7 @@ export const GOLDEN_CASES: GoldenCase[] = [
   },
   {
     name: 'nested-parent-action',
-    pins: 'a rule with children jumps to a chain holding the children and then its own action (Delete with Pass children)',
+    pins: 'a terminating rule with children fixes its verdict first: its chain walks the children for side effects (a Pass child counts and ends the walk with the Delete) and then deletes',
     doc: doc([
       r('dns', 'Dest port', '==', '53', 'Delete', [
         r('dns-lan', 'Source net', '==', '10.0.0.0/8', 'Pass'),
@@ -138,7 +138,7 @@ export const GOLDEN_CASES: GoldenCase[] = [
   },
   {
     name: 'dont-log-child',
-    pins: 'a Delete with a Dont log child sets the mark and its log is conditional; a later Delete is conditional too',
+    pins: 'a Delete with a Dont log child sets the mark and its log (chain v_<key>, where the walk ends) is conditional; a later Delete is conditional too',
     doc: doc([
       r('netbios', 'Dest port', '==', '137-139', 'Delete', [r('quiet', 'Any', '==', '', 'Dont log')]),
       r('later', 'Dest port', '==', '445', 'Delete'),
