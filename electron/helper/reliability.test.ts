@@ -3,7 +3,7 @@
 // bin/treewall.js helper ...`) and is killed and restarted for real; the kernel's table is read
 // with nft in that namespace.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,7 +18,9 @@ import {
   TestNet,
   type Namespace,
 } from '../testing/netns.ts';
+import { generateDocument } from '../../bench/generate.ts';
 import { HelperClient } from './client.ts';
+import { tableFingerprint, type NftJson } from './nft.ts';
 
 const repo = join(import.meta.dirname, '../..');
 const LOG_GROUP = 3011;
@@ -63,6 +65,52 @@ function rawCall(socket: string, line: string): Promise<Record<string, unknown>>
     s.on('error', reject);
     s.on('close', () => reject(new Error(`connection closed without a reply: ${buffer}`)));
   });
+}
+
+/** ppid and state of a process, from /proc (undefined: gone). */
+function procStat(pid: number): { ppid: number; state: string } | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // pid (comm) state ppid ...: comm may hold spaces and parentheses; the last ')' ends it.
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { state: rest[0]!, ppid: Number(rest[1]) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Processes whose parent is `ppid` and whose command line matches. */
+function childrenOf(ppid: number, match: (argv: string[]) => boolean): number[] {
+  const found: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const pid = Number(name);
+    if (procStat(pid)?.ppid !== ppid) continue;
+    try {
+      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+      if (match(argv)) found.push(pid);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found;
+}
+
+/** `nft -j -f FILE.json`: a transaction (the listings run `-f FILE.nft`). */
+const isNftLoad = (argv: string[]): boolean =>
+  argv.some((a) => a.endsWith('/nft') || a === 'nft') &&
+  argv.includes('-f') &&
+  (argv.at(-1) ?? '').endsWith('.json');
+
+/** Poll (without sleeping) until fn returns a value; for catching short-lived processes. */
+async function spin<T>(what: string, fn: () => T | undefined, timeoutMs: number): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const value = fn();
+    if (value !== undefined) return value;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setImmediate(r));
+  }
 }
 
 /** A helper process inside namespace `ns`, started, killed and restarted by the tests. */
@@ -160,6 +208,163 @@ describe.skipIf(!kernelTestsAvailable)(
       await helper.start();
       return helper;
     };
+
+    /** The kernel's table in the namespace, as the helper's fingerprint sees it (null: absent). */
+    const kernelTable = async (): Promise<string | null> => {
+      const listing = await ns.exec(['nft', '-j', 'list', 'table', 'inet', 'treewall']);
+      if (listing.code !== 0) return null;
+      return tableFingerprint(JSON.parse(listing.stdout) as NftJson);
+    };
+
+    for (const applySaved of [false, true]) {
+      it(`kill -9 while nft loads an apply with a confirm timeout: the restarted helper${applySaved ? ' (--apply-saved)' : ''} rolls back at the deadline`, async () => {
+        const h = await fresh(applySaved ? 'intent-saved' : 'intent');
+        const client = await HelperClient.connect(h.socket);
+        const confirmed = doc([
+          rule('keep', { property: 'Dest port', value: '7111', action: 'Pass' }),
+        ]);
+        await client.call('apply', { document: confirmed });
+        const confirmedTable = await kernelTable();
+        expect(confirmedTable).not.toBeNull();
+
+        // The unconfirmed apply: large enough that nft takes a while to load it.
+        const unconfirmed = generateDocument(4000);
+        const timeoutSeconds = 12;
+        const sent = Date.now();
+        const applying = client.call('apply', {
+          document: unconfirmed,
+          confirmTimeoutSeconds: timeoutSeconds,
+        });
+        applying.catch(() => undefined); // the helper dies before it answers
+        // Stop the helper the moment its `nft -j -f FILE` appears; let nft finish; kill -9.
+        const nftPid = await spin('the nft load', () => childrenOf(h.pid, isNftLoad)[0], 30_000);
+        process.kill(h.pid, 'SIGSTOP');
+        await spin(
+          'nft to finish',
+          () => {
+            const st = procStat(nftPid);
+            return st === undefined || st.state === 'Z' ? true : undefined;
+          },
+          60_000,
+        );
+        process.kill(h.pid, 'SIGKILL');
+        await h.exit;
+        await client.close().catch(() => undefined);
+        // nft finished its transaction: the unconfirmed rules are in force, nobody to roll back.
+        const loaded = await kernelTable();
+        expect(loaded).not.toBeNull();
+        expect(loaded).not.toBe(confirmedTable);
+
+        await h.start(applySaved ? ['--apply-saved'] : []);
+        expect(h.log).toMatch(/a confirm is pending/);
+        const again = await HelperClient.connect(h.socket);
+        const status = await again.call('status', {});
+        expect(status.pendingConfirm).not.toBeNull();
+        const deadline = Date.parse(status.pendingConfirm!.deadline);
+        // The deadline counts from the load's start (after the request was sent).
+        expect(deadline).toBeGreaterThanOrEqual(sent + timeoutSeconds * 1000 - 1000);
+        expect(deadline).toBeLessThanOrEqual(Date.now() + timeoutSeconds * 1000);
+        // Until the deadline the unconfirmed rules stay (a confirm could still keep them).
+        if (Date.now() < deadline - 1000) expect(await kernelTable()).toBe(loaded);
+        // Then the kernel holds the confirmed rules again.
+        await waitFor(
+          'the rollback in the kernel',
+          async () => ((await kernelTable()) === confirmedTable ? true : undefined),
+          deadline - Date.now() + 30_000,
+        );
+        const landed = Date.now();
+        expect(landed).toBeGreaterThanOrEqual(deadline);
+        const after = await again.call('status', {});
+        expect(after.pendingConfirm).toBeNull();
+        expect(after.lastError).toMatch(/rolled back/);
+        expect((await again.call('showActive', { withText: false })).document).toEqual(confirmed);
+        await again.close();
+      }, 120_000);
+    }
+
+    it('a document accepted with the deepest extra reads back after kill -9: the pending rollback survives', async () => {
+      const h = await fresh('readback');
+      const client = await HelperClient.connect(h.socket);
+      const confirmed = doc([
+        rule('keep', { property: 'Dest port', value: '7111', action: 'Pass' }),
+      ]);
+      await client.call('apply', { document: confirmed });
+      const confirmedTable = await kernelTable();
+      // params(1) > document(2) > extra(3) > x(4) ... : the deepest the edge accepts, in the
+      // document's extra and in a rule's.
+      const deep = doc([
+        rule('deep', {
+          property: 'Dest port',
+          value: '7222',
+          action: 'Delete',
+          extra: { x: JSON.parse(deepJson(MAX_NESTING - 5)) as never },
+        }),
+      ]);
+      deep.extra = { x: JSON.parse(deepJson(MAX_NESTING - 3)) as never };
+      const status = await client.call('apply', { document: deep, confirmTimeoutSeconds: 6 });
+      const deadline = Date.parse(status.pendingConfirm!.deadline);
+      await client.close();
+      await h.kill('SIGKILL');
+      await h.start();
+      expect(h.log).toMatch(/a confirm is pending/);
+      expect(readdirSync(h.stateDir).filter((f) => f.endsWith('.corrupt'))).toEqual([]);
+      const again = await HelperClient.connect(h.socket);
+      expect((await again.call('showActive', { withText: false })).document).toEqual(deep);
+      await waitFor(
+        'the rollback in the kernel',
+        async () => ((await kernelTable()) === confirmedTable ? true : undefined),
+        deadline - Date.now() + 30_000,
+      );
+      expect((await again.call('status', {})).pendingConfirm).toBeNull();
+      await again.close();
+    }, 60_000);
+
+    it('a pending confirm it cannot read back stops the helper with a clear message (never started without the rollback)', async () => {
+      const h = await fresh('unreadable');
+      const client = await HelperClient.connect(h.socket);
+      await client.call('apply', { document: doc([rule('keep', { action: 'Pass' })]) });
+      const unconfirmed = doc([
+        rule('new', { property: 'Dest port', value: '7333', action: 'Delete' }),
+      ]);
+      await client.call('apply', { document: unconfirmed, confirmTimeoutSeconds: 600 });
+      await client.close();
+      await h.kill('SIGKILL');
+      const inForce = await kernelTable();
+      const pendingFile = join(h.stateDir, 'pending.json');
+      const written = readFileSync(pendingFile, 'utf8');
+      const record = JSON.parse(written) as { restore: FirewallDocument };
+      // What an older helper wrote (it accepted ~1,100 levels), and a file cut short.
+      const deeper = JSON.stringify({
+        ...record,
+        restore: { ...record.restore, extra: { x: JSON.parse(deepJson(1100)) as unknown } },
+      });
+      for (const broken of [deeper, written.slice(0, written.length >> 1)]) {
+        writeFileSync(pendingFile, broken);
+        await expect(h.start()).rejects.toThrow(/pending\.json: cannot be read back/);
+        expect((await h.exit)!.code).toBe(1);
+        expect(h.log).toMatch(/does not start/);
+        expect(h.log).toMatch(/nft delete table inet treewall/);
+        // The file stays for the next start (and a person) to see; the kernel is untouched.
+        expect(readFileSync(pendingFile, 'utf8')).toBe(broken);
+        expect(await kernelTable()).toBe(inForce);
+      }
+      // Removing it is the way to keep the rules in force.
+      rmSync(pendingFile);
+      await h.start();
+      expect(await kernelTable()).toBe(inForce);
+    }, 60_000);
+
+    it('--apply-saved with an active document it cannot read back does not start', async () => {
+      const h = await fresh('unreadable-active');
+      const client = await HelperClient.connect(h.socket);
+      await client.call('apply', { document: doc([rule('keep', { action: 'Pass' })]) });
+      await client.close();
+      await h.kill('SIGKILL');
+      const activeFile = join(h.stateDir, 'active.json');
+      writeFileSync(activeFile, readFileSync(activeFile, 'utf8').slice(0, 40));
+      await expect(h.start(['--apply-saved'])).rejects.toThrow(/active\.json: cannot be read back/);
+      expect(existsSync(activeFile)).toBe(true);
+    }, 60_000);
 
     it('answers a deeply nested extra (document and rule) with an error and keeps serving', async () => {
       const h = await fresh('deep');

@@ -4,7 +4,8 @@
 // - Only validated documents reach here, and the helper compiles them itself (never nft text).
 // - Operations that change the kernel or the state directory run one at a time (`exclusive`).
 // - A failed apply changes nothing: nft runs one transaction, and state is written after it.
-// - A pending confirm is on disk before the reply, so a crash cannot skip the rollback.
+// - An apply with a confirm timeout writes its intent (what to restore, the deadline) to disk
+//   before nft starts, so no crash or kill -9 can leave unconfirmed rules without a rollback.
 
 import { compile, dynamicSetElements, type RuleObjects } from '../../shared/compiler/index.ts';
 import type { Json } from '../../shared/compiler/nft.ts';
@@ -30,7 +31,7 @@ import { CounterTracker, type CounterWatch } from './counters.ts';
 import { InterfaceNames, NflogReader, summarizePacket, type NflogPacket } from './nflog.ts';
 import { Nft, NftError, systemNft, tableFingerprint, type NftRunner } from './nft.ts';
 import { systemProgram } from './programs.ts';
-import { StateDir, type AppliedRecord, type PendingRecord } from './state.ts';
+import { StateDir, StateFileError, type AppliedRecord, type PendingRecord } from './state.ts';
 import { TimerRules, type TimerFire } from './timers.ts';
 import { steps as noSteps, type Steps } from './timings.ts';
 import { exportTsv, importTsv, TriggeredInputError, TriggeredTables } from './triggered.ts';
@@ -144,8 +145,31 @@ export class HelperService {
     const removed = await this.state.removeTemporaries();
     if (removed > 0) notes.push(`removed ${removed} temporary file(s) left by an earlier run`);
     this.previous = await this.state.readPrevious();
-    this.pending = await this.state.readPending();
-    const record = await this.state.readActive();
+    // Fail safe: a pending confirm that cannot be read is never dropped (the unconfirmed rules
+    // would stay in force for ever), nor is a document to re-apply at boot: the helper does not
+    // start, and says what to do.
+    try {
+      this.pending = await this.state.readPending();
+    } catch (error) {
+      if (!(error instanceof StateFileError)) throw error;
+      throw new Error(
+        `${error.message}. It holds a confirm deadline and the rules to restore when it passes; ` +
+          'without it the unconfirmed rules could stay in force for ever, so the helper does not ' +
+          `start. Keep the rules now in force: remove ${error.file}. Remove them: ` +
+          '`nft delete table inet treewall`, then remove the file. Then start the helper again.',
+      );
+    }
+    let record: AppliedRecord | null;
+    try {
+      record = await this.state.readActive(options.applySaved === true && !this.pending);
+    } catch (error) {
+      if (!(error instanceof StateFileError)) throw error;
+      throw new Error(
+        `${error.message}. --apply-saved re-applies it, and the helper does not start without ` +
+          `it. Move ${error.file} aside to start without re-applying anything (then apply a ` +
+          'document), or restore it from a backup.',
+      );
+    }
     if (record) this.install(this.prepare(record));
     if (this.active) this.counters.reset(this.active.objects, record!.counterBase);
 
@@ -446,10 +470,30 @@ export class HelperService {
     times.mark('counters');
 
     const appliedAt = new Date().toISOString(); // when the load started
+    const old = this.active?.record.document ?? null;
+    // With a confirm timeout, the intent (what to restore, and when) is on disk BEFORE nft
+    // starts: nft is its own process and finishes its transaction even if the helper is killed
+    // while it loads, so a record written after the load could be missing while the
+    // unconfirmed rules are in force. A restarted helper treats the intent as a pending confirm
+    // (rolls back at its deadline), whatever became of the load. The deadline counts from the
+    // start of the load.
+    let intent: PendingRecord | null = null;
+    if (confirmTimeoutSeconds !== undefined) {
+      intent = {
+        deadline: new Date(Date.parse(appliedAt) + confirmTimeoutSeconds * 1000).toISOString(),
+        timeoutSeconds: confirmTimeoutSeconds,
+        // The rollback target is the last confirmed state, even across several unconfirmed
+        // applies.
+        restore: this.pending ? this.pending.restore : old,
+      };
+      await this.state.writePending(intent);
+      times.mark('intent');
+    }
     let nft: { done: Promise<void> };
     try {
       nft = await this.nft.startJson(compiled.nft);
     } catch (error) {
+      await this.withdrawIntent(intent);
       throw nftFault(error);
     }
     times.mark('nft started');
@@ -463,39 +507,35 @@ export class HelperService {
     // The fingerprint needs a full listing (as long as the apply itself at 10,000 rules): it is
     // taken by a job queued right behind this one, so the caller does not wait for it.
     const record: AppliedRecord = { document, appliedAt, fingerprint: '', counterBase: base };
-    const old = this.active?.record.document ?? null;
     const keepsPrevious = why !== 'boot' && why !== 'rollback' && old !== null;
     const staging = this.state.stageApplied(record, keepsPrevious ? old! : undefined);
     const next = this.prepare(record, compiled);
     const [loaded, staged] = await Promise.allSettled([nft.done, staging]);
     if (loaded.status === 'rejected') {
       if (staged.status === 'fulfilled') await staged.value.discard();
+      await this.withdrawIntent(intent);
       throw nftFault(loaded.reason);
+    }
+    if (intent) {
+      // The rules are in force unconfirmed: from here on the deadline holds, whatever fails next.
+      this.pending = intent;
+      this.scheduleConfirm(Date.parse(intent.deadline) - Date.now());
     }
     if (staged.status === 'rejected') throw staged.reason;
     times.mark('nft+stage');
 
-    try {
-      if (confirmTimeoutSeconds !== undefined) {
-        // The rollback target is the last confirmed state, even across several unconfirmed applies.
-        const restore = this.pending ? this.pending.restore : old;
-        this.pending = {
-          deadline: new Date(Date.now() + confirmTimeoutSeconds * 1000).toISOString(),
-          timeoutSeconds: confirmTimeoutSeconds,
-          restore,
-        };
-        await this.state.writePending(this.pending);
-        this.scheduleConfirm(confirmTimeoutSeconds * 1000);
-      } else if (why !== 'boot' && why !== 'rollback') {
-        // A rollback clears its pending confirm itself, together with lastError, so a status
-        // call in between never sees "no pending confirm and no error".
-        this.pending = null;
-        if (this.confirmTimer) clearTimeout(this.confirmTimer);
+    // With a confirm timeout the pending record is on disk already (the intent, above).
+    if (!intent && why !== 'boot' && why !== 'rollback') {
+      // A rollback clears its pending confirm itself, together with lastError, so a status
+      // call in between never sees "no pending confirm and no error".
+      this.pending = null;
+      if (this.confirmTimer) clearTimeout(this.confirmTimer);
+      try {
         await this.state.writePending(null);
+      } catch (error) {
+        await staged.value.discard();
+        throw error;
       }
-    } catch (error) {
-      await staged.value.discard();
-      throw error;
     }
     // The pending confirm is on disk first (above), then the staged files go in place.
     if (keepsPrevious) this.previous = old;
@@ -513,6 +553,19 @@ export class HelperService {
     times.mark('install');
     this.fingerprinting = this.exclusive(() => this.takeFingerprint(record)).catch((error) => {
       this.lastError = `fingerprint: ${(error as Error).message}`;
+    });
+  }
+
+  /**
+   * nft refused (or could not start): the unconfirmed rules are not in force, so the intent
+   * written for them goes; what was pending before (or nothing) is on disk again. If even that
+   * write fails, the intent stays: its rollback restores the last confirmed rules, which is
+   * what is in force anyway.
+   */
+  private async withdrawIntent(intent: PendingRecord | null): Promise<void> {
+    if (!intent) return;
+    await this.state.writePending(this.pending).catch((error) => {
+      this.lastError = `apply: could not withdraw the confirm intent: ${(error as Error).message}`;
     });
   }
 

@@ -3,8 +3,10 @@
 // crashed or was restarted can finish what it started.
 // Invariant: every file is written atomically (temporary file, fsync, rename; previous.json may be
 // a hard link to an active.json already written that way) with mode 0600, so a
-// crash leaves the old version or the new one; a file that does not parse is treated as absent
-// and kept aside as `<name>.corrupt` for a person to look at.
+// crash leaves the old version or the new one. A file that does not read back is kept aside as
+// `<name>.corrupt` for a person to look at and treated as absent, except where that is unsafe
+// (a pending confirm; the active document when it is to be re-applied): there it is an error
+// (StateFileError) and the helper does not start.
 
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
@@ -13,6 +15,8 @@ import {
   decodeHelperMessage,
   documentSchema,
   encodeHelperMessage,
+  MAX_NESTING,
+  nestingError,
 } from '../../shared/ipc/helper-protocol.ts';
 import type { FirewallDocument } from '../../shared/model/types.ts';
 import { TEMP_PREFIX } from './nft.ts';
@@ -34,6 +38,17 @@ export interface PendingRecord {
 }
 
 const FILES = { active: 'active.json', previous: 'previous.json', pending: 'pending.json' };
+
+/** A state file that exists but cannot be read back, where carrying on without it is unsafe. */
+export class StateFileError extends Error {
+  constructor(
+    readonly file: string,
+    readonly reason: string,
+  ) {
+    super(`${file}: cannot be read back (${reason})`);
+    this.name = 'StateFileError';
+  }
+}
 
 export class StateDir {
   /** The document `active.json` holds, as last read or written here (null: none or unknown). */
@@ -58,8 +73,10 @@ export class StateDir {
     return n;
   }
 
-  readActive = async (): Promise<AppliedRecord | null> => {
-    const record = await this.read(FILES.active, parseApplied);
+  /** `strict`: a file that exists but does not read back throws StateFileError (and stays
+   * where it is) instead of counting as absent. */
+  readActive = async (strict = false): Promise<AppliedRecord | null> => {
+    const record = await this.read(FILES.active, parseApplied, strict);
     this.activeDocument = record?.document ?? null;
     return record;
   };
@@ -70,10 +87,36 @@ export class StateDir {
   };
   readPrevious = () => this.read(FILES.previous, parseDocumentOnly);
   writePrevious = (d: FirewallDocument | null) => this.write(FILES.previous, d && { document: d });
-  readPending = () => this.read(FILES.pending, parsePending);
-  writePending = (p: PendingRecord | null) => this.write(FILES.pending, p);
+  /** Always strict: a pending confirm that cannot be read must never be dropped silently (its
+   * rollback would be lost). */
+  readPending = () => this.read(FILES.pending, parsePending, true);
+  /** Durable when it resolves: the file synced, renamed, and the directory synced (the rename
+   * itself survives a power cut), because an apply starts nft right after it. */
+  writePending = async (p: PendingRecord | null): Promise<void> => {
+    await this.write(FILES.pending, p);
+    await this.syncDir();
+  };
 
-  private async read<T>(name: string, parse: (v: unknown) => T | undefined): Promise<T | null> {
+  private async syncDir(): Promise<void> {
+    const handle = await fs.open(this.dir, 'r');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  }
+
+  /**
+   * Read and check a state file. What the helper writes is what it accepted at its edge, within
+   * the same nesting limit, so it reads back through the same checks; a file that does not (an
+   * older helper's, or edited by hand) is, when `strict`, a StateFileError (left in place), else
+   * put aside as `<name>.corrupt` and read as absent.
+   */
+  private async read<T>(
+    name: string,
+    parse: (v: unknown) => T | undefined,
+    strict = false,
+  ): Promise<T | null> {
     const file = path.join(this.dir, name);
     let text: string;
     try {
@@ -82,12 +125,21 @@ export class StateDir {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw error;
     }
+    let reason = 'not what this helper writes';
     try {
-      const value = parse(decodeHelperMessage(text));
-      if (value !== undefined) return value;
-    } catch {
-      // fall through: corrupt
+      const raw = decodeHelperMessage(text);
+      // The edge's limit, before the recursive schema (a record adds no level: params hold
+      // `document` as a record does).
+      const deep = nestingError(raw);
+      if (deep !== null) reason = `${deep}: nested deeper than ${MAX_NESTING} levels`;
+      else {
+        const value = parse(raw);
+        if (value !== undefined) return value;
+      }
+    } catch (error) {
+      reason = (error as Error).message;
     }
+    if (strict) throw new StateFileError(file, reason);
     await fs.rename(file, `${file}.corrupt`).catch(() => undefined);
     return null;
   }
