@@ -24,7 +24,7 @@ import {
 import { rulesForCopy, rulesToText, textToRules } from './store/clipboard-codec.ts';
 import { selectDirty, useDocumentStore } from './store/document-store.ts';
 import { validateDocument } from '../shared/model/validate.ts';
-import { outlineApi } from './outline/outline.tsx';
+import { outlineApi } from './outline/outline-api.ts';
 
 export const CONFIRM_TIMEOUT_SECONDS = 20;
 

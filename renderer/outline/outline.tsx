@@ -26,6 +26,7 @@ import { useDocumentStore } from '../store/document-store.ts';
 import { COLUMNS, INDENT, ROW_HEIGHT, totalWidth, useUiStore, type ColumnKey } from './ui-store.ts';
 import { OutlineNode, OutlineRow } from './outline-row.tsx';
 import { filteredView } from './filter.ts';
+import { outlineApi } from './outline-api.ts';
 import { RuleMenu } from './rule-menu.tsx';
 import { StatsHeader } from '../stats/stats-header.tsx';
 
@@ -57,9 +58,6 @@ const disableDrop = ({
   return false;
 };
 const disableEdit = true;
-
-/** The tree's imperative API, for the toolbar and the error list (select, scroll). */
-export const outlineApi: { current: TreeApi<Rule> | null } = { current: null };
 
 function useSize(ref: React.RefObject<HTMLElement | null>) {
   const [size, setSize] = useState({ width: 800, height: 400 });
