@@ -1,75 +1,76 @@
 // Runtime: pure (shared/). The reference evaluator: a packet and a rule tree -> the verdict and the
-// path taken, exactly as DESIGN §3 says. It is the oracle the kernel is tested against, and what
-// the simulator shows. Invariant: evaluate() never mutates its inputs; the same document, packet
-// and state always give the same result (the next state is returned, not written).
+// path taken, exactly as DESIGN §3 says (IPNetSentryX's own semantics). It is the oracle the
+// kernel is tested against, and what the simulator and `treewall simulate` show. It walks the tree
+// recursively; `table-walk.ts` is a second, independent oracle that walks the flattened table.
+// Invariant: evaluate() never mutates its inputs; the same document, packet and state always give
+// the same result (the next state is returned, not written).
 
 import type { FirewallDocument, Rule } from '../model/types.ts';
-import type { ActionName, PropertyName } from '../model/vocabulary.ts';
-import { parseParameter, parseValue } from '../model/values.ts';
-import type {
-  IncludeTable,
-  ParsedParameter,
-  ParsedValue,
-  RateSpec,
-  Result,
-} from '../model/values.ts';
-import { parseIpAddress } from '../model/address.ts';
-import type { Packet } from './packet.ts';
+import type { ActionName } from '../model/vocabulary.ts';
+import type { IncludeTable } from '../model/values.ts';
 import { HELPER_ACTIONS, LOGGED_ACTIONS } from '../model/vocabulary-table.ts';
-
-const hasTcpUdpPorts = (p: Packet): boolean => p.protocol === 6 || p.protocol === 17;
+import { condition } from './conditions.ts';
+import type { Packet } from './packet.ts';
+import {
+  closeState,
+  countMatch,
+  createState,
+  delivers,
+  flowKey,
+  openState,
+  recordAddress,
+  ruleParameter,
+  takeTokens,
+  TERMINATING_VERDICTS,
+  type EvaluateOptions,
+  type EvaluatorState,
+  type Scratch,
+  type TableChange,
+  type Verdict,
+} from './state.ts';
 
 export * from './packet.ts';
+export * from './state.ts';
+export { TIMER_PROPERTIES } from './conditions.ts';
 
 /* Types */
-
-export type Verdict = 'pass' | 'delete' | 'reject' | 'drop connection' | 'delay' | 'route to';
-
-/** An address in a dynamic table (triggered, authorized, kept). */
-export interface TableEntry {
-  address: string;
-  ruleId: string;
-  /** Seconds the entry lives after it was last recorded or seen; 'unlimited' never expires. */
-  timeout: number | 'unlimited';
-  /** Absolute expiry in the state's clock (seconds); null for unlimited. */
-  expires: number | null;
-}
-
-export interface RateBucket {
-  tokens: number;
-  /** When tokens were last refilled (seconds). */
-  last: number;
-}
-
-/** The dynamic state the kernel keeps between packets. Times are seconds on one clock. */
-export interface EvaluatorState {
-  now: number;
-  tables: Record<IncludeTable, Readonly<Record<string, TableEntry>>>;
-  /** Token buckets of Rate tests and Rate limit actions, keyed `ruleId` or `ruleId|address`. */
-  rates: Readonly<Record<string, RateBucket>>;
-  /**
-   * Timer rules (Idle seconds, Parent match count, ...) whose condition the helper currently
-   * holds true, by rule id: its flag in the kernel's set `hf`. Absent or false: the rule does not
-   * match a packet. The helper's timers set and clear these; a packet never does.
-   */
-  timerFlags?: Readonly<Record<string, boolean>>;
-}
-
-export interface EvaluateOptions {
-  /** Minutes east of UTC for Time of day and Day of week (the kernel uses the local zone). */
-  utcOffsetMinutes?: number;
-}
 
 export interface ActionRun {
   ruleId: string;
   action: ActionName;
 }
 
-export interface TableChange {
-  table: IncludeTable;
-  address: string;
+/** What a matched rule did to the walk, beyond running its action. */
+export type StepEffect =
+  /** Fixed the packet's verdict; its children are then walked for side effects only. */
+  | 'verdict'
+  /** Exit group: left the nearest enclosing Group's subtree (or the top level). */
+  | 'exit group'
+  /** `++`: the next rule in outline order is skipped with its subtree. */
+  | 'skip next'
+  /** A terminating action met after the verdict was fixed: it ends the side-effect walk and
+   * changes nothing (a Trigger still records its address). */
+  | 'ends side effects';
+
+/** One rule the walk reached, in order. */
+export interface Step {
   ruleId: string;
-  timeout: number | 'unlimited';
+  /** `skipped`: passed over by a `++` without being tested. */
+  kind: 'match' | 'miss' | 'skipped';
+  /** Tested after the verdict was fixed (a terminating rule's side-effect walk). */
+  afterVerdict: boolean;
+  effect?: StepEffect;
+  /** For a routed packet: tested on arrival (inbound) or on departure (outbound). */
+  pass?: 'arrival' | 'departure';
+}
+
+/** One test of a routed packet (DESIGN §3.9). */
+export interface PassResult {
+  pass: 'arrival' | 'departure';
+  direction: 'inbound' | 'outbound';
+  interface?: string;
+  verdict: Verdict;
+  verdictRuleId?: string;
 }
 
 export interface Evaluation {
@@ -78,20 +79,29 @@ export interface Evaluation {
   verdictRuleId?: string;
   /** The action that decided (Trigger and Delete no log give verdict 'delete'). */
   verdictAction?: ActionName;
-  /** Enabled rules whose condition was tested, in order. */
+  /** Enabled rules whose condition was tested, in order (both passes of a routed packet). */
   tested: string[];
-  /** Rules whose condition was true, in order: exactly the counters that count this packet. */
+  /**
+   * Rules whose condition was true, in order: exactly the counters that count this packet,
+   * including the side-effect walk after a verdict; a rule matched in both passes of a routed
+   * packet appears twice (it counts twice).
+   */
   matched: string[];
-  /** Actions that ran: non-terminating ones when their rule matched, then the deciding one. */
+  /** The path: every rule reached, with what it did (the simulator shows this). */
+  steps: Step[];
+  /** For a routed packet: the arrival test and, if the packet passed it, the departure test. */
+  passes?: PassResult[];
+  /** Actions that ran, in order: non-terminating ones, the deciding one when its rule matched
+   * (before its children's side effects), a Trigger that recorded after the verdict. */
   actions: ActionRun[];
-  /** At least one NFLOG event is emitted for this packet (DESIGN §3.7). */
+  /** At least one NFLOG event is emitted for this packet (DESIGN §3.6). */
   logged: boolean;
   /** The rule id the verdict's log line carries, or else the last Log rule's. */
   logRuleId?: string;
   /**
    * Every NFLOG event in order, by rule id: Log (and the helper's event actions: Alert, Notify,
    * Email, URL, Webhook, Script, Reset parent) log when their rule matches; a logged verdict logs
-   * when it decides.
+   * after its rule's side-effect walk.
    */
   logEvents: string[];
   stateChanges: {
@@ -106,448 +116,256 @@ export interface Evaluation {
   problems: { ruleId: string; message: string }[];
 }
 
-export const TERMINATING_VERDICTS: Readonly<Partial<Record<ActionName, Verdict>>> = {
-  Pass: 'pass',
-  Delete: 'delete',
-  'Delete no log': 'delete',
-  Reject: 'reject',
-  'Drop connection': 'drop connection',
-  Trigger: 'delete',
-  Delay: 'delay',
-  'Route to': 'route to',
-};
-
 /** Actions the helper performs on an NFLOG event sent when their rule matches. */
 const EVENT_ACTIONS: ReadonlySet<ActionName> = new Set<ActionName>(['Log', ...HELPER_ACTIONS]);
-/**
- * Properties the helper evaluates on a timer from counters: a packet matches them only while the
- * helper holds the rule's flag (`state.timerFlags`).
- */
-export const TIMER_PROPERTIES: ReadonlySet<PropertyName> = new Set([
-  'Idle seconds',
-  'Parent idle seconds',
-  'Parent match count',
-  'Parent match rate',
-  'Parent byte count',
+/** Event actions that report the packet: under a terminating rule they stand for its log line. */
+const REPORTING_ACTIONS: ReadonlySet<ActionName> = new Set<ActionName>([
+  'Alert',
+  'Email',
+  'URL',
+  'Notify',
+  'Webhook',
+  'Script',
 ]);
-
-export function createState(now = 0): EvaluatorState {
-  return {
-    now,
-    tables: { triggered: {}, authorized: {}, address: {}, kept: {}, invalid: {} },
-    rates: {},
-  };
-}
-
-/** Advance the clock; expired table entries are dropped. */
-export function advance(state: EvaluatorState, now: number): EvaluatorState {
-  const tables = { ...state.tables };
-  for (const name of Object.keys(tables) as IncludeTable[]) {
-    const kept = Object.entries(tables[name]).filter(
-      ([, e]) => e.expires === null || e.expires > now,
-    );
-    tables[name] = Object.fromEntries(kept);
-  }
-  return { ...state, now, tables };
-}
-
-/* Parsing, once per rule object */
-
-const valueCache = new WeakMap<Rule, Result<ParsedValue>>();
-const parameterCache = new WeakMap<Rule, Result<ParsedParameter>>();
-
-function ruleValue(rule: Rule): Result<ParsedValue> {
-  let v = valueCache.get(rule);
-  if (!v) {
-    v = parseValue(rule.property, rule.value);
-    valueCache.set(rule, v);
-  }
-  return v;
-}
-
-function ruleParameter(rule: Rule): Result<ParsedParameter> {
-  let v = parameterCache.get(rule);
-  if (!v) {
-    v = parseParameter(rule.action, rule.parameter);
-    parameterCache.set(rule, v);
-  }
-  return v;
-}
-
-/* Matching */
-
-type Outcome =
-  | { kind: 'none' }
-  | { kind: 'verdict'; verdict: Verdict; ruleId: string; action: ActionName }
-  | { kind: 'exitGroup'; ruleId: string };
-
-interface Walk {
-  doc: FirewallDocument;
-  packet: Packet;
-  options: EvaluateOptions;
-  now: number;
-  tables: Record<IncludeTable, Record<string, TableEntry>>;
-  rates: Record<string, RateBucket>;
-  timerFlags: Readonly<Record<string, boolean>>;
-  tested: string[];
-  matched: string[];
-  actions: ActionRun[];
-  /** A Dont log matched on the way: logged verdicts stay silent. */
-  dontLog: boolean;
-  logEvents: string[];
-  lastLogRuleId?: string;
-  triggered: TableChange[];
-  refreshed: TableChange[];
-  problems: { ruleId: string; message: string }[];
-}
-
-/** `==` and `a=A` mean inside, `!=` outside, `>=` at or above the low end, `<=` at or below the high end. */
-function compareRange(
-  relation: Rule['relation'],
-  x: number | bigint,
-  min: number | bigint,
-  max: number | bigint,
-): boolean {
-  switch (relation) {
-    case '==':
-    case 'a=A':
-      return x >= min && x <= max;
-    case '!=':
-      return x < min || x > max;
-    case '>=':
-      return x >= min;
-    case '<=':
-      return x <= max;
-  }
-}
-
-/** A numeric field against a range value; an absent field never matches. (A top-level function:
- * a closure made per test costs more than the test on big trees.) */
-function inRange(rule: Rule, v: ParsedValue, x: number | undefined): boolean {
-  return (
-    x !== undefined &&
-    v.kind === 'range' &&
-    compareRange(rule.relation, x, v.range.min, v.range.max)
-  );
-}
-
-/** Interface names: exact, or a trailing `*` for a prefix (as nft's `iifname "wg*"`). */
-function interfaceMatches(pattern: string, name: string): boolean {
-  return pattern.endsWith('*') ? name.startsWith(pattern.slice(0, -1)) : pattern === name;
-}
-
-function contains(haystack: Uint8Array, needle: Uint8Array, caseless: boolean): boolean {
-  const fold = (b: number) => (caseless && b >= 0x41 && b <= 0x5a ? b + 32 : b);
-  outer: for (let i = 0; i + needle.length <= haystack.length; i++) {
-    for (let j = 0; j < needle.length; j++) {
-      if (fold(haystack[i + j]!) !== fold(needle[j]!)) continue outer;
-    }
-    return true;
-  }
-  return needle.length === 0;
-}
-
-/** Every table holds source addresses: Trigger records the source (DESIGN §3.8), and so do
- * Authorize and Keep address, which makes `Include` one lookup of the source whatever the table. */
-function tableKey(_table: IncludeTable, p: Packet): string {
-  return p.src;
-}
-
-/** nft-like token bucket: a packet within the rate takes its tokens; one over it takes none. */
-function takeTokens(w: Walk, key: string, rate: RateSpec, cost: number): boolean {
-  const perSecond = rate.amount / rate.perSeconds;
-  const capacity = rate.amount;
-  const bucket = w.rates[key] ?? { tokens: capacity, last: w.now };
-  const tokens = Math.min(capacity, bucket.tokens + (w.now - bucket.last) * perSecond);
-  const within = tokens >= cost;
-  w.rates[key] = { tokens: within ? tokens - cost : tokens, last: w.now };
-  return within;
-}
-
-function isEqualityRelation(relation: Rule['relation']): boolean {
-  return relation === '==' || relation === 'a=A' || relation === '>=' || relation === '<=';
-}
-
-/** The rule's condition for this packet. A test of a field the packet lacks is false. */
-function condition(w: Walk, rule: Rule): boolean {
-  const p = w.packet;
-  if (TIMER_PROPERTIES.has(rule.property)) return w.timerFlags[rule.id] === true;
-  if (rule.property === 'Any') return rule.relation !== '!=';
-  if (rule.property === 'None') return rule.relation === '!=';
-  const parsed = ruleValue(rule);
-  if (!parsed.ok) {
-    w.problems.push({ ruleId: rule.id, message: parsed.error });
-    return false;
-  }
-  const v = parsed.value;
-  const eq = isEqualityRelation(rule.relation);
-  switch (rule.property) {
-    case 'Direction':
-      return v.kind === 'direction' && (p.direction === v.direction) === eq;
-    case 'Interface': {
-      const name = p.direction === 'inbound' ? p.inInterface : p.outInterface;
-      if (name === undefined) return false;
-      let hit: boolean;
-      if (v.kind === 'interface') hit = interfaceMatches(v.name, name);
-      else if (v.kind === 'interfaceAttribute') {
-        const list =
-          v.attribute === 'external'
-            ? w.doc.settings.externalInterfaces
-            : w.doc.settings.internalInterfaces;
-        hit = list.some((pattern) => interfaceMatches(pattern, name));
-      } else return false;
-      return hit === eq;
-    }
-    case 'Include': {
-      if (v.kind !== 'include') return false;
-      if (v.table === 'invalid') throw notImplemented(rule, 'Include == invalid');
-      const key = tableKey(v.table, p);
-      const entry = w.tables[v.table][key];
-      const present = entry !== undefined && (entry.expires === null || entry.expires > w.now);
-      if (present && entry) {
-        // DESIGN §3.8: seeing the host again pushes its expiry back (a prober stays banned),
-        // whichever relation asked.
-        const refreshed: TableEntry = {
-          ...entry,
-          expires: entry.timeout === 'unlimited' ? null : w.now + entry.timeout,
-        };
-        w.tables[v.table][key] = refreshed;
-        w.refreshed.push({ table: v.table, address: key, ruleId: rule.id, timeout: entry.timeout });
-      }
-      return present === eq;
-    }
-    case 'Source MAC Address':
-    case 'Dest MAC Address': {
-      const mac = rule.property === 'Source MAC Address' ? p.srcMac : p.dstMac;
-      if (mac === undefined || v.kind !== 'mac') return false;
-      return (mac === v.mac) === eq;
-    }
-    case 'Source net':
-    case 'Dest net': {
-      if (v.kind !== 'address') return false;
-      // A packet of the other family is outside the range: only `!=` holds for it.
-      if (v.match.family !== p.ipVersion) return rule.relation === '!=';
-      const ip = parseIpAddress(rule.property === 'Source net' ? p.src : p.dst);
-      if (!ip) return false;
-      return compareRange(rule.relation, ip.value, v.match.first, v.match.last);
-    }
-    case 'Protocol':
-      return v.kind === 'protocol' && compareRange(rule.relation, p.protocol, v.number, v.number);
-    case 'Fragment offset':
-      return p.ipVersion === 4 && inRange(rule, v, p.fragmentOffset);
-    case 'IP options': {
-      if (p.ipVersion !== 4 || v.kind !== 'ipOptions') return false;
-      const any = v.options.some((o) => p.ipOptions.includes(o));
-      return any === eq;
-    }
-    // ICMP for IPv4: ICMPv6 numbers mean other things and are not mapped.
-    case 'ICMP type':
-      return p.ipVersion === 4 && p.protocol === 1 && inRange(rule, v, p.icmpType);
-    case 'ICMP code':
-      return p.ipVersion === 4 && p.protocol === 1 && inRange(rule, v, p.icmpCode);
-    case 'TCP header flags': {
-      if (p.protocol !== 6 || v.kind !== 'tcpFlags') return false;
-      const flags = p.tcpFlags ?? [];
-      const hit = v.on.every((f) => flags.includes(f)) && v.off.every((f) => !flags.includes(f));
-      return hit === eq;
-    }
-    case 'TCP options': {
-      if (p.protocol !== 6 || v.kind !== 'tcpOptions') return false;
-      // `==`: every listed option is present; `!=`: at least one is missing.
-      const all = v.options.every((o) => (p.tcpOptions ?? []).includes(o));
-      return all === eq;
-    }
-    // Ports are TCP's and UDP's (the kernel test is `meta l4proto { tcp, udp }`).
-    case 'Source port':
-      return hasTcpUdpPorts(p) && inRange(rule, v, p.srcPort);
-    case 'Dest port':
-      return hasTcpUdpPorts(p) && inRange(rule, v, p.dstPort);
-    case 'Data content':
-    case 'URL keyword': {
-      if (v.kind !== 'content') return false;
-      const caseless = rule.relation === 'a=A' || rule.property === 'URL keyword';
-      const hit = contains(p.payload ?? new Uint8Array(0), v.bytes, caseless);
-      return hit === (rule.relation !== '!=');
-    }
-    case 'Time of day': {
-      if (v.kind !== 'timeOfDay') return false;
-      const t = p.time ?? w.now;
-      const minute = Math.floor(
-        (((t / 60 + (w.options.utcOffsetMinutes ?? 0)) % 1440) + 1440) % 1440,
-      );
-      const hit =
-        v.fromMinute <= v.toMinute
-          ? minute >= v.fromMinute && minute <= v.toMinute
-          : minute >= v.fromMinute || minute <= v.toMinute;
-      return hit === eq;
-    }
-    case 'Day of week': {
-      if (v.kind !== 'dayOfWeek') return false;
-      const t = p.time ?? w.now;
-      const localDays = Math.floor((t / 60 + (w.options.utcOffsetMinutes ?? 0)) / 1440);
-      // 1970-01-01 was a Thursday (4).
-      const day = (((localDays + 4) % 7) + 7) % 7;
-      return v.days.includes(day) === eq;
-    }
-    case 'Date and time': {
-      // "The rule applies until then": `==`/`<=` before the moment, `>=` from it, `!=` after it.
-      if (v.kind !== 'dateTime') return false;
-      const t = p.time ?? w.now;
-      if (rule.relation === '>=') return t >= v.epochSeconds;
-      if (rule.relation === '!=') return t >= v.epochSeconds;
-      return t < v.epochSeconds;
-    }
-    case 'Connection state':
-      return (
-        p.ctState !== undefined &&
-        v.kind === 'connectionState' &&
-        v.states.includes(p.ctState) === eq
-      );
-    case 'Owner UID':
-      return p.direction === 'outbound' && inRange(rule, v, p.uid);
-    case 'Owner GID':
-      return p.direction === 'outbound' && inRange(rule, v, p.gid);
-    case 'IP version':
-      return v.kind === 'ipVersion' && (p.ipVersion === v.version) === eq;
-    case 'Packet length':
-      return inRange(rule, v, p.length);
-    case 'TTL':
-      return inRange(rule, v, p.ttl);
-    case 'DSCP':
-      return inRange(rule, v, p.dscp);
-    case 'Rate': {
-      // Over the rate matches `==`/`>=`; within it matches `<=`/`!=` (nft `limit rate [over]`).
-      if (v.kind !== 'rate') return false;
-      const key = v.rate.perSource ? `${rule.id}|${p.src}` : rule.id;
-      const within = takeTokens(w, key, v.rate, v.rate.unit === 'bytes' ? p.length : 1);
-      return rule.relation === '<=' || rule.relation === '!=' ? within : !within;
-    }
-    default:
-      return false;
-  }
-}
+/** Actions that record the packet's source address in a table, then go on. */
+const RECORDING_ACTIONS: Readonly<
+  Partial<Record<ActionName, 'authorized' | 'address' | 'invalid'>>
+> = {
+  Authorize: 'authorized',
+  'Keep address': 'address',
+  'Keep invalid': 'invalid',
+};
 
 /* The walk (DESIGN §3) */
 
-function tableTimeout(w: Walk, rule: Rule): number | 'unlimited' | undefined {
-  const parameter = ruleParameter(rule);
-  if (!parameter.ok) {
-    w.problems.push({ ruleId: rule.id, message: parameter.error });
-    return undefined;
+/** How a list of rules ended: `go` on with what follows, `exit` an Exit group looking for its
+ * Group, `stop` the walk is over. */
+type Flow = 'go' | 'exit' | 'stop';
+
+interface Walk extends Scratch {
+  tested: string[];
+  matched: string[];
+  steps: Step[];
+  actions: ActionRun[];
+  logEvents: string[];
+  lastLogRuleId?: string;
+  /** A Dont log ran, or a reporting action under the terminating rule: the verdict stays silent. */
+  dontLog: boolean;
+  /** The verdict, once a terminating rule fixed it. */
+  decided?: { verdict: Verdict; ruleId: string; action: ActionName };
+  /** A `++` matched: the next rule reached is skipped with its subtree. */
+  skipNext: boolean;
+  pass?: 'arrival' | 'departure';
+}
+
+function step(w: Walk, ruleId: string, kind: Step['kind'], effect?: StepEffect): void {
+  const s: Step = { ruleId, kind, afterVerdict: w.decided !== undefined };
+  if (effect) s.effect = effect;
+  if (w.pass) s.pass = w.pass;
+  w.steps.push(s);
+}
+
+function walkList(w: Walk, rules: readonly Rule[], parent: Rule | undefined): Flow {
+  for (const rule of rules) {
+    if (w.skipNext) {
+      // §3.4 `++`: this rule is the next in outline order; it and its subtree are passed over.
+      w.skipNext = false;
+      if (rule.enabled) step(w, rule.id, 'skipped');
+      continue;
+    }
+    if (!rule.enabled) continue; // §3.2: skipped with its whole subtree
+    w.tested.push(rule.id);
+    if (!condition(w, rule, parent)) {
+      step(w, rule.id, 'miss'); // §3.3
+      continue;
+    }
+    w.matched.push(rule.id); // §3.4: its counters count the packet
+    countMatch(w, rule);
+    const flow = act(w, rule, parent);
+    // §3.4 Exit group: the nearest enclosing Group ends; the walk goes on after its subtree.
+    if (flow === 'exit' && rule.action === 'Group') continue;
+    if (flow !== 'go') return flow;
   }
-  if (parameter.value.kind === 'duration') return parameter.value.seconds;
-  const fallback = w.doc.settings.defaultTriggerDuration;
-  return fallback > 0 ? fallback : 'unlimited';
+  return 'go';
 }
 
-function record(w: Walk, table: IncludeTable, rule: Rule): void {
-  const timeout = tableTimeout(w, rule);
-  if (timeout === undefined) return;
-  const address = tableKey(table, w.packet);
-  w.tables[table][address] = {
-    address,
-    ruleId: rule.id,
-    timeout,
-    expires: timeout === 'unlimited' ? null : w.now + timeout,
-  };
-  w.triggered.push({ table, address, ruleId: rule.id, timeout });
+/** A matched rule's action, then (unless it ends things) its children. */
+function act(w: Walk, rule: Rule, parent: Rule | undefined): Flow {
+  const afterVerdict = w.decided !== undefined;
+  const verdict = TERMINATING_VERDICTS[rule.action];
+  if (verdict !== undefined) {
+    if (rule.action === 'Trigger') recordAddress(w, 'triggered', rule);
+    if (afterVerdict) {
+      // The verdict is already fixed: this ends the side-effect walk and changes nothing.
+      step(w, rule.id, 'match', 'ends side effects');
+      if (rule.action === 'Trigger') w.actions.push({ ruleId: rule.id, action: rule.action });
+      return 'stop';
+    }
+    return decide(w, rule, verdict);
+  }
+  if (rule.action === 'Exit group') {
+    step(w, rule.id, 'match', 'exit group');
+    w.actions.push({ ruleId: rule.id, action: rule.action });
+    return 'exit';
+  }
+  if (rule.action === 'Rate limit in' || rule.action === 'Rate limit out') {
+    // Polices its direction at match time: over the rate is a delete verdict (fixed like any
+    // other); within it the walk goes on. After a verdict it does nothing.
+    if (!afterVerdict && overRate(w, rule)) return decide(w, rule, 'delete');
+    step(w, rule.id, 'match');
+    return walkList(w, rule.children, rule);
+  }
+  step(w, rule.id, 'match', rule.action === '++' ? 'skip next' : undefined);
+  runEffect(w, rule, parent, afterVerdict);
+  if (rule.action === '++') w.skipNext = true; // the next rule: its first child, or what follows
+  return walkList(w, rule.children, rule);
 }
 
-/** A construct the vocabulary has but this evaluator does not implement yet. */
-export class NotImplementedError extends Error {}
-const notImplemented = (rule: Rule, what: string): NotImplementedError =>
-  new NotImplementedError(
-    `evaluator: ${what} (rule ${rule.id}) is not implemented yet in the reference evaluator`,
-  );
+/** §3.4: a terminating action fixes the verdict first, then its children run for side effects. */
+function decide(w: Walk, rule: Rule, verdict: Verdict): Flow {
+  step(w, rule.id, 'match', 'verdict');
+  w.decided = { verdict, ruleId: rule.id, action: rule.action };
+  w.actions.push({ ruleId: rule.id, action: rule.action });
+  walkList(w, rule.children, rule); // whatever ends it (a terminating child, an Exit group)
+  w.skipNext = false;
+  // §3.6: logged unless a Dont log ran or an event action under this rule already reported it.
+  if (LOGGED_ACTIONS.has(rule.action) && !w.dontLog) w.logEvents.push(rule.id);
+  return 'stop';
+}
 
-/** Non-terminating actions run at once when their rule matches (DESIGN §3.4). */
-function runAtOnce(w: Walk, rule: Rule): void {
+function overRate(w: Walk, rule: Rule): boolean {
+  const wanted = rule.action === 'Rate limit in' ? 'inbound' : 'outbound';
+  const parameter = ruleParameter(rule);
+  if (w.packet.direction !== wanted || !parameter.ok || parameter.value.kind !== 'rate')
+    return false;
+  const rate = parameter.value.rate;
+  const key = rate.perSource ? `${rule.id}|${w.packet.src}` : rule.id;
+  return !takeTokens(w, key, rate, rate.unit === 'bytes' ? w.packet.length : 1);
+}
+
+/** Non-terminating actions run at once when their rule matches (§3.4). */
+function runEffect(w: Walk, rule: Rule, parent: Rule | undefined, afterVerdict: boolean): void {
   // A timer rule's helper action runs from the helper's timer, not once per packet.
-  const byTimer = TIMER_PROPERTIES.has(rule.property) && rule.action !== 'Log';
+  const byTimer =
+    (rule.property === 'Idle seconds' ||
+      rule.property === 'Parent idle seconds' ||
+      rule.property === 'Parent match rate') &&
+    rule.action !== 'Log';
   if (EVENT_ACTIONS.has(rule.action) && !byTimer) {
     w.logEvents.push(rule.id);
     if (rule.action === 'Log') w.lastLogRuleId = rule.id;
+    // §3.6: under the terminating rule it already reported the packet.
+    if (afterVerdict && REPORTING_ACTIONS.has(rule.action)) w.dontLog = true;
   }
+  const table = RECORDING_ACTIONS[rule.action];
+  if (table) recordAddress(w, table, rule);
   switch (rule.action) {
     case '->':
     case 'Group':
-      return;
     case '++':
-    case 'Keep invalid':
-      throw notImplemented(rule, rule.action);
+      return;
     case 'Dont log':
       w.dontLog = true;
       break;
-    case 'Authorize':
-      record(w, 'authorized', rule);
-      break;
-    case 'Keep address':
-      record(w, 'kept', rule);
+    case 'Reset parent':
+      if (parent) {
+        // The parent's count starts again (and, under an Include parent, the host's).
+        const c = w.counts[parent.id];
+        if (c) w.counts[parent.id] = { packets: 0, bytes: 0 };
+        const hit = w.includeHits.get(parent.id);
+        if (hit) hit.count = 0;
+      }
       break;
     default:
-      if (rule.action in TERMINATING_VERDICTS) return;
-      if (
-        rule.action === 'Exit group' ||
-        rule.action === 'Rate limit in' ||
-        rule.action === 'Rate limit out'
-      )
-        return;
+      break;
   }
   w.actions.push({ ruleId: rule.id, action: rule.action });
 }
 
-/** The rule's own terminating step after its children gave no verdict. */
-function ownOutcome(w: Walk, rule: Rule): Outcome {
-  const verdict = TERMINATING_VERDICTS[rule.action];
-  if (verdict !== undefined) {
-    if (LOGGED_ACTIONS.has(rule.action) && !w.dontLog) w.logEvents.push(rule.id);
-    if (rule.action === 'Trigger') record(w, 'triggered', rule);
-    w.actions.push({ ruleId: rule.id, action: rule.action });
-    return { kind: 'verdict', verdict, ruleId: rule.id, action: rule.action };
+/** One walk of the tree for one packet in one direction. */
+function walkOnce(
+  doc: FirewallDocument,
+  packet: Packet,
+  state: EvaluatorState,
+  options: EvaluateOptions,
+  pass?: 'arrival' | 'departure',
+): Evaluation {
+  const w: Walk = {
+    ...openState(doc, packet, state, options),
+    tested: [],
+    matched: [],
+    steps: [],
+    actions: [],
+    logEvents: [],
+    dontLog: false,
+    skipNext: false,
+  };
+  if (pass) w.pass = pass;
+  // An Exit group with no Group above it ends the top level: §3.5 decides.
+  walkList(w, doc.rules, undefined);
+  const decided = w.decided;
+  const verdict: Verdict =
+    decided?.verdict ?? (doc.settings.defaultPolicy === 'delete' ? 'delete' : 'pass');
+  // The connection table learns the flow of a packet that passed (DESIGN §3.7).
+  if (delivers(verdict)) w.connections[flowKey(packet)] = true;
+  // The default policy is the base chains' policy: it decides without a rule, so nothing logs it.
+  const logged = w.logEvents.length > 0;
+  const result: Evaluation = {
+    verdict,
+    tested: w.tested,
+    matched: w.matched,
+    steps: w.steps,
+    actions: w.actions,
+    logged,
+    logEvents: w.logEvents,
+    stateChanges: { triggered: w.triggered, refreshed: w.refreshed },
+    state: closeState(w, state),
+    problems: w.problems,
+  };
+  if (decided) {
+    result.verdictRuleId = decided.ruleId;
+    result.verdictAction = decided.action;
   }
-  if (rule.action === 'Exit group') {
-    w.actions.push({ ruleId: rule.id, action: rule.action });
-    return { kind: 'exitGroup', ruleId: rule.id };
+  if (logged) {
+    const verdictLogged =
+      decided !== undefined &&
+      w.logEvents.includes(decided.ruleId) &&
+      LOGGED_ACTIONS.has(decided.action);
+    const logRuleId = verdictLogged
+      ? decided.ruleId
+      : (w.lastLogRuleId ?? w.logEvents[w.logEvents.length - 1]);
+    if (logRuleId !== undefined) result.logRuleId = logRuleId;
   }
-  if (rule.action === 'Rate limit in' || rule.action === 'Rate limit out') {
-    // Applies to its direction only; traffic over the rate is deleted, the rest goes on.
-    const wanted = rule.action === 'Rate limit in' ? 'inbound' : 'outbound';
-    const parameter = ruleParameter(rule);
-    if (w.packet.direction !== wanted || !parameter.ok || parameter.value.kind !== 'rate')
-      return { kind: 'none' };
-    const rate = parameter.value.rate;
-    const key = rate.perSource ? `${rule.id}|${w.packet.src}` : rule.id;
-    if (takeTokens(w, key, rate, rate.unit === 'bytes' ? w.packet.length : 1))
-      return { kind: 'none' };
-    w.actions.push({ ruleId: rule.id, action: rule.action });
-    return { kind: 'verdict', verdict: 'delete', ruleId: rule.id, action: rule.action };
-  }
-  return { kind: 'none' };
+  return result;
 }
 
-function walkList(w: Walk, rules: readonly Rule[]): Outcome {
-  for (const rule of rules) {
-    if (!rule.enabled) continue; // §3.2: skipped with its whole subtree
-    w.tested.push(rule.id);
-    if (!condition(w, rule)) continue; // §3.3
-    w.matched.push(rule.id); // §3.4: its counters count the packet
-    runAtOnce(w, rule);
-    const children = walkList(w, rule.children);
-    if (children.kind === 'verdict') return children; // §3.5
-    if (children.kind === 'exitGroup') {
-      // §3.10: the nearest Group ends; testing goes on after its subtree with no verdict.
-      if (rule.action === 'Group') continue;
-      return children;
-    }
-    const own = ownOutcome(w, rule);
-    if (own.kind !== 'none') return own;
-  }
-  return { kind: 'none' };
+/** The two tests of a routed packet: as it arrives (inbound, arrival interface). */
+export function arrivalOf(p: Packet): Packet {
+  const a: Packet = { ...p, direction: 'inbound' };
+  delete a.routed;
+  return a;
 }
+
+/** ... and as it leaves (outbound, leaving interface). */
+export function departureOf(p: Packet): Packet {
+  const d: Packet = { ...p, direction: 'outbound' };
+  delete d.routed;
+  return d;
+}
+
+const passResult = (pass: PassResult['pass'], p: Packet, e: Evaluation): PassResult => {
+  const r: PassResult = { pass, direction: p.direction, verdict: e.verdict };
+  const iface = p.direction === 'inbound' ? p.inInterface : p.outInterface;
+  if (iface !== undefined) r.interface = iface;
+  if (e.verdictRuleId !== undefined) r.verdictRuleId = e.verdictRuleId;
+  return r;
+};
 
 /**
  * Judge one packet. `state.now` is the packet's time on the table clock (seconds); callers move
- * it with `advance()` or by passing a state with a later `now`.
+ * it with `advance()` or by passing a state with a later `now`. A routed packet (`routed`, with
+ * both interfaces) is tested twice (DESIGN §3.9): inbound on arrival and, if it passed,
+ * outbound on departure; the result joins both (counters count in both).
  */
 export function evaluate(
   doc: FirewallDocument,
@@ -555,73 +373,33 @@ export function evaluate(
   state: EvaluatorState = createState(),
   options: EvaluateOptions = {},
 ): Evaluation {
-  const w: Walk = {
-    doc,
-    packet,
-    options,
-    now: state.now,
-    tables: {
-      triggered: { ...state.tables.triggered },
-      authorized: { ...state.tables.authorized },
-      address: { ...state.tables.address },
-      kept: { ...state.tables.kept },
-      invalid: { ...state.tables.invalid },
+  if (!packet.routed) return walkOnce(doc, packet, state, options);
+  const arrival = arrivalOf(packet);
+  const first = walkOnce(doc, arrival, state, options, 'arrival');
+  const passes = [passResult('arrival', arrival, first)];
+  if (first.verdict !== 'pass' && first.verdict !== 'delay') return { ...first, passes };
+  const departure = departureOf(packet);
+  const second = walkOnce(doc, departure, first.state, options, 'departure');
+  passes.push(passResult('departure', departure, second));
+  const joined: Evaluation = {
+    ...second,
+    tested: [...first.tested, ...second.tested],
+    matched: [...first.matched, ...second.matched],
+    steps: [...first.steps, ...second.steps],
+    passes,
+    actions: [...first.actions, ...second.actions],
+    logged: first.logged || second.logged,
+    logEvents: [...first.logEvents, ...second.logEvents],
+    stateChanges: {
+      triggered: [...first.stateChanges.triggered, ...second.stateChanges.triggered],
+      refreshed: [...first.stateChanges.refreshed, ...second.stateChanges.refreshed],
     },
-    rates: { ...state.rates },
-    timerFlags: state.timerFlags ?? {},
-    tested: [],
-    matched: [],
-    actions: [],
-    dontLog: false,
-    logEvents: [],
-    triggered: [],
-    refreshed: [],
-    problems: [],
+    problems: [...first.problems, ...second.problems],
   };
-  // An Exit group with no Group above it ends the top level: §3.6 decides.
-  const outcome = walkList(w, doc.rules);
-  const verdict: Verdict =
-    outcome.kind === 'verdict'
-      ? outcome.verdict
-      : doc.settings.defaultPolicy === 'delete'
-        ? 'delete'
-        : 'pass';
-  const decidedBy = outcome.kind === 'verdict' ? outcome : undefined;
-  // The default policy is the base chains' policy: it decides without a rule, so nothing logs it.
-  const logged = w.logEvents.length > 0;
-  const result: Evaluation = {
-    verdict,
-    tested: w.tested,
-    matched: w.matched,
-    actions: w.actions,
-    logged,
-    logEvents: w.logEvents,
-    stateChanges: { triggered: w.triggered, refreshed: w.refreshed },
-    state: {
-      now: state.now,
-      tables: w.tables,
-      rates: w.rates,
-      ...(state.timerFlags ? { timerFlags: state.timerFlags } : {}),
-    },
-    problems: w.problems,
-  };
-  if (decidedBy) {
-    result.verdictRuleId = decidedBy.ruleId;
-    result.verdictAction = decidedBy.action;
-  }
-  if (logged) {
-    const verdictLogged =
-      decidedBy !== undefined &&
-      w.logEvents.includes(decidedBy.ruleId) &&
-      LOGGED_ACTIONS.has(decidedBy.action);
-    const logRuleId = verdictLogged
-      ? decidedBy.ruleId
-      : (w.lastLogRuleId ?? w.logEvents[w.logEvents.length - 1]);
-    if (logRuleId !== undefined) result.logRuleId = logRuleId;
-  }
-  return result;
+  const logRuleId = second.logRuleId ?? first.logRuleId;
+  if (logRuleId !== undefined) joined.logRuleId = logRuleId;
+  return joined;
 }
 
-/** Whether the kernel lets the packet through (Delay and Route to deliver it, later or elsewhere). */
-export const delivers = (verdict: Verdict): boolean =>
-  verdict === 'pass' || verdict === 'delay' || verdict === 'route to';
+/** The table an `Include` value names, for display. */
+export type { IncludeTable };

@@ -45,7 +45,7 @@ describe('parsePacketSpec', () => {
   });
 
   it.each([
-    ['sideways eth0 tcp 1.2.3.4:1 > 5.6.7.8:2', 'in or out'],
+    ['sideways eth0 tcp 1.2.3.4:1 > 5.6.7.8:2', 'in, out or routed'],
     ['in eth0 tcp 1.2.3.4:1 5.6.7.8:2', '">"'],
     ['in eth0 tcp 1.2.3.400:1 > 5.6.7.8:2', '1.2.3.400'],
     ['in eth0 tcp 1.2.3.4:99999 > 5.6.7.8:2', '99999'],

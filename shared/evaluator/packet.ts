@@ -2,6 +2,7 @@
 //   in eth0 tcp 10.0.0.5:40000 > 10.0.0.1:22 flags syn
 //   out wg0 udp [2001:db8::1]:5353 > [ff02::fb]:5353 len 120
 //   in eth0 icmp 192.0.2.7 > 10.0.0.1 type echo-request
+//   routed eth0 eth1 tcp 192.0.2.7:40000 > 10.1.0.5:22 flags syn   (through the host: tested twice)
 // Invariant: parsePacketSpec(formatPacket(p)) describes the same packet as p, and every parse
 // error names the word it could not read.
 
@@ -12,11 +13,17 @@ import type { ConnectionState, Result, TcpFlag } from '../model/values.ts';
 export type Direction = 'inbound' | 'outbound';
 
 export interface Packet {
+  /** For a routed packet: `inbound` (it arrives from a network). */
   direction: Direction;
-  /** Arrival interface (inbound). */
+  /** Arrival interface (inbound, and a routed packet's). */
   inInterface?: string;
-  /** Leaving interface (outbound). */
+  /** Leaving interface (outbound, and a routed packet's). */
   outInterface?: string;
+  /**
+   * Routed through the host (arrives by `inInterface`, leaves by `outInterface`): the rules test
+   * it twice, inbound on arrival and, if it passed, outbound on departure (DESIGN §3.9).
+   */
+  routed?: true;
   ipVersion: 4 | 6;
   /** Canonical address text (`10.0.0.5`, `2001:db8::1`). */
   src: string;
@@ -179,6 +186,7 @@ const KEYWORDS = new Set([
 /**
  * Read the one-line packet form. Grammar (words separated by spaces):
  *   (in|out) [INTERFACE] PROTOCOL SRC > DST [flags F,F] [type T] [code C] [len N] [ttl N]
+ *   or: routed IN-INTERFACE OUT-INTERFACE PROTOCOL SRC > DST ... (a packet routed through the host)
  *   [dscp N] [state S] [uid N] [gid N] [frag N] [options N,N] [tcpoptions N,N]
  *   [payload "text"|<hex>] [time ISO|EPOCH] [smac M] [dmac M]
  * PROTOCOL is a name (tcp, udp, icmp, icmpv6, ...) or `proto N`.
@@ -191,14 +199,26 @@ export function parsePacketSpec(spec: string): Result<Packet> {
   const next = (): string | undefined => w[i++];
   const dirWord = next()?.toLowerCase();
   let direction: Direction;
+  let routed: [string, string] | undefined;
   if (dirWord === 'in' || dirWord === 'inbound') direction = 'inbound';
   else if (dirWord === 'out' || dirWord === 'outbound') direction = 'outbound';
-  else return fail(`packet must start with in or out, not "${dirWord ?? ''}"`);
+  else if (dirWord === 'routed' || dirWord === 'fwd') {
+    direction = 'inbound';
+    const from = next();
+    const to = next();
+    if (from === undefined || to === undefined || PROTOCOLS[to.toLowerCase()] !== undefined)
+      return fail('routed needs the arrival and the leaving interface: routed eth0 eth1 tcp ...');
+    routed = [from, to];
+  } else return fail(`packet must start with in, out or routed, not "${dirWord ?? ''}"`);
 
   let iface: string | undefined;
   let protoWord = next();
   if (protoWord === undefined) return fail('packet has no protocol (tcp, udp, icmp, ...)');
-  if (PROTOCOLS[protoWord.toLowerCase()] === undefined && protoWord.toLowerCase() !== 'proto') {
+  if (
+    !routed &&
+    PROTOCOLS[protoWord.toLowerCase()] === undefined &&
+    protoWord.toLowerCase() !== 'proto'
+  ) {
     iface = protoWord;
     protoWord = next();
     if (protoWord === undefined) return fail('packet has no protocol (tcp, udp, icmp, ...)');
@@ -244,7 +264,11 @@ export function parsePacketSpec(spec: string): Result<Packet> {
     fragmentOffset: 0,
     ipOptions: [],
   };
-  if (iface !== undefined) {
+  if (routed) {
+    packet.inInterface = routed[0];
+    packet.outInterface = routed[1];
+    packet.routed = true;
+  } else if (iface !== undefined) {
     if (direction === 'inbound') packet.inInterface = iface;
     else packet.outInterface = iface;
   }
@@ -438,9 +462,13 @@ function endpoint(address: string, version: 4 | 6, port: number | undefined): st
 
 /** The one-line form; parsePacketSpec reads it back to the same packet. */
 export function formatPacket(p: Packet): string {
-  const parts: string[] = [p.direction === 'inbound' ? 'in' : 'out'];
-  const iface = p.direction === 'inbound' ? p.inInterface : p.outInterface;
-  if (iface !== undefined) parts.push(iface);
+  const parts: string[] = [];
+  if (p.routed) parts.push('routed', p.inInterface ?? 'any', p.outInterface ?? 'any');
+  else {
+    parts.push(p.direction === 'inbound' ? 'in' : 'out');
+    const iface = p.direction === 'inbound' ? p.inInterface : p.outInterface;
+    if (iface !== undefined) parts.push(iface);
+  }
   const name = PROTOCOL_NAMES[p.protocol];
   parts.push(name ?? `proto ${p.protocol}`);
   const ports = hasPorts(p.protocol);

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { run } from './simulate.ts';
 
 const DOC = `(
-{ enabled = 1; filterActionName = Delete; nodeName = suspicious; propertyName = Direction; propertyValue = inbound; relationName = "==";
+{ enabled = 1; filterActionName = "->"; nodeName = suspicious; propertyName = Direction; propertyValue = inbound; relationName = "==";
   children = (
     { enabled = 1; filterActionName = Delete; nodeName = banned; propertyName = Include; propertyValue = triggered; relationName = "=="; },
     { enabled = 1; filterActionName = Trigger; nodeName = telnet; propertyName = "Dest port"; propertyValue = "23 (Telnet)"; relationName = "=="; parameter = "10 min"; },
