@@ -359,6 +359,7 @@ export const COMMANDS: Record<MenuCommand, (alt?: boolean) => void | Promise<voi
   'firewall.showActive': showActive,
   'firewall.revert': revertToActive,
   'firewall.toggle': () => setFirewallOn(!app().helper?.active),
+  'firewall.settings': () => app().setDialog({ kind: 'settings' }),
 };
 
 export const run = (command: MenuCommand, alt?: boolean): void => {

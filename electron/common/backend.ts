@@ -408,6 +408,7 @@ export function createBackend(options: BackendOptions): Backend {
     'helper:showActive': () => options.helper.call('showActive', {}),
     'helper:stop': async () => appStatus(await options.helper.call('stop', {})),
     'helper:counters': () => options.helper.call('counters', {}),
+    'helper:interfaces': () => options.helper.call('interfaces', {}),
     'triggered:list': (request) => options.helper.call('triggered.list', request),
     'triggered:add': (request) => options.helper.call('triggered.add', request),
     'triggered:remove': (request) => options.helper.call('triggered.remove', request),

@@ -24,6 +24,7 @@ import {
 import { LineSplitter } from './lines.ts';
 import { HelperFault, HelperService, type ClientHandle, type ServiceOptions } from './service.ts';
 import { steps, type Steps } from './timings.ts';
+import { listInterfaces } from './interfaces.ts';
 
 export interface HelperServerOptions extends ServiceOptions {
   /** Socket file mode (default 0o660). */
@@ -263,6 +264,8 @@ export class HelperServer {
         return s.triggeredImport(r.params.text);
       case 'triggered.export':
         return s.triggeredExport(r.params.type);
+      case 'interfaces':
+        return listInterfaces();
       case 'logSubscribe':
         return s.subscribeLog(client);
       case 'logUnsubscribe':

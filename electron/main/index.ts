@@ -313,6 +313,8 @@ async function buildMenu(): Promise<void> {
         forward('Revert to Active', 'firewall.revert'),
         { type: 'separator' },
         forward('Firewall On/Off', 'firewall.toggle'),
+        { type: 'separator' },
+        forward('Document Settings…', 'firewall.settings'),
       ],
     },
   ];

@@ -7,6 +7,7 @@ import { finishSaveAs, openPath, recoveryKey } from '../commands.ts';
 import { useAppStore, type Dialog } from '../store/app-store.ts';
 import { rulesToText } from '../store/clipboard-codec.ts';
 import { useDocumentStore } from '../store/document-store.ts';
+import { SettingsDialog } from './settings-dialog.tsx';
 
 function Modal(props: { title: string; children: ReactNode; onClose: () => void; testId: string }) {
   return (
@@ -67,6 +68,8 @@ function DialogView({ dialog }: { dialog: Dialog }) {
     }
     case 'recover':
       return <RecoverDialog entries={dialog.entries} />;
+    case 'settings':
+      return <SettingsDialog />;
     case 'active':
       return (
         <Modal title="Active rules" onClose={close} testId="active-dialog">

@@ -59,6 +59,8 @@ const MENUS: { title: string; entries: Entry[] }[] = [
       { command: 'firewall.showActive', label: 'Show Active' },
       { command: 'firewall.revert', label: 'Revert to Active' },
       { command: 'firewall.toggle', label: 'Firewall On/Off' },
+      'separator',
+      { command: 'firewall.settings', label: 'Document Settings…' },
     ],
   },
 ];

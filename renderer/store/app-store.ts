@@ -28,7 +28,8 @@ export type Dialog =
   | { kind: 'saveAs'; suggested: string }
   | { kind: 'confirm'; request: ConfirmRequest }
   | { kind: 'recover'; entries: RecoveryEntry[] }
-  | { kind: 'active'; document: FirewallDocument | null };
+  | { kind: 'active'; document: FirewallDocument | null }
+  | { kind: 'settings' };
 
 /** The page's link to `treewall serve` (browser host): 'back' for a moment after a reconnect. */
 export type HostConnection = 'up' | 'lost' | 'back';

@@ -156,6 +156,7 @@ export const MENU_COMMANDS = [
   'firewall.showActive',
   'firewall.revert',
   'firewall.toggle',
+  'firewall.settings',
 ] as const;
 export type MenuCommand = (typeof MENU_COMMANDS)[number];
 
@@ -247,6 +248,8 @@ export const appChannels = {
   /** Remove our table: the firewall is off. */
   'helper:stop': { request: empty, response: helperStatusSchema },
   'helper:counters': { request: empty, response: counterSnapshotSchema },
+  /** The host's network interfaces, as the helper sees them (Document Settings offers them). */
+  'helper:interfaces': { request: empty, response: helper.helperCalls.interfaces.result },
 
   'triggered:list': {
     request: z.object({ type: triggeredTypeSchema.optional() }),

@@ -318,6 +318,16 @@ export const helperCalls = {
     }),
   },
   'triggered.export': { params: typeParam, result: z.object({ text: z.string() }) },
+  /** The host's network interfaces (the helper's namespace): names for the document's
+   * external/internal lists. */
+  interfaces: {
+    params: empty,
+    result: z.object({
+      interfaces: z.array(
+        z.object({ name: z.string(), up: z.boolean(), addresses: z.array(z.string()) }),
+      ),
+    }),
+  },
   logSubscribe: {
     params: empty,
     result: z.object({ group: z.number(), reader: z.enum(['running', 'stopped', 'unavailable']) }),
