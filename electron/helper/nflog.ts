@@ -5,7 +5,9 @@
 // Invariant: the decoder never throws on bad input; a truncated or garbled record is skipped, and
 // a stream that loses its framing is abandoned (the reader restarts tcpdump).
 
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { killOrphans, spawnTied } from './children.ts';
 import { readFileSync } from 'node:fs';
 import { formatIPv6 } from '../../shared/model/address.ts';
 import { systemProgram } from './programs.ts';
@@ -260,6 +262,10 @@ export class InterfaceNames {
 
 export type ReaderState = 'running' | 'stopped' | 'unavailable';
 
+/** argv of a tcpdump reading NFLOG group `group` (as NflogReader starts it). */
+export const isReaderOf = (argv: string[], group: number): boolean =>
+  /(^|\/)tcpdump$/.test(argv[0] ?? '') && argv.includes(`nflog:${group}`);
+
 /**
  * Runs tcpdump on `nflog:GROUP` and calls `onPacket` for each record. Restarts tcpdump (after a
  * pause) when it exits unexpectedly; `stop()` ends it for good.
@@ -284,12 +290,31 @@ export class NflogReader {
     return this.spawn();
   }
 
-  private spawn(): Promise<void> {
+  private async spawn(): Promise<void> {
+    if (!existsSync(this.tcpdump)) {
+      this.state = 'unavailable';
+      this.lastError = `log reader: cannot run ${this.tcpdump}: not installed`;
+      this.stopped = true;
+      return;
+    }
+    // The kernel gives an NFLOG group to one reader per network namespace: a tcpdump an
+    // earlier helper left running (killed before its children were tied to it, or without
+    // setpriv) would keep ours from binding. It is ended first.
+    const orphans = await killOrphans((argv) => isReaderOf(argv, this.group));
+    if (orphans.length > 0) {
+      this.lastError = `log reader: ended ${orphans.length} tcpdump(s) an earlier helper left on NFLOG group ${this.group}`;
+    }
+    if (this.stopped) return;
+    return this.spawnNow();
+  }
+
+  private spawnNow(): Promise<void> {
     return new Promise((resolve) => {
       const decoder = new PcapNflogDecoder();
       // NOTE: no `-s`: libpcap sizes its receive buffer from the snap length, and a small one
       // truncates the kernel's batches of NFLOG messages into garbage records (libpcap 1.10).
-      const child = spawn(this.tcpdump, ['-i', `nflog:${this.group}`, '-U', '-w', '-'], {
+      // Tied: tcpdump ends when the helper does, kill -9 included (children.ts).
+      const child = spawnTied(this.tcpdump, ['-i', `nflog:${this.group}`, '-U', '-w', '-'], {
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       this.child = child;
@@ -301,7 +326,7 @@ export class NflogReader {
         }
       };
       let stderr = '';
-      child.stderr.on('data', (d: Buffer) => {
+      child.stderr!.on('data', (d: Buffer) => {
         stderr += d.toString();
         if (stderr.length > 4096) stderr = stderr.slice(-4096);
         if (/listening on/.test(stderr)) {
@@ -309,7 +334,7 @@ export class NflogReader {
           settle();
         }
       });
-      child.stdout.on('data', (chunk: Buffer) => {
+      child.stdout!.on('data', (chunk: Buffer) => {
         for (const packet of decoder.push(chunk)) {
           try {
             this.onPacket(packet);

@@ -3,7 +3,15 @@
 // bin/treewall.js helper ...`) and is killed and restarted for real; the kernel's table is read
 // with nft in that namespace.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,11 +27,14 @@ import {
   type Namespace,
 } from '../testing/netns.ts';
 import { generateDocument } from '../../bench/generate.ts';
+import type { LogEventData } from '../../shared/ipc/helper-protocol.ts';
 import { HelperClient } from './client.ts';
 import { tableFingerprint, type NftJson } from './nft.ts';
 
 const repo = join(import.meta.dirname, '../..');
 const LOG_GROUP = 3011;
+const PEER = '10.78.0.1';
+const HOST = '10.78.0.2';
 
 const rule = (id: string, partial: Partial<Rule>): Rule => createRule({ id, ...partial });
 const doc = (rules: Rule[]): FirewallDocument => ({ rules, settings: { ...DEFAULT_SETTINGS } });
@@ -185,17 +196,34 @@ describe.skipIf(!kernelTestsAvailable)(
   () => {
     const net = new TestNet('relia');
     let ns: Namespace;
+    let peer: Namespace;
     let dir: string;
     let helper: HelperProcess;
 
     beforeAll(async () => {
       await sweepStale('relia');
       ns = await net.namespace('h');
+      peer = await net.namespace('a');
+      await net.link(peer, ns, {
+        aName: 'vra',
+        bName: 'vrh',
+        aAddresses: [`${PEER}/24`],
+        bAddresses: [`${HOST}/24`],
+      });
       dir = mkdtempSync(join(tmpdir(), 'tw-reliability-'));
     });
 
+    /** Processes a test started on purpose (an orphan): ended after it, whatever happened. */
+    const leftBehind: number[] = [];
     afterEach(async () => {
       await helper?.kill('SIGKILL');
+      for (const pid of leftBehind.splice(0)) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // ended by the helper, as it should be
+        }
+      }
     });
 
     afterAll(async () => {
@@ -364,6 +392,105 @@ describe.skipIf(!kernelTestsAvailable)(
       writeFileSync(activeFile, readFileSync(activeFile, 'utf8').slice(0, 40));
       await expect(h.start(['--apply-saved'])).rejects.toThrow(/active\.json: cannot be read back/);
       expect(existsSync(activeFile)).toBe(true);
+    }, 60_000);
+
+    /** tcpdumps reading our NFLOG group in network namespace `netns` (zombies hold nothing). */
+    const readers = (netns: string): { pid: number; ppid: number }[] => {
+      const found: { pid: number; ppid: number }[] = [];
+      for (const name of readdirSync('/proc')) {
+        if (!/^\d+$/.test(name)) continue;
+        const pid = Number(name);
+        const st = procStat(pid);
+        if (!st || st.state === 'Z') continue;
+        try {
+          const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+          if (!/(^|\/)tcpdump$/.test(argv[0] ?? '') || !argv.includes(`nflog:${LOG_GROUP}`))
+            continue;
+          if (readlinkSync(`/proc/${pid}/ns/net`) !== netns) continue;
+          found.push({ pid, ppid: st.ppid });
+        } catch {
+          // gone meanwhile
+        }
+      }
+      return found;
+    };
+    const netnsOf = (pid: number): string => readlinkSync(`/proc/${pid}/ns/net`);
+
+    const logDoc = (): FirewallDocument =>
+      doc([rule('logicmp', { property: 'Protocol', value: 'icmp', action: 'Log' })]);
+
+    /** Subscribe, ping the helper's namespace, and resolve with the Log rule's event. */
+    const logsAPing = async (client: HelperClient): Promise<LogEventData> => {
+      const events: LogEventData[] = [];
+      client.on('log:event', (e) => events.push(e));
+      const sub = await client.call('logSubscribe', {});
+      expect(sub.reader).toBe('running');
+      return waitFor('a log event', async () => {
+        await peer.ping(HOST, { timeoutMs: 300 });
+        return events.find((e) => e.ruleId === 'logicmp');
+      });
+    };
+
+    it('kill -9 of the helper leaves no tcpdump behind, and the next helper logs', async () => {
+      const h = await fresh('orphans');
+      const client = await HelperClient.connect(h.socket);
+      await client.call('apply', { document: logDoc() });
+      await logsAPing(client);
+      const netns = netnsOf(h.pid);
+      expect(readers(netns)).toHaveLength(1);
+      const before = readers(netns)[0]!;
+      // Nothing more to log, and NFLOG's batch (flushed within a second) delivered: tcpdump
+      // has nothing to write after the helper is gone (a write would end it by SIGPIPE).
+      await client.call('apply', { document: doc([rule('quiet', { action: 'Pass' })]) });
+      await new Promise((r) => setTimeout(r, 2000));
+      await client.close();
+      await h.kill('SIGKILL');
+      // Nothing reads the group any more: no tcpdump with parent 1, nor any other.
+      const left = async () => {
+        const alive = [before.pid].filter((pid) => {
+          const st = procStat(pid);
+          return st !== undefined && st.state !== 'Z';
+        });
+        return alive.length === 0 ? true : undefined;
+      };
+      await waitFor('tcpdump to end with the helper', left, 5000).catch(() => {
+        const st = procStat(before.pid);
+        process.kill(before.pid, 'SIGKILL'); // ours: not left behind by the test either
+        throw new Error(
+          `tcpdump ${before.pid} outlived the helper (parent ${st?.ppid}, state ${st?.state})`,
+        );
+      });
+      await h.start();
+      const again = await HelperClient.connect(h.socket);
+      await again.call('apply', { document: logDoc() });
+      const event = await logsAPing(again);
+      expect(event).toMatchObject({ protocol: 'icmp', src: PEER, dst: HOST });
+      expect(readers(netns)).toHaveLength(1);
+      expect(readers(netns).filter((r) => r.ppid === 1)).toEqual([]);
+      await again.close();
+    }, 60_000);
+
+    it('a tcpdump an earlier helper left on the group is ended, and the new helper logs', async () => {
+      const h = await fresh('recover');
+      const netns = netnsOf(h.pid);
+      const client = await HelperClient.connect(h.socket);
+      await client.call('apply', { document: logDoc() });
+      await client.close();
+      await h.kill('SIGKILL');
+      await waitFor('no reader', async () => (readers(netns).length === 0 ? true : undefined));
+      // An orphan as an older helper (children not tied to it) left it: parent 1, group bound.
+      await ns.sh(`tcpdump -i nflog:${LOG_GROUP} -U -w - >/dev/null 2>&1 </dev/null &`);
+      const orphan = await waitFor('the orphan to hold the group', async () => {
+        const found = readers(netns).filter((r) => r.ppid === 1);
+        return found.length === 1 ? found[0]!.pid : undefined;
+      });
+      leftBehind.push(orphan);
+      await h.start();
+      const again = await HelperClient.connect(h.socket);
+      expect(await logsAPing(again)).toMatchObject({ src: PEER });
+      const st = procStat(orphan);
+      expect(st === undefined || st.state === 'Z').toBe(true);
+      await again.close();
     }, 60_000);
 
     it('answers a deeply nested extra (document and rule) with an error and keeps serving', async () => {
