@@ -34,7 +34,7 @@ export const apply: Part = {
     const files = privateDir();
     let helper: HelperHandle | { skip: string } = { skip: 'not started' };
     try {
-      helper = await startHelper(net.inServer, files);
+      helper = await startHelper(net.server);
       const via = 'skip' in helper ? 'direct (compile + nft in the benchmark)' : 'helper';
       if ('skip' in helper) notes.push(`apply: measured without the helper (${helper.skip}).`);
       for (const size of sizes) {

@@ -135,7 +135,7 @@ export const counterLatency: Part = {
     try {
       const all = cases();
       for (const c of all) files.file(c.file, documentToXml(c.doc));
-      helper = await startHelper(net.inServer, files);
+      helper = await startHelper(net.server);
       if ('skip' in helper) return { status: 'skipped', why: helper.skip };
       serve = await startServe(files.dir, options.log, helper.socket);
       if ('skip' in serve) return { status: 'skipped', why: serve.skip };

@@ -26,7 +26,7 @@ export const counters: Part = {
 
     const net = await createBenchNet();
     const files = privateDir();
-    const helper = await startHelper(net.inServer, files);
+    const helper = await startHelper(net.server);
     if ('skip' in helper) {
       await net.remove();
       files.remove();

@@ -1,84 +1,51 @@
-// Runtime: Node (benchmarks). Running programs: argument vectors only (never a shell), a
-// promise per run, and private 0600 temporary files for nft (whose `-f -` fails from Node,
+// Runtime: Node (benchmarks). Running programs, in the benchmarks' argv-first shape, over the one
+// process toolkit of the test host (electron/testing/processes.ts): argument vectors only (never
+// a shell), and private 0600 temporary files for nft (whose `-f -` fails from Node,
 // PLATFORM-NOTES: stdin is a socket).
 
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import {
+  run as runProcess,
+  startProcess,
+  stopProcess,
+  type ExecResult,
+} from '../electron/testing/processes.ts';
 
-export interface RunResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-  /** Wall time of the run in milliseconds. */
-  ms: number;
-}
+export { isRoot, which as hasCommand } from '../electron/testing/processes.ts';
 
+export type RunResult = ExecResult;
+
+const split = (argv: string[]): [string, string[]] => {
+  const [cmd, ...args] = argv;
+  if (!cmd) throw new Error('run: empty command');
+  return [cmd, args];
+};
+
+/** Run to the end (no time limit unless given); a non-zero exit is a result, not an error. */
 export function run(
   argv: string[],
   options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
 ): Promise<RunResult> {
-  const [cmd, ...args] = argv;
-  if (!cmd) throw new Error('run: empty command');
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: options.env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const timer = options.timeoutMs
-      ? setTimeout(() => child.kill('SIGKILL'), options.timeoutMs)
-      : undefined;
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      if (timer) clearTimeout(timer);
-      resolve({
-        code: code ?? (signal ? 128 : 1),
-        stdout,
-        stderr,
-        ms: performance.now() - started,
-      });
-    });
-  });
+  const [cmd, args] = split(argv);
+  return runProcess(cmd, args, { ...options, timeoutMs: options.timeoutMs ?? 0, allowFail: true });
 }
 
 /** Like run, but a non-zero exit is an error carrying the command and its stderr. */
-export async function runOk(
-  argv: string[],
-  options: { timeoutMs?: number } = {},
-): Promise<RunResult> {
-  const r = await run(argv, options);
-  if (r.code !== 0) {
-    throw new Error(`${argv.join(' ')} exited ${r.code}: ${r.stderr.trim().slice(0, 2000)}`);
-  }
-  return r;
+export function runOk(argv: string[], options: { timeoutMs?: number } = {}): Promise<RunResult> {
+  const [cmd, args] = split(argv);
+  return runProcess(cmd, args, { timeoutMs: options.timeoutMs ?? 0 });
 }
 
 /** Start a long-running program; the caller stops it with stop(). */
 export function start(argv: string[], env?: NodeJS.ProcessEnv): ChildProcess {
-  const [cmd, ...args] = argv;
-  if (!cmd) throw new Error('start: empty command');
-  return spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
+  return startProcess(argv, env ? { env } : {}).child;
 }
 
-export function stop(child: ChildProcess, timeoutMs = 3000): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
-}
-
-export const hasCommand = (name: string): boolean =>
-  spawnSync('sh', ['-c', 'command -v "$1"', 'sh', name], { stdio: 'ignore' }).status === 0;
-
-export const isRoot = (): boolean => process.getuid?.() === 0;
+export const stop = (child: ChildProcess, timeoutMs = 3000): Promise<void> =>
+  stopProcess(child, timeoutMs);
 
 /** A private directory for temporary files; removed by the returned function. */
 export function privateDir(prefix = 'tw-bench-'): {
@@ -98,4 +65,5 @@ export function privateDir(prefix = 'tw-bench-'): {
   };
 }
 
+/** Pacing between measurements (a benchmark's own rhythm, not a wait for an event). */
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

@@ -2,19 +2,19 @@
 // a generated document, and filling its triggered table. Parts that need something not yet
 // built get a reason to print (`skipped: ...`) instead of failing.
 
-import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
-import { HelperClient } from '../electron/helper/client.ts';
-import { HELPER_NODE_OPTIONS } from '../electron/helper/server.ts';
+import { join } from 'node:path';
+import {
+  startHelper as startTreewallHelper,
+  startServe as startTreewallServe,
+} from '../electron/testing/treewall-processes.ts';
 import { compile } from '../shared/compiler/index.ts';
 import { formatProblem } from '../shared/model/validate.ts';
 import { fileURLToPath } from 'node:url';
 import type { FirewallDocument } from '../shared/model/types.ts';
 import { generateDocument } from './generate.ts';
-import { run, runOk, sleep, start, stop, type privateDir } from './sh.ts';
+import { run, runOk, type privateDir } from './sh.ts';
 
 export interface CompiledRuleset {
   /** libnftables JSON, as `nft -j -f FILE` takes it. */
@@ -86,77 +86,23 @@ export interface HelperHandle {
   stop: () => Promise<void>;
 }
 
-const TREEWALL = here('../bin/treewall.js');
-
-/** Waits until `connect` succeeds or the process dies or the time is up. */
-async function connectWhenReady<T>(
-  child: ChildProcess,
-  connect: () => Promise<T>,
-  what: string,
-  output: () => string,
-  timeoutMs = 30_000,
-): Promise<T> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(
-        `${what} exited (${child.exitCode ?? child.signalCode}): ${output().slice(-1000)}`,
-      );
-    }
-    try {
-      return await connect();
-    } catch (error) {
-      if (performance.now() > deadline)
-        throw new Error(`${what} not ready after ${timeoutMs} ms: ${(error as Error).message}`);
-      await sleep(100);
-    }
-  }
-}
-
-/** Starts `treewall helper` inside a namespace (socket in `files.dir`), or says why it cannot. */
-export async function startHelper(
-  inNs: (argv: string[]) => string[],
-  files: ReturnType<typeof privateDir>,
-): Promise<HelperHandle | { skip: string }> {
+/** Starts `treewall helper` inside namespace `ns`, or says why it cannot. */
+export async function startHelper(ns: string): Promise<HelperHandle | { skip: string }> {
   if (!existsSync(here('../electron/cli/commands/helper.ts'))) {
     return { skip: 'the helper command (treewall helper) is not built yet' };
   }
-  const socket = join(files.dir, 'helper.sock');
-  const stateDir = join(files.dir, 'helper-state');
-  // `ip netns exec` execs the program, so the child's pid is the helper's own.
   // TREEWALL_BENCH_HELPER_NODE_ARGS: extra node options for the helper, to profile it
   // (`--cpu-prof --cpu-prof-dir=DIR`; node refuses --cpu-prof in NODE_OPTIONS).
-  const nodeArgs = process.env.TREEWALL_BENCH_HELPER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-  // The helper runs with the node options the package's launcher gives it.
-  const child = start(
-    inNs([
-      process.execPath,
-      ...HELPER_NODE_OPTIONS,
-      ...nodeArgs,
-      TREEWALL,
-      'helper',
-      '--socket',
-      socket,
-      '--state-dir',
-      stateDir,
-    ]),
-  );
-  let output = '';
-  child.stdout?.setEncoding('utf8').on('data', (d: string) => (output += d));
-  child.stderr?.setEncoding('utf8').on('data', (d: string) => (output += d));
   // TREEWALL_HELPER_TIMINGS=1 (inherited by the helper): show its per-request step timings.
-  if (process.env.TREEWALL_HELPER_TIMINGS === '1')
-    child.stderr?.on('data', (d: string) => process.stderr.write(d));
-  const client = await connectWhenReady(
-    child,
-    () => HelperClient.connect(socket, { timeoutMs: 1000 }),
-    'treewall helper',
-    () => output,
-  );
-  const pid = child.pid ?? 0;
+  const helper = await startTreewallHelper({
+    namespace: ns,
+    nodeArgs: process.env.TREEWALL_BENCH_HELPER_NODE_ARGS?.split(' ').filter(Boolean) ?? [],
+    echoStderr: process.env.TREEWALL_HELPER_TIMINGS === '1',
+  });
+  const client = await helper.connect();
   return {
-    pid,
-    socket,
+    pid: helper.pid,
+    socket: helper.socket,
     apply: async (doc) => {
       await client.call('apply', { document: doc });
     },
@@ -174,7 +120,7 @@ export async function startHelper(
     },
     stop: async () => {
       await client.close();
-      await stop(child);
+      await helper.stop();
     },
   };
 }
@@ -276,42 +222,12 @@ export async function startServe(
   if (!existsSync(here('../renderer/index.html'))) return { skip: 'the renderer is not built yet' };
   const build = await buildRenderer(log, buildArgs);
   if (typeof build !== 'string') return build;
-  const rendererDir = build;
-  const child = start([
-    process.execPath,
-    TREEWALL,
-    'serve',
-    '--port',
-    '0',
-    '--folder',
+  const serve = await startTreewallServe({
     folder,
-    '--renderer-dir',
-    rendererDir,
-    '--no-build',
-    '--state-dir',
-    join(folder, '..', `${basename(folder)}-state`),
-    ...(helperSocket ? ['--socket', helperSocket] : ['--socket', join(folder, 'no-helper.sock')]),
-  ]);
-  let output = '';
-  child.stdout?.setEncoding('utf8').on('data', (d: string) => (output += d));
-  child.stderr?.setEncoding('utf8').on('data', (d: string) => (output += d));
-  const url = await connectWhenReady(
-    child,
-    async () => {
-      const m = /open (http:\/\/\S+)/.exec(output);
-      if (!m?.[1]) throw new Error('no URL printed yet');
-      return m[1];
-    },
-    'treewall serve',
-    () => output,
-  );
-  return {
-    urlFor: (name) => `${url}${url.includes('?') ? '&' : '?'}path=${encodeURIComponent(name)}`,
-    stop: async () => {
-      await stop(child);
-      await rm(join(folder, '..', `${basename(folder)}-state`), { recursive: true, force: true });
-    },
-  };
+    extraArgs: ['--renderer-dir', build],
+    ...(helperSocket ? { helperSocket } : {}),
+  });
+  return { urlFor: serve.urlFor, stop: serve.stop };
 }
 
 /**

@@ -205,9 +205,8 @@ describe('prefetch (a page that will open a document is loading)', () => {
     const file = path.join(folder, 'a.treewall');
     await writeFile(file, JSON.stringify(sampleDocument('before')));
     const { backend: b, reads } = countingBackend();
-    b.prefetch('a.treewall', pageLoad('a.treewall'));
-    // Let the prefetch finish, then change the file in place and by an atomic save.
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // The prefetch finishes, then the file changes in place and by an atomic save.
+    await b.prefetch('a.treewall', pageLoad('a.treewall'));
     await writeFile(file, JSON.stringify(sampleDocument('after, a longer name')));
     const opened = await call('document:open', { path: 'a.treewall' }, tab, b);
     expect(opened.ok && opened.value).toMatchObject({
@@ -215,8 +214,7 @@ describe('prefetch (a page that will open a document is loading)', () => {
     });
     expect(reads).toEqual(['a.treewall', 'a.treewall']);
 
-    b.prefetch('a.treewall', pageLoad('a.treewall'));
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await b.prefetch('a.treewall', pageLoad('a.treewall'));
     await call('document:save', { path: 'a.treewall', document: sampleDocument('saved') }, tab, b);
     const reopened = await call('document:open', { path: 'a.treewall' }, tab, b);
     expect(reopened.ok && reopened.value).toMatchObject({ document: sampleDocument('saved') });
@@ -225,8 +223,7 @@ describe('prefetch (a page that will open a document is loading)', () => {
 
   it('prefetches nothing outside the folder; the open refuses it as before', async () => {
     const { backend: b, reads } = countingBackend();
-    b.prefetch('../secret.treewall', pageLoad('../secret.treewall'));
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await b.prefetch('../secret.treewall', pageLoad('../secret.treewall'));
     expect(reads).toEqual([]);
     const result = await call('document:open', { path: '../secret.treewall' }, tab, b);
     expect(errorOf(result)?.code).toBe('forbidden');

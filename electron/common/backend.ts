@@ -89,9 +89,10 @@ export interface Backend {
    * reading that document now, while the page boots; its `document:open` then takes the result
    * if the file has not changed since (same inode, size, times), else reads it again. One
    * prefetch at a time, dropped unused after PREFETCH_TTL_MS. Never throws; a path outside the
-   * folder is simply not prefetched (the open then refuses it as usual).
+   * folder is simply not prefetched (the open then refuses it as usual). The promise settles
+   * (never rejects) when the read is done; callers need not wait (tests do, instead of sleeping).
    */
-  prefetch(path: string, context: CallContext): void;
+  prefetch(path: string, context: CallContext): Promise<void>;
   /** Every event for every client; transports fan them out. */
   onEvent(listener: (event: EventName, payload: unknown) => void): Unsubscribe;
   emit<E extends EventName>(event: E, payload: EventPayload<E>): void;
@@ -446,8 +447,8 @@ export function createBackend(options: BackendOptions): Backend {
     }
   }
 
-  function prefetch(requested: string, context: CallContext): void {
-    if (folder === null) return; // Electron reads what the user chose, when asked.
+  function prefetch(requested: string, context: CallContext): Promise<void> {
+    if (folder === null) return Promise.resolve(); // Electron reads what the user chose, when asked.
     if (prefetched) clearTimeout(prefetched.timer);
     const result = (async () => {
       try {
@@ -468,6 +469,7 @@ export function createBackend(options: BackendOptions): Backend {
     };
     entry.timer.unref?.();
     prefetched = entry;
+    return result.then(() => undefined);
   }
 
   return {

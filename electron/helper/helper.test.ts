@@ -24,6 +24,7 @@ import {
 } from '../testing/netns.ts';
 import { createState, evaluate, parsePacketSpec } from '../../shared/evaluator/index.ts';
 import { HelperCallError, HelperClient } from './client.ts';
+import { waitFor } from '../testing/processes.ts';
 
 const A = '10.77.0.1';
 const B = '10.77.0.2';
@@ -81,20 +82,6 @@ const logDoc = (): FirewallDocument =>
       children: [rule('logicmp', { property: 'Protocol', value: 'icmp', action: 'Log' })],
     }),
   ]);
-
-async function waitFor<T>(
-  what: string,
-  fn: () => Promise<T | undefined>,
-  timeoutMs = 10_000,
-): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe.skipIf(!kernelTestsAvailable)(
   `helper in a network namespace${kernelSkipReason ? ` (${kernelSkipReason})` : ''}`,

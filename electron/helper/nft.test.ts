@@ -1,10 +1,18 @@
 // Nft with a fake `nft` (no root): a refused transaction is kept for diagnosis, private, named in
-// the error, and bounded in number; an accepted one leaves no file behind.
+// the error, and bounded in number; an accepted one leaves no file behind. And the table
+// fingerprint: what changes it and what does not.
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Nft, NftError, REFUSED_KEPT, type NftResult, type NftRunner } from './nft.ts';
+import {
+  Nft,
+  NftError,
+  REFUSED_KEPT,
+  tableFingerprint,
+  type NftResult,
+  type NftRunner,
+} from './nft.ts';
 
 class FakeNft implements NftRunner {
   refuse = false;
@@ -70,5 +78,36 @@ describe('Nft and a refused transaction', () => {
         .sort(),
     ).toEqual(kept.slice(-REFUSED_KEPT));
     expect(JSON.parse(readFileSync(kept.at(-1)!, 'utf8'))).toEqual(transaction(REFUSED_KEPT + 2));
+  });
+});
+
+describe('tableFingerprint', () => {
+  const list = (packets: number, elems: string[], extraRule = false) => ({
+    nftables: [
+      { metainfo: { version: '1.0.6' } },
+      { table: { family: 'inet', name: 'treewall', handle: 1 } },
+      {
+        counter: {
+          family: 'inet',
+          name: 'c_a',
+          table: 'treewall',
+          handle: 2,
+          packets,
+          bytes: packets * 10,
+        },
+      },
+      { set: { family: 'inet', name: 'trig4', table: 'treewall', handle: 3, elem: elems } },
+      ...(extraRule
+        ? [
+            {
+              rule: { family: 'inet', table: 'treewall', chain: 'input', expr: [{ accept: null }] },
+            },
+          ]
+        : []),
+    ],
+  });
+  it('ignores counters, handles and dynamic set contents but not rules', () => {
+    expect(tableFingerprint(list(1, []))).toBe(tableFingerprint(list(99, ['10.0.0.1'])));
+    expect(tableFingerprint(list(1, []))).not.toBe(tableFingerprint(list(1, [], true)));
   });
 });

@@ -14,6 +14,7 @@ import { DEFAULT_SETTINGS, type FirewallDocument, type Rule } from '../../shared
 import { kernelSkipReason, kernelTestsAvailable, sweepStale, TestNet } from '../testing/netns.ts';
 import { HelperCallError, HelperClient } from './client.ts';
 import { OutboundPolicy, parseDestination } from './outbound.ts';
+import { waitFor } from '../testing/processes.ts';
 
 const repo = join(import.meta.dirname, '../..');
 const rule = (id: string, partial: Partial<Rule>): Rule => createRule({ id, ...partial });
@@ -21,16 +22,6 @@ const doc = (rules: Rule[]): FirewallDocument => ({ rules, settings: { ...DEFAUL
 /** Fires every second from the helper's timer. */
 const every = (id: string, action: Rule['action'], parameter: string): Rule =>
   rule(id, { property: 'Idle seconds', relation: '>=', value: '1', action, parameter });
-
-async function waitFor<T>(what: string, fn: () => T | undefined, timeoutMs = 15_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const value = fn();
-    if (value !== undefined) return value;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('the outbound allow list (pure)', () => {
   const policy = OutboundPolicy.parse(

@@ -30,6 +30,7 @@ import { generateDocument } from '../../bench/generate.ts';
 import type { LogEventData } from '../../shared/ipc/helper-protocol.ts';
 import { HelperClient } from './client.ts';
 import { tableFingerprint, type NftJson } from './nft.ts';
+import { waitFor } from '../testing/processes.ts';
 
 const repo = join(import.meta.dirname, '../..');
 const LOG_GROUP = 3011;
@@ -41,20 +42,6 @@ const doc = (rules: Rule[]): FirewallDocument => ({ rules, settings: { ...DEFAUL
 
 /** `{"a":{"a":...1...}}` nested `depth` levels, as JSON text (what a hostile client sends). */
 const deepJson = (depth: number): string => '{"a":'.repeat(depth) + '1' + '}'.repeat(depth);
-
-async function waitFor<T>(
-  what: string,
-  fn: () => Promise<T | undefined>,
-  timeoutMs = 10_000,
-): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** One raw line to the socket; resolves with the reply (parsed; events skipped). */
 function rawCall(socket: string, line: string): Promise<Record<string, unknown>> {

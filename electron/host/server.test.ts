@@ -2,7 +2,7 @@ import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import { call, type ApiResult } from '../../shared/ipc/app-api.ts';
 import { decodeWire, encodeWire } from '../../shared/ipc/wire.ts';
@@ -158,7 +158,12 @@ describe('prefetch', () => {
   it('reads the document of an authorized page load once its script is on the way', async () => {
     const asked: string[] = [];
     const spied = await startHost({
-      backend: { ...backend, prefetch: (p: string) => void asked.push(p) },
+      backend: {
+        ...backend,
+        prefetch: async (p: string) => {
+          asked.push(p);
+        },
+      },
       rendererDir: path.join(root, 'renderer'),
       hostname: '127.0.0.1',
       port: 0,
@@ -187,8 +192,11 @@ describe('prefetch', () => {
       ws.close();
       expect(asked).toEqual(['sub/a.treewall', 'b.treewall']);
       expect((await fetch(`/?token=${spied.token}&path=c.treewall`)).status).toBe(200);
-      await new Promise((resolve) => setTimeout(resolve, 1200));
-      expect(asked).toEqual(['sub/a.treewall', 'b.treewall', 'c.treewall']);
+      expect(asked).toEqual(['sub/a.treewall', 'b.treewall']);
+      await vi.waitFor(
+        () => expect(asked).toEqual(['sub/a.treewall', 'b.treewall', 'c.treewall']),
+        { timeout: 5_000, interval: 50 },
+      );
     } finally {
       await spied.close();
     }

@@ -189,7 +189,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     const { path: wanted, timer } = armed;
     armed = null;
     clearTimeout(timer);
-    options.backend.prefetch(wanted, { client: 'page-load', initialPath: wanted });
+    void options.backend.prefetch(wanted, { client: 'page-load', initialPath: wanted });
   }
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });

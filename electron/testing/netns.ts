@@ -8,13 +8,15 @@
 // API
 //   kernelTestsAvailable: boolean            root + ip + nft present (use with it.skipIf(!...))
 //   kernelSkipReason: string | undefined      why not, for honest skip messages
-//   run(cmd, args, {timeoutMs, allowFail})    spawn in the root namespace -> {code, stdout, stderr}
+//   run(cmd, args, {timeoutMs, allowFail})    spawn in the root namespace -> {code, stdout, stderr, ms}
+//                                              (re-exported from processes.ts, as is which())
 //   sweepStale(area?)                          delete tw-* namespaces whose creating pid is dead
 //   new TestNet(area)                           one per test file; `await net.cleanup()` in afterAll
 //     net.namespace(label)                      -> Namespace (lo up, rp_filter off, DAD off)
 //     net.link(a, b, {aName, bName, aAddresses, bAddresses})  veth pair a<->b with addresses
 //       addresses are CIDR strings, IPv4 or IPv6 ('10.0.0.1/24', 'fd00::1/64'); IPv6 skips DAD
 //     net.cleanup()                              stop agents, delete every namespace created
+//     net.removeAtExit()                         also delete them synchronously at exit / Ctrl-C
 //   Namespace
 //     .name, .exec(args, opts), .sh(script)     run `ip netns exec NAME ...`
 //     .nft(args) -> stdout, .nftJson(args) -> parsed JSON (`nft -j ARGS`)
@@ -34,22 +36,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { run, which, type ExecResult, type RunOptions } from './processes.ts';
 
-export interface ExecResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-export interface RunOptions {
-  timeoutMs?: number;
-  /** Resolve with the non-zero exit instead of throwing. */
-  allowFail?: boolean;
-}
-
-export function which(tool: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' }).status === 0;
-}
+export { run, which, type ExecResult, type RunOptions } from './processes.ts';
 
 function detectSkipReason(): string | undefined {
   if (process.platform !== 'linux') return 'kernel tests need Linux';
@@ -60,28 +49,6 @@ function detectSkipReason(): string | undefined {
 
 export const kernelSkipReason: string | undefined = detectSkipReason();
 export const kernelTestsAvailable: boolean = kernelSkipReason === undefined;
-
-export function run(cmd: string, args: string[], options: RunOptions = {}): Promise<ExecResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 30_000);
-    child.on('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      const result = { code: code ?? -1, stdout, stderr };
-      if (result.code !== 0 && !options.allowFail) {
-        reject(new Error(`${cmd} ${args.join(' ')} exited ${result.code}: ${stderr.trim()}`));
-      } else resolve(result);
-    });
-  });
-}
 
 const agentPath = join(dirname(fileURLToPath(import.meta.url)), 'ns-agent.mjs');
 
@@ -374,7 +341,25 @@ export class TestNet {
     return (await ns.exec(['cat', `/sys/class/net/${name}/address`])).stdout.trim();
   }
 
+  /**
+   * Also delete this net's namespaces synchronously when the process exits or is interrupted
+   * (SIGINT/SIGTERM), for long runs such as the benchmarks: a Ctrl-C leaves nothing behind.
+   */
+  removeAtExit(): void {
+    liveNets.add(this);
+    hookExit();
+  }
+
+  /** @internal The synchronous half of removeAtExit. */
+  deleteNowSync(): void {
+    for (const ns of this.namespaces.splice(0)) {
+      ns.stopAgent();
+      spawnSync('ip', ['netns', 'del', ns.name], { stdio: 'ignore' });
+    }
+  }
+
   async cleanup(): Promise<void> {
+    liveNets.delete(this);
     for (const ns of this.namespaces) ns.stopAgent();
     const errors: string[] = [];
     for (const ns of this.namespaces.splice(0)) {
@@ -382,6 +367,25 @@ export class TestNet {
       if (result.code !== 0) errors.push(result.stderr.trim());
     }
     if (errors.length) throw new Error(`cleanup failed: ${errors.join('; ')}`);
+  }
+}
+
+const liveNets = new Set<TestNet>();
+let exitHooked = false;
+
+function hookExit(): void {
+  if (exitHooked) return;
+  exitHooked = true;
+  const cleanup = () => {
+    for (const net of liveNets) net.deleteNowSync();
+    liveNets.clear();
+  };
+  process.on('exit', cleanup);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => {
+      cleanup();
+      process.exit(130);
+    });
   }
 }
 

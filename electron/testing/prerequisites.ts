@@ -4,8 +4,7 @@
 // prerequisites test fails from it, and the e2e global setup checks the browser from it, so a tool
 // added here is installed, checked and reported everywhere.
 
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { which } from './processes.ts';
 
 export interface Prerequisite {
   /** The command looked up on PATH (or an absolute path, e.g. the browser). */
@@ -40,11 +39,7 @@ export function prerequisites(env: NodeJS.ProcessEnv = process.env): Prerequisit
   ];
 }
 
-/** PATH lookup (absolute paths: the file exists). */
-export function which(tool: string): boolean {
-  if (tool.startsWith('/')) return existsSync(tool);
-  return spawnSync('sh', ['-c', 'command -v "$1"', 'sh', tool], { stdio: 'ignore' }).status === 0;
-}
+export { which };
 
 export function missingPrerequisites(
   has: (tool: string) => boolean = which,
