@@ -169,7 +169,7 @@ const ruleArb: fc.Arbitrary<Omit<Rule, 'id' | 'children' | 'expanded'>> = fc
 
 const settingsArb = fc.record({
   defaultTriggerDuration: fc.constantFrom(0, 1, 60, 3600, 36500 * 86400, 36500 * 86400 + 1, 1e13),
-  externalInterfaces: fc.constantFrom(
+  externalInterfaces: fc.constantFrom<string[]>(
     [],
     ['eth0'],
     ['wg*'],
@@ -177,7 +177,7 @@ const settingsArb = fc.record({
     ['a'.repeat(15)],
     ['a'.repeat(15) + '*'],
   ),
-  internalInterfaces: fc.constantFrom([], ['lo'], ['br-x*']),
+  internalInterfaces: fc.constantFrom<string[]>([], ['lo'], ['br-x*']),
 });
 
 const docArb = fc
