@@ -126,7 +126,12 @@ export type CompileResult =
        */
       helperRules: string[];
     }
-  | { ok: false; problems: Problem[] };
+  | {
+      ok: false;
+      problems: Problem[];
+      /** What would have been warnings, had it compiled (documentProblems shows both). */
+      warnings?: Problem[];
+    };
 
 export const DEFAULT_LOG_GROUP = 1729;
 export const DEFAULT_MARKS = { dontLog: 0x40000000, exitGroup: 0x20000000, masquerade: 0x10000000 };
@@ -1256,7 +1261,7 @@ export function compile(doc: FirewallDocument, options: CompileOptions = {}): Co
   const nft = compiler.run(options.mode ?? 'replace');
   if (!nft) {
     const problems = [...compiler.problems].sort((a, b) => compareNumbers(a.number, b.number));
-    return { ok: false, problems };
+    return { ok: false, problems, warnings: compiler.warnings };
   }
   const result = {
     ok: true as const,

@@ -23,6 +23,7 @@ import { z } from 'zod';
 import { RULE_ID_PATTERN } from '../model/tree.ts';
 import {
   DEFAULT_POLICIES,
+  SEVERITIES,
   RULE_FIELDS,
   SETTING_KEYS,
   STATISTIC_KINDS,
@@ -108,6 +109,7 @@ export const documentSchema: z.ZodType<FirewallDocument> = z.strictObject({
 });
 
 export const problemSchema = z.object({
+  severity: z.enum(SEVERITIES).optional(),
   ruleId: z.string(),
   number: z.string(),
   field: z.enum(['property', 'relation', 'value', 'action', 'parameter', 'name']).optional(),

@@ -34,9 +34,11 @@ describe('durations', () => {
     expect(param('Trigger', 'unlimited')).toEqual(seconds('unlimited'));
     expect(param('Keep address', '0')).toEqual(seconds('unlimited'));
     expect(param('Authorize', '')).toEqual({ kind: 'default' });
-    expect(error('Trigger', 'soon')).toMatch(/^Trigger duration "soon" is not a duration \(1 min/);
+    // Text that is not a duration is a note (IPNetSentryX kept descriptions there).
+    expect(param('Trigger', 'soon')).toEqual({ kind: 'note', text: 'soon' });
+    expect(param('Keep invalid', '5 fortnights')).toEqual({ kind: 'note', text: '5 fortnights' });
     expect(error('Trigger', '0.5')).toBe('Trigger duration 0.5 is shorter than 1 second');
-    expect(error('Trigger', '5 fortnights')).toMatch(/is not a duration/);
+    expect(error('Trigger', '40000 days')).toMatch(/longer than the kernel takes/);
   });
 
   it('reads Delay in fractions of a second, capped', () => {
@@ -134,7 +136,23 @@ describe('other parameters', () => {
       addresses: ['a@example.com', 'b@example.org'],
     });
     expect(param('Email', '')).toEqual({ kind: 'email', addresses: [] });
-    expect(error('Email', 'nobody')).toBe('Email "nobody" is not an e-mail address');
+    expect(error('Email', 'nobody@')).toBe('Email "nobody@" is not an e-mail address');
+    // Without an @: a description, as the original's documents have.
+    expect(param('Email', 'NetTalk server not responding')).toEqual({
+      kind: 'note',
+      text: 'NetTalk server not responding',
+    });
+    expect(param('URL', 'check the server')).toEqual({ kind: 'note', text: 'check the server' });
+    expect(param('Reset parent', 'restore when it comes back up')).toEqual({
+      kind: 'note',
+      text: 'restore when it comes back up',
+    });
+    expect(param('Rate limit in', '100K')).toEqual({
+      kind: 'rate',
+      rate: { amount: 12500, unit: 'bytes', perSeconds: 1, perSource: false },
+    });
+    expect(param('Rate limit out', '2M')).toMatchObject({ rate: { amount: 250000 } });
+    expect(param('Rate limit out', '8000')).toMatchObject({ rate: { amount: 1000 } });
     expect(param('Script', '/usr/bin/logger -t fw "port scan"')).toEqual({
       kind: 'command',
       path: '/usr/bin/logger',
@@ -151,7 +169,6 @@ describe('other parameters', () => {
       'Pass',
       'Delete',
       'Reject',
-      'Reset parent',
     ] as const) {
       expect(param(a, '  ')).toEqual({ kind: 'none' });
       expect(error(a, 'x')).toBe(`${a} takes no parameter (found "x")`);
@@ -165,6 +182,7 @@ describe('effectiveDuration', () => {
     expect(effectiveDuration(param('Trigger', ''), 'Trigger', 3600)).toBe(3600);
     expect(effectiveDuration(param('Trigger', ''), 'Trigger', 0)).toBe('unlimited');
     expect(effectiveDuration(param('Trigger', '10 min'), 'Trigger', 3600)).toBe(600);
+    expect(effectiveDuration(param('Trigger', 'ten minutes or so'), 'Trigger', 3600)).toBe(3600);
     expect(effectiveDuration(param('Delay', ''), 'Delay', 3600)).toBe(0.5);
     expect(effectiveDuration(param('Pass', ''), 'Pass', 3600)).toBeUndefined();
   });

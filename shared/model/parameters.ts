@@ -6,7 +6,7 @@ import type { ActionName } from './vocabulary.ts';
 import type { NumericRange, ParsedParameter, Result } from './values.ts';
 import { formatIp, parseIpAddress } from './address.ts';
 import { INTERFACE_NAME } from './names.ts';
-import { DURATION_EXAMPLES, parseDurationSeconds, parseRateSpec } from './units.ts';
+import { parseBitRate, parseDurationSeconds, parseRateSpec } from './units.ts';
 
 const ok = <T>(value: T): Result<T> => ({ ok: true, value });
 const fail = <T>(error: string): Result<T> => ({ ok: false, error });
@@ -34,9 +34,8 @@ function parseTimeout(label: string, text: string): Result<ParsedParameter> {
   if (text === '') return ok({ kind: 'default' });
   if (UNLIMITED.has(text.toLowerCase())) return ok({ kind: 'duration', seconds: 'unlimited' });
   const seconds = parseDurationSeconds(text);
-  if (seconds === undefined) {
-    return fail(`${label} duration "${text}" is not a duration (${DURATION_EXAMPLES})`);
-  }
+  // Not a duration: IPNetSentryX kept such text as a description; the default duration applies.
+  if (seconds === undefined) return ok({ kind: 'note', text });
   // As in the document settings, 0 means no expiry.
   if (seconds === 0) return ok({ kind: 'duration', seconds: 'unlimited' });
   if (seconds < 1) return fail(`${label} duration ${text} is shorter than 1 second`);
@@ -246,9 +245,11 @@ export function parseParameter(action: ActionName, parameter: string): Result<Pa
     case 'Reject':
     case 'Drop connection':
     case 'Dont log':
-    case 'Reset parent':
       if (text !== '') return fail(`${action} takes no parameter (found "${text}")`);
       return ok({ kind: 'none' });
+    case 'Reset parent':
+      // IPNetSentryX documents put a description here ("restore when it comes back up").
+      return text === '' ? ok({ kind: 'none' }) : ok({ kind: 'note', text });
     case 'Trigger':
     case 'Keep address':
     case 'Keep invalid':
@@ -259,7 +260,7 @@ export function parseParameter(action: ActionName, parameter: string): Result<Pa
     case 'Rate limit in':
     case 'Rate limit out': {
       if (text === '') return fail(`${action} needs a rate (e.g. 50/s, 1 mbit/s)`);
-      const r = parseRateSpec(action, text);
+      const r = parseBitRate(action, text) ?? parseRateSpec(action, text);
       return r.ok ? ok({ kind: 'rate', rate: r.value }) : r;
     }
     case 'Route to':
@@ -276,6 +277,9 @@ export function parseParameter(action: ActionName, parameter: string): Result<Pa
     case 'Notify':
       return parseText(action, text);
     case 'Email': {
+      // Without an @ it is a description (IPNetSentryX: "NetTalk server not responding"); the
+      // mail goes to the address in the preferences.
+      if (text !== '' && !text.includes('@')) return ok({ kind: 'note', text });
       const addresses = text.split(/[,;\s]+/).filter((a) => a !== '');
       const bad = addresses.find((a) => !EMAIL.test(a));
       if (bad !== undefined) return fail(`Email "${bad}" is not an e-mail address`);
@@ -283,6 +287,7 @@ export function parseParameter(action: ActionName, parameter: string): Result<Pa
     }
     case 'URL':
       if (text === '') return fail('URL needs a URL (ping://host, tcp://host:port, http://...)');
+      if (!text.includes('://')) return ok({ kind: 'note', text });
       return parseUrl(action, text, ['ping', 'tcp', 'http', 'https']);
     case 'Webhook':
       if (text === '') return fail('Webhook needs an http:// or https:// URL');
@@ -310,7 +315,9 @@ export function effectiveDuration(
   defaultTriggerDuration: number,
 ): number | 'unlimited' | undefined {
   if (parsed.kind === 'duration') return parsed.seconds;
-  if (parsed.kind !== 'default') return undefined;
+  // A note (free text) stands where the default would: the default applies.
+  if (parsed.kind !== 'default' && parsed.kind !== 'note') return undefined;
   if (action === 'Delay') return DEFAULT_DELAY_SECONDS;
+  if (!['Trigger', 'Keep address', 'Keep invalid', 'Authorize'].includes(action)) return undefined;
   return defaultTriggerDuration > 0 ? defaultTriggerDuration : 'unlimited';
 }

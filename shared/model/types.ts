@@ -98,8 +98,19 @@ export const DEFAULT_SETTINGS: DocumentSettings = {
   internalInterfaces: [],
 };
 
+/**
+ * How much a problem matters. `error`: the document cannot be applied as it is (validation of an
+ * enabled rule, a compiler refusal). `warning`: it applies, but probably not as meant (the
+ * compiler's "never matches"). `note`: worth knowing, changes nothing (free text where the
+ * original kept a description; problems in rules that are turned off).
+ */
+export const SEVERITIES = ['error', 'warning', 'note'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
 /** One problem found by validation or compilation, located by rule id and number. */
 export interface Problem {
+  /** Absent means `error` (every problem was an error before severities existed). */
+  severity?: Severity;
   ruleId: string;
   /** The rule's outline number, `2.6.1.1.17`. */
   number: string;
@@ -107,3 +118,6 @@ export interface Problem {
   /** Readable, starting with the property or action: `Dest port 70000 is out of range (0-65535)`. */
   message: string;
 }
+
+/** A problem's severity, `error` when it has none. */
+export const severityOf = (p: Problem): Severity => p.severity ?? 'error';

@@ -82,8 +82,22 @@ const BYTES_PER: Readonly<Record<string, number>> = {
 export const RATE_EXAMPLES = '50/s, 100/minute per source, 1 mbit/s, 64 kbytes/s';
 
 /**
+ * IPNetSentryX's Rate limit parameter: bits per second, a plain number with an optional `K` or
+ * `M` (`100K` = 100,000 bit/s; kftSupport.c `intValueWithFraction`). Undefined when the text is
+ * not of that form (then parseRateSpec reads it).
+ */
+export function parseBitRate(label: string, raw: string): Result<RateSpec> | undefined {
+  const m = /^(\d+(?:\.\d+)?) ?([km])?$/i.exec(raw.trim());
+  if (!m) return undefined;
+  const bits = Number(m[1]) * (m[2] === undefined ? 1 : /k/i.test(m[2]) ? 1e3 : 1e6);
+  if (bits <= 0) return fail(`${label} amount must be more than 0`);
+  return ok({ amount: bits / 8, unit: 'bytes', perSeconds: 1, perSource: false });
+}
+
+/**
  * `amount [unit] / [n] period [per source]`. With `bareIsPerSecond`, a plain number (`50`) means
- * that many packets per second (IPNetSentryX's Parent match rate is a plain number).
+ * that many packets per second (IPNetSentryX's Parent match rate is a plain number), and `10K` /
+ * `2M` thousands / millions per second.
  */
 export function parseRateSpec(
   label: string,
@@ -98,6 +112,12 @@ export function parseRateSpec(
     text = text.slice(0, source.index).trim();
   }
   if (bareIsPerSecond && /^\d+(\.\d+)?$/.test(text)) text += '/s';
+  // `10K`, `2M`: thousands and millions per second, as IPNetSentryX reads a plain rate.
+  const thousands = bareIsPerSecond ? /^(\d+(?:\.\d+)?) ?([km])$/.exec(text) : null;
+  if (thousands) {
+    const amount = Number(thousands[1]) * (thousands[2] === 'k' ? 1e3 : 1e6);
+    return ok({ amount, unit: 'packets', perSeconds: 1, perSource });
+  }
   const m = /^(\d+(?:\.\d+)?) ?([a-z]*) ?\/ ?(\d+(?:\.\d+)?)? ?([a-z]+)$/.exec(text);
   if (!m) return fail(`${label} "${raw.trim()}" is not a rate (e.g. ${RATE_EXAMPLES})`);
   const amount = Number(m[1]);

@@ -66,13 +66,13 @@ describe('validateDocument', () => {
   it('reports every problem, not just the first', () => {
     const problems = validateDocument(
       doc([
-        rule({ property: 'Dest port', value: '99999', action: 'Trigger', parameter: 'soon' }),
+        rule({ property: 'Dest port', value: '99999', action: 'Trigger', parameter: '0.5' }),
         rule({ property: 'Source net', relation: '>=', value: '10.0.0.0/8' }),
       ]),
     );
     expect(problems.map((p) => `${p.number} ${p.field} ${p.message}`)).toEqual([
       '1 value Dest port 99999 is out of range (0-65535)',
-      expect.stringMatching(/^1 parameter Trigger duration "soon" is not a duration/),
+      '1 parameter Trigger duration 0.5 is shorter than 1 second',
       '2 relation Source net does not take >= (use == or !=)',
     ]);
   });
@@ -86,6 +86,7 @@ describe('validateDocument', () => {
     const problems = validateDocument(doc([inside, outside]));
     expect(problems).toEqual([
       {
+        severity: 'error',
         ruleId: outside.children[0]!.id,
         number: '2.1',
         field: 'action',

@@ -31,8 +31,19 @@ export interface RuleContext {
 
 const ORDERED_KINDS = new Set(['range', 'timeOfDay', 'dateTime', 'rate']);
 
-/** The checks on one rule's own fields (not its children, not id uniqueness). */
+/** The checks on one rule's own fields (not its children, not id uniqueness): its errors. */
 export function validateRule(
+  rule: Rule,
+  number: string,
+  context: RuleContext = {},
+  cache?: ParseCache,
+): Problem[] {
+  return ruleProblems(rule, number, context, cache).filter((p) => p.severity !== 'note');
+}
+
+/** validateRule with the notes too (free text kept where a duration, address or URL goes);
+ * every problem carries its severity. */
+export function ruleProblems(
   rule: Rule,
   number: string,
   context: RuleContext = {},
@@ -40,7 +51,22 @@ export function validateRule(
 ): Problem[] {
   const problems: Problem[] = [];
   checkRule(rule, number, context, problems, cache);
+  for (const p of problems) p.severity ??= 'error';
   return problems;
+}
+
+/** What a free-text parameter means, for its note. */
+function noteMessage(action: string, text: string): string {
+  switch (action) {
+    case 'Email':
+      return `Email "${text}" names no address: kept as a note; the mail goes to the address in the preferences`;
+    case 'URL':
+      return `URL "${text}" is not a URL: kept as a note; the rule opens nothing`;
+    case 'Reset parent':
+      return `Reset parent takes no parameter: "${text}" is kept as a note`;
+    default:
+      return `${action} parameter "${text}" is not a duration: kept as a note; the document's default duration applies`;
+  }
 }
 
 function add(
@@ -168,6 +194,15 @@ function checkRule(
         ? cachedParameter(cache, action, text)
         : parseParameter(action, text);
     if (!parsed.ok) add(problems, rule, number, 'parameter', parsed.error);
+    else if (parsed.value.kind === 'note') {
+      problems.push({
+        severity: 'note',
+        ruleId: rule.id,
+        number,
+        field: 'parameter',
+        message: noteMessage(action, parsed.value.text),
+      });
+    }
     if (action === 'Exit group' && context.insideGroup === false) {
       add(problems, rule, number, 'action', 'Exit group is only valid inside a Group');
     }
@@ -220,31 +255,72 @@ export function validateSettings(settings: DocumentSettings): Problem[] {
 }
 
 /**
- * Every problem in the document, in outline order: each rule's fields (validateRule), duplicate
- * ids, Exit group outside a Group, Parent tests and Reset parent at the top level, then settings.
- * `cache`: parsed values and parameters by text (a large outline repeats a few thousand distinct
- * values); pass one to share the parsing with whoever reads the same document next (the
- * compiler), or leave it out for a private one.
+ * The errors in the document, in outline order: what stops it from being applied. Each enabled
+ * rule's fields (validateRule), duplicate ids, Exit group outside a Group, Parent tests and Reset
+ * parent at the top level, then settings. A rule that is off (or under one that is off) is
+ * checked too, but its field problems are notes (validateDocumentAll), not errors: the kernel
+ * never sees it. `cache`: parsed values and parameters by text (a large outline repeats a few
+ * thousand distinct values); pass one to share the parsing with whoever reads the same document
+ * next (the compiler), or leave it out for a private one.
  */
 export function validateDocument(
   doc: FirewallDocument,
   cache: ParseCache = createParseCache(),
 ): Problem[] {
+  return collect(doc, cache).filter((p) => p.severity === 'error');
+}
+
+/**
+ * Every problem validation finds, each with its severity: validateDocument's errors, the notes
+ * (free-text parameters), and the field problems of rules that are off, as notes that say so.
+ * `documentProblems` (shared/compiler/problems.ts) adds what the compiler refuses or warns about.
+ */
+export function validateDocumentAll(
+  doc: FirewallDocument,
+  cache: ParseCache = createParseCache(),
+): Problem[] {
+  return collect(doc, cache);
+}
+
+function collect(doc: FirewallDocument, cache: ParseCache): Problem[] {
   const problems: Problem[] = [];
   const firstNumberOfId = new Map<string, string>();
-  const go = (list: readonly Rule[], prefix: string, depth: number, insideGroup: boolean): void => {
+  const go = (
+    list: readonly Rule[],
+    prefix: string,
+    depth: number,
+    insideGroup: boolean,
+    off: boolean,
+  ): void => {
     if (!Array.isArray(list)) return;
     for (let i = 0; i < list.length; i++) {
       const rule = list[i];
       const number = depth === 0 ? String(i + 1) : `${prefix}.${i + 1}`;
       if (typeof rule !== 'object' || rule === null) {
-        problems.push({ ruleId: '', number, message: 'Rule is not a dictionary' });
+        problems.push({
+          severity: 'error',
+          ruleId: '',
+          number,
+          message: 'Rule is not a dictionary',
+        });
         continue;
       }
+      const ruleOff = off || rule.enabled !== true;
+      const start = problems.length;
       checkRule(rule, number, { insideGroup, hasParent: depth > 0 }, problems, cache);
+      for (let k = start; k < problems.length; k++) {
+        const p = problems[k] as Problem;
+        if (p.severity !== undefined) continue;
+        // A field problem of a rule that is off changes nothing in the kernel: a note.
+        if (ruleOff && p.field !== undefined) {
+          p.severity = 'note';
+          p.message = `${p.message} (the rule is off)`;
+        } else p.severity = 'error';
+      }
       const seen = firstNumberOfId.get(rule.id);
       if (seen !== undefined) {
         problems.push({
+          severity: 'error',
           ruleId: rule.id,
           number,
           message: `Rule id "${rule.id}" is also used by rule ${seen}`,
@@ -252,14 +328,21 @@ export function validateDocument(
       } else {
         firstNumberOfId.set(rule.id, number);
       }
-      go(rule.children, number, depth + 1, insideGroup || rule.action === 'Group');
+      go(rule.children, number, depth + 1, insideGroup || rule.action === 'Group', ruleOff);
     }
   };
-  go(doc.rules, '', 0, false);
-  if (doc.settings) problems.push(...validateSettings(doc.settings));
+  go(doc.rules, '', 0, false, false);
+  if (doc.settings) {
+    for (const p of validateSettings(doc.settings)) problems.push({ severity: 'error', ...p });
+  }
   return problems;
 }
 
-/** `rule 2.6.1: Dest port 70000 is out of range (0-65535)` (what `treewall check` prints). */
-export const formatProblem = (p: Problem): string =>
-  p.number === '' ? p.message : `rule ${p.number}: ${p.message}`;
+/**
+ * `rule 2.6.1: Dest port 70000 is out of range (0-65535)` (what `treewall check` prints); warnings
+ * and notes say so: `warning: rule 3: ...`, `note: rule 2.5.1: ...`.
+ */
+export const formatProblem = (p: Problem): string => {
+  const lead = p.severity === 'warning' || p.severity === 'note' ? `${p.severity}: ` : '';
+  return `${lead}${p.number === '' ? p.message : `rule ${p.number}: ${p.message}`}`;
+};

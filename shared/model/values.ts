@@ -109,7 +109,13 @@ export type ParsedParameter =
     }
   | { kind: 'email'; addresses: string[] } // empty: the preferences' address
   | { kind: 'text'; text: string } // Log prefix, Alert and Notify message (may be empty)
-  | { kind: 'command'; path: string; args: string[] }; // Script
+  | { kind: 'command'; path: string; args: string[] } // Script
+  /**
+   * Free text where a duration, address or URL was expected (IPNetSentryX kept such text as a
+   * description: `Reset parent` "restore when it comes back up", `Email` "NetTalk server not
+   * responding"). Validation reports it as a note; the action runs with its default.
+   */
+  | { kind: 'note'; text: string };
 
 export type ParameterKind = ParsedParameter['kind'];
 
@@ -125,21 +131,42 @@ export type { PropertyName };
 const ok = <T>(value: T): Result<T> => ({ ok: true, value });
 const fail = <T>(error: string): Result<T> => ({ ok: false, error });
 
+/** Where the parenthesised group that ends `s` opens (nesting counted), or -1. Linear. */
+function trailingGroupStart(s: string): number {
+  if (!s.endsWith(')')) return -1;
+  let depth = 0;
+  for (let i = s.length - 1; i >= 0; i--) {
+    const ch = s[i];
+    if (ch === ')') depth++;
+    else if (ch === '(' && --depth === 0) return i;
+  }
+  return -1;
+}
+
 /**
- * Remove IPNetSentryX's trailing comments: `23 (Telnet)` -> `23`, `3,9 (source route)` -> `3,9`.
- * Only a parenthesised group at the very end is a comment; repeated groups are all removed.
+ * Remove IPNetSentryX's trailing comments: `23 (Telnet)` -> `23`, `3,9 (source route)` -> `3,9`,
+ * `548 (AFP (AppleShare))` -> `548` (nested groups count as one). Only a parenthesised group at
+ * the very end is a comment; repeated groups are all removed; a value that is only a group stays.
  */
 export function stripComment(text: string): string {
   let s = text.trim();
-  // Index arithmetic rather than a regex: linear in the length, whatever the text holds.
-  while (s.endsWith(')')) {
-    const open = s.lastIndexOf('(');
-    if (open <= 0 || s.slice(open + 1, -1).includes(')')) return s;
+  for (;;) {
+    const open = trailingGroupStart(s);
+    if (open <= 0) return s;
     const head = s.slice(0, open).trim();
     if (head === '') return s;
     s = head;
   }
-  return s;
+}
+
+/**
+ * IPNetSentryX reads numbers with a leading-integer scan (`intValue`): whatever follows the
+ * number is ignored. treewall takes a number followed by a space and words (`6 TCP`,
+ * `8 echo request`) the same way; `80x`, `80-90` and `3,9` are not comments.
+ */
+export function leadingNumber(text: string): string | undefined {
+  const m = /^(\d+)\s+[^\s\d,\-:/.]/.exec(text);
+  return m ? m[1] : undefined;
 }
 
 /** Longer values are refused before parsing: no rule needs more, and it bounds the work. */
@@ -147,8 +174,12 @@ export const MAX_VALUE_LENGTH = 4096;
 
 /** The text inside a trailing comment, if any: `Loopback (lo0)` -> `lo0`. */
 function commentOf(text: string): string | undefined {
-  const m = /\(([^()]*)\)\s*$/.exec(text.trim());
-  return m ? (m[1] ?? '').trim() : undefined;
+  const t = text.trim();
+  const open = trailingGroupStart(t);
+  if (open < 0) return undefined;
+  // The innermost last group: `Modem or PPPoE (ppp0)` -> ppp0, `x (a (b))` -> b.
+  const inner = t.slice(open + 1, -1).trim();
+  return trailingGroupStart(inner) >= 0 ? commentOf(inner) : inner;
 }
 
 /** Inclusive bounds and names for each numeric property. */
@@ -171,7 +202,8 @@ export function parseNumericRange(
   raw: string,
   spec: NumericSpec,
 ): Result<NumericRange> {
-  const text = stripComment(raw);
+  const stripped = stripComment(raw);
+  const text = leadingNumber(stripped) ?? stripped;
   if (text === '') return fail(`${label} is empty`);
   const one = (part: string): Result<number> => {
     const p = part.trim();
@@ -395,7 +427,10 @@ export function parseDateTime(
   label: string,
   raw: string,
 ): Result<{ epochSeconds: number; text: string }> {
-  const text = stripComment(raw);
+  const stripped = stripComment(raw);
+  const text = leadingNumber(stripped) ?? stripped;
+  // IPNetSentryX stores Date and time as seconds since 1970 (FilterEntry.m setPropertyValue).
+  if (/^\d{1,12}$/.test(text)) return ok({ epochSeconds: Number(text), text });
   const m =
     /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2}))?)?\s*(Z|[+-]\d{2}:?\d{2})?$/i.exec(
       text,
@@ -554,6 +589,8 @@ export function parseValue(property: PropertyName, value: string): Result<Parsed
       return r.ok ? ok({ kind: 'address', match: r.value }) : r;
     }
     case 'Protocol': {
+      const lead = leadingNumber(text);
+      if (lead !== undefined) return parseValue(property, lead);
       if (text === '')
         return fail(`${label} is empty (a number 0-255 or a name: tcp, udp, icmp, ...)`);
       if (/^\d+$/.test(text)) {
@@ -599,7 +636,7 @@ export function parseValue(property: PropertyName, value: string): Result<Parsed
     case 'Parent idle seconds': {
       // Seconds, or a duration with a unit (`3 min`), or a range of either.
       const parts = text.split(/\s*-\s*/);
-      const secs = parts.map((p) => parseDurationSeconds(p));
+      const secs = parts.map((p) => parseDurationSeconds(p) ?? leadingSeconds(p));
       if (text === '' || parts.length > 2 || secs.some((s) => s === undefined)) {
         return fail(`${label} "${text}" is not a number of seconds (e.g. 60, 3 min)`);
       }
@@ -637,6 +674,12 @@ export function parseValue(property: PropertyName, value: string): Result<Parsed
       // Handled by NUMERIC above; listed so the switch stays exhaustive.
       return fail(`${label}: no numeric spec`);
   }
+}
+
+/** `30 quiet` -> 30: a leading number with words after it (see leadingNumber). */
+function leadingSeconds(text: string): number | undefined {
+  const n = leadingNumber(text);
+  return n === undefined ? undefined : Number(n);
 }
 
 /** Canonical name of an ICMP type number, for display (`8` -> `echo request`). */

@@ -50,3 +50,40 @@ describe('the original constructs ++, Keep invalid and Include == invalid', () =
     expect(actionCode('Masquerade')).toBeUndefined();
   });
 });
+
+describe('values as the original reads them', () => {
+  const v = (p: Parameters<typeof parseValue>[0], text: string) => parseValue(p, text);
+  it('ignores a trailing comment, nested or not', () => {
+    expect(v('Dest port', '548 (AFP (AppleShare))')).toEqual({
+      ok: true,
+      value: { kind: 'range', range: { min: 548, max: 548 } },
+    });
+    expect(v('Dest port', '137-139 (NetBIOS) (Windows)')).toMatchObject({
+      value: { range: { min: 137, max: 139 } },
+    });
+    expect(v('Interface', 'Modem (PPP (ppp0))')).toEqual({
+      ok: true,
+      value: { kind: 'interface', name: 'ppp0' },
+    });
+    // Content is never a comment.
+    expect(v('Data content', 'a (b)')).toMatchObject({ value: { text: 'a (b)' } });
+  });
+
+  it('takes a leading number followed by words, but not a typo or a range', () => {
+    expect(v('Protocol', '6 TCP')).toMatchObject({ value: { number: 6 } });
+    expect(v('ICMP type', '8 echo request')).toMatchObject({ value: { range: { min: 8 } } });
+    expect(v('Dest port', '80x').ok).toBe(false);
+    expect(v('Dest port', '1024 - 65535')).toMatchObject({
+      value: { range: { min: 1024, max: 65535 } },
+    });
+  });
+
+  it('reads Date and time as seconds since 1970, as the original stores it', () => {
+    expect(v('Date and time', '1893456000')).toMatchObject({
+      value: { kind: 'dateTime', epochSeconds: 1893456000 },
+    });
+    expect(v('Parent match rate', '10K')).toMatchObject({
+      value: { rate: { amount: 10000, unit: 'packets', perSeconds: 1 } },
+    });
+  });
+});

@@ -405,7 +405,7 @@ type ActionEntry = Omit<
 
 const DURATIONS = ['unlimited', '1 min', '10 min', '1 h', '10 h', '1 day', '10 days'];
 const TIMEOUT_NOTE =
-  'How long the address stays in the table: unlimited, 1 min, 10 min, 1 h, 10 h, 1 day, 10 days, plain seconds, or 30s/5m/2h/1d; 0 is unlimited. Empty: the document default.';
+  'How long the address stays in the table: unlimited, 1 min, 10 min, 1 h, 10 h, 1 day, 10 days, plain seconds, or 30s/5m/2h/1d; 0 is unlimited. Empty, or text that is not a duration (a note): the document default.';
 
 const ACTIONS: Record<ActionName, ActionEntry> = {
   '->': {
@@ -476,7 +476,7 @@ const ACTIONS: Record<ActionName, ActionEntry> = {
     description:
       "Record the packet's source address in the `kept` table (test it with `Include == kept`), then go on.",
     terminating: false,
-    parameterKinds: ['default', 'duration'],
+    parameterKinds: ['default', 'duration', 'note'],
     parameterDescription: TIMEOUT_NOTE,
     parameterPlaceholder: '1 h',
     parameterExamples: DURATIONS,
@@ -485,7 +485,7 @@ const ACTIONS: Record<ActionName, ActionEntry> = {
     description:
       "Record the packet's source address in the `invalid` table (test it with `Include == invalid`), then go on.",
     terminating: false,
-    parameterKinds: ['default', 'duration'],
+    parameterKinds: ['default', 'duration', 'note'],
     parameterDescription: TIMEOUT_NOTE,
     parameterPlaceholder: '1 h',
     parameterExamples: DURATIONS,
@@ -494,7 +494,7 @@ const ACTIONS: Record<ActionName, ActionEntry> = {
     description:
       "Record the packet's source address in the `authorized` table (test it with `Include == authorized`), then go on.",
     terminating: false,
-    parameterKinds: ['default', 'duration'],
+    parameterKinds: ['default', 'duration', 'note'],
     parameterDescription: TIMEOUT_NOTE,
     parameterPlaceholder: '1 h',
     parameterExamples: DURATIONS,
@@ -504,7 +504,7 @@ const ACTIONS: Record<ActionName, ActionEntry> = {
       "Record the packet's source address in the triggered table (`Include == triggered` matches it until it expires; each match refreshes it), then delete the packet. Logged unless a Dont log matched.",
     terminating: true,
     logsByDefault: true,
-    parameterKinds: ['default', 'duration'],
+    parameterKinds: ['default', 'duration', 'note'],
     parameterDescription: TIMEOUT_NOTE,
     parameterPlaceholder: '1 h',
     parameterExamples: DURATIONS,
@@ -515,7 +515,7 @@ const ACTIONS: Record<ActionName, ActionEntry> = {
     terminating: false,
     parameterKinds: ['rate'],
     parameterDescription:
-      'A rate: 50/s, 100/minute, 1 mbit/s, 64 kbytes/s; add `per source` for one bucket per address.',
+      'A rate: 50/s, 100/minute, 1 mbit/s, 64 kbytes/s; add `per source` for one bucket per address. A plain number is bits per second with an optional K or M, as IPNetSentryX writes it (`100K` = 100 kbit/s).',
     parameterPlaceholder: '1 mbit/s',
     parameterExamples: ['50/s', '1 mbit/s', '10 mbit/s', '64 kbytes/s'],
   },
@@ -525,7 +525,7 @@ const ACTIONS: Record<ActionName, ActionEntry> = {
     terminating: false,
     parameterKinds: ['rate'],
     parameterDescription:
-      'A rate: 50/s, 100/minute, 1 mbit/s, 64 kbytes/s; add `per source` for one bucket per address.',
+      'A rate: 50/s, 100/minute, 1 mbit/s, 64 kbytes/s; add `per source` for one bucket per address. A plain number is bits per second with an optional K or M, as IPNetSentryX writes it (`100K` = 100 kbit/s).',
     parameterPlaceholder: '1 mbit/s',
     parameterExamples: ['50/s', '1 mbit/s', '10 mbit/s'],
   },
@@ -567,8 +567,9 @@ const ACTIONS: Record<ActionName, ActionEntry> = {
       'Send an e-mail when the rule fires (the helper, on its timer or from the log), then go on.',
     terminating: false,
     helper: true,
-    parameterKinds: ['email'],
-    parameterDescription: 'Addresses, comma-separated. Empty: the address in the preferences.',
+    parameterKinds: ['email', 'note'],
+    parameterDescription:
+      'Addresses, comma-separated. Empty, or text without an @ (a description, as IPNetSentryX documents have): the address in the preferences.',
     parameterPlaceholder: 'admin@example.com',
     parameterExamples: [],
   },
@@ -577,17 +578,18 @@ const ACTIONS: Record<ActionName, ActionEntry> = {
       'Open a URL when the rule fires: `ping://host` sends an echo request, `tcp://host:port` tries a connection, `http(s)://` fetches the page. Used by timer rules to probe servers.',
     terminating: false,
     helper: true,
-    parameterKinds: ['url'],
-    parameterDescription: '`ping://host`, `tcp://host:port`, `http://...` or `https://...`.',
+    parameterKinds: ['url', 'note'],
+    parameterDescription:
+      '`ping://host`, `tcp://host:port`, `http://...` or `https://...`. Text without `://` is a note (a description): the rule then opens nothing.',
     parameterPlaceholder: 'ping://192.168.0.2',
     parameterExamples: ['ping://192.168.0.2', 'tcp://192.168.0.2:80', 'http://192.168.0.2/'],
   },
   'Reset parent': {
     description:
-      "Reset the parent rule's counters and idle time (timer rules use it to start a new period).",
+      "Reset the parent rule's counters and idle time (timer rules use it to start a new period). A parameter is only a note (IPNetSentryX documents put a description there).",
     terminating: false,
     helper: true,
-    parameterKinds: ['none'],
+    parameterKinds: ['none', 'note'],
   },
   Script: {
     description:

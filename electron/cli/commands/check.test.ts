@@ -34,10 +34,28 @@ afterAll(async () => {
 });
 
 describe('treewall check', () => {
-  it('prints ok and exits 0 for the factory default document', () => {
+  it('prints ok and exits 0 for the factory default document; its rules that are off are notes', () => {
     const r = treewall('check', defaultDocument);
-    expect(r.stdout.trim()).toBe('ok');
+    const lines = r.stdout.trim().split('\n');
+    expect(lines.at(-1)).toMatch(/^ok \(\d+ notes\)$/);
+    for (const line of lines.slice(0, -1))
+      expect(line).toMatch(/^note: rule [\d.]+: .*\(the rule is off\)$/);
     expect(r.status).toBe(0);
+  });
+
+  it('is never ok for a document compile refuses, and shows compiler warnings', async () => {
+    const file = path.join(folder, 'delay.txt');
+    await fs.writeFile(
+      file,
+      `( { enabled = 1; propertyName = "TCP header flags"; propertyValue = rst; filterActionName = Delay; },
+         { enabled = 1; propertyName = Interface; propertyValue = external; filterActionName = Pass; } )`,
+    );
+    const check = treewall('check', file);
+    const compiled = treewall('compile', file);
+    expect(compiled.status).toBe(2);
+    expect(check.status).toBe(2);
+    expect(check.stdout).toContain('rule 1: Delay');
+    expect(check.stdout).toContain('warning: rule 2: Interface external');
   });
 
   it('prints each problem by rule number and exits 2', () => {
@@ -77,7 +95,9 @@ describe('treewall check', () => {
       error?: { line?: number };
     }[];
     expect(reports.map((x) => x.ok)).toEqual([false, false, true]);
-    expect(reports[0]!.problems).toMatchObject([{ number: '2.1', field: 'value' }]);
+    expect(reports[0]!.problems).toMatchObject([
+      { number: '2.1', field: 'value', severity: 'error' },
+    ]);
     expect(reports[1]!.error).toMatchObject({ kind: 'syntax', line: 2, column: 17 });
     expect(r.status).toBe(2);
   });

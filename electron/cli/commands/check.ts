@@ -1,11 +1,14 @@
 // Runtime: plain Node (CLI). `treewall check FILE...`: reads each document (XML property list,
-// IPNetSentryX's included, or NeXT text; `-` is standard input) and validates it.
-// Invariant: exit 0 and `ok` only when every file reads and has no problem; any unreadable file
-// or any problem exits 2. It never touches the kernel or the helper.
+// IPNetSentryX's included, or NeXT text; `-` is standard input) and lists every problem
+// `documentProblems` finds: validation and everything the compiler refuses or warns about.
+// Invariant: a document `treewall compile` refuses is never `ok` here (exit 2 for any error or
+// unreadable file); warnings and notes are printed but do not fail. It never touches the kernel
+// or the helper.
 
 import { promises as fs } from 'node:fs';
+import { countBySeverity, documentProblems } from '../../../shared/compiler/problems.ts';
 import type { Problem } from '../../../shared/model/types.ts';
-import { formatProblem, validateDocument } from '../../../shared/model/validate.ts';
+import { formatProblem } from '../../../shared/model/validate.ts';
 import { DocumentFormatError, parseDocumentText } from '../../../shared/plist/document.ts';
 import { PlistSyntaxError } from '../../../shared/plist/openstep.ts';
 import { RuleFormatError } from '../../../shared/plist/rules.ts';
@@ -15,14 +18,21 @@ export const summary = 'Validate a document (XML or NeXT text) and print its pro
 export const usage = `usage: treewall check FILE... [--json]
 
 Reads each FILE (an XML property-list document, IPNetSentryX's included, or NeXT property-list
-text; - reads standard input) and validates every rule and setting. Prints one line per problem:
+text; - reads standard input) and lists every problem: what validation finds and what the
+compiler refuses or warns about (the same list the editor shows). One line per problem:
 
   rule 2.6.1: Dest port 70000 is out of range (0-65535)
+  warning: rule 3: Interface external: the document lists no external interfaces, so this rule never matches
+  note: rule 2.5.1.1: Email "server down" names no address: kept as a note; ...
 
-or \`ok\`. A file that cannot be read prints FILE:LINE:COL: message (or FILE: rule N: message).
---json prints [{ file, ok, problems: [{ ruleId, number, field, message }], error }] instead.
+Errors stop Apply (treewall compile refuses the document); warnings and notes do not. Problems in
+rules that are off are notes. The last line is \`ok\` when there is no error, with the number of
+warnings and notes, if any. A file that cannot be read prints FILE:LINE:COL: message (or FILE:
+rule N: message).
+--json prints [{ file, ok, problems: [{ severity, ruleId, number, field, message }], error }]
+instead (ok: no error).
 
-exit codes: 0 ok, 2 a problem or an unreadable file, 1 other error`;
+exit codes: 0 no error (warnings and notes allowed), 2 an error or an unreadable file, 1 other error`;
 
 interface ReadError {
   kind: 'syntax' | 'rule' | 'document' | 'file';
@@ -69,8 +79,8 @@ async function checkFile(file: string): Promise<FileReport> {
     return { file, ok: false, problems: [], error: describeReadError(error) };
   }
   try {
-    const problems = validateDocument(parseDocumentText(text));
-    return { file, ok: problems.length === 0, problems };
+    const problems = documentProblems(parseDocumentText(text));
+    return { file, ok: countBySeverity(problems).error === 0, problems };
   } catch (error) {
     return { file, ok: false, problems: [], error: describeReadError(error) };
   }
@@ -84,8 +94,16 @@ function humanLines(report: FileReport, prefix: boolean): { out: string[]; err: 
     return { out: [], err: [`${where}: ${error.message}`] };
   }
   const lead = prefix ? `${name}: ` : '';
-  if (report.ok) return { out: [`${lead}ok`], err: [] };
-  return { out: report.problems.map((p) => `${lead}${formatProblem(p)}`), err: [] };
+  const out = report.problems.map((p) => `${lead}${formatProblem(p)}`);
+  if (report.ok) {
+    const { warning, note } = countBySeverity(report.problems);
+    const counts = [
+      warning > 0 ? `${warning} warning${warning === 1 ? '' : 's'}` : '',
+      note > 0 ? `${note} note${note === 1 ? '' : 's'}` : '',
+    ].filter(Boolean);
+    out.push(`${lead}ok${counts.length > 0 ? ` (${counts.join(', ')})` : ''}`);
+  }
+  return { out, err: [] };
 }
 
 export async function run(args: string[]): Promise<number> {
