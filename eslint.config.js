@@ -161,7 +161,7 @@ export default tseslint.config(
     'electron/common/',
     ['electron/common/**'],
     {
-      folders: ['electron/common', 'shared', 'electron/helper/client.ts'],
+      folders: ['electron/common', 'shared'],
       node: true,
       electron: false,
       why: 'electron/common is plain Node shared by main, host, helper and CLI.',
@@ -172,13 +172,14 @@ export default tseslint.config(
     'electron/helper/',
     ['electron/helper/**'],
     {
-      folders: ['electron/helper', 'shared'],
+      // The line framing it shares with its client (electron/common/helper-client.ts).
+      folders: ['electron/helper', 'shared', 'electron/common/lines.ts'],
       node: true,
       electron: false,
       why: 'The helper runs as root in plain Node: only its own files and shared/.',
     },
-    // bench/generate.ts: the benchmarks' realistic documents, also a test input.
-    { folders: ['electron/testing', 'resources', 'bench/generate.ts'] },
+    // Its tests talk to it through the client; bench/generate.ts: realistic documents.
+    { folders: ['electron/testing', 'electron/common', 'resources', 'bench/generate.ts'] },
   ),
   ...layer(
     'electron/host/',
@@ -190,7 +191,8 @@ export default tseslint.config(
       electron: false,
       why: 'The browser host is plain Node over electron/common.',
     },
-    {},
+    // Its tests drive it with the renderer's own WebSocket client.
+    { folders: ['renderer/transport/ws-client.ts'], packages: ['ws'] },
   ),
   ...layer(
     'electron/cli/',

@@ -15,7 +15,7 @@ import { StatusBar } from './chrome/status-bar.tsx';
 import { Dialogs } from './chrome/dialogs.tsx';
 import { Outline } from './outline/outline.tsx';
 import { RowContextMenu } from './outline/context-menu.tsx';
-import { LiveDock } from './stats/live-dock.tsx';
+import { LiveDock } from './live/live-dock.tsx';
 import { start } from './lifecycle.ts';
 import { useAppStore } from './store/app-store.ts';
 

@@ -20,7 +20,7 @@ import {
   createWsApi,
   wsUrlFromLocation,
   type WebSocketConstructor,
-} from '../shared/ipc/ws-client.ts';
+} from './transport/ws-client.ts';
 
 let connected: TreewallApi | null | undefined;
 

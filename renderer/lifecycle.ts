@@ -207,7 +207,7 @@ export function start(): () => void {
   // Helper events.
   stops.push(listen('helper:state', receiveHelperEvent));
   stops.push(listen('menu:command', ({ command }) => run(command)));
-  // Counter ticks, log and notification events: renderer/stats/live-feed.ts (statistics).
+  // Counter ticks, log and notification events: renderer/live/live-feed.ts.
 
   void boot();
   return () => stops.forEach((stop) => stop());

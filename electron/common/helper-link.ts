@@ -1,5 +1,5 @@
 // Runtime: plain Node. The backend's live connection to the privileged helper: a HelperPort over
-// electron/helper/client.ts that connects in the background, reconnects when the helper goes
+// helper-client.ts that connects in the background, reconnects when the helper goes
 // away or comes back, subscribes to counters and the log, and turns helper events into app
 // events. Invariants: no call is sent twice (a call that fails with the connection fails; the
 // user retries); `helper:state` is emitted on every connect and disconnect, in the helper's order
@@ -14,7 +14,7 @@ import {
   type HelperResult,
   type HelperStatusResult,
 } from '../../shared/ipc/helper-protocol.ts';
-import { HelperCallError, HelperClient } from '../helper/client.ts';
+import { HelperCallError, HelperClient } from './helper-client.ts';
 import {
   connectedStatus,
   helperUnavailableMessage,

@@ -10,7 +10,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { readCounters, type CounterValues } from '../../shared/compiler/counters.ts';
 import type { RuleObjects } from '../../shared/compiler/index.ts';
-import { LineSplitter } from './lines.ts';
+import { LineSplitter } from '../common/lines.ts';
 import type { Nft } from './nft.ts';
 import { systemProgram } from './programs.ts';
 

@@ -23,7 +23,7 @@ import {
   type Namespace,
 } from '../testing/netns.ts';
 import { createState, evaluate, parsePacketSpec } from '../../shared/evaluator/index.ts';
-import { HelperCallError, HelperClient } from './client.ts';
+import { HelperCallError, HelperClient } from '../common/helper-client.ts';
 import { waitFor } from '../testing/processes.ts';
 
 const A = '10.77.0.1';

@@ -12,7 +12,7 @@ import type { NotifyEventData } from '../../shared/ipc/helper-protocol.ts';
 import { createRule } from '../../shared/model/tree.ts';
 import { DEFAULT_SETTINGS, type FirewallDocument, type Rule } from '../../shared/model/types.ts';
 import { kernelSkipReason, kernelTestsAvailable, sweepStale, TestNet } from '../testing/netns.ts';
-import { HelperCallError, HelperClient } from './client.ts';
+import { HelperCallError, HelperClient } from '../common/helper-client.ts';
 import { OutboundPolicy, parseDestination } from './outbound.ts';
 import { waitFor } from '../testing/processes.ts';
 

@@ -28,7 +28,7 @@ import {
 } from '../testing/netns.ts';
 import { generateDocument } from '../../bench/generate.ts';
 import type { LogEventData } from '../../shared/ipc/helper-protocol.ts';
-import { HelperClient } from './client.ts';
+import { HelperClient } from '../common/helper-client.ts';
 import { tableFingerprint, type NftJson } from './nft.ts';
 import { waitFor } from '../testing/processes.ts';
 

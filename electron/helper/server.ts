@@ -21,7 +21,7 @@ import {
   type HelperRequest,
   type RequestId,
 } from '../../shared/ipc/helper-protocol.ts';
-import { LineSplitter } from './lines.ts';
+import { LineSplitter } from '../common/lines.ts';
 import { HelperFault, HelperService, type ClientHandle, type ServiceOptions } from './service.ts';
 import { steps, type Steps } from './timings.ts';
 import { listInterfaces } from './interfaces.ts';

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { call } from '../../shared/ipc/app-api.ts';
-import { createWsApi, type WebSocketConstructor } from '../../shared/ipc/ws-client.ts';
+import { createWsApi, type WebSocketConstructor } from '../../renderer/transport/ws-client.ts';
 import { DEFAULT_SETTINGS, type FirewallDocument } from '../../shared/model/types.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');

@@ -6,7 +6,11 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import { call, type ApiResult } from '../../shared/ipc/app-api.ts';
 import { decodeWire, encodeWire } from '../../shared/ipc/wire.ts';
-import { createWsApi, type WebSocketConstructor, type WsApi } from '../../shared/ipc/ws-client.ts';
+import {
+  createWsApi,
+  type WebSocketConstructor,
+  type WsApi,
+} from '../../renderer/transport/ws-client.ts';
 import { DEFAULT_SETTINGS, type FirewallDocument } from '../../shared/model/types.ts';
 import { createBackend, type Backend, type DocumentCodec } from '../common/backend.ts';
 import { disconnectedHelper } from '../common/helper-port.ts';

@@ -9,7 +9,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { HelperClient } from '../helper/client.ts';
+import { HelperClient } from '../common/helper-client.ts';
 import { HELPER_NODE_OPTIONS } from '../helper/server.ts';
 import { sweepStale, TestNet, type Namespace } from './netns.ts';
 import { startProcess, waitUntil } from './processes.ts';

@@ -8,10 +8,10 @@ import { useLayoutEffect, useMemo, useRef, useState, type UIEvent } from 'react'
 import { buildXmlPlist } from '../../shared/plist/xml.ts';
 import type { PlistValue } from '../../shared/model/types.ts';
 import type { LogEvent } from '../../shared/ipc/app-api.ts';
-import { jumpToRule } from '../stats/jump.ts';
-import { formatTime } from '../stats/format.ts';
+import { jumpToRule } from '../common/jump.ts';
+import { formatTime } from '../common/format.ts';
 import { download } from '../triggered/triggered-panel.tsx';
-import { useLiveDock } from '../stats/live-dock-store.ts';
+import { useLiveDock } from '../live/live-dock-store.ts';
 import { simulateSpec } from '../simulator/simulate.ts';
 import { eventToSpec } from './event-packet.ts';
 import { eventsToText, filterEvents, useLogStore, type LoggedEvent } from './log-store.ts';

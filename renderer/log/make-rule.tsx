@@ -5,7 +5,7 @@
 import { useEffect, useMemo, useState } from 'react';
 import type { ActionName } from '../../shared/model/vocabulary.ts';
 import { useDocumentStore } from '../store/document-store.ts';
-import { ruleIndex } from '../stats/rule-index.ts';
+import { ruleIndex } from '../common/rule-index.ts';
 import type { LoggedEvent } from './log-store.ts';
 import { proposalTests, proposeRule, type ProposalTest } from './event-packet.ts';
 

@@ -3,7 +3,7 @@
 
 import { evaluate, parsePacketSpec } from '../../shared/evaluator/index.ts';
 import { useDocumentStore } from '../store/document-store.ts';
-import { jumpToRule } from '../stats/jump.ts';
+import { jumpToRule } from '../common/jump.ts';
 import { useSimStore } from './sim-store.ts';
 
 /** Returns the parse error, or null when the packet was judged. `reveal` selects and scrolls to

@@ -5,8 +5,8 @@
 
 import { useEffect, useState, type FormEvent } from 'react';
 import { useDocumentStore } from '../store/document-store.ts';
-import { jumpToRule } from '../stats/jump.ts';
-import { describeRule, ruleIndex } from '../stats/rule-index.ts';
+import { jumpToRule } from '../common/jump.ts';
+import { describeRule, ruleIndex } from '../common/rule-index.ts';
 import { useLogStore } from '../log/log-store.ts';
 import { eventToSpec } from '../log/event-packet.ts';
 import { useSimStore } from './sim-store.ts';

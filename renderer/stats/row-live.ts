@@ -3,7 +3,7 @@
 // returning primitives: a tick re-renders only rows whose highlight changed.
 
 import { pathMark, useSimStore } from '../simulator/sim-store.ts';
-import { useCountersStore } from './counters-store.ts';
+import { useCountersStore } from '../store/counters-store.ts';
 
 export interface RowLive {
   /** Extra class names for the row (`hit`, `sim-verdict`, `sim-matched`, `sim-tested`). */

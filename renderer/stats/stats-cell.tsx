@@ -7,8 +7,13 @@ import { memo } from 'react';
 import type { Rule, StatisticKind } from '../../shared/model/types.ts';
 import { useAppStore } from '../store/app-store.ts';
 import { useDocumentStore } from '../store/document-store.ts';
-import { hasHistory, rateHistory, useCountersStore, type RuleCounters } from './counters-store.ts';
-import { formatBytes, formatCount, formatRate, formatTime } from './format.ts';
+import {
+  hasHistory,
+  rateHistory,
+  useCountersStore,
+  type RuleCounters,
+} from '../store/counters-store.ts';
+import { formatBytes, formatCount, formatRate, formatTime } from '../common/format.ts';
 import { useStatsPrefs } from './stats-prefs.ts';
 
 type Counters = ReadonlyMap<string, RuleCounters>;

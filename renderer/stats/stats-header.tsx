@@ -5,8 +5,8 @@
 import { useEffect, useRef, useState } from 'react';
 import type { StatisticKind } from '../../shared/model/types.ts';
 import { useDocumentStore } from '../store/document-store.ts';
-import { setBaseline, useCountersStore } from './counters-store.ts';
-import { formatTime, STATISTICS, statisticHeader } from './format.ts';
+import { setBaseline, useCountersStore } from '../store/counters-store.ts';
+import { formatTime, STATISTICS, statisticHeader } from '../common/format.ts';
 import { useStatsPrefs } from './stats-prefs.ts';
 
 export function StatsHeader() {

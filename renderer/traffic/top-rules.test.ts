@@ -2,8 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createRule } from '../../shared/model/tree.ts';
 import type { ActionName } from '../../shared/model/vocabulary.ts';
-import type { RuleCounters } from '../stats/counters-store.ts';
-import type { RuleInfo } from '../stats/rule-index.ts';
+import type { RuleCounters } from '../store/counters-store.ts';
+import type { RuleInfo } from '../common/rule-index.ts';
 import { TOP, topRules } from './top-rules.ts';
 
 const ACTIONS: ActionName[] = ['Pass', 'Delete', '->', 'Group', 'Exit group', 'Log'];

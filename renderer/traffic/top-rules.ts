@@ -1,7 +1,7 @@
 // Runtime: browser (renderer/), pure. The busiest rules for the traffic view: top-k in one pass.
 
-import type { RuleCounters } from '../stats/counters-store.ts';
-import type { RuleInfo } from '../stats/rule-index.ts';
+import type { RuleCounters } from '../store/counters-store.ts';
+import type { RuleInfo } from '../common/rule-index.ts';
 
 export const TOP = 8;
 

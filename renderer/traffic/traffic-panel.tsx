@@ -18,10 +18,10 @@ import {
   rateHistory,
   tickTimeline,
   useCountersStore,
-} from '../stats/counters-store.ts';
-import { formatBytes, formatCount, formatRate } from '../stats/format.ts';
-import { jumpToRule } from '../stats/jump.ts';
-import { describeRule, ruleIndex } from '../stats/rule-index.ts';
+} from '../store/counters-store.ts';
+import { formatBytes, formatCount, formatRate } from '../common/format.ts';
+import { jumpToRule } from '../common/jump.ts';
+import { describeRule, ruleIndex } from '../common/rule-index.ts';
 import { topRules as top } from './top-rules.ts';
 
 export function TrafficPanel() {

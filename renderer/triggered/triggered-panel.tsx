@@ -9,8 +9,8 @@ import type { TriggeredEntry, TriggeredType } from '../../shared/ipc/app-api.ts'
 import { invoke } from '../backend.ts';
 import { ask, useAppStore } from '../store/app-store.ts';
 import { useDocumentStore } from '../store/document-store.ts';
-import { formatDuration, formatTime } from '../stats/format.ts';
-import { jumpToRule } from '../stats/jump.ts';
+import { formatDuration, formatTime } from '../common/format.ts';
+import { jumpToRule } from '../common/jump.ts';
 import { useLogStore } from '../log/log-store.ts';
 import {
   panelError,

@@ -355,7 +355,8 @@ export type ApiResult<T> = { ok: true; value: T } | { ok: false; error: ApiError
 
 export type Unsubscribe = () => void;
 
-/** What `window.treewall` is, in Electron (preload) and in the browser host (ws-client.ts). */
+/** What `window.treewall` is, in Electron (preload) and in the browser host
+ * (renderer/transport/ws-client.ts). */
 export interface TreewallApi {
   /** Call one channel. Resolves to a result; rejects only if the transport itself is broken. */
   invoke<C extends Channel>(

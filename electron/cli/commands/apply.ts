@@ -6,14 +6,7 @@
 import { promises as fs } from 'node:fs';
 import { parseDocumentText } from '../../../shared/plist/document.ts';
 import type { FirewallDocument } from '../../../shared/model/types.ts';
-import {
-  EXIT,
-  intOption,
-  printJson,
-  runWithClient,
-  shortTime,
-  UsageError,
-} from '../../helper/cli-support.ts';
+import { EXIT, intOption, printJson, runWithClient, shortTime, UsageError } from '../support.ts';
 
 export const summary = 'Apply a document through the helper (optionally with a confirm timeout)';
 

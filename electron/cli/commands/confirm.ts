@@ -1,6 +1,6 @@
 // Runtime: plain Node (CLI). `treewall confirm`: keep the rules applied with --confirm-timeout.
 
-import { EXIT, printJson, runWithClient, UsageError } from '../../helper/cli-support.ts';
+import { EXIT, printJson, runWithClient, UsageError } from '../support.ts';
 
 export const summary = 'Keep the rules of the last apply --confirm-timeout';
 

@@ -7,7 +7,7 @@ import {
   runWithClient,
   untilInterrupted,
   UsageError,
-} from '../../helper/cli-support.ts';
+} from '../support.ts';
 
 export const summary = 'Print per-rule counters (--watch: stream changes)';
 

@@ -3,7 +3,7 @@
 // foreground until SIGTERM (which leaves the kernel rules in force).
 
 import { DEFAULT_LOG_GROUP, DEFAULT_SOCKET_PATH } from '../../../shared/ipc/helper-protocol.ts';
-import { EXIT, intOption, parseArgs } from '../../helper/cli-support.ts';
+import { EXIT, intOption, parseArgs } from '../support.ts';
 import { runHelper } from '../../helper/server.ts';
 
 export const summary = 'Run the privileged helper (root) on a Unix socket, in the foreground';

@@ -2,7 +2,7 @@
 // (NFLOG, read by the helper), one line each.
 
 import type { LogEventData } from '../../../shared/ipc/helper-protocol.ts';
-import { EXIT, runWithClient, untilInterrupted, UsageError } from '../../helper/cli-support.ts';
+import { EXIT, runWithClient, untilInterrupted, UsageError } from '../support.ts';
 
 export const summary = 'Stream logged packets (rule, action, addresses, ports)';
 

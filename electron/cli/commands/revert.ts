@@ -1,7 +1,7 @@
 // Runtime: plain Node (CLI). `treewall revert`: re-apply the rules that were in force before the
 // last apply (or, during a confirm timeout, roll back at once).
 
-import { EXIT, printJson, runWithClient, shortTime, UsageError } from '../../helper/cli-support.ts';
+import { EXIT, printJson, runWithClient, shortTime, UsageError } from '../support.ts';
 
 export const summary = 'Re-apply the previous rules';
 

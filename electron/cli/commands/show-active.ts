@@ -2,7 +2,7 @@
 // checked against the kernel, printed as NeXT text (or XML, or JSON).
 
 import { documentToOpenStep, documentToXml } from '../../../shared/plist/document.ts';
-import { EXIT, printJson, runWithClient, shortTime, UsageError } from '../../helper/cli-support.ts';
+import { EXIT, printJson, runWithClient, shortTime, UsageError } from '../support.ts';
 
 export const summary = 'Print the rules in force (as a document), checked against the kernel';
 

@@ -1,6 +1,6 @@
 // Runtime: plain Node (CLI). `treewall status`: what the helper has applied and how it is doing.
 
-import { EXIT, printJson, runWithClient, shortTime, UsageError } from '../../helper/cli-support.ts';
+import { EXIT, printJson, runWithClient, shortTime, UsageError } from '../support.ts';
 
 export const summary = 'Show what the helper has applied';
 

@@ -1,6 +1,6 @@
 // Runtime: plain Node (CLI). `treewall stop`: remove treewall's nftables table (only it).
 
-import { EXIT, printJson, runWithClient, UsageError } from '../../helper/cli-support.ts';
+import { EXIT, printJson, runWithClient, UsageError } from '../support.ts';
 
 export const summary = "Remove treewall's rules from the kernel (other tables untouched)";
 

@@ -3,14 +3,7 @@
 
 import { promises as fs } from 'node:fs';
 import { TRIGGERED_TYPES, type TriggeredKind } from '../../../shared/ipc/helper-protocol.ts';
-import {
-  EXIT,
-  intOption,
-  printJson,
-  runWithClient,
-  shortTime,
-  UsageError,
-} from '../../helper/cli-support.ts';
+import { EXIT, intOption, printJson, runWithClient, shortTime, UsageError } from '../support.ts';
 
 export const summary = 'List, add, remove, flush, import or export triggered addresses';
 

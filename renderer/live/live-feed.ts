@@ -8,7 +8,7 @@ import { invoke, listen } from '../backend.ts';
 import { useLogStore } from '../log/log-store.ts';
 import { useAppStore } from '../store/app-store.ts';
 import { refreshTriggered } from '../triggered/triggered-store.ts';
-import { applySnapshot, applyTick, setBaseline } from './counters-store.ts';
+import { applySnapshot, applyTick, setBaseline } from '../store/counters-store.ts';
 import { notify } from './notifications.ts';
 
 /** Log events arrive in bursts (a scan); they reach the store at most once per frame. */

@@ -19,8 +19,8 @@ import {
   type EventName,
   type EventPayload,
   type TreewallApi,
-} from './app-api.ts';
-import { decodeWire, encodeWire, type WireCall } from './wire.ts';
+} from '../../shared/ipc/app-api.ts';
+import { decodeWire, encodeWire, type WireCall } from '../../shared/ipc/wire.ts';
 
 /** The part of the DOM WebSocket this transport uses (declared here: shared/ has no DOM lib). */
 export interface WebSocketLike {

@@ -5,7 +5,7 @@
 
 import { DEFAULT_SOCKET_PATH } from '../../shared/ipc/helper-protocol.ts';
 import { formatProblem } from '../../shared/model/validate.ts';
-import { HelperCallError, HelperClient } from './client.ts';
+import { HelperCallError, HelperClient } from '../common/helper-client.ts';
 
 export const EXIT = { ok: 0, other: 1, badInput: 2, unreachable: 3 } as const;
 

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { PlistValue } from '../model/types.ts';
-import { decodeWire, encodeWire } from './wire.ts';
+import type { PlistValue } from '../../shared/model/types.ts';
+import { decodeWire, encodeWire } from '../../shared/ipc/wire.ts';
 import { wsUrlFromLocation } from './ws-client.ts';
 
 describe('wsUrlFromLocation', () => {
