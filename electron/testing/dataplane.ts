@@ -128,11 +128,24 @@ const OBSERVER_SETS = [
 export const probeSeq = (id: number): number => id * 65536 + 1000;
 export const probeAck = (id: number): number => id * 65536 + 5000;
 
-/** Bytes after the IP and transport headers (what rawsend.py pads the packet with). */
+/** Bytes each TCP option takes in a probe (rawsend.py's encoding, NOP-padded to 4 bytes):
+ * 2 mss, 3 window scale, 4 sack-permitted: 4; 5 sack (one block), 8 timestamp: 12. */
+const TCP_OPTION_BYTES: Readonly<Record<number, number>> = { 2: 4, 3: 4, 4: 4, 5: 12, 8: 12 };
+
+export function tcpOptionLength(options: readonly number[]): number {
+  return options.reduce((n, o) => n + (TCP_OPTION_BYTES[o] ?? 4), 0);
+}
+
+/** Bytes after the IP and transport headers (what rawsend.py pads the packet with). IPv4
+ * options take 4 bytes each (rawsend.py's encoding). */
 const payloadLength = (p: Packet): number =>
   p.length -
-  (p.ipVersion === 4 ? 20 : 40) -
-  (p.protocol === 6 ? 20 : p.protocol === 17 || p.protocol === 1 || p.protocol === 58 ? 8 : 0);
+  (p.ipVersion === 4 ? 20 + 4 * p.ipOptions.length : 40) -
+  (p.protocol === 6
+    ? 20 + tcpOptionLength(p.tcpOptions ?? [])
+    : p.protocol === 17 || p.protocol === 1 || p.protocol === 58
+      ? 8
+      : 0);
 
 const byteSwap32 = (v: number): number =>
   (((v & 0xff) << 24) | ((v & 0xff00) << 8) | ((v >>> 8) & 0xff00) | (v >>> 24)) >>> 0;
@@ -170,6 +183,9 @@ export class DataPlane {
         'ip -6 route add fd70:0:0:1::/64 via fd51::2',
         // fw routes between its two links: an inbound packet for the other side is forwarded.
         'sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1',
+        // Probes may carry a (fully used) loose/strict source route option: accept them.
+        'sysctl -qw net.ipv4.conf.all.accept_source_route=1 net.ipv4.conf.default.accept_source_route=1',
+        'sysctl -qw net.ipv4.conf.eth0.accept_source_route=1 net.ipv4.conf.eth1.accept_source_route=1',
         // Reject replies must not be rate limited: every one is counted.
         'sysctl -qw net.ipv4.icmp_ratelimit=0 net.ipv6.icmp.ratelimit=0',
         'sysctl -qw net.ipv4.icmp_msgs_per_sec=100000 net.ipv4.icmp_msgs_burst=100000',
@@ -292,6 +308,8 @@ export class DataPlane {
       ack: probeAck(id),
       icmpType: p.icmpType ?? 0,
       icmpCode: p.icmpCode ?? 0,
+      ipOptions: p.ipVersion === 4 ? p.ipOptions : [],
+      tcpOptions: p.protocol === 6 ? (p.tcpOptions ?? []) : [],
     };
     if (p.direction === 'outbound') {
       const via = interfaceFor(p.dst);

@@ -1,7 +1,8 @@
-// Runtime: plain Node, tests only (root). One differential case: compile a document, load it into
-// the DataPlane's firewall namespace, send packets for real, and compare what the kernel did (each
-// packet's fate, every rule's counter) with what the reference evaluator predicts. Also shrinks a
-// disagreeing case to a small one.
+// Runtime: plain Node, tests only (root). One differential case, three ways: compile a document,
+// load it into the DataPlane's firewall namespace, send packets for real, and compare what the
+// kernel did (each packet's fate, every rule's counter) with what the reference evaluator
+// predicts, and the evaluator with the table walk (shared/evaluator/table-walk.ts). Also shrinks
+// a disagreeing case to a small one.
 // Invariant: a case starts from a freshly replaced table (counters zero, triggered sets empty), so
 // cases never see each other's state.
 
@@ -13,7 +14,8 @@ import type { DataPlane, ProbeFate } from './dataplane.ts';
 import { predict, type Counts } from './oracle.ts';
 
 export interface Disagreement {
-  kind: 'fate' | 'counter' | 'compile';
+  /** `oracles`: the evaluator and the table walk disagree (a bug in one of them, not the kernel). */
+  kind: 'fate' | 'counter' | 'compile' | 'oracles';
   detail: string;
 }
 
@@ -26,28 +28,40 @@ export interface CaseStats {
   includeHits: number;
   logEvents: number;
   vmapRules: number;
+  /** Rules that matched after a verdict was fixed (a terminating rule's side-effect walk). */
+  afterVerdict: number;
+  /** Rules passed over by a `++`. */
+  skipped: number;
+  /** Routed packets, and how many of them were tested on departure too. */
+  routed: number;
+  departures: number;
+  /** Packets carrying IP or TCP options. */
+  withOptions: number;
 }
 
+const STAT_COUNTS = [
+  'replies',
+  'exitGroups',
+  'triggered',
+  'includeHits',
+  'logEvents',
+  'vmapRules',
+  'afterVerdict',
+  'skipped',
+  'routed',
+  'departures',
+  'withOptions',
+] as const;
+
 export function emptyStats(): CaseStats {
-  return {
-    verdicts: {},
-    replies: 0,
-    exitGroups: 0,
-    triggered: 0,
-    includeHits: 0,
-    logEvents: 0,
-    vmapRules: 0,
-  };
+  const s = { verdicts: {} } as CaseStats;
+  for (const k of STAT_COUNTS) s[k] = 0;
+  return s;
 }
 
 export function addStats(total: CaseStats, s: CaseStats): void {
   for (const [k, v] of Object.entries(s.verdicts)) total.verdicts[k] = (total.verdicts[k] ?? 0) + v;
-  total.replies += s.replies;
-  total.exitGroups += s.exitGroups;
-  total.triggered += s.triggered;
-  total.includeHits += s.includeHits;
-  total.logEvents += s.logEvents;
-  total.vmapRules += s.vmapRules;
+  for (const k of STAT_COUNTS) total[k] += s[k];
 }
 
 export interface CaseResult {
@@ -86,7 +100,10 @@ export async function runCase(
   const kernel = await kernelCounters(dp, compiled.objects);
   const expected = predict(doc, packets);
   const numbers = numberRules(doc.rules);
-  const disagreements: Disagreement[] = [];
+  const disagreements: Disagreement[] = expected.oracleDisagreements.map((detail) => ({
+    kind: 'oracles' as const,
+    detail,
+  }));
   fates.forEach((fate: ProbeFate, i) => {
     const want = expected.packets[i]!;
     if (fate.delivered !== want.delivered || fate.replied !== want.replied) {
@@ -109,17 +126,23 @@ export async function runCase(
     }
   }
   const stats = emptyStats();
-  for (const p of expected.packets) {
+  expected.packets.forEach((p, i) => {
     const v = p.evaluation.verdict;
     stats.verdicts[v] = (stats.verdicts[v] ?? 0) + 1;
     if (p.replied) stats.replies++;
+    const sent = packets[i]!;
+    if (sent.routed) stats.routed++;
+    if ((p.evaluation.passes?.length ?? 0) > 1) stats.departures++;
+    if (sent.ipOptions.length || sent.tcpOptions?.length) stats.withOptions++;
     for (const e of [p.evaluation, ...p.replies.map((r) => r.evaluation)]) {
       stats.exitGroups += e.actions.filter((a) => a.action === 'Exit group').length;
       stats.triggered += e.stateChanges.triggered.length;
       stats.includeHits += e.stateChanges.refreshed.length;
       stats.logEvents += e.logEvents.length;
+      stats.afterVerdict += e.steps.filter((s) => s.afterVerdict && s.kind === 'match').length;
+      stats.skipped += e.steps.filter((s) => s.kind === 'skipped').length;
     }
-  }
+  });
   stats.vmapRules = Object.values(compiled.objects).filter((o) => o.elements?.length).length;
   return { disagreements, stats, packets: packets.length };
 }

@@ -2,16 +2,20 @@
 // packets in the DataPlane topology, according to the reference evaluator: each probe's fate and
 // the per-rule counter increments, including the reply packets a Reject or Drop connection makes
 // the kernel send (they cross the rules too, and count).
+// The same sequence is also judged by the second oracle, the table walk: `predict` reports where
+// the two disagree (they never should; the kernel is then held to both).
 // Invariant: packets are judged in order with one evaluator state, the way the kernel sees them.
 
 import {
   createState,
   evaluate,
+  formatPacket,
   type Evaluation,
   type EvaluatorState,
   type Packet,
   type Verdict,
 } from '../../shared/evaluator/index.ts';
+import { flattenTable, tableWalk } from '../../shared/evaluator/table-walk.ts';
 import type { FirewallDocument } from '../../shared/model/types.ts';
 import { interfaceFor } from './dataplane.ts';
 
@@ -31,6 +35,8 @@ export interface PacketPrediction {
 export interface Prediction {
   packets: PacketPrediction[];
   counters: Record<string, Counts>;
+  /** Where the table walk judged a packet (or a reply) otherwise than the evaluator. */
+  oracleDisagreements: string[];
 }
 
 /** ICMP types that are errors: the kernel never answers an error with an error. */
@@ -124,6 +130,9 @@ export function predict(
   start: EvaluatorState = createState(0),
 ): Prediction {
   let state = start;
+  let walkState = start;
+  const table = flattenTable(doc.rules);
+  const oracleDisagreements: string[] = [];
   const counters: Record<string, Counts> = {};
   const count = (evaluation: Evaluation, p: Packet): void => {
     for (const id of evaluation.matched) {
@@ -134,7 +143,15 @@ export function predict(
   };
   const judge = (p: Packet): Evaluation => {
     const e = evaluate(doc, p, state);
+    const t = tableWalk(doc, p, walkState, {}, table);
+    const mine = JSON.stringify([e.verdict, e.verdictRuleId, e.matched, e.logEvents]);
+    const theirs = JSON.stringify([t.verdict, t.verdictRuleId, t.matched, t.logEvents]);
+    if (mine !== theirs)
+      oracleDisagreements.push(
+        `${formatPacket(p)}: evaluator ${mine}, table walk ${theirs} (verdict, rule, matched, log)`,
+      );
     state = e.state;
+    walkState = t.state;
     count(e, p);
     return e;
   };
@@ -162,5 +179,5 @@ export function predict(
     }
     out.push({ delivered: delivers(evaluation.verdict), replied, evaluation, replies });
   }
-  return { packets: out, counters };
+  return { packets: out, counters, oracleDisagreements };
 }

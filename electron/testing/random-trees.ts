@@ -7,7 +7,7 @@ import type { FirewallDocument, Rule } from '../../shared/model/types.ts';
 import { DEFAULT_SETTINGS } from '../../shared/model/types.ts';
 import type { ActionName, PropertyName, RelationName } from '../../shared/model/vocabulary.ts';
 import type { TcpFlag } from '../../shared/model/values.ts';
-import { POOLS } from './dataplane.ts';
+import { POOLS, tcpOptionLength } from './dataplane.ts';
 
 /** mulberry32: small, fast, good enough to pick test cases. */
 export class Rng {
@@ -111,13 +111,26 @@ const VALUES: Partial<Record<PropertyName, readonly string[]>> = {
   'ICMP code': ['0', '3', '0-5'],
   Interface: ['eth0', 'eth1', 'lo', 'eth*', 'external', 'internal', 'wg0'],
   Direction: ['inbound', 'outbound'],
-  Include: ['triggered', 'triggered', 'authorized', 'kept'],
+  Include: ['triggered', 'triggered', 'authorized', 'kept', 'address', 'invalid', 'state'],
+  'IP options': ['3', '7', '3,9', '7,20', '20', '9'],
+  'TCP options': ['2', '3', '4', '2,4', '2,3', '8', '5'],
   'IP version': ['4', '6'],
   'Packet length': ['60', '40-60', '100-2000', '48'],
   TTL: ['64', '1', '100-255', '0-10'],
   DSCP: ['0', '46', '10', '8-16'],
   Any: [''],
 };
+
+/** Properties a header may lack (ports on ICMP, ICMP type on TCP, ...): every relation. */
+const MAY_BE_ABSENT: ReadonlySet<PropertyName> = new Set([
+  'Dest port',
+  'Source port',
+  'ICMP type',
+  'ICMP code',
+  'TCP header flags',
+  'TCP options',
+  'IP options',
+]);
 
 const NUMERIC: ReadonlySet<PropertyName> = new Set([
   'Dest port',
@@ -141,7 +154,9 @@ const PROPERTY_WEIGHTS: readonly (readonly [PropertyName, number])[] = [
   ['ICMP code', 2],
   ['Interface', 5],
   ['Direction', 6],
-  ['Include', 4],
+  ['Include', 6],
+  ['IP options', 2],
+  ['TCP options', 3],
   ['IP version', 2],
   ['Packet length', 2],
   ['TTL', 2],
@@ -161,8 +176,10 @@ const ACTION_WEIGHTS: readonly (readonly [ActionName, number])[] = [
   ['Dont log', 5],
   ['Group', 9],
   ['Exit group', 7],
+  ['++', 5],
   ['Authorize', 3],
-  ['Keep address', 2],
+  ['Keep address', 3],
+  ['Keep invalid', 2],
   ['Alert', 2],
   ['Masquerade', 1],
 ];
@@ -170,6 +187,11 @@ const ACTION_WEIGHTS: readonly (readonly [ActionName, number])[] = [
 export interface TreeOptions {
   maxRules: number;
   maxDepth: number;
+  /**
+   * Leave out `Include == state` (the kernel bench drops every probe before conntrack confirms
+   * it, so the kernel never tracks a flow there; the pure oracles test it).
+   */
+  noConnectionState?: boolean;
 }
 
 export function randomDocument(rng: Rng, options: TreeOptions): FirewallDocument {
@@ -189,7 +211,10 @@ export function randomDocument(rng: Rng, options: TreeOptions): FirewallDocument
     value,
     action,
     parameter:
-      action === 'Trigger' || action === 'Authorize' || action === 'Keep address'
+      action === 'Trigger' ||
+      action === 'Authorize' ||
+      action === 'Keep address' ||
+      action === 'Keep invalid'
         ? rng.pick(['', '10 min', 'unlimited', '1 h'])
         : '',
     children: [],
@@ -197,9 +222,13 @@ export function randomDocument(rng: Rng, options: TreeOptions): FirewallDocument
   });
   const randomRule = (): Rule => {
     const property = rng.weighted(PROPERTY_WEIGHTS);
-    const value = rng.pick(VALUES[property] ?? ['']);
+    let value = rng.pick(VALUES[property] ?? ['']);
+    if (property === 'Include' && value === 'state' && options.noConnectionState)
+      value = 'triggered';
     let relation: RelationName = rng.chance(0.75) ? '==' : '!=';
-    if ((NUMERIC.has(property) || ADDRESSES.has(property)) && rng.chance(0.2))
+    if (NUMERIC.has(property) && MAY_BE_ABSENT.has(property) && rng.chance(0.35))
+      relation = rng.pick(['>=', '<='] as const);
+    else if ((NUMERIC.has(property) || ADDRESSES.has(property)) && rng.chance(0.2))
       relation = rng.pick(['>=', '<='] as const);
     if (property === 'Any') relation = '==';
     return rule(property, value, relation, rng.weighted(ACTION_WEIGHTS));
@@ -257,12 +286,16 @@ export function randomDocument(rng: Rng, options: TreeOptions): FirewallDocument
         continue;
       }
       const r = randomRule();
+      // Terminating rules and Exit groups often get children (a side-effect walk, children that
+      // never run); `++` sometimes (it then skips its first child).
       const wantsChildren =
         r.action === '->' || r.action === 'Group'
           ? 0.85
-          : r.action === 'Exit group' || r.action === 'Log' || r.action === 'Dont log'
+          : r.action === 'Log' || r.action === 'Dont log'
             ? 0.1
-            : 0.3;
+            : r.action === 'Exit group' || r.action === '++'
+              ? 0.35
+              : 0.45;
       if (depth < options.maxDepth && rng.chance(wantsChildren)) r.children = list(depth + 1);
       out.push(r);
     }
@@ -272,7 +305,8 @@ export function randomDocument(rng: Rng, options: TreeOptions): FirewallDocument
   // Often start with a table lookup, so hosts recorded by Trigger/Authorize/Keep address are seen
   // again and refreshed (random placement alone rarely reaches one after a recording).
   if (rng.chance(0.35)) {
-    const table = rng.pick(['triggered', 'triggered', 'authorized', 'kept']);
+    const tables = ['triggered', 'triggered', 'authorized', 'kept', 'address', 'invalid'];
+    const table = rng.pick(options.noConnectionState ? tables : [...tables, 'state', 'state']);
     rules.unshift(
       rule(
         'Include',
@@ -308,7 +342,20 @@ const FLAG_SETS: readonly (readonly TcpFlag[])[] = [
   ['fin', 'syn', 'rst', 'psh', 'ack', 'urg'],
 ];
 
-/** A packet the DataPlane can send: inbound from a remote host, or outbound to one. */
+/** IPv4 options the kernel accepts on a probe (3 lsrr, 7 rr, 9 ssrr, 20 router alert; rawsend.py
+ * writes each as one used-up word); a routed packet never carries 9: a strict source route
+ * through a router is refused before the rules. */
+const IP_OPTIONS = [3, 7, 9, 20] as const;
+/** TCP options nftables can test (2 mss, 3 window scale, 4 sack-permitted, 5 sack, 8 timestamp). */
+const TCP_OPTIONS = [2, 3, 4, 5, 8] as const;
+
+function someOf<T>(rng: Rng, items: readonly T[]): T[] {
+  const out = items.filter(() => rng.chance(0.4));
+  return out.length ? out : [rng.pick(items)];
+}
+
+/** A packet the DataPlane can send: inbound from a remote host, outbound to one, or routed
+ * between the two links (it arrives on one interface and leaves by the other). */
 export function randomPacket(rng: Rng): Packet {
   const inbound = rng.chance(0.7);
   const v6 = rng.chance(0.3);
@@ -320,7 +367,7 @@ export function randomPacket(rng: Rng): Packet {
     ? `${POOLS.remote6[iface]}${host.toString(16)}`
     : `${POOLS.remote4[iface]}${host}`;
   // Some inbound packets are for a host behind the other link: fw routes them (forward hook).
-  const routed = inbound && rng.chance(0.15);
+  const routed = inbound && rng.chance(0.2);
   const other = iface === 'eth0' ? 'eth1' : 'eth0';
   const mine = routed
     ? v6
@@ -335,27 +382,41 @@ export function randomPacket(rng: Rng): Packet {
     [v6 ? 58 : 1, 20],
   ] as const);
   const payload = rng.pick([0, 0, 0, 8, 20, 100]);
-  const l4 = protocol === 6 ? 20 : 8;
+  // IP options only on TCP: a reset carries none, while an ICMP error would echo them.
+  const ipOptions =
+    !v6 && protocol === 6 && rng.chance(0.2)
+      ? someOf(
+          rng,
+          IP_OPTIONS.filter((o) => !routed || o !== 9),
+        )
+      : [];
+  const tcpOptions = protocol === 6 && rng.chance(0.3) ? someOf(rng, TCP_OPTIONS) : [];
+  const l4 = protocol === 6 ? 20 + tcpOptionLength(tcpOptions) : 8;
   const p: Packet = {
     direction: inbound ? 'inbound' : 'outbound',
     ipVersion: v6 ? 6 : 4,
     src: inbound ? remote : mine,
     dst: inbound ? mine : remote,
     protocol,
-    length: (v6 ? 40 : 20) + l4 + payload,
+    length: (v6 ? 40 : 20 + 4 * ipOptions.length) + l4 + payload,
     // The kernel drops a routed packet with TTL 1 before the forward hook: not a rules question.
     ttl: rng.pick(routed ? [64, 128, 255] : [64, 64, 64, 1, 128, 255]),
     dscp: rng.pick([0, 0, 0, 46, 10]),
     fragmentOffset: 0,
-    ipOptions: [],
+    ipOptions,
   };
   if (inbound) p.inInterface = iface;
   else p.outInterface = iface;
+  if (routed) {
+    p.routed = true;
+    p.outInterface = other;
+  }
   if (protocol === 6 || protocol === 17) {
     p.srcPort = rng.chance(0.7) ? rng.pick(SRC_PORTS) : rng.int(1, 65535);
     p.dstPort = rng.chance(0.85) ? rng.pick(PORTS) : rng.int(1, 65535);
   }
   if (protocol === 6) p.tcpFlags = [...rng.pick(FLAG_SETS)];
+  if (tcpOptions.length) p.tcpOptions = tcpOptions;
   if (protocol === 1) {
     p.icmpType = rng.pick([8, 8, 0, 3, 11, 13]);
     p.icmpCode = p.icmpType === 3 ? rng.pick([0, 1, 3]) : 0;
@@ -365,4 +426,54 @@ export function randomPacket(rng: Rng): Packet {
     p.icmpCode = 0;
   }
   return p;
+}
+
+/** The answer to `p` from the host it was sent to, through fw the other way. */
+export function replyTo(rng: Rng, p: Packet): Packet {
+  const r: Packet = { ...p, src: p.dst, dst: p.src, ipOptions: [], ttl: 64 };
+  delete r.tcpOptions;
+  if (p.srcPort !== undefined && p.dstPort !== undefined) {
+    r.srcPort = p.dstPort;
+    r.dstPort = p.srcPort;
+  }
+  if (p.protocol === 6)
+    r.tcpFlags = [...rng.pick([['syn', 'ack'], ['ack'], ['ack', 'psh'], ['rst']] as const)];
+  if (p.icmpType === 8) r.icmpType = 0;
+  if (p.icmpType === 128) r.icmpType = 129;
+  if (p.routed) {
+    r.inInterface = p.outInterface!;
+    r.outInterface = p.inInterface!;
+  } else if (p.direction === 'inbound') {
+    r.direction = 'outbound';
+    r.outInterface = p.inInterface!;
+    delete r.inInterface;
+  } else {
+    r.direction = 'inbound';
+    r.inInterface = p.outInterface!;
+    delete r.outInterface;
+  }
+  const l4 =
+    p.protocol === 6 ? 20 : p.protocol === 17 || p.protocol === 1 || p.protocol === 58 ? 8 : 0;
+  r.length = (p.ipVersion === 6 ? 40 : 20) + l4;
+  return r;
+}
+
+/**
+ * A sequence of `n` packets where flows go on: about a third of the packets repeat an earlier
+ * packet (its flow, the same direction) or answer one (the other direction), so `Include == state`
+ * and the address tables see hosts and flows recorded earlier in the same sequence.
+ */
+export function randomPacketSequence(rng: Rng, n: number): Packet[] {
+  const out: Packet[] = [];
+  while (out.length < n) {
+    const earlier = out.length ? rng.pick(out) : undefined;
+    const roll = rng.next();
+    if (earlier && roll < 0.15) out.push(replyTo(rng, earlier));
+    else if (earlier && roll < 0.3) {
+      const again: Packet = { ...earlier };
+      if (again.protocol === 6) again.tcpFlags = [...rng.pick(FLAG_SETS)];
+      out.push(again);
+    } else out.push(randomPacket(rng));
+  }
+  return out;
 }

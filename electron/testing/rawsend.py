@@ -37,6 +37,32 @@ def checksum(data: bytes) -> int:
     return (~total) & 0xFFFF
 
 
+# IPv4 options by number, each one 4-byte word the kernel accepts: a source route / record route
+# whose pointer is past its end (nothing left to route or record), a router alert.
+IP_OPTION_BYTES = {
+    3: bytes([0x83, 3, 4, 0]),  # loose source route (EOL after it)
+    7: bytes([0x07, 3, 4, 0]),  # record route
+    9: bytes([0x89, 3, 4, 0]),  # strict source route
+    20: bytes([0x94, 4, 0, 0]),  # router alert
+}
+# TCP options by kind, NOP-padded to 4-byte words (lengths must match dataplane.ts).
+TCP_OPTION_BYTES = {
+    2: bytes([2, 4, 0x05, 0xB4]),
+    3: bytes([1, 3, 3, 7]),
+    4: bytes([1, 1, 4, 2]),
+    5: bytes([1, 1, 5, 10]) + bytes(8),
+    8: bytes([1, 1, 8, 10]) + bytes(8),
+}
+
+
+def ip_options(p) -> bytes:
+    return b''.join(IP_OPTION_BYTES[o] for o in p.get('ipOptions', []))
+
+
+def tcp_options(p) -> bytes:
+    return b''.join(TCP_OPTION_BYTES[o] for o in p.get('tcpOptions', []))
+
+
 def l4(p, pseudo: bytes) -> bytes:
     proto = p['protocol']
     payload = bytes(p.get('payloadLen', 0))
@@ -44,7 +70,9 @@ def l4(p, pseudo: bytes) -> bytes:
         flags = 0
         for f in p.get('flags', []):
             flags |= FLAG_BITS[f]
-        hdr = struct.pack('!HHIIBBHHH', p['srcPort'], p['dstPort'], p['seq'], p['ack'], 5 << 4, flags, 64240, 0, 0)
+        opts = tcp_options(p)
+        words = 5 + len(opts) // 4
+        hdr = struct.pack('!HHIIBBHHH', p['srcPort'], p['dstPort'], p['seq'], p['ack'], words << 4, flags, 64240, 0, 0) + opts
         csum = checksum(pseudo + hdr + payload)
         return hdr[:16] + struct.pack('!H', csum) + hdr[18:] + payload
     if proto == 17:
@@ -64,11 +92,13 @@ def l4(p, pseudo: bytes) -> bytes:
 def ipv4(p) -> bytes:
     src = socket.inet_pton(socket.AF_INET, p['src'])
     dst = socket.inet_pton(socket.AF_INET, p['dst'])
-    body_len = {6: 20, 17: 8, 1: 8}.get(p['protocol'], 0) + p.get('payloadLen', 0)
+    body_len = {6: 20 + len(tcp_options(p)), 17: 8, 1: 8}.get(p['protocol'], 0) + p.get('payloadLen', 0)
     pseudo = src + dst + struct.pack('!BBH', 0, p['protocol'], body_len)
     body = l4(p, pseudo)
-    total = 20 + len(body)
-    hdr = struct.pack('!BBHHHBBH4s4s', 0x45, p.get('tos', 0), total, p['id'] & 0xFFFF, 0, p.get('ttl', 64), p['protocol'], 0, src, dst)
+    opts = ip_options(p)
+    total = 20 + len(opts) + len(body)
+    ihl = 5 + len(opts) // 4
+    hdr = struct.pack('!BBHHHBBH4s4s', 0x40 | ihl, p.get('tos', 0), total, p['id'] & 0xFFFF, 0, p.get('ttl', 64), p['protocol'], 0, src, dst) + opts
     hdr = hdr[:10] + struct.pack('!H', checksum(hdr)) + hdr[12:]
     return hdr + body
 
@@ -76,7 +106,7 @@ def ipv4(p) -> bytes:
 def ipv6(p) -> bytes:
     src = socket.inet_pton(socket.AF_INET6, p['src'])
     dst = socket.inet_pton(socket.AF_INET6, p['dst'])
-    body_len = {6: 20, 17: 8, 58: 8}.get(p['protocol'], 0) + p.get('payloadLen', 0)
+    body_len = {6: 20 + len(tcp_options(p)), 17: 8, 58: 8}.get(p['protocol'], 0) + p.get('payloadLen', 0)
     pseudo = src + dst + struct.pack('!I3xB', body_len, p['protocol'])
     body = l4(p, pseudo)
     first = (6 << 28) | (p.get('tos', 0) << 20) | (p['flowLabel'] & 0xFFFFF)
