@@ -65,8 +65,15 @@ const DEFAULT_FIRST: Spec = rule('default first', ANY, '->', {
         rule('delete spoofs from a real interface', ANY, 'Delete'),
       ],
     }),
-    // 1.4: source routing has little legitimate use and helps sneak around other checks.
-    rule('source route', ['IP options', '==', '3,9 (source route)'], 'Delete'),
+    // 1.4: source routing has little legitimate use and helps sneak around other checks. One
+    // child per option: `IP options == 3,9` holds only when both are present (IPNetSentryX's
+    // own semantics, DESIGN §3.8), and the walk-through means either.
+    rule('source route', ANY, '->', {
+      children: [
+        rule('loose source route', ['IP options', '==', '3 (loose source route)'], 'Delete'),
+        rule('strict source route', ['IP options', '==', '9 (strict source route)'], 'Delete'),
+      ],
+    }),
   ],
 });
 

@@ -60,7 +60,12 @@ describe('resources/default.treewall', () => {
     expect(summary(at('1.2'))).toBe('Fragment offset >= 64 Pass');
     expect(at('1.3').children.map((r) => r.action)).toEqual(['Pass', 'Delete', 'Delete']);
     expect(summary(at('1.3.1'))).toBe('Interface == lo Pass');
-    expect(summary(at('1.4'))).toBe('IP options == 3,9 (source route) Delete');
+    // `IP options == 3,9` would need both options present: one child per option instead.
+    expect(summary(at('1.4'))).toBe('Any == ->');
+    expect(at('1.4').children.map(summary)).toEqual([
+      'IP options == 3 (loose source route) Delete',
+      'IP options == 9 (strict source route) Delete',
+    ]);
     expect(at('1').children).toHaveLength(4);
   });
 

@@ -401,18 +401,19 @@ describe.skipIf(!kernelTestsAvailable)(
         for (const l of listeners) await l.close();
       });
 
-      it('IP options alternatives: a packet with options gets past the header-length guard, one without skips them', async () => {
+      it('IP options == a list: every listed option must be present (Record route alone is not 7,20)', async () => {
         const result = await apply(
           host,
           doc([
-            r('opts', 'IP options', '==', '7,20', '->', [
+            r('opts', 'IP options', '==', '7', '->', [
               r('opts-udp', 'Protocol', '==', 'udp', '->'),
             ]),
+            r('both', 'IP options', '==', '7,20', '->'),
             r('after', 'Protocol', '==', 'udp', '->'),
           ]),
         );
         expect(await host.nft(['list', 'table', 'inet', 'treewall'])).toContain(
-          'ip hdrlength != 5 jump a_opts',
+          'ip option rr exists ip option ra exists counter name "c_both"',
         );
         // One datagram without options, two with Record route (7), to a closed port on lo: each
         // crosses the output and then the input hook.
@@ -431,6 +432,7 @@ describe.skipIf(!kernelTestsAvailable)(
         ]);
         const c = readCounters(await listTable(host), result.objects);
         expect(c['opts-udp']?.packets).toBe(4);
+        expect(c.both?.packets).toBe(0);
         expect(c.after?.packets).toBe(6);
       });
 

@@ -60,8 +60,11 @@ describe('1.x: applied first', () => {
     });
   });
   it('1.4 deletes source-routed packets', () => {
-    expect(judge('in eth0 udp 192.0.2.1:1 > 10.0.0.1:53 options 3').verdictRuleId).toBe('d-1-4');
-    expect(judge('in eth0 udp 192.0.2.1:1 > 10.0.0.1:53 options 9').verdictRuleId).toBe('d-1-4');
+    expect(judge('in eth0 udp 192.0.2.1:1 > 10.0.0.1:53 options 3').verdictRuleId).toBe('d-1-4-1');
+    expect(judge('in eth0 udp 192.0.2.1:1 > 10.0.0.1:53 options 9').verdictRuleId).toBe('d-1-4-2');
+    expect(judge('in eth0 udp 192.0.2.1:1 > 10.0.0.1:53 options 3,9').verdictRuleId).toBe(
+      'd-1-4-1',
+    );
     expect(judge('in eth0 udp 192.0.2.1:1 > 10.0.0.1:53 options 7').verdict).toBe('pass');
   });
 });

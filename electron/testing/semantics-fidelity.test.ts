@@ -277,6 +277,168 @@ describe.skipIf(dataPlaneSkipReason !== undefined)(
       });
     });
 
+    describe('§3.4 ++ skips the next entry in outline order with its subtree', () => {
+      it('the next sibling, the first child, or the entry after the parent', async () => {
+        const d = doc([
+          rule('Dest port', '1500-1599', '++', [], { id: 'skip' }),
+          rule('Protocol', 'udp', 'Delete no log', [], { id: 'skipped' }),
+          rule('Protocol', 'tcp', '->', [rule('Dest port', '1234', '++', [], { id: 'last' })], {
+            id: 'parent',
+          }),
+          rule('Dest port', '1230-1239', 'Delete no log', [], { id: 'after-parent' }),
+          rule(
+            'Dest port',
+            '2000-2999',
+            '++',
+            [
+              rule('Any', '', 'Delete no log', [], { id: 'never' }),
+              rule('Dest port', '2222', 'Delete no log', [], { id: 'second' }),
+            ],
+            { id: 'skip-child' },
+          ),
+        ]);
+        const k = await kernel(d, [
+          'in eth0 udp 10.70.0.1:5000 > 10.60.0.1:1500', // skip: `skipped` never sees it
+          'in eth0 udp 10.70.0.1:5000 > 10.60.0.1:80', // deleted by `skipped`
+          'in eth0 tcp 10.70.0.1:40000 > 10.60.0.1:1234 flags syn', // `last` skips `after-parent`
+          'in eth0 tcp 10.70.0.1:40000 > 10.60.0.1:1235 flags syn', // deleted by `after-parent`
+          'in eth0 tcp 10.70.0.1:40000 > 10.60.0.1:2500 flags syn', // `never` is skipped
+          'in eth0 tcp 10.70.0.1:40000 > 10.60.0.1:2222 flags syn', // deleted by `second`
+        ]);
+        expect(k.delivered).toEqual([true, false, true, false, true, false]);
+        expect(k.counts).toEqual({
+          skip: 1,
+          skipped: 1,
+          parent: 4,
+          last: 1,
+          'after-parent': 1,
+          'skip-child': 2,
+          never: 0,
+          second: 1,
+        });
+      });
+    });
+
+    describe('§3.8 a header the packet lacks compares low', () => {
+      it('!= and <= match, ==, >= do not; ranges compare == inside, != outside, >= the start, <= the end', async () => {
+        const t = (
+          id: string,
+          property: Parameters<typeof rule>[0],
+          relation: string,
+          value: string,
+        ) => rule(property, value, '->', [], { id, relation: relation as '==' });
+        const d = doc([
+          t('p-ne', 'Dest port', '!=', '80'),
+          t('p-le', 'Dest port', '<=', '1023'),
+          t('p-eq', 'Dest port', '==', '80'),
+          t('p-ge', 'Dest port', '>=', '1'),
+          t('r-ne', 'Dest port', '!=', '1000-2000'),
+          t('r-le', 'Dest port', '<=', '1000-2000'),
+          t('r-ge', 'Dest port', '>=', '1000-2000'),
+          t('i-ne', 'ICMP type', '!=', '8'),
+          t('i-le', 'ICMP type', '<=', '3'),
+          t('i-ge', 'ICMP type', '>=', '0'),
+          t('f-ne', 'TCP header flags', '!=', 'syn'),
+          t('o-ne', 'TCP options', '!=', '2'),
+          t('fo-le', 'Fragment offset', '<=', '0'),
+          t('fo-ge', 'Fragment offset', '>=', '0'),
+        ]);
+        const k = await kernel(d, [
+          'in eth0 icmp 10.70.0.1 > 10.60.0.1 type echo-request',
+          'in eth0 udp 10.70.0.1:5000 > 10.60.0.1:1500',
+          'in eth0 tcp 10.70.0.1:40000 > 10.60.0.1:80 flags syn',
+          'in eth0 icmpv6 [fd70::1] > [fd60::1] type echo-request',
+        ]);
+        expect(k.delivered).toEqual([true, true, true, true]);
+        expect(k.counts).toEqual({
+          'p-ne': 3, // all but the TCP packet to 80
+          'p-le': 3, // ICMP, ICMPv6 (absent) and 80
+          'p-eq': 1,
+          'p-ge': 2, // only packets with ports
+          'r-ne': 3, // ICMP, 80, ICMPv6
+          'r-le': 4, // against the end (2000): everything
+          'r-ge': 1, // against the start (1000): 1500
+          'i-ne': 3, // the echo request is type 8
+          'i-le': 3,
+          'i-ge': 1, // only the ICMP packet has an ICMP type
+          'f-ne': 3, // the SYN has it
+          'o-ne': 4, // the hand-built SYN carries no options; the others have no TCP header
+          'fo-le': 4, // IPv4 offset 0, IPv6 absent
+          'fo-ge': 3, // IPv4 only
+        });
+      });
+
+      it('IP options: == needs every listed option, != none of them (real datagrams with Record route)', async () => {
+        const t = (id: string, relation: string, value: string) =>
+          rule('IP options', value, '->', [], { id, relation: relation as '==' });
+        const d = doc([
+          rule(
+            'Dest port',
+            '9',
+            '->',
+            [
+              t('eq7', '==', '7'),
+              t('eq7-20', '==', '7,20'),
+              t('ne7', '!=', '7'),
+              t('ne20', '!=', '20'),
+            ],
+            { id: 'port9' },
+          ),
+        ]);
+        const c = compiled(d);
+        await dp.fw.loadNft(c.nft);
+        await dp.peer.exec([
+          'python3',
+          '-c',
+          [
+            'import socket',
+            's = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)',
+            "s.sendto(b'x', ('10.50.0.1', 9))",
+            'o = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)',
+            'o.setsockopt(socket.IPPROTO_IP, socket.IP_OPTIONS, bytes([7, 7, 4, 0, 0, 0, 0, 0]))',
+            "o.sendto(b'y', ('10.50.0.1', 9))",
+            "o.sendto(b'z', ('10.50.0.1', 9))",
+          ].join('\n'),
+        ]);
+        const n = await counts(dp.fw, d);
+        expect(n).toEqual({ port9: 3, eq7: 2, 'eq7-20': 0, ne7: 1, ne20: 3 });
+      });
+
+      it('TCP options: == needs every listed option, != none of them (a real connection)', async () => {
+        const t = (id: string, relation: string, value: string) =>
+          rule('TCP options', value, '->', [], { id, relation: relation as '==' });
+        const d = doc([
+          rule(
+            'Dest port',
+            '2223',
+            '->',
+            [t('mss-sack', '==', '2,4'), t('no-sack-ts', '!=', '5,8'), t('no-sack', '!=', '5')],
+            { id: 'port' },
+          ),
+        ]);
+        const c = compiled(d);
+        await dp.fw.loadNft(c.nft);
+        await dp.pauseObserver();
+        let result: string;
+        const listener = await dp.fw.listenTcp(2223);
+        try {
+          result = (await dp.peer.tcpConnect('10.50.0.1', 2223, { timeoutMs: 2000, send: 'hi' }))
+            .result;
+        } finally {
+          await listener.close();
+          await dp.resumeObserver();
+        }
+        expect(result).toBe('connected');
+        const n = await counts(dp.fw, d);
+        // Linux's SYN carries MSS, SACK permitted, timestamps and window scale; every later
+        // segment carries timestamps, and none a SACK block (nothing is lost).
+        expect(n['mss-sack']).toBe(1);
+        expect(n['no-sack-ts']).toBe(0);
+        expect(n['no-sack']).toBe(n.port);
+        expect(n.port).toBeGreaterThanOrEqual(3);
+      });
+    });
+
     describe('§3.9 a routed packet is tested inbound on arrival, then outbound on departure', () => {
       it('the outbound program sees it with Interface = the leaving interface, and it counts in both', async () => {
         const d = doc([
@@ -423,6 +585,20 @@ describe.skipIf(dataPlaneSkipReason !== undefined)(
         const n = await counts(dp.fw, d);
         expect(n.open).toBe(1);
         expect(n.state).toBeGreaterThanOrEqual(3);
+      });
+
+      it('Keep invalid records the source in the invalid table, Include == invalid tests it', async () => {
+        const d = doc([
+          rule('Include', 'invalid', 'Delete no log', [], { id: 'known-bad' }),
+          rule('Connection state', 'invalid', 'Keep invalid', [], { id: 'bad' }),
+        ]);
+        const k = await kernel(d, [
+          'in eth0 tcp 10.70.0.5:40000 > 10.60.0.1:80 flags syn,fin', // conntrack: invalid
+          'in eth0 tcp 10.70.0.5:40001 > 10.60.0.1:80 flags syn',
+          'in eth0 tcp 10.70.0.6:40001 > 10.60.0.1:80 flags syn',
+        ]);
+        expect(k.delivered).toEqual([true, false, true]);
+        expect(k.counts).toEqual({ 'known-bad': 1, bad: 1 });
       });
 
       it('Keep address and Include == address share one table', async () => {

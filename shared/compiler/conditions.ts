@@ -2,9 +2,11 @@
 // Invariant: a condition is either constant (true/false), a disjunction of statement lines (one
 // line is the common case; several when nft needs one rule per address family), evaluated by the
 // helper, the triggered-table lookup (built structurally by the caller), or refused with a message.
-// "Property absent" rule: a test of a header the packet does not have (a port on ICMP, TCP flags on
-// UDP, a MAC on an outbound packet) is false for every relation; an address test of the other
-// family is false for `==`/`>=`/`<=` and true for `!=` (an IPv6 packet is not inside 10.0.0.0/8).
+// "Property absent" rule (DESIGN §3.8, IPNetSentryX's `compareResult = -1`): a test of a header the
+// packet does not have (a port on ICMP, TCP flags or options on UDP, ICMP type on TCP, Fragment
+// offset or IP options on IPv6, a MAC on an outbound packet) compares as less than any value: `!=`
+// and `<=` match, `==`, `>=` and `a=A` do not. An address test of the other family is false for
+// `==`/`>=`/`<=` and true for `!=` (an IPv6 packet is not inside 10.0.0.0/8).
 
 import { formatIp } from '../model/address.ts';
 import type { DocumentSettings, Rule } from '../model/types.ts';
@@ -70,6 +72,23 @@ export const HELPER_PROPERTIES: ReadonlySet<PropertyName> = new Set<PropertyName
 ]);
 
 const L4_WITH_PORTS = match('==', meta('l4proto'), anonSet(['tcp', 'udp']));
+/** Tests that hold exactly when a header is absent (see "Property absent" above). */
+const NO_PORTS = match('!=', meta('l4proto'), anonSet(['tcp', 'udp']));
+const NO_TCP = match('!=', meta('l4proto'), 'tcp');
+const NO_ICMP = match('!=', meta('l4proto'), 'icmp');
+const NO_IPV4_HEADER = match('!=', meta('nfproto'), 'ipv4');
+
+/**
+ * A test of a header the packet may lack: `present` when it has it; when it does not (`absent`
+ * holds), `!=` and `<=` match and the other relations do not.
+ */
+function absentLow(relation: RelationName, absent: Stmt, present: Cond): Cond {
+  if (relation !== '!=' && relation !== '<=') return present;
+  if (present.kind === 'true') return TRUE;
+  if (present.kind === 'false') return lines([absent]);
+  if (present.kind !== 'lines') return present;
+  return lines([absent], ...present.lines);
+}
 const NFPROTO = (family: 4 | 6): Stmt =>
   match('==', meta('nfproto'), family === 4 ? 'ipv4' : 'ipv6');
 const DAY_NAMES = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
@@ -280,9 +299,9 @@ export function compileCondition(
       const op = equality(relation, label);
       if (typeof op !== 'string') return op;
       if (value.table === 'triggered') return { kind: 'triggered', negated: op === '!=' };
-      if (value.table === 'invalid')
-        return refused('value', 'Include == invalid (the Keep invalid table) is not compiled yet');
-      const base = value.table === 'authorized' ? 'auth' : 'keep';
+      // Keep address fills `keep` (Include == address or kept), Keep invalid `inv`.
+      const base =
+        value.table === 'authorized' ? 'auth' : value.table === 'invalid' ? 'inv' : 'keep';
       return lines(
         [match(op, payload('ip', 'saddr'), `@${base}4`)],
         [match(op, payload('ip6', 'saddr'), `@${base}6`)],
@@ -293,8 +312,8 @@ export function compileCondition(
       if (value.kind !== 'mac') break;
       const op = equality(relation, label);
       if (typeof op !== 'string') return op;
-      // An outbound packet has no link-layer header yet when the output hook sees it.
-      if (variant === 'out') return FALSE;
+      // An outbound packet has no link-layer header yet when the output hook sees it: absent.
+      if (variant === 'out') return op === '!=' ? TRUE : FALSE;
       const field = rule.property === 'Source MAC Address' ? 'saddr' : 'daddr';
       return lines([match(op, payload('ether', field), value.mac)]);
     }
@@ -314,8 +333,12 @@ export function compileCondition(
       );
     case 'Fragment offset':
       if (value.kind !== 'range') break;
-      // IPv4 only: the offset in 8-byte units, below the flag bits.
-      return line(numeric(relation, and(payload('ip', 'frag-off'), 0x1fff), value.range, label));
+      // IPv4 only: the offset in 8-byte units, below the flag bits (absent on IPv6).
+      return absentLow(
+        relation,
+        NO_IPV4_HEADER,
+        line(numeric(relation, and(payload('ip', 'frag-off'), 0x1fff), value.range, label)),
+      );
     case 'IP options': {
       if (value.kind !== 'ipOptions') break;
       const op = equality(relation, label);
@@ -332,30 +355,25 @@ export function compileCondition(
       }
       const exists = (name: string, present: boolean): Stmt =>
         match('==', { 'ip option': { name } }, present);
-      // `==`: any listed option is present (`3,9 (source route)`); `!=`: none is.
-      // Several options are one alternative each; a packet without options (header length 5,
-      // nearly all of them) cannot have any, so the jump to the alternatives tests that first.
-      if (op === '==') {
-        const alternatives = names.map((n) => [exists(n, true)]);
-        if (alternatives.length < 2) return lines(...alternatives);
-        return {
-          kind: 'lines',
-          lines: alternatives,
-          guard: [match('!=', payload('ip', 'hdrlength'), 5)],
-        };
-      }
-      return lines(names.map((n) => exists(n, false)));
+      // IPNetSentryX: `==` holds when every listed option is present, `!=` when none is (an
+      // IPv6 packet has no IPv4 options: absent, so `!=` holds).
+      if (op === '==') return lines(names.map((n) => exists(n, true)));
+      return absentLow('!=', NO_IPV4_HEADER, lines(names.map((n) => exists(n, false))));
     }
     case 'ICMP type':
     case 'ICMP code':
       if (value.kind !== 'range') break;
-      // ICMP for IPv4; ICMPv6 numbers mean different things and are not mapped.
-      return line(
-        numeric(
-          relation,
-          payload('icmp', rule.property === 'ICMP type' ? 'type' : 'code'),
-          value.range,
-          label,
+      // ICMP for IPv4; ICMPv6 numbers mean different things and are not mapped (absent there).
+      return absentLow(
+        relation,
+        NO_ICMP,
+        line(
+          numeric(
+            relation,
+            payload('icmp', rule.property === 'ICMP type' ? 'type' : 'code'),
+            value.range,
+            label,
+          ),
         ),
       );
     case 'TCP header flags': {
@@ -365,16 +383,22 @@ export function compileCondition(
       const order = (fs: string[]): string[] => TCP_FLAG_ORDER.filter((f) => fs.includes(f));
       const mask = order([...value.on, ...value.off]);
       const on = order(value.on);
-      if (mask.length === 0) return lines([match('==', meta('l4proto'), 'tcp')]);
+      // No flag listed: every TCP packet has them all as asked (`==` true on TCP, `!=` false).
+      if (mask.length === 0)
+        return op === '==' ? lines([match('==', meta('l4proto'), 'tcp')]) : lines([NO_TCP]);
       const right: Expr = on.length === 0 ? 0 : on.length === 1 ? (on[0] as string) : on;
-      return lines([
-        match('==', meta('l4proto'), 'tcp'),
-        match(
-          op,
-          and(payload('tcp', 'flags'), mask.length === 1 ? (mask[0] as string) : mask),
-          right,
-        ),
-      ]);
+      return absentLow(
+        op,
+        NO_TCP,
+        lines([
+          match('==', meta('l4proto'), 'tcp'),
+          match(
+            op,
+            and(payload('tcp', 'flags'), mask.length === 1 ? (mask[0] as string) : mask),
+            right,
+          ),
+        ]),
+      );
     }
     case 'TCP options': {
       if (value.kind !== 'tcpOptions') break;
@@ -393,21 +417,25 @@ export function compileCondition(
       const has = (name: string, present: boolean): Stmt =>
         match('==', { 'tcp option': { name } }, present);
       const tcp = match('==', meta('l4proto'), 'tcp');
-      // `==`: every listed option is present; `!=`: at least one is missing (TCP only).
+      // `==`: every listed option is present; `!=`: none is (or the packet is not TCP).
       if (op === '==') return lines([tcp, ...names.map((n) => has(n, true))]);
-      return lines(...names.map((n) => [tcp, has(n, false)]));
+      return absentLow('!=', NO_TCP, lines([tcp, ...names.map((n) => has(n, false))]));
     }
     case 'Source port':
     case 'Dest port':
       if (value.kind !== 'range') break;
-      return line(
-        numeric(
-          relation,
-          payload('th', rule.property === 'Source port' ? 'sport' : 'dport'),
-          value.range,
-          label,
+      return absentLow(
+        relation,
+        NO_PORTS,
+        line(
+          numeric(
+            relation,
+            payload('th', rule.property === 'Source port' ? 'sport' : 'dport'),
+            value.range,
+            label,
+          ),
+          L4_WITH_PORTS,
         ),
-        L4_WITH_PORTS,
       );
     case 'Time of day': {
       if (value.kind !== 'timeOfDay') break;

@@ -161,7 +161,7 @@ export function readCounters(
 }
 
 /** Names of the dynamic sets compile() declares: per-Trigger-rule sets and the shared ones. */
-const DYNAMIC_SET = /^(t[46]_[A-Za-z0-9_-]+|trig[46]|auth[46]|keep[46])$/;
+const DYNAMIC_SET = /^(t[46]_[A-Za-z0-9_-]+|trig[46]|auth[46]|keep[46]|inv[46])$/;
 
 /**
  * The elements of treewall's dynamic sets in a `nft -j list table inet treewall` listing (parsed

@@ -80,7 +80,7 @@ export interface CompileOptions {
    */
   keepElements?: Record<string, Json[]>;
   /** Packet-mark bits treewall reserves during evaluation (see README, "Marks"). */
-  marks?: { dontLog: number; exitGroup: number; masquerade: number };
+  marks?: { dontLog: number; exitGroup: number; masquerade: number; skip?: number };
   /**
    * Parsed values and parameters to reuse, e.g. the cache `validateDocument(doc, cache)` just
    * filled for the same document (results are shared and never mutated). Default: a fresh one
@@ -134,7 +134,12 @@ export type CompileResult =
     };
 
 export const DEFAULT_LOG_GROUP = 1729;
-export const DEFAULT_MARKS = { dontLog: 0x40000000, exitGroup: 0x20000000, masquerade: 0x10000000 };
+export const DEFAULT_MARKS = {
+  dontLog: 0x40000000,
+  exitGroup: 0x20000000,
+  masquerade: 0x10000000,
+  skip: 0x08000000,
+};
 /** nftables refuses chains nested deeper than this below a base chain (NFT_JUMP_STACK_SIZE - 1). */
 export const MAX_CHAIN_LEVEL = 15;
 
@@ -162,6 +167,13 @@ interface Node {
    * a terminating rule it suppresses that rule's log line (DESIGN §3.6).
    */
   reports: boolean;
+  /**
+   * `++` (DESIGN §3.4): skips the next entry in outline order with its subtree. `firstChild`:
+   * that entry is its own first child, which then never runs; `mark`: it is elsewhere (the next
+   * sibling, or after the parent's subtree), so the rule sets the skip mark and that entry's
+   * chain consumes it; `none`: the next entry is disabled or there is none.
+   */
+  skips?: 'firstChild' | 'mark' | 'none';
   /** `<number> <name>`, cut to nft's comment limit (computed once). */
   comment?: string;
   /** Compiled condition per direction (one slot when it does not vary). */
@@ -201,8 +213,6 @@ const DISPATCHABLE_ACTIONS: ReadonlySet<ActionName> = new Set<ActionName>([
   '->',
 ]);
 const REFUSED_ACTIONS: Partial<Record<ActionName, string>> = {
-  '++': '++ (skip the next rule) is not compiled yet',
-  'Keep invalid': 'Keep invalid (the invalid table) is not compiled yet',
   Delay: 'Delay holds packets back in user space (NFQUEUE), which treewall does not do yet',
   'Route to':
     'Route to needs policy routing (ip rule + a route table) outside nftables; not supported yet',
@@ -229,6 +239,8 @@ const childNumber = (parent: string, index: number): string =>
 interface ChainInfo {
   /** Can control leave this chain with the Exit-group mark set (a break still travelling up)? */
   mayBreak: boolean;
+  /** A skippable entry's chain that holds nothing (the entry compiles to no line here). */
+  empty?: boolean;
 }
 
 /**
@@ -270,6 +282,8 @@ class Compiler {
   private readonly reportedDepth = new Set<string>();
   private readonly lineComments = new Map<Stmt[], string>();
   private triggerNodes: Node[] = [];
+  /** Entries a `++` elsewhere may skip (they consume the skip mark; see compileList). */
+  private readonly skipTargets = new Set<Rule>();
   // Parsed values and parameters by (property or action, text): a large outline repeats a few
   // thousand distinct values, and parsing (addresses as bigints) was a third of the compile. The
   // parsers are pure and nothing mutates a parsed value, so equal texts share one result.
@@ -280,7 +294,7 @@ class Compiler {
   private readonly table: string;
   private readonly group: number;
   private readonly threshold: number;
-  private readonly marks: { dontLog: number; exitGroup: number; masquerade: number };
+  private readonly marks: { dontLog: number; exitGroup: number; masquerade: number; skip: number };
   private readonly keepElements: Record<string, Json[]> | undefined;
 
   constructor(
@@ -290,18 +304,28 @@ class Compiler {
     this.table = options.tableName ?? 'treewall';
     this.group = options.logGroup ?? DEFAULT_LOG_GROUP;
     this.threshold = Math.max(2, options.groupThreshold ?? 4);
-    this.marks = options.marks ?? DEFAULT_MARKS;
+    this.marks = { ...DEFAULT_MARKS, ...options.marks };
     this.keepElements = options.keepElements;
     this.parseCache = options.parseCache ?? createParseCache();
   }
 
   /* --- preparation: parse, validate, number, key ----------------------------------------- */
 
-  private prepare(rules: Rule[], parentNumber: string, counter: { n: number }): Node[] {
+  /**
+   * `after`: the entry that follows this list's parent's subtree in outline order (what a `++`
+   * that is the last of `rules` skips), enabled or not.
+   */
+  private prepare(
+    rules: Rule[],
+    parentNumber: string,
+    counter: { n: number },
+    after?: Rule,
+  ): Node[] {
     const out: Node[] = [];
     for (let index = 0; index < rules.length; index++) {
       const rule = rules[index] as Rule;
       if (!rule.enabled) continue;
+      const next = rules[index + 1] ?? after;
       const number = childNumber(parentNumber, index);
       const pre = counter.n++;
       if (this.keys.has(rule.id)) {
@@ -327,7 +351,7 @@ class Compiler {
           'Masquerade with a port range is not compiled yet; leave the parameter empty',
         );
       }
-      const children = this.prepare(rule.children, number, counter);
+      const children = this.prepare(rule.children, number, counter, next);
       const direction = DIRECTION_SENSITIVE.has(rule.property);
       let sensitive =
         direction ||
@@ -355,6 +379,17 @@ class Compiler {
         obj: { key, chains: [] },
       };
       this.objects[rule.id] = node.obj;
+      if (rule.action === '++') {
+        // The next entry in outline order: its first child, else the next sibling, else the
+        // entry after its parent's subtree. Skipping a disabled entry changes nothing.
+        const target = rule.children[0] ?? next;
+        if (!target?.enabled) node.skips = 'none';
+        else if (target === rule.children[0]) node.skips = 'firstChild';
+        else {
+          node.skips = 'mark';
+          this.skipTargets.add(target);
+        }
+      }
       // Refusals that do not depend on direction are reported wherever the rule sits.
       if (value.ok && !direction) this.condition(node, 'in');
       if (rule.action === 'Dont log') this.firstDontLog = Math.min(this.firstDontLog, pre);
@@ -554,6 +589,9 @@ class Compiler {
     } else if (action === 'Dont log') {
       this.usesMarks = true;
       stmts.push(setMark(or(meta('mark'), this.marks.dontLog)));
+    } else if (action === '++' && node.skips === 'mark') {
+      this.usesMarks = true;
+      stmts.push(setMark(or(meta('mark'), this.marks.skip)));
     } else if (action === 'Masquerade') {
       this.usesMarks = true;
       this.usesMasquerade = true;
@@ -565,8 +603,8 @@ class Compiler {
   /** Extra match-time lines (one per address family) for actions that record the source. */
   private headerLines(node: Node): Stmt[][] {
     const action = node.rule.action;
-    if (action !== 'Keep address' && action !== 'Authorize') return [];
-    const base = action === 'Authorize' ? 'auth' : 'keep';
+    if (action !== 'Keep address' && action !== 'Authorize' && action !== 'Keep invalid') return [];
+    const base = action === 'Authorize' ? 'auth' : action === 'Keep invalid' ? 'inv' : 'keep';
     const t = this.duration(node);
     return [
       [match('==', meta('nfproto'), 'ipv4'), setUpdate(`${base}4`, payload('ip', 'saddr'), t)],
@@ -661,7 +699,10 @@ class Compiler {
    * children never run).
    */
   private runnable(node: Node): Node[] {
-    return node.rule.action === 'Exit group' ? [] : node.children;
+    if (node.rule.action === 'Exit group') return [];
+    // `++`'s first child is the entry it skips: it never runs.
+    if (node.skips === 'firstChild') return node.children.slice(1);
+    return node.children;
   }
 
   /**
@@ -701,10 +742,52 @@ class Compiler {
       // Not grouped: the whole run (at least one rule) compiles rule by rule.
       const end = i + run.length;
       for (; i < end; i++) {
-        if (this.compileNode(nodes[i] as Node, variant, level, mode, out, se)) mayBreak = true;
+        const node = nodes[i] as Node;
+        if (this.skipTargets.has(node.rule)) {
+          if (this.compileSkippable(node, variant, level, mode, out, se)) mayBreak = true;
+        } else if (this.compileNode(node, variant, level, mode, out, se)) mayBreak = true;
       }
     }
     return mayBreak;
+  }
+
+  /**
+   * An entry a `++` may skip: its lines go into a chain `k_<key>` whose first line consumes the
+   * skip mark and returns (skipped with its subtree), so a mark set later, by a `++` inside this
+   * entry, still reaches the entry after it. Returns mayBreak.
+   */
+  private compileSkippable(
+    node: Node,
+    variant: Variant,
+    level: number,
+    mode: BreakMode,
+    out: Stmt[][],
+    se: SideWalk | undefined,
+  ): boolean {
+    this.usesMarks = true;
+    const skip = this.marks.skip;
+    const consume: Stmt[] = [setMark(and(meta('mark'), ~skip >>> 0))];
+    const lines: Stmt[][] = [];
+    // A `return` inside the chain would only leave the chain: Exit group uses the mark there.
+    const innerMode: BreakMode = mode === 'end' ? 'end' : 'mark';
+    const name = this.childChainName(node, variant, 'k');
+    if (!this.declareChain(name, node, level + 1)) return false;
+    let info = this.chainInfo.get(name);
+    if (!info) {
+      const mayBreak = this.compileNode(node, variant, level + 1, innerMode, lines, se);
+      if (lines.length > 0)
+        this.chains.set(name, [[match('==', and(meta('mark'), skip), skip), ...consume, ret], ...lines]);
+      info = { mayBreak, empty: lines.length === 0 };
+      this.chainInfo.set(name, info);
+    }
+    if (info.empty) {
+      // Nothing of the entry reaches the kernel here: only the mark is consumed.
+      out.push(consume);
+      return false;
+    }
+    out.push([jump(name)]);
+    if (info.mayBreak) out.push(this.breakCheck(mode));
+    return info.mayBreak && mode === 'mark';
   }
 
   private childChainName(node: Node, variant: Variant, prefixText = 'r'): string {
@@ -930,7 +1013,7 @@ class Compiler {
 
   private groupField(node: Node): string | undefined {
     const r = node.rule;
-    if (r.relation !== '==' || this.refusedIds.has(r.id)) return undefined;
+    if (r.relation !== '==' || this.refusedIds.has(r.id) || this.skipTargets.has(r)) return undefined;
     if (this.runnable(node).length > 0) {
       // A rule with children dispatches as `value : jump r_<key>` when the line that tests it
       // would carry nothing but its counter (no log, mark or set update at match time) and its
@@ -1105,7 +1188,7 @@ class Compiler {
       t.obj.sets = [`t4_${t.key}`, `t6_${t.key}`];
     }
     const dflt = this.doc.settings.defaultTriggerDuration;
-    for (const base of ['trig', 'auth', 'keep']) {
+    for (const base of ['trig', 'auth', 'keep', 'inv']) {
       this.addSet(`${base}4`, 'ipv4_addr', dflt, base === 'trig' ? this.keptShared(4) : undefined);
       this.addSet(`${base}6`, 'ipv6_addr', dflt, base === 'trig' ? this.keptShared(6) : undefined);
     }
@@ -1133,10 +1216,11 @@ class Compiler {
 
     if (this.problems.length > 0) return undefined;
 
-    const allMarks = this.marks.dontLog | this.marks.exitGroup | this.marks.masquerade;
+    const allMarks =
+      this.marks.dontLog | this.marks.exitGroup | this.marks.masquerade | this.marks.skip;
     // Between the two programs of a routed packet only the evaluation bits are cleared: a
     // Masquerade mark set by the inbound program still applies when the packet leaves.
-    const walkMarks = this.marks.dontLog | this.marks.exitGroup;
+    const walkMarks = this.marks.dontLog | this.marks.exitGroup | this.marks.skip;
     const clear = (bits: number): Stmt[] => [setMark(and(meta('mark'), ~bits >>> 0))];
     const policy = this.doc.settings.defaultPolicy === 'delete' ? 'drop' : 'accept';
     const base = (

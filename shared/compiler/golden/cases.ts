@@ -314,6 +314,49 @@ export const GOLDEN_CASES: GoldenCase[] = [
     ]),
   },
   {
+    name: 'skip-next',
+    pins: '++ skips the next entry in outline order: a leaf sets the skip mark and the next sibling (or the entry after its parent) consumes it in a k_<key> chain; a ++ with children never runs its first child; one before a disabled entry skips nothing',
+    doc: doc([
+      r('skip1', 'Dest port', '==', '1000-1999', '++'),
+      r('skipped1', 'Protocol', '==', 'tcp', 'Delete'),
+      r('parent', 'Protocol', '==', 'udp', '->', [
+        r('first-off', 'Dest port', '==', '53', '++'),
+        r('off', 'Any', '==', '', 'Delete', [], { enabled: false }),
+        r('last', 'Dest port', '==', '1234', '++'),
+      ]),
+      r('after-parent', 'Dest port', '==', '1234', 'Reject'),
+      r('skip-child', 'Dest port', '==', '2000-2999', '++', [
+        r('never', 'Any', '==', '', 'Delete'),
+        r('second', 'Dest port', '==', '2222', 'Pass'),
+      ]),
+    ]),
+  },
+  {
+    name: 'keep-invalid',
+    pins: 'Keep invalid records the source in inv4/inv6 and goes on; Include == invalid looks it up; Include == state is conntrack',
+    doc: doc([
+      r('bad', 'Connection state', '==', 'invalid', 'Keep invalid', [], { parameter: '10 min' }),
+      r('known-bad', 'Include', '==', 'invalid', 'Delete no log'),
+      r('tracked', 'Include', '==', 'state', 'Pass'),
+    ]),
+  },
+  {
+    name: 'absent-headers',
+    pins: 'a header the packet lacks compares low: != and <= hold for it (one alternative tests its absence), ==, >= do not; option lists: == all present, != none present',
+    doc: doc([
+      r('port-ne', 'Dest port', '!=', '80', 'Log'),
+      r('port-le', 'Source port', '<=', '1000-2000', 'Log'),
+      r('port-ge', 'Dest port', '>=', '1024', 'Log'),
+      r('icmp-ne', 'ICMP type', '!=', '8', 'Log'),
+      r('flags-ne', 'TCP header flags', '!=', 'syn,-ack', 'Log'),
+      r('tcpopt-ne', 'TCP options', '!=', '2,8', 'Log'),
+      r('tcpopt-eq', 'TCP options', '==', '2,8', 'Log'),
+      r('ipopt-ne', 'IP options', '!=', '7', 'Log'),
+      r('frag-le', 'Fragment offset', '<=', '0', 'Log'),
+      r('mac-ne', 'Source MAC Address', '!=', '02:00:00:00:00:01', 'Log'),
+    ]),
+  },
+  {
     name: 'hostile-names',
     pins: 'names travel only as JSON comment strings and ids that are not safe become hashed keys',
     doc: doc([
