@@ -78,15 +78,19 @@ describe('2.1 suspicious activity', () => {
     ['udp 192.0.2.7:4000 > 10.0.0.1:7', 'd-2-1-6-1'],
     ['udp 192.0.2.7:68 > 10.0.0.1:67', 'd-2-1-6-2-1'],
     ['tcp 192.0.2.7:4000 > 10.0.0.1:3 flags syn', 'd-2-1-2'],
-  ])('a probe (%s) triggers: the sender is banned, logged, and the user alerted', (spec, by) => {
-    const r = judge(`in eth0 ${spec}`);
-    expect(r).toMatchObject({ verdict: 'delete', verdictAction: 'Trigger', verdictRuleId: by });
-    expect(r.stateChanges.triggered.map((t) => [t.address, t.timeout])).toEqual([
-      ['192.0.2.7', 3600],
-    ]);
-    expect(r.logEvents).toContain(by);
-    expect(r.actions.some((a) => a.action === 'Alert')).toBe(true);
-  });
+  ])(
+    'a probe (%s) triggers: the sender is banned and the user alerted (the Alert child reports it instead of the Trigger log line)',
+    (spec, by) => {
+      const r = judge(`in eth0 ${spec}`);
+      expect(r).toMatchObject({ verdict: 'delete', verdictAction: 'Trigger', verdictRuleId: by });
+      expect(r.stateChanges.triggered.map((t) => [t.address, t.timeout])).toEqual([
+        ['192.0.2.7', 3600],
+      ]);
+      // DESIGN §3.6: an Alert in the Trigger's side-effect walk already reported the packet.
+      expect(r.logEvents).toEqual([`${by}-1`]);
+      expect(r.actions.some((a) => a.action === 'Alert')).toBe(true);
+    },
+  );
 
   it('2.1.1 then deletes everything from the banned host, silently, and keeps it banned while it probes', () => {
     const first = judge('in eth0 tcp 192.0.2.7:4000 > 10.0.0.1:23 flags syn');

@@ -301,10 +301,10 @@ describe.skipIf(dataPlaneSkipReason !== undefined)(
         ),
       ]);
       const p = await agree(d, [
-        pkt('in eth0 tcp 10.70.0.1:40000 > 10.71.0.5:80 flags syn'),
-        pkt('in eth0 tcp 10.70.0.1:40000 > 10.71.0.5:22 flags syn'),
-        pkt('in eth0 tcp 10.70.0.1:40000 > 10.71.0.5:113 flags syn'),
-        pkt('in eth1 udp [fd70:0:0:1::3]:5000 > [fd70::9]:22'),
+        pkt('routed eth0 eth1 tcp 10.70.0.1:40000 > 10.71.0.5:80 flags syn'),
+        pkt('routed eth0 eth1 tcp 10.70.0.1:40000 > 10.71.0.5:22 flags syn'),
+        pkt('routed eth0 eth1 tcp 10.70.0.1:40000 > 10.71.0.5:113 flags syn'),
+        pkt('routed eth1 eth0 udp [fd70:0:0:1::3]:5000 > [fd70::9]:22'),
         pkt('out eth1 tcp 10.60.0.1:40000 > 10.71.0.5:22 flags syn'),
       ]);
       // Packets 2 and 4 pass the inbound program and are deleted by the outbound one (out22).
@@ -353,7 +353,7 @@ describe.skipIf(dataPlaneSkipReason !== undefined)(
           pkt('in eth0 tcp 10.70.0.1:40005 > 10.60.0.50:8080 flags syn'), // break ends `sites`
           pkt('in eth0 tcp 10.70.0.1:40006 > 10.60.0.50:9999 flags syn'), // s4's Reject
           pkt('in eth0 tcp [fd70::1]:40007 > [fd60::5]:80 flags syn'), // the IPv6 map
-          pkt('in eth0 udp 10.70.0.1:40008 > 10.71.0.5:53'), // a leaf of the run, forwarded
+          pkt('routed eth0 eth1 udp 10.70.0.1:40008 > 10.71.0.5:53'), // a leaf of the run, forwarded
           pkt('in eth0 tcp 10.70.0.1:40009 > 10.60.0.5:80 flags syn'), // 1st group
           pkt('in eth0 tcp 10.70.0.1:40010 > 10.60.0.5:8080 flags syn'), // 1st group's Delete
         ],
