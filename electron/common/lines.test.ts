@@ -36,7 +36,7 @@ describe('LineSplitter', () => {
     expect(s.push(Buffer.from('0123456'))).toEqual([]);
     expect(s.push(Buffer.from('789abc'))).toEqual([{ kind: 'oversized', bytes: 13 }]);
     expect(s.push(Buffer.from('more and more'))).toEqual([]);
-    expect(s.push(Buffer.from('x\nok\n'))).toEqual([{ kind: 'line', text: 'ok' }]);
+    expect(s.push(Buffer.from('x\nok\n'))).toEqual([{ kind: 'line', text: 'ok', bytes: 2 }]);
     expect(s.pending()).toBe(0);
   });
 });

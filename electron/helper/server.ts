@@ -21,7 +21,7 @@ import {
   type HelperRequest,
   type RequestId,
 } from '../../shared/ipc/helper-protocol.ts';
-import { LineSplitter } from '../common/lines.ts';
+import { InputBudget, LineSplitter } from '../common/lines.ts';
 import { HelperFault, HelperService, type ClientHandle, type ServiceOptions } from './service.ts';
 import { steps, type Steps } from './timings.ts';
 import { listInterfaces } from './interfaces.ts';
@@ -34,7 +34,16 @@ export interface HelperServerOptions extends ServiceOptions {
   applySaved?: boolean;
   /** Where progress lines go (default: stderr). */
   log?: (line: string) => void;
+  /** Bytes of input all clients together may hold (default HELPER_INPUT_BUDGET). */
+  inputBudgetBytes?: number;
 }
+
+/**
+ * Input all connections together may hold, being read or waiting for its answer: two lines of
+ * the largest size. Per-connection caps alone let eight clients sending 60 MiB lines take the
+ * helper from 79 to 562 MiB.
+ */
+export const HELPER_INPUT_BUDGET = MAX_MESSAGE_BYTES + 32 * 1024 * 1024;
 
 /**
  * Node options the helper is started with (resources/treewall-helper passes the same; so does the
@@ -52,10 +61,12 @@ export class HelperServer {
   private server: Server | undefined;
   private nextClient = 1;
   private readonly sockets = new Set<Socket>();
+  readonly inputBudget: InputBudget;
   private readonly log: (line: string) => void;
 
   constructor(readonly options: HelperServerOptions) {
     this.service = new HelperService(options);
+    this.inputBudget = new InputBudget(options.inputBudgetBytes ?? HELPER_INPUT_BUDGET);
     this.log = options.log ?? ((line) => process.stderr.write(`treewall helper: ${line}\n`));
   }
 
@@ -102,7 +113,7 @@ export class HelperServer {
 
   private accept(socket: Socket): void {
     this.sockets.add(socket);
-    const splitter = new LineSplitter(MAX_MESSAGE_BYTES);
+    const splitter = new LineSplitter(MAX_MESSAGE_BYTES, this.inputBudget);
     let open = true;
     const write = (message: unknown): void => {
       if (!open || socket.destroyed) return;
@@ -153,9 +164,30 @@ export class HelperServer {
           });
           continue;
         }
+        if (item.kind === 'over-budget') {
+          write({
+            id: null,
+            ok: false,
+            error: {
+              code: 'too-large',
+              message: `message: the helper already holds ${mib(this.inputBudget.used)} of input from its clients (at most ${mib(this.inputBudget.max)} together); the line is ignored, send it again later`,
+              field: 'message',
+            },
+          });
+          continue;
+        }
         const times = steps(since);
-        const reply = this.parseLine(item.text, times);
+        // The line's bytes stay taken from the budget until its answer is written.
+        const held = item.bytes;
+        let reply;
+        try {
+          reply = this.parseLine(item.text, times);
+        } catch (error) {
+          this.inputBudget.give(held);
+          throw error;
+        }
         if ('error' in reply) {
+          this.inputBudget.give(held);
           write({ id: reply.id, ok: false, error: reply.error });
           continue;
         }
@@ -175,12 +207,14 @@ export class HelperServer {
               ok: false,
               error: { code: 'internal', message: `${request.call}: ${describe(error)}` },
             });
-          });
+          })
+          .finally(() => this.inputBudget.give(held));
       }
     };
     const gone = (): void => {
       if (!open) return;
       open = false;
+      splitter.dispose();
       this.sockets.delete(socket);
       this.service.clients.delete(client);
     };
@@ -331,3 +365,5 @@ export async function runHelper(options: HelperServerOptions): Promise<number> {
     process.once('SIGINT', () => shutdown('SIGINT'));
   });
 }
+
+const mib = (bytes: number): string => `${Math.round(bytes / 1048576)} MiB`;

@@ -25,6 +25,8 @@ export interface HostOptions {
   port: number;
   /** Random per run unless given (tests). */
   token?: string;
+  /** Tests: the shared input budget (default SERVE_INPUT_BUDGET). */
+  inputBudgetBytes?: number;
 }
 
 export interface RunningHost {
@@ -34,8 +36,18 @@ export interface RunningHost {
   close(): Promise<void>;
 }
 
-/** Big enough for a 100,000-rule document as JSON; anything larger is refused by `ws`. */
-const MAX_MESSAGE_BYTES = 256 * 1024 * 1024;
+/**
+ * Four times a 100,000-rule document as JSON (16 MiB measured); anything larger is refused by
+ * `ws`. Documents' binary data is bounded when they are read (shared/plist MAX_DATA_BYTES).
+ */
+export const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Bytes all WebSocket connections together may hold: messages being received plus messages
+ * received and not yet answered (counted as they arrive on the sockets, to one TCP read). A
+ * connection whose next bytes do not fit is closed with 1013 (try again later); the others go on.
+ */
+export const SERVE_INPUT_BUDGET = MAX_MESSAGE_BYTES + 32 * 1024 * 1024;
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -193,6 +205,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
   }
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
+  const budget = { used: 0, max: options.inputBudgetBytes ?? SERVE_INPUT_BUDGET };
 
   server.on('upgrade', (request, socket, head) => {
     const url = new URL(request.url ?? '/', 'http://host.invalid');
@@ -204,15 +217,48 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
       return;
     }
     startPrefetch();
+    // What this connection holds of the shared budget: counted here, on the raw socket, before
+    // `ws` buffers it (this listener runs before the one `ws` adds).
+    const input: ConnectionInput = { pending: 0, refused: false, ws: null };
+    const arrived = (bytes: number): void => {
+      if (input.refused) return;
+      if (budget.used + bytes > budget.max) {
+        input.refused = true;
+        budget.used -= input.pending;
+        input.pending = 0;
+        const reason = `serve already holds ${Math.round(budget.used / 1048576)} MiB of input (at most ${Math.round(budget.max / 1048576)} MiB)`;
+        console.error(`treewall serve: closed a connection: ${reason}`);
+        if (input.ws) {
+          // The close frame says why; reading stops now (the rest of the message would only
+          // be buffered), and the connection ends a second later whatever the client does.
+          input.ws.close(1013, 'too much input at once; try again later');
+          socket.pause();
+          setTimeout(() => input.ws?.terminate(), 1000).unref();
+        } else socket.destroy();
+        return;
+      }
+      budget.used += bytes;
+      input.pending += bytes;
+    };
+    socket.on('data', (chunk: Buffer) => arrived(chunk.length));
+    if (head.length > 0) arrived(head.length);
+    socket.once('close', () => {
+      budget.used -= input.pending;
+      input.pending = 0;
+    });
     wss.handleUpgrade(request, socket, head, (ws) => {
       const initialPath = url.searchParams.get('path');
-      accept(ws, { client: randomUUID(), initialPath: initialPath || null });
+      input.ws = ws;
+      accept(ws, { client: randomUUID(), initialPath: initialPath || null }, input);
     });
   });
 
-  function accept(ws: WebSocket, context: CallContext) {
+  function accept(ws: WebSocket, context: CallContext, input: ConnectionInput) {
     sockets.add(ws);
     ws.on('message', (data, isBinary) => {
+      // The message's bytes stay taken until its answer is sent.
+      const held = input.pending;
+      input.pending = 0;
       void (async () => {
         // Nothing one tab sends may end the process that serves every tab: whatever throws
         // becomes an error reply (or, if even that cannot be sent, a log line).
@@ -223,9 +269,13 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
           text = encodeWire({ id: null, result: failure('internal', messageOf(error)) });
         }
         if (ws.readyState === ws.OPEN) ws.send(text);
-      })().catch((error: unknown) => {
-        console.error(`treewall serve: dropped a reply: ${messageOf(error)}`);
-      });
+      })()
+        .catch((error: unknown) => {
+          console.error(`treewall serve: dropped a reply: ${messageOf(error)}`);
+        })
+        .finally(() => {
+          budget.used -= held;
+        });
     });
     ws.on('close', () => {
       sockets.delete(ws);
@@ -289,6 +339,14 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+interface ConnectionInput {
+  /** Bytes received for the message being read (not yet a 'message' event). */
+  pending: number;
+  /** Closed for going over the budget: its further bytes are not counted. */
+  refused: boolean;
+  ws: WebSocket | null;
 }
 
 const messageOf = (error: unknown): string =>

@@ -43,11 +43,24 @@ export class PlistSyntaxError extends Error {
 export interface ParseOptions {
   /** Deepest nesting of arrays and dictionaries accepted; deeper input is a PlistSyntaxError. */
   maxDepth?: number;
+  /** Binary bytes accepted in total (default MAX_DATA_BYTES). */
+  maxDataBytes?: number;
 }
 
 /** 1000 containers is 500 levels of rules: far beyond any real outline, and shallow enough
  * that the (recursive) model code downstream never meets a stack overflow. */
 export const DEFAULT_MAX_DEPTH = 1000;
+
+/**
+ * Binary values (`<data>`) a document may carry in total: 1 MiB. treewall writes none and
+ * IPNetSentryX's documents have none; without a bound a 50 MB `<data>` took `treewall serve` to
+ * 2.5 GB (decoded, re-encoded for the WebSocket, held by the renderer). Bigger is a
+ * PlistSyntaxError at the value.
+ */
+export const MAX_DATA_BYTES = 1024 * 1024;
+
+export const dataLimitMessage = (max: number): string =>
+  `binary <data> values over ${max} bytes in total: a treewall document keeps at most ${max >= 1048576 ? `${max / 1048576} MiB` : `${max} bytes`} of binary data`;
 
 /** Characters of an unquoted string, as Apple's and GNUstep's readers accept them. */
 const UNQUOTED_CHARS = new Uint8Array(128);
@@ -103,9 +116,12 @@ function describeChar(c: string): string {
 
 class Reader {
   pos = 0;
+  /** Binary bytes read so far (bounded by maxDataBytes). */
+  dataBytes = 0;
   constructor(
     readonly text: string,
     readonly maxDepth: number,
+    readonly maxDataBytes = MAX_DATA_BYTES,
   ) {}
 
   fail(reason: string, at = this.pos): never {
@@ -218,6 +234,8 @@ class Reader {
       const nibble = parseInt(c, 16);
       if (high < 0) high = nibble;
       else {
+        if (++this.dataBytes > this.maxDataBytes)
+          this.fail(dataLimitMessage(this.maxDataBytes), open);
         bytes.push(high * 16 + nibble);
         high = -1;
       }
@@ -324,7 +342,11 @@ class Reader {
 /** Parses NeXT/OpenStep property-list text. Strings, data, arrays and dictionaries only: the
  * format has no numbers or booleans, so `enabled = 1` reads as the string `'1'`. */
 export function parseOpenStep(text: string, options: ParseOptions = {}): PlistValue {
-  return new Reader(text, options.maxDepth ?? DEFAULT_MAX_DEPTH).document();
+  return new Reader(
+    text,
+    options.maxDepth ?? DEFAULT_MAX_DEPTH,
+    options.maxDataBytes ?? MAX_DATA_BYTES,
+  ).document();
 }
 
 export interface SerializeOptions {

@@ -17,7 +17,13 @@
 // checks the two against each other on generated and mutated documents.
 
 import type { PlistValue } from '../model/types.ts';
-import { DEFAULT_MAX_DEPTH, PlistSyntaxError, setKey } from './openstep.ts';
+import {
+  DEFAULT_MAX_DEPTH,
+  MAX_DATA_BYTES,
+  PlistSyntaxError,
+  dataLimitMessage,
+  setKey,
+} from './openstep.ts';
 
 type Dict = { [key: string]: PlistValue };
 
@@ -123,11 +129,14 @@ export function base64Decode(text: string): Uint8Array | undefined {
 
 class XmlReader {
   pos = 0;
+  /** Binary bytes read so far (bounded by maxDataBytes). */
+  dataBytes = 0;
   constructor(
     readonly text: string,
     readonly maxDepth: number,
     /** Tests: read everything the general way, to check the shortcuts against it. */
     readonly generalOnly = false,
+    readonly maxDataBytes = MAX_DATA_BYTES,
   ) {}
 
   fail(reason: string, at = this.pos): never {
@@ -415,8 +424,14 @@ class XmlReader {
         return new Date(ms);
       }
       default: {
+        // Refused before decoding when even its base64 text is too long (76-column lines).
+        const left = this.maxDataBytes - this.dataBytes;
+        if (text.length > Math.ceil(left / 3) * 4 * 1.1 + 1024)
+          this.fail(dataLimitMessage(this.maxDataBytes), at);
         const bytes = base64Decode(text);
         if (!bytes) this.fail('<data> holds text that is not base64', at);
+        this.dataBytes += bytes.length;
+        if (this.dataBytes > this.maxDataBytes) this.fail(dataLimitMessage(this.maxDataBytes), at);
         return bytes;
       }
     }
@@ -547,12 +562,15 @@ export function parseXmlPlistText(
     maxDepth?: number;
     /** Tests only: no shortcuts (the fast paths must read everything exactly as this does). */
     generalOnly?: boolean;
+    /** Binary bytes accepted in total (default MAX_DATA_BYTES). */
+    maxDataBytes?: number;
   } = {},
 ): PlistValue {
   return new XmlReader(
     text.replace(/^\uFEFF/, ''),
     options.maxDepth ?? DEFAULT_MAX_DEPTH,
     options.generalOnly ?? false,
+    options.maxDataBytes ?? MAX_DATA_BYTES,
   ).document();
 }
 
