@@ -94,6 +94,18 @@ export function ConfirmBanner() {
     const t = setInterval(() => setNow(Date.now()), 250);
     return () => clearInterval(t);
   }, [pending]);
+  // An alert dialog takes the keyboard (Enter keeps, Tab reaches Revert) and gives it back to
+  // where it was when it goes.
+  const keep = useRef<HTMLButtonElement>(null);
+  const deadline = pending?.deadline;
+  useEffect(() => {
+    if (!deadline) return;
+    const before = document.activeElement instanceof HTMLElement ? document.activeElement : null;
+    keep.current?.focus();
+    return () => {
+      if (before?.isConnected) before.focus({ preventScroll: true });
+    };
+  }, [deadline]);
   if (!pending) return null;
   const left = Math.max(0, Math.ceil((Date.parse(pending.deadline) - now) / 1000));
   const given = answer?.deadline === pending.deadline ? answer.choice : null;
@@ -124,6 +136,7 @@ export function ConfirmBanner() {
         )}
       </div>
       <button
+        ref={keep}
         type="button"
         className="tool primary"
         disabled={given !== null}

@@ -9,6 +9,8 @@ import type { MenuCommand } from '../../shared/ipc/app-api.ts';
 import { run } from '../commands.ts';
 import { useDocumentStore } from '../store/document-store.ts';
 import { findRule } from '../store/model-ops.ts';
+import { openFieldMenu } from './field-nav.ts';
+import type { MenuField } from './ui-store.ts';
 
 export const useContextMenu = create<{ at: { x: number; y: number } | null }>()(() => ({
   at: null,
@@ -18,7 +20,11 @@ export const openContextMenu = (x: number, y: number): void =>
   useContextMenu.setState({ at: { x, y } });
 const close = () => useContextMenu.setState({ at: null });
 
-type Item = { label: string; command: MenuCommand } | { label: string; toggle: true } | 'sep';
+type Item =
+  | { label: string; command: MenuCommand }
+  | { label: string; toggle: true }
+  | { label: string; field: MenuField }
+  | 'sep';
 
 const ITEMS: Item[] = [
   { label: 'New rule', command: 'rule.newSibling' },
@@ -29,9 +35,14 @@ const ITEMS: Item[] = [
   { label: 'Cut', command: 'edit.cut' },
   { label: 'Copy', command: 'edit.copy' },
   { label: 'Paste', command: 'edit.paste' },
+  { label: 'Paste before', command: 'edit.pasteBefore' },
   { label: 'Delete', command: 'edit.delete' },
   'sep',
   { label: 'Enable/Disable', toggle: true },
+  // The menu cells' menus, for the keyboard (also P, R, A on a focused row).
+  { label: 'Property…', field: 'property' },
+  { label: 'Relation…', field: 'relation' },
+  { label: 'Action…', field: 'action' },
 ];
 
 function toggleSelected(): void {
@@ -67,12 +78,24 @@ export function RowContextMenu() {
   const choose = (item: Exclude<Item, 'sep'>) => {
     close();
     if ('command' in item) run(item.command);
-    else toggleSelected();
+    else if ('field' in item) {
+      const id = useDocumentStore.getState().selection[0];
+      if (id) openFieldMenu(id, item.field);
+    } else toggleSelected();
   };
   const onKeyDown = (e: KeyboardEvent) => {
     const items = [...(menu.current?.querySelectorAll<HTMLElement>('[role="menuitem"]') ?? [])];
     const i = items.indexOf(document.activeElement as HTMLElement);
-    if (e.key === 'Escape') close();
+    if (e.key === 'Escape' || e.key === 'Tab') {
+      close();
+      // Back to the row the menu was for.
+      const id = useDocumentStore.getState().selection[0];
+      if (id)
+        document
+          .querySelector<HTMLElement>(`[data-rule-id="${CSS.escape(id)}"]`)
+          ?.focus({ preventScroll: true });
+    } else if (e.key === 'Home') items[0]?.focus();
+    else if (e.key === 'End') items[items.length - 1]?.focus();
     else if (e.key === 'ArrowDown') items[(i + 1) % items.length]?.focus();
     else if (e.key === 'ArrowUp') items[(i - 1 + items.length) % items.length]?.focus();
     else return;
@@ -81,7 +104,7 @@ export function RowContextMenu() {
   };
   // Kept inside the window: a menu opened near the right or bottom edge opens leftward/upward.
   const left = Math.min(at.x, window.innerWidth - 200);
-  const top = Math.min(at.y, window.innerHeight - 300);
+  const top = Math.min(at.y, window.innerHeight - 380);
   return (
     <div
       ref={menu}
@@ -102,7 +125,13 @@ export function RowContextMenu() {
             type="button"
             role="menuitem"
             className="menu-item"
-            data-testid={'command' in item ? `context-${item.command}` : 'context-toggle'}
+            data-testid={
+              'command' in item
+                ? `context-${item.command}`
+                : 'field' in item
+                  ? `context-${item.field}`
+                  : 'context-toggle'
+            }
             onClick={() => choose(item)}
           >
             {'toggle' in item ? (enabled ? 'Disable' : 'Enable') : item.label}

@@ -28,6 +28,8 @@ import { OutlineNode, OutlineRow } from './outline-row.tsx';
 import { filteredView } from './filter.ts';
 import { outlineApi } from './outline-api.ts';
 import { RuleMenu } from './rule-menu.tsx';
+import { openFieldMenu } from './field-nav.ts';
+import { openContextMenu } from './context-menu.tsx';
 import { StatsHeader } from '../stats/stats-header.tsx';
 
 /* Stable Tree props (module level: never recreated). */
@@ -188,11 +190,21 @@ const isTextTarget = (t: EventTarget | null) =>
   t instanceof Element &&
   t.closest('input:not([type=checkbox]), textarea, select, [contenteditable]') !== null;
 
+const FIELD_KEYS = { p: 'property', r: 'relation', a: 'action' } as const;
+
 /** Outline keys handled before react-arborist sees them (it would open/close its own state). */
 function onOutlineKey(e: KeyboardEvent<HTMLDivElement>) {
   if (isTextTarget(e.target) || e.metaKey || e.ctrlKey) return;
+  // The property/relation/action menu lives inside the outline: its keys are its own.
+  if (e.target instanceof Element && e.target.closest('.menu-backdrop')) return;
   const api = outlineApi.current;
   const focused = api?.focusedNode;
+  // The row that has the keyboard: the DOM's focused row (after a menu or an editor gave it
+  // back), else react-arborist's focused node.
+  const rowId =
+    (e.target instanceof Element &&
+      e.target.closest('[data-rule-id]')?.getAttribute('data-rule-id')) ||
+    focused?.id;
   const store = useDocumentStore.getState();
   const handled = () => {
     e.preventDefault();
@@ -205,8 +217,27 @@ function onOutlineKey(e: KeyboardEvent<HTMLDivElement>) {
       return handled();
     }
     case 'Enter':
-      if (focused) useUiStore.getState().startEdit(focused.id, 'name');
+    case 'F2':
+      if (rowId) useUiStore.getState().startEdit(rowId, 'name');
       return handled();
+    // The menus of the focused rule: P(roperty), R(elation), A(ction).
+    case 'p':
+    case 'r':
+    case 'a':
+      if (e.altKey || e.shiftKey) return;
+      if (rowId) openFieldMenu(rowId, FIELD_KEYS[e.key]);
+      return handled();
+    case 'ContextMenu':
+    case 'F10': {
+      if (e.key === 'F10' && !e.shiftKey) return;
+      // The keyboard's way to the row's context menu (Shift+F10 or the Menu key).
+      const row = focused && document.querySelector(`[data-rule-id="${CSS.escape(focused.id)}"]`);
+      if (!row) return;
+      if (!focused.isSelected) focused.select();
+      const r = row.getBoundingClientRect();
+      openContextMenu(r.left + 40, r.bottom);
+      return handled();
+    }
     case 'ArrowRight':
       if (focused && focused.data.children.length && (!focused.data.expanded || e.altKey)) {
         store.setExpanded(focused.id, true, e.altKey);

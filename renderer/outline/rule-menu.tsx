@@ -8,6 +8,8 @@ import { useDocumentStore } from '../store/document-store.ts';
 import { findRule } from '../store/model-ops.ts';
 import { menuItems } from '../store/vocabulary-info.ts';
 import { useUiStore } from './ui-store.ts';
+import { goToField, nextField } from './field-nav.ts';
+import { outlineApi } from './outline-api.ts';
 
 export function RuleMenu() {
   const menu = useUiStore((s) => s.menu);
@@ -52,8 +54,12 @@ export function RuleMenu() {
 
   if (!menu || !rule || !pos) return null;
 
-  const close = () => {
+  const close = (backToRow = true) => {
     useUiStore.getState().closeMenu();
+    // Tab goes on to the next field's editor or menu, which takes the focus itself.
+    if (!backToRow) return;
+    // The outline's keyboard focus (arrows, P/R/A) follows: the menu's rule is the focused row.
+    outlineApi.current?.focus(menu.ruleId, { scroll: false });
     document
       .querySelector<HTMLElement>(`[data-rule-id="${menu.ruleId}"]`)
       ?.focus({ preventScroll: true });
@@ -77,7 +83,14 @@ export function RuleMenu() {
     else if (e.key === 'Enter' || e.key === ' ') {
       const item = items[active];
       if (item) pick(item.name);
-    } else if (e.key === 'Escape' || e.key === 'Tab') close();
+    } else if (e.key === 'Escape') close();
+    else if (e.key === 'Tab') {
+      // On to the next (Shift: previous) field of the rule, as in the text editors.
+      const { ruleId, field } = menu;
+      close(false);
+      goToField(ruleId, nextField(field, e.shiftKey));
+    } else if (e.key === 'Home') setActive(0);
+    else if (e.key === 'End') setActive(items.length - 1);
     else if (e.key.length === 1) {
       const k = e.key.toLowerCase();
       const from = items.findIndex((i, n) => n > active && i.name.toLowerCase().startsWith(k));
@@ -88,7 +101,7 @@ export function RuleMenu() {
   };
 
   return (
-    <div className="menu-backdrop" onMouseDown={close}>
+    <div className="menu-backdrop" onMouseDown={() => close()}>
       <div
         ref={list}
         className="popup-menu"

@@ -10,8 +10,7 @@ import { useDocumentStore } from '../store/document-store.ts';
 import { fieldProblem } from '../store/validation.ts';
 import type { RuleContext } from '../../shared/model/validate.ts';
 import { useUiStore, type TextField } from './ui-store.ts';
-
-const ORDER: TextField[] = ['name', 'value', 'parameter'];
+import { goToField, nextField, type Field } from './field-nav.ts';
 
 export function TextCell(props: {
   rule: Rule;
@@ -60,15 +59,18 @@ function TextEditor({
     input.current?.select();
   }, []);
 
-  const finish = (commit: boolean, next?: TextField) => {
+  const finish = (commit: boolean, next?: Field) => {
     if (done.current) return;
     done.current = true;
     const row = input.current?.closest<HTMLElement>('[role="treeitem"]');
     if (commit && draft !== rule[field]) {
       useDocumentStore.getState().updateRule(rule.id, { [field]: draft });
     }
-    if (next) useUiStore.getState().startEdit(rule.id, next);
-    else {
+    if (next) {
+      useUiStore.getState().stopEdit();
+      // The menu of a menu field is placed at its cell: after the commit has rendered.
+      requestAnimationFrame(() => goToField(rule.id, next));
+    } else {
       useUiStore.getState().stopEdit();
       // Give the keyboard back to the outline so arrows and shortcuts keep working.
       row?.focus({ preventScroll: true });
@@ -85,8 +87,7 @@ function TextEditor({
       finish(false);
     } else if (e.key === 'Tab') {
       e.preventDefault();
-      const i = ORDER.indexOf(field) + (e.shiftKey ? -1 : 1);
-      finish(true, ORDER[(i + ORDER.length) % ORDER.length]);
+      finish(true, nextField(field, e.shiftKey));
     }
   };
 
