@@ -12,6 +12,9 @@ import {
   ApiCallError,
   appEvents,
   failure,
+  FORWARDED_CALLS,
+  FORWARDED_HELPER_CALLS,
+  forwardChannel,
   isChannel,
   parseRequest,
   recoveryEntrySchema,
@@ -24,6 +27,7 @@ import {
   type EventName,
   type EventPayload,
   type FileEntry,
+  type ForwardedChannel,
   type HelperStatus,
   type HostKind,
   type RecoveryEntry,
@@ -247,7 +251,25 @@ export function createBackend(options: BackendOptions): Backend {
 
   /* ---- handlers ---- */
 
-  const handlers: Handlers = {
+  /**
+   * Every channel that forwards a helper call (FORWARDED_HELPER_CALLS), by one generic handler:
+   * the call of the same name with the request as its params (validated at the edge with the
+   * call's own schema), its result as is, or as the app's HelperStatus. (Object.fromEntries
+   * forgets the keys; the channel list and its types are derived from the same table.)
+   */
+  const forwarders = Object.fromEntries(
+    FORWARDED_CALLS.map((call) => [
+      forwardChannel(call),
+      async (request: unknown) => {
+        const result = await options.helper.call(call, request as never);
+        return FORWARDED_HELPER_CALLS[call] === 'status'
+          ? appStatus(result as HelperStatusResult)
+          : result;
+      },
+    ]),
+  ) as unknown as Pick<Handlers, ForwardedChannel>;
+
+  const ownHandlers: Omit<Handlers, ForwardedChannel> = {
     'app:info': async (_request, context) => ({
       host: options.host,
       version: options.version,
@@ -395,28 +417,9 @@ export function createBackend(options: BackendOptions): Backend {
     },
 
     'helper:status': () => options.helper.status(),
-    'helper:apply': async (request) =>
-      appStatus(
-        await options.helper.call('apply', {
-          document: request.document,
-          ...(request.confirmTimeoutSeconds === undefined
-            ? {}
-            : { confirmTimeoutSeconds: request.confirmTimeoutSeconds }),
-        }),
-      ),
-    'helper:confirm': async () => appStatus(await options.helper.call('confirm', {})),
-    'helper:revert': async () => appStatus(await options.helper.call('revert', {})),
-    'helper:showActive': () => options.helper.call('showActive', {}),
-    'helper:stop': async () => appStatus(await options.helper.call('stop', {})),
-    'helper:counters': () => options.helper.call('counters', {}),
-    'helper:interfaces': () => options.helper.call('interfaces', {}),
-    'triggered:list': (request) => options.helper.call('triggered.list', request),
-    'triggered:add': (request) => options.helper.call('triggered.add', request),
-    'triggered:remove': (request) => options.helper.call('triggered.remove', request),
-    'triggered:flush': (request) => options.helper.call('triggered.flush', request),
-    'triggered:import': (request) => options.helper.call('triggered.import', request),
-    'triggered:export': (request) => options.helper.call('triggered.export', request),
   };
+
+  const handlers: Handlers = { ...ownHandlers, ...forwarders };
 
   function appStatus(status: HelperStatusResult): HelperStatus {
     return connectedStatus(options.helperSocket, status);

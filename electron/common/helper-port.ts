@@ -10,11 +10,12 @@ import {
   type HelperStatus,
   type Unsubscribe,
 } from '../../shared/ipc/app-api.ts';
-import type {
-  HelperCall,
-  HelperParams,
-  HelperResult,
-  HelperStatusResult,
+import {
+  PROTOCOL_VERSION,
+  type HelperCall,
+  type HelperParams,
+  type HelperResult,
+  type HelperStatusResult,
 } from '../../shared/ipc/helper-protocol.ts';
 
 export interface HelperPort {
@@ -44,6 +45,14 @@ export function notConnectedStatus(socketPath: string, message?: string): Helper
   };
 }
 
+/** What the status line says when the helper speaks another protocol version than this app. */
+export const protocolMismatchMessage = (helperProtocol: number) =>
+  `The helper speaks protocol ${helperProtocol} and this app ${PROTOCOL_VERSION}: ` +
+  (helperProtocol < PROTOCOL_VERSION
+    ? 'update the helper (the treewall package that installed it) to the same release.'
+    : "update this app to the helper's release.") +
+  ' Calls may fail until both match.';
+
 /** The app's status view of a helper status reply. */
 export function connectedStatus(socketPath: string, status: HelperStatusResult): HelperStatus {
   return {
@@ -53,7 +62,10 @@ export function connectedStatus(socketPath: string, status: HelperStatusResult):
     appliedAt: status.appliedAt,
     ruleCount: status.ruleCount,
     pendingConfirm: status.pendingConfirm,
-    message: status.lastError,
+    message:
+      status.protocol !== PROTOCOL_VERSION
+        ? protocolMismatchMessage(status.protocol)
+        : status.lastError,
     helper: status,
   };
 }

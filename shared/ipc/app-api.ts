@@ -74,8 +74,9 @@ export type RecoveryEntry = z.infer<typeof recoveryEntrySchema>;
 export const pendingConfirmSchema = helper.pendingConfirmSchema;
 
 /** The app's view of the helper: connection facts, the fields the UI needs most, and the
- * helper's full status reply when it is connected. */
-export const helperStatusSchema = z.object({
+ * helper's full status reply when it is connected. (Not the helper's own status reply, which is
+ * helper-protocol.ts's `helperStatusSchema`.) */
+export const appHelperStatusSchema = z.object({
   connected: z.boolean(),
   socketPath: z.string(),
   /** Our table is in the kernel. */
@@ -88,7 +89,7 @@ export const helperStatusSchema = z.object({
   /** The helper's own status reply (warnings, timer rules, log reader, ...); null when absent. */
   helper: helper.helperStatusSchema.nullable(),
 });
-export type HelperStatus = z.infer<typeof helperStatusSchema>;
+export type HelperStatus = z.infer<typeof appHelperStatusSchema>;
 
 export const ruleCounterSchema = helper.ruleCounterSchema;
 export type RuleCounter = helper.RuleCounter;
@@ -164,6 +165,74 @@ export type MenuCommand = (typeof MENU_COMMANDS)[number];
 /* Channels: renderer -> backend, request/response                                             */
 /* ------------------------------------------------------------------------------------------ */
 
+/* ---- channels that forward a helper call: derived from the helper's call list ---- */
+
+/**
+ * The helper calls the renderer reaches through the backend, and what the app answers with:
+ * `'status'`: the helper's status reply as the app's HelperStatus (with the connection facts);
+ * `'result'`: the helper's result as it is. Each becomes the channel of the same name in the app's
+ * `area:verb` form (`apply` -> `helper:apply`, `triggered.add` -> `triggered:add`), whose request
+ * is the call's params schema and whose response is the call's result schema (or HelperStatus):
+ * both contracts validate with one schema. Forwarding a new helper call is one line here: the
+ * backend forwards every entry with one generic handler, and the preload, the WebSocket
+ * transport and `window.treewall` are typed from the channel list. Calls left out stay between
+ * the backend and the helper (`status` is the app's own channel; the subscriptions are managed
+ * by the backend's helper link).
+ */
+export const FORWARDED_HELPER_CALLS = {
+  apply: 'status',
+  confirm: 'status',
+  revert: 'status',
+  stop: 'status',
+  showActive: 'result',
+  counters: 'result',
+  interfaces: 'result',
+  'triggered.list': 'result',
+  'triggered.add': 'result',
+  'triggered.remove': 'result',
+  'triggered.flush': 'result',
+  'triggered.import': 'result',
+  'triggered.export': 'result',
+} as const satisfies Partial<Record<helper.HelperCall, 'status' | 'result'>>;
+
+export type ForwardedCall = keyof typeof FORWARDED_HELPER_CALLS;
+export const FORWARDED_CALLS = Object.keys(FORWARDED_HELPER_CALLS) as ForwardedCall[];
+
+/** The app channel of a helper call: `apply` -> `helper:apply`, `triggered.add` -> `triggered:add`. */
+export type ForwardChannel<C extends string> = C extends `${infer Area}.${infer Verb}`
+  ? `${Area}:${Verb}`
+  : `helper:${C}`;
+export type ForwardedChannel = ForwardChannel<ForwardedCall>;
+
+export function forwardChannel<C extends ForwardedCall>(call: C): ForwardChannel<C> {
+  const dot = call.indexOf('.');
+  return (
+    dot < 0 ? `helper:${call}` : `${call.slice(0, dot)}:${call.slice(dot + 1)}`
+  ) as ForwardChannel<C>;
+}
+
+type ForwardedSpecs = {
+  [C in ForwardedCall as ForwardChannel<C>]: {
+    request: (typeof helper.helperCalls)[C]['params'];
+    response: (typeof FORWARDED_HELPER_CALLS)[C] extends 'status'
+      ? typeof appHelperStatusSchema
+      : (typeof helper.helperCalls)[C]['result'];
+  };
+};
+
+const forwardedChannels = Object.fromEntries(
+  FORWARDED_CALLS.map((call) => [
+    forwardChannel(call),
+    {
+      request: helper.helperCalls[call].params,
+      response:
+        FORWARDED_HELPER_CALLS[call] === 'status'
+          ? appHelperStatusSchema
+          : helper.helperCalls[call].result,
+    },
+  ]),
+) as ForwardedSpecs;
+
 interface ChannelSpec {
   request: z.ZodType;
   response: z.ZodType;
@@ -229,58 +298,11 @@ export const appChannels = {
   'clipboard:readText': { request: empty, response: z.object({ text: z.string() }) },
   'clipboard:writeText': { request: z.object({ text: z.string() }), response: ok },
 
-  'helper:status': { request: empty, response: helperStatusSchema },
-  /** Compile and apply a document in the helper. With `confirmTimeoutSeconds`, the previous rules
-   * come back unless helper:confirm arrives in time. Compile problems come back as an error with
-   * code `invalid-document` and `problems`. */
-  'helper:apply': {
-    request: z.object({
-      document: documentSchema,
-      confirmTimeoutSeconds: z.number().int().positive().max(3600).optional(),
-    }),
-    response: helperStatusSchema,
-  },
-  'helper:confirm': { request: empty, response: helperStatusSchema },
-  'helper:revert': { request: empty, response: helperStatusSchema },
-  /** The rules in the kernel, read back as a document (null: nothing applied), with the
-   * outline numbers and the table as `nft list` prints it. */
-  'helper:showActive': { request: empty, response: activeDocumentSchema },
-  /** Remove our table: the firewall is off. */
-  'helper:stop': { request: empty, response: helperStatusSchema },
-  'helper:counters': { request: empty, response: counterSnapshotSchema },
-  /** The host's network interfaces, as the helper sees them (Document Settings offers them). */
-  'helper:interfaces': { request: empty, response: helper.helperCalls.interfaces.result },
+  /** The app's view of the helper; answered without a call when it is not connected. */
+  'helper:status': { request: empty, response: appHelperStatusSchema },
 
-  'triggered:list': {
-    request: z.object({ type: triggeredTypeSchema.optional() }),
-    response: z.object({ entries: z.array(triggeredEntrySchema) }),
-  },
-  'triggered:add': {
-    request: z.object({
-      address: z.string().min(1),
-      type: triggeredTypeSchema.optional(),
-      /** Seconds; absent: the document's default; 0: never expires. */
-      durationSeconds: z.number().int().nonnegative().optional(),
-    }),
-    response: helper.helperCalls['triggered.add'].result,
-  },
-  'triggered:remove': {
-    request: z.object({ address: z.string().min(1), type: triggeredTypeSchema.optional() }),
-    response: helper.helperCalls['triggered.remove'].result,
-  },
-  'triggered:flush': {
-    request: z.object({ type: triggeredTypeSchema.optional() }),
-    response: helper.helperCalls['triggered.flush'].result,
-  },
-  /** IPNetSentryX tab-separated text; lines that could not be read come back in `skipped`. */
-  'triggered:import': {
-    request: z.object({ text: z.string() }),
-    response: helper.helperCalls['triggered.import'].result,
-  },
-  'triggered:export': {
-    request: z.object({ type: triggeredTypeSchema.optional() }),
-    response: z.object({ text: z.string() }),
-  },
+  /** helper:apply, helper:confirm, ..., triggered:add, ...: see FORWARDED_HELPER_CALLS below. */
+  ...forwardedChannels,
 } as const satisfies Record<string, ChannelSpec>;
 
 export type Channel = keyof typeof appChannels;
@@ -301,7 +323,7 @@ export const appEvents = {
   /** One logged packet. */
   'log:event': logEventSchema,
   /** The helper connection came or went, or its state changed (apply, confirm, revert, stop). */
-  'helper:state': helperStatusSchema,
+  'helper:state': appHelperStatusSchema,
   /** Alert / Notify / Webhook ... actions fired. */
   'notify:event': notifyEventSchema,
   /** Triggered tables changed (a host was triggered, added or removed); re-list to see them. */

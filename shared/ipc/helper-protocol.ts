@@ -52,6 +52,12 @@ export const MAX_NESTING = 256;
 /** Default path of the helper's socket (systemd's RuntimeDirectory=treewall). */
 export const DEFAULT_SOCKET_PATH = '/run/treewall/helper.sock';
 export const DEFAULT_LOG_GROUP = 1729;
+/**
+ * The helper protocol's version. Within one version only additive changes: a new call, a new
+ * event, a new field in a result or event (clients ignore fields they do not know). A new or
+ * changed parameter of an existing call, a removed call or a changed meaning bumps it. See
+ * "How the protocol evolves" in README.md.
+ */
 export const PROTOCOL_VERSION = 1;
 
 /** For renderer code under a strict CSP (no `new Function`): call once before any parse. */
@@ -132,7 +138,9 @@ export const pendingConfirmSchema = z.object({
 export type PendingConfirm = z.infer<typeof pendingConfirmSchema>;
 
 export const helperStatusSchema = z.object({
-  protocol: z.literal(PROTOCOL_VERSION),
+  /** PROTOCOL_VERSION of the helper. Any integer parses, so a client of another version can read
+   * it and say so (see "How the protocol evolves" in README.md) instead of failing on a reply. */
+  protocol: z.number().int().positive(),
   version: z.string(),
   pid: z.number(),
   socketPath: z.string(),
