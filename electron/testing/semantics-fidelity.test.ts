@@ -587,6 +587,61 @@ describe.skipIf(dataPlaneSkipReason !== undefined)(
         expect(n.state).toBeGreaterThanOrEqual(3);
       });
 
+      it('holds from the second packet of a flow on, before any reply', async () => {
+        const d = doc([rule('Include', 'state', '->', [], { id: 'state' })]);
+        const c = compiled(d);
+        await dp.fw.loadNft(c.nft);
+        await dp.pauseObserver();
+        try {
+          // Two datagrams of one flow (same socket), nothing answers: the first passes (default)
+          // and is tracked; the second belongs to a tracked flow.
+          await dp.peer.exec([
+            'python3',
+            '-c',
+            [
+              'import socket, time',
+              's = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)',
+              "s.sendto(b'a', ('10.50.0.1', 5555))",
+              'time.sleep(0.2)',
+              "s.sendto(b'b', ('10.50.0.1', 5555))",
+              'time.sleep(0.2)',
+            ].join('\n'),
+          ]);
+        } finally {
+          await dp.resumeObserver();
+        }
+        const n = await counts(dp.fw, d);
+        // The port-unreachable answer to each datagram leaves fw as a related packet of a
+        // confirmed flow too: 1 (second datagram) + 2 (answers).
+        expect(n.state).toBe(3);
+      });
+
+      it('holds on departure for a routed packet that passed its arrival test', async () => {
+        const d = doc([
+          rule(
+            'Direction',
+            'inbound',
+            '->',
+            [rule('Include', 'state', '->', [], { id: 'in-state' })],
+            {
+              id: 'in',
+            },
+          ),
+          rule(
+            'Direction',
+            'outbound',
+            '->',
+            [rule('Include', 'state', '->', [], { id: 'out-state' })],
+            {
+              id: 'out',
+            },
+          ),
+        ]);
+        const k = await kernel(d, ['routed eth0 eth1 udp 10.70.0.1:5000 > 10.71.0.5:9000']);
+        expect(k.delivered).toEqual([true]);
+        expect(k.counts).toEqual({ in: 1, 'in-state': 0, out: 1, 'out-state': 1 });
+      });
+
       it('Keep invalid records the source in the invalid table, Include == invalid tests it', async () => {
         const d = doc([
           rule('Include', 'invalid', 'Delete no log', [], { id: 'known-bad' }),

@@ -49,9 +49,22 @@ describe('compile: refusals name the rule and the reason', () => {
     expect(problems.find((p) => p.ruleId === 'x')?.message).toMatch(message);
   });
 
-  it('refuses Owner UID where inbound traffic reaches it, accepts it under Direction outbound', () => {
-    const top = compile(doc([r('uid', 'Owner UID', '==', '1000', 'Pass')]));
-    expect(refused(top)[0]?.message).toMatch(/Owner UID.*outbound/);
+  it('Owner UID: absent on arriving packets (== never, != always), tested on what the host sends', () => {
+    const top = ok(
+      compile(
+        doc([
+          r('uid', 'Owner UID', '==', '1000', 'Pass'),
+          r('not-uid', 'Owner UID', '!=', '1000', 'Delete no log'),
+        ]),
+      ),
+    );
+    const inbound = JSON.stringify(rulesOf(top, 'tw_in'));
+    expect(inbound).not.toContain('skuid');
+    expect(inbound).not.toContain('c_uid');
+    expect(inbound).toContain('c_not-uid');
+    // Outbound: the test, or a routed packet leaving (no owner: absent, so != holds).
+    expect(JSON.stringify(rulesOf(top, 'tw_out'))).toContain('skuid');
+    expect(JSON.stringify(rulesOf(top, 'a_not-uid_out'))).toContain('67108864');
     const under = compile(
       doc([
         r('out', 'Direction', '==', 'outbound', '->', [

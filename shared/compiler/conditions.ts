@@ -231,6 +231,8 @@ export interface CondContext {
   settings: DocumentSettings;
   /** Kernel key of the rule (for meter names). */
   key: string;
+  /** Mark bit the `forward_out` base chain sets: a routed packet that passed its arrival test. */
+  routedMark: number;
 }
 
 /**
@@ -289,11 +291,25 @@ export function compileCondition(
     }
     case 'Include': {
       if (value.kind === 'includeState') {
-        // A connection already tracked (DESIGN §3.7): conntrack saw its first packet pass
-        // earlier (a reply makes it established; an ICMP error or expected connection, related).
+        // A connection already tracked (DESIGN §3.7): an earlier packet of the flow passed.
+        // IPNetSentryX adds a flow to its table after a packet passed; conntrack confirms an
+        // entry when its first packet has passed every hook, so `ct status confirmed` holds for
+        // every later packet of the flow (the second before any reply too, which `ct state
+        // established` would miss). A routed packet is tested on departure after its arrival
+        // test passed, when IPNetSentryX already holds the flow: `forward_out` marks it.
         const op = equality(relation, label);
         if (typeof op !== 'string') return op;
-        return lines([match(op, ct('state'), anonSet(['established', 'related']))]);
+        const routed = and(meta('mark'), ctx.routedMark);
+        if (op === '==')
+          return lines(
+            [match('in', ct('status'), 'confirmed')],
+            [match('==', routed, ctx.routedMark)],
+          );
+        // Not tracked at all (invalid, untracked) or not confirmed, and not past arrival.
+        return lines(
+          [match('==', ct('state'), anonSet(['invalid', 'untracked']))],
+          [match('==', and(ct('status'), 'confirmed'), 0), match('==', routed, 0)],
+        );
       }
       if (value.kind !== 'include') break;
       const op = equality(relation, label);
@@ -486,20 +502,25 @@ export function compileCondition(
     case 'Owner UID':
     case 'Owner GID':
       if (value.kind !== 'range') break;
-      if (variant === 'in') {
-        return refused(
-          'property',
-          `${label} is only known for traffic this host sends: put this rule under Direction == outbound`,
+      {
+        const test = line(
+          numeric(
+            relation,
+            meta(rule.property === 'Owner UID' ? 'skuid' : 'skgid'),
+            value.range,
+            label,
+          ),
+        );
+        if (test.kind === 'refused') return test;
+        // Only a packet this host sends has an owner: on an arriving packet, or a routed one
+        // leaving (forward_out marks it), the owner is absent and compares low.
+        if (variant === 'in') return relation === '!=' || relation === '<=' ? TRUE : FALSE;
+        return absentLow(
+          relation,
+          match('==', and(meta('mark'), ctx.routedMark), ctx.routedMark),
+          test,
         );
       }
-      return line(
-        numeric(
-          relation,
-          meta(rule.property === 'Owner UID' ? 'skuid' : 'skgid'),
-          value.range,
-          label,
-        ),
-      );
     case 'IP version': {
       if (value.kind !== 'ipVersion') break;
       const op = equality(relation, label);

@@ -80,7 +80,13 @@ export interface CompileOptions {
    */
   keepElements?: Record<string, Json[]>;
   /** Packet-mark bits treewall reserves during evaluation (see README, "Marks"). */
-  marks?: { dontLog: number; exitGroup: number; masquerade: number; skip?: number };
+  marks?: {
+    dontLog: number;
+    exitGroup: number;
+    masquerade: number;
+    skip?: number;
+    routed?: number;
+  };
   /**
    * Parsed values and parameters to reuse, e.g. the cache `validateDocument(doc, cache)` just
    * filled for the same document (results are shared and never mutated). Default: a fresh one
@@ -139,6 +145,7 @@ export const DEFAULT_MARKS = {
   exitGroup: 0x20000000,
   masquerade: 0x10000000,
   skip: 0x08000000,
+  routed: 0x04000000,
 };
 /** nftables refuses chains nested deeper than this below a base chain (NFT_JUMP_STACK_SIZE - 1). */
 export const MAX_CHAIN_LEVEL = 15;
@@ -291,10 +298,18 @@ class Compiler {
   private firstDontLog = Number.POSITIVE_INFINITY;
   private usesMasquerade = false;
   private usesMarks = false;
+  /** Include == state is tested: `forward_out` marks the packets it tests (see conditions). */
+  private usesRouted = false;
   private readonly table: string;
   private readonly group: number;
   private readonly threshold: number;
-  private readonly marks: { dontLog: number; exitGroup: number; masquerade: number; skip: number };
+  private readonly marks: {
+    dontLog: number;
+    exitGroup: number;
+    masquerade: number;
+    skip: number;
+    routed: number;
+  };
   private readonly keepElements: Record<string, Json[]> | undefined;
 
   constructor(
@@ -522,7 +537,16 @@ class Compiler {
     let cond = compileCondition(node.rule, node.value, variant, {
       settings: this.doc.settings,
       key: node.key,
+      routedMark: this.marks.routed,
     });
+    const owner = node.rule.property === 'Owner UID' || node.rule.property === 'Owner GID';
+    if (
+      node.value.kind === 'includeState' ||
+      (owner && variant === 'out' && (node.rule.relation === '!=' || node.rule.relation === '<='))
+    ) {
+      this.usesMarks = true;
+      this.usesRouted = true;
+    }
     if (cond.kind === 'helper') cond = this.timerFlag(node);
     node.cond[slot] = cond;
     if (cond.kind === 'refused') this.problem(node.rule, node.number, cond.field, cond.message);
@@ -1217,11 +1241,17 @@ class Compiler {
     if (this.problems.length > 0) return undefined;
 
     const allMarks =
-      this.marks.dontLog | this.marks.exitGroup | this.marks.masquerade | this.marks.skip;
+      this.marks.dontLog |
+      this.marks.exitGroup |
+      this.marks.masquerade |
+      this.marks.skip |
+      this.marks.routed;
     // Between the two programs of a routed packet only the evaluation bits are cleared: a
     // Masquerade mark set by the inbound program still applies when the packet leaves.
     const walkMarks = this.marks.dontLog | this.marks.exitGroup | this.marks.skip;
-    const clear = (bits: number): Stmt[] => [setMark(and(meta('mark'), ~bits >>> 0))];
+    const clear = (bits: number, set = 0): Stmt[] => [
+      setMark(set ? or(and(meta('mark'), ~bits >>> 0), set) : and(meta('mark'), ~bits >>> 0)),
+    ];
     const policy = this.doc.settings.defaultPolicy === 'delete' ? 'drop' : 'accept';
     const base = (
       name: string,
@@ -1229,9 +1259,10 @@ class Compiler {
       target: string,
       prio: number,
       bits: number,
+      set = 0,
     ): [Command, Stmt[][]] => [
       { add: { chain: { family, table, name, type: 'filter', hook, prio, policy } } },
-      [...(this.usesMarks ? [clear(bits)] : []), [jump(target)]],
+      [...(this.usesMarks ? [clear(bits, set)] : []), [jump(target)]],
     ];
     // A routed packet is tested twice (DESIGN §3.9): inbound on arrival (`forward`, Interface =
     // iifname), then, if that passed it, outbound on departure (`forward_out`, a second base
@@ -1240,7 +1271,17 @@ class Compiler {
     const bases: [Command, Stmt[][], string][] = [
       [...base('input', 'input', 'tw_in', 0, allMarks), 'input'],
       [...base('forward', 'forward', 'tw_in', 0, allMarks), 'forward'],
-      [...base('forward_out', 'forward', 'tw_out', 1, walkMarks), 'forward_out'],
+      [
+        ...base(
+          'forward_out',
+          'forward',
+          'tw_out',
+          1,
+          walkMarks | this.marks.routed,
+          this.usesRouted ? this.marks.routed : 0,
+        ),
+        'forward_out',
+      ],
       [...base('output', 'output', 'tw_out', 0, allMarks), 'output'],
     ];
     if (this.usesMasquerade) {

@@ -77,7 +77,7 @@ export function statement(s: Obj): string {
       if (typeof v.right === 'boolean') return `${expr(v.left as Json)} ${right}`;
       // nft omits `==` except after a bitwise expression, where it would be ambiguous to read.
       const masked = isObj(v.left) && Array.isArray(v.left['&']);
-      const op = v.op === '==' && !masked ? '' : `${String(v.op)} `;
+      const op = (v.op === '==' && !masked) || v.op === 'in' ? '' : `${String(v.op)} `;
       return `${expr(v.left as Json)} ${op}${right}`;
     }
     case 'counter':
