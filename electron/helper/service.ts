@@ -34,7 +34,13 @@ import { systemProgram } from './programs.ts';
 import { StateDir, StateFileError, type AppliedRecord, type PendingRecord } from './state.ts';
 import { TimerRules, type TimerFire } from './timers.ts';
 import { steps as noSteps, type Steps } from './timings.ts';
-import { exportTsv, importTsv, TriggeredInputError, TriggeredTables } from './triggered.ts';
+import {
+  DEFAULT_SET_SIZE,
+  exportTsv,
+  importTsv,
+  TriggeredInputError,
+  TriggeredTables,
+} from './triggered.ts';
 import { HELPER_ACTIONS } from '../../shared/model/vocabulary-table.ts';
 
 export class HelperFault extends Error {
@@ -413,7 +419,17 @@ export class HelperService {
   triggeredImport(text: string) {
     return this.exclusive(async () => {
       const { entries, skipped } = importTsv(text);
-      const added = await this.triggeredCall(() => this.triggered.add(entries));
+      // A set holds at most its size (65535); past it the kernel refuses the whole transaction
+      // ("Too many open files in system"). What fits is imported, the rest reported by line.
+      const { fits, full } = await this.triggeredCall(() => this.triggered.fit(entries));
+      for (const f of full) {
+        skipped.push({
+          line: f.entry.line,
+          message: `not imported: ${f.set} is full (a triggered table holds at most ${f.size} addresses per address family)`,
+        });
+      }
+      skipped.sort((a, b) => a.line - b.line);
+      const added = await this.triggeredCall(() => this.triggered.add(fits));
       if (added > 0) this.broadcast('triggered:changed', { time: new Date().toISOString() });
       return { added, skipped };
     });
@@ -714,6 +730,12 @@ export class HelperService {
         throw fault('bad-request', error.message, { field: 'params.address' });
       if (error instanceof NftError && /No such file or directory/.test(error.stderr)) {
         throw fault('not-active', 'no rules applied (our table is absent): apply a document first');
+      }
+      if (error instanceof NftError && /Too many open files in system/.test(error.stderr)) {
+        throw fault(
+          'nft-failed',
+          `the triggered table is full (at most ${DEFAULT_SET_SIZE} addresses per table and address family); nothing was added`,
+        );
       }
       if (error instanceof NftError) throw fault('nft-failed', error.message);
       throw error;

@@ -15,6 +15,9 @@ const MANUAL_SET: Record<TriggeredKind, string> = {
   authorize: 'auth',
   address: 'keep',
 };
+/** The size nft gives a dynamic set declared without one (and what `nft list` reports). */
+export const DEFAULT_SET_SIZE = 65535;
+
 /** nft has no "never" for an element of a set with a default timeout: ten years stands in. */
 const FOREVER_SECONDS = 3650 * 86400;
 
@@ -104,6 +107,45 @@ export class TriggeredTables {
   }
 
   /** Add addresses to the hand-edited set of their type. Returns how many. */
+  /**
+   * Which entries fit in their set (`trig4`, `auth6`, ...): a set holds at most its size
+   * (65535: the kernel refuses more with ENFILE, "Too many open files in system", for the whole
+   * transaction). An address already in its set always fits (adding it again refreshes it).
+   */
+  async fit<T extends { address: string; type: TriggeredKind }>(
+    entries: T[],
+  ): Promise<{ fits: T[]; full: { entry: T; set: string; size: number }[] }> {
+    if (entries.length === 0) return { fits: [], full: [] };
+    const room = new Map<string, { size: number; present: Set<string> }>();
+    for (const entry of (await this.nft.listSets()).nftables) {
+      const set = entry.set as Record<string, unknown> | undefined;
+      if (!set || typeof set.name !== 'string' || !/^(trig|auth|keep)[46]$/.test(set.name))
+        continue;
+      const present = new Set<string>();
+      for (const item of Array.isArray(set.elem) ? set.elem : []) {
+        const value =
+          typeof item === 'string'
+            ? item
+            : (item as { elem?: { val?: unknown } } | null)?.elem?.val;
+        if (typeof value === 'string') present.add(familyOf(value).text);
+      }
+      const size = typeof set.size === 'number' && set.size > 0 ? set.size : DEFAULT_SET_SIZE;
+      room.set(set.name, { size, present });
+    }
+    const fits: T[] = [];
+    const full: { entry: T; set: string; size: number }[] = [];
+    for (const entry of entries) {
+      const family = familyOf(entry.address);
+      const name = `${MANUAL_SET[entry.type]}${family.v}`;
+      const r = room.get(name);
+      if (!r || r.present.has(family.text) || r.present.size < r.size) {
+        r?.present.add(family.text);
+        fits.push(entry);
+      } else full.push({ entry, set: name, size: r.size });
+    }
+    return { fits, full };
+  }
+
   async add(
     entries: { address: string; type: TriggeredKind; durationSeconds?: number }[],
   ): Promise<number> {
@@ -261,10 +303,15 @@ export function exportTsv(entries: TriggeredRecord[]): string {
  * Lines starting with `#` and blank lines are skipped.
  */
 export function importTsv(text: string): {
-  entries: { address: string; type: TriggeredKind; durationSeconds?: number }[];
+  entries: { address: string; type: TriggeredKind; durationSeconds?: number; line: number }[];
   skipped: { line: number; message: string }[];
 } {
-  const entries: { address: string; type: TriggeredKind; durationSeconds?: number }[] = [];
+  const entries: {
+    address: string;
+    type: TriggeredKind;
+    durationSeconds?: number;
+    line: number;
+  }[] = [];
   const skipped: { line: number; message: string }[] = [];
   const now = Date.now();
   text.split(/\r?\n/).forEach((raw, i) => {
@@ -307,7 +354,9 @@ export function importTsv(text: string): {
       durationSeconds = Math.max(1, Math.round((at - now) / 1000));
     }
     entries.push(
-      durationSeconds === undefined ? { address, type } : { address, type, durationSeconds },
+      durationSeconds === undefined
+        ? { address, type, line: i + 1 }
+        : { address, type, durationSeconds, line: i + 1 },
     );
   });
   return { entries, skipped };
