@@ -261,6 +261,48 @@ export function documentToXml(doc: FirewallDocument): string {
   return xml + '\n';
 }
 
+/**
+ * The document as IPNetSentryX writes its own (`.nsy`): an XML property list whose rule tree is
+ * the root rule under `SentryDocument_filterTable` (the original's keys, names and codes; `enabled`
+ * as `<string>1</string>`, codes as integers), beside the `SentryDocument_*` keys of the document
+ * it was opened from. treewall's settings and rule ids ride along as keys the original ignores,
+ * so the document comes back whole when treewall opens it again.
+ */
+export function documentToNsy(doc: FirewallDocument): string {
+  const top: Dict = {};
+  for (const key of Object.keys(doc.extra ?? {})) {
+    if (key === 'filterTable') continue;
+    setKey(top, key, doc.extra![key]!);
+  }
+  const s = doc.settings;
+  top.defaultPolicy = s.defaultPolicy;
+  top.defaultTriggerDuration = s.defaultTriggerDuration;
+  top.externalInterfaces = [...s.externalInterfaces];
+  top.firewallOn = s.firewallOn;
+  top.internalInterfaces = [...s.internalInterfaces];
+  top.selectedStatistic = s.selectedStatistic;
+  top.treewallDocumentVersion = DOCUMENT_VERSION;
+  // The root rule: `Any == ->`, expanded, as the original's documents have it.
+  const root: Dict = {
+    expandedState: 1,
+    filterActionName: '->',
+    propertyName: 'Any',
+    relationName: '==',
+  };
+  const rootExtra = doc.extra?.filterTable;
+  if (isDict(rootExtra))
+    for (const key of Object.keys(rootExtra)) setKey(root, key, rootExtra[key]!);
+  root.children = rulesToPlist(doc.rules, { includeIds: true, style: 'nsy' });
+  top.SentryDocument_filterTable = root;
+  const plist = sortKeys(top) as Dict;
+  checkXmlText(plist, '');
+  const xml = buildXmlPlist(plist, '\t').replace(
+    /[\u0085\u2028\u2029]/g,
+    (c) => `&#x${c.charCodeAt(0).toString(16).toUpperCase()};`,
+  );
+  return xml + '\n';
+}
+
 /** The document as NeXT property-list text (the clipboard's format, for diffs and hand edits). */
 export function documentToOpenStep(doc: FirewallDocument): string {
   return serializeOpenStep(documentToPlist(doc, 'text'));

@@ -356,11 +356,18 @@ export interface SerializeOptions {
   sortKeys?: boolean;
 }
 
+/** Four hex digits, lower case, as Apple's writer (and IPNetSentryX's clipboard) has them:
+ * `\U00e9`. GNUstep's `pl` writes upper case; every reader takes either. */
 function hex4(code: number): string {
-  return code.toString(16).toUpperCase().padStart(4, '0');
+  return code.toString(16).padStart(4, '0');
 }
 
-/** A string as OpenStep text: bare when it is a plain word, else quoted with escapes. */
+/**
+ * A string as OpenStep text: bare when it is a plain word, else quoted with escapes. Everything
+ * outside printable ASCII is escaped as `\U` and four hex digits per UTF-16 unit (`café` ->
+ * `"caf\U00e9"`, an emoji as its two surrogates), as IPNetSentryX and GNUstep write it: the
+ * text is pure ASCII, whatever encoding the reader assumes.
+ */
 export function quoteString(s: string): string {
   if (WRITE_UNQUOTED.test(s)) return s;
   let out = '"';
@@ -372,16 +379,7 @@ export function quoteString(s: string): string {
     else if (c === '\n') out += '\\n';
     else if (c === '\t') out += '\\t';
     else if (c === '\r') out += '\\r';
-    else if (code < 0x20 || (code >= 0x7f && code <= 0x9f) || code === 0x2028 || code === 0x2029) {
-      out += `\\U${hex4(code)}`;
-    } else if (code >= 0xd800 && code <= 0xdbff) {
-      const low = s.charCodeAt(i + 1);
-      if (low >= 0xdc00 && low <= 0xdfff) {
-        out += c + s[i + 1]!;
-        i++;
-      } else out += `\\U${hex4(code)}`; // a lone surrogate survives only as an escape
-    } else if (code >= 0xdc00 && code <= 0xdfff) out += `\\U${hex4(code)}`;
-    else if (code === 0xfeff) out += `\\U${hex4(code)}`;
+    else if (code < 0x20 || code >= 0x7f) out += `\\U${hex4(code)}`;
     else out += c;
   }
   return out + '"';

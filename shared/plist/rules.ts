@@ -281,8 +281,9 @@ export interface RulesToPlistOptions {
   /** Write treewall's `ruleId` key (documents: yes; the clipboard: no). Default true. */
   includeIds?: boolean;
   /** Value types: 'text' writes `1`/`0` and codes as strings, like IPNetSentryX's clipboard;
-   * 'xml' writes booleans and integers. Default 'text'. */
-  style?: 'text' | 'xml';
+   * 'xml' writes booleans and integers; 'nsy' writes `1`/`0` strings and integer codes, as
+   * IPNetSentryX's own `.nsy` documents have them. Default 'text'. */
+  style?: 'text' | 'xml' | 'nsy';
   /** Outline numbers of the top-level rules (`nodeNumber`); default `1`, `2`, ... */
   numbers?: readonly string[];
 }
@@ -291,10 +292,11 @@ export interface RulesToPlistOptions {
  * IPNetSentryX leaves them out, so its own clipboard text comes back byte for byte. */
 export function ruleToDict(rule: Rule, number: string, options: RulesToPlistOptions = {}): Dict {
   const xml = options.style === 'xml';
+  const numbers = options.style === 'xml' || options.style === 'nsy';
   const flag = (b: boolean): PlistValue => (xml ? b : b ? '1' : '0');
   // No code for an entry the original lacks: it would read the code as another entry.
   const code = (key: string, n: number | undefined): void => {
-    if (n !== undefined) dict[key] = xml ? n : String(n);
+    if (n !== undefined) dict[key] = numbers ? n : String(n);
   };
   // Unknown keys first, so a known key can never be overwritten by a stale copy of itself.
   const dict: Dict = {};
