@@ -89,18 +89,19 @@ export async function openDocument(): Promise<void> {
   app().setDialog({ kind: 'open', files: r.value.files, folder: r.value.folder });
 }
 
-/** Save; `saveAs` or an untitled document asks where. Resolves true when saved. */
-export async function saveDocument(saveAs: boolean): Promise<boolean> {
+/** Save; `saveAs` or an untitled document asks where. Resolves true when saved. `format`
+ * 'nsy': Save As IPNetSentryX document (the name suggested ends in .nsy, which picks the form). */
+export async function saveDocument(saveAs: boolean, format?: 'nsy'): Promise<boolean> {
   const { filePath } = docs();
   if ((saveAs || !filePath) && !app().info?.nativeDialogs) {
-    const suggested =
-      filePath ?? `${docs().fileName.replace(/\.[^.]*$/, '') || 'firewall'}.treewall`;
+    const stem = (filePath ?? docs().fileName).replace(/\.[^.]*$/, '') || 'firewall';
+    const suggested = format === 'nsy' ? `${stem}.nsy` : (filePath ?? `${stem}.treewall`);
     app().setDialog({ kind: 'saveAs', suggested });
     return new Promise((resolve) => {
       pendingSaveAs = resolve;
     });
   }
-  return saveTo(saveAs ? null : filePath, saveAs);
+  return saveTo(saveAs ? null : filePath, saveAs, format);
 }
 
 let pendingSaveAs: ((saved: boolean) => void) | null = null;
@@ -114,11 +115,12 @@ export async function finishSaveAs(path: string | null): Promise<void> {
   resolve?.(saved);
 }
 
-async function saveTo(path: string | null, saveAs: boolean): Promise<boolean> {
+async function saveTo(path: string | null, saveAs: boolean, format?: 'nsy'): Promise<boolean> {
   const revision = docs().revision;
   const r = await invoke('document:save', {
-    path,
+    path: path ?? (format === 'nsy' ? docs().filePath : path),
     saveAs,
+    ...(format ? { format } : {}),
     document: docs().document,
     recoveryKey,
   });
@@ -338,6 +340,7 @@ export const COMMANDS: Record<MenuCommand, (alt?: boolean) => void | Promise<voi
   'file.open': openDocument,
   'file.save': () => void saveDocument(false),
   'file.saveAs': () => void saveDocument(true),
+  'file.saveAsNsy': () => void saveDocument(true, 'nsy'),
   'file.revert': revertDocument,
   'file.close': () => window.close(),
   'edit.undo': () => docs().undo(),

@@ -39,7 +39,8 @@ import type { HelperStatusResult } from '../../shared/ipc/helper-protocol.ts';
 import { writeFileAtomic } from './document-files.ts';
 import { connectedStatus, type HelperPort } from './helper-port.ts';
 
-export type DocumentFormat = 'xml' | 'next';
+/** xml: treewall's document; next: NeXT text; nsy: IPNetSentryX's own document form. */
+export type DocumentFormat = 'xml' | 'next' | 'nsy';
 
 /** How documents become bytes; electron/common/document-files.ts in production. */
 export interface DocumentCodec {
@@ -130,6 +131,7 @@ const fail = (code: ApiErrorCode, message: string) => new ApiCallError({ code, m
 
 /** The format a file name suggests when the caller does not say. */
 export function formatForPath(file: string): DocumentFormat {
+  if (/\.nsy$/i.test(file)) return 'nsy';
   return /\.(txt|next|openstep|strings)$/i.test(file) ? 'next' : 'xml';
 }
 
@@ -318,7 +320,10 @@ export function createBackend(options: BackendOptions): Backend {
           if (!request.path) throw fail('bad-request', 'path: a file name is needed to save here');
           absolute = await resolveDocumentPath(request.path, context);
         } else {
-          const suggested = request.path ? path.basename(request.path) : 'Untitled.treewall';
+          const base = request.path ? path.basename(request.path) : 'Untitled.treewall';
+          // Save As IPNetSentryX document: suggest the same name ending in .nsy.
+          const suggested =
+            request.format === 'nsy' ? `${base.replace(/\.[^.]*$/, '') || 'Untitled'}.nsy` : base;
           const chosen = await options.dialogs.save(context, suggested);
           if (chosen === null) return null;
           absolute = path.resolve(chosen);

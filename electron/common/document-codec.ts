@@ -13,10 +13,13 @@ export function createDocumentCodec(options: { defaultDocument: string }): Docum
   return {
     async read(file) {
       const { document, format } = await readDocumentFileWithFormat(file);
-      return { document, format: format === 'openstep' ? 'next' : 'xml' };
+      if (format === 'openstep') return { document, format: 'next' };
+      return { document, format: /\.nsy$/i.test(file) ? 'nsy' : 'xml' };
     },
     writeAtomic: (file, document, format) =>
-      writeDocumentFileAtomic(file, document, { format: format === 'next' ? 'openstep' : 'xml' }),
+      writeDocumentFileAtomic(file, document, {
+        format: format === 'next' ? 'openstep' : format === 'nsy' ? 'nsy' : 'xml',
+      }),
     factoryDefault: () => readDocumentFile(options.defaultDocument),
   };
 }

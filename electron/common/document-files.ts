@@ -10,6 +10,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { FirewallDocument } from '../../shared/model/types.ts';
 import {
+  documentToNsy,
   documentToOpenStep,
   documentToXml,
   parseDocumentText,
@@ -17,7 +18,8 @@ import {
   type ReadDocumentOptions,
 } from '../../shared/plist/document.ts';
 
-export type DocumentFileFormat = 'xml' | 'openstep';
+/** `nsy`: XML in IPNetSentryX's own document form (documentToNsy); only ever written. */
+export type DocumentFileFormat = 'xml' | 'openstep' | 'nsy';
 
 export interface ReadDocumentResult {
   document: FirewallDocument;
@@ -65,7 +67,11 @@ export async function writeDocumentFileAtomic(
   options: AtomicWriteOptions & { format?: DocumentFileFormat } = {},
 ): Promise<void> {
   const text =
-    options.format === 'openstep' ? documentToOpenStep(document) : documentToXml(document);
+    options.format === 'openstep'
+      ? documentToOpenStep(document)
+      : options.format === 'nsy'
+        ? documentToNsy(document)
+        : documentToXml(document);
   await writeFileAtomic(file, text, options);
 }
 

@@ -260,6 +260,7 @@ async function buildMenu(): Promise<void> {
         { type: 'separator' },
         forward('Save', 'file.save', 'CmdOrCtrl+S'),
         forward('Save As…', 'file.saveAs', 'CmdOrCtrl+Shift+S'),
+        forward('Save As IPNetSentryX Document (.nsy)…', 'file.saveAsNsy'),
         forward('Revert to Saved', 'file.revert'),
         { type: 'separator' },
         { label: 'Close Window', accelerator: 'CmdOrCtrl+W', click: () => focused()?.close() },

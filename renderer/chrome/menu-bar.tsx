@@ -30,6 +30,7 @@ const MENUS: { title: string; entries: Entry[] }[] = [
       'separator',
       { command: 'file.save', label: 'Save', keys: 'Ctrl+S' },
       { command: 'file.saveAs', label: 'Save As…', keys: 'Ctrl+Shift+S' },
+      { command: 'file.saveAsNsy', label: 'Save As IPNetSentryX Document (.nsy)…' },
       { command: 'file.revert', label: 'Revert to Saved' },
     ],
   },

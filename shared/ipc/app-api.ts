@@ -42,7 +42,7 @@ const isoTime = z.string();
 export const documentLocationSchema = z.object({
   path: z.string().nullable(),
   name: z.string(),
-  format: z.enum(['xml', 'next']),
+  format: z.enum(['xml', 'next', 'nsy']),
 });
 export type DocumentLocation = z.infer<typeof documentLocationSchema>;
 
@@ -136,6 +136,7 @@ export const MENU_COMMANDS = [
   'file.open',
   'file.save',
   'file.saveAs',
+  'file.saveAsNsy',
   'file.revert',
   'file.close',
   'edit.undo',
@@ -251,13 +252,14 @@ export const appChannels = {
     response: openedDocumentSchema.nullable(),
   },
   /** Save atomically. Without `path` (or with `saveAs`) Electron asks with the native dialog
-   * (null = cancelled); the browser host needs a path. `format` defaults to xml. On success the
+   * (null = cancelled); the browser host needs a path. `format` defaults to what the file name
+   * says (`.nsy`: IPNetSentryX's document form, `.txt`: NeXT text, else xml). On success the
    * recovery file of `recoveryKey`, if given, is discarded. */
   'document:save': {
     request: z.object({
       path: z.string().min(1).nullable().optional(),
       saveAs: z.boolean().optional(),
-      format: z.enum(['xml', 'next']).optional(),
+      format: z.enum(['xml', 'next', 'nsy']).optional(),
       document: documentSchema,
       recoveryKey: z.string().optional(),
     }),
