@@ -1,11 +1,159 @@
 // Runtime: browser (renderer/). The toolbar: the commands used most, with clear labels. Buttons
 // that place rules read the Alt key (Option on a Mac) to insert before, as in IPNetSentryX.
+// Small windows: when the toolbar does not fit, groups of buttons move, least used first, into
+// a "More" menu at its end (Expand/Collapse, then Show Active/Revert to Active, then Undo/Redo,
+// then Duplicate/Delete); Apply, the switch, New rule, New child and the filter always stay.
 
-import type { MouseEvent, ReactNode } from 'react';
+import {
+  useEffect,
+  useLayoutEffect,
+  useRef,
+  useState,
+  type KeyboardEvent,
+  type MouseEvent,
+  type ReactNode,
+} from 'react';
 import type { MenuCommand } from '../../shared/ipc/app-api.ts';
 import { run, setFirewallOn } from '../commands.ts';
 import { helperMissingReason, useAppStore } from '../store/app-store.ts';
 import { useDocumentStore } from '../store/document-store.ts';
+import { useCommandStates } from './command-state.ts';
+
+/** The groups that fold into "More", in the order they fold. */
+const FOLDS: { command: MenuCommand; label: string }[][] = [
+  [
+    { command: 'view.expandAll', label: 'Expand all' },
+    { command: 'view.collapseAll', label: 'Collapse all' },
+  ],
+  [
+    { command: 'firewall.showActive', label: 'Show Active' },
+    { command: 'firewall.revert', label: 'Revert to Active' },
+  ],
+  [
+    { command: 'edit.undo', label: 'Undo' },
+    { command: 'edit.redo', label: 'Redo' },
+  ],
+  [
+    { command: 'rule.duplicate', label: 'Duplicate' },
+    { command: 'edit.delete', label: 'Delete' },
+  ],
+];
+
+/** How many groups are folded: the fewest that let the toolbar fit its width. */
+function useFolds(toolbar: React.RefObject<HTMLDivElement | null>): number {
+  const [folded, setFolded] = useState(0);
+  const [width, setWidth] = useState(0);
+  useEffect(() => {
+    const el = toolbar.current;
+    if (!el) return;
+    const observer = new ResizeObserver(() => setWidth(el.clientWidth));
+    observer.observe(el);
+    return () => observer.disconnect();
+  }, [toolbar]);
+  // A new width: start from nothing folded; then fold one more group per layout pass (before
+  // paint) while the content overflows.
+  useLayoutEffect(() => setFolded(0), [width]);
+  useLayoutEffect(() => {
+    const el = toolbar.current;
+    if (el && el.scrollWidth > el.clientWidth + 1 && folded < FOLDS.length) setFolded(folded + 1);
+  }, [folded, width, toolbar]);
+  return folded;
+}
+
+function MoreMenu({ commands }: { commands: { command: MenuCommand; label: string }[] }) {
+  const [open, setOpen] = useState(false);
+  const states = useCommandStates();
+  const button = useRef<HTMLButtonElement>(null);
+  const menu = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    if (!open) return;
+    menu.current
+      ?.querySelector<HTMLElement>('[role="menuitem"]:not([aria-disabled="true"])')
+      ?.focus();
+    const close = (e: globalThis.MouseEvent) => {
+      if (!menu.current?.contains(e.target as Node) && e.target !== button.current) setOpen(false);
+    };
+    window.addEventListener('mousedown', close);
+    return () => window.removeEventListener('mousedown', close);
+  }, [open]);
+  const onKey = (e: KeyboardEvent) => {
+    const items = [
+      ...(menu.current?.querySelectorAll<HTMLElement>(
+        '[role="menuitem"]:not([aria-disabled="true"])',
+      ) ?? []),
+    ];
+    const i = items.indexOf(document.activeElement as HTMLElement);
+    if (e.key === 'ArrowDown') items[(i + 1) % items.length]?.focus();
+    else if (e.key === 'ArrowUp') items[(i - 1 + items.length) % items.length]?.focus();
+    else if (e.key === 'Home') items[0]?.focus();
+    else if (e.key === 'End') items[items.length - 1]?.focus();
+    else if (e.key === 'Escape') {
+      setOpen(false);
+      button.current?.focus();
+    } else if (e.key === 'Tab') setOpen(false);
+    else return;
+    if (e.key !== 'Tab') e.preventDefault();
+    e.stopPropagation();
+  };
+  return (
+    <div className="toolbar-more">
+      <button
+        ref={button}
+        type="button"
+        className="tool"
+        data-testid="tool-more"
+        aria-haspopup="menu"
+        aria-expanded={open}
+        title="More commands (the window is too narrow for every button)"
+        onClick={() => setOpen(!open)}
+        onKeyDown={(e) => {
+          if (e.key === 'ArrowDown') {
+            e.preventDefault();
+            setOpen(true);
+          }
+        }}
+      >
+        More ▾
+      </button>
+      {open && (
+        <div
+          ref={menu}
+          className="dropdown toolbar-more-menu"
+          role="menu"
+          aria-label="More commands"
+          data-testid="more-menu"
+          onKeyDown={onKey}
+        >
+          {commands.map(({ command, label }) => {
+            const state = states(command);
+            return (
+              <button
+                key={command}
+                type="button"
+                role="menuitem"
+                tabIndex={-1}
+                className="dropdown-item"
+                data-testid={`more-${command}`}
+                aria-disabled={state.disabled || undefined}
+                title={state.disabled ? state.why : undefined}
+                onClick={
+                  state.disabled
+                    ? undefined
+                    : (e) => {
+                        setOpen(false);
+                        run(command, e.altKey);
+                      }
+                }
+              >
+                {label}
+              </button>
+            );
+          })}
+        </div>
+      )}
+    </div>
+  );
+}
 
 function Button(props: {
   command: MenuCommand;
@@ -42,9 +190,13 @@ export function Toolbar() {
   const active = helper?.active === true;
   /** Why Apply and the switch are off: they say so instead of failing when clicked. */
   const missing = helperMissingReason({ helper, info });
+  const toolbar = useRef<HTMLDivElement>(null);
+  const folded = useFolds(toolbar);
+  /** Group `n` of FOLDS is in the toolbar (not folded into More). */
+  const shown = (n: number) => n >= folded;
 
   return (
-    <div className="toolbar" role="toolbar" aria-label="Rules">
+    <div className="toolbar" role="toolbar" aria-label="Rules" ref={toolbar}>
       <div className="tool-group">
         <Button
           command="rule.newSibling"
@@ -59,39 +211,47 @@ export function Toolbar() {
           title="New rule as the first child of the selection. Ctrl+Shift+N"
           disabled={!hasSelection}
         />
-        <Button
-          command="rule.duplicate"
-          label="Duplicate"
-          title="Duplicate the selected rules. Ctrl+D"
-          disabled={!hasSelection}
-        />
-        <Button
-          command="edit.delete"
-          label="Delete"
-          title="Delete the selected rules. Delete"
-          disabled={!hasSelection}
-        />
+        {shown(3) && (
+          <Button
+            command="rule.duplicate"
+            label="Duplicate"
+            title="Duplicate the selected rules. Ctrl+D"
+            disabled={!hasSelection}
+          />
+        )}
+        {shown(3) && (
+          <Button
+            command="edit.delete"
+            label="Delete"
+            title="Delete the selected rules. Delete"
+            disabled={!hasSelection}
+          />
+        )}
       </div>
-      <div className="tool-group">
-        <Button
-          command="edit.undo"
-          label="Undo"
-          icon="↶"
-          title="Undo. Ctrl+Z"
-          disabled={!canUndo}
-        />
-        <Button
-          command="edit.redo"
-          label="Redo"
-          icon="↷"
-          title="Redo. Ctrl+Shift+Z"
-          disabled={!canRedo}
-        />
-      </div>
-      <div className="tool-group">
-        <Button command="view.expandAll" label="Expand all" title="Expand every rule" />
-        <Button command="view.collapseAll" label="Collapse all" title="Collapse every rule" />
-      </div>
+      {shown(2) && (
+        <div className="tool-group">
+          <Button
+            command="edit.undo"
+            label="Undo"
+            icon="↶"
+            title="Undo. Ctrl+Z"
+            disabled={!canUndo}
+          />
+          <Button
+            command="edit.redo"
+            label="Redo"
+            icon="↷"
+            title="Redo. Ctrl+Shift+Z"
+            disabled={!canRedo}
+          />
+        </div>
+      )}
+      {shown(0) && (
+        <div className="tool-group">
+          <Button command="view.expandAll" label="Expand all" title="Expand every rule" />
+          <Button command="view.collapseAll" label="Collapse all" title="Collapse every rule" />
+        </div>
+      )}
       <input
         className="filter"
         type="search"
@@ -106,18 +266,22 @@ export function Toolbar() {
       />
       <div className="spacer" />
       <div className="tool-group">
-        <Button
-          command="firewall.showActive"
-          label="Show Active"
-          title={missing ?? 'Show the rules in force in the kernel'}
-          disabled={!connected}
-        />
-        <Button
-          command="firewall.revert"
-          label="Revert to Active"
-          title={missing ?? 'Replace the outline with the rules in force'}
-          disabled={!connected}
-        />
+        {shown(1) && (
+          <Button
+            command="firewall.showActive"
+            label="Show Active"
+            title={missing ?? 'Show the rules in force in the kernel'}
+            disabled={!connected}
+          />
+        )}
+        {shown(1) && (
+          <Button
+            command="firewall.revert"
+            label="Revert to Active"
+            title={missing ?? 'Replace the outline with the rules in force'}
+            disabled={!connected}
+          />
+        )}
         <Button
           command="firewall.apply"
           label="Apply"
@@ -146,6 +310,7 @@ export function Toolbar() {
         <span className="switch-track" />
         Firewall {active ? 'on' : 'off'}
       </label>
+      {folded > 0 && <MoreMenu commands={FOLDS.slice(0, folded).flat()} />}
     </div>
   );
 }

@@ -52,6 +52,14 @@ export function RuleMenu() {
     list.current?.querySelector(`[data-index="${active}"]`)?.scrollIntoView({ block: 'nearest' });
   }, [active]);
 
+  // Kept inside the window: a menu that would run off the right edge moves left.
+  useLayoutEffect(() => {
+    const el = list.current;
+    if (!el || !pos) return;
+    const over = el.getBoundingClientRect().right - (window.innerWidth - 4);
+    if (over > 0) el.style.left = `${Math.max(4, pos.left - over)}px`;
+  }, [pos]);
+
   if (!menu || !rule || !pos) return null;
 
   const close = (backToRow = true) => {
