@@ -439,6 +439,40 @@ describe.skipIf(dataPlaneSkipReason !== undefined)(
       });
     });
 
+    describe('Parent match count and Parent byte count per packet (this packet included)', () => {
+      it('hold from the packet that brings the parent to the value on, with no timer', async () => {
+        const d = doc([
+          rule(
+            'ICMP type',
+            '8',
+            '->',
+            [
+              rule('Any', '', 'Log', [], { id: 'seen' }),
+              rule('Parent match count', '3', 'Delete no log', [], {
+                id: 'flood',
+                relation: '>=',
+              }),
+            ],
+            { id: 'ping' },
+          ),
+          rule(
+            'Protocol',
+            'udp',
+            '->',
+            [rule('Parent byte count', '100', 'Delete no log', [], { id: 'big', relation: '>=' })],
+            { id: 'udp' },
+          ),
+        ]);
+        const c = compiled(d);
+        expect(c.helperRules).toEqual([]);
+        const echo = 'in eth0 icmp 10.70.0.1 > 10.60.0.1 type echo-request';
+        const datagram = 'in eth0 udp 10.70.0.1:5000 > 10.60.0.1:53 len 48';
+        const k = await kernel(d, [echo, echo, echo, echo, datagram, datagram, datagram]);
+        expect(k.delivered).toEqual([true, true, false, false, true, true, false]);
+        expect(k.counts).toEqual({ ping: 4, seen: 4, flood: 2, udp: 3, big: 1 });
+      });
+    });
+
     describe('§3.9 a routed packet is tested inbound on arrival, then outbound on departure', () => {
       it('the outbound program sees it with Interface = the leaving interface, and it counts in both', async () => {
         const d = doc([

@@ -20,6 +20,7 @@ import { HELPER_ACTIONS, LOGGED_ACTIONS } from '../model/vocabulary-table.ts';
 import {
   compileCondition,
   DIRECTION_SENSITIVE,
+  HELPER_PROPERTIES,
   rateLines,
   type Cond,
   type Variant,
@@ -181,6 +182,8 @@ interface Node {
    * chain consumes it; `none`: the next entry is disabled or there is none.
    */
   skips?: 'firstChild' | 'mark' | 'none';
+  /** The enabled parent (undefined at the top level). */
+  parent?: Node;
   /** `<number> <name>`, cut to nft's comment limit (computed once). */
   comment?: string;
   /** Compiled condition per direction (one slot when it does not vary). */
@@ -406,7 +409,11 @@ class Compiler {
         }
       }
       // Refusals that do not depend on direction are reported wherever the rule sits.
-      if (value.ok && !direction) this.condition(node, 'in');
+      for (const c of children) c.parent = node;
+      // (Timer properties wait for the compile: whether they run per packet depends on the
+      // parent, which is not built yet.)
+      if (value.ok && !direction && !HELPER_PROPERTIES.has(rule.property))
+        this.condition(node, 'in');
       if (rule.action === 'Dont log') this.firstDontLog = Math.min(this.firstDontLog, pre);
       if (rule.action === 'Trigger') this.triggerNodes.push(node);
       out.push(node);
@@ -534,6 +541,11 @@ class Compiler {
     const slot = node.varies ? variant : 'in';
     const cached = node.cond[slot];
     if (cached) return cached;
+    const perPacket = this.parentCountCondition(node);
+    if (perPacket) {
+      node.cond[slot] = perPacket;
+      return perPacket;
+    }
     let cond = compileCondition(node.rule, node.value, variant, {
       settings: this.doc.settings,
       key: node.key,
@@ -563,6 +575,72 @@ class Compiler {
       });
     }
     return cond;
+  }
+
+  /**
+   * Parent match count / Parent byte count tested per packet, against the parent's count
+   * including this packet (DESIGN §3, last paragraph), where nftables can count exactly what the
+   * parent matched: a `numgen inc` (packets) or `quota` (bytes) on this rule's own line counts
+   * every packet that reaches the line, which is every packet the parent matched when nothing
+   * before this rule in the parent's walk can end or divert it (no terminating rule, Exit group,
+   * `++` or Rate limit among the earlier siblings or below them), nothing resets the count (no
+   * Reset parent among the children), the parent's body is one chain shared by both programs, the
+   * parent is no Include rule (its count would be per host) and no `++` can skip this rule.
+   * Otherwise undefined: the helper's timer tests it (README, "Timer rules").
+   */
+  private parentCountCondition(node: Node): Cond | undefined {
+    const property = node.rule.property;
+    if (property !== 'Parent match count' && property !== 'Parent byte count') return undefined;
+    const parent = node.parent;
+    const v = node.value;
+    if (!parent || v.kind !== 'range' || this.skipTargets.has(node.rule)) return undefined;
+    if (parent.rule.property === 'Include' || parent.sensitive) return undefined;
+    if (parent.children.some((c) => c.rule.action === 'Reset parent')) return undefined;
+    const clear = (n: Node): boolean =>
+      !VERDICT_ACTIONS.has(n.rule.action) &&
+      !['Exit group', '++', 'Rate limit in', 'Rate limit out', 'Delay', 'Route to'].includes(
+        n.rule.action,
+      ) &&
+      n.children.every(clear);
+    const siblings = this.runnable(parent);
+    const at = siblings.indexOf(node);
+    if (at < 0 || !siblings.slice(0, at).every(clear)) return undefined;
+    const { min, max } = v.range;
+    if (min > 0xfffffffe || max > 0xfffffffe) return undefined;
+    const relation = node.rule.relation;
+    if (property === 'Parent match count') {
+      // `numgen inc mod M offset 1`: 1 for the first packet that reaches it, 2 for the next...
+      const count = { numgen: { mode: 'inc', mod: 0xffffffff, offset: 1 } };
+      const right = min === max ? min : range(min, max);
+      switch (relation) {
+        case '==':
+        case '!=':
+          return { kind: 'lines', lines: [[match(relation, count, right)]] };
+        case '>=':
+          return { kind: 'lines', lines: [[match('>=', count, min)]] };
+        case '<=':
+          return { kind: 'lines', lines: [[match('<=', count, max)]] };
+        default:
+          return undefined;
+      }
+    }
+    // Bytes: `quota over N` holds once the bytes counted (this packet's included) reach N;
+    // `quota until N` while they are below it. Both count every packet that evaluates them.
+    const quota = (val: number, over: boolean): Stmt => ({
+      quota: { val, val_unit: 'bytes', ...(over ? { inv: true } : {}) },
+    });
+    switch (relation) {
+      case '>=':
+        return { kind: 'lines', lines: [[quota(min, true)]] };
+      case '<=':
+        return { kind: 'lines', lines: [[quota(max + 1, false)]] };
+      case '==':
+        // Below max + 1 and at least min: once the first quota fails it fails for good, so the
+        // second one has counted every packet while the answer could still be yes.
+        return { kind: 'lines', lines: [[quota(max + 1, false), quota(min, true)]] };
+      default:
+        return undefined;
+    }
   }
 
   /**

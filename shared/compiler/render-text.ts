@@ -47,6 +47,8 @@ export function expr(x: Json, quoted = false, hex = false): string {
   if (isObj(x.ct)) return `ct ${String(x.ct.key)}`;
   if (isObj(x['ip option'])) return `ip option ${String(x['ip option'].name)}`;
   if (isObj(x['tcp option'])) return `tcp option ${String(x['tcp option'].name)}`;
+  if (isObj(x.numgen))
+    return `numgen ${String(x.numgen.mode)} mod ${String(x.numgen.mod)} offset ${String(x.numgen.offset)}`;
   if (Array.isArray(x['&'])) {
     const [l, r] = x['&'];
     const h = leftKey(l as Json) === 'mark';
@@ -113,6 +115,10 @@ export function statement(s: Obj): string {
       if (!isObj(v)) break;
       const unit = v.rate_unit === 'bytes' ? ' bytes' : '';
       return `limit rate ${v.inv ? 'over ' : ''}${String(v.rate)}${unit}/${String(v.per)}`;
+    }
+    case 'quota': {
+      if (!isObj(v)) break;
+      return `quota ${v.inv ? 'over' : 'until'} ${String(v.val)} ${String(v.val_unit)}`;
     }
     case 'meter': {
       if (!isObj(v)) break;

@@ -357,6 +357,26 @@ export const GOLDEN_CASES: GoldenCase[] = [
     ]),
   },
   {
+    name: 'parent-count',
+    pins: 'Parent match count / byte count per packet where every packet the parent matched reaches the test (numgen inc, quota on the line); the helper timer otherwise (a terminating sibling before it, a Reset parent, an Include parent)',
+    doc: doc([
+      r('ping', 'ICMP type', '==', '8', '->', [
+        r('log', 'Any', '==', '', 'Log'),
+        r('big', 'Parent byte count', '>=', '100000', 'Log'),
+        r('exact', 'Parent match count', '==', '3', 'Alert'),
+        r('flood', 'Parent match count', '>=', '50', 'Delete no log'),
+        r('late', 'Parent match count', '>=', '100', 'Delete'),
+      ]),
+      r('udp', 'Protocol', '==', 'udp', '->', [
+        r('dns', 'Dest port', '==', '53', 'Pass'),
+        r('after-pass', 'Parent match count', '>=', '10', 'Delete'),
+      ]),
+      r('banned', 'Include', '==', 'triggered', '->', [
+        r('per-host', 'Parent match count', '>=', '5', 'Delete'),
+      ]),
+    ]),
+  },
+  {
     name: 'hostile-names',
     pins: 'names travel only as JSON comment strings and ids that are not safe become hashed keys',
     doc: doc([
