@@ -480,6 +480,60 @@ describe.skipIf(!kernelTestsAvailable)(
       await again.close();
     }, 60_000);
 
+    it('loads the rollback ahead, gated, and switches to it at the deadline in one small transaction', async () => {
+      const h = await fresh('early');
+      const client = await HelperClient.connect(h.socket);
+      const confirmed = doc([
+        rule('keep', { property: 'Dest port', value: '7111', action: 'Pass' }),
+      ]);
+      await client.call('apply', { document: confirmed });
+      const confirmedTable = await kernelTable();
+      const pingOk = async () => (await peer.ping(HOST, { timeoutMs: 400 })).result === 'reply';
+      const tables = async () => (await ns.nft(['list', 'tables'])).split('\n');
+      const gate = async () =>
+        (await ns.exec(['nft', 'list', 'chain', 'inet', 'treewall_rb', 'gate'])).stdout;
+      const blocks = doc([
+        rule('block', { property: 'Source net', value: PEER, action: 'Delete' }),
+      ]);
+
+      const status = await client.call('apply', { document: blocks, confirmTimeoutSeconds: 8 });
+      const deadline = Date.parse(status.pendingConfirm!.deadline);
+      // Prepared: the restore's table is loaded, its gate closed (one accept), so it changes
+      // nothing: the unconfirmed rules are the ones in force.
+      await waitFor('the prepared rollback', async () =>
+        /accept/.test(await gate()) ? true : undefined,
+      );
+      expect(await tables()).toContain('table inet treewall_rb');
+      expect(await pingOk()).toBe(false);
+      // The deadline: the restored rules take over (not before), then move back into our
+      // own table, and the prepared one is gone.
+      await waitFor(
+        'connectivity to come back',
+        async () => ((await pingOk()) ? true : undefined),
+        deadline - Date.now() + 20_000,
+      );
+      expect(Date.now()).toBeGreaterThanOrEqual(deadline);
+      await waitFor('the restored rules in our own table', async () =>
+        (await kernelTable()) === confirmedTable &&
+        !(await tables()).includes('table inet treewall_rb')
+          ? true
+          : undefined,
+      );
+      expect((await client.call('status', {})).lastError).toMatch(/rolled back/);
+
+      // Confirmed in time: the prepared table goes, the confirmed rules stay.
+      await client.call('apply', { document: blocks, confirmTimeoutSeconds: 600 });
+      await waitFor('the prepared rollback', async () =>
+        /accept/.test(await gate()) ? true : undefined,
+      );
+      await client.call('confirm', {});
+      await waitFor('the prepared table to go', async () =>
+        (await tables()).includes('table inet treewall_rb') ? undefined : true,
+      );
+      expect(await pingOk()).toBe(false);
+      await client.close();
+    }, 90_000);
+
     it('answers a deeply nested extra (document and rule) with an error and keeps serving', async () => {
       const h = await fresh('deep');
       const bystander = await HelperClient.connect(h.socket);

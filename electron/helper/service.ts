@@ -123,10 +123,18 @@ export class HelperService {
   private closed = false;
   /** The fingerprint job of the last apply (status waits for it). */
   private fingerprinting: Promise<void> = Promise.resolve();
+  /** The rollback's table, loaded ahead of a confirm deadline (see `prepareRollback`). */
+  private readonly rb: Nft;
+  /** Preparations run one at a time, beside (not in) the `exclusive` queue. */
+  private prepQueue: Promise<unknown> = Promise.resolve();
+  /** Bumped by everything that makes a prepared rollback stale (apply, confirm, stop...). */
+  private rbGeneration = 0;
+  private prepared: { restore: FirewallDocument; generation: number; ready: boolean } | null = null;
 
   constructor(readonly options: ServiceOptions) {
     this.state = new StateDir(options.stateDir);
     this.nft = new Nft(options.nft ?? systemNft(), options.stateDir, options.table ?? 'treewall');
+    this.rb = new Nft(options.nft ?? systemNft(), options.stateDir, `${this.nft.table}_rb`);
     this.triggered = new TriggeredTables(this.nft);
     this.counterReader = new CounterReader(
       this.nft,
@@ -179,6 +187,7 @@ export class HelperService {
     if (record) this.install(this.prepare(record));
     if (this.active) this.counters.reset(this.active.objects, record!.counterBase);
 
+    const hadPending = this.pending !== null;
     if (this.pending) {
       const left = Date.parse(this.pending.deadline) - Date.now();
       if (left <= 0 || Number.isNaN(left)) {
@@ -191,8 +200,13 @@ export class HelperService {
       } else {
         this.scheduleConfirm(left);
         notes.push(`a confirm is pending: ${Math.ceil(left / 1000)} s left`);
+        if (this.pending.restore) this.prepareRollback(this.pending.restore);
       }
-    } else if (options.applySaved && this.active) {
+    } else {
+      // No confirm pending: a prepared rollback an earlier run left (gated, inert) goes.
+      this.dropPrepared();
+    }
+    if (!hadPending && options.applySaved && this.active) {
       await this.exclusive(() =>
         this.applyDocument(this.active!.record.document, undefined, 'boot'),
       );
@@ -300,6 +314,7 @@ export class HelperService {
         this.pending = null;
         if (this.confirmTimer) clearTimeout(this.confirmTimer);
         await this.state.writePending(null);
+        this.dropPrepared();
       }
       return this.broadcastState(this.knownState());
     });
@@ -446,12 +461,14 @@ export class HelperService {
     confirmTimeoutSeconds: number | undefined,
     why: 'apply' | 'revert' | 'rollback' | 'boot',
     times: Steps = noSteps(),
+    /** Where the addresses to keep are listed (the rollback's table, once it took over). */
+    keepFrom: Nft = this.nft,
   ): Promise<void> {
     // Replacing the table empties its sets: put the triggered / authorized / kept addresses
     // back, with their remaining time (sets of Trigger rules the document no longer has: gone).
     // The listing (an nft process reading our own table, nothing more) runs while the document is
     // validated; nothing is loaded before validation and compilation have passed.
-    const listing = this.dynamicElements();
+    const listing = this.dynamicElements(keepFrom);
     // The values validation parses are the ones the compiler reads: parsed once, for both.
     const parseCache = createParseCache();
     const problems = validateDocument(document, parseCache);
@@ -505,9 +522,16 @@ export class HelperService {
       await this.state.writePending(intent);
       times.mark('intent');
     }
+    // Every load also removes the rollback's table (prepared ahead, or in force after a fast
+    // rollback, see `prepareRollback`), in the same transaction: one table of ours in force.
+    this.rbGeneration++;
+    this.prepared = null;
+    const program = {
+      nftables: [...(compiled.nft as { nftables: Json[] }).nftables, ...dropTable(this.rb.table)],
+    };
     let nft: { done: Promise<void> };
     try {
-      nft = await this.nft.startJson(compiled.nft);
+      nft = await this.nft.startJson(program);
     } catch (error) {
       await this.withdrawIntent(intent);
       throw nftFault(error);
@@ -570,6 +594,73 @@ export class HelperService {
     this.fingerprinting = this.exclusive(() => this.takeFingerprint(record)).catch((error) => {
       this.lastError = `fingerprint: ${(error as Error).message}`;
     });
+    if (intent?.restore) this.prepareRollback(intent.restore);
+  }
+
+  /**
+   * Load the rollback ahead of its deadline, so that it lands at the deadline whatever the size
+   * (nft loads 30,000 rules in seconds, 100,000 in over a minute here). The document to restore
+   * is compiled into its own table (`treewall_rb`), loaded *gated*: each base chain starts with
+   * `jump gate`, and chain `gate` holds one `accept`, so the table passes every packet on
+   * (accept ends only its own chain) and changes nothing. At the deadline one small transaction
+   * flushes `gate` and deletes our table (`fastRollback`): the restored rules are in force at
+   * once. The addresses to keep are those in our table now; addresses triggered after this
+   * point and before the deadline are not carried over (those triggered after the switch are).
+   * Runs beside the `exclusive` queue (a confirm never waits for it); stale results are removed.
+   */
+  private prepareRollback(restore: FirewallDocument): void {
+    const generation = this.rbGeneration;
+    const entry = { restore, generation, ready: false };
+    this.prepared = entry;
+    const run = this.prepQueue.then(async () => {
+      if (this.rbGeneration !== generation) return;
+      const kept = await this.dynamicElements();
+      if (this.rbGeneration !== generation) return;
+      const compiled = compile(restore, {
+        logGroup: this.options.logGroup,
+        tableName: this.rb.table,
+        keepElements: kept.elements,
+      });
+      if (!compiled.ok) return;
+      await this.rb.applyJson(gated(compiled.nft as { nftables: Json[] }, this.rb.table));
+      if (this.rbGeneration === generation) entry.ready = true;
+      // Stale meanwhile (an apply, a confirm): nothing may keep it.
+      else await this.rb.deleteTable();
+    });
+    this.prepQueue = run.catch((error) => {
+      // The rollback then takes the slow way (a full load at the deadline).
+      if (this.rbGeneration === generation)
+        this.lastError = `preparing the rollback: ${(error as Error).message}`;
+    });
+  }
+
+  /** Forget the prepared rollback and remove its table (after any preparation in flight). */
+  private dropPrepared(): void {
+    this.rbGeneration++;
+    this.prepared = null;
+    this.prepQueue = this.prepQueue.then(() => this.rb.deleteTable()).catch(() => undefined);
+  }
+
+  /**
+   * The rollback in one small transaction, when it was prepared for `restore` and is loaded:
+   * returns true when the restored rules are in force.
+   */
+  private async fastRollback(restore: FirewallDocument): Promise<boolean> {
+    const p = this.prepared;
+    if (!p || !p.ready || p.restore !== restore || p.generation !== this.rbGeneration) return false;
+    try {
+      await this.rb.applyJson({
+        nftables: [
+          { metainfo: { json_schema_version: 1 } },
+          { flush: { chain: { family: 'inet', table: this.rb.table, name: GATE_CHAIN } } },
+          ...dropTable(this.nft.table),
+        ],
+      });
+      return true;
+    } catch (error) {
+      this.lastError = `fast rollback: ${(error as Error).message}; restoring the slow way`;
+      return false;
+    }
   }
 
   /**
@@ -590,9 +681,11 @@ export class HelperService {
    * compile to put back. No table: none. A listing that fails for another reason must not block
    * an apply (the rules matter more than the bans): `error` says so and the bans are lost.
    */
-  private async dynamicElements(): Promise<{ elements: Record<string, Json[]>; error?: string }> {
+  private async dynamicElements(
+    from: Nft = this.nft,
+  ): Promise<{ elements: Record<string, Json[]>; error?: string }> {
     try {
-      return { elements: dynamicSetElements(await this.nft.listSets()) };
+      return { elements: dynamicSetElements(await from.listSets()) };
     } catch (error) {
       if (error instanceof NftError && /No such file or directory/.test(error.stderr))
         return { elements: {} };
@@ -623,7 +716,11 @@ export class HelperService {
     if (this.confirmTimer) clearTimeout(this.confirmTimer);
     const current = this.active?.record.document ?? null;
     try {
-      if (pending.restore) await this.applyDocument(pending.restore, undefined, 'rollback');
+      if (pending.restore && (await this.fastRollback(pending.restore))) {
+        // In force now (the prepared table). Back into our own table, behind the scenes: one
+        // transaction that loads it and removes the prepared one, bans carried over from it.
+        await this.applyDocument(pending.restore, undefined, 'rollback', noSteps(), this.rb);
+      } else if (pending.restore) await this.applyDocument(pending.restore, undefined, 'rollback');
       else await this.stopInternal();
     } catch (error) {
       // Restoring failed (nft refused?): keep the deadline so the next start tries again.
@@ -650,6 +747,7 @@ export class HelperService {
   }
 
   private async stopInternal(): Promise<void> {
+    this.dropPrepared();
     await this.nft.deleteTable();
     if (this.active) {
       this.previous = this.active.record.document;
@@ -955,4 +1053,35 @@ function invalidDocument(problems: Problem[]): HelperFault {
       problems,
     },
   );
+}
+
+/** The chain a prepared rollback's base chains jump to first (see prepareRollback). */
+const GATE_CHAIN = 'gate';
+
+/** Commands that remove table `name` if it exists (add, then delete: no error when absent). */
+function dropTable(name: string): Json[] {
+  const table = { family: 'inet', name };
+  return [{ add: { table } }, { delete: { table } }];
+}
+
+/** The program with a closed gate in front of every base chain: loaded, it passes everything. */
+function gated(program: { nftables: Json[] }, table: string): { nftables: Json[] } {
+  const bases: string[] = [];
+  for (const command of program.nftables) {
+    const chain = (command as { add?: { chain?: { name?: string; hook?: string } } }).add?.chain;
+    if (chain?.hook !== undefined && chain.name !== undefined) bases.push(chain.name);
+  }
+  return {
+    nftables: [
+      ...program.nftables,
+      { add: { chain: { family: 'inet', table, name: GATE_CHAIN } } },
+      { add: { rule: { family: 'inet', table, chain: GATE_CHAIN, expr: [{ accept: null }] } } },
+      // insert: at the head of the chain, before the rules added above.
+      ...bases.map((chain) => ({
+        insert: {
+          rule: { family: 'inet', table, chain, expr: [{ jump: { target: GATE_CHAIN } }] },
+        },
+      })),
+    ],
+  };
 }

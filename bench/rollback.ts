@@ -1,0 +1,129 @@
+// Runtime: Node, root (a measured script, not a test). How late a confirm-timeout rollback lands
+// after its deadline, per document size: `npx tsx bench/rollback.ts [SIZE...]` (default 10000
+// 30000 100000). The helper runs in the server namespace; the confirmed document is the
+// benchmark's generated one (the client's ping passes), the unconfirmed one the same with a
+// first rule that deletes everything from the client. From a little before the deadline the
+// client pings every 10 ms (`ping -D -i 0.01`); the figure is the first reply's kernel time
+// stamp minus the deadline the helper announced: when the restored rules were in force for a
+// packet (10 ms resolution). Also printed: how long the preparation (the gated rollback table's
+// load, electron/helper/service.ts prepareRollback) took after the apply's reply, which bounds
+// the shortest timeout for which the fast path is ready.
+
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { HelperClient } from '../electron/common/helper-client.ts';
+import { HELPER_NODE_OPTIONS } from '../electron/helper/server.ts';
+import type { FirewallDocument } from '../shared/model/types.ts';
+import { CLIENT_ADDRESS, createBenchNet, SERVER_ADDRESS } from './bench-net.ts';
+import { generateDocument } from './generate.ts';
+import { isRoot, privateDir, run, sleep, start, stop } from './sh.ts';
+
+const TREEWALL = join(import.meta.dirname, '../bin/treewall.js');
+
+async function measure(size: number): Promise<string> {
+  const net = await createBenchNet();
+  const files = privateDir('tw-bench-rollback-');
+  const socket = join(files.dir, 'helper.sock');
+  const helper = start(
+    net.inServer([
+      process.execPath,
+      ...HELPER_NODE_OPTIONS,
+      TREEWALL,
+      'helper',
+      '--socket',
+      socket,
+      '--state-dir',
+      join(files.dir, 'state'),
+    ]),
+  );
+  let output = '';
+  helper.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+  try {
+    let client: HelperClient | undefined;
+    for (let i = 0; i < 300 && !client; i++) {
+      client = await HelperClient.connect(socket).catch(() => undefined);
+      if (!client) await sleep(100);
+    }
+    if (!client) throw new Error(`helper did not start: ${output}`);
+    const confirmed = generateDocument(size);
+    const unconfirmed: FirewallDocument = structuredClone(confirmed);
+    unconfirmed.rules.unshift({
+      id: 'lockout',
+      enabled: true,
+      name: 'lock the client out',
+      property: 'Source net',
+      relation: '==',
+      value: CLIENT_ADDRESS,
+      action: 'Delete',
+      parameter: '',
+      children: [],
+      expanded: false,
+    });
+    const huge = { timeoutMs: 30 * 60_000 };
+    await client.call('apply', { document: confirmed }, huge);
+    await client.call('status', {}, huge); // the fingerprint job done
+    // The timeout must leave room for the preparation (a load of the document).
+    const timeoutSeconds = Math.max(20, Math.ceil(size / 1000) * 3);
+    const status = await client.call(
+      'apply',
+      { document: unconfirmed, confirmTimeoutSeconds: timeoutSeconds },
+      huge,
+    );
+    const replied = Date.now();
+    const deadline = Date.parse(status.pendingConfirm!.deadline);
+    // Preparation: the gate chain of the rollback's table holds its accept.
+    let preparedMs: number | null = null;
+    while (Date.now() < deadline - 1500) {
+      const gate = await run(net.inServer(['nft', 'list', 'chain', 'inet', 'treewall_rb', 'gate']));
+      if (/accept/.test(gate.stdout)) {
+        preparedMs = Date.now() - replied;
+        break;
+      }
+      await sleep(200);
+    }
+    await sleep(Math.max(0, deadline - 1000 - Date.now()));
+    const [cmd, ...args] = net.inClient([
+      'ping',
+      '-D',
+      '-n',
+      '-i',
+      '0.01',
+      '-W',
+      '1',
+      '-w',
+      String(Math.max(30, timeoutSeconds * 3)),
+      SERVER_ADDRESS,
+    ]);
+    const ping = spawn(cmd!, args, { stdio: ['ignore', 'pipe', 'ignore'] });
+    const first = await new Promise<number | null>((resolve) => {
+      let buffer = '';
+      ping.stdout.on('data', (d: Buffer) => {
+        buffer += d.toString();
+        const m = /^\[(\d+\.\d+)\] \d+ bytes from/m.exec(buffer);
+        if (m) {
+          resolve(Number(m[1]) * 1000);
+          ping.kill();
+        }
+      });
+      ping.on('exit', () => resolve(null));
+    });
+    const late = first === null ? 'never' : `${Math.round(first - deadline)} ms`;
+    const prepared = preparedMs === null ? 'not before the deadline' : `${preparedMs} ms`;
+    await client.close();
+    return `${size} rules: rollback lands ${late} after the deadline (timeout ${timeoutSeconds} s; prepared ${prepared} after the apply's reply)`;
+  } finally {
+    await stop(helper, 10_000);
+    await net.remove();
+    files.remove();
+  }
+}
+
+async function main(): Promise<void> {
+  if (!isRoot()) throw new Error('needs root (network namespaces and nft)');
+  const sizes = process.argv.slice(2).map(Number);
+  for (const size of sizes.length > 0 ? sizes : [10_000, 30_000, 100_000]) {
+    console.log(await measure(size));
+  }
+}
+
+await main();
