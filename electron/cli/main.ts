@@ -14,6 +14,7 @@ export interface CommandModule {
 const commands: Record<string, () => Promise<CommandModule>> = {
   check: () => import('./commands/check.ts'),
   compile: () => import('./commands/compile.ts'),
+  convert: () => import('./commands/convert.ts'),
   simulate: () => import('./commands/simulate.ts'),
   helper: () => import('./commands/helper.ts'),
   apply: () => import('./commands/apply.ts'),

@@ -282,9 +282,8 @@ export function documentToNsy(doc: FirewallDocument): string {
   top.internalInterfaces = [...s.internalInterfaces];
   top.selectedStatistic = s.selectedStatistic;
   top.treewallDocumentVersion = DOCUMENT_VERSION;
-  // The root rule: `Any == ->`, expanded, as the original's documents have it.
+  // The root rule: `Any == ->`, as the original's documents have it.
   const root: Dict = {
-    expandedState: 1,
     filterActionName: '->',
     propertyName: 'Any',
     relationName: '==',
