@@ -38,6 +38,34 @@ test('"N problems" opens the list; the selected row says its problem in words', 
   await page.screenshot({ path: test.info().outputPath('problems.png') });
 });
 
+test('compiler refusals and warnings are on their rows, in the count, the list and the status bar', async ({
+  ui,
+}) => {
+  const { page } = ui;
+  const doc = smallDocument();
+  doc.rules[0]!.children[1]!.action = 'Delay'; // 1.2: refused by the compiler only
+  doc.rules[2]!.property = 'Interface'; // 3: Interface == external, none listed: never matches
+  doc.rules[2]!.value = 'external';
+  await ui.openWith('small.treewall', doc);
+  const count = page.getByTestId('problem-count');
+  await expect(count).toHaveAttribute('data-full', 'true');
+  await expect(count).toHaveText('1 problem · 1 warning');
+  await expect(ui.outline.rowByNumber('1.2')).toHaveAttribute('data-invalid', 'true');
+  await expect(ui.outline.rowByNumber('3')).toHaveAttribute('data-warned', 'true');
+  await ui.outline.select('1.2');
+  await expect(page.getByTestId('row-problem')).toContainText('1.2: Delay');
+  await ui.outline.select('3');
+  await expect(page.getByTestId('row-problem')).toContainText('warning: ');
+  await count.click();
+  await expect(ui.problems.getByTestId('problem-item')).toHaveCount(2);
+  await expect(ui.problems.locator('[data-severity="warning"]')).toContainText('external');
+  await page.screenshot({ path: test.info().outputPath('problem-list.png') });
+  // Apply refuses what the compiler refuses, before asking any helper.
+  await count.click();
+  await ui.apply();
+  expect(await ui.blockingNumbers()).toEqual(['1.2']);
+});
+
 test('the menus mark what Apply refuses, in the compiler’s words', async ({ ui }) => {
   const { page } = ui;
   await ui.openWith('small.treewall', smallDocument());

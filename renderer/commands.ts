@@ -23,7 +23,8 @@ import {
 } from './store/app-store.ts';
 import { rulesForCopy, rulesToText, textToRules } from './store/clipboard-codec.ts';
 import { selectDirty, useDocumentStore } from './store/document-store.ts';
-import { validateDocument } from '../shared/model/validate.ts';
+import { problemsNow } from './store/all-problems.ts';
+import { severityOf } from '../shared/model/types.ts';
 import { outlineApi } from './outline/outline-api.ts';
 
 export const CONFIRM_TIMEOUT_SECONDS = 20;
@@ -232,7 +233,8 @@ export async function refreshHelper(): Promise<void> {
 
 export async function apply(): Promise<void> {
   const { document } = docs();
-  const problems = validateDocument(document);
+  // What the helper would refuse, said here first: validation and the compiler's refusals.
+  const problems = problemsNow(document).filter((p) => severityOf(p) === 'error');
   if (problems.length) {
     useAppStore.setState({ blockingProblems: problems, problemsSource: 'apply' });
     return;
@@ -320,7 +322,7 @@ export async function setFirewallOn(on: boolean): Promise<void> {
 /** The status bar's "N problems": list every problem of the document (or close the list). */
 export function toggleProblemList(): void {
   if (app().blockingProblems) return useAppStore.setState({ blockingProblems: null });
-  const problems = validateDocument(docs().document);
+  const problems = problemsNow(docs().document);
   useAppStore.setState({
     blockingProblems: problems.length ? problems : null,
     problemsSource: 'document',

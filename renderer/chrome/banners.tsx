@@ -7,7 +7,8 @@ import type { FirewallDocument } from '../../shared/model/types.ts';
 import { confirmApply, revealRule, revertApply } from '../commands.ts';
 import { useAppStore } from '../store/app-store.ts';
 import { useDocumentStore } from '../store/document-store.ts';
-import { validateDocument } from '../../shared/model/validate.ts';
+import { useAllProblems } from '../store/all-problems.ts';
+import { severityOf } from '../../shared/model/types.ts';
 
 export function ErrorBanner() {
   const banner = useAppStore((s) => s.banner);
@@ -156,10 +157,24 @@ export function ConfirmBanner() {
   );
 }
 
+/** "2 problems, 1 warning and 1 note in this document…" (the list opened from the status bar). */
+function summary(problems: readonly { severity?: 'error' | 'warning' | 'note' }[]): string {
+  const n = { error: 0, warning: 0, note: 0 };
+  for (const p of problems) n[p.severity ?? 'error']++;
+  const parts = [
+    n.error && `${n.error} ${n.error === 1 ? 'problem' : 'problems'}`,
+    n.warning && `${n.warning} ${n.warning === 1 ? 'warning' : 'warnings'}`,
+    n.note && `${n.note} ${n.note === 1 ? 'note' : 'notes'}`,
+  ].filter(Boolean);
+  const list = parts.length > 1 ? `${parts.slice(0, -1).join(', ')} and ${parts.at(-1)}` : parts[0];
+  return `${list} in this document${n.error ? '; Apply refuses it until the problems are fixed' : ''}. Click a number to go to its rule.`;
+}
+
 export function ProblemsPanel() {
   const problems = useAppStore((s) => s.blockingProblems);
   const source = useAppStore((s) => s.problemsSource);
   const document = useDocumentStore((s) => s.document);
+  const checked = useAllProblems((s) => (s.forDocument === document ? s.problems : null));
   const open = problems !== null;
   const shownFor = useRef<FirewallDocument | null>(null);
   // While open, the list follows the edits (a moment after the last one): fixed problems leave
@@ -171,13 +186,11 @@ export function ProblemsPanel() {
       return;
     }
     if (shownFor.current === null) shownFor.current = document;
-    if (shownFor.current === document) return;
-    const t = setTimeout(() => {
-      const now = validateDocument(document);
-      useAppStore.setState({ blockingProblems: now.length ? now : null });
-    }, 300);
-    return () => clearTimeout(t);
-  }, [open, document]);
+    if (shownFor.current === document || checked === null) return;
+    // The full check of the edited document is in (all-problems.ts).
+    const now = source === 'apply' ? checked.filter((p) => severityOf(p) === 'error') : checked;
+    useAppStore.setState({ blockingProblems: now.length ? [...now] : null });
+  }, [open, document, checked, source]);
   if (!problems) return null;
   return (
     <div
@@ -191,19 +204,26 @@ export function ProblemsPanel() {
         <strong>
           {source === 'apply'
             ? `Apply blocked: ${problems.length} ${problems.length === 1 ? 'problem' : 'problems'}. Fix them and apply again.`
-            : `${problems.length} ${problems.length === 1 ? 'problem' : 'problems'} in this document; Apply refuses it until they are fixed. Click a number to go to its rule.`}
+            : summary(problems)}
         </strong>
         <ul>
           {problems.slice(0, 50).map((p, i) => (
-            <li key={`${p.ruleId}-${i}`}>
-              <button
-                type="button"
-                className="link"
-                data-testid="problem-link"
-                onClick={() => revealRule(p.ruleId)}
-              >
-                {p.number}
-              </button>{' '}
+            <li key={`${p.ruleId}-${i}`} data-severity={severityOf(p)} data-testid="problem-item">
+              {severityOf(p) !== 'error' && (
+                <span className={`severity severity-${severityOf(p)}`}>{severityOf(p)}</span>
+              )}
+              {p.ruleId ? (
+                <button
+                  type="button"
+                  className="link"
+                  data-testid="problem-link"
+                  onClick={() => revealRule(p.ruleId)}
+                >
+                  {p.number}
+                </button>
+              ) : (
+                <span className="muted">Document Settings:</span>
+              )}{' '}
               {p.message}
             </li>
           ))}

@@ -7,6 +7,8 @@ import { differsFromActive } from '../store/apply-outcome.ts';
 import { helperStartCommand, useAppStore } from '../store/app-store.ts';
 import { useDocumentStore } from '../store/document-store.ts';
 import { countRulesAndProblems, problemOfRule } from '../store/validation.ts';
+import { checkDocument, useAllProblems } from '../store/all-problems.ts';
+import { severityOf } from '../../shared/model/types.ts';
 import { toggleProblemList } from '../commands.ts';
 import type { FirewallDocument, Rule } from '../../shared/model/types.ts';
 
@@ -91,6 +93,26 @@ export function StatusBar() {
   const generation = useDocumentStore((s) => s.generation);
   const settled = useSettled(useMemo(() => ({ rules, generation }), [rules, generation]));
   const differs = useDiffersFromActive();
+  // The full check (validation + the compiler's refusals and warnings), a moment after the last
+  // edit, in a worker; until it is in, the count of the rows' own checks stands.
+  const document = useDocumentStore((s) => s.document);
+  useEffect(() => {
+    const t = setTimeout(() => checkDocument(document), 400);
+    return () => clearTimeout(t);
+  }, [document]);
+  const full = useAllProblems((s) =>
+    s.forDocument === document && s.unavailable === null
+      ? `${s.errors}|${s.warnings}|${s.notes}`
+      : null,
+  );
+  const [errors, warnings] = full ? full.split('|').map(Number) : [null, 0];
+  const selectedId = useDocumentStore((s) => (s.selection.length === 1 ? s.selection[0]! : null));
+  const compilerRowProblem = useAllProblems((s) => {
+    const p = selectedId
+      ? s.byRule.get(selectedId)?.find((q) => severityOf(q) !== 'note')
+      : undefined;
+    return p ? `${p.number}: ${severityOf(p) === 'warning' ? 'warning: ' : ''}${p.message}` : null;
+  });
   // The selected row's problem, in words (the row itself only turns red; its cell's tooltip
   // needs a hover).
   const rowProblem = useDocumentStore((s) =>
@@ -162,19 +184,20 @@ export function StatusBar() {
         </span>
       )}
       <span className="spacer" />
-      {rowProblem && (
+      {(rowProblem ?? compilerRowProblem) && (
         <span className="status-row-problem" data-testid="row-problem" role="status">
-          ⚠ {rowProblem}
+          ⚠ {rowProblem ?? compilerRowProblem}
         </span>
       )}
       {checked === null ? (
         <span data-testid="problem-count" title="Checking every rule of the document">
           Checking…
         </span>
-      ) : checked.problems ? (
+      ) : (errors ?? checked.problems) || warnings ? (
         <button
           type="button"
-          className="status-problems link"
+          className={`status-problems link ${(errors ?? checked.problems) ? '' : 'only-warnings'}`}
+          data-full={full ? 'true' : 'false'}
           data-testid="problem-count"
           aria-expanded={listOpen}
           title={
@@ -182,7 +205,12 @@ export function StatusBar() {
           }
           onClick={toggleProblemList}
         >
-          {plural(checked.problems, 'problem')}
+          {[
+            (errors ?? checked.problems) > 0 && plural(errors ?? checked.problems, 'problem'),
+            warnings > 0 && plural(warnings!, 'warning'),
+          ]
+            .filter(Boolean)
+            .join(' · ')}
         </button>
       ) : (
         <span data-testid="problem-count">No problems</span>

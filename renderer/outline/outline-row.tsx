@@ -13,6 +13,13 @@ import type { Rule } from '../../shared/model/types.ts';
 import { ruleAt } from '../../shared/model/tree.ts';
 import { useDocumentStore, type DocumentState } from '../store/document-store.ts';
 import { ruleProblems } from '../store/validation.ts';
+import { useAllProblems } from '../store/all-problems.ts';
+import { severityOf, type Problem } from '../../shared/model/types.ts';
+
+const NO_PROBLEMS: readonly Problem[] = [];
+/** The compiler's problems of one rule (refusals, warnings), from the last full check. */
+const useCompilerProblems = (id: string): readonly Problem[] =>
+  useAllProblems((s) => s.byRule.get(id) ?? NO_PROBLEMS);
 import type { RuleContext } from '../../shared/model/validate.ts';
 import { StatsCell } from '../stats/stats-cell.tsx';
 import { useRowLive } from '../stats/row-live.ts';
@@ -91,6 +98,9 @@ export const OutlineRow = memo(function OutlineRow({
   const rule = useFreshRule(node);
   const flags = useAncestorFlags(node);
   const problems = ruleProblems(rule, contextOf(node, flags));
+  const checked = useCompilerProblems(rule.id);
+  const refused = problems.length > 0 || checked.some((p) => severityOf(p) === 'error');
+  const warned = !refused && checked.some((p) => severityOf(p) === 'warning');
   const greyed = !rule.enabled || (flags & GREYED) !== 0;
   const live = useRowLive(rule.id);
   // The row being edited is not contained (styles.css): its problem popup hangs below it.
@@ -100,7 +110,7 @@ export const OutlineRow = memo(function OutlineRow({
     node.rowIndex !== null && node.rowIndex % 2 ? 'odd' : 'even',
     node.isSelected ? 'selected' : '',
     greyed ? 'greyed' : '',
-    problems.length ? 'invalid' : '',
+    refused ? 'invalid' : warned ? 'warned' : '',
     node.willReceiveDrop ? 'drop-target' : '',
     editing ? 'editing-row' : '',
     live.className,
@@ -114,7 +124,8 @@ export const OutlineRow = memo(function OutlineRow({
       data-testid="rule-row"
       data-rule-id={rule.id}
       data-active={greyed ? 'false' : 'true'}
-      data-invalid={problems.length ? 'true' : undefined}
+      data-invalid={refused ? 'true' : undefined}
+      data-warned={warned ? 'true' : undefined}
       onFocus={(e) => e.stopPropagation()}
       onClick={node.handleClick}
       onContextMenu={(e) => {
@@ -139,7 +150,11 @@ export function OutlineNode({ node, dragHandle }: NodeRendererProps<Rule>) {
   const editingField = useUiStore((s) => (s.editing?.id === rule.id ? s.editing.field : null));
   const context = contextOf(node, flags);
   const problems = ruleProblems(rule, context);
-  const problemFor = (field: string) => problems.find((p) => p.field === field)?.message;
+  const checked = useCompilerProblems(rule.id);
+  // The row's own check first (instant while typing), then what the compiler said of the field.
+  const problemFor = (field: string) =>
+    problems.find((p) => p.field === field)?.message ??
+    checked.find((p) => p.field === field && severityOf(p) !== 'note')?.message;
 
   // The row becomes a drag source (react-dnd sets draggable and listeners on it) on its first
   // pointerdown, before the browser decides to start a drag, not when it mounts: connecting and

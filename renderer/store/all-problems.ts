@@ -1,0 +1,121 @@
+// Runtime: browser (renderer/). Every problem of the document as Apply and `treewall check` see
+// it — validation plus the compiler's refusals and warnings, with severity — from
+// shared/compiler's `documentProblems`, the one function for that. The rows, the status bar's
+// count and the problem list read it from here.
+// It runs in a Web Worker a moment after the last edit (a large document takes seconds to
+// compile); where no worker can start (a file:// page that refuses module workers) it runs on
+// the main thread while the document is small enough not to freeze it, and says so otherwise.
+// Invariant: `forDocument` names the document object the problems belong to; an older answer
+// never replaces a newer one.
+
+import { create } from 'zustand';
+import { documentProblems } from '../../shared/compiler/problems.ts';
+import { countRules } from '../../shared/model/tree.ts';
+import { severityOf, type FirewallDocument, type Problem } from '../../shared/model/types.ts';
+
+export interface AllProblemsState {
+  /** The document these are for (null: not checked yet). */
+  forDocument: FirewallDocument | null;
+  problems: readonly Problem[];
+  /** Problems by rule id (rows read their own). */
+  byRule: ReadonlyMap<string, readonly Problem[]>;
+  errors: number;
+  warnings: number;
+  notes: number;
+  /** Why the compiler's checks are not in the count (no worker and a large document). */
+  unavailable: string | null;
+}
+
+export const useAllProblems = create<AllProblemsState>()(() => ({
+  forDocument: null,
+  problems: [],
+  byRule: new Map(),
+  errors: 0,
+  warnings: 0,
+  notes: 0,
+  unavailable: null,
+}));
+
+/** Without a worker, the main thread compiles documents up to this size only. */
+const MAIN_THREAD_LIMIT = 2000;
+
+let worker: Worker | null | undefined;
+let asked = 0;
+
+function startWorker(): Worker | null {
+  if (worker !== undefined) return worker;
+  try {
+    worker = new Worker(new URL('./problems-worker.ts', import.meta.url), { type: 'module' });
+    worker.onmessage = (e: MessageEvent<{ id: number; problems: Problem[] }>) =>
+      settle(e.data.id, e.data.problems);
+    worker.onerror = () => {
+      worker?.terminate();
+      worker = null;
+    };
+  } catch {
+    worker = null;
+  }
+  return worker;
+}
+
+const pending = new Map<number, FirewallDocument>();
+
+function settle(id: number, problems: Problem[]): void {
+  const document = pending.get(id);
+  for (const key of [...pending.keys()]) if (key <= id) pending.delete(key);
+  if (!document || id !== asked) return; // a newer check is on its way
+  publish(document, problems, null);
+}
+
+function publish(document: FirewallDocument, problems: Problem[], unavailable: string | null) {
+  const byRule = new Map<string, Problem[]>();
+  let errors = 0;
+  let warnings = 0;
+  let notes = 0;
+  for (const p of problems) {
+    const s = severityOf(p);
+    if (s === 'error') errors++;
+    else if (s === 'warning') warnings++;
+    else notes++;
+    if (!p.ruleId) continue;
+    const list = byRule.get(p.ruleId);
+    if (list) list.push(p);
+    else byRule.set(p.ruleId, [p]);
+  }
+  useAllProblems.setState({
+    forDocument: document,
+    problems,
+    byRule,
+    errors,
+    warnings,
+    notes,
+    unavailable,
+  });
+}
+
+/** Check `document` (the store's current one); the answer lands in `useAllProblems`. */
+export function checkDocument(document: FirewallDocument): void {
+  const id = ++asked;
+  const w = startWorker();
+  if (w) {
+    pending.set(id, document);
+    w.postMessage({ id, document });
+    return;
+  }
+  if (countRules(document.rules) <= MAIN_THREAD_LIMIT) {
+    publish(document, documentProblems(document), null);
+    return;
+  }
+  publish(
+    document,
+    [],
+    'The compiler’s checks run at Apply for a document this large (no background worker here).',
+  );
+}
+
+/** Every problem now, computed here (Apply and the problem list want it at once). */
+export function problemsNow(document: FirewallDocument): Problem[] {
+  const s = useAllProblems.getState();
+  if (s.forDocument === document && s.unavailable === null) return [...s.problems];
+  return documentProblems(document);
+}
