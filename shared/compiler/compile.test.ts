@@ -75,6 +75,20 @@ describe('compile: refusals name the rule and the reason', () => {
     expect(JSON.stringify(rulesOf(ok(under), 'r_out_out'))).toContain('skuid');
   });
 
+  it('refuses a Rate limit with children, naming it (its children would run two ways)', () => {
+    const problems = refused(
+      compile(
+        doc([
+          r('rl', 'Dest port', '==', '80', 'Rate limit in', [r('c', 'Any', '==', '', 'Log')], {
+            parameter: '100/s',
+          }),
+        ]),
+      ),
+    );
+    expect(problems.map((p) => [p.ruleId, p.number])).toEqual([['rl', '1']]);
+    expect(problems[0]?.message).toMatch(/Rate limit in with children/);
+  });
+
   it('refuses a tree nested deeper than nftables allows, naming the first rule too deep', () => {
     let rule = r('leaf', 'Dest port', '==', '1', 'Pass');
     for (let i = 20; i >= 1; i--) rule = r(`d${i}`, 'Any', '==', '', '->', [rule]);

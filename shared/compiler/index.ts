@@ -361,6 +361,20 @@ class Compiler {
       if (!param.ok) this.problem(rule, number, 'parameter', param.error);
       const refusal = REFUSED_ACTIONS[rule.action];
       if (refusal) this.problem(rule, number, 'action', refusal);
+      if (
+        (rule.action === 'Rate limit in' || rule.action === 'Rate limit out') &&
+        rule.children.some((c) => c.enabled)
+      ) {
+        // Over its rate the rule is a Delete fixed at match time whose children are walked for
+        // side effects only; within it the children run normally. That needs the children
+        // compiled both ways, which the compiler does not do.
+        this.problem(
+          rule,
+          number,
+          'action',
+          `${rule.action} with children is not compiled yet (over the rate its children would run for side effects only): put the children beside it`,
+        );
+      }
       if (rule.action === 'Masquerade' && param.ok && param.value.kind === 'portRange') {
         this.problem(
           rule,
