@@ -178,8 +178,12 @@ export default tseslint.config(
       electron: false,
       why: 'The helper runs as root in plain Node: only its own files and shared/.',
     },
-    // Its tests talk to it through the client; bench/generate.ts: realistic documents.
-    { folders: ['electron/testing', 'electron/common', 'resources', 'bench/generate.ts'] },
+    // Its tests talk to it through the client; bench/generate.ts: realistic documents; ws: the
+    // fuzz run (fuzz.test.ts) drives `treewall serve` in front of the helper over its WebSocket.
+    {
+      folders: ['electron/testing', 'electron/common', 'resources', 'bench/generate.ts'],
+      packages: ['ws'],
+    },
   ),
   ...layer(
     'electron/host/',

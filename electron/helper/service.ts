@@ -594,7 +594,8 @@ export class HelperService {
     this.fingerprinting = this.exclusive(() => this.takeFingerprint(record)).catch((error) => {
       this.lastError = `fingerprint: ${(error as Error).message}`;
     });
-    if (intent?.restore) this.prepareRollback(intent.restore);
+    // The addresses this apply carried over are the ones to keep (no second listing).
+    if (intent?.restore) this.prepareRollback(intent.restore, kept.elements);
   }
 
   /**
@@ -608,18 +609,18 @@ export class HelperService {
    * point and before the deadline are not carried over (those triggered after the switch are).
    * Runs beside the `exclusive` queue (a confirm never waits for it); stale results are removed.
    */
-  private prepareRollback(restore: FirewallDocument): void {
+  private prepareRollback(restore: FirewallDocument, keep?: Record<string, Json[]>): void {
     const generation = this.rbGeneration;
     const entry = { restore, generation, ready: false };
     this.prepared = entry;
     const run = this.prepQueue.then(async () => {
       if (this.rbGeneration !== generation) return;
-      const kept = await this.dynamicElements();
+      const keepElements = keep ?? (await this.dynamicElements()).elements;
       if (this.rbGeneration !== generation) return;
       const compiled = compile(restore, {
         logGroup: this.options.logGroup,
         tableName: this.rb.table,
-        keepElements: kept.elements,
+        keepElements,
       });
       if (!compiled.ok) return;
       await this.rb.applyJson(gated(compiled.nft as { nftables: Json[] }, this.rb.table));
