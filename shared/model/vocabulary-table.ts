@@ -5,7 +5,14 @@
 // entry a compile error).
 
 import type { ActionName, PropertyName, RelationName } from './vocabulary.ts';
-import { ACTION_NAMES, PROPERTY_NAMES, RELATION_NAMES } from './vocabulary.ts';
+import {
+  ACTION_NAMES,
+  PROPERTY_NAMES,
+  RELATION_NAMES,
+  actionCode,
+  originalName,
+  propertyCode,
+} from './vocabulary.ts';
 import type { ParameterKind, ValueKind } from './values.ts';
 
 export interface PropertyInfo {
@@ -99,11 +106,11 @@ const PROPERTIES: Record<PropertyName, PropertyEntry> = {
   },
   Include: {
     description:
-      "The packet's source address is in a dynamic table: `triggered` (banned by Trigger; a match refreshes the entry), `authorized` (Authorize), `address` or `kept` (Keep address), `invalid` (Keep invalid).",
+      "The packet's source address is in a dynamic table: `triggered` (banned by Trigger; a match refreshes the entry), `authorized` (Authorize), `address` or `kept` (Keep address), `invalid` (Keep invalid); or `state`: the packet belongs to a connection already tracked. IPNetSentryX writes `trigger`, `authorize`, `address`, `invalid`, `state`; both spellings are read.",
     placeholder: 'triggered',
-    examples: ['triggered', 'authorized', 'address', 'kept', 'invalid'],
+    examples: ['triggered', 'authorized', 'address', 'kept', 'invalid', 'state'],
     relations: EQ,
-    valueKinds: ['include'],
+    valueKinds: ['include', 'includeState'],
   },
   'Source MAC Address': {
     description: 'The Ethernet source address, `aa:bb:cc:dd:ee:ff` (inbound traffic only).',
@@ -152,7 +159,7 @@ const PROPERTIES: Record<PropertyName, PropertyEntry> = {
     valueKinds: ['protocol'],
   },
   'Fragment offset': {
-    description: `The IPv4 fragment offset in 8-byte units (0-8191); 0 is a first or unfragmented packet. ${NUMERIC_NOTE}`,
+    description: `The IPv4 fragment offset in 8-byte units (0-8191); 0 is a first or unfragmented packet. ${NUMERIC_NOTE} IPNetSentryX's help says \`1-63\` matches offsets 1 to 63; its code compared only the start: treewall follows the help (the whole range).`,
     placeholder: '1-63',
     examples: ['0', '1-63', '1-8191'],
     relations: NUM,
@@ -160,7 +167,7 @@ const PROPERTIES: Record<PropertyName, PropertyEntry> = {
   },
   'IP options': {
     description:
-      'The packet carries one of these IPv4 options, by option number (0-31) or name: `3,9 (source route)` is loose and strict source route; also rr, ts, ra.',
+      'IPv4 options by option number (0-31) or name: `3,9 (source route)` is loose and strict source route; also rr, ts, ra. `==`: every listed option is present; `!=`: none of them is (as IPNetSentryX). A packet without the header (IPv6) compares low: `!=` matches.',
     placeholder: '3,9 (source route)',
     examples: ['3,9 (source route)', '7 (record route)', '4 (timestamp)', '20 (router alert)'],
     relations: EQ,
@@ -200,7 +207,7 @@ const PROPERTIES: Record<PropertyName, PropertyEntry> = {
   },
   'TCP options': {
     description:
-      'The segment carries one of these TCP options, by kind (0-255) or name: mss, window, sack-permitted, sack, timestamp. Implies TCP.',
+      'TCP options by kind (0-255) or name: mss, window, sack-permitted, sack, timestamp. `==`: every listed option is present; `!=`: none of them is (as IPNetSentryX). Not TCP: compares low, so `!=` matches.',
     placeholder: 'mss',
     examples: ['2 (mss)', '3 (window scale)', '8 (timestamp)'],
     relations: EQ,
@@ -268,7 +275,7 @@ const PROPERTIES: Record<PropertyName, PropertyEntry> = {
   },
   'Date and time': {
     description:
-      'A moment, ISO 8601 (`2026-12-31 18:00`, local time unless it ends in `Z` or `+01:00`). `<=` (and `==`, as IPNetSentryX meant it) match until then: the rule applies until that time. `>=` (and `!=`) match from then on.',
+      "A moment, ISO 8601 (`2026-12-31 18:00`, local time unless it ends in `Z` or `+01:00`), or seconds since 1970 (how IPNetSentryX stores it). `<=` (and `==`, as IPNetSentryX's help means it) match until then: the rule applies until that time. `>=` (and `!=`) match from then on. IPNetSentryX's code compared `==` to the exact second; treewall follows its help.",
     placeholder: '2026-12-31 18:00',
     examples: [],
     relations: ['<=', '>=', '==', '!='],
@@ -723,6 +730,43 @@ export function vocabularyMarkdown(): string {
     lines.push(
       `| \`${name}\` | ${cell(desc)} | ${a.terminating ? 'yes' : 'no'} | ${cell(a.parameterDescription === '' ? '—' : a.parameterDescription)} |`,
     );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** IPNetSentryX's spelling and code of every treewall entry (DefaultRules.nsy's older codes beside
+ * the newest FilterEntry.m's), as Markdown: what clipboard text and `.nsy` documents carry. */
+export function originalNamesMarkdown(): string {
+  // The codes of the version that wrote DefaultRules.nsy (no Keep invalid, so from Authorize on
+  // one lower than the newest menu).
+  const olderAction = (name: ActionName): string => {
+    const code = actionCode(name);
+    if (code === undefined || name === 'Keep invalid') return '—';
+    return String(code > 9 ? code - 1 : code);
+  };
+  const lines: string[] = [
+    '| treewall | IPNetSentryX writes | code written | older code (DefaultRules.nsy) |',
+    '|---|---|---|---|',
+  ];
+  for (const name of PROPERTY_NAMES) {
+    const code = propertyCode(name);
+    const known = code !== undefined;
+    lines.push(
+      `| ${name} | ${known ? `\`${originalName(name)}\`` : '— (treewall only)'} | ${known ? code : 'none'} | ${known ? code : '—'} |`,
+    );
+  }
+  for (const name of ACTION_NAMES) {
+    const code = actionCode(name);
+    const known = code !== undefined;
+    const spelled =
+      name === 'Exit group'
+        ? '`Exit group` (older: `Break`)'
+        : known
+          ? `\`${originalName(name)}\``
+          : name === 'Delete no log'
+            ? '`Delete no log` (in its documents, never in its menu)'
+            : '— (treewall only)';
+    lines.push(`| \`${name}\` | ${spelled} | ${known ? code : 'none'} | ${olderAction(name)} |`);
   }
   return `${lines.join('\n')}\n`;
 }
