@@ -21,6 +21,7 @@ import {
   payload,
   prefix,
   range,
+  setUpdate,
   type Expr,
   type Stmt,
 } from './nft.ts';
@@ -233,6 +234,11 @@ export interface CondContext {
   key: string;
   /** Mark bit the `forward_out` base chain sets: a routed packet that passed its arrival test. */
   routedMark: number;
+  /**
+   * The duration an address table's entries were recorded with, when its recording rules agree
+   * (0 = unlimited): an `Include ==` hit refreshes the entry with it.
+   */
+  refresh?: Partial<Record<'keep' | 'auth' | 'inv', number | null>>;
 }
 
 /**
@@ -318,9 +324,17 @@ export function compileCondition(
       // Keep address fills `keep` (Include == address or kept), Keep invalid `inv`.
       const base =
         value.table === 'authorized' ? 'auth' : value.table === 'invalid' ? 'inv' : 'keep';
+      // A hit refreshes the entry (expiry counts from the last time the host was seen) with the
+      // duration its table's rules record with; `!=` does not refresh (README).
+      const d = op === '==' ? ctx.refresh?.[base] : undefined;
+      // (The same update the recording rules make, so an entry keeps the timeout it had.)
+      const refresh = (set: string, field: Expr): Stmt[] =>
+        typeof d === 'number' ? [setUpdate(set, field, d)] : [];
+      const s4 = payload('ip', 'saddr');
+      const s6 = payload('ip6', 'saddr');
       return lines(
-        [match(op, payload('ip', 'saddr'), `@${base}4`)],
-        [match(op, payload('ip6', 'saddr'), `@${base}6`)],
+        [match(op, s4, `@${base}4`), ...refresh(`${base}4`, s4)],
+        [match(op, s6, `@${base}6`), ...refresh(`${base}6`, s6)],
       );
     }
     case 'Source MAC Address':

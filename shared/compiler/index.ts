@@ -301,6 +301,8 @@ class Compiler {
   private firstDontLog = Number.POSITIVE_INFINITY;
   private usesMasquerade = false;
   private usesMarks = false;
+  /** Per address table: the one duration its recording rules use (null: they differ). */
+  private readonly recordDurations: Partial<Record<'keep' | 'auth' | 'inv', number | null>> = {};
   /** Include == state is tested: `forward_out` marks the packets it tests (see conditions). */
   private usesRouted = false;
   private readonly table: string;
@@ -564,6 +566,7 @@ class Compiler {
       settings: this.doc.settings,
       key: node.key,
       routedMark: this.marks.routed,
+      refresh: this.recordDurations,
     });
     const owner = node.rule.property === 'Owner UID' || node.rule.property === 'Owner GID';
     if (
@@ -674,6 +677,36 @@ class Compiler {
   }
 
   /* --- actions ----------------------------------------------------------------------------- */
+
+  /**
+   * The duration each address table's entries are recorded with (Keep address -> keep,
+   * Authorize -> auth, Keep invalid -> inv), when every enabled recording rule agrees on one:
+   * `Include ==` that table then refreshes a hit with it (DESIGN §3.7). Scanned before the tree
+   * is prepared, because an Include test may come before the rules that fill its table.
+   */
+  private scanRecorders(rules: Rule[]): void {
+    const bases: Partial<Record<ActionName, 'keep' | 'auth' | 'inv'>> = {
+      'Keep address': 'keep',
+      Authorize: 'auth',
+      'Keep invalid': 'inv',
+    };
+    for (const rule of rules) {
+      if (!rule.enabled) continue;
+      const base = bases[rule.action];
+      if (base) {
+        const p = cachedParameter(this.parseCache, rule.action, rule.parameter);
+        const seconds =
+          p.ok && p.value.kind === 'duration'
+            ? p.value.seconds === 'unlimited'
+              ? 0
+              : p.value.seconds
+            : this.doc.settings.defaultTriggerDuration;
+        const seen = this.recordDurations[base];
+        this.recordDurations[base] = seen === undefined || seen === seconds ? seconds : null;
+      }
+      this.scanRecorders(rule.children);
+    }
+  }
 
   private duration(node: Node): number {
     const p = node.param;
@@ -892,7 +925,10 @@ class Compiler {
     if (!info) {
       const mayBreak = this.compileNode(node, variant, level + 1, innerMode, lines, se);
       if (lines.length > 0)
-        this.chains.set(name, [[match('==', and(meta('mark'), skip), skip), ...consume, ret], ...lines]);
+        this.chains.set(name, [
+          [match('==', and(meta('mark'), skip), skip), ...consume, ret],
+          ...lines,
+        ]);
       info = { mayBreak, empty: lines.length === 0 };
       this.chainInfo.set(name, info);
     }
@@ -1129,7 +1165,8 @@ class Compiler {
 
   private groupField(node: Node): string | undefined {
     const r = node.rule;
-    if (r.relation !== '==' || this.refusedIds.has(r.id) || this.skipTargets.has(r)) return undefined;
+    if (r.relation !== '==' || this.refusedIds.has(r.id) || this.skipTargets.has(r))
+      return undefined;
     if (this.runnable(node).length > 0) {
       // A rule with children dispatches as `value : jump r_<key>` when the line that tests it
       // would carry nothing but its counter (no log, mark or set update at match time) and its
@@ -1290,6 +1327,7 @@ class Compiler {
   /* --- the whole document ------------------------------------------------------------------- */
 
   run(mode: 'replace' | 'table'): NftDocument | undefined {
+    this.scanRecorders(this.doc.rules);
     const top = this.prepare(this.doc.rules, '', { n: 0 });
     const family = 'inet';
     const table = this.table;
