@@ -293,8 +293,22 @@ test('the simulator judges a packet and marks its path in the outline', async ({
   await expect(page.getByTestId('sim-verdict')).toHaveText('delete');
   await page.screenshot({ path: testInfo.outputPath('simulator.png') });
 
+  // A terminating rule decides first; its children run after it, for side effects only (the
+  // Telnet probe's Trigger, then its Alert child), and the path says so.
+  await live.simulate('in eth0 tcp 10.77.0.1:40000 > 10.77.0.2:23 flags syn');
+  await expect(page.getByTestId('sim-verdict')).toHaveText('delete');
+  const after = page.locator('[data-testid="sim-step"][data-after-verdict="true"]');
+  await expect(after.first()).toBeVisible();
+  await expect(page.getByTestId('sim-path')).toContainText('for side effects only');
+  await expect(page.getByTestId('sim-path')).toContainText('decides (Trigger)');
+
+  // A routed packet is tested on arrival and, if it passed, again on departure.
+  await live.simulate('routed eth0 eth1 udp 10.77.0.1:40000 > 10.78.0.9:53');
+  await expect(page.getByTestId('sim-passes')).toContainText('on arrival (inbound eth0)');
+  await expect(page.getByTestId('sim-path')).toContainText('On arrival');
+
   // A packet line that does not parse says why.
   await live.simulate('sideways tcp 1.2.3.4 > 5.6.7.8');
-  await expect(page.getByTestId('sim-error')).toContainText('in or out');
+  await expect(page.getByTestId('sim-error')).toContainText('in, out or routed');
   expect(consoleErrors).toEqual([]);
 });

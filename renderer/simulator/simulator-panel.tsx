@@ -1,9 +1,13 @@
 // Runtime: browser (renderer/). The simulator: describe a packet (or take one from the log), and
 // see the verdict of the rules in the editor — applied or not — with the path it takes marked in
-// the outline (tested, matched, deciding rule). Uses the reference evaluator, the same oracle the
-// kernel is tested against, so what it says is what the compiled rules do.
+// the outline (tested, matched, deciding rule) and listed step by step: the rules tested after
+// the verdict was fixed (a terminating rule's children, for side effects only), rules a `++`
+// skipped, an Exit group leaving its group, and both tests of a routed packet. Uses the
+// reference evaluator, the same oracle the kernel is tested against, so what it says is what the
+// compiled rules do.
 
 import { useEffect, useState, type FormEvent } from 'react';
+import type { Evaluation, Step } from '../../shared/evaluator/index.ts';
 import { useDocumentStore } from '../store/document-store.ts';
 import { jumpToRule } from '../common/jump.ts';
 import { describeRule, ruleIndex } from '../common/rule-index.ts';
@@ -19,7 +23,35 @@ const EXAMPLES = [
   'in eth0 udp 192.0.2.7:5353 > 10.0.0.1:137',
   'in eth0 icmp 192.0.2.7 > 10.0.0.1 type 8',
   'out eth0 tcp 10.0.0.1:50000 > 198.51.100.3:443 flags syn',
+  'routed eth0 eth1 tcp 192.0.2.7:40000 > 10.1.0.5:22 flags syn',
 ];
+
+/** What a step did, in words. */
+function stepText(step: Step, verdictAction: string | undefined): string {
+  if (step.kind === 'skipped') return 'skipped by ++ (not tested)';
+  if (step.kind === 'miss') return 'not matched';
+  switch (step.effect) {
+    case 'verdict':
+      return `matched: decides (${verdictAction ?? 'verdict'}), then its children run for side effects`;
+    case 'ends side effects':
+      return 'matched: a verdict is already fixed, so it changes nothing and ends the side effects';
+    case 'exit group':
+      return 'matched: leaves the group (its children do not run)';
+    case 'skip next':
+      return 'matched: skips the next rule';
+    default:
+      return 'matched';
+  }
+}
+
+function stepClass(step: Step, ev: Evaluation): string {
+  if (step.kind === 'skipped') return 'skipped';
+  if (step.kind === 'miss') return 'missed';
+  if (step.effect === 'verdict' && step.ruleId === ev.verdictRuleId) return 'verdict-row';
+  return 'matched';
+}
+
+const PASS_TITLE = { arrival: 'On arrival', departure: 'On departure' } as const;
 
 export function SimulatorPanel() {
   const spec = useSimStore((s) => s.spec);
@@ -90,10 +122,11 @@ export function SimulatorPanel() {
       </form>
       <PacketBuilder onRun={run} />
       <div className="sim-help muted">
-        <code>in|out [iface] tcp|udp|icmp|proto N src[:port] &gt; dst[:port]</code> then optional{' '}
-        <code>flags syn,ack</code> <code>type 8</code> <code>len 60</code> <code>ttl 64</code>{' '}
-        <code>state new</code> <code>payload "text"</code> — judged by the rules in the editor,
-        applied or not.
+        <code>in|out [iface] tcp|udp|icmp|proto N src[:port] &gt; dst[:port]</code> (or{' '}
+        <code>routed in-iface out-iface ...</code> for a packet routed through this host) then
+        optional <code>flags syn,ack</code> <code>type 8</code> <code>len 60</code>{' '}
+        <code>ttl 64</code> <code>state new</code> <code>payload "text"</code> — judged by the rules
+        in the editor, applied or not.
       </div>
       {error && (
         <div className="panel-error" data-testid="sim-error">
@@ -126,24 +159,53 @@ export function SimulatorPanel() {
             {ev.logged && <span className="tag">logged</span>}
             {ev.stateChanges.triggered.length > 0 && <span className="tag">source triggered</span>}
           </div>
+          {ev.passes && (
+            <div className="sim-passes muted" data-testid="sim-passes">
+              Routed through this host: tested{' '}
+              {ev.passes
+                .map(
+                  (p) =>
+                    `${p.pass === 'arrival' ? 'on arrival' : 'on departure'} (${p.direction}${p.interface ? ` ${p.interface}` : ''}): ${p.verdict}`,
+                )
+                .join(', then ')}
+              {ev.passes.length === 1 && ' (not tested on departure: it did not pass)'}
+            </div>
+          )}
           <ul className="sim-path" data-testid="sim-path">
-            {ev.tested.map((id) => {
-              const matched = simulation.matched.has(id);
-              const actions = ev.actions.filter((a) => a.ruleId === id).map((a) => a.action);
+            {ev.steps.map((step, i) => {
+              const actions = ev.actions
+                .filter((a) => a.ruleId === step.ruleId && step.kind === 'match')
+                .map((a) => a.action);
+              const head =
+                step.pass !== undefined && (i === 0 || ev.steps[i - 1]?.pass !== step.pass);
+              const firstAfter =
+                step.afterVerdict && (i === 0 || !ev.steps[i - 1]?.afterVerdict || head);
               return (
                 <li
-                  key={id}
-                  className={
-                    id === ev.verdictRuleId ? 'verdict-row' : matched ? 'matched' : 'missed'
-                  }
+                  key={`${i}-${step.ruleId}`}
+                  className={`${stepClass(step, ev)}${step.afterVerdict ? ' after-verdict' : ''}`}
+                  data-testid="sim-step"
+                  data-kind={step.kind}
+                  data-effect={step.effect ?? ''}
+                  data-after-verdict={step.afterVerdict ? 'true' : 'false'}
                 >
-                  <button type="button" className="rule-link" onClick={() => jumpToRule(id)}>
-                    {index.get(id)?.number ?? '?'}
+                  {head && <div className="sim-pass-title">{PASS_TITLE[step.pass!]}</div>}
+                  {firstAfter && (
+                    <div className="sim-after-title muted">
+                      verdict fixed; its children, for side effects only:
+                    </div>
+                  )}
+                  <button
+                    type="button"
+                    className="rule-link"
+                    onClick={() => jumpToRule(step.ruleId)}
+                  >
+                    {index.get(step.ruleId)?.number ?? '?'}
                   </button>{' '}
                   <span className="sim-rule">
-                    {describeRule(index.get(id)).replace(/^\S+ /, '')}
+                    {describeRule(index.get(step.ruleId)).replace(/^\S+ /, '')}
                   </span>{' '}
-                  <span className="muted">{matched ? 'matched' : 'not matched'}</span>
+                  <span className="muted">{stepText(step, ev.verdictAction)}</span>
                   {actions.length > 0 && <span className="tag">{actions.join(', ')}</span>}
                 </li>
               );
