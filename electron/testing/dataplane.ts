@@ -136,11 +136,16 @@ export function tcpOptionLength(options: readonly number[]): number {
   return options.reduce((n, o) => n + (TCP_OPTION_BYTES[o] ?? 4), 0);
 }
 
-/** Bytes after the IP and transport headers (what rawsend.py pads the packet with). IPv4
- * options take 4 bytes each (rawsend.py's encoding). */
+/** Bytes each IPv4 option takes in a probe (rawsend.py's encoding): a source route (3, 9) with
+ * one hop, NOP-padded: 8; record route (7), router alert (20): 4. */
+export function ipOptionLength(options: readonly number[]): number {
+  return options.reduce((n, o) => n + (o === 3 || o === 9 ? 8 : 4), 0);
+}
+
+/** Bytes after the IP and transport headers (what rawsend.py pads the packet with). */
 const payloadLength = (p: Packet): number =>
   p.length -
-  (p.ipVersion === 4 ? 20 + 4 * p.ipOptions.length : 40) -
+  (p.ipVersion === 4 ? 20 + ipOptionLength(p.ipOptions) : 40) -
   (p.protocol === 6
     ? 20 + tcpOptionLength(p.tcpOptions ?? [])
     : p.protocol === 17 || p.protocol === 1 || p.protocol === 58

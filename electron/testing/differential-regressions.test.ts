@@ -36,16 +36,10 @@ describe.skipIf(dataPlaneSkipReason !== undefined)(
     // Seed 20261124. The reset answering a SYN acknowledges its payload too, and nf_reject writes
     // it with traffic class 0, so the DSCP rule above does not see the reset and it leaves.
     it('a rejected IPv6 SYN with payload and DSCP 10 is answered by a reset with DSCP 0', async () => {
+      // (Under a `->` parent: a Trigger parent would decide first and its Reject child would
+      // change nothing, DESIGN §3.4.)
       const d = doc([
-        rule(
-          'DSCP',
-          '8-16',
-          'Trigger',
-          [rule('IP version', '4', 'Reject', [], { relation: '!=' })],
-          {
-            parameter: '1 h',
-          },
-        ),
+        rule('DSCP', '8-16', '->', [rule('IP version', '4', 'Reject', [], { relation: '!=' })]),
       ]);
       const out = await agree(d, [
         pkt(
@@ -69,10 +63,11 @@ describe.skipIf(dataPlaneSkipReason !== undefined)(
     // Found by a mutation check: an Exit group with no Group above ends the top level.
     it('an Exit group with no Group above ends the walk: the default policy passes the packet', async () => {
       const d = doc([
-        rule('TCP header flags', 'syn,-ack', 'Drop connection', [
-          rule('TTL', '64', 'Pass', [rule('Protocol', '6 (TCP)', 'Exit group')], {
+        rule('TCP header flags', 'syn,-ack', '->', [
+          rule('TTL', '64', '->', [rule('Protocol', '6 (TCP)', 'Exit group')], {
             relation: '!=',
           }),
+          rule('Any', '', 'Drop connection'),
         ]),
       ]);
       const out = await agree(d, [
@@ -81,14 +76,29 @@ describe.skipIf(dataPlaneSkipReason !== undefined)(
       expect(out.map((p) => [p.delivered, p.replied])).toEqual([[true, false]]);
     });
 
-    // Seed 20261129: the forward hook sees a routed packet after the router decremented its TTL.
-    it('a routed packet sent with TTL 64 is judged with TTL 63', async () => {
+    // Seed 20261129: the forward hook sees a routed packet after the router decremented its TTL
+    // (both tests: on arrival and on departure, DESIGN §3.9).
+    it('a routed packet sent with TTL 64 is judged with TTL 63, on arrival and on departure', async () => {
       const d = doc([rule('TTL', '64', 'Group', [], { relation: '!=', id: 'ttl' })], {
-        defaultPolicy: 'delete',
+        defaultPolicy: 'pass',
       });
-      const out = await agree(d, [pkt('in eth1 udp 10.71.0.4:18548 > 10.70.0.3:41747 len 36')]);
-      expect(out[0]!.evaluation.matched).toEqual(['ttl']);
-      expect(out[0]!.delivered).toBe(false);
+      const out = await agree(d, [
+        pkt('routed eth1 eth0 udp 10.71.0.4:18548 > 10.70.0.3:41747 len 36'),
+      ]);
+      expect(out[0]!.evaluation.matched).toEqual(['ttl', 'ttl']);
+      expect(out[0]!.delivered).toBe(true);
+    });
+
+    // Seeds 20261125 and 20261153, IP option lists: rawsend.py padded a source route with EOL,
+    // which ends the list, and wrote it used up (length 3), which nftables cannot parse (it reads
+    // options as a socket would set them); now one hop (the destination) and NOP padding.
+    it('a SYN with loose source route and record route options: == 3,7 holds, Reject resets', async () => {
+      const d = doc([rule('IP options', '3,7', 'Reject', [], { id: 'both' })]);
+      const out = await agree(d, [
+        pkt('in eth1 tcp 10.71.0.10:40000 > 10.60.0.3:139 flags syn len 52 options 3,7'),
+      ]);
+      expect(out.map((p) => [p.delivered, p.replied])).toEqual([[false, true]]);
+      expect(out[0]!.evaluation.matched).toEqual(['both']);
     });
 
     // Found by a mutation check: an IPv6 packet is outside an IPv4 prefix.

@@ -7,7 +7,7 @@ import type { FirewallDocument, Rule } from '../../shared/model/types.ts';
 import { DEFAULT_SETTINGS } from '../../shared/model/types.ts';
 import type { ActionName, PropertyName, RelationName } from '../../shared/model/vocabulary.ts';
 import type { TcpFlag } from '../../shared/model/values.ts';
-import { POOLS, tcpOptionLength } from './dataplane.ts';
+import { ipOptionLength, POOLS, tcpOptionLength } from './dataplane.ts';
 
 /** mulberry32: small, fast, good enough to pick test cases. */
 export class Rng {
@@ -342,9 +342,9 @@ const FLAG_SETS: readonly (readonly TcpFlag[])[] = [
   ['fin', 'syn', 'rst', 'psh', 'ack', 'urg'],
 ];
 
-/** IPv4 options the kernel accepts on a probe (3 lsrr, 7 rr, 9 ssrr, 20 router alert; rawsend.py
- * writes each as one used-up word); a routed packet never carries 9: a strict source route
- * through a router is refused before the rules. */
+/** IPv4 options the kernel accepts on a probe (3 lsrr, 7 rr, 9 ssrr, 20 router alert, as
+ * rawsend.py writes them); never 3 and 9 together, and a routed packet never carries 9: the
+ * kernel refuses those before the rules. */
 const IP_OPTIONS = [3, 7, 9, 20] as const;
 /** TCP options nftables can test (2 mss, 3 window scale, 4 sack-permitted, 5 sack, 8 timestamp). */
 const TCP_OPTIONS = [2, 3, 4, 5, 8] as const;
@@ -383,13 +383,15 @@ export function randomPacket(rng: Rng): Packet {
   ] as const);
   const payload = rng.pick([0, 0, 0, 8, 20, 100]);
   // IP options only on TCP: a reset carries none, while an ICMP error would echo them.
-  const ipOptions =
+  // One source route at most (the kernel drops a packet with both 3 and 9).
+  const ipOptions = (
     !v6 && protocol === 6 && rng.chance(0.2)
       ? someOf(
           rng,
           IP_OPTIONS.filter((o) => !routed || o !== 9),
         )
-      : [];
+      : []
+  ).filter((o, _, all) => o !== 9 || !all.includes(3));
   const tcpOptions = protocol === 6 && rng.chance(0.3) ? someOf(rng, TCP_OPTIONS) : [];
   const l4 = protocol === 6 ? 20 + tcpOptionLength(tcpOptions) : 8;
   const p: Packet = {
@@ -398,7 +400,7 @@ export function randomPacket(rng: Rng): Packet {
     src: inbound ? remote : mine,
     dst: inbound ? mine : remote,
     protocol,
-    length: (v6 ? 40 : 20 + 4 * ipOptions.length) + l4 + payload,
+    length: (v6 ? 40 : 20 + ipOptionLength(ipOptions)) + l4 + payload,
     // The kernel drops a routed packet with TTL 1 before the forward hook: not a rules question.
     ttl: rng.pick(routed ? [64, 128, 255] : [64, 64, 64, 1, 128, 255]),
     dscp: rng.pick([0, 0, 0, 46, 10]),

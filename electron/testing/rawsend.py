@@ -37,14 +37,22 @@ def checksum(data: bytes) -> int:
     return (~total) & 0xFFFF
 
 
-# IPv4 options by number, each one 4-byte word the kernel accepts: a source route / record route
-# whose pointer is past its end (nothing left to route or record), a router alert.
-IP_OPTION_BYTES = {
-    3: bytes([0x83, 3, 4, 0]),  # loose source route (EOL after it)
-    7: bytes([0x07, 3, 4, 0]),  # record route
-    9: bytes([0x89, 3, 4, 0]),  # strict source route
-    20: bytes([0x94, 4, 0, 0]),  # router alert
-}
+# IPv4 options by number, as the kernel accepts them on a probe AND nftables can read them (it
+# parses options as if a socket had set them: a source route needs its pointer at the first hop
+# and room for one address): a loose/strict source route whose one hop is the packet's own
+# destination (so it is delivered, or routed, as usual), a full record route, a router alert;
+# each padded with NOPs to whole words (an EOL pad would end the list). Lengths match
+# dataplane.ts's ipOptionLength.
+def ip_option(number: int, dst: bytes) -> bytes:
+    if number in (3, 9):
+        return bytes([0x83 if number == 3 else 0x89, 7, 4]) + dst + bytes([1])
+    if number == 7:
+        return bytes([0x07, 3, 4, 1])
+    if number == 20:
+        return bytes([0x94, 4, 0, 0])
+    raise ValueError('IP option %d is not one rawsend.py writes' % number)
+
+
 # TCP options by kind, NOP-padded to 4-byte words (lengths must match dataplane.ts).
 TCP_OPTION_BYTES = {
     2: bytes([2, 4, 0x05, 0xB4]),
@@ -56,7 +64,8 @@ TCP_OPTION_BYTES = {
 
 
 def ip_options(p) -> bytes:
-    return b''.join(IP_OPTION_BYTES[o] for o in p.get('ipOptions', []))
+    dst = socket.inet_pton(socket.AF_INET, p['dst'])
+    return b''.join(ip_option(o, dst) for o in p.get('ipOptions', []))
 
 
 def tcp_options(p) -> bytes:
