@@ -76,7 +76,17 @@ export type ParsedValue =
   | { kind: 'ipOptions'; options: number[] }
   | { kind: 'tcpFlags'; on: TcpFlag[]; off: TcpFlag[] }
   | { kind: 'tcpOptions'; options: number[] }
-  | { kind: 'content'; bytes: Uint8Array; text: string }
+  | {
+      kind: 'content';
+      bytes: Uint8Array;
+      text: string;
+      /**
+       * IPNetSentryX's search window, `[offset:length:delimiter]` before the text: start
+       * `offset` bytes into the payload (after / before the previous match with `+` / `-`), look
+       * at `length` bytes, stop at byte `delimiter`. Absent: the whole payload.
+       */
+      window?: { offset: number; length?: number; relative?: '+' | '-'; delimiter?: number };
+    }
   | { kind: 'timeOfDay'; fromMinute: number; toMinute: number } // minutes since local midnight, inclusive
   | { kind: 'dayOfWeek'; days: number[] } // 0 = Sunday
   | { kind: 'dateTime'; epochSeconds: number; text: string }
@@ -318,11 +328,42 @@ export function parseTcpFlags(
   return ok({ on: [...on].sort(order), off: [...off].sort(order) });
 }
 
-/** Content: `<hex bytes>` or text (UTF-8). Parentheses are part of content, never a comment. */
+/** IPNetSentryX's escapes in content text: `\n \r \t \0 \f \b`, `\x` is x (kftSupport.c). */
+function decodeContentEscapes(text: string): string {
+  if (!text.includes('\\')) return text;
+  const named: Record<string, string> = { n: '\n', r: '\r', t: '\t', '0': '\0', f: '\f', b: '\b' };
+  return text.replace(/\\\\?(.)/gs, (_m, c: string) => named[c] ?? c);
+}
+
+/**
+ * Content: `<hex bytes>` or text (UTF-8, with IPNetSentryX's backslash escapes), optionally
+ * after IPNetSentryX's search window `[offset:length:delimiter]` (`[0:64]&-format=-raw&`,
+ * `[+4,10]abc`). Parentheses are part of content, never a comment.
+ */
 export function parseContent(
   label: string,
   raw: string,
-): Result<{ bytes: Uint8Array; text: string }> {
+): Result<{
+  bytes: Uint8Array;
+  text: string;
+  window?: { offset: number; length?: number; relative?: '+' | '-'; delimiter?: number };
+}> {
+  const win = /^\[([+-])?(\d+)(?:[:,](\d+))?(?:[:,](\d+))?\]/.exec(raw);
+  if (win) {
+    const rest = parseContent(label, raw.slice(win[0].length));
+    if (!rest.ok) return rest;
+    const window: { offset: number; length?: number; relative?: '+' | '-'; delimiter?: number } = {
+      offset: Number(win[2]),
+    };
+    if (win[1] === '+' || win[1] === '-') window.relative = win[1];
+    if (win[3] !== undefined) window.length = Number(win[3]);
+    if (win[4] !== undefined) {
+      const d = Number(win[4]);
+      if (d > 255) return fail(`${label} delimiter ${d} is not a byte (0-255)`);
+      window.delimiter = d;
+    }
+    return ok({ ...rest.value, window });
+  }
   const text = raw;
   if (text.trim() === '') return fail(`${label} is empty`);
   const hex = /^\s*<([0-9A-Fa-f\s]*)>\s*$/.exec(text);
@@ -335,7 +376,7 @@ export function parseContent(
     for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(digits.slice(2 * i, 2 * i + 2), 16);
     return ok({ bytes, text: text.trim() });
   }
-  return ok({ bytes: utf8(text), text });
+  return ok({ bytes: utf8(decodeContentEscapes(text)), text });
 }
 
 /** UTF-8 encoding without TextEncoder (not in the pure lib). */

@@ -87,3 +87,24 @@ describe('values as the original reads them', () => {
     });
   });
 });
+
+describe('Data content as the original writes it', () => {
+  it('reads the search window and the backslash escapes', () => {
+    const r = parseValue('Data content', '[0:64]&-format=-raw&');
+    expect(r).toMatchObject({
+      ok: true,
+      value: { kind: 'content', window: { offset: 0, length: 64 } },
+    });
+    if (r.ok && r.value.kind === 'content') {
+      expect(new TextDecoder().decode(r.value.bytes)).toBe('&-format=-raw&');
+    }
+    expect(parseValue('Data content', '[+4,10,13]GET')).toMatchObject({
+      value: { window: { offset: 4, length: 10, relative: '+', delimiter: 13 } },
+    });
+    const esc = parseValue('Data content', 'a\\r\\nb\\\\tc');
+    if (!esc.ok || esc.value.kind !== 'content') throw new Error('not content');
+    expect([...esc.value.bytes]).toEqual([97, 13, 10, 98, 9, 99]);
+    expect(parseValue('Data content', 'winnt')).toMatchObject({ value: { text: 'winnt' } });
+    expect(parseValue('Data content', '[0:8]').ok).toBe(false);
+  });
+});
