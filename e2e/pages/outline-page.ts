@@ -125,12 +125,20 @@ export class OutlinePage {
       await this.rowByNumber(number).getByTestId('disclosure').click();
   }
 
+  /** A toolbar button, or its item in the toolbar's "More" menu when the window is narrow. */
+  async toolbarCommand(command: string): Promise<void> {
+    const button = this.page.getByTestId(`tool-${command}`);
+    if (await button.isVisible()) return button.click();
+    await this.page.getByTestId('tool-more').click();
+    await this.page.getByTestId(`more-${command}`).click();
+  }
+
   async expandAll(): Promise<void> {
-    await this.page.getByTestId('tool-view.expandAll').click();
+    await this.toolbarCommand('view.expandAll');
   }
 
   async collapseAll(): Promise<void> {
-    await this.page.getByTestId('tool-view.collapseAll').click();
+    await this.toolbarCommand('view.collapseAll');
   }
 
   /** Pick from a cell's popup menu (property, relation, action). */

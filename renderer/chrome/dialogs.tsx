@@ -102,7 +102,17 @@ function OpenDialog({
   };
   return (
     <Modal title="Open document" onClose={close} testId="open-dialog">
-      <p className="muted">Documents in {folder}</p>
+      <p className="muted">
+        {files.length === 0
+          ? 'No documents'
+          : files.length === 1
+            ? '1 document'
+            : `${files.length} documents`}{' '}
+        in{' '}
+        <span className="mono">
+          {folder === '.' || folder === '' ? 'the served folder' : folder}
+        </span>
+      </p>
       <div className="file-list" role="listbox" aria-label="Documents">
         {files.length === 0 && <div className="muted">No documents in this folder.</div>}
         {files.map((f) => (

@@ -18,6 +18,7 @@ import { run, setFirewallOn } from '../commands.ts';
 import { helperMissingReason, useAppStore } from '../store/app-store.ts';
 import { useDocumentStore } from '../store/document-store.ts';
 import { useCommandStates } from './command-state.ts';
+import { useFilterCount } from '../outline/filter.ts';
 
 /** The groups that fold into "More", in the order they fold. */
 const FOLDS: { command: MenuCommand; label: string }[][] = [
@@ -191,6 +192,7 @@ export function Toolbar() {
   /** Why Apply and the switch are off: they say so instead of failing when clicked. */
   const missing = helperMissingReason({ helper, info });
   const toolbar = useRef<HTMLDivElement>(null);
+  const filterCount = useFilterCount();
   const folded = useFolds(toolbar);
   /** Group `n` of FOLDS is in the toolbar (not folded into More). */
   const shown = (n: number) => n >= folded;
@@ -264,6 +266,11 @@ export function Toolbar() {
           if (e.key === 'Escape') useDocumentStore.getState().setFilter('');
         }}
       />
+      {filterCount && (
+        <span className="filter-count" data-testid="filter-count" role="status">
+          {filterCount}
+        </span>
+      )}
       <div className="spacer" />
       <div className="tool-group">
         {shown(1) && (

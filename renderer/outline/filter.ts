@@ -10,6 +10,8 @@ export interface FilteredView {
   rules: Rule[];
   numbers: Map<string, string>;
   matches: number;
+  /** The rules that match the term themselves (the others shown are their ancestors). */
+  matched: Set<string>;
 }
 
 const matchesTerm = (r: Rule, number: string, term: string): boolean =>
@@ -23,17 +25,21 @@ export function filterRules(rules: Rule[], rawTerm: string): FilteredView {
   const term = rawTerm.trim().toLowerCase();
   const numbers = numberRules(rules);
   let matches = 0;
+  const matched = new Set<string>();
   const walk = (list: Rule[]): Rule[] => {
     const out: Rule[] = [];
     for (const r of list) {
       const children = walk(r.children);
       const self = matchesTerm(r, numbers.get(r.id) ?? '', term);
-      if (self) matches++;
+      if (self) {
+        matches++;
+        matched.add(r.id);
+      }
       if (self || children.length) out.push({ ...r, children, expanded: true });
     }
     return out;
   };
-  return { rules: walk(rules), numbers, matches };
+  return { rules: walk(rules), numbers, matches, matched };
 }
 
 let memo: { rules: Rule[]; term: string; view: FilteredView } | null = null;
@@ -51,4 +57,21 @@ export function useFilterNumbers(): Map<string, string> | null {
   return useDocumentStore((s) =>
     s.filter.trim() ? filteredView(s.document.rules, s.filter).numbers : null,
   );
+}
+
+/** This row matches the filter itself (marked), rather than being shown as an ancestor. */
+export function useFilterMatch(id: string): boolean {
+  return useDocumentStore((s) =>
+    s.filter.trim() ? filteredView(s.document.rules, s.filter).matched.has(id) : false,
+  );
+}
+
+/** "3 of 120 rules match" while a filter is on, else null. */
+export function useFilterCount(): string | null {
+  return useDocumentStore((s) => {
+    if (!s.filter.trim()) return null;
+    const view = filteredView(s.document.rules, s.filter);
+    const total = view.numbers.size;
+    return `${view.matches.toLocaleString()} of ${total.toLocaleString()} ${total === 1 ? 'rule' : 'rules'} match`;
+  });
 }

@@ -25,7 +25,7 @@ import { StatsCell } from '../stats/stats-cell.tsx';
 import { useRowLive } from '../stats/row-live.ts';
 import { INDENT, useUiStore, type MenuField, type TextField } from './ui-store.ts';
 import { TextCell } from './text-cell.tsx';
-import { useFilterNumbers } from './filter.ts';
+import { useFilterMatch, useFilterNumbers } from './filter.ts';
 import { openContextMenu } from './context-menu.tsx';
 
 /**
@@ -101,6 +101,7 @@ export const OutlineRow = memo(function OutlineRow({
   const checked = useCompilerProblems(rule.id);
   const refused = problems.length > 0 || checked.some((p) => severityOf(p) === 'error');
   const warned = !refused && checked.some((p) => severityOf(p) === 'warning');
+  const match = useFilterMatch(rule.id);
   const greyed = !rule.enabled || (flags & GREYED) !== 0;
   const live = useRowLive(rule.id);
   // The row being edited is not contained (styles.css): its problem popup hangs below it.
@@ -111,6 +112,7 @@ export const OutlineRow = memo(function OutlineRow({
     node.isSelected ? 'selected' : '',
     greyed ? 'greyed' : '',
     refused ? 'invalid' : warned ? 'warned' : '',
+    match ? 'filter-match' : '',
     node.willReceiveDrop ? 'drop-target' : '',
     editing ? 'editing-row' : '',
     live.className,
@@ -126,6 +128,7 @@ export const OutlineRow = memo(function OutlineRow({
       data-active={greyed ? 'false' : 'true'}
       data-invalid={refused ? 'true' : undefined}
       data-warned={warned ? 'true' : undefined}
+      data-filter-match={match ? 'true' : undefined}
       onFocus={(e) => e.stopPropagation()}
       onClick={node.handleClick}
       onContextMenu={(e) => {
@@ -155,6 +158,10 @@ export function OutlineNode({ node, dragHandle }: NodeRendererProps<Rule>) {
   const problemFor = (field: string) =>
     problems.find((p) => p.field === field)?.message ??
     checked.find((p) => p.field === field && severityOf(p) !== 'note')?.message;
+  /** The field's problem is only a warning (applies, probably not as meant): amber, not red. */
+  const warningFor = (field: string) =>
+    !problems.some((p) => p.field === field) &&
+    !checked.some((p) => p.field === field && severityOf(p) === 'error');
 
   // The row becomes a drag source (react-dnd sets draggable and listeners on it) on its first
   // pointerdown, before the browser decides to start a drag, not when it mounts: connecting and
@@ -205,6 +212,7 @@ export function OutlineNode({ node, dragHandle }: NodeRendererProps<Rule>) {
       mono={mono}
       context={context}
       problem={problemFor(field)}
+      warning={warningFor(field)}
     />
   );
 
@@ -245,12 +253,14 @@ export function OutlineNode({ node, dragHandle }: NodeRendererProps<Rule>) {
         field="property"
         value={rule.property}
         problem={problemFor('property')}
+        warning={warningFor('property')}
         onOpen={openMenu('property')}
       />
       <MenuCell
         field="relation"
         value={rule.relation}
         problem={problemFor('relation')}
+        warning={warningFor('relation')}
         onOpen={openMenu('relation')}
       />
       {text('value', true)}
@@ -258,6 +268,7 @@ export function OutlineNode({ node, dragHandle }: NodeRendererProps<Rule>) {
         field="action"
         value={rule.action}
         problem={problemFor('action')}
+        warning={warningFor('action')}
         onOpen={openMenu('action')}
       />
       {text('parameter', true)}
@@ -270,11 +281,12 @@ function MenuCell(props: {
   field: MenuField;
   value: string;
   problem: string | undefined;
+  warning: boolean;
   onOpen: (e: MouseEvent<HTMLButtonElement>) => void;
 }) {
   return (
     <div
-      className={`cell c-${props.field} ${props.problem ? 'cell-invalid' : ''}`}
+      className={`cell c-${props.field} ${props.problem ? (props.warning ? 'cell-warned' : 'cell-invalid') : ''}`}
       title={props.problem}
     >
       <button

@@ -19,9 +19,12 @@ export function TextCell(props: {
   mono: boolean;
   context: RuleContext;
   problem: string | undefined;
+  /** The problem is a compiler warning (amber), not an error. */
+  warning?: boolean;
 }) {
   const { rule, field, editing, mono, problem, context } = props;
-  const cls = `cell c-${field} ${mono ? 'mono' : ''} ${problem ? 'cell-invalid' : ''}`;
+  const mark = problem ? (props.warning ? 'cell-warned' : 'cell-invalid') : '';
+  const cls = `cell c-${field} ${mono ? 'mono' : ''} ${mark}`;
   if (editing) return <TextEditor rule={rule} field={field} className={cls} context={context} />;
   return (
     <div

@@ -1,0 +1,70 @@
+// Issue 14 point 7 (the parts done): the filter marks the rules that match and says "n of N";
+// disabled rows keep 4.5:1 contrast, in the light and the dark theme; the dark theme follows the
+// system's prefers-color-scheme; the Open dialog counts its documents in words.
+
+import type { Page } from '@playwright/test';
+import { smallDocument } from './pages/documents.ts';
+import { expect, test } from './pages/fixtures.ts';
+
+/** WCAG contrast of an element's text colour against the nearest opaque background. */
+async function contrast(page: Page, selector: string): Promise<number> {
+  return page.evaluate((sel) => {
+    const el = document.querySelector(sel)!;
+    const parse = (c: string) => (c.match(/[\d.]+/g) ?? []).map(Number);
+    let bgEl: Element | null = el;
+    let bg = [255, 255, 255];
+    while (bgEl) {
+      const c = parse(getComputedStyle(bgEl).backgroundColor);
+      if (c.length >= 3 && (c.length < 4 || c[3] === 1)) {
+        bg = c.slice(0, 3);
+        break;
+      }
+      bgEl = bgEl.parentElement;
+    }
+    const fg = parse(getComputedStyle(el).color).slice(0, 3);
+    const lum = ([r, g, b]: number[]) => {
+      const f = (v: number) => {
+        const s = v / 255;
+        return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+      };
+      return 0.2126 * f(r!) + 0.7152 * f(g!) + 0.0722 * f(b!);
+    };
+    const [a, b] = [lum(fg), lum(bg)].sort((x, y) => y - x);
+    return (a! + 0.05) / (b! + 0.05);
+  }, selector);
+}
+
+test('the filter marks matches and says how many of all', async ({ ui }) => {
+  const { page } = ui;
+  await ui.openWith('s.treewall', smallDocument());
+  await ui.outline.filter('web');
+  await expect(page.getByTestId('filter-count')).toHaveText('1 of 6 rules match');
+  await expect(ui.outline.rowByNumber('1.2')).toHaveAttribute('data-filter-match', 'true');
+  // Its parent is shown for context, not marked.
+  await expect(ui.outline.rowByNumber('1')).not.toHaveAttribute('data-filter-match', 'true');
+  await page.getByTestId('filter').press('Escape');
+  await expect(page.getByTestId('filter-count')).toHaveCount(0);
+});
+
+for (const scheme of ['light', 'dark'] as const) {
+  test(`disabled rows keep 4.5:1 contrast (${scheme})`, async ({ ui }) => {
+    const { page } = ui;
+    await page.emulateMedia({ colorScheme: scheme });
+    const doc = smallDocument();
+    doc.rules[2]!.enabled = false;
+    await ui.openWith('s.treewall', doc);
+    const sel = '[data-testid="rule-row"][data-active="false"] [data-testid="cell-name"]';
+    await expect(page.locator(sel)).toHaveText('last');
+    expect(await contrast(page, sel)).toBeGreaterThanOrEqual(4.5);
+    const body = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    if (scheme === 'dark') expect(body).toBe('rgb(30, 31, 34)');
+    else expect(body).toBe('rgb(255, 255, 255)');
+  });
+}
+
+test('the Open dialog counts its documents in words', async ({ ui }) => {
+  const { page } = ui;
+  await ui.openWith('s.treewall', smallDocument());
+  await ui.menu('File', 'Open…');
+  await expect(page.getByTestId('open-dialog')).toContainText('1 document in');
+});
