@@ -101,6 +101,29 @@ describe.skipIf(dataPlaneSkipReason !== undefined)(
       expect(out[0]!.evaluation.matched).toEqual(['both']);
     });
 
+    // Seed 20300059 (long mode), a compiler bug (notes for sem-kernel, 04:15): Trigger records the
+    // source BEFORE its side-effect walk (kft.c KFT_tableAction: KFT_triggerPacket, then the
+    // Delete that walks the children), so its child `Include != triggered` already finds the
+    // host and does not match. The kernel recorded after the walk and counted the child.
+    it('a Trigger records before its children run: its Include != triggered child does not match', async () => {
+      const d = doc([
+        rule(
+          'Dest port',
+          '0-1023',
+          'Trigger',
+          [rule('Include', 'triggered', 'Delete', [], { relation: '!=', id: 'notyet' })],
+          { relation: '<=', parameter: 'unlimited', id: 'trap' },
+        ),
+      ]);
+      const out = await agree(d, [
+        pkt(
+          'in eth1 tcp 10.71.0.2:2000 > 10.60.0.10:53 flags none len 56 ttl 128 dscp 46 tcpoptions 3,5',
+        ),
+      ]);
+      expect(out[0]!.evaluation.matched).toEqual(['trap']);
+      expect(out[0]!.evaluation.verdictRuleId).toBe('trap');
+    });
+
     // Found by a mutation check: an IPv6 packet is outside an IPv4 prefix.
     it('Source net != 10.70.0.0/29 holds for an IPv6 packet', async () => {
       const d = doc(
