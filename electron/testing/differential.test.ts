@@ -31,8 +31,9 @@ const SEED =
 const PACKETS_PER_CASE = 40;
 /** Every this many cases, also check each packet's own counter increments (one send per packet). */
 const PER_PACKET_EVERY = 40;
-/** Disagreeing cases shrunk and printed in full (shrinking costs up to 400 kernel runs each). */
-const SHRINK_AT_MOST = 3;
+/** Disagreeing cases shrunk and printed in full (shrinking costs up to 400 kernel runs each;
+ * `TW_DIFF_SHRINK=N` to change). */
+const SHRINK_AT_MOST = Number(process.env.TW_DIFF_SHRINK ?? 3);
 
 describe.skipIf(dataPlaneSkipReason !== undefined)(
   `differential: evaluator vs kernel ${dataPlaneSkipReason ?? ''}`,
