@@ -71,9 +71,18 @@ export async function openPath(path: string): Promise<boolean> {
   }
   if (!r.value) return false;
   docs().load(r.value.document, r.value.path, r.value.name);
-  app().setBanner(null);
+  showOpenNotes(r.value.notes);
   void refreshRecent();
   return true;
+}
+
+/** What the backend noticed while reading (invalid UTF-8 replaced), or no banner. */
+function showOpenNotes(notes: string[] | undefined): void {
+  app().setBanner(
+    notes && notes.length > 0
+      ? { kind: 'info', message: 'The document was opened with changes.', detail: notes.join(' ') }
+      : null,
+  );
 }
 
 export async function openDocument(): Promise<void> {
@@ -81,7 +90,10 @@ export async function openDocument(): Promise<void> {
   if (app().info?.nativeDialogs) {
     const r = await invoke('document:open', {});
     if (!r.ok) return showError(`Open failed: ${r.error.message}`);
-    if (r.value) docs().load(r.value.document, r.value.path, r.value.name);
+    if (r.value) {
+      docs().load(r.value.document, r.value.path, r.value.name);
+      showOpenNotes(r.value.notes);
+    }
     void refreshRecent();
     return;
   }
@@ -118,13 +130,20 @@ export async function finishSaveAs(path: string | null): Promise<void> {
 
 async function saveTo(path: string | null, saveAs: boolean, format?: 'nsy'): Promise<boolean> {
   const revision = docs().revision;
-  const r = await invoke('document:save', {
+  const request = {
     path: path ?? (format === 'nsy' ? docs().filePath : path),
     saveAs,
     ...(format ? { format } : {}),
     document: docs().document,
     recoveryKey,
-  });
+  };
+  let r = await invoke('document:save', request);
+  // The file there is not a treewall document: replace it only if the user says so.
+  if (!r.ok && r.error.code === 'exists') {
+    const choice = await ask('Replace the file?', r.error.message, ['Replace', 'Cancel']);
+    if (choice !== 'Replace') return false;
+    r = await invoke('document:save', { ...request, overwrite: true });
+  }
   if (!r.ok) {
     showError(`Save failed: ${r.error.message}`);
     return false;

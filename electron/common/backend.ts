@@ -35,7 +35,11 @@ import {
 } from '../../shared/ipc/app-api.ts';
 import { decodeWire, encodeWire } from '../../shared/ipc/wire.ts';
 import type { FirewallDocument } from '../../shared/model/types.ts';
-import type { HelperStatusResult } from '../../shared/ipc/helper-protocol.ts';
+import {
+  MAX_NESTING,
+  nestingError,
+  type HelperStatusResult,
+} from '../../shared/ipc/helper-protocol.ts';
 import { writeFileAtomic } from './document-files.ts';
 import { connectedStatus, type HelperPort } from './helper-port.ts';
 
@@ -44,13 +48,20 @@ export type DocumentFormat = 'xml' | 'next' | 'nsy';
 
 /** How documents become bytes; electron/common/document-files.ts in production. */
 export interface DocumentCodec {
-  read(absolutePath: string): Promise<{ document: FirewallDocument; format: DocumentFormat }>;
+  read(
+    absolutePath: string,
+  ): Promise<{ document: FirewallDocument; format: DocumentFormat; notes?: string[] }>;
   writeAtomic(
     absolutePath: string,
     document: FirewallDocument,
     format: DocumentFormat,
   ): Promise<void>;
   factoryDefault(): Promise<FirewallDocument>;
+  /**
+   * Whether an existing file holds a document of this codec's kind (or is empty): Save asks
+   * before replacing anything else. Absent: every file counts as one.
+   */
+  isDocument?(absolutePath: string): Promise<boolean>;
 }
 
 /** Native dialogs (Electron only). Each resolves to an absolute path, or null when cancelled. */
@@ -305,16 +316,33 @@ export function createBackend(options: BackendOptions): Backend {
       } else {
         absolute = await resolveDocumentPath(request.path, context);
       }
-      const { document, format } =
+      const { document, format, notes } =
         request.path === undefined
           ? await options.codec.read(absolute)
           : await readDocument(request.path, absolute);
+      // What opens must save: a save request carries the document one level down, under the
+      // same nesting limit as every request (MAX_NESTING).
+      const deep = nestingError(document, MAX_NESTING - 1);
+      if (deep !== null) {
+        throw fail(
+          'parse-error',
+          `${path.basename(absolute)}: rules or values nested deeper than treewall can save (${MAX_NESTING - 1} levels${deep ? `, at ${deep}` : ''})`,
+        );
+      }
       await addRecent(absolute);
-      return { document, format, path: displayPath(absolute), name: path.basename(absolute) };
+      return {
+        document,
+        format,
+        path: displayPath(absolute),
+        name: path.basename(absolute),
+        ...(notes && notes.length > 0 ? { notes } : {}),
+      };
     },
 
     'document:save': async (request, context) => {
       let absolute: string;
+      /** The native save dialog asked about replacing an existing file itself. */
+      let fromDialog = false;
       if (!request.path || request.saveAs) {
         if (!options.dialogs) {
           if (!request.path) throw fail('bad-request', 'path: a file name is needed to save here');
@@ -327,12 +355,26 @@ export function createBackend(options: BackendOptions): Backend {
           const chosen = await options.dialogs.save(context, suggested);
           if (chosen === null) return null;
           absolute = path.resolve(chosen);
+          fromDialog = true;
           allowed.add(absolute);
         }
       } else {
         absolute = await resolveDocumentPath(request.path, context);
       }
       const format = request.format ?? formatForPath(absolute);
+      // Replacing a file that is not a treewall document needs the user's yes (the renderer
+      // asks and saves again with overwrite); a document, or a new file, is saved at once.
+      if (
+        !request.overwrite &&
+        !fromDialog &&
+        options.codec.isDocument &&
+        !(await options.codec.isDocument(absolute).catch(() => true))
+      ) {
+        throw fail(
+          'exists',
+          `${path.basename(absolute)} already exists and is not a treewall document; saving replaces it`,
+        );
+      }
       await options.codec.writeAtomic(absolute, request.document, format);
       await addRecent(absolute);
       if (request.recoveryKey) await discardRecovery(request.recoveryKey);

@@ -3,6 +3,7 @@
 // The app calls NeXT text 'next'; document-files calls it 'openstep'.
 
 import {
+  looksLikeDocument,
   readDocumentFile,
   readDocumentFileWithFormat,
   writeDocumentFileAtomic,
@@ -12,14 +13,16 @@ import type { DocumentCodec } from './backend.ts';
 export function createDocumentCodec(options: { defaultDocument: string }): DocumentCodec {
   return {
     async read(file) {
-      const { document, format } = await readDocumentFileWithFormat(file);
-      if (format === 'openstep') return { document, format: 'next' };
-      return { document, format: /\.nsy$/i.test(file) ? 'nsy' : 'xml' };
+      const { document, format, notes } = await readDocumentFileWithFormat(file);
+      const withNotes = notes ? { notes } : {};
+      if (format === 'openstep') return { document, format: 'next', ...withNotes };
+      return { document, format: /\.nsy$/i.test(file) ? 'nsy' : 'xml', ...withNotes };
     },
     writeAtomic: (file, document, format) =>
       writeDocumentFileAtomic(file, document, {
         format: format === 'next' ? 'openstep' : format === 'nsy' ? 'nsy' : 'xml',
       }),
     factoryDefault: () => readDocumentFile(options.defaultDocument),
+    isDocument: looksLikeDocument,
   };
 }

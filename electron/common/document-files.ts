@@ -4,7 +4,7 @@
 // file or the new one, never a torn one; a failed save removes its temporary file, and the next
 // save removes those that saves killed mid-way left behind.
 
-import { isAscii } from 'node:buffer';
+import { isAscii, isUtf8 } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
@@ -25,6 +25,8 @@ export interface ReadDocumentResult {
   document: FirewallDocument;
   /** The format the file was in, so a save can keep it. */
   format: DocumentFileFormat;
+  /** What the user should know about the read (invalid UTF-8 replaced); absent when nothing. */
+  notes?: string[];
 }
 
 /** Reads a document file (XML property list, IPNetSentryX's included, or NeXT text). Throws the
@@ -41,8 +43,55 @@ export async function readDocumentFileWithFormat(
   file: string,
   options: ReadDocumentOptions = {},
 ): Promise<ReadDocumentResult> {
-  const text = decodeText(await fs.readFile(file));
-  return { document: parseDocumentText(text, options), format: sniffFormat(text) };
+  const bytes = await fs.readFile(file);
+  const text = decodeText(bytes);
+  const document = parseDocumentText(text, options);
+  const replaced = invalidUtf8Sequences(bytes, text);
+  return {
+    document,
+    format: sniffFormat(text),
+    ...(replaced > 0
+      ? {
+          notes: [
+            `${path.basename(file)} is not valid UTF-8: ${replaced} byte sequence${replaced === 1 ? ' was' : 's were'} read as U+FFFD (\ufffd); saving writes them that way`,
+          ],
+        }
+      : {}),
+  };
+}
+
+/** How many invalid byte sequences decoding replaced with U+FFFD (0 for valid UTF-8). */
+export function invalidUtf8Sequences(bytes: Buffer, text: string): number {
+  if (isAscii(bytes) || isUtf8(bytes)) return 0;
+  let inText = 0;
+  for (let i = text.indexOf('\ufffd'); i >= 0; i = text.indexOf('\ufffd', i + 1)) inText++;
+  // U+FFFD that the file itself holds, validly encoded, is not a replacement.
+  let inFile = 0;
+  const encoded = Buffer.from([0xef, 0xbf, 0xbd]);
+  for (let i = bytes.indexOf(encoded); i >= 0; i = bytes.indexOf(encoded, i + 3)) inFile++;
+  return inText - inFile;
+}
+
+/**
+ * Whether the start of an existing file looks like a document treewall (or IPNetSentryX) wrote:
+ * a property list with a rule table. Save asks before replacing anything else.
+ */
+export async function looksLikeDocument(file: string): Promise<boolean> {
+  const handle = await fs.open(file, 'r');
+  try {
+    const { size } = await handle.stat();
+    if (size === 0) return true; // nothing to lose
+    const head = Buffer.alloc(Math.min(size, 64 * 1024));
+    await handle.read(head, 0, head.length, 0);
+    const text = head
+      .toString('utf8')
+      .replace(/^\uFEFF/, '')
+      .trimStart();
+    const plist = /^(<\?xml|<!DOCTYPE plist|<plist|\{|\()/.test(text);
+    return plist && /filterTable|treewallDocumentVersion|filterActionName|nodeName/.test(text);
+  } finally {
+    await handle.close();
+  }
 }
 
 /** UTF-8 bytes as text. Pure ASCII (every document treewall writes with plain names) is copied

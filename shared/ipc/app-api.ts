@@ -46,7 +46,11 @@ export const documentLocationSchema = z.object({
 });
 export type DocumentLocation = z.infer<typeof documentLocationSchema>;
 
-export const openedDocumentSchema = documentLocationSchema.extend({ document: documentSchema });
+export const openedDocumentSchema = documentLocationSchema.extend({
+  document: documentSchema,
+  /** What the user should be told about the read (invalid UTF-8 replaced by U+FFFD). */
+  notes: z.array(z.string()).optional(),
+});
 export type OpenedDocument = z.infer<typeof openedDocumentSchema>;
 
 export const fileEntrySchema = z.object({
@@ -262,6 +266,8 @@ export const appChannels = {
       format: z.enum(['xml', 'next', 'nsy']).optional(),
       document: documentSchema,
       recoveryKey: z.string().optional(),
+      /** Replace the file even if it is not a treewall document (after asking the user). */
+      overwrite: z.boolean().optional(),
     }),
     response: documentLocationSchema.nullable(),
   },
@@ -354,6 +360,8 @@ export const API_ERROR_CODES = [
   'not-found',
   /** The file exists but is not a document (parse error with line and column in the message). */
   'parse-error',
+  /** Save would replace a file that is not a treewall document: ask, then save with overwrite. */
+  'exists',
   'io-error',
   /** The document does not compile; `problems` lists why. */
   'invalid-document',
