@@ -115,7 +115,8 @@ describe('serve: nesting limit on open = on save', () => {
     await put('deep-ok.treewall', documentToXml(deepDocument(deepest)));
     const opened = await call('document:open', { path: 'deep-ok.treewall' });
     expect(opened.ok).toBe(true);
-    const document = (opened as { value: { document: FirewallDocument } }).value.document;
+    const document = (opened as unknown as { value: { document: FirewallDocument } }).value
+      .document;
     expect((await call('document:save', { path: 'deep-ok.treewall', document })).ok).toBe(true);
     expect((await call('document:open', { path: 'deep-ok.treewall' })).ok).toBe(true);
   });
@@ -181,7 +182,8 @@ describe('serve: invalid UTF-8 is said when opening', () => {
     await put('latin.treewall', bytes);
     const opened = await call('document:open', { path: 'latin.treewall' });
     expect(opened.ok).toBe(true);
-    const value = (opened as { value: { document: FirewallDocument; notes?: string[] } }).value;
+    const value = (opened as unknown as { value: { document: FirewallDocument; notes?: string[] } })
+      .value;
     expect(value.document.rules[0]!.name).toBe('bad\ufffd \ufffd');
     expect(value.notes).toEqual([
       'latin.treewall is not valid UTF-8: 2 byte sequences were read as U+FFFD (\ufffd); saving writes them that way',
