@@ -690,30 +690,37 @@ describe.skipIf(dataPlaneSkipReason !== undefined)(
         expect(k.counts).toEqual({ 'known-bad': 1, bad: 1 });
       });
 
-      it('Include == address refreshes the entry it finds (expiry counts from the last time seen)', async () => {
-        const d = doc([
-          rule('Include', 'address', '->', [], { id: 'known' }),
-          rule('Dest port', '5353', 'Keep address', [], { id: 'keep', parameter: '1 min' }),
-        ]);
-        const expires = async (): Promise<number> => {
-          const listing = JSON.stringify(
-            await dp.fw.nftJson(['list', 'set', 'inet', 'treewall', 'keep4']),
-          );
-          const m = /"expires":\s*(\d+)/.exec(listing);
-          if (!m) throw new Error(`no expiry in ${listing}`);
-          return Number(m[1]);
-        };
-        await dp.fw.loadNft(compiled(d).nft);
-        await dp.send([pkt('in eth0 udp 10.70.0.8:5353 > 10.60.0.1:5353')]);
-        // Let the 60 s entry age a few seconds, so a refresh visibly pushes its expiry back.
-        await new Promise((r) => setTimeout(r, 3200));
-        const before = await expires();
-        await dp.send([pkt('in eth0 udp 10.70.0.8:5000 > 10.60.0.1:80')]);
-        const after = await expires();
-        expect(before).toBeLessThanOrEqual(57);
-        expect(after).toBeGreaterThan(before);
-        expect((await counts(dp.fw, d)).known).toBe(1);
-      });
+      it.each([
+        ['==', 'known', 1],
+        ['!=', 'stranger', 1],
+      ] as const)(
+        'Include %s address refreshes the entry it finds (expiry counts from the last time seen)',
+        async (relation, id, matches) => {
+          const d = doc([
+            rule('Include', 'address', '->', [], { id, relation }),
+            rule('Dest port', '5353', 'Keep address', [], { id: 'keep', parameter: '1 min' }),
+          ]);
+          const expires = async (): Promise<number> => {
+            const listing = JSON.stringify(
+              await dp.fw.nftJson(['list', 'set', 'inet', 'treewall', 'keep4']),
+            );
+            const m = /"expires":\s*(\d+)/.exec(listing);
+            if (!m) throw new Error(`no expiry in ${listing}`);
+            return Number(m[1]);
+          };
+          await dp.fw.loadNft(compiled(d).nft);
+          await dp.send([pkt('in eth0 udp 10.70.0.8:5353 > 10.60.0.1:5353')]);
+          // Let the 60 s entry age a few seconds, so a refresh visibly pushes its expiry back.
+          await new Promise((r) => setTimeout(r, 3200));
+          const before = await expires();
+          await dp.send([pkt('in eth0 udp 10.70.0.8:5000 > 10.60.0.1:80')]);
+          const after = await expires();
+          expect(before).toBeLessThanOrEqual(57);
+          expect(after).toBeGreaterThan(before);
+          // `==` matched the second packet only, `!=` the first only (before it was kept).
+          expect((await counts(dp.fw, d))[id]).toBe(matches);
+        },
+      );
 
       it('Keep address and Include == address share one table', async () => {
         const d = doc([

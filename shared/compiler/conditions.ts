@@ -39,6 +39,12 @@ export type Cond =
        * the alternatives chain so most packets skip the chain with one test.
        */
       guard?: Stmt[];
+      /**
+       * Lines tested first that make the condition false (they end in `return` in the
+       * alternatives chain), for side effects of a failing test: `Include != address` refreshing
+       * the entry it found.
+       */
+      exits?: Stmt[][];
     }
   | { kind: 'triggered'; negated: boolean }
   | { kind: 'helper' }
@@ -325,13 +331,24 @@ export function compileCondition(
       const base =
         value.table === 'authorized' ? 'auth' : value.table === 'invalid' ? 'inv' : 'keep';
       // A hit refreshes the entry (expiry counts from the last time the host was seen) with the
-      // duration its table's rules record with; `!=` does not refresh (README).
-      const d = op === '==' ? ctx.refresh?.[base] : undefined;
+      // duration its table's rules record with, whichever relation asked (README).
+      const d = ctx.refresh?.[base];
       // (The same update the recording rules make, so an entry keeps the timeout it had.)
       const refresh = (set: string, field: Expr): Stmt[] =>
         typeof d === 'number' ? [setUpdate(set, field, d)] : [];
       const s4 = payload('ip', 'saddr');
       const s6 = payload('ip6', 'saddr');
+      if (op === '!=' && typeof d === 'number') {
+        // Found: refresh, and the test fails; not found (or not in the table): it holds.
+        return {
+          kind: 'lines',
+          exits: [
+            [match('==', s4, `@${base}4`), ...refresh(`${base}4`, s4)],
+            [match('==', s6, `@${base}6`), ...refresh(`${base}6`, s6)],
+          ],
+          lines: [[]],
+        };
+      }
       return lines(
         [match(op, s4, `@${base}4`), ...refresh(`${base}4`, s4)],
         [match(op, s6, `@${base}6`), ...refresh(`${base}6`, s6)],

@@ -995,8 +995,10 @@ class Compiler {
 
     // 1. Everything fits on one line of the current chain.
     const leaf = kids.length === 0 && extra.length === 0;
-    const oneLine = leaf && cond.kind !== 'triggered' && condLines.length === 1 && own.length <= 1;
-    const alt = cond.kind === 'triggered' || condLines.length > 1;
+    const exits = cond.kind === 'lines' && cond.exits !== undefined;
+    const oneLine =
+      leaf && cond.kind !== 'triggered' && !exits && condLines.length === 1 && own.length <= 1;
+    const alt = cond.kind === 'triggered' || exits || condLines.length > 1;
     const bodyLevel = level + (alt ? 2 : 1);
     // A walk that ends by `goto v_<key>` from here: that chain sits one level below this one.
     if (se?.via && own.length > 0 && !this.depthOk(se.via, (oneLine ? level : bodyLevel) + 1))
@@ -1102,7 +1104,10 @@ class Compiler {
 
   /** Lines of an alternatives chain: each way the condition can hold goes to the body chain. */
   private alternatives(node: Node, cond: Cond, condLines: Stmt[][], body: string): Stmt[][] {
-    if (cond.kind !== 'triggered') return condLines.map((l) => [...l, goto(body)]);
+    if (cond.kind !== 'triggered') {
+      const exits = cond.kind === 'lines' ? (cond.exits ?? []) : [];
+      return [...exits.map((l) => [...l, ret]), ...condLines.map((l) => [...l, goto(body)])];
+    }
     // Include triggered: one lookup per family in the shared set (every Trigger adds there), so
     // a packet from an address that is not triggered costs one lookup whatever the number of
     // Trigger rules. Only a triggered address goes on to the per-rule sets, to refresh its

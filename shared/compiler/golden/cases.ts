@@ -333,11 +333,12 @@ export const GOLDEN_CASES: GoldenCase[] = [
   },
   {
     name: 'keep-invalid',
-    pins: 'Keep invalid records the source in inv4/inv6 and goes on; Include == invalid looks it up; Include == state is conntrack',
+    pins: 'Keep invalid records the source in inv4/inv6 and goes on; Include == invalid looks it up and refreshes a hit, != refreshes a hit and fails; Include == state is conntrack confirmed (or a routed packet leaving)',
     doc: doc([
       r('bad', 'Connection state', '==', 'invalid', 'Keep invalid', [], { parameter: '10 min' }),
       r('known-bad', 'Include', '==', 'invalid', 'Delete no log'),
       r('tracked', 'Include', '==', 'state', 'Pass'),
+      r('not-bad', 'Include', '!=', 'invalid', 'Log'),
     ]),
   },
   {
