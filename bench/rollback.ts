@@ -63,7 +63,9 @@ async function measure(size: number): Promise<string> {
     await client.call('apply', { document: confirmed }, huge);
     await client.call('status', {}, huge); // the fingerprint job done
     // The timeout must leave room for the preparation (a load of the document).
-    const timeoutSeconds = Math.max(20, Math.ceil(size / 1000) * 3);
+    // TW_ROLLBACK_TIMEOUT overrides it (seconds).
+    const timeoutSeconds =
+      Number(process.env.TW_ROLLBACK_TIMEOUT) || Math.max(20, Math.ceil(size / 1000) * 3);
     const status = await client.call(
       'apply',
       { document: unconfirmed, confirmTimeoutSeconds: timeoutSeconds },
