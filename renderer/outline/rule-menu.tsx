@@ -7,6 +7,7 @@ import type { ActionName, PropertyName, RelationName } from '../../shared/model/
 import { useDocumentStore } from '../store/document-store.ts';
 import { findRule } from '../store/model-ops.ts';
 import { menuItems } from '../store/vocabulary-info.ts';
+import { relationsFor } from '../../shared/model/vocabulary-table.ts';
 import { useUiStore } from './ui-store.ts';
 import { goToField, nextField } from './field-nav.ts';
 import { outlineApi } from './outline-api.ts';
@@ -74,9 +75,17 @@ export function RuleMenu() {
   };
   const pick = (name: string) => {
     if (name !== current) {
+      // A new property clears the value (the old one means something else, or nothing, now)
+      // and keeps the relation only if the property allows it: the row shows at once what is
+      // missing.
+      const allowed = menu.field === 'property' ? relationsFor(name as PropertyName) : [];
       const update =
         menu.field === 'property'
-          ? { property: name as PropertyName }
+          ? {
+              property: name as PropertyName,
+              value: '',
+              ...(allowed.includes(rule.relation) ? {} : { relation: allowed[0] ?? '==' }),
+            }
           : menu.field === 'relation'
             ? { relation: name as RelationName }
             : { action: name as ActionName };

@@ -11,6 +11,26 @@ import { fieldProblem } from '../store/validation.ts';
 import type { RuleContext } from '../../shared/model/validate.ts';
 import { useUiStore, type TextField } from './ui-store.ts';
 import { goToField, nextField, type Field } from './field-nav.ts';
+import { PROPERTY_INFO } from '../../shared/model/vocabulary-table.ts';
+import type { PropertyName } from '../../shared/model/vocabulary.ts';
+
+/** Names the value parser also takes, beyond the vocabulary's examples. */
+const EXTRA_SUGGESTIONS: Partial<Record<PropertyName, readonly string[]>> = {
+  Protocol: ['tcp', 'udp', 'icmp', 'ipv6-icmp', 'gre', 'esp', 'ah', 'sctp'],
+  'TCP header flags': ['syn', 'ack', 'fin', 'rst', 'psh', 'urg'],
+};
+
+/** Values offered while editing a value: the property's examples and names, each one checked
+ * by the same validation as the document (so nothing offered is refused). */
+function valueSuggestions(rule: Rule, context: RuleContext): string[] {
+  const candidates = [
+    ...(PROPERTY_INFO[rule.property]?.examples ?? []),
+    ...(EXTRA_SUGGESTIONS[rule.property] ?? []),
+  ];
+  return [...new Set(candidates)].filter(
+    (v) => v !== '' && !fieldProblem({ ...rule, value: v }, 'value', context),
+  );
+}
 
 export function TextCell(props: {
   rule: Rule;
@@ -56,6 +76,10 @@ function TextEditor({
   const input = useRef<HTMLInputElement>(null);
   const done = useRef(false);
   const problem = fieldProblem({ ...rule, [field]: draft }, field, context);
+  // A list to choose from for the properties with few legal values (Direction, Include,
+  // Protocol, TCP header flags, ...): the browser's suggestion list under the field.
+  const [suggestions] = useState(() => (field === 'value' ? valueSuggestions(rule, context) : []));
+  const listId = suggestions.length ? `suggest-${rule.id}` : undefined;
 
   useEffect(() => {
     input.current?.focus();
@@ -103,6 +127,7 @@ function TextEditor({
         aria-label={field}
         aria-invalid={problem ? true : undefined}
         value={draft}
+        list={listId}
         title={problem}
         spellCheck={false}
         onChange={(e) => setDraft(e.target.value)}
@@ -111,6 +136,13 @@ function TextEditor({
         onClick={(e) => e.stopPropagation()}
         onDoubleClick={(e) => e.stopPropagation()}
       />
+      {listId && (
+        <datalist id={listId} data-testid="value-suggestions">
+          {suggestions.map((v) => (
+            <option key={v} value={v} />
+          ))}
+        </datalist>
+      )}
       {problem && (
         <div className="edit-problem" role="alert" data-testid="edit-problem">
           {problem}
