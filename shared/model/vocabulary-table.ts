@@ -244,14 +244,15 @@ const PROPERTIES: Record<PropertyName, PropertyEntry> = {
   },
   'Data content': {
     description:
-      'The payload contains these bytes: text (UTF-8) or `<hex>` (`<0d0a>`). `a=A` ignores letter case. Parentheses here are content, not a comment.',
+      'The payload contains these bytes: text (UTF-8, with IPNetSentryX\'s `\\r \\n \\t \\0` escapes) or `<hex>` (`<0d0a>`), optionally after its search window `[offset:length]`. `a=A` ignores letter case. Parentheses here are content, not a comment. Not in the kernel yet: Apply refuses a rule that is on.',
     placeholder: 'GET /default.ida?',
     examples: ['GET /default.ida?', '<0d0a0d0a>'],
     relations: TEXT,
     valueKinds: ['content'],
   },
   'URL keyword': {
-    description: 'An HTTP request whose URL contains this text. `a=A` ignores letter case.',
+    description:
+      'An HTTP request whose URL contains this text. `a=A` ignores letter case. Not in the kernel yet: Apply refuses a rule that is on.',
     placeholder: 'cmd.exe',
     examples: ['cmd.exe', 'root.exe', '/scripts/'],
     relations: TEXT,
@@ -467,7 +468,7 @@ const ACTIONS: Record<ActionName, ActionEntry> = {
   },
   Delay: {
     description:
-      'Hold the packet for a moment, then pass it (IPNetSentryX delays promiscuous TCP resets so the real reply wins). Done in userspace.',
+      'Hold the packet for a moment, then pass it (IPNetSentryX delays promiscuous TCP resets so the real reply wins). Not supported yet (it needs packets held in userspace): Apply refuses a rule that is on.',
     terminating: true,
     parameterKinds: ['default', 'duration'],
     parameterDescription: 'Seconds to hold the packet (0.5, 500ms, 2s; at most 60). Empty: 0.5 s.',
@@ -538,7 +539,7 @@ const ACTIONS: Record<ActionName, ActionEntry> = {
   },
   'Route to': {
     description:
-      'Send the packet to this gateway and/or out of this interface, bypassing the routing table.',
+      'Send the packet to this gateway and/or out of this interface, bypassing the routing table. Not supported yet (it needs policy routing outside nftables): Apply refuses a rule that is on.',
     terminating: true,
     parameterKinds: ['route'],
     parameterDescription:
@@ -620,7 +621,7 @@ const ACTIONS: Record<ActionName, ActionEntry> = {
   },
   'Port forward': {
     description:
-      'Rewrite the destination (DNAT): to another host, another port, or `:port` on this host. No verdict: testing goes on.',
+      'Rewrite the destination (DNAT): to another host, another port, or `:port` on this host. No verdict: testing goes on. Not supported yet: Apply refuses a rule that is on.',
     terminating: false,
     linux: true,
     parameterKinds: ['forward'],
