@@ -31,6 +31,25 @@ afterAll(async () => {
   await fs.rm(folder, { recursive: true, force: true });
 });
 
+describe('invalid UTF-8 in a document read by the CLI', () => {
+  it('check says how many sequences became U+FFFD (issue 12 item 10)', async () => {
+    const file = path.join(folder, 'latin1.txt');
+    await fs.writeFile(
+      file,
+      Buffer.concat([
+        Buffer.from('( { nodeName = "caf'),
+        Buffer.from([0xe9]), // Latin-1 é: not UTF-8
+        Buffer.from('"; enabled = 1; propertyName = Any; filterActionName = Pass; } )'),
+      ]),
+    );
+    const r = treewall('check', file);
+    expect(r.out).toContain(
+      `treewall check: note: ${file} is not valid UTF-8: 1 byte sequence was read as U+FFFD`,
+    );
+    expect(r.status).toBe(0);
+  });
+});
+
 describe('control characters in command-line output', () => {
   it('check prints the bad value with its ESC escaped, never raw', () => {
     const r = treewall('check', path.join(folder, 'esc.txt'));

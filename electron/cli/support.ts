@@ -3,6 +3,7 @@
 // connection per command, and the mapping of failures to exit codes and next steps.
 // Invariant: exit codes are 0 ok, 2 bad input, 3 helper unreachable, 1 anything else.
 
+import { invalidUtf8Sequences } from '../common/document-files.ts';
 import { DEFAULT_SOCKET_PATH } from '../../shared/ipc/helper-protocol.ts';
 import { formatProblem } from '../../shared/model/validate.ts';
 import { HelperCallError, HelperClient } from '../common/helper-client.ts';
@@ -178,4 +179,14 @@ export function untilInterrupted(client: HelperClient): Promise<number> {
       done(error ? EXIT.other : EXIT.ok);
     });
   });
+}
+
+/** Say on stderr when a file was not valid UTF-8 (decoding replaced sequences with U+FFFD). */
+export function noteInvalidUtf8(command: string, file: string, bytes: Buffer, text: string): void {
+  const n = invalidUtf8Sequences(bytes, text);
+  if (n > 0) {
+    console.error(
+      `treewall ${command}: note: ${file} is not valid UTF-8: ${n} byte sequence${n === 1 ? ' was' : 's were'} read as U+FFFD`,
+    );
+  }
 }

@@ -6,7 +6,16 @@
 import { promises as fs } from 'node:fs';
 import { parseDocumentText } from '../../../shared/plist/document.ts';
 import type { FirewallDocument } from '../../../shared/model/types.ts';
-import { EXIT, intOption, printJson, runWithClient, shortTime, UsageError } from '../support.ts';
+import { decodeText } from '../../common/document-files.ts';
+import {
+  EXIT,
+  intOption,
+  noteInvalidUtf8,
+  printJson,
+  runWithClient,
+  shortTime,
+  UsageError,
+} from '../support.ts';
 
 export const summary = 'Apply a document through the helper (optionally with a confirm timeout)';
 
@@ -22,7 +31,9 @@ exit codes: 0 applied, 2 bad input (file, document), 3 helper unreachable, 1 oth
 async function readDocument(file: string): Promise<FirewallDocument> {
   let text: string;
   try {
-    text = await fs.readFile(file, 'utf8');
+    const bytes = await fs.readFile(file);
+    text = decodeText(bytes);
+    noteInvalidUtf8('apply', file, bytes, text);
   } catch (error) {
     throw new UsageError(`cannot read ${file}: ${(error as Error).message}`);
   }

@@ -12,6 +12,8 @@ import { formatProblem } from '../../../shared/model/validate.ts';
 import { DocumentFormatError, parseDocumentText } from '../../../shared/plist/document.ts';
 import { PlistSyntaxError } from '../../../shared/plist/openstep.ts';
 import { RuleFormatError } from '../../../shared/plist/rules.ts';
+import { decodeText } from '../../common/document-files.ts';
+import { noteInvalidUtf8 } from '../support.ts';
 
 export const summary = 'Validate a document (XML or NeXT text) and print its problems';
 
@@ -50,10 +52,16 @@ interface FileReport {
 }
 
 async function readText(file: string): Promise<string> {
-  if (file !== '-') return fs.readFile(file, 'utf8');
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+  let bytes: Buffer;
+  if (file !== '-') bytes = await fs.readFile(file);
+  else {
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    bytes = Buffer.concat(chunks);
+  }
+  const text = decodeText(bytes);
+  noteInvalidUtf8('check', file === '-' ? 'standard input' : file, bytes, text);
+  return text;
 }
 
 function describeReadError(error: unknown): ReadError {
