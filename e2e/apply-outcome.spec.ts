@@ -60,6 +60,19 @@ test('Revert and the deadline each announce a rollback with its reason; the stat
   await expect(inForce).toHaveAttribute('data-differs', 'true');
   const active = await helper!.server.nft(['list', 'table', 'inet', 'treewall']);
   expect(active).toContain('treewall');
+  // Show Active: the rules in force as a read-only outline, rule 3 marked as differing.
+  await page.getByTestId('tool-firewall.showActive').click();
+  const dialog = page.getByTestId('active-dialog');
+  await expect(dialog.locator('[data-testid="active-row"][data-number="3"]')).toHaveAttribute(
+    'data-diff',
+    'changed',
+  );
+  await expect(dialog.locator('[data-testid="active-row"][data-number="1.1"]')).toHaveAttribute(
+    'data-diff',
+    'same',
+  );
+  await expect(dialog.getByTestId('active-summary')).toContainText('1 rule differs');
+  await dialog.getByRole('button', { name: 'Close' }).click();
   await rollback.getByRole('button', { name: 'Dismiss' }).click();
   await expect(rollback).toHaveCount(0);
 

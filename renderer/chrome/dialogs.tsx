@@ -5,9 +5,9 @@ import { useEffect, useRef, useState, type ReactNode } from 'react';
 import { invoke } from '../backend.ts';
 import { finishSaveAs, openPath, recoveryKey } from '../commands.ts';
 import { useAppStore, type Dialog } from '../store/app-store.ts';
-import { rulesToText } from '../store/clipboard-codec.ts';
 import { useDocumentStore } from '../store/document-store.ts';
 import { SettingsDialog } from './settings-dialog.tsx';
+import { ActiveView } from './active-view.tsx';
 
 function Modal(props: { title: string; children: ReactNode; onClose: () => void; testId: string }) {
   return (
@@ -72,9 +72,9 @@ function DialogView({ dialog }: { dialog: Dialog }) {
       return <SettingsDialog />;
     case 'active':
       return (
-        <Modal title="Active rules" onClose={close} testId="active-dialog">
+        <Modal title="Rules in force" onClose={close} testId="active-dialog">
           {dialog.document ? (
-            <pre className="active-text">{rulesToText(dialog.document.rules)}</pre>
+            <ActiveView document={dialog.document} />
           ) : (
             <p>No rules are applied: the firewall is off.</p>
           )}
