@@ -5,6 +5,7 @@
 import type { Page } from '@playwright/test';
 import { smallDocument } from './pages/documents.ts';
 import { expect, test } from './pages/fixtures.ts';
+import { LivePage } from './pages/live-page.ts';
 
 /** WCAG contrast of an element's text colour against the nearest opaque background. */
 async function contrast(page: Page, selector: string): Promise<number> {
@@ -67,4 +68,34 @@ test('the Open dialog counts its documents in words', async ({ ui }) => {
   await ui.openWith('s.treewall', smallDocument());
   await ui.menu('File', 'Open…');
   await expect(page.getByTestId('open-dialog')).toContainText('1 document in');
+});
+
+test.describe('with a helper', () => {
+  test.use({ withHelper: true });
+  test('log entries show the current number of their rule after later edits', async ({
+    ui,
+    helper,
+  }) => {
+    const { page } = ui;
+    const live = new LivePage(page, ui.outline);
+    await ui.openWith('s.treewall', smallDocument());
+    await live.applyAndKeep();
+    await live.openTab('log');
+    // Port 23 reaches rule 3 (Any Delete), which logs.
+    await helper!.client.tcpConnect(helper!.serverAddress, 23, { timeoutMs: 300 });
+    const entry = live.logEvents.first();
+    await expect(entry.getByTestId('rule-ref')).toHaveText('3');
+    // A new rule at the top: "last" is rule 4 now, and the log says so.
+    await ui.outline.select('1');
+    await ui.outline.collapse('1');
+    await ui.outline.addRule({ before: true });
+    await expect(ui.outline.rowByNumber('4')).toContainText('last');
+    await expect(entry.getByTestId('rule-ref')).toHaveText('4');
+    await expect(entry.getByTestId('rule-ref')).toHaveAttribute('title', 'Rule 3 when it happened');
+    // Deleted: the old number, struck through.
+    await ui.outline.select('4');
+    await ui.outline.deleteSelected();
+    await expect(entry.getByTestId('rule-ref')).toHaveText('3');
+    await expect(entry.getByTestId('rule-ref')).toHaveClass('rule-gone');
+  });
 });

@@ -16,6 +16,7 @@ import { simulateSpec } from '../simulator/simulate.ts';
 import { eventToSpec } from './event-packet.ts';
 import { eventsToText, filterEvents, useLogStore, type LoggedEvent } from './log-store.ts';
 import { MakeRule } from './make-rule.tsx';
+import { RuleNumber } from '../store/rule-numbers.tsx';
 
 const ROW = 20;
 const OVERSCAN = 8;
@@ -201,7 +202,9 @@ function VirtualList(props: {
             title="Click: show the rule in the outline"
           >
             <span className="l-time">{formatTime(Date.parse(e.time), now)}</span>
-            <span className="l-rule">{e.ruleNumber ?? '?'}</span>
+            <span className="l-rule">
+              <RuleNumber ruleId={e.ruleId} numberThen={e.ruleNumber} />
+            </span>
             <span className="l-action">{e.action}</span>
             <span className="l-if">{e.inInterface ?? e.outInterface ?? ''}</span>
             <span className="l-proto">{e.protocol ?? ''}</span>

@@ -16,6 +16,7 @@ import { eventToSpec } from '../log/event-packet.ts';
 import { useSimStore } from './sim-store.ts';
 import { simulateSpec } from './simulate.ts';
 import { PacketBuilder } from './packet-builder.tsx';
+import { currentNumbers } from '../store/rule-numbers.tsx';
 
 const EXAMPLES = [
   'in eth0 tcp 192.0.2.7:40000 > 10.0.0.1:22 flags syn',
@@ -58,6 +59,8 @@ export function SimulatorPanel() {
   const simulation = useSimStore((s) => s.simulation);
   const rules = useDocumentStore((s) => s.document.rules);
   const events = useLogStore((s) => s.events);
+  // The log's rule numbers are from when the packet was logged: show today's.
+  const numbers = useDocumentStore((s) => currentNumbers(s.document.rules));
   const [error, setError] = useState<string | null>(null);
 
   const run = (text: string, reveal = true) => setError(simulateSpec(text, reveal));
@@ -108,7 +111,8 @@ export function SimulatorPanel() {
           <option value="">From the log…</option>
           {events.slice(0, 30).map((x) => (
             <option key={x.seq} value={x.seq}>
-              {x.ruleNumber ?? '?'} {x.action} {x.protocol} {x.src} → {x.dst}
+              {(x.ruleId ? numbers.get(x.ruleId) : undefined) ?? x.ruleNumber ?? '?'} {x.action}{' '}
+              {x.protocol} {x.src} → {x.dst}
               {x.dstPort !== null ? `:${x.dstPort}` : ''}
             </option>
           ))}

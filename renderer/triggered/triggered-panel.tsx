@@ -11,6 +11,7 @@ import { ask, useAppStore } from '../store/app-store.ts';
 import { useDocumentStore } from '../store/document-store.ts';
 import { formatDuration, formatTime } from '../common/format.ts';
 import { jumpToRule } from '../common/jump.ts';
+import { RuleNumber } from '../store/rule-numbers.tsx';
 import { useLogStore } from '../log/log-store.ts';
 import {
   panelError,
@@ -164,7 +165,7 @@ export function TriggeredPanel() {
                           onClick={() => jumpToRule(e.ruleId, e.ruleNumber)}
                           title="Show this rule in the outline"
                         >
-                          {e.ruleNumber ?? e.ruleId}
+                          <RuleNumber ruleId={e.ruleId} numberThen={e.ruleNumber} />
                         </button>
                       ) : (
                         <span className="muted">added by hand</span>
