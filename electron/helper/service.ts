@@ -89,6 +89,8 @@ interface Active {
   rules: Map<string, Rule>;
   parents: Map<string, Rule | null>;
   warnings: Problem[];
+  /** The table's base chains as compiled (the fast rollback turns them off). */
+  baseChains: Json[];
 }
 
 const ACTION_RATE_MS = 1000;
@@ -604,8 +606,8 @@ export class HelperService {
    * is compiled into its own table (`treewall_rb`), loaded *gated*: each base chain starts with
    * `jump gate`, and chain `gate` holds one `accept`, so the table passes every packet on
    * (accept ends only its own chain) and changes nothing. At the deadline one small transaction
-   * flushes `gate` and deletes our table (`fastRollback`): the restored rules are in force at
-   * once. The addresses to keep are those in our table now; addresses triggered after this
+   * flushes `gate` and turns our base chains off (`fastRollback`): the restored rules are in
+   * force at once. The addresses to keep are those in our table now; addresses triggered after this
    * point and before the deadline are not carried over (those triggered after the switch are).
    * Runs beside the `exclusive` queue (a confirm never waits for it); stale results are removed.
    */
@@ -649,12 +651,27 @@ export class HelperService {
   private async fastRollback(restore: FirewallDocument): Promise<boolean> {
     const p = this.prepared;
     if (!p || !p.ready || p.restore !== restore || p.generation !== this.rbGeneration) return false;
+    const bases = this.active?.baseChains ?? [];
+    if (bases.length === 0) return false;
     try {
+      // Open the gate, and turn our table's base chains off (policy accept, no rules): only
+      // flushes and a policy change, which nft sends without reading the ruleset first (29 ms
+      // beside two 30,000-rule tables; deleting the table here took 13 s at 100,000 rules).
+      // The table itself goes when the restored document moves back into it.
       await this.rb.applyJson({
         nftables: [
           { metainfo: { json_schema_version: 1 } },
           { flush: { chain: { family: 'inet', table: this.rb.table, name: GATE_CHAIN } } },
-          ...dropTable(this.nft.table),
+          ...bases.map((chain) => ({ add: { chain: { ...(chain as object), policy: 'accept' } } })),
+          ...bases.map((chain) => ({
+            flush: {
+              chain: {
+                family: 'inet',
+                table: this.nft.table,
+                name: (chain as { name: string }).name,
+              },
+            },
+          })),
         ],
       });
       return true;
@@ -812,6 +829,7 @@ export class HelperService {
       rules,
       parents,
       warnings: result.warnings,
+      baseChains: baseChainsOf(result.nft as { nftables: Json[] }),
     };
   }
 
@@ -1063,6 +1081,16 @@ const GATE_CHAIN = 'gate';
 function dropTable(name: string): Json[] {
   const table = { family: 'inet', name };
   return [{ add: { table } }, { delete: { table } }];
+}
+
+/** The `add chain` objects of a program's base chains (those with a hook). */
+function baseChainsOf(program: { nftables: Json[] }): Json[] {
+  const out: Json[] = [];
+  for (const command of program.nftables) {
+    const chain = (command as { add?: { chain?: { hook?: string } } }).add?.chain;
+    if (chain?.hook !== undefined) out.push(chain as Json);
+  }
+  return out;
 }
 
 /** The program with a closed gate in front of every base chain: loaded, it passes everything. */
