@@ -3,7 +3,7 @@
 // system's prefers-color-scheme; the Open dialog counts its documents in words.
 
 import type { Page } from '@playwright/test';
-import { smallDocument } from './pages/documents.ts';
+import { emptyDocument, smallDocument } from './pages/documents.ts';
 import { expect, test } from './pages/fixtures.ts';
 import { LivePage } from './pages/live-page.ts';
 
@@ -62,6 +62,13 @@ for (const scheme of ['light', 'dark'] as const) {
     else expect(body).toBe('rgb(255, 255, 255)');
   });
 }
+
+test('a document without rules says so when it opens', async ({ ui }) => {
+  const { page } = ui;
+  await ui.openWith('empty.treewall', emptyDocument());
+  await expect(ui.errorBanner).toContainText('“empty.treewall” holds no rules.');
+  await expect(page.getByText('No rules. Click “New rule” to add one.')).toBeVisible();
+});
 
 test('the Open dialog counts its documents in words', async ({ ui }) => {
   const { page } = ui;

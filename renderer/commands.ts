@@ -71,18 +71,31 @@ export async function openPath(path: string): Promise<boolean> {
   }
   if (!r.value) return false;
   docs().load(r.value.document, r.value.path, r.value.name);
-  showOpenNotes(r.value.notes);
+  showOpenNotes(r.value.notes, r.value);
   void refreshRecent();
   return true;
 }
 
-/** What the backend noticed while reading (invalid UTF-8 replaced), or no banner. */
-function showOpenNotes(notes: string[] | undefined): void {
-  app().setBanner(
-    notes && notes.length > 0
-      ? { kind: 'info', message: 'The document was opened with changes.', detail: notes.join(' ') }
-      : null,
-  );
+/** What the backend noticed while reading (invalid UTF-8 replaced), or no banner; a file that
+ * opens with no rules says so, rather than look like a failed open. */
+function showOpenNotes(
+  notes: string[] | undefined,
+  opened?: { document: { rules: unknown[] }; name: string },
+): void {
+  if (notes && notes.length > 0) {
+    app().setBanner({
+      kind: 'info',
+      message: 'The document was opened with changes.',
+      detail: notes.join(' '),
+    });
+  } else if (opened && opened.document.rules.length === 0) {
+    app().setBanner({
+      kind: 'info',
+      message: `“${opened.name}” holds no rules.`,
+      detail:
+        'A property list without a rule tree (or with an empty one) opens as an empty document. New rule (Ctrl+N) adds one.',
+    });
+  } else app().setBanner(null);
 }
 
 export async function openDocument(): Promise<void> {
@@ -92,7 +105,7 @@ export async function openDocument(): Promise<void> {
     if (!r.ok) return showError(`Open failed: ${r.error.message}`);
     if (r.value) {
       docs().load(r.value.document, r.value.path, r.value.name);
-      showOpenNotes(r.value.notes);
+      showOpenNotes(r.value.notes, r.value);
     }
     void refreshRecent();
     return;
