@@ -106,3 +106,24 @@ test.describe('with a helper', () => {
     await expect(entry.getByTestId('rule-ref')).toHaveClass('rule-gone');
   });
 });
+
+test('the simulator’s line and its fields follow each other', async ({ ui }) => {
+  const { page } = ui;
+  await ui.openWith('s.treewall', smallDocument());
+  await page.getByTestId('dock-tab-simulator').click();
+  const line = page.getByTestId('sim-spec');
+  const form = page.getByTestId('packet-builder');
+  // Fields -> line.
+  await form.getByRole('textbox', { name: 'Destination port' }).fill('80');
+  await expect(line).toHaveValue(/10\.0\.0\.1:80 flags syn$/);
+  // Line -> fields.
+  await line.fill('out wlan0 udp 10.0.0.5:5353 > 224.0.0.251:53');
+  await expect(form.getByRole('combobox', { name: 'Direction' })).toHaveValue('out');
+  await expect(form.getByRole('combobox', { name: 'Protocol' })).toHaveValue('udp');
+  await expect(form.getByRole('textbox', { name: 'Interface' })).toHaveValue('wlan0');
+  await expect(form.getByRole('textbox', { name: 'Destination port' })).toHaveValue('53');
+  await expect(page.getByTestId('pb-out-of-sync')).toHaveCount(0);
+  // A line the fields cannot say: they say so.
+  await line.fill('in eth0 tcp 192.0.2.7:40000 > 10.0.0.1:22 flags syn length 1400');
+  await expect(page.getByTestId('pb-out-of-sync')).toBeVisible();
+});

@@ -1,8 +1,10 @@
 // Runtime: browser (renderer/). The packet as fields (direction, interface, protocol, addresses,
-// ports, TCP flags, ICMP type), for people who would rather not write the one-line form. It
-// writes the line (the line stays the source of truth: it can say more than the fields).
+// ports, TCP flags, ICMP type), for people who would rather not write the one-line form. Each
+// follows the other: the fields write the line, and a line the fields can say (typed, picked
+// from the examples or from the log) fills them; a line that says more than the fields can
+// (the line stays the source of truth) leaves them and says so.
 
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { useSimStore } from './sim-store.ts';
 
 interface Fields {
@@ -46,8 +48,65 @@ export function fieldsToSpec(f: Fields): string {
   return words.join(' ');
 }
 
+const PROTOCOLS: readonly string[] = ['tcp', 'udp', 'icmp', 'icmpv6'];
+
+function splitEndpoint(word: string, ports: boolean): { address: string; port: string } | null {
+  if (!ports) return { address: word, port: '' };
+  const v6 = /^\[(.+)\]:(\d+)$/.exec(word);
+  if (v6) return { address: v6[1]!, port: v6[2]! };
+  const v4 = /^([^:]+):(\d+)$/.exec(word);
+  if (v4) return { address: v4[1]!, port: v4[2]! };
+  return word.includes(':') && !word.includes('.') ? { address: word, port: '' } : null;
+}
+
+/** The fields for a line, or null when the line says something the fields cannot. */
+export function specToFields(spec: string): Fields | null {
+  const w = spec.trim().split(/\s+/);
+  let i = 0;
+  const direction = w[i++];
+  if (direction !== 'in' && direction !== 'out') return null;
+  const iface = w[i] !== undefined && !PROTOCOLS.includes(w[i]!) ? w[i++]! : '';
+  const protocol = w[i++];
+  if (!protocol || !PROTOCOLS.includes(protocol)) return null;
+  const ports = protocol === 'tcp' || protocol === 'udp';
+  const src = splitEndpoint(w[i++] ?? '', ports);
+  if (w[i++] !== '>') return null;
+  const dst = splitEndpoint(w[i++] ?? '', ports);
+  if (!src || !dst) return null;
+  let flags = '';
+  let icmpType = '';
+  while (i < w.length) {
+    const key = w[i++];
+    const value = w[i++];
+    if (value === undefined) return null;
+    if (key === 'flags' && protocol === 'tcp') flags = value;
+    else if (key === 'type' && !ports) icmpType = value;
+    else return null;
+  }
+  return {
+    direction,
+    iface,
+    protocol: protocol as Fields['protocol'],
+    src: src.address,
+    srcPort: src.port,
+    dst: dst.address,
+    dstPort: dst.port,
+    flags: flags || INITIAL.flags,
+    icmpType: icmpType || INITIAL.icmpType,
+  };
+}
+
 export function PacketBuilder({ onRun }: { onRun(spec: string): void }) {
   const [f, setF] = useState<Fields>(INITIAL);
+  const spec = useSimStore((s) => s.spec);
+  // The line changed elsewhere (typed, an example, a log event): the fields follow when they can.
+  const [sync, setSync] = useState(true);
+  useEffect(() => {
+    if (spec === fieldsToSpec(f)) return setSync(true);
+    const parsed = specToFields(spec);
+    if (parsed) setF(parsed);
+    setSync(parsed !== null);
+  }, [spec]);
   const update = (patch: Partial<Fields>) => {
     const next = { ...f, ...patch };
     setF(next);
@@ -135,6 +194,11 @@ export function PacketBuilder({ onRun }: { onRun(spec: string): void }) {
         />
       )}
       <button type="submit">Simulate these</button>
+      {!sync && (
+        <span className="muted" data-testid="pb-out-of-sync">
+          The line says more than these fields can; they run their own packet.
+        </span>
+      )}
     </form>
   );
 }
