@@ -282,12 +282,16 @@ test('the simulator judges a packet and marks its path in the outline', async ({
   await outline.toggleEnabled('2.6.1.1.2');
   await expect(page.getByTestId('sim-verdict')).toHaveText('delete');
 
-  // The same from fields: a connection to 443 from 10.77.0.1 (HTTPS is not allowed).
+  // The same from fields: a connection to 443 from 10.77.0.1 (HTTPS is not allowed). The
+  // fields followed the last line simulated (destination 10.77.0.2).
   const builder = page.getByTestId('packet-builder');
+  await expect(builder.getByRole('textbox', { name: 'Destination address' })).toHaveValue(
+    '10.77.0.2',
+  );
   await builder.getByRole('textbox', { name: 'Source address' }).fill('10.77.0.1');
   await builder.getByRole('textbox', { name: 'Destination port' }).fill('443');
   await expect(page.getByTestId('sim-spec')).toHaveValue(
-    'in eth0 tcp 10.77.0.1:40000 > 10.0.0.1:443 flags syn',
+    'in eth0 tcp 10.77.0.1:40000 > 10.77.0.2:443 flags syn',
   );
   await builder.getByRole('button', { name: 'Simulate these' }).click();
   await expect(page.getByTestId('sim-verdict')).toHaveText('delete');
