@@ -41,3 +41,23 @@ test('Direction, Include, Protocol and TCP flags offer their values', async ({ u
   await ui.outline.type('3', 'value', 'syn');
   await expect(ui.outline.rowByNumber('3')).not.toHaveAttribute('data-invalid', 'true');
 });
+
+test('a refused drop says why while the pointer is there', async ({ ui }) => {
+  const { page, outline } = ui;
+  await ui.openWith('s.treewall', smallDocument());
+  // While filtering, rules cannot move (the view is not the document's order): it says so.
+  await outline.filter('Pass');
+  const source = outline.rowByNumber('1.2').getByTestId('rule-number');
+  const target = outline.rowByNumber('1.1');
+  const s = (await source.boundingBox())!;
+  const t = (await target.boundingBox())!;
+  await page.mouse.move(s.x + s.width / 2, s.y + s.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(t.x + 200, t.y + 3, { steps: 12 });
+  await page.mouse.move(t.x + 210, t.y + 3, { steps: 2 });
+  await expect(page.getByTestId('drop-refused')).toContainText('while the filter is on');
+  await page.mouse.up();
+  await expect(page.getByTestId('drop-refused')).toHaveCount(0);
+  await page.getByTestId('filter').press('Escape');
+  await expect.poll(() => outline.numbers()).toEqual(['1', '1.1', '1.2', '2', '3']);
+});

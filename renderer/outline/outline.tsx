@@ -51,14 +51,22 @@ const disableDrop = ({
   parentNode: NodeApi<Rule>;
   dragNodes: NodeApi<Rule>[];
 }) => {
-  if (useDocumentStore.getState().filter.trim()) return true;
-  if (dragNodes.length === 0) return true;
+  const reason = dropRefusal(parentNode, dragNodes);
+  // Said while the pointer is there (the outline shows it), not only refused silently.
+  if (useUiStore.getState().dropRefused !== reason) useUiStore.setState({ dropRefused: reason });
+  return reason !== null;
+};
+
+function dropRefusal(parentNode: NodeApi<Rule>, dragNodes: NodeApi<Rule>[]): string | null {
+  if (useDocumentStore.getState().filter.trim())
+    return 'Rules cannot be moved while the filter is on: clear it (Esc in the filter box) first.';
+  if (dragNodes.length === 0) return 'Nothing to move.';
   const dragged = new Set(dragNodes.map((n) => n.id));
   for (let n: NodeApi<Rule> | null = parentNode; n && !n.isRoot; n = n.parent) {
-    if (dragged.has(n.id)) return true;
+    if (dragged.has(n.id)) return 'A rule cannot go inside itself or one of its own children.';
   }
-  return false;
-};
+  return null;
+}
 const disableEdit = true;
 
 function useSize(ref: React.RefObject<HTMLElement | null>) {
@@ -150,6 +158,7 @@ export function Outline() {
         </div>
       </div>
       <RuleMenu />
+      <DropRefused />
     </div>
   );
 }
@@ -262,4 +271,25 @@ function onOutlineKey(e: KeyboardEvent<HTMLDivElement>) {
     default:
       return;
   }
+}
+
+/** Why the rule being dragged cannot go where the pointer is; gone when the drag ends. */
+function DropRefused() {
+  const reason = useUiStore((s) => s.dropRefused);
+  useEffect(() => {
+    if (!reason) return;
+    const clear = () => useUiStore.setState({ dropRefused: null });
+    window.addEventListener('dragend', clear);
+    window.addEventListener('drop', clear);
+    return () => {
+      window.removeEventListener('dragend', clear);
+      window.removeEventListener('drop', clear);
+    };
+  }, [reason]);
+  if (!reason) return null;
+  return (
+    <div className="drop-refused" role="status" data-testid="drop-refused">
+      Can’t drop here: {reason}
+    </div>
+  );
 }

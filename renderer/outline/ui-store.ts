@@ -34,6 +34,8 @@ export interface MenuRequest {
 interface UiState {
   editing: { id: string; field: TextField } | null;
   menu: MenuRequest | null;
+  /** While dragging: why the rules cannot be dropped where the pointer is (null: they can). */
+  dropRefused: string | null;
   widths: Record<ColumnKey, number>;
   startEdit(id: string, field: TextField): void;
   stopEdit(): void;
@@ -50,6 +52,7 @@ const defaultWidths = Object.fromEntries(COLUMNS.map((c) => [c.key, c.width])) a
 export const useUiStore = create<UiState>()((set) => ({
   editing: null,
   menu: null,
+  dropRefused: null,
   widths: defaultWidths,
   startEdit: (id, field) => set({ editing: { id, field }, menu: null }),
   stopEdit: () => set({ editing: null }),
