@@ -1083,6 +1083,10 @@ class Compiler {
         // Exit group there whose Group is outside the walk ends it.
         childSe = this.verdictTail(node, variant, bodyLevel + 1);
         childMode = 'end';
+        // A Trigger records the address before its children are walked (the original's kernel
+        // does: a child testing `Include == triggered` sees the host already recorded). The
+        // verdict's own lines record again at the end: the same timeout, so only a refresh.
+        if (action === 'Trigger') lines.push(...this.triggerUpdates(node, this.duration(node)));
         // After the walk, the same verdict (one line, or the goto to its chain).
         tail = [childSe.end];
       } else if (action === 'Group') childMode = 'return';
