@@ -95,6 +95,23 @@ describe('rulesFromPlist', () => {
     expect(() => rulesFromPlist([{ property: 99 }], { newId })).toThrow(
       'rule 1: unknown property code 99',
     );
+    // An unknown name with a code the original's menu holds is read by the code, as the
+    // original's reader does; with a code that says nothing either, both are named.
+    const [fallback] = rulesFromPlist(
+      [
+        {
+          propertyName: 'Phase of moon',
+          property: 19,
+          filterActionName: 'Explode',
+          filterAction: 5,
+        },
+      ],
+      { newId },
+    );
+    expect(fallback).toMatchObject({ property: 'Dest port', action: 'Delete' });
+    expect(() =>
+      rulesFromPlist([{ propertyName: 'Phase of moon', property: 7 }], { newId }),
+    ).toThrow("rule 1: unknown property 'Phase of moon' (and code 7)");
     expect(() => rulesFromPlist([{ enabled: 'maybe' }], { newId })).toThrow(
       'rule 1: enabled must be 1 or 0',
     );

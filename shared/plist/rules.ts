@@ -138,20 +138,35 @@ function byName<T extends string>(
   fallback: T,
 ): T {
   const rawName = dict[nameKey];
+  let unknownName: string | undefined;
   if (rawName !== undefined) {
     const text = readText(rawName, nameKey, number);
     if (text.trim() !== '') {
       const name = resolve(text.trim());
-      if (name === undefined) throw new RuleFormatError(number, `unknown ${what} '${text}'`);
-      return name;
+      if (name !== undefined) return name;
+      // The original's reader falls back to the code when it does not know a name (a newer
+      // version's entry): so do we, and refuse only when the code says nothing either.
+      unknownName = text;
     }
   }
   const code = readCode(dict[codeKey], codeKey, number);
-  if (code === undefined) return fallback;
+  if (code === undefined) {
+    if (unknownName !== undefined) {
+      throw new RuleFormatError(number, `unknown ${what} '${unknownName}'`);
+    }
+    return fallback;
+  }
   // A code means what the original's menu holds at that index (its reader's fallback).
   const title = menu[code];
   const name = title === undefined || title.startsWith('__') ? undefined : resolve(title);
-  if (name === undefined) throw new RuleFormatError(number, `unknown ${what} code ${code}`);
+  if (name === undefined) {
+    throw new RuleFormatError(
+      number,
+      unknownName !== undefined
+        ? `unknown ${what} '${unknownName}' (and code ${code})`
+        : `unknown ${what} code ${code}`,
+    );
+  }
   return name;
 }
 
