@@ -191,6 +191,48 @@ export class OutlinePage {
     await this.page.mouse.up();
   }
 
+  /** Press on row `from`'s number and move, in steps, to `to`; the button stays down. */
+  async dragTo(from: string, to: { x: number; y: number }): Promise<void> {
+    const s = await this.rowByNumber(from).getByTestId('rule-number').boundingBox();
+    if (!s) throw new Error(`row ${from} is not visible`);
+    await this.page.mouse.move(s.x + s.width / 2, s.y + s.height / 2);
+    await this.page.mouse.down();
+    // Move in steps: react-dnd's HTML5 backend needs intermediate dragover events.
+    await this.page.mouse.move(to.x, to.y, { steps: 12 });
+    // A browser repeats dragover while the pointer rests; react-dnd answers the last one a frame
+    // later with the targets of an earlier one. Rest there for a few frames, as a hand would.
+    for (let i = 0; i < 3; i++) {
+      await this.page.evaluate(() => new Promise((r) => requestAnimationFrame(() => r(null))));
+      await this.page.mouse.move(to.x + (i % 2), to.y);
+    }
+  }
+
+  /**
+   * Between rows: just above row `below`'s bottom edge, the pointer under the start of row
+   * `alignWith`'s number (a drop at that rule's level).
+   */
+  async gapBelow(below: string, alignWith: string): Promise<{ x: number; y: number }> {
+    const row = await this.rowByNumber(below).boundingBox();
+    const number = await this.rowByNumber(alignWith).getByTestId('rule-number').boundingBox();
+    if (!row || !number) throw new Error(`rows ${below} or ${alignWith} are not visible`);
+    return { x: number.x + 3, y: row.y + row.height - 3 };
+  }
+
+  /** The empty part of the outline under its last row, in the name column. */
+  async belowLastRow(): Promise<{ x: number; y: number }> {
+    const last = await this.rows.last().getByTestId('cell-name').boundingBox();
+    const body = await this.page.getByTestId('outline').boundingBox();
+    if (!last || !body) throw new Error('no rows');
+    const y = last.y + last.height * 3;
+    if (y > body.y + body.height - 4) throw new Error('no empty space under the last row');
+    return { x: last.x + last.width / 2, y };
+  }
+
+  /** The line showing where a drag would drop (none while the drop is refused). */
+  dropLine(): Locator {
+    return this.page.getByTestId('drop-line');
+  }
+
   async undo(): Promise<void> {
     await this.focusOutline();
     await this.page.keyboard.press('Control+z');

@@ -20,7 +20,13 @@ import {
   type KeyboardEvent,
   type PointerEvent,
 } from 'react';
-import { Tree, type MoveHandler, type NodeApi, type TreeApi } from 'react-arborist';
+import {
+  Tree,
+  type CursorProps,
+  type MoveHandler,
+  type NodeApi,
+  type TreeApi,
+} from 'react-arborist';
 import type { Rule } from '../../shared/model/types.ts';
 import { useDocumentStore } from '../store/document-store.ts';
 import { COLUMNS, INDENT, ROW_HEIGHT, totalWidth, useUiStore, type ColumnKey } from './ui-store.ts';
@@ -68,6 +74,30 @@ function dropRefusal(parentNode: NodeApi<Rule>, dragNodes: NodeApi<Rule>[]): str
   return null;
 }
 const disableEdit = true;
+
+/**
+ * Where a top-level rule's number starts in a row (px from its left edge): the enabled column,
+ * the number cell's padding and the disclosure triangle (outline-row.tsx: `paddingLeft: 4 +
+ * level * INDENT`, styles.css: `.disclosure` 14px). Between rows, the pointer's x picks the drop
+ * level (our patch's `dropLevelOffset`): from where a level-n rule's number starts, the drop is at
+ * level n, so moving a child's number a little left, under its group's number, drops it beside
+ * the group. Upstream counts from the row's left edge, which here is the checkbox column.
+ */
+const DISCLOSURE_WIDTH = 14;
+const DROP_LEVEL_OFFSET =
+  (COLUMNS.find((c) => c.key === 'enabled')?.width ?? 0) + 4 + DISCLOSURE_WIDTH;
+
+/** The drop line between rows, starting where a rule of its level shows its number. */
+function DropLine({ top, left }: CursorProps) {
+  return (
+    <div
+      className="drop-line"
+      data-testid="drop-line"
+      data-level={Math.round(left / INDENT)}
+      style={{ top: top - 2, left: left + DROP_LEVEL_OFFSET }}
+    />
+  );
+}
 
 function useSize(ref: React.RefObject<HTMLElement | null>) {
   const [size, setSize] = useState({ width: 800, height: 400 });
@@ -148,6 +178,9 @@ export function Outline() {
               onSelect={onSelect}
               onMove={onMove}
               disableDrop={disableDrop}
+              dropLevelOffset={DROP_LEVEL_OFFSET}
+              dropBelowListAtTopLevel
+              renderCursor={DropLine}
               disableEdit={disableEdit}
               renderRow={OutlineRow}
               aria-label="Rules"
