@@ -195,8 +195,9 @@ export default tseslint.config(
       electron: false,
       why: 'The browser host is plain Node over electron/common.',
     },
-    // Its tests drive it with the renderer's own WebSocket client.
-    { folders: ['renderer/transport/ws-client.ts'], packages: ['ws'] },
+    // Its tests drive it with the renderer's own WebSocket client, and start `treewall serve`
+    // with the one test harness (electron/testing), as the helper's tests do.
+    { folders: ['renderer/transport/ws-client.ts', 'electron/testing'], packages: ['ws'] },
   ),
   ...layer(
     'electron/cli/',

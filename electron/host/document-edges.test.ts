@@ -9,27 +9,22 @@ import { MAX_NESTING } from '../../shared/ipc/helper-protocol.ts';
 import { createRule } from '../../shared/model/tree.ts';
 import { DEFAULT_SETTINGS, type FirewallDocument } from '../../shared/model/types.ts';
 import { documentToXml } from '../../shared/plist/document.ts';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
-import { fileURLToPath } from 'node:url';
+import { startServe, type ServeHandle } from '../testing/treewall-processes.ts';
 
 type Reply =
   | { ok: true; value: Record<string, unknown> }
   | { ok: false; error: { code: string; message: string } };
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const token = 'document-edges-token';
-let root: string;
-let folder: string;
-let serve: ChildProcess;
-let port = 0;
+let standIn: string;
+let serve: ServeHandle;
 let ws: WebSocket;
 let nextId = 0;
 
 /** Put a file into the served folder. */
 async function put(name: string, data: string | Buffer): Promise<string> {
-  const file = path.join(folder, name);
+  const file = path.join(serve.folder, name);
   await writeFile(file, data);
   return file;
 }
@@ -56,39 +51,12 @@ function deepDocument(depth: number): FirewallDocument {
 }
 
 beforeAll(async () => {
-  root = await mkdtemp(path.join(os.tmpdir(), 'tw-edges-'));
-  folder = path.join(root, 'docs');
-  await mkdir(folder);
-  await mkdir(path.join(root, 'renderer'));
   // A stand-in page: these tests talk to the WebSocket only.
-  await writeFile(path.join(root, 'renderer/index.html'), '<!doctype html><title>t</title>');
-  serve = spawn(
-    process.execPath,
-    [path.join(repoRoot, 'bin/treewall.js'), 'serve', '--port', '0', '--token', token].concat([
-      '--folder',
-      folder,
-      '--renderer-dir',
-      path.join(root, 'renderer'),
-      '--state-dir',
-      path.join(root, 'state'),
-      '--socket',
-      path.join(root, 'no-helper.sock'),
-      '--no-build',
-    ]),
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let out = '';
-  serve.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  port = await new Promise<number>((resolve, reject) => {
-    serve.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /127\.0\.0\.1:(\d+)\//.exec(out);
-      if (m) resolve(Number(m[1]));
-    });
-    serve.once('exit', (code) => reject(new Error(`serve exited ${code}: ${out}`)));
-  });
-  ws = new WebSocket(`ws://127.0.0.1:${port}/ws?token=${token}`, {
-    origin: `http://127.0.0.1:${port}`,
+  standIn = await mkdtemp(path.join(os.tmpdir(), 'tw-edges-page-'));
+  await writeFile(path.join(standIn, 'index.html'), '<!doctype html><title>t</title>');
+  serve = await startServe({ extraArgs: ['--renderer-dir', standIn] });
+  ws = new WebSocket(`ws://127.0.0.1:${serve.port}/ws?token=${serve.token}`, {
+    origin: `http://127.0.0.1:${serve.port}`,
   });
   await new Promise((resolve, reject) => {
     ws.once('open', resolve);
@@ -98,12 +66,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   ws?.close();
-  if (serve && serve.exitCode === null) {
-    const exited = new Promise((r) => serve.once('exit', r));
-    serve.kill('SIGTERM');
-    await exited;
-  }
-  if (root) await rm(root, { recursive: true, force: true });
+  await serve?.stop();
+  if (standIn) await rm(standIn, { recursive: true, force: true });
 });
 
 describe('serve: nesting limit on open = on save', () => {

@@ -1,16 +1,14 @@
 // Issue 12 item 9 in `treewall serve` (a real process): one input budget for all WebSocket
 // connections, and documents' binary data bounded. Before: eight tabs sending 60 MiB messages
 // took serve from 100 to 925 MiB, and opening a document with a 50 MB <data> value to 2.5 GB.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { startServe, type ServeHandle } from '../testing/treewall-processes.ts';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const statusMiB = (pid: number, key: 'VmHWM' | 'VmRSS'): number =>
   Number(new RegExp(`${key}:\\s+(\\d+)`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) /
   1024;
@@ -18,14 +16,12 @@ const statusMiB = (pid: number, key: 'VmHWM' | 'VmRSS'): number =>
 /** Reset the process's peak (VmHWM) to its current size, so a test measures only its own peak. */
 const resetPeak = (pid: number): void => writeFileSync(`/proc/${pid}/clear_refs`, '5');
 
-let root: string;
-let serve: ChildProcess;
-let port = 0;
-const token = 'memory-test-token';
+let standIn: string;
+let serve: ServeHandle;
 
 function open(): Promise<WebSocket> {
-  const ws = new WebSocket(`ws://127.0.0.1:${port}/ws?token=${token}`, {
-    origin: `http://127.0.0.1:${port}`,
+  const ws = new WebSocket(`ws://127.0.0.1:${serve.port}/ws?token=${serve.token}`, {
+    origin: `http://127.0.0.1:${serve.port}`,
   });
   return new Promise((resolve, reject) => {
     ws.once('open', () => resolve(ws));
@@ -44,13 +40,13 @@ function exchange(ws: WebSocket, text: string): Promise<{ reply?: string; closed
 }
 
 beforeAll(async () => {
-  root = await mkdtemp(path.join(os.tmpdir(), 'tw-serve-mem-'));
-  await mkdir(path.join(root, 'renderer'));
-  await mkdir(path.join(root, 'docs'));
-  await writeFile(path.join(root, 'renderer/index.html'), '<!doctype html><title>t</title>');
+  // A stand-in page: these tests talk to the WebSocket only.
+  standIn = await mkdtemp(path.join(os.tmpdir(), 'tw-serve-mem-page-'));
+  await writeFile(path.join(standIn, 'index.html'), '<!doctype html><title>t</title>');
+  serve = await startServe({ extraArgs: ['--renderer-dir', standIn] });
   const b64 = Buffer.alloc(50e6, 7).toString('base64').replace(/.{76}/g, '$&\n');
   await writeFile(
-    path.join(root, 'docs/big-data.treewall'),
+    path.join(serve.folder, 'big-data.treewall'),
     `<?xml version="1.0" encoding="UTF-8"?>
 <plist version="1.0"><dict><key>SentryDocument_filterTable</key><dict><key>children</key><array>
 <dict><key>enabled</key><true/><key>propertyName</key><string>Any</string><key>filterActionName</key><string>Pass</string><key>blob</key><data>
@@ -58,46 +54,17 @@ ${b64}
 </data></dict></array></dict></dict></plist>
 `,
   );
-  serve = spawn(
-    process.execPath,
-    [path.join(repoRoot, 'bin/treewall.js'), 'serve', '--port', '0', '--token', token].concat([
-      '--folder',
-      path.join(root, 'docs'),
-      '--renderer-dir',
-      path.join(root, 'renderer'),
-      '--state-dir',
-      path.join(root, 'state'),
-      '--socket',
-      path.join(root, 'no-helper.sock'),
-      '--no-build',
-    ]),
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let out = '';
-  serve.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  port = await new Promise<number>((resolve, reject) => {
-    serve.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /127\.0\.0\.1:(\d+)\//.exec(out);
-      if (m) resolve(Number(m[1]));
-    });
-    serve.once('exit', (code) => reject(new Error(`serve exited ${code}: ${out}`)));
-  });
 }, 60_000);
 
 afterAll(async () => {
-  if (serve && serve.exitCode === null) {
-    const exited = new Promise((r) => serve.once('exit', r));
-    serve.kill('SIGTERM');
-    await exited;
-  }
-  await rm(root, { recursive: true, force: true });
+  await serve?.stop();
+  if (standIn) await rm(standIn, { recursive: true, force: true });
 });
 
 describe('treewall serve memory bounds', () => {
   it('eight tabs sending 60 MiB messages at once: some are closed with 1013, serve stays up and bounded', async () => {
-    resetPeak(serve.pid!);
-    const before = statusMiB(serve.pid!, 'VmRSS');
+    resetPeak(serve.pid);
+    const before = statusMiB(serve.pid, 'VmRSS');
     const message = JSON.stringify({
       id: 1,
       channel: 'app:info',
@@ -109,7 +76,7 @@ describe('treewall serve memory bounds', () => {
     expect(results.filter((r) => r.closed === 1013).length).toBeGreaterThan(0);
     expect(results.filter((r) => r.reply !== undefined).length).toBeGreaterThan(0);
     // Eight such messages are 480 MiB of raw bytes alone; before the budget it grew by ~825.
-    expect(statusMiB(serve.pid!, 'VmHWM') - before).toBeLessThan(480);
+    expect(statusMiB(serve.pid, 'VmHWM') - before).toBeLessThan(480);
     const ws = await open();
     const info = await exchange(ws, JSON.stringify({ id: 2, channel: 'app:info', request: {} }));
     expect(info.reply).toContain('"ok":true');
@@ -117,21 +84,21 @@ describe('treewall serve memory bounds', () => {
   }, 120_000);
 
   it('opening a document with a 50 MB <data> value is refused with the reason, cheaply', async () => {
-    resetPeak(serve.pid!);
-    const before = statusMiB(serve.pid!, 'VmRSS');
+    resetPeak(serve.pid);
+    const before = statusMiB(serve.pid, 'VmRSS');
     const ws = await open();
     const r = await exchange(
       ws,
       JSON.stringify({
         id: 3,
         channel: 'document:open',
-        request: { path: path.join(root, 'docs/big-data.treewall') },
+        request: { path: path.join(serve.folder, 'big-data.treewall') },
       }),
     );
     ws.close();
     expect(r.reply).toMatch(/"ok":false/);
     expect(r.reply).toMatch(/binary <data> values over 1048576 bytes in total/);
     // The file itself is 67 MB of text; decoding and sending it as the old code did took 2.4 GB.
-    expect(statusMiB(serve.pid!, 'VmHWM') - before).toBeLessThan(480);
+    expect(statusMiB(serve.pid, 'VmHWM') - before).toBeLessThan(480);
   }, 120_000);
 });

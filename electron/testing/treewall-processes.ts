@@ -22,6 +22,8 @@ export interface ServeHandle {
   url: string;
   port: number;
   token: string;
+  /** The serve process's id (memory tests read /proc/PID/status). */
+  pid: number;
   /** The documents folder (`--folder`); files the UI saves land here. */
   folder: string;
   /** Recent list and recovery files (`--state-dir`). */
@@ -98,6 +100,7 @@ export async function startServe(options: ServeOptions = {}): Promise<ServeHandl
     url,
     port: Number(parsed.port),
     token: parsed.searchParams.get('token') ?? '',
+    pid: serve.child.pid ?? 0,
     folder,
     stateDir,
     urlFor: (file) => `${url}&path=${encodeURIComponent(file)}`,
