@@ -1,65 +1,27 @@
 // `treewall serve` as a process under hostile WebSocket messages (issue 12, item 1): a message
 // nested deeper than the protocol's limit gets an error reply and the process keeps serving.
-import { spawn } from 'node:child_process';
-import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { MAX_NESTING } from '../../shared/ipc/helper-protocol.ts';
 import { DEFAULT_SETTINGS } from '../../shared/model/types.ts';
+import { startServe } from '../testing/treewall-processes.ts';
 
-const treewall = path.join(import.meta.dirname, '../../bin/treewall.js');
 const deepJson = (depth: number): string => '{"a":'.repeat(depth) + '1' + '}'.repeat(depth);
 
-let root: string;
+let standIn: string;
 
 beforeEach(async () => {
-  root = await mkdtemp(path.join(os.tmpdir(), 'tw-serve-robust-'));
-  await mkdir(path.join(root, 'renderer'));
-  await mkdir(path.join(root, 'docs'));
-  await writeFile(path.join(root, 'renderer/index.html'), '<!doctype html><title>treewall</title>');
+  // A stand-in page: this test talks to the WebSocket only.
+  standIn = await mkdtemp(path.join(os.tmpdir(), 'tw-serve-robust-'));
+  await writeFile(path.join(standIn, 'index.html'), '<!doctype html><title>treewall</title>');
 });
 
 afterEach(async () => {
-  await rm(root, { recursive: true, force: true });
+  await rm(standIn, { recursive: true, force: true });
 });
-
-/** A running `treewall serve` (no helper behind it) and a raw WebSocket to it. */
-export async function startServe(root: string) {
-  const child = spawn(
-    process.execPath,
-    [
-      treewall,
-      'serve',
-      '--port',
-      '0',
-      '--folder',
-      path.join(root, 'docs'),
-      '--state-dir',
-      path.join(root, 'state'),
-      '--socket',
-      path.join(root, 'none.sock'),
-      '--renderer-dir',
-      path.join(root, 'renderer'),
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let output = '';
-  child.stdout.on('data', (c: Buffer) => (output += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (output += c.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  const url = await new Promise<URL>((resolve, reject) => {
-    child.stdout.on('data', () => {
-      const match = /(http:\/\/\S+\?token=[\w-]+)/.exec(output);
-      if (match?.[1]) resolve(new URL(match[1]));
-    });
-    void exited.then((code) => reject(new Error(`serve exited ${code}: ${output}`)));
-  });
-  const token = url.searchParams.get('token')!;
-  const wsUrl = `ws://${url.host}/ws?token=${token}`;
-  return { child, exited, wsUrl, output: () => output };
-}
 
 /** Open a socket; `send(text)` resolves with the next reply (events skipped). */
 export async function rawSocket(wsUrl: string) {
@@ -88,10 +50,11 @@ export async function rawSocket(wsUrl: string) {
 
 describe('treewall serve under hostile WebSocket messages', () => {
   it('answers deeply nested values (a document extra, a rule extra, any request) with errors and keeps serving', async () => {
-    const serve = await startServe(root);
+    const serve = await startServe({ extraArgs: ['--renderer-dir', standIn] });
+    const wsUrl = `ws://127.0.0.1:${serve.port}/ws?token=${serve.token}`;
     try {
-      const socket = await rawSocket(serve.wsUrl);
-      const bystander = await rawSocket(serve.wsUrl);
+      const socket = await rawSocket(wsUrl);
+      const bystander = await rawSocket(wsUrl);
       const settings = JSON.stringify(DEFAULT_SETTINGS);
       const document = (extra: string) =>
         `{"rules":[],"settings":${settings},"extra":{"x":${extra}}}`;
@@ -111,7 +74,7 @@ describe('treewall serve under hostile WebSocket messages', () => {
         expect(error.message).toMatch(new RegExp(`nested deeper than ${MAX_NESTING} levels`));
       }
       // Nothing was saved, the process is alive, and both connections still work.
-      expect(serve.child.exitCode).toBeNull();
+      expect(serve.running()).toBe(true);
       for (const s of [socket, bystander]) {
         const info = await s.send('{"id":9,"channel":"app:info","request":{}}');
         expect(info).toMatchObject({ id: 9, result: { ok: true } });
@@ -129,8 +92,7 @@ describe('treewall serve under hostile WebSocket messages', () => {
       socket.close();
       bystander.close();
     } finally {
-      serve.child.kill('SIGTERM');
-      await serve.exited;
+      await serve.stop();
     }
   });
 });

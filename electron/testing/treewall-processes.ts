@@ -24,6 +24,8 @@ export interface ServeHandle {
   token: string;
   /** The serve process's id (memory tests read /proc/PID/status). */
   pid: number;
+  /** Whether the process is still running (robustness tests: it must survive what they send). */
+  running(): boolean;
   /** The documents folder (`--folder`); files the UI saves land here. */
   folder: string;
   /** Recent list and recovery files (`--state-dir`). */
@@ -101,6 +103,7 @@ export async function startServe(options: ServeOptions = {}): Promise<ServeHandl
     port: Number(parsed.port),
     token: parsed.searchParams.get('token') ?? '',
     pid: serve.child.pid ?? 0,
+    running: () => serve.child.exitCode === null && serve.child.signalCode === null,
     folder,
     stateDir,
     urlFor: (file) => `${url}&path=${encodeURIComponent(file)}`,
