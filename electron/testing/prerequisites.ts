@@ -35,6 +35,25 @@ export function prerequisites(env: NodeJS.ProcessEnv = process.env): Prerequisit
       neededBy: 'the OpenStep codec test against GNUstep',
     },
     { tool: 'xvfb-run', pkg: 'xvfb', neededBy: 'the Electron smoke test (a display)' },
+    {
+      tool: '/usr/sbin/sshd',
+      pkg: 'openssh-server',
+      neededBy: 'fleet tests (an sshd per namespaced host)',
+    },
+    { tool: 'ssh', pkg: 'openssh-client', neededBy: 'fleet tests and the fleet transport' },
+    { tool: 'tc', pkg: 'iproute2', neededBy: 'rate-limit tests (tc shaping)' },
+    { tool: 'gcc', pkg: 'gcc', neededBy: 'building the packet-queue shim (Delay)' },
+    { tool: 'pkg-config', pkg: 'pkg-config', neededBy: 'building the packet-queue shim (Delay)' },
+    {
+      tool: '/usr/include/libnetfilter_queue/libnetfilter_queue.h',
+      pkg: 'libnetfilter-queue-dev',
+      neededBy: 'building the packet-queue shim (Delay)',
+    },
+    {
+      tool: '/usr/include/libnftnl/expr.h',
+      pkg: 'libnftnl-dev',
+      neededBy: 'building the packet-queue shim (Delay)',
+    },
     { tool: chromiumPath(env), pkg: 'chromium', neededBy: 'end-to-end tests (Playwright)' },
   ];
 }
