@@ -17,6 +17,7 @@ const commands: Record<string, () => Promise<CommandModule>> = {
   convert: () => import('./commands/convert.ts'),
   simulate: () => import('./commands/simulate.ts'),
   helper: () => import('./commands/helper.ts'),
+  'helper-bridge': () => import('./commands/helper-bridge.ts'),
   apply: () => import('./commands/apply.ts'),
   confirm: () => import('./commands/confirm.ts'),
   revert: () => import('./commands/revert.ts'),

@@ -7,6 +7,7 @@
 // decide (HelperClient.connect again), so no call is silently sent twice.
 
 import { createConnection, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import {
   DEFAULT_SOCKET_PATH,
   decodeHelperMessage,
@@ -57,10 +58,16 @@ export interface ConnectOptions {
 export interface CallOptions {
   /** Reject with `timeout` after this long (default: none; apply of a large document is slow). */
   timeoutMs?: number;
+  /**
+   * Validate this call's result (default: the client's setting). `false` lets a client read a
+   * helper of another protocol version's `status` (the fleet's version check on connect).
+   */
+  validate?: boolean;
 }
 
 interface Pending {
   call: HelperCall;
+  validate: boolean;
   resolve: (value: unknown) => void;
   reject: (error: HelperCallError) => void;
   timer: NodeJS.Timeout | undefined;
@@ -78,7 +85,8 @@ export class HelperClient {
   private isClosed = false;
 
   private constructor(
-    private readonly socket: Socket,
+    private readonly socket: Duplex,
+    /** The socket's path, or for a stream what it is (`ssh web-1`), for messages. */
     readonly socketPath: string,
     private readonly validate: boolean,
   ) {
@@ -115,6 +123,15 @@ export class HelperClient {
     });
   }
 
+  /**
+   * A client over any byte stream that carries the helper protocol (the fleet's ssh session to
+   * a remote `treewall helper-bridge`). `label` names it in messages. The stream is the caller's
+   * to set up; the client ends it on close().
+   */
+  static overStream(stream: Duplex, label: string, options: ConnectOptions = {}): HelperClient {
+    return new HelperClient(stream, label, options.validate ?? true);
+  }
+
   get closed(): boolean {
     return this.isClosed;
   }
@@ -149,6 +166,7 @@ export class HelperClient {
             }, options.timeoutMs);
       this.pending.set(id, {
         call,
+        validate: options.validate ?? this.validate,
         resolve: resolve as (value: unknown) => void,
         reject,
         timer,
@@ -189,7 +207,8 @@ export class HelperClient {
       for (const l of this.closeListeners) l(undefined);
       this.closeListeners.clear();
       this.socket.end();
-      this.socket.destroySoon();
+      const socket = this.socket as Partial<Socket>;
+      if (typeof socket.destroySoon === 'function') socket.destroySoon();
     });
   }
 
@@ -221,7 +240,7 @@ export class HelperClient {
       );
       return;
     }
-    if (!this.validate) {
+    if (!pending.validate) {
       pending.resolve(reply.result);
       return;
     }
