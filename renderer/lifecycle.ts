@@ -15,6 +15,7 @@ import {
 } from './commands.ts';
 import { receiveHelperEvent, useAppStore } from './store/app-store.ts';
 import { selectDirty, useDocumentStore } from './store/document-store.ts';
+import { documentText as encodedDocument } from './store/document-text.ts';
 
 const AUTOSAVE_DELAY_MS = 3000;
 /** The autosave waits until the user's input has paused this long... */
@@ -24,17 +25,23 @@ const AUTOSAVE_MAX_DELAY_MS = 15000;
 /** How long "Reconnected to treewall serve" stays after a lost connection came back. */
 const RECONNECTED_NOTICE_MS = 4000;
 
-/** Crash-recovery copy of a dirty document (or drop the copy of a clean one). */
-function autosaveNow(): void {
+/** Crash-recovery copy of a dirty document (or drop the copy of a clean one). The document goes
+ * as its wire JSON text, kept up to date incrementally (./store/document-text.ts): encoding or
+ * cloning a 100,000-rule document whole would block the page for 0.1-0.8 s. */
+async function autosaveNow(): Promise<void> {
   const now = useDocumentStore.getState();
-  if (selectDirty(now)) {
-    void invoke('document:autosave', {
-      key: recoveryKey,
-      path: now.filePath,
-      name: now.fileName,
-      document: now.document,
-    });
-  } else void invoke('document:discardRecovery', { key: recoveryKey });
+  if (!selectDirty(now)) {
+    void invoke('document:discardRecovery', { key: recoveryKey });
+    return;
+  }
+  const documentText = await encodedDocument(now.document);
+  if (documentText === null) return;
+  void invoke('document:autosave', {
+    key: recoveryKey,
+    path: now.filePath,
+    name: now.fileName,
+    documentText,
+  });
 }
 
 const isTextTarget = (t: EventTarget | null) =>
@@ -136,9 +143,10 @@ export function start(): () => void {
   stops.push(useDocumentStore.subscribe(syncTitle));
 
   // Autosave for crash recovery: a few seconds after the last edit, while the document is dirty.
-  // Encoding a large document blocks the main thread (0.3-0.6 s at 100,000 rules), so the copy
-  // waits for a pause in the user's input (scrolling, typing, pointer) and then for an idle
-  // period; it never waits longer than AUTOSAVE_MAX_DELAY_MS after the last edit.
+  // The copy waits for a pause in the user's input (scrolling, typing, pointer) and then for an
+  // idle period, never longer than AUTOSAVE_MAX_DELAY_MS after the last edit. (Its encoding is
+  // incremental and sliced now; the wait still keeps the socket's send of a large document out
+  // of the way of input.)
   let timer: ReturnType<typeof setTimeout> | undefined;
   let idle: number | undefined;
   let editedAt = 0;
@@ -162,11 +170,11 @@ export function start(): () => void {
       idle = requestIdleCallback(
         () => {
           idle = undefined;
-          autosaveNow();
+          void autosaveNow();
         },
         { timeout: AUTOSAVE_QUIET_MS },
       );
-    } else autosaveNow();
+    } else void autosaveNow();
   };
   let lastRevision = useDocumentStore.getState().revision;
   stops.push(
@@ -193,7 +201,7 @@ export function start(): () => void {
     useAppStore.subscribe((s, before) => {
       if (s.hostConnection !== 'back' || before.hostConnection === 'back') return;
       void refreshHelper();
-      if (selectDirty(useDocumentStore.getState())) autosaveNow();
+      if (selectDirty(useDocumentStore.getState())) void autosaveNow();
       clearTimeout(backTimer);
       backTimer = setTimeout(() => {
         if (useAppStore.getState().hostConnection === 'back') {

@@ -3,6 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { appChannels, type ApiResult, type Channel } from '../../shared/ipc/app-api.ts';
+import { DocumentJsonEncoder } from '../../shared/ipc/document-json.ts';
+import { encodeWire } from '../../shared/ipc/wire.ts';
 import { DEFAULT_SETTINGS, type FirewallDocument } from '../../shared/model/types.ts';
 import { createBackend, type Backend, type CallContext, type DocumentCodec } from './backend.ts';
 import { disconnectedHelper } from './helper-port.ts';
@@ -313,6 +315,30 @@ describe('recovery', () => {
     expect(await call('document:recover', {})).toEqual({ ok: true, value: { entries: [] } });
   });
 
+  it('takes the document as its wire JSON text (documentText) and checks it as a document', async () => {
+    const work = { ...sampleDocument('as text'), extra: { when: new Date(0) } };
+    const documentText = new DocumentJsonEncoder().encode(work)!;
+    expect(
+      await call('document:autosave', { key: 'k3', path: null, name: 'x', documentText }),
+    ).toEqual({ ok: true, value: {} });
+    backend.disconnect(tab.client);
+    const recovered = await call('document:recover', {});
+    expect(recovered.ok && recovered.value).toMatchObject({
+      entries: [{ key: 'k3', document: work }],
+    });
+    const bad = { ...work, rules: [{ ...work.rules[0], action: 'Explode' }] };
+    for (const request of [
+      { key: 'k4', path: null, name: 'x', documentText: encodeWire(bad) },
+      { key: 'k4', path: null, name: 'x', documentText: '{"rules":' },
+      { key: 'k4', path: null, name: 'x', documentText, document: work },
+      { key: 'k4', path: null, name: 'x' },
+    ]) {
+      const result = await call('document:autosave', request as never);
+      expect(result.ok, JSON.stringify(request).slice(0, 80)).toBe(false);
+      expect(!result.ok && result.error.code).toBe('bad-request');
+    }
+  });
+
   it('survives a restart, and a save with the recovery key discards it', async () => {
     await call('document:autosave', {
       key: 'k2',
@@ -402,6 +428,16 @@ describe('hostile requests (issue 12, item 1): Electron IPC and the WebSocket sh
         ['document:save', { path: 'deep.treewall', document }],
         ['helper:apply', { document }],
         ['document:autosave', { key: 'k', path: null, name: 'x', document }],
+        [
+          'document:autosave',
+          {
+            key: 'k',
+            path: null,
+            name: 'x',
+            // Written by hand: JSON.stringify itself cannot nest this deep.
+            documentText: `{"rules":[],"settings":${encodeWire(DEFAULT_SETTINGS)},"extra":{"x":${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}}}`,
+          },
+        ],
         ['app:info', nested(depth)],
       ] as const) {
         const result = await backend.handle(channel, request, tab);

@@ -146,6 +146,20 @@ export function formatForPath(file: string): DocumentFormat {
   return /\.(txt|next|openstep|strings)$/i.test(file) ? 'next' : 'xml';
 }
 
+/** An autosave's `documentText` (wire JSON), checked as a `document` in its place would be. */
+function documentFromText(request: ChannelRequest<'document:autosave'>): FirewallDocument {
+  let decoded: unknown;
+  try {
+    decoded = decodeWire(request.documentText ?? '');
+  } catch {
+    throw fail('bad-request', 'document:autosave: documentText: not JSON');
+  }
+  const { documentText: _text, ...rest } = request;
+  const checked = parseRequest('document:autosave', { ...rest, document: decoded });
+  if (!checked.ok) throw new ApiCallError(checked.error);
+  return checked.value.document!;
+}
+
 export function createBackend(options: BackendOptions): Backend {
   const listeners = new Set<(event: EventName, payload: unknown) => void>();
   /** Absolute paths Electron may touch: ones the user chose, recent files, initial paths. */
@@ -414,7 +428,7 @@ export function createBackend(options: BackendOptions): Backend {
         path: request.path,
         name: request.name,
         savedAt: new Date().toISOString(),
-        document: request.document,
+        document: request.document ?? documentFromText(request),
       };
       await fs.mkdir(recoveryDir, { recursive: true, mode: 0o700 });
       await writeFileAtomic(recoveryFile(request.key), encodeWire(entry), { mode: 0o600 });

@@ -3,7 +3,7 @@
 // shared/compiler's `documentProblems`, the one function for that. The rows, the status bar's
 // count and the problem list read it from here.
 // It runs in a Web Worker a moment after the last edit (a large document takes seconds to
-// compile); where no worker can start (a file:// page that refuses module workers) it runs on
+// compile; the document goes to it as wire JSON text, ./document-text.ts); where no worker can start (a file:// page that refuses module workers) it runs on
 // the main thread while the document is small enough not to freeze it, and says so otherwise.
 // Invariant: `forDocument` names the document object the problems belong to; an older answer
 // never replaces a newer one.
@@ -12,6 +12,7 @@ import { create } from 'zustand';
 import { documentProblems } from '../../shared/compiler/problems.ts';
 import { countRules } from '../../shared/model/tree.ts';
 import { severityOf, type FirewallDocument, type Problem } from '../../shared/model/types.ts';
+import { documentText } from './document-text.ts';
 
 export interface AllProblemsState {
   /** The document these are for (null: not checked yet). */
@@ -99,7 +100,11 @@ export function checkDocument(document: FirewallDocument): void {
   const w = startWorker();
   if (w) {
     pending.set(id, document);
-    w.postMessage({ id, document });
+    // The worker gets the document as text, written in slices (a structured clone of a large
+    // document would block the main thread for a long time); a newer check cancels it.
+    void documentText(document, () => id !== asked).then((text) => {
+      if (text !== null) w.postMessage({ id, text });
+    });
     return;
   }
   if (countRules(document.rules) <= MAIN_THREAD_LIMIT) {

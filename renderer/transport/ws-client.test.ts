@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { PlistValue } from '../../shared/model/types.ts';
 import { decodeWire, encodeWire } from '../../shared/ipc/wire.ts';
-import { wsUrlFromLocation } from './ws-client.ts';
+import { encodeCall, wsUrlFromLocation } from './ws-client.ts';
 
 describe('wsUrlFromLocation', () => {
   it('keeps host, port, token and path', () => {
@@ -46,5 +46,28 @@ describe('wire format', () => {
     for (const value of [{ $date: 'x' }, { $bytes: 'AA==' }, { $date: 'not a date', other: 1 }]) {
       expect(decodeWire(encodeWire(value))).toEqual(value);
     }
+  });
+});
+
+describe('encodeCall', () => {
+  it('sends a documentText as the request document, spliced in unescaped', () => {
+    const document = { rules: [], settings: { a: 1 }, extra: { d: new Date(0) } };
+    const documentText = encodeWire(document);
+    const text = encodeCall({
+      id: 3,
+      channel: 'document:autosave',
+      request: { key: 'k', path: null, name: '\u0000document', documentText },
+    });
+    expect(text).toContain(documentText);
+    expect(decodeWire(text)).toEqual({
+      id: 3,
+      channel: 'document:autosave',
+      request: { key: 'k', path: null, name: '\u0000document', document },
+    });
+  });
+
+  it('sends any other call as encodeWire does', () => {
+    const call = { id: 1, channel: 'document:open', request: { path: 'a' } };
+    expect(encodeCall(call)).toBe(encodeWire(call));
   });
 });

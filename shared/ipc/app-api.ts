@@ -280,12 +280,20 @@ export const appChannels = {
   'document:recent': { request: empty, response: z.object({ files: z.array(fileEntrySchema) }) },
   /** Store unsaved work so it survives a crash. Call it a few seconds after edits. */
   'document:autosave': {
-    request: z.object({
-      key: z.string().min(1).max(200),
-      path: z.string().nullable(),
-      name: z.string(),
-      document: documentSchema,
-    }),
+    // The document, or its wire JSON text (`documentText`, shared/ipc/document-json.ts): the
+    // renderer keeps that text up to date incrementally, so a large document costs its main
+    // thread no structured clone or encoding. Exactly one of the two.
+    request: z
+      .object({
+        key: z.string().min(1).max(200),
+        path: z.string().nullable(),
+        name: z.string(),
+        document: documentSchema.optional(),
+        documentText: z.string().optional(),
+      })
+      .refine((r) => (r.document === undefined) !== (r.documentText === undefined), {
+        message: 'exactly one of document and documentText',
+      }),
     response: ok,
   },
   /** Unsaved work left by sessions that did not end cleanly, newest first. */
