@@ -64,6 +64,18 @@ describe('placing new rules', () => {
 });
 
 describe('undo and redo', () => {
+  it('does not count a drop where the rule already is as an edit', () => {
+    const before = s().document;
+    s().moveRules(['c'], 'a', 1); // just above itself
+    s().moveRules(['c'], 'a', 2); // just below itself
+    s().moveRules(['d'], null, 1);
+    expect(s().document).toBe(before);
+    expect(selectDirty(s())).toBe(false);
+    expect(s().past).toHaveLength(0);
+    s().moveRules(['c'], 'a', 0);
+    expect(selectDirty(s())).toBe(true);
+    expect(s().past).toHaveLength(1);
+  });
   it('undoes and redoes every edit, one step each, sharing untouched subtrees', () => {
     const original = s().document;
     s().toggleEnabled(['d']);

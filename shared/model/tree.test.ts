@@ -228,6 +228,17 @@ describe('editing', () => {
     expect(canDrop(rules, ['c'], null, 4)).toBe(false);
     expect(moveRules(rules, ['a'], 'd', 0)).toBe(rules);
   });
+  it('returns the same tree for a drop where the rules already are', () => {
+    const rules = sample();
+    // just above or just below itself, in its own list
+    expect(moveRules(rules, ['f'], null, 1)).toBe(rules);
+    expect(moveRules(rules, ['f'], null, 2)).toBe(rules);
+    expect(moveRules(rules, ['d'], 'c', 0)).toBe(rules);
+    expect(moveRules(rules, ['d', 'e'], 'c', 2)).toBe(rules);
+    // a real move of the same rules still moves them
+    expect(shape(moveRules(rules, ['d'], 'c', 2))).toBe('a(b c(e d)) f g(h)');
+    expect(shape(moveRules(rules, ['b', 'f'], null, 1))).toBe('a(c(d e)) b f g(h)');
+  });
   it('indents and outdents', () => {
     const rules = sample();
     expect(shape(indentRules(rules, ['f', 'g']))).toBe('a(b c(d e) f g(h))');

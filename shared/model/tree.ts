@@ -479,6 +479,8 @@ export function moveRules(
   for (let i = 0; i < index && i < targetBefore.length; i++) {
     if (movedIds.has((targetBefore[i] as Rule).id)) at--;
   }
+  // Dropped where they already are (the same parent, in order, from the same place): no edit.
+  if (moved.every((rule, k) => targetBefore[at + k] === rule)) return rules;
   let without = rules;
   if (moved.length <= REMOVE_BY_PATH_LIMIT) {
     // Last path first: removing a rule never shifts the path of one before it in outline order
