@@ -7,32 +7,39 @@ import { emptyDocument, smallDocument } from './pages/documents.ts';
 import { expect, test } from './pages/fixtures.ts';
 import { LivePage } from './pages/live-page.ts';
 
-/** WCAG contrast of an element's text colour against the nearest opaque background. */
-async function contrast(page: Page, selector: string): Promise<number> {
-  return page.evaluate((sel) => {
-    const el = document.querySelector(sel)!;
-    const parse = (c: string) => (c.match(/[\d.]+/g) ?? []).map(Number);
-    let bgEl: Element | null = el;
-    let bg = [255, 255, 255];
-    while (bgEl) {
-      const c = parse(getComputedStyle(bgEl).backgroundColor);
-      if (c.length >= 3 && (c.length < 4 || c[3] === 1)) {
-        bg = c.slice(0, 3);
-        break;
+/**
+ * WCAG contrast of an element's text colour against the nearest opaque background, or, with
+ * `against`, against that other element's text colour.
+ */
+async function contrast(page: Page, selector: string, against?: string): Promise<number> {
+  return page.evaluate(
+    ([sel, other]) => {
+      const el = document.querySelector(sel!)!;
+      const parse = (c: string) => (c.match(/[\d.]+/g) ?? []).map(Number);
+      let bgEl: Element | null = el;
+      let bg = [255, 255, 255];
+      while (bgEl) {
+        const c = parse(getComputedStyle(bgEl).backgroundColor);
+        if (c.length >= 3 && (c.length < 4 || c[3] === 1)) {
+          bg = c.slice(0, 3);
+          break;
+        }
+        bgEl = bgEl.parentElement;
       }
-      bgEl = bgEl.parentElement;
-    }
-    const fg = parse(getComputedStyle(el).color).slice(0, 3);
-    const lum = ([r, g, b]: number[]) => {
-      const f = (v: number) => {
-        const s = v / 255;
-        return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+      if (other) bg = parse(getComputedStyle(document.querySelector(other)!).color).slice(0, 3);
+      const fg = parse(getComputedStyle(el).color).slice(0, 3);
+      const lum = ([r, g, b]: number[]) => {
+        const f = (v: number) => {
+          const s = v / 255;
+          return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+        };
+        return 0.2126 * f(r!) + 0.7152 * f(g!) + 0.0722 * f(b!);
       };
-      return 0.2126 * f(r!) + 0.7152 * f(g!) + 0.0722 * f(b!);
-    };
-    const [a, b] = [lum(fg), lum(bg)].sort((x, y) => y - x);
-    return (a! + 0.05) / (b! + 0.05);
-  }, selector);
+      const [a, b] = [lum(fg), lum(bg)].sort((x, y) => y - x);
+      return (a! + 0.05) / (b! + 0.05);
+    },
+    [selector, against],
+  );
 }
 
 test('the filter marks matches and says how many of all', async ({ ui }) => {
@@ -57,6 +64,13 @@ for (const scheme of ['light', 'dark'] as const) {
     const sel = '[data-testid="rule-row"][data-active="false"] [data-testid="cell-name"]';
     await expect(page.locator(sel)).toHaveText('last');
     expect(await contrast(page, sel)).toBeGreaterThanOrEqual(4.5);
+    // Rule numbers: both readable, and a disabled rule's visibly different from an enabled one's.
+    const off = '[data-testid="rule-row"][data-active="false"] [data-testid="rule-number"]';
+    const on = '[data-testid="rule-row"][data-active="true"] [data-testid="rule-number"]';
+    await expect(page.locator(off)).toHaveText('3');
+    expect(await contrast(page, off)).toBeGreaterThanOrEqual(4.5);
+    expect(await contrast(page, on)).toBeGreaterThanOrEqual(4.5);
+    expect(await contrast(page, on, off)).toBeGreaterThanOrEqual(1.8);
     const body = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
     if (scheme === 'dark') expect(body).toBe('rgb(30, 31, 34)');
     else expect(body).toBe('rgb(255, 255, 255)');
