@@ -1,7 +1,8 @@
 // Issue 14 point 1: what became of an apply is visible. Against a real helper in a namespace:
 // Revert announces a rollback and why, the confirm deadline passing does too, the status line
 // follows every outcome, the outline says when it differs from the rules in force, and the
-// statistics of a rule the kernel does not hold are a dash, not "0".
+// statistics of a rule the kernel does not hold are a dash, not "0". A helper killed before the
+// deadline and restarted after it (same socket and state folder) rolls back, and the app says why.
 
 import { smallDocument } from './pages/documents.ts';
 import { expect, test } from './pages/fixtures.ts';
@@ -85,6 +86,38 @@ test('Revert and the deadline each announce a rollback with its reason; the stat
   await expect(lastApply).toHaveAttribute('data-outcome', 'stopped');
   await expect(lastApply).toContainText('firewall turned off');
   await expect(inForce).toHaveCount(0);
+});
+
+test('a helper restarted after the deadline rolls back, and the app says that was why', async ({
+  ui,
+  helper,
+}) => {
+  test.setTimeout(90_000);
+  const { page } = ui;
+  const rollback = page.getByTestId('rollback-banner');
+  await ui.openWith('small.treewall', smallDocument());
+  await expect(ui.helperStatus).toContainText('firewall off');
+  await ui.apply();
+  await expect(ui.confirmBanner).toBeVisible();
+  const client = await helper!.connect();
+  const deadline = Date.parse((await client.call('status', {})).pendingConfirm!.deadline);
+  await client.close();
+  // A crash before anyone chose: the unconfirmed rules stay in the kernel, nobody rolls back.
+  await helper!.kill('SIGKILL');
+  await expect(ui.helperStatus).not.toContainText('firewall', { timeout: 15_000 });
+  expect(await helper!.server.nft(['list', 'tables'])).toContain('table inet treewall');
+  await expect.poll(() => Date.now() > deadline, { timeout: 40_000, intervals: [250] }).toBe(true);
+  // Back with the same socket and state folder: it finds the deadline passed and rolls back.
+  await helper!.restart();
+  await expect(rollback).toContainText(
+    'rolled back: the helper was restarted after the confirm deadline had passed',
+    { timeout: 20_000 },
+  );
+  await expect(rollback).toContainText('The firewall is off again');
+  await expect(ui.confirmBanner).toHaveCount(0);
+  await expect(page.getByTestId('last-apply')).toHaveAttribute('data-outcome', 'rolledBack');
+  await expect(ui.helperStatus).toContainText('firewall off');
+  expect(await helper!.server.nft(['list', 'tables'])).not.toContain('table inet treewall');
 });
 
 test('statistics of rules the kernel does not hold show a dash, not 0', async ({ ui }) => {

@@ -5,14 +5,14 @@
 // Invariant: stop() ends the process and removes every folder the starter made, even when the
 // caller fails half-way.
 
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HelperClient } from '../common/helper-client.ts';
 import { HELPER_NODE_OPTIONS } from '../helper/server.ts';
 import { sweepStale, TestNet, type Namespace } from './netns.ts';
-import { startProcess, waitUntil } from './processes.ts';
+import { startProcess, waitUntil, type Started } from './processes.ts';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const TREEWALL = path.join(repoRoot, 'bin/treewall.js');
@@ -118,52 +118,83 @@ export async function startServe(options: ServeOptions = {}): Promise<ServeHandl
 }
 
 export interface HelperProcess {
-  /** The helper's own pid (`ip netns exec` execs it). */
-  pid: number;
-  /** Its Unix socket (in a private temporary folder). */
+  /** The running helper's own pid (`ip netns exec` execs it); a restart changes it. */
+  readonly pid: number;
+  /** Its Unix socket (in a private temporary folder, or `options.folder`). */
   socket: string;
+  /** Its state folder (`--state-dir`): pending confirm, active document, ... */
+  stateDir: string;
   /** A client of its own. */
   connect(): Promise<HelperClient>;
-  /** What the helper printed, for failure messages. */
+  /** What the running helper printed since it (re)started, for failure messages and checks. */
   output(): string;
+  /** Whether the current process is still running. */
+  running(): boolean;
+  /** How the current process ended (resolves when it does). */
+  exited(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Send `signal` (default SIGTERM; SIGKILL: a crash) and wait until it ended. Socket path and
+   * state folder stay, for `restart`. */
+  kill(signal?: NodeJS.Signals): Promise<void>;
+  /**
+   * Start the helper again (ending the running one with SIGTERM first) with the same socket,
+   * state folder and namespace, ready when `status` answers; `args` replace the first start's
+   * extra arguments when given. Rejects, with what it printed, if it exits instead.
+   */
+  restart(args?: string[]): Promise<void>;
+  /** End it and remove the folders the starter made. */
   stop(): Promise<void>;
 }
 
 export interface HelperOptions {
   /** Run it inside this network namespace (by name); absent: in the caller's. */
   namespace?: string;
+  /** Extra helper arguments (`--log-group N`, `--allow-outbound URL`, `--apply-saved`). */
+  args?: string[];
   /** Extra node options (`--cpu-prof ...` to profile it). */
   nodeArgs?: string[];
   /** Copy its stderr to ours as it comes (its timings, while benchmarking). */
   echoStderr?: boolean;
+  /** Mode of the folder holding the socket (0o711: other users may reach the socket itself). */
+  folderMode?: number;
 }
 
 /** Start `treewall helper` with a private socket and state folder; ready when `status` answers. */
 export async function startHelper(options: HelperOptions = {}): Promise<HelperProcess> {
   const scratch = await mkdtemp(path.join(os.tmpdir(), 'tw-helper-'));
+  if (options.folderMode !== undefined) await chmod(scratch, options.folderMode);
   const socket = path.join(scratch, 'helper.sock');
-  const argv = [
-    process.execPath,
-    // The node options the package's launcher gives the helper.
-    ...HELPER_NODE_OPTIONS,
-    ...(options.nodeArgs ?? []),
-    TREEWALL,
-    'helper',
-    '--socket',
-    socket,
-    '--state-dir',
-    path.join(scratch, 'state'),
-  ];
-  const helper = startProcess(
-    options.namespace ? ['ip', 'netns', 'exec', options.namespace, ...argv] : argv,
-    { cwd: repoRoot },
-  );
-  if (options.echoStderr) helper.child.stderr?.on('data', (d: string) => process.stderr.write(d));
-  const stop = async () => {
-    await helper.stop();
-    await rm(scratch, { recursive: true, force: true });
-  };
-  try {
+  const stateDir = path.join(scratch, 'state');
+  let helper: Started | undefined;
+  let exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }> = Promise.resolve({
+    code: null,
+    signal: null,
+  });
+  const isRunning = () =>
+    helper !== undefined && helper.child.exitCode === null && helper.child.signalCode === null;
+  const launch = async (args: string[]) => {
+    const argv = [
+      process.execPath,
+      // The node options the package's launcher gives the helper.
+      ...HELPER_NODE_OPTIONS,
+      ...(options.nodeArgs ?? []),
+      TREEWALL,
+      'helper',
+      '--socket',
+      socket,
+      '--state-dir',
+      stateDir,
+      ...args,
+    ];
+    const started = startProcess(
+      options.namespace ? ['ip', 'netns', 'exec', options.namespace, ...argv] : argv,
+      { cwd: repoRoot },
+    );
+    helper = started;
+    exit = new Promise((resolve) =>
+      started.child.once('exit', (code, signal) => resolve({ code, signal })),
+    );
+    if (options.echoStderr)
+      started.child.stderr?.on('data', (d: string) => process.stderr.write(d));
     await waitUntil(
       async () => {
         const probe = await HelperClient.connect(socket, { timeoutMs: 1000 });
@@ -173,21 +204,45 @@ export async function startHelper(options: HelperOptions = {}): Promise<HelperPr
           await probe.close();
         }
       },
-      { what: 'treewall helper', process: helper },
+      { what: 'treewall helper', process: started },
     );
+  };
+  const kill = async (signal: NodeJS.Signals = 'SIGTERM') => {
+    if (!helper || !isRunning()) return;
+    if (signal === 'SIGTERM') return helper.stop();
+    helper.child.kill(signal);
+    await exit;
+  };
+  const stop = async () => {
+    await helper?.stop();
+    await rm(scratch, { recursive: true, force: true });
+  };
+  let extra = options.args ?? [];
+  try {
+    await launch(extra);
   } catch (error) {
     await stop();
     throw error;
   }
   return {
-    pid: helper.child.pid ?? 0,
+    get pid() {
+      return helper?.child.pid ?? 0;
+    },
     socket,
+    stateDir,
     connect: () => HelperClient.connect(socket),
-    output: helper.output,
+    output: () => helper?.output() ?? '',
+    running: isRunning,
+    exited: () => exit,
+    kill,
+    async restart(args) {
+      await kill();
+      if (args) extra = args;
+      await launch(extra);
+    },
     stop,
   };
 }
-
 export interface HelperInNamespace extends HelperProcess {
   /** The namespace the helper (and its firewall) runs in, and the one traffic comes from. */
   server: Namespace;
@@ -199,7 +254,10 @@ export interface HelperInNamespace extends HelperProcess {
 }
 
 /** `treewall helper` inside a new "server" namespace linked to a "client" namespace. */
-export async function startHelperInNamespace(area = 'e2e'): Promise<HelperInNamespace> {
+export async function startHelperInNamespace(
+  area = 'e2e',
+  options: Omit<HelperOptions, 'namespace'> = {},
+): Promise<HelperInNamespace> {
   await sweepStale(area);
   const net = new TestNet(area);
   try {
@@ -209,9 +267,13 @@ export async function startHelperInNamespace(area = 'e2e'): Promise<HelperInName
       aAddresses: ['10.77.0.1/24', 'fd77::1/64'],
       bAddresses: ['10.77.0.2/24', 'fd77::2/64'],
     });
-    const helper = await startHelper({ namespace: server.name });
+    const helper = await startHelper({ ...options, namespace: server.name });
     return {
       ...helper,
+      // A getter: the pid after a restart.
+      get pid() {
+        return helper.pid;
+      },
       server,
       client,
       serverAddress: '10.77.0.2',
