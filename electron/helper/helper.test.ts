@@ -1,11 +1,10 @@
 // Kernel tests of the helper (root, ip, nft, tcpdump): the helper runs unchanged inside network
 // namespace B (`ip netns exec B node bin/treewall.js helper ...`); the test talks to it over its
 // Unix socket (a file, reachable from here) and sends real packets from namespace A over a veth.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
 import { connect as netConnect } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDefaultDocument } from '../../resources/default-document.ts';
 import { createRule } from '../../shared/model/tree.ts';
@@ -15,21 +14,33 @@ import type {
   LogEventData,
   NotifyEventData,
 } from '../../shared/ipc/helper-protocol.ts';
-import {
-  kernelTestsAvailable,
-  kernelSkipReason,
-  sweepStale,
-  TestNet,
-  type Namespace,
-} from '../testing/netns.ts';
+import { kernelTestsAvailable, kernelSkipReason, type Namespace } from '../testing/netns.ts';
 import { createState, evaluate, parsePacketSpec } from '../../shared/evaluator/index.ts';
 import { HelperCallError, HelperClient } from '../common/helper-client.ts';
 import { waitFor } from '../testing/processes.ts';
+import {
+  runTreewall,
+  startHelperInNamespace,
+  type HelperInNamespace,
+} from '../testing/treewall-processes.ts';
 
 const A = '10.77.0.1';
 const B = '10.77.0.2';
 const LOG_GROUP = 3001;
-const repo = join(import.meta.dirname, '../..');
+
+/** python3 -c SYN_FIN SRC DST: one TCP segment with SYN and FIN set, SRC:40000 > DST:80. */
+const SYN_FIN = `
+import socket, struct, sys
+src, dst = sys.argv[1], sys.argv[2]
+def csum(b):
+    t = sum(struct.unpack('!%dH' % (len(b) // 2), b))
+    t = (t >> 16) + (t & 0xffff)
+    return ~(t + (t >> 16)) & 0xffff
+tcp = struct.pack('!HHIIBBHHH', 40000, 80, 1, 0, 5 << 4, 0x03, 65535, 0, 0)
+pseudo = socket.inet_aton(src) + socket.inet_aton(dst) + struct.pack('!BBH', 0, 6, len(tcp))
+tcp = tcp[:16] + struct.pack('!H', csum(pseudo + tcp)) + tcp[18:]
+socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_TCP).sendto(tcp, (dst, 0))
+`;
 
 const rule = (id: string, partial: Partial<Rule>): Rule => createRule({ id, ...partial });
 const doc = (rules: Rule[]): FirewallDocument => ({ rules, settings: { ...DEFAULT_SETTINGS } });
@@ -86,60 +97,21 @@ const logDoc = (): FirewallDocument =>
 describe.skipIf(!kernelTestsAvailable)(
   `helper in a network namespace${kernelSkipReason ? ` (${kernelSkipReason})` : ''}`,
   () => {
-    const net = new TestNet('helper');
+    let h: HelperInNamespace;
     let a: Namespace;
     let b: Namespace;
+    /** The helper's private folder (its socket is there): scratch files of the tests too. */
     let dir: string;
     let socket: string;
-    let stateDir: string;
-    let helper: ChildProcess | undefined;
-    let helperLog = '';
     let client: HelperClient;
-
-    async function startHelper(extra: string[] = []): Promise<void> {
-      helperLog = '';
-      const child = spawn(
-        'ip',
-        [
-          'netns',
-          'exec',
-          b.name,
-          process.execPath,
-          join(repo, 'bin/treewall.js'),
-          'helper',
-          '--socket',
-          socket,
-          '--state-dir',
-          stateDir,
-          '--log-group',
-          String(LOG_GROUP),
-          // The timer test's ping:// probe (outbound destinations are the helper's configuration).
-          '--allow-outbound',
-          `ping://${A}`,
-          ...extra,
-        ],
-        { stdio: ['ignore', 'ignore', 'pipe'] },
-      );
-      child.stderr!.on('data', (d: Buffer) => (helperLog += d.toString()));
-      helper = child;
-      await waitFor(
-        'the helper socket',
-        async () => {
-          if (!/listening on/.test(helperLog)) return undefined;
-          return HelperClient.connect(socket).then((c) => c.close().then(() => true));
-        },
-        20_000,
-      );
-    }
-
-    async function stopHelper(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-      const child = helper;
-      helper = undefined;
-      if (!child || child.exitCode !== null) return;
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill(signal);
-      await exited;
-    }
+    /** The helper's own arguments (a restart may add some). */
+    const helperArgs = [
+      '--log-group',
+      String(LOG_GROUP),
+      // The timer test's ping:// probe (outbound destinations are the helper's configuration).
+      '--allow-outbound',
+      `ping://${A}`,
+    ];
 
     const ourTable = async () => (await b.nft(['list', 'tables'])).includes('table inet treewall');
     const pingOk = async () => (await a.ping(B, { timeoutMs: 400 })).result === 'reply';
@@ -166,28 +138,18 @@ describe.skipIf(!kernelTestsAvailable)(
       });
 
     beforeAll(async () => {
-      await sweepStale('helper');
-      a = await net.namespace('a');
-      b = await net.namespace('b');
-      await net.link(a, b, {
-        aName: 'vha',
-        bName: 'vhb',
-        aAddresses: [`${A}/24`],
-        bAddresses: [`${B}/24`],
-      });
-      dir = mkdtempSync(join(tmpdir(), 'tw-helper-test-'));
-      chmodSync(dir, 0o711); // others may reach the socket file; its own mode decides
-      socket = join(dir, 'helper.sock');
-      stateDir = join(dir, 'state');
-      await startHelper();
-      client = await HelperClient.connect(socket);
-    });
+      // Others may reach the socket file (0711 folder); the socket's own mode decides.
+      h = await startHelperInNamespace('helper', { args: helperArgs, folderMode: 0o711 });
+      a = h.client;
+      b = h.server;
+      socket = h.socket;
+      dir = dirname(socket);
+      client = await h.connect();
+    }, 60_000);
 
     afterAll(async () => {
       await client?.close().catch(() => undefined);
-      await stopHelper().catch(() => undefined);
-      await net.cleanup();
-      if (dir) rmSync(dir, { recursive: true, force: true });
+      await h?.stop();
     });
 
     it('reports status before anything is applied', async () => {
@@ -386,7 +348,7 @@ describe.skipIf(!kernelTestsAvailable)(
         ruleNumber: '1.1',
         action: 'Log',
         direction: 'inbound',
-        inInterface: 'vhb',
+        inInterface: 'eth0',
         protocol: 'icmp',
         src: A,
         dst: B,
@@ -523,7 +485,7 @@ describe.skipIf(!kernelTestsAvailable)(
       expect(during.flood!.packets - (before.flood?.packets ?? 0)).toBe(2);
       expect(during.pass!.packets).toBe(before.pass!.packets);
       // The reference evaluator predicts the same from the same state.
-      const packet = parsePacketSpec(`in vhb icmp ${A} > ${B} type 8`);
+      const packet = parsePacketSpec(`in eth0 icmp ${A} > ${B} type 8`);
       if (!packet.ok) throw new Error(packet.error);
       const flagged = evaluate(floodDoc, packet.value, {
         ...createState(),
@@ -563,7 +525,7 @@ describe.skipIf(!kernelTestsAvailable)(
       const after = (await client.call('counters', {})).counters;
       expect(after['d-2-4-1-3-2']!.packets).toBe((before['d-2-4-1-3-2']?.packets ?? 0) + 1);
       // The evaluator, given the same flag, deletes the same packet with the same rule.
-      const packet = parsePacketSpec(`in vhb icmp ${A} > ${B} type 8`);
+      const packet = parsePacketSpec(`in eth0 icmp ${A} > ${B} type 8`);
       if (!packet.ok) throw new Error(packet.error);
       const flagged = { ...createState(), timerFlags: { 'd-2-4-1-3-2': true } };
       expect(evaluate(d, packet.value, flagged)).toMatchObject({
@@ -576,20 +538,10 @@ describe.skipIf(!kernelTestsAvailable)(
     });
 
     it('drives the same helper from the CLI, with its exit codes', async () => {
-      const cli = (args: string[], at = socket) =>
-        new Promise<{ code: number; out: string; err: string }>((resolve) => {
-          const child = spawn(process.execPath, [
-            join(repo, 'bin/treewall.js'),
-            ...args,
-            '--socket',
-            at,
-          ]);
-          let out = '';
-          let err = '';
-          child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-          child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-          child.on('close', (code) => resolve({ code: code ?? -1, out, err }));
-        });
+      const cli = async (args: string[], at = socket) => {
+        const r = await runTreewall([...args, '--socket', at]);
+        return { code: r.code, out: r.stdout, err: r.stderr };
+      };
       const file = join(dir, 'doc.txt');
       writeFileSync(
         file,
@@ -619,6 +571,40 @@ describe.skipIf(!kernelTestsAvailable)(
       expect(unreachable.err).toMatch(/is the helper running\?/);
       const usage = await cli(['triggered', 'frobnicate']);
       expect(usage.code).toBe(2);
+      await client.call('apply', { document: baseDoc() });
+    });
+
+    it('lists the addresses Keep invalid recorded, as the invalid table', async () => {
+      await client.call('apply', {
+        document: doc([
+          rule('inb', {
+            property: 'Direction',
+            value: 'inbound',
+            action: '->',
+            children: [
+              rule('bad', {
+                property: 'Connection state',
+                value: 'invalid',
+                action: 'Keep invalid',
+              }),
+            ],
+          }),
+        ]),
+      });
+      // A TCP segment with SYN and FIN: conntrack calls it invalid.
+      await a.exec(['python3', '-c', SYN_FIN, A, B]);
+      const entries = await waitFor('the invalid entry', async () => {
+        const listed = (await client.call('triggered.list', {})).entries;
+        return listed.length > 0 ? listed : undefined;
+      });
+      expect(entries).toEqual([
+        expect.objectContaining({ address: A, type: 'invalid', ruleId: null }),
+      ]);
+      expect((await client.call('triggered.export', { type: 'invalid' })).text).toContain(
+        `${A}\tinvalid`,
+      );
+      expect(await client.call('triggered.flush', { type: 'invalid' })).toEqual({ removed: 1 });
+      expect((await client.call('triggered.list', {})).entries).toEqual([]);
       await client.call('apply', { document: baseDoc() });
     });
 
@@ -731,24 +717,33 @@ describe.skipIf(!kernelTestsAvailable)(
       await waitFor('the helper to notice', async () =>
         (await client.call('status', {})).clients < before ? true : undefined,
       );
-      await new Promise((r) => setTimeout(r, 500)); // a few ticks with nobody to send them to
+      // A few ticks with nobody to send them to: this client sees them go out.
+      let ticks = 0;
+      client.on('counters:tick', () => ticks++);
+      await client.call('countersSubscribe', { intervalMs: 200 });
+      await waitFor('three counter ticks', async () => (ticks >= 3 ? true : undefined));
+      await client.call('countersUnsubscribe', {});
       expect(await pingOk()).toBe(true);
       expect((await client.call('status', {})).active).toBe(true);
-      expect(helper!.exitCode).toBeNull();
+      expect(h.running()).toBe(true);
     });
 
     it('restores the previous rules at start when a confirm deadline passed during a crash', async () => {
       await client.call('apply', { document: baseDoc() });
-      await client.call('apply', { document: blockDoc(), confirmTimeoutSeconds: 3 });
+      const pending = await client.call('apply', {
+        document: blockDoc(),
+        confirmTimeoutSeconds: 3,
+      });
+      const deadline = Date.parse(pending.pendingConfirm!.deadline);
       expect(await pingOk()).toBe(false);
       await client.close();
-      await stopHelper('SIGKILL'); // no chance to roll back
+      await h.kill('SIGKILL'); // no chance to roll back
       expect(existsSync(socket)).toBe(true); // stale socket left behind
-      await new Promise((r) => setTimeout(r, 3500));
+      await waitFor('the deadline to pass', async () => (Date.now() > deadline ? true : undefined));
       expect(await pingOk()).toBe(false); // still locked out: nobody rolled back
-      await startHelper();
-      expect(helperLog).toMatch(/confirm deadline passed/);
-      client = await HelperClient.connect(socket);
+      await h.restart();
+      expect(h.output()).toMatch(/confirm deadline passed/);
+      client = await h.connect();
       expect(await pingOk()).toBe(true);
       expect((await client.call('showActive', {})).document).toEqual(baseDoc());
       expect((await client.call('status', {})).pendingConfirm).toBeNull();
@@ -757,12 +752,12 @@ describe.skipIf(!kernelTestsAvailable)(
     it('leaves the rules in force on SIGTERM and re-applies the saved document with --apply-saved', async () => {
       expect(await asNobody()).toBe('EACCES'); // root only: socket 0660 root:root
       await client.close();
-      await stopHelper('SIGTERM');
+      await h.kill('SIGTERM');
       expect(await ourTable()).toBe(true);
       expect(existsSync(socket)).toBe(false);
       await b.nft(['delete', 'table', 'inet', 'treewall']); // e.g. a reboot
-      await startHelper(['--apply-saved', '--socket-group', 'nogroup']);
-      client = await HelperClient.connect(socket);
+      await h.restart([...helperArgs, '--apply-saved', '--socket-group', 'nogroup']);
+      client = await h.connect();
       expect(await ourTable()).toBe(true);
       expect((await client.call('status', {})).matchesApplied).toBe(true);
       expect(await asNobody()).toBe('ok'); // members of the socket group may talk to it

@@ -1,7 +1,7 @@
 // Runtime: plain Node, as root. The triggered-address tables: the dynamic sets of our table
 // (`trig4/6`: every triggered address, by a Trigger rule or by hand; `t4_<key>`/`t6_<key>`: which
-// Trigger rule triggered it; `auth4/6` for Authorize, `keep4/6` for Keep address), listed, edited,
-// imported and exported.
+// Trigger rule triggered it; `auth4/6` for Authorize, `keep4/6` for Keep address, `inv4/6` for Keep
+// invalid), listed, edited, imported and exported.
 // Invariant: only sets of `table inet treewall` whose names follow that scheme are touched, and
 // addresses reach nft only as JSON strings after parsing as IPv4/IPv6.
 
@@ -14,6 +14,7 @@ const MANUAL_SET: Record<TriggeredKind, string> = {
   trigger: 'trig',
   authorize: 'auth',
   address: 'keep',
+  invalid: 'inv',
 };
 /** The size nft gives a dynamic set declared without one (and what `nft list` reports). */
 export const DEFAULT_SET_SIZE = 65535;
@@ -119,7 +120,7 @@ export class TriggeredTables {
     const room = new Map<string, { size: number; present: Set<string> }>();
     for (const entry of (await this.nft.listSets()).nftables) {
       const set = entry.set as Record<string, unknown> | undefined;
-      if (!set || typeof set.name !== 'string' || !/^(trig|auth|keep)[46]$/.test(set.name))
+      if (!set || typeof set.name !== 'string' || !/^(trig|auth|keep|inv)[46]$/.test(set.name))
         continue;
       const present = new Set<string>();
       for (const item of Array.isArray(set.elem) ? set.elem : []) {
@@ -243,6 +244,7 @@ const TYPE_OF_BASE: Record<string, TriggeredKind> = {
   trig: 'trigger',
   auth: 'authorize',
   keep: 'address',
+  inv: 'invalid',
 };
 
 function parseSets(list: NftJson, bySet: Map<string, string>): SetInfo[] {
@@ -253,7 +255,7 @@ function parseSets(list: NftJson, bySet: Map<string, string>): SetInfo[] {
     const name = s.name;
     let type: TriggeredKind | undefined;
     let ruleId: string | null = null;
-    const manual = /^(trig|auth|keep)([46])$/.exec(name);
+    const manual = /^(trig|auth|keep|inv)([46])$/.exec(name);
     const perRule = /^t([46])_/.exec(name);
     if (manual) type = TYPE_OF_BASE[manual[1]!];
     else if (perRule) {
@@ -331,11 +333,13 @@ export function importTsv(text: string): {
           ? 'authorize'
           : typeText === 'address' || typeText === 'kept'
             ? 'address'
-            : undefined;
+            : typeText === 'invalid'
+              ? 'invalid'
+              : undefined;
     if (!type) {
       skipped.push({
         line: i + 1,
-        message: `unknown type '${cols[1]}' (trigger, authorize or address)`,
+        message: `unknown type '${cols[1]}' (trigger, authorize, address or invalid)`,
       });
       return;
     }

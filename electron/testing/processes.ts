@@ -20,13 +20,18 @@ export interface RunOptions {
   /** Resolve with the non-zero exit instead of throwing. */
   allowFail?: boolean;
   env?: NodeJS.ProcessEnv;
+  cwd?: string;
 }
 
 /** Run `cmd args` to its end; a non-zero exit throws unless `allowFail`. */
 export function run(cmd: string, args: string[], options: RunOptions = {}): Promise<ExecResult> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: options.env });
+    const child = spawn(cmd, args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: options.env,
+      cwd: options.cwd,
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));

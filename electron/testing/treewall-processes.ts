@@ -12,10 +12,25 @@ import { fileURLToPath } from 'node:url';
 import { HelperClient } from '../common/helper-client.ts';
 import { HELPER_NODE_OPTIONS } from '../helper/server.ts';
 import { sweepStale, TestNet, type Namespace } from './netns.ts';
-import { startProcess, waitUntil, type Started } from './processes.ts';
+import {
+  run,
+  startProcess,
+  waitUntil,
+  type ExecResult,
+  type RunOptions,
+  type Started,
+} from './processes.ts';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const TREEWALL = path.join(repoRoot, 'bin/treewall.js');
+
+/**
+ * Run `treewall ARGS` (the CLI, as a user runs it) to its end: its exit code (a non-zero one is
+ * a result, not an error), stdout and stderr.
+ */
+export function runTreewall(args: string[], options: RunOptions = {}): Promise<ExecResult> {
+  return run(process.execPath, [TREEWALL, ...args], { cwd: repoRoot, ...options, allowFail: true });
+}
 
 export interface ServeHandle {
   /** The URL `treewall serve` printed: `http://127.0.0.1:PORT/?token=...`. */

@@ -37,6 +37,7 @@ export const TABLE_LABELS: Record<TriggeredEntry['type'], string> = {
   trigger: 'triggered',
   authorize: 'authorized',
   address: 'kept',
+  invalid: 'invalid',
 };
 
 const key = (entries: readonly TriggeredEntry[]) => JSON.stringify(entries);

@@ -200,7 +200,8 @@ export const counterTickSchema = z.object({
 });
 export type CounterTickEvent = z.infer<typeof counterTickSchema>;
 
-export const TRIGGERED_TYPES = ['trigger', 'authorize', 'address'] as const;
+/** The helper's address tables: Trigger, Authorize, Keep address and Keep invalid record in them. */
+export const TRIGGERED_TYPES = ['trigger', 'authorize', 'address', 'invalid'] as const;
 export const triggeredTypeSchema = z.enum(TRIGGERED_TYPES);
 export type TriggeredKind = z.infer<typeof triggeredTypeSchema>;
 
