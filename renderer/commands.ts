@@ -26,6 +26,9 @@ import { selectDirty, useDocumentStore } from './store/document-store.ts';
 import { problemsNow } from './store/all-problems.ts';
 import { severityOf } from '../shared/model/types.ts';
 import { outlineApi } from './outline/outline-api.ts';
+import { startRollout } from './fleet/fleet-actions.ts';
+import { isLocalTarget, targetHosts } from './store/fleet-store.ts';
+import { useLiveDock } from './live/live-dock-store.ts';
 
 export const CONFIRM_TIMEOUT_SECONDS = 20;
 
@@ -264,6 +267,11 @@ export async function refreshHelper(): Promise<void> {
 }
 
 export async function apply(): Promise<void> {
+  // The host picker shows fleet hosts: Apply rolls the outline out to them (canary first).
+  if (!isLocalTarget()) {
+    useLiveDock.getState().show('fleet');
+    return startRollout(targetHosts());
+  }
   const { document } = docs();
   // What the helper would refuse, said here first: validation and the compiler's refusals.
   const problems = problemsNow(document).filter((p) => severityOf(p) === 'error');

@@ -15,6 +15,7 @@ import {
   FORWARDED_CALLS,
   FORWARDED_HELPER_CALLS,
   forwardChannel,
+  hostChannel,
   isChannel,
   parseRequest,
   recoveryEntrySchema,
@@ -29,6 +30,7 @@ import {
   type FileEntry,
   type ForwardedChannel,
   type HelperStatus,
+  type HostForwardedChannel,
   type HostKind,
   type RecoveryEntry,
   type Unsubscribe,
@@ -42,6 +44,7 @@ import {
 } from '../../shared/ipc/helper-protocol.ts';
 import { writeFileAtomic } from './document-files.ts';
 import { connectedStatus, type HelperPort } from './helper-port.ts';
+import { noFleet, type FleetPort } from './fleet-port.ts';
 
 /** xml: treewall's document; next: NeXT text; nsy: IPNetSentryX's own document form. */
 export type DocumentFormat = 'xml' | 'next' | 'nsy';
@@ -87,6 +90,8 @@ export interface BackendOptions {
   helperSocket: string;
   codec: DocumentCodec;
   helper: HelperPort;
+  /** The fleet (issue 17): other hosts' helpers over ssh. Absent: no fleet (empty list). */
+  fleet?: FleetPort;
   dialogs?: Dialogs;
   /** The system clipboard (Electron). Without it, an in-memory clipboard. */
   clipboard?: { readText(): Promise<string>; writeText(text: string): Promise<void> };
@@ -201,6 +206,8 @@ export function createBackend(options: BackendOptions): Backend {
     for (const listener of listeners) listener(event, checked.data);
   };
   const unsubscribeHelper = options.helper.onEvent(emit);
+  const fleet = options.fleet ?? noFleet();
+  const unsubscribeFleet = fleet.onEvent(emit);
 
   /* ---- paths ---- */
 
@@ -296,7 +303,20 @@ export function createBackend(options: BackendOptions): Backend {
     ]),
   ) as unknown as Pick<Handlers, ForwardedChannel>;
 
-  const ownHandlers: Omit<Handlers, ForwardedChannel> = {
+  /** The same calls aimed at one fleet host (`host:apply` ...), by one generic handler too. */
+  const hostForwarders = Object.fromEntries(
+    FORWARDED_CALLS.map((call) => [
+      hostChannel(call),
+      async (request: { host: string; params: unknown }) => {
+        const result = await fleet.call(request.host, call, request.params as never);
+        return FORWARDED_HELPER_CALLS[call] === 'status'
+          ? connectedStatus(`ssh:${request.host}`, result as HelperStatusResult)
+          : result;
+      },
+    ]),
+  ) as unknown as Pick<Handlers, HostForwardedChannel>;
+
+  const ownHandlers: Omit<Handlers, ForwardedChannel | HostForwardedChannel> = {
     'app:info': async (_request, context) => ({
       host: options.host,
       version: options.version,
@@ -478,9 +498,24 @@ export function createBackend(options: BackendOptions): Backend {
     },
 
     'helper:status': () => options.helper.status(),
+
+    'fleet:get': () => fleet.list(),
+    'fleet:save': (request) => fleet.save(request.hosts),
+    'fleet:status': async () => ({ hosts: await fleet.status() }),
+    'fleet:rollout': (request) =>
+      fleet.rollout({
+        hosts: request.hosts,
+        document: request.document,
+        ...(request.canary !== undefined ? { canary: request.canary } : {}),
+        ...(request.confirmTimeoutSeconds !== undefined
+          ? { confirmTimeoutSeconds: request.confirmTimeoutSeconds }
+          : {}),
+      }),
+    'fleet:rolloutConfirm': (request) => fleet.confirmRollout(request.id),
+    'fleet:rolloutStop': (request) => fleet.stopRollout(request.id),
   };
 
-  const handlers: Handlers = { ...ownHandlers, ...forwarders };
+  const handlers: Handlers = { ...ownHandlers, ...forwarders, ...hostForwarders };
 
   function appStatus(status: HelperStatusResult): HelperStatus {
     return connectedStatus(options.helperSocket, status);
@@ -551,8 +586,10 @@ export function createBackend(options: BackendOptions): Backend {
       if (prefetched) clearTimeout(prefetched.timer);
       prefetched = null;
       unsubscribeHelper();
+      unsubscribeFleet();
       listeners.clear();
       await options.helper.close();
+      await fleet.close();
     },
   };
 }

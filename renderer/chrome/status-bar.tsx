@@ -10,6 +10,7 @@ import { countRulesAndProblems, problemOfRule } from '../store/validation.ts';
 import { checkDocument, useAllProblems } from '../store/all-problems.ts';
 import { severityOf } from '../../shared/model/types.ts';
 import { toggleProblemList } from '../commands.ts';
+import { HostPicker } from '../fleet/host-picker.tsx';
 import type { FirewallDocument, Rule } from '../../shared/model/types.ts';
 
 /** Rules of one document (generation), as the status bar counts them. */
@@ -148,6 +149,7 @@ export function StatusBar() {
 
   return (
     <footer className="statusbar" data-testid="statusbar">
+      <HostPicker />
       <span className={`dot ${helper?.connected ? 'ok' : 'off'}`} />
       <span
         className="status-helper"

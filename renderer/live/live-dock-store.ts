@@ -2,7 +2,7 @@
 
 import { create } from 'zustand';
 
-export type LiveTab = 'traffic' | 'triggered' | 'log' | 'simulator';
+export type LiveTab = 'traffic' | 'triggered' | 'log' | 'simulator' | 'fleet';
 
 interface LiveDockState {
   tab: LiveTab;

@@ -14,6 +14,10 @@ import { useCountersStore } from '../store/counters-store.ts';
 import { formatRate } from '../common/format.ts';
 import { jumpToRule } from '../common/jump.ts';
 import { startLiveFeed } from './live-feed.ts';
+import { FleetPanel } from '../fleet/fleet-panel.tsx';
+import '../fleet/fleet.css';
+import { startFleetFeed } from '../fleet/fleet-feed.ts';
+import { useFleetStore } from '../store/fleet-store.ts';
 import { useLiveDock, type LiveTab } from './live-dock-store.ts';
 import { dismissToast, useToasts } from './notifications.ts';
 import './live.css';
@@ -23,6 +27,7 @@ const TABS: readonly { tab: LiveTab; label: string }[] = [
   { tab: 'triggered', label: 'Triggered' },
   { tab: 'log', label: 'Log' },
   { tab: 'simulator', label: 'Simulator' },
+  { tab: 'fleet', label: 'Fleet' },
 ];
 
 function Badge({ tab }: { tab: LiveTab }) {
@@ -37,6 +42,10 @@ function useBadge(tab: LiveTab): string {
   const sim = useSimStore((s) =>
     tab === 'simulator' ? (s.simulation?.evaluation.verdict ?? '') : '',
   );
+  // Fleet: how many hosts are not reachable (a badge only when some are).
+  const unreachable = useFleetStore((s) =>
+    tab === 'fleet' ? Object.values(s.states).filter((h) => !h.reachable).length : 0,
+  );
   switch (tab) {
     case 'traffic':
       return pps > 0 ? formatRate(pps, '/s') : '';
@@ -46,12 +55,15 @@ function useBadge(tab: LiveTab): string {
       return log ? log.toLocaleString() : '';
     case 'simulator':
       return sim;
+    case 'fleet':
+      return unreachable ? `${unreachable} down` : '';
   }
 }
 
 export function LiveDock() {
   const { tab, open, height } = useLiveDock();
   useEffect(() => startLiveFeed(), []);
+  useEffect(() => startFleetFeed(), []);
 
   const onGrip = (e: PointerEvent<HTMLDivElement>) => {
     e.preventDefault();
@@ -106,6 +118,7 @@ export function LiveDock() {
           {tab === 'triggered' && <TriggeredPanel />}
           {tab === 'log' && <LogPanel />}
           {tab === 'simulator' && <SimulatorPanel />}
+          {tab === 'fleet' && <FleetPanel />}
         </div>
       )}
       <Toasts />

@@ -9,6 +9,7 @@ import { useLogStore } from '../log/log-store.ts';
 import { useAppStore } from '../store/app-store.ts';
 import { refreshTriggered } from '../triggered/triggered-store.ts';
 import { applySnapshot, applyTick, setBaseline } from '../store/counters-store.ts';
+import { isLocalTarget } from '../store/fleet-store.ts';
 import { notify } from './notifications.ts';
 
 /** Log events arrive in bursts (a scan); they reach the store at most once per frame. */
@@ -33,9 +34,11 @@ function batchedLog(): { push(e: LogEvent): void; stop(): void } {
 
 export function startLiveFeed(): () => void {
   const stops: (() => void)[] = [];
-  stops.push(listen('counters:tick', applyTick));
+  // This machine's counters and log reach the live views while the host picker shows it (a
+  // fleet host or group is fed by renderer/fleet/fleet-feed.ts instead).
+  stops.push(listen('counters:tick', (t) => isLocalTarget() && applyTick(t)));
   const log = batchedLog();
-  stops.push(listen('log:event', (e) => log.push(e)));
+  stops.push(listen('log:event', (e) => isLocalTarget() && log.push(e)));
   stops.push(log.stop);
   stops.push(listen('notify:event', notify));
   stops.push(listen('triggered:changed', () => void refreshTriggered()));
@@ -48,7 +51,10 @@ export function startLiveFeed(): () => void {
     const h = useAppStore.getState().helper;
     const nowConnected = h?.connected === true;
     const nowApplied = h?.appliedAt ?? null;
-    if (nowConnected && !connected) {
+    if (!isLocalTarget()) {
+      // The live views show fleet hosts; this machine's applies are still tracked for later.
+      if (nowConnected) appliedAt = nowApplied;
+    } else if (nowConnected && !connected) {
       appliedAt = nowApplied;
       void invoke('helper:counters', {}).then((r) => r.ok && applySnapshot(r.value));
     } else if (nowConnected && nowApplied && nowApplied !== appliedAt) {

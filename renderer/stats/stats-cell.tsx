@@ -6,6 +6,7 @@
 import { memo } from 'react';
 import type { Rule, StatisticKind } from '../../shared/model/types.ts';
 import { useAppStore } from '../store/app-store.ts';
+import { targetActive, useFleetStore } from '../store/fleet-store.ts';
 import { useDocumentStore } from '../store/document-store.ts';
 import {
   hasHistory,
@@ -75,7 +76,9 @@ export function statisticText(kind: StatisticKind, s: Sum): string {
 export const StatsCell = memo(function StatsCell({ rule }: { rule: Rule }) {
   const kind = useDocumentStore((s) => s.document.settings.selectedStatistic);
   const { sparklines, subtreeTotals } = useStatsPrefs();
-  const active = useAppStore((s) => s.helper?.connected === true && s.helper.active);
+  // Rules are in force where the host picker points: this machine, or a fleet host or group.
+  const localActive = useAppStore((s) => s.helper?.connected === true && s.helper.active);
+  const active = useFleetStore((s) => (s.target.kind === 'local' ? localActive : targetActive(s)));
   const summed = subtreeTotals && rule.children.length > 0 && !rule.expanded;
   const text = useCountersStore((s) =>
     statisticText(kind, summed ? subtree(s.counters, rule.children) : own(s.counters, rule.id)),

@@ -6,7 +6,8 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { TRIGGERED_TYPES } from '../../shared/ipc/helper-protocol.ts';
 import type { TriggeredEntry, TriggeredType } from '../../shared/ipc/app-api.ts';
-import { invoke } from '../backend.ts';
+import { firstFailure, targetCall } from '../fleet/target-call.ts';
+import { targetConnected, useFleetStore } from '../store/fleet-store.ts';
 import { ask, useAppStore } from '../store/app-store.ts';
 import { useDocumentStore } from '../store/document-store.ts';
 import { formatDuration, formatTime } from '../common/format.ts';
@@ -49,7 +50,9 @@ function useLastSeen(): ReadonlyMap<string, number> {
 
 export function TriggeredPanel() {
   const { entries, error, listedAt, actionError } = useTriggeredStore();
-  const connected = useAppStore((s) => s.helper?.connected === true);
+  // Follows the host picker: this machine's helper, or the fleet hosts it selected.
+  const localConnected = useAppStore((s) => s.helper?.connected === true);
+  const connected = useFleetStore((s) => targetConnected(s, localConnected));
   const [now, setNow] = useState(Date.now());
   const lastSeen = useLastSeen();
 
@@ -64,8 +67,10 @@ export function TriggeredPanel() {
   }, [connected]);
 
   const remove = async (e: TriggeredEntry) => {
-    const r = await invoke('triggered:remove', { address: e.address, type: e.type });
-    panelError(r.ok ? null : `Could not remove ${e.address}: ${r.error.message}`);
+    const failed = firstFailure(
+      await targetCall('triggered.remove', { address: e.address, type: e.type }),
+    );
+    panelError(failed === null ? null : `Could not remove ${e.address}: ${failed}`);
     await refreshTriggered();
   };
 
@@ -76,16 +81,18 @@ export function TriggeredPanel() {
       ['Remove All', 'Cancel'],
     );
     if (choice !== 'Remove All') return;
-    const r = await invoke('triggered:flush', {});
-    panelError(r.ok ? null : `Remove All failed: ${r.error.message}`);
+    const failed = firstFailure(await targetCall('triggered.flush', {}));
+    panelError(failed === null ? null : `Remove All failed: ${failed}`);
     await refreshTriggered();
   };
 
   const exportTsv = async () => {
-    const r = await invoke('triggered:export', {});
-    if (!r.ok) return panelError(`Export failed: ${r.error.message}`);
+    const results = await targetCall('triggered.export', {});
+    const failed = firstFailure(results);
+    if (failed !== null) return panelError(`Export failed: ${failed}`);
     panelError(null);
-    download('triggered-addresses.tsv', r.value.text, 'text/tab-separated-values');
+    const text = results.map((x) => (x.result.ok ? x.result.value.text : '')).join('');
+    download('triggered-addresses.tsv', text, 'text/tab-separated-values');
   };
 
   return (
@@ -216,13 +223,15 @@ function AddForm({ disabled }: { disabled: boolean }) {
     ev.preventDefault();
     const a = address.trim();
     if (!a) return;
-    const r = await invoke('triggered:add', {
-      address: a,
-      type,
-      // The helper's default is the applied document's; say the editor's when it is meant.
-      durationSeconds: duration ?? defaultSeconds,
-    });
-    if (!r.ok) return panelError(`Could not add ${a}: ${r.error.message}`);
+    const failed = firstFailure(
+      await targetCall('triggered.add', {
+        address: a,
+        type,
+        // The helper's default is the applied document's; say the editor's when it is meant.
+        durationSeconds: duration ?? defaultSeconds,
+      }),
+    );
+    if (failed !== null) return panelError(`Could not add ${a}: ${failed}`);
     panelError(null);
     setAddress('');
     await refreshTriggered();
@@ -273,10 +282,13 @@ function ImportButton({ disabled }: { disabled: boolean }) {
   const input = useRef<HTMLInputElement>(null);
   const onFile = async (file: File | undefined) => {
     if (!file) return;
-    const r = await invoke('triggered:import', { text: await file.text() });
+    const results = await targetCall('triggered.import', { text: await file.text() });
     if (input.current) input.current.value = '';
-    if (!r.ok) return panelError(`Import failed: ${r.error.message}`);
-    const { added, skipped } = r.value;
+    const failed = firstFailure(results);
+    if (failed !== null) return panelError(`Import failed: ${failed}`);
+    const first = results[0]?.result;
+    if (!first?.ok) return;
+    const { added, skipped } = first.value;
     if (!skipped.length) panelError(null);
     else
       panelError(

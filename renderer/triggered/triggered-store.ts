@@ -5,7 +5,7 @@
 
 import { create } from 'zustand';
 import type { TriggeredEntry } from '../../shared/ipc/app-api.ts';
-import { invoke } from '../backend.ts';
+import { firstFailure, targetCall } from '../fleet/target-call.ts';
 
 interface TriggeredState {
   entries: readonly TriggeredEntry[];
@@ -46,13 +46,16 @@ let inFlight: Promise<void> | null = null;
 export function refreshTriggered(): Promise<void> {
   inFlight ??= (async () => {
     try {
-      const r = await invoke('triggered:list', {});
-      if (!r.ok) {
-        useTriggeredStore.setState({ error: r.error.message });
+      // Follows the host picker: one helper's tables, or the selected fleet hosts' together.
+      const results = await targetCall('triggered.list', {});
+      const failed = firstFailure(results);
+      const listed = results.flatMap((x) => (x.result.ok ? x.result.value.entries : []));
+      if (failed !== null && listed.length === 0) {
+        useTriggeredStore.setState({ error: failed });
         return;
       }
       const s = useTriggeredStore.getState();
-      const entries = [...r.value.entries].sort(
+      const entries = [...listed].sort(
         (a, b) =>
           (b.triggeredAt ?? '').localeCompare(a.triggeredAt ?? '') ||
           a.address.localeCompare(b.address),

@@ -112,6 +112,79 @@ export type NotifyEvent = helper.NotifyEventData;
 export const activeDocumentSchema = helper.helperCalls.showActive.result;
 export type ActiveDocument = z.infer<typeof activeDocumentSchema>;
 
+/* ---- fleet: many hosts, each with its own helper (issue 17) ---- */
+
+/** A host of the fleet as the app edits it (the fleet file's host entry, `shared/fleet`): a name
+ * (unique, what the picker and the view show), the ssh `address` (`[user@]host[:port]` or an ssh
+ * config alias; default: the name), its groups, and the optional remote command and socket the app
+ * keeps as they are. */
+export const fleetHostSchema = z.object({
+  name: z.string().min(1).max(100),
+  address: z.string().min(1).max(300).optional(),
+  groups: z.array(z.string().min(1).max(100)).max(100),
+  remoteCommand: z.array(z.string()).optional(),
+  socket: z.string().optional(),
+  note: z.string().optional(),
+});
+export type FleetHostEntry = z.infer<typeof fleetHostSchema>;
+
+/** The fleet file as the backend read it. `path`: where it lives (null: none yet, the first save
+ * creates it). */
+export const fleetListSchema = z.object({
+  path: z.string().nullable(),
+  hosts: z.array(fleetHostSchema),
+});
+export type FleetList = z.infer<typeof fleetListSchema>;
+
+/** What the app knows about one fleet host right now: its helper's status as the app sees a
+ * helper (HelperStatus: connected, active, appliedAt, the helper's reply with `documentHash` and
+ * `matchesApplied`), or why it cannot be reached. */
+export const fleetHostStateSchema = z.object({
+  name: z.string(),
+  /** Its helper answered through ssh. */
+  reachable: z.boolean(),
+  /** Why it is not reachable, or the helper's last error, in words a user can act on. */
+  error: z.string().nullable(),
+  status: appHelperStatusSchema.nullable(),
+  /** When the backend last heard from (or tried) it. */
+  checkedAt: isoTime,
+});
+export type FleetHostState = z.infer<typeof fleetHostStateSchema>;
+
+export const ROLLOUT_HOST_STATES = [
+  /** Not started yet (the rest wait for the canary). */
+  'waiting',
+  'applying',
+  /** Applied with a confirm timeout; not yet kept. */
+  'confirming',
+  'kept',
+  /** Its helper restored the previous rules (timeout, lost contact, or the rollout was stopped). */
+  'rolled-back',
+  /** Nothing applied there (unreachable, refused, another protocol version...). */
+  'failed',
+  /** Not tried: the canary failed or the rollout was stopped first. */
+  'skipped',
+] as const;
+export type RolloutHostState = (typeof ROLLOUT_HOST_STATES)[number];
+
+/** A staged rollout: the canary first (its confirm countdown), then the rest in parallel. */
+export const rolloutSchema = z.object({
+  id: z.string(),
+  phase: z.enum(['canary', 'canary-confirm', 'rest', 'done', 'stopped']),
+  canary: z.string().nullable(),
+  /** The canary's confirm deadline while the user is asked to keep it. */
+  canaryDeadline: isoTime.nullable(),
+  startedAt: isoTime,
+  hosts: z.array(
+    z.object({
+      name: z.string(),
+      state: z.enum(ROLLOUT_HOST_STATES),
+      message: z.string().nullable(),
+    }),
+  ),
+});
+export type Rollout = z.infer<typeof rolloutSchema>;
+
 /* ---- app ---- */
 
 export const hostKindSchema = z.enum(['electron', 'browser']);
@@ -238,6 +311,32 @@ const forwardedChannels = Object.fromEntries(
   ]),
 ) as ForwardedSpecs;
 
+/**
+ * The same calls aimed at one fleet host: `host:apply`, `host:counters`, `host:triggered.list`...
+ * (`host:` and the call's own name), request `{ host, params }` with the call's params schema,
+ * response as the local channel's. Derived from FORWARDED_HELPER_CALLS like the local ones.
+ */
+export type HostChannel<C extends string> = `host:${C}`;
+export type HostForwardedChannel = HostChannel<ForwardedCall>;
+export const hostChannel = <C extends ForwardedCall>(call: C): HostChannel<C> => `host:${call}`;
+
+type HostForwardedSpecs = {
+  [C in ForwardedCall as HostChannel<C>]: {
+    request: z.ZodObject<{ host: z.ZodString; params: (typeof helper.helperCalls)[C]['params'] }>;
+    response: ForwardedSpecs[ForwardChannel<C>]['response'];
+  };
+};
+
+const hostForwardedChannels = Object.fromEntries(
+  FORWARDED_CALLS.map((call) => [
+    hostChannel(call),
+    {
+      request: z.object({ host: z.string().min(1), params: helper.helperCalls[call].params }),
+      response: forwardedChannels[forwardChannel(call)].response,
+    },
+  ]),
+) as unknown as HostForwardedSpecs;
+
 interface ChannelSpec {
   request: z.ZodType;
   response: z.ZodType;
@@ -319,6 +418,38 @@ export const appChannels = {
 
   /** helper:apply, helper:confirm, ..., triggered:add, ...: see FORWARDED_HELPER_CALLS below. */
   ...forwardedChannels,
+
+  /* ---- fleet (issue 17): the fleet file, each host's state, staged rollouts ---- */
+
+  /** The fleet file (hosts, names, groups). */
+  'fleet:get': { request: empty, response: fleetListSchema },
+  /** Replace the fleet's hosts (add, remove, rename, regroup) and save the file atomically. */
+  'fleet:save': {
+    request: z.object({ hosts: z.array(fleetHostSchema).max(1000) }),
+    response: fleetListSchema,
+  },
+  /** Every host's state as last seen (the backend keeps talking to them; `fleet:state` events
+   * follow). */
+  'fleet:status': { request: empty, response: z.object({ hosts: z.array(fleetHostStateSchema) }) },
+  /** Apply a document to these hosts as a staged rollout: `canary` (default: the first host) with
+   * its confirm countdown, then, once kept, the rest in parallel, each with its own confirm
+   * timeout. Answers at once; `fleet:rollout` events carry the progress. */
+  'fleet:rollout': {
+    request: z.object({
+      hosts: z.array(z.string().min(1)).min(1).max(1000),
+      canary: z.string().min(1).nullable().optional(),
+      document: documentSchema,
+      confirmTimeoutSeconds: z.number().int().min(1).max(3600).optional(),
+    }),
+    response: rolloutSchema,
+  },
+  /** The user keeps the canary's rules: the rest follow. */
+  'fleet:rolloutConfirm': { request: z.object({ id: z.string() }), response: rolloutSchema },
+  /** Stop: the canary (if waiting) reverts, hosts not started are skipped. */
+  'fleet:rolloutStop': { request: z.object({ id: z.string() }), response: rolloutSchema },
+
+  /** host:apply, host:counters, ...: the forwarded calls aimed at one fleet host. */
+  ...hostForwardedChannels,
 } as const satisfies Record<string, ChannelSpec>;
 
 export type Channel = keyof typeof appChannels;
@@ -344,6 +475,16 @@ export const appEvents = {
   'notify:event': notifyEventSchema,
   /** Triggered tables changed (a host was triggered, added or removed); re-list to see them. */
   'triggered:changed': helper.helperEvents['triggered:changed'],
+  /** A fleet host's state changed (reached, lost, applied, rolled back...). */
+  'fleet:state': z.object({ host: z.string(), state: fleetHostStateSchema }),
+  /** A fleet host's counter tick. */
+  'fleet:counters': z.object({ host: z.string(), tick: counterTickSchema }),
+  /** A fleet host's logged packet. */
+  'fleet:log': z.object({ host: z.string(), event: logEventSchema }),
+  /** The fleet file changed (saved by this or another window). */
+  'fleet:changed': fleetListSchema,
+  /** Progress of a staged rollout. */
+  'fleet:rollout': rolloutSchema,
   /** A native menu item was chosen (Electron only). */
   'menu:command': z.object({ command: z.enum(MENU_COMMANDS) }),
 } as const satisfies Record<string, z.ZodType>;
