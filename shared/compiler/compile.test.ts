@@ -38,8 +38,8 @@ describe('compile: refusals name the rule and the reason', () => {
     ['Data content', 'GET /', 'Pass', /Data content.*fixed offset/],
     ['URL keyword', 'cmd.exe', 'Delete', /URL keyword/],
     ['Dest port', '80', 'Delay', /Delay/],
-    ['Dest port', '80', 'Route to', /Route to/],
-    ['Dest port', '8080', 'Port forward', /Port forward/],
+    ['Dest port', '80', 'Route to', /Route to reaches arriving packets/],
+    ['Rate', '10/s', 'Port forward', /may not test Rate/],
   ] as const)('%s %s %s', (property, value, action, message) => {
     const rule = r('x', property, '==', value, action as ActionName);
     if (action === 'Route to') rule.parameter = 'eth1';
@@ -47,6 +47,96 @@ describe('compile: refusals name the rule and the reason', () => {
     const problems = refused(compile(doc([r('top', 'Any', '==', '', '->', [rule])])));
     expect(problems.map((p) => p.number)).toContain('1.1');
     expect(problems.find((p) => p.ruleId === 'x')?.message).toMatch(message);
+  });
+
+  it.each([
+    ['10.0.0.2:70000', /70000/],
+    ['not-an-address', /not an IPv4 or IPv6 address/],
+    ['"10.0.0.2"', /not an IPv4 or IPv6 address/],
+    ['10.0.0.2\n:80', /Port forward/],
+    ['', /needs a target/],
+  ])('Port forward %j is refused, naming the rule', (parameter, message) => {
+    const rule = r('x', 'Dest port', '==', '2222', 'Port forward');
+    rule.parameter = parameter;
+    const problems = refused(compile(doc([r('top', 'Any', '==', '', '->', [rule])])));
+    const p = problems.find((q) => q.ruleId === 'x');
+    expect(p?.number).toBe('1.1');
+    expect(p?.message).toMatch(message);
+  });
+
+  it('Port forward: its path (tests only) translates in nat_pre; the walk never matches it', () => {
+    const top = ok(
+      compile(
+        doc(
+          [
+            r('ext', 'Interface', '==', 'external', '->', [
+              { ...r('pf', 'Dest port', '==', '2222', 'Port forward'), parameter: '10.9.0.2:22' },
+            ]),
+          ],
+          { externalInterfaces: ['eth0'] },
+        ),
+      ),
+    );
+    const nat = JSON.stringify(rulesOf(top, 'nat_pre'));
+    expect(nat).toContain('"iifname"');
+    expect(nat).toContain('"dnat":{"family":"ip","addr":"10.9.0.2","port":22}');
+    expect(nat).toContain('"counter":"c_pf"');
+    expect(JSON.stringify(rulesOf(top, 'r_ext_in'))).not.toContain('c_pf');
+    // The translated flow passes the filter hooks (before the walk).
+    expect(JSON.stringify(rulesOf(top, 'forward')[0])).toContain('"accept"');
+    expect(top.forwarding).toEqual({ ruleId: 'pf', number: '1.1', action: 'Port forward' });
+  });
+
+  it('Port forward and Route to refuse children, an Include on the path and a terminating parent', () => {
+    const pf = {
+      ...r('pf', 'Dest port', '==', '2222', 'Port forward', [r('k', 'Any', '==', '', 'Log')]),
+      parameter: '10.9.0.2',
+    };
+    expect(refused(compile(doc([pf]))).find((p) => p.ruleId === 'pf')?.message).toMatch(
+      /no children/,
+    );
+    const underInclude = doc([
+      r('inc', 'Include', '==', 'triggered', '->', [
+        { ...r('pf', 'Any', '==', '', 'Port forward'), parameter: '10.9.0.2' },
+      ]),
+    ]);
+    expect(refused(compile(underInclude)).find((p) => p.ruleId === 'pf')?.message).toMatch(
+      /Include/,
+    );
+    const underPass = doc([
+      r('p', 'Direction', '==', 'outbound', 'Pass', [
+        { ...r('rt', 'Any', '==', '', 'Route to'), parameter: '10.1.0.2' },
+      ]),
+    ]);
+    expect(refused(compile(underPass)).find((p) => p.ruleId === 'rt')?.message).toMatch(
+      /under rule 1 \(Pass\)/,
+    );
+  });
+
+  it('Route to: outbound only, one code and table per next hop', () => {
+    const rt = (id: string, net: string, hop: string) => ({
+      ...r(id, 'Dest net', '==', net, 'Route to'),
+      parameter: hop,
+    });
+    const top = ok(
+      compile(
+        doc([
+          r('out', 'Direction', '==', 'outbound', '->', [
+            rt('a', '10.1.0.0/16', '10.0.0.1'),
+            rt('b', '10.2.0.0/16', '10.0.0.2 eth1'),
+            rt('c', '10.3.0.0/16', '10.0.0.1'),
+          ]),
+        ]),
+      ),
+    );
+    expect(top.routes.map((x) => [x.table, x.mark, x.via, x.dev, x.ruleIds])).toEqual([
+      [27100, 0x04000000, '10.0.0.1', undefined, ['a', 'c']],
+      [27101, 0x0c000000, '10.0.0.2', 'eth1', ['b']],
+    ]);
+    const output = top.nft.nftables
+      .map((c) => (c.add as { chain?: { name: string; type: string } } | undefined)?.chain)
+      .find((c) => c?.name === 'output');
+    expect(output?.type).toBe('route');
   });
 
   it('Owner UID: absent on arriving packets (== never, != always), tested on what the host sends', () => {

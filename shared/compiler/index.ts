@@ -56,9 +56,18 @@ import {
   type Stmt,
 } from './nft.ts';
 import { renderText } from './render-text.ts';
+import { arrivalRefusal, forwardedFlowLine, forwardLines } from './nat.ts';
+import {
+  MAX_NEXT_HOPS,
+  nextHopKey,
+  ROUTE_TABLE_BASE,
+  routeCode,
+  routeMask,
+  type RouteTarget,
+} from './route.ts';
 
 export { dynamicSetElements, readCounters, renderText };
-export type { CounterValues, NftDocument };
+export type { CounterValues, NftDocument, RouteTarget };
 
 export interface CompileOptions {
   /** NFLOG group for Log and for logged verdicts (the helper listens on it). Default 1729. */
@@ -132,6 +141,17 @@ export type CompileResult =
        * `hf` (`objects[id].flag`): false until the helper sets it.
        */
       helperRules: string[];
+      /**
+       * Route to: the next hops whose `ip rule` and routing table the helper sets up (and removes
+       * when no document in force needs them).
+       */
+      routes: RouteTarget[];
+      /**
+       * The document translates or masquerades (Port forward, Masquerade): it only works for
+       * routed traffic when the host forwards (net.ipv4.ip_forward / ipv6 forwarding), which the
+       * helper checks and reports (never switches). The first such rule, for the message.
+       */
+      forwarding?: { ruleId: string; number: string; action: 'Masquerade' | 'Port forward' };
     }
   | {
       ok: false;
@@ -210,6 +230,7 @@ const VERDICT_ACTIONS: ReadonlySet<ActionName> = new Set<ActionName>([
   'Reject',
   'Drop connection',
   'Trigger',
+  'Route to',
 ]);
 /**
  * Actions of a rule with children whose match-time line is only its counter: such a rule can be
@@ -224,10 +245,6 @@ const DISPATCHABLE_ACTIONS: ReadonlySet<ActionName> = new Set<ActionName>([
 ]);
 const REFUSED_ACTIONS: Partial<Record<ActionName, string>> = {
   Delay: 'Delay holds packets back in user space (NFQUEUE), which treewall does not do yet',
-  'Route to':
-    'Route to needs policy routing (ip rule + a route table) outside nftables; not supported yet',
-  'Port forward':
-    'Port forward (destination NAT) is not compiled yet; use Masquerade for outgoing NAT',
 };
 
 /** Outline number of a child: `2.6` + 3 -> `2.6.3`. */
@@ -300,6 +317,13 @@ class Compiler {
   private readonly parseCache: ParseCache;
   private firstDontLog = Number.POSITIVE_INFINITY;
   private usesMasquerade = false;
+  private usesRouteTo = false;
+  /** Port forward and Route to rules, in outline order (see nat.ts, route.ts). */
+  private readonly forwardNodes: Node[] = [];
+  private readonly routeNodes: Node[] = [];
+  private readonly routeRefused = new Set<string>();
+  readonly routes: RouteTarget[] = [];
+  forwarding: { ruleId: string; number: string; action: 'Masquerade' | 'Port forward' } | undefined;
   private usesMarks = false;
   /** Per address table: the one duration its recording rules use (null: they differ). */
   private readonly recordDurations: Partial<Record<'keep' | 'auth' | 'inv', number | null>> = {};
@@ -385,9 +409,23 @@ class Compiler {
           'Masquerade with a port range is not compiled yet; leave the parameter empty',
         );
       }
+      if (
+        (rule.action === 'Port forward' || rule.action === 'Route to') &&
+        rule.children.some((c) => c.enabled)
+      ) {
+        this.problem(
+          rule,
+          number,
+          'action',
+          rule.action === 'Port forward'
+            ? 'Port forward takes no children: it translates on arrival, before the filter walk, and its flow then passes without it'
+            : 'Route to takes no children: IPNetSentryX ends the walk there and never runs them',
+        );
+      }
       const children = this.prepare(rule.children, number, counter, next);
       const direction = DIRECTION_SENSITIVE.has(rule.property);
       let sensitive =
+        rule.action === 'Route to' ||
         direction ||
         rule.property === 'Rate' ||
         rule.action === 'Rate limit in' ||
@@ -432,6 +470,10 @@ class Compiler {
         this.condition(node, 'in');
       if (rule.action === 'Dont log') this.firstDontLog = Math.min(this.firstDontLog, pre);
       if (rule.action === 'Trigger') this.triggerNodes.push(node);
+      if (rule.action === 'Port forward') this.forwardNodes.push(node);
+      if (rule.action === 'Route to') this.routeNodes.push(node);
+      if ((rule.action === 'Port forward' || rule.action === 'Masquerade') && !this.forwarding)
+        this.forwarding = { ruleId: rule.id, number, action: rule.action };
       out.push(node);
     }
     return out;
@@ -783,6 +825,7 @@ class Compiler {
     }
     if (!VERDICT_ACTIONS.has(action)) return [];
     if (action === 'Pass') return [[accept]];
+    if (action === 'Route to') return this.routeLines(node, variant);
     if (action === 'Delete no log') return [[drop]];
     const logLines: Stmt[][] = [];
     let inlineLog: Stmt[] = [];
@@ -831,6 +874,133 @@ class Compiler {
       default:
         return [];
     }
+  }
+
+  /**
+   * Route to (route.ts): on a packet the host sends, the verdict marks it with its next hop's code
+   * and accepts it; `output` is then a route chain, so the kernel routes it again with that mark.
+   * Arriving and routed packets were routed before the filter saw them: refused there.
+   */
+  private routeLines(node: Node, variant: Variant): Stmt[][] {
+    const p = node.param;
+    const key = nextHopKey(p);
+    if (variant === 'in' || key === undefined) {
+      if (!this.routeRefused.has(node.rule.id)) {
+        this.routeRefused.add(node.rule.id);
+        this.problem(
+          node.rule,
+          node.number,
+          'action',
+          'Route to reaches arriving packets here, whose route the kernel chose before the filter saw them: it works only for packets this host sends (put it under Direction == outbound)',
+        );
+      }
+      return [[drop]];
+    }
+    let index = this.routes.findIndex((r) => `${r.via ?? ''}|${r.dev ?? ''}` === key);
+    if (index < 0) {
+      if (this.routes.length >= MAX_NEXT_HOPS) {
+        if (!this.routeRefused.has(node.rule.id)) {
+          this.routeRefused.add(node.rule.id);
+          this.problem(
+            node.rule,
+            node.number,
+            'parameter',
+            `Route to: a document may name at most ${MAX_NEXT_HOPS} different next hops`,
+          );
+        }
+        return [[drop]];
+      }
+      index = this.routes.length;
+      const mark = routeCode(index, this.marks);
+      if (p.kind !== 'route') return [[drop]];
+      this.routes.push({
+        table: ROUTE_TABLE_BASE + index,
+        mark,
+        mask: routeMask(this.marks),
+        ...(p.family !== undefined ? { family: p.family } : {}),
+        ...(p.address !== undefined ? { via: p.address } : {}),
+        ...(p.interface !== undefined ? { dev: p.interface } : {}),
+        ruleIds: [],
+      });
+    }
+    const target = this.routes[index] as RouteTarget;
+    if (!target.ruleIds.includes(node.rule.id)) target.ruleIds.push(node.rule.id);
+    this.usesRouteTo = true;
+    const keep = ~target.mask >>> 0;
+    return [[setMark(or(and(meta('mark'), keep), target.mark)), accept]];
+  }
+
+  /** Problems of Route to and Port forward that depend on where they sit (after prepare). */
+  private checkPlacement(): void {
+    for (const node of [...this.routeNodes, ...this.forwardNodes]) {
+      const what = node.rule.action;
+      for (let a = node.parent; a; a = a.parent) {
+        if (VERDICT_ACTIONS.has(a.rule.action) || a.rule.action === 'Exit group') {
+          this.problem(
+            node.rule,
+            node.number,
+            'action',
+            `${what} under rule ${a.number} (${a.rule.action}) would only be reached after the verdict is fixed, or never: move it out`,
+          );
+          break;
+        }
+        if (what === 'Port forward') {
+          const why = arrivalRefusal(a.rule.property);
+          if (why) {
+            this.problem(
+              node.rule,
+              node.number,
+              undefined,
+              `Port forward translates on arrival, before the filter walk, so its path may not test ${why}: rule ${a.number} does`,
+            );
+            break;
+          }
+        }
+      }
+      if (what === 'Port forward') {
+        const why = arrivalRefusal(node.rule.property);
+        if (why)
+          this.problem(
+            node.rule,
+            node.number,
+            'property',
+            `Port forward translates on arrival, before the filter walk, so it may not test ${why}`,
+          );
+      }
+    }
+  }
+
+  /** The arrival translation (nat.ts): one or more `nat_pre` lines per Port forward rule. */
+  private forwardChain(): Stmt[][] {
+    const out: Stmt[][] = [];
+    for (const node of this.forwardNodes) {
+      if (this.refusedIds.has(node.rule.id)) continue;
+      const path: Node[] = [];
+      for (let n: Node | undefined = node; n; n = n.parent) path.unshift(n);
+      const conds: Cond[] = path.map((n) =>
+        n === node
+          ? compileCondition(n.rule, n.value, 'in', {
+              settings: this.doc.settings,
+              key: n.key,
+              routedMark: this.marks.routed,
+              refresh: this.recordDurations,
+            })
+          : this.condition(n, 'in'),
+      );
+      const own = conds[conds.length - 1] as Cond;
+      if (own.kind === 'refused') {
+        this.problem(node.rule, node.number, own.field, own.message);
+        continue;
+      }
+      const ls = forwardLines(conds, node.param, this.counterFor(node));
+      if (typeof ls === 'string') {
+        this.problem(node.rule, node.number, undefined, `Port forward: ${ls}`);
+        continue;
+      }
+      const comment = this.comment(node);
+      for (const l of ls) out.push(this.line(l, comment));
+    }
+    return out;
   }
 
   private breakCheck(mode: BreakMode): Stmt[] {
@@ -981,6 +1151,9 @@ class Compiler {
     out: Stmt[][],
     se?: SideWalk,
   ): boolean {
+    // A Port forward translates on arrival, before the walk (nat_pre): in the walk it never
+    // matches and has no line.
+    if (node.rule.action === 'Port forward') return false;
     const cond = this.condition(node, variant);
     if (cond.kind === 'refused' || cond.kind === 'helper' || cond.kind === 'false') return false;
     const action = node.rule.action;
@@ -1174,7 +1347,12 @@ class Compiler {
 
   private groupField(node: Node): string | undefined {
     const r = node.rule;
-    if (r.relation !== '==' || this.refusedIds.has(r.id) || this.skipTargets.has(r))
+    if (
+      r.relation !== '==' ||
+      r.action === 'Route to' ||
+      this.refusedIds.has(r.id) ||
+      this.skipTargets.has(r)
+    )
       return undefined;
     if (this.runnable(node).length > 0) {
       // A rule with children dispatches as `value : jump r_<key>` when the line that tests it
@@ -1338,6 +1516,7 @@ class Compiler {
   run(mode: 'replace' | 'table'): NftDocument | undefined {
     this.scanRecorders(this.doc.rules);
     const top = this.prepare(this.doc.rules, '', { n: 0 });
+    this.checkPlacement();
     const family = 'inet';
     const table = this.table;
 
@@ -1376,6 +1555,7 @@ class Compiler {
       }
     };
     visit(top);
+    const forwardLines = this.forwardChain();
 
     if (this.problems.length > 0) return undefined;
 
@@ -1392,6 +1572,8 @@ class Compiler {
       setMark(set ? or(and(meta('mark'), ~bits >>> 0), set) : and(meta('mark'), ~bits >>> 0)),
     ];
     const policy = this.doc.settings.defaultPolicy === 'delete' ? 'drop' : 'accept';
+    // A flow a Port forward translated passes the filter hooks without the walk (nat.ts).
+    const forwarded = forwardLines.length > 0 ? [forwardedFlowLine()] : [];
     const base = (
       name: string,
       hook: string,
@@ -1400,8 +1582,26 @@ class Compiler {
       bits: number,
       set = 0,
     ): [Command, Stmt[][]] => [
-      { add: { chain: { family, table, name, type: 'filter', hook, prio, policy } } },
-      [...(this.usesMarks ? [clear(bits, set)] : []), [jump(target)]],
+      {
+        add: {
+          chain: {
+            family,
+            table,
+            name,
+            // Route to: the output hook's chain is a route chain, so a mark set by the walk
+            // makes the kernel route the packet again (route.ts).
+            type: name === 'output' && this.usesRouteTo ? 'route' : 'filter',
+            hook,
+            prio,
+            policy,
+          },
+        },
+      },
+      [
+        ...(name === 'output' ? [] : forwarded),
+        ...(this.usesMarks || this.usesRouteTo ? [clear(bits, set)] : []),
+        [jump(target)],
+      ],
     ];
     // A routed packet is tested twice (DESIGN §3.9): inbound on arrival (`forward`, Interface =
     // iifname), then, if that passed it, outbound on departure (`forward_out`, a second base
@@ -1441,6 +1641,25 @@ class Compiler {
         },
         [[match('==', and(meta('mark'), m), m), masquerade]],
         'nat_post',
+      ]);
+    }
+    if (forwardLines.length > 0) {
+      bases.push([
+        {
+          add: {
+            chain: {
+              family,
+              table,
+              name: 'nat_pre',
+              type: 'nat',
+              hook: 'prerouting',
+              prio: -100,
+              policy: 'accept',
+            },
+          },
+        },
+        forwardLines,
+        'nat_pre',
       ]);
     }
 
@@ -1534,6 +1753,8 @@ export function compile(doc: FirewallDocument, options: CompileOptions = {}): Co
     objects: compiler.objects,
     warnings: compiler.warnings,
     helperRules: compiler.helperRules,
+    routes: compiler.routes,
+    ...(compiler.forwarding ? { forwarding: compiler.forwarding } : {}),
   };
   // The text is for people; rendering 100,000 rules costs as much as compiling them, so it is
   // rendered on first read (an enumerable getter: it still shows up in JSON and spreads).

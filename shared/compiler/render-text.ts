@@ -100,6 +100,14 @@ export function statement(s: Obj): string {
       return isObj(v) ? `${expr(v.key as Json)} set ${expr(v.value as Json)}` : name;
     case 'masquerade':
       return 'masquerade';
+    case 'dnat': {
+      if (!isObj(v)) break;
+      const addr =
+        v.family === 'ip6' && v.port !== undefined ? `[${String(v.addr)}]` : String(v.addr);
+      return `dnat ${String(v.family)} to ${addr}${v.port !== undefined ? `:${String(v.port)}` : ''}`;
+    }
+    case 'redirect':
+      return isObj(v) && v.port !== undefined ? `redirect to :${String(v.port)}` : 'redirect';
     case 'set': {
       if (!isObj(v)) break;
       const e = v.elem;
