@@ -289,7 +289,7 @@ describe('compile: semantics in the program', () => {
     expect(inbound).toContain('"drop"');
     expect(rulesOf(result, 'tw_out')).toEqual([
       [
-        { match: { op: '==', left: { meta: { key: 'l4proto' } }, right: { set: ['tcp', 'udp'] } } },
+        { match: { op: '==', left: { meta: { key: 'l4proto' } }, right: '@tcpudp' } },
         { match: { op: '==', left: { payload: { protocol: 'th', field: 'dport' } }, right: 80 } },
         { counter: 'c_rl' },
       ],

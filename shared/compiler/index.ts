@@ -24,6 +24,8 @@ import {
   rateLines,
   type Cond,
   type Variant,
+  L4_WITH_PORTS,
+  TCP_UDP_SET,
 } from './conditions.ts';
 import { dynamicSetElements, readCounters, type CounterValues } from './counters.ts';
 import { KeyAllocator, truncateUtf8 } from './names.ts';
@@ -31,7 +33,6 @@ import { cleanName } from '../model/text.ts';
 import {
   accept,
   and,
-  anonSet,
   counterRef,
   drop,
   goto,
@@ -1459,7 +1460,7 @@ class Compiler {
       const guard =
         isNet || property === 'Protocol'
           ? []
-          : [match('==', meta('l4proto'), anonSet(['tcp', 'udp']))];
+          : [L4_WITH_PORTS];
       out.push([...guard, { vmap: { key, data: `@${name}` } }]);
       if (members.some((n) => n.rule.action === 'Exit group') && mode === 'mark') mayBreak = true;
     }
@@ -1534,6 +1535,13 @@ class Compiler {
       this.addSet(`${base}4`, 'ipv4_addr', dflt, base === 'trig' ? this.keptShared(4) : undefined);
       this.addSet(`${base}6`, 'ipv6_addr', dflt, base === 'trig' ? this.keptShared(6) : undefined);
     }
+
+    // The constant `{ tcp, udp }` every port test and port map lookup refers to (conditions.ts).
+    this.sets.push({
+      add: {
+        set: { family, table, name: TCP_UDP_SET, type: 'inet_proto', elem: ['tcp', 'udp'] },
+      },
+    });
 
     for (const variant of ['in', 'out'] as const) {
       const name = `tw_${variant}`;

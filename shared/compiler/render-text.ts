@@ -150,6 +150,19 @@ function elementList(elem: Json[]): string {
     .join(', ');
 }
 
+/** A set's elements: constants (`tcp`), or addresses with their timeout and time left. */
+function setElementList(elem: Json[]): string {
+  return elem
+    .map((item) => {
+      if (!isObj(item) || !isObj(item.elem)) return expr(item);
+      const e = item.elem;
+      const timeout = typeof e.timeout === 'number' ? ` timeout ${duration(e.timeout)}` : '';
+      const expires = typeof e.expires === 'number' ? ` expires ${duration(e.expires)}` : '';
+      return `${expr(e.val as Json)}${timeout}${expires}`;
+    })
+    .join(', ');
+}
+
 /** What `nft list table inet <name>` would print for this document, for people to read. */
 export function renderText(doc: NftDocument): string {
   const tables: string[] = [];
@@ -179,7 +192,10 @@ export function renderText(doc: NftDocument): string {
       const s = add.set;
       const flags = Array.isArray(s.flags) ? `\n\t\tflags ${s.flags.join(',')}` : '';
       const timeout = typeof s.timeout === 'number' ? `\n\t\ttimeout ${duration(s.timeout)}` : '';
-      objects.push(`\tset ${String(s.name)} {\n\t\ttype ${String(s.type)}${flags}${timeout}\n\t}`);
+      const elems = Array.isArray(s.elem) ? `\n\t\telements = { ${setElementList(s.elem)} }` : '';
+      objects.push(
+        `\tset ${String(s.name)} {\n\t\ttype ${String(s.type)}${flags}${timeout}${elems}\n\t}`,
+      );
     } else if (isObj(add.map)) {
       const m = add.map;
       const flags = Array.isArray(m.flags) ? `\n\t\tflags ${m.flags.join(',')}` : '';
