@@ -39,7 +39,7 @@ export const apply: Part = {
       if ('skip' in helper) notes.push(`apply: measured without the helper (${helper.skip}).`);
       for (const size of sizes) {
         const doc = generateDocument(size);
-        const reps = size >= 100_000 ? 1 : options.quick ? 2 : 3;
+        const reps = options.quick ? 2 : 3;
         const compileMs: number[] = [];
         const compileCpuMs: number[] = [];
         const applyMs: number[] = [];
@@ -116,13 +116,13 @@ export const apply: Part = {
           name: `compile ${label} rules`,
           value: median(compileMs),
           unit: 'ms',
-          ...(size === 100_000 ? { target: targets.below(1000, '< 1 s') } : {}),
         });
         figures.push({
           part: 'apply',
           name: `compile ${label} rules, CPU time (steadier on a shared machine)`,
           value: median(compileCpuMs),
           unit: 'ms',
+          ...(size === 100_000 ? { target: targets.below(400, '< 0.4 s CPU') } : {}),
         });
         figures.push({
           part: 'apply',
@@ -132,6 +132,45 @@ export const apply: Part = {
           reference,
           target: targets.ratioAtMost(1.2, '<= 1.2x nft'),
         });
+        if (size === 100_000) {
+          figures.push({
+            part: 'apply',
+            name: `apply ${label} rules (${'skip' in helper ? `direct, ${format}` : 'helper'}), absolute`,
+            value: median(applyMs),
+            unit: 'ms',
+            target: targets.below(5000, '< 5 s'),
+          });
+        }
+        // A second apply right after the first returned: it must not wait long for what the
+        // first does behind its reply (the fingerprint listing, the first counter reading).
+        if (size === 10_000 && !('skip' in helper)) {
+          const secondMs: number[] = [];
+          for (let i = 0; i < reps; i++) {
+            await runOk(net.inServer(['nft', 'flush', 'ruleset']));
+            await helper.apply(doc);
+            const t2 = performance.now();
+            await helper.apply(doc);
+            secondMs.push(performance.now() - t2);
+            await helper.lastError();
+            options.log(
+              `apply ${size}: second apply right after the first ${secondMs.at(-1)?.toFixed(0)} ms`,
+            );
+          }
+          figures.push({
+            part: 'apply',
+            name: `second apply right after the first, ${label} rules (helper)`,
+            value: median(secondMs),
+            unit: 'ms',
+            reference: { name: 'a single apply', value: median(applyMs) },
+            target: targets.ratioAtMost(1.2, '<= 1.2x a single apply'),
+          });
+          notes.push(
+            `apply: second apply, per run (ms): ${secondMs.map((v) => v.toFixed(0)).join(', ')}; single applies: ${applyMs.map((v) => v.toFixed(0)).join(', ')}.`,
+          );
+        }
+        notes.push(
+          `apply ${label}: per run (ms): helper ${applyMs.map((v) => v.toFixed(0)).join(', ')}; nft -j -f ${nftMs.map((v) => v.toFixed(0)).join(', ')}; compile CPU ${compileCpuMs.map((v) => v.toFixed(0)).join(', ')}.`,
+        );
         if (format === 'json' && textMs.length > 0) {
           figures.push({
             part: 'apply',
@@ -143,7 +182,7 @@ export const apply: Part = {
         }
       }
       notes.push(
-        `apply: median of 3 runs (1 at 100,000); each from an empty namespace; the reference loads the same compiled JSON with nft -j -f; document generation is not counted; the helper's time is the apply call's round trip (it replies once the rules are in force; its read-back of the table for the fingerprint comes after the reply and is waited for before the next run).`,
+        `apply: median of 3 runs (2 with --quick); each from an empty namespace; the reference loads the same compiled JSON with nft -j -f; document generation is not counted; the helper's time is the apply call's round trip (it replies once the rules are in force; its read-back of the table for the fingerprint comes after the reply and is waited for before the next run).`,
       );
     } finally {
       if (!('skip' in helper)) await helper.stop();

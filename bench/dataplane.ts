@@ -148,7 +148,7 @@ export const dataplane: Part = {
     const missing = missingPrerequisite();
     if (missing) return { status: 'skipped', why: missing };
     const seconds = options.quick ? 2 : 3;
-    const rounds = options.quick ? 1 : 3;
+    const rounds = options.quick ? 1 : 5;
     const notes: string[] = [];
     const loadNotes = new Set<string>();
 
@@ -237,8 +237,18 @@ export const dataplane: Part = {
         name: `throughput, ${config.name}, paired ratio to no rules (median)`,
         value: median(ratios.get(config.name) ?? []) * 100,
         unit: '%',
-        ...(isTree10k ? { target: targets.atLeast(95, '>= 95% of no rules') } : {}),
+        ...(isTree10k ? { target: targets.atLeast(97, '>= 97% of no rules') } : {}),
       });
+      if (isTree10k) {
+        // Issue 16: at least 0.97 in every round, not only in the median.
+        figures.push({
+          part: 'dataplane',
+          name: `throughput, ${config.name}, paired ratio to no rules (worst round)`,
+          value: Math.min(...(ratios.get(config.name) ?? [0])) * 100,
+          unit: '%',
+          target: targets.atLeast(97, '>= 97% in every round'),
+        });
+      }
     }
     const baseRtt = median(rtt.get(reference.name) ?? []);
     for (const config of all) {
@@ -258,6 +268,9 @@ export const dataplane: Part = {
         value: median(pps.get(config.name) ?? []) / 1000,
         unit: 'kpps',
         ...(config === reference ? {} : { reference: { name: 'no rules', value: basePps / 1000 } }),
+        ...(config.name.startsWith('treewall') && config.name.includes('10,000')
+          ? { target: targets.ratioAtLeast(0.92, '>= 92% of no rules') }
+          : {}),
       });
     }
     notes.push(...loadNotes);
