@@ -19,6 +19,8 @@ export interface Figure {
   target?: Target;
   /** One short remark printed under the table (how it was measured, what was missing). */
   note?: string;
+  /** Every round's value when the figure summarises several (printed beside the value). */
+  rounds?: number[];
 }
 
 export type PartResult =
@@ -99,7 +101,11 @@ function rowsOf(results: Array<{ part: string; result: PartResult }>): Row[] {
       rows.push({
         part,
         figure: f.name,
-        value: formatValue(f.value, f.unit),
+        value:
+          formatValue(f.value, f.unit) +
+          (f.rounds && f.rounds.length > 1
+            ? ` (rounds: ${f.rounds.map((v) => formatValue(v, '')).join(', ')})`
+            : ''),
         reference: f.reference
           ? `${f.reference.name}: ${formatValue(f.reference.value, f.unit)}`
           : '',

@@ -60,12 +60,21 @@ function startWorker(): Worker | null {
 }
 
 const pending = new Map<number, FirewallDocument>();
+/** When each pending check began (performance.now()). */
+const begun = new Map<number, number>();
+
+/** The name of the User Timing measure of each check that lands (`npm run bench -- editor`
+ * reads it): from the check's start (after the pause that follows an edit) to its answer. */
+export const PROBLEM_CHECK_MEASURE = 'treewall:problem-check';
 
 function settle(id: number, problems: Problem[]): void {
   const document = pending.get(id);
+  const start = begun.get(id);
   for (const key of [...pending.keys()]) if (key <= id) pending.delete(key);
+  for (const key of [...begun.keys()]) if (key <= id) begun.delete(key);
   if (!document || id !== asked) return; // a newer check is on its way
   publish(document, problems, null);
+  if (start !== undefined) performance.measure(PROBLEM_CHECK_MEASURE, { start });
 }
 
 function publish(document: FirewallDocument, problems: Problem[], unavailable: string | null) {
@@ -100,6 +109,7 @@ export function checkDocument(document: FirewallDocument): void {
   const w = startWorker();
   if (w) {
     pending.set(id, document);
+    begun.set(id, performance.now());
     // The worker gets the document as text, written in slices (a structured clone of a large
     // document would block the main thread for a long time); a newer check cancels it.
     void documentText(document, () => id !== asked).then((text) => {
