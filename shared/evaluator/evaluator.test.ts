@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { advance, createState, evaluate, formatPacket } from './index.ts';
 import { doc, pkt, rule } from './test-rules.ts';
+import { tableWalk } from './table-walk.ts';
 
 const SSH_SYN = pkt('in eth0 tcp 10.0.0.5:40000 > 10.0.0.1:22 flags syn');
 const WEB_SYN = pkt('in eth0 tcp 10.0.0.5:40001 > 10.0.0.1:80 flags syn');
@@ -1058,5 +1059,92 @@ describe('values and relations', () => {
     expect(r.verdict).toBe('pass');
     expect(r.problems[0]?.ruleId).toBe('bad');
     expect(r.problems[0]?.message).toContain('out of range');
+  });
+});
+
+describe('issue 13: Port forward translates on arrival, before the walk; Route to ends the walk', () => {
+  const nat = () =>
+    doc(
+      [
+        rule(
+          'Interface',
+          'external',
+          '->',
+          [
+            rule('Dest port', '2222', 'Port forward', [], { id: 'pf', parameter: '10.9.0.2:22' }),
+            rule('Dest port', '8080', 'Port forward', [], { id: 'pf6', parameter: '[fd09::2]:80' }),
+          ],
+          { id: 'ext' },
+        ),
+        rule('Direction', 'inbound', '->', [
+          rule('Interface', 'external', 'Delete', [], { id: 'wall' }),
+        ]),
+      ],
+      { externalInterfaces: ['eth0'] },
+    );
+
+  it('the first Port forward whose path holds translates and passes the packet, without the walk', () => {
+    const r = evaluate(nat(), pkt('in eth0 tcp 10.8.0.2:40000 > 10.8.0.1:2222 flags syn'));
+    expect(r.verdict).toBe('pass');
+    expect(r.verdictRuleId).toBe('pf');
+    expect(r.verdictAction).toBe('Port forward');
+    expect(r.translated).toEqual({ dst: '10.9.0.2', dstPort: 22 });
+    // Only the Port forward counts: its ancestors are tested, not walked; the wall never runs.
+    expect(r.matched).toEqual(['pf']);
+    const routed = evaluate(nat(), pkt('routed eth0 eth1 tcp [2001:db8::7]:4000 > [fd08::1]:8080'));
+    expect(routed.verdictRuleId).toBe('pf6');
+    expect(routed.translated).toEqual({ dst: 'fd09::2', dstPort: 80 });
+    expect(routed.passes?.map((p) => p.pass)).toEqual(['arrival']);
+    // The second oracle agrees.
+    for (const spec of [
+      'in eth0 tcp 10.8.0.2:40000 > 10.8.0.1:2222 flags syn',
+      'routed eth0 eth1 tcp [2001:db8::7]:4000 > [fd08::1]:8080',
+      'in eth0 tcp 10.8.0.2:40000 > 10.8.0.1:2223 flags syn',
+      'in eth0 tcp [2001:db8::7]:4000 > [fd08::1]:2222',
+    ]) {
+      const d = nat();
+      const a = evaluate(d, pkt(spec));
+      const b = tableWalk(d, pkt(spec));
+      expect([b.verdict, b.verdictRuleId, b.matched]).toEqual([
+        a.verdict,
+        a.verdictRuleId,
+        a.matched,
+      ]);
+    }
+  });
+
+  it('a packet no Port forward translates is walked, and Port forward rules never match there', () => {
+    const other = evaluate(nat(), pkt('in eth0 tcp 10.8.0.2:40000 > 10.8.0.1:2223 flags syn'));
+    expect(other.verdictRuleId).toBe('wall');
+    expect(other.matched[0]).toBe('ext');
+    expect(other.matched.at(-1)).toBe('wall');
+    expect(other.matched).not.toContain('pf');
+    // The IPv4 target does not apply to IPv6, nor a target with a port to ICMP.
+    expect(
+      evaluate(nat(), pkt('in eth0 tcp [2001:db8::7]:4000 > [fd08::1]:2222')).verdictRuleId,
+    ).toBe('wall');
+    const icmp = doc([rule('Any', '', 'Port forward', [], { id: 'p', parameter: '10.9.0.2:22' })]);
+    expect(
+      evaluate(icmp, pkt('in eth0 icmp 10.8.0.2 > 10.8.0.1 type 8')).translated,
+    ).toBeUndefined();
+    // Outbound packets are never translated.
+    expect(
+      evaluate(nat(), pkt('out eth0 tcp 10.8.0.1:40000 > 10.8.0.2:2222')).translated,
+    ).toBeUndefined();
+  });
+
+  it('Route to decides and never walks its children (IPNetSentryX kActionRouteTo)', () => {
+    const d = doc([
+      rule('Direction', 'outbound', '->', [
+        rule('Dest net', '10.50.0.0/16', 'Route to', [rule('Any', '', 'Log', [], { id: 'kid' })], {
+          id: 'rt',
+          parameter: '10.72.0.2',
+        }),
+      ]),
+    ]);
+    const r = evaluate(d, pkt('out eth0 udp 10.0.0.1:5000 > 10.50.1.9:9'));
+    expect(r.verdict).toBe('route to');
+    expect(r.verdictRuleId).toBe('rt');
+    expect(r.matched).not.toContain('kid');
   });
 });

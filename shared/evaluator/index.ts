@@ -10,6 +10,7 @@ import type { ActionName } from '../model/vocabulary.ts';
 import type { IncludeTable } from '../model/values.ts';
 import { HELPER_ACTIONS, LOGGED_ACTIONS } from '../model/vocabulary-table.ts';
 import { condition } from './conditions.ts';
+import { arrivalTranslation } from './nat.ts';
 import type { Packet } from './packet.ts';
 import {
   closeState,
@@ -114,6 +115,11 @@ export interface Evaluation {
   state: EvaluatorState;
   /** Rules that could not be evaluated (a value or parameter that does not parse); never matched. */
   problems: { ruleId: string; message: string }[];
+  /**
+   * A Port forward translated the packet on arrival, before the filter walk: where it goes. The
+   * verdict is then `pass` by that rule (its flow passes without the walk).
+   */
+  translated?: { dst: string; dstPort?: number };
 }
 
 /** Actions the helper performs on an NFLOG event sent when their rule matches. */
@@ -174,6 +180,8 @@ function walkList(w: Walk, rules: readonly Rule[], parent: Rule | undefined): Fl
       continue;
     }
     if (!rule.enabled) continue; // §3.2: skipped with its whole subtree
+    // Port forward translates on arrival, before the walk (nat.ts): in the walk it never matches.
+    if (rule.action === 'Port forward') continue;
     w.tested.push(rule.id);
     if (!condition(w, rule, parent)) {
       step(w, rule.id, 'miss'); // §3.3
@@ -226,7 +234,9 @@ function decide(w: Walk, rule: Rule, verdict: Verdict): Flow {
   step(w, rule.id, 'match', 'verdict');
   w.decided = { verdict, ruleId: rule.id, action: rule.action };
   w.actions.push({ ruleId: rule.id, action: rule.action });
-  walkList(w, rule.children, rule); // whatever ends it (a terminating child, an Exit group)
+  // Route to ends the walk at once: IPNetSentryX sends the packet on and never walks its children
+  // (kft.c `KFT_filterAction`, kActionRouteTo); the compiler refuses children there.
+  if (rule.action !== 'Route to') walkList(w, rule.children, rule); // until a terminating child or an Exit group
   w.skipNext = false;
   // §3.6: logged unless a Dont log ran or an event action under this rule already reported it.
   if (LOGGED_ACTIONS.has(rule.action) && !w.dontLog) w.logEvents.push(rule.id);
@@ -367,12 +377,64 @@ const passResult = (pass: PassResult['pass'], p: Packet, e: Evaluation): PassRes
  * both interfaces) is tested twice (DESIGN §3.9): inbound on arrival and, if it passed,
  * outbound on departure; the result joins both (counters count in both).
  */
+/**
+ * Port forward, before the walk: a packet arriving (inbound, or a routed one's arrival) that a
+ * Port forward rule's path matches is translated and passes by that rule, without the walk.
+ */
+function forwarded(
+  doc: FirewallDocument,
+  packet: Packet,
+  state: EvaluatorState,
+  options: EvaluateOptions,
+): Evaluation | undefined {
+  const arriving = packet.routed ? arrivalOf(packet) : packet;
+  if (arriving.direction !== 'inbound') return undefined;
+  const s = openState(doc, arriving, state, options);
+  const t = arrivalTranslation(doc, s, condition);
+  if (!t) return undefined;
+  const id = t.rule.id;
+  countMatch(s, t.rule);
+  // The flow is tracked (and translated) from here on, both ways.
+  s.connections[flowKey(arriving)] = true;
+  const step: Step = { ruleId: id, kind: 'match', afterVerdict: false, effect: 'verdict' };
+  if (packet.routed) step.pass = 'arrival';
+  const result: Evaluation = {
+    verdict: 'pass',
+    verdictRuleId: id,
+    verdictAction: 'Port forward',
+    tested: [id],
+    matched: [id],
+    steps: [step],
+    actions: [{ ruleId: id, action: 'Port forward' }],
+    logged: false,
+    logEvents: [],
+    stateChanges: { triggered: [], refreshed: [] },
+    state: closeState(s, state),
+    problems: s.problems,
+    translated: t.dstPort !== undefined ? { dst: t.dst, dstPort: t.dstPort } : { dst: t.dst },
+  };
+  if (packet.routed) {
+    result.passes = [
+      {
+        pass: 'arrival',
+        direction: 'inbound',
+        verdict: 'pass',
+        verdictRuleId: id,
+        ...(arriving.inInterface !== undefined ? { interface: arriving.inInterface } : {}),
+      },
+    ];
+  }
+  return result;
+}
+
 export function evaluate(
   doc: FirewallDocument,
   packet: Packet,
   state: EvaluatorState = createState(),
   options: EvaluateOptions = {},
 ): Evaluation {
+  const translated = forwarded(doc, packet, state, options);
+  if (translated) return translated;
   if (!packet.routed) return walkOnce(doc, packet, state, options);
   const arrival = arrivalOf(packet);
   const first = walkOnce(doc, arrival, state, options, 'arrival');

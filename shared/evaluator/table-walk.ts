@@ -132,6 +132,32 @@ class TableWalk {
     this.table = table;
   }
 
+  /**
+   * The arrival translation, before the walk: the first Port forward entry (outline order) whose
+   * own test and every ancestor's hold, and whose target fits the packet (family; a port needs
+   * TCP or UDP). Returns its index, or -1.
+   */
+  arrival(): number {
+    const p = this.s.packet;
+    if (p.direction !== 'inbound') return -1;
+    for (let i = 0; i < this.table.length; i++) {
+      const e = this.table[i]!;
+      if (e.rule.action !== 'Port forward') continue;
+      const param = ruleParameter(e.rule);
+      if (!param.ok || param.value.kind !== 'forward') continue;
+      const t = param.value;
+      if (t.family !== undefined && t.family !== p.ipVersion) continue;
+      if (t.port !== undefined && p.protocol !== 6 && p.protocol !== 17) continue;
+      let ok = true;
+      for (let k = i; k >= 0 && ok; k = this.table[k]!.parent) {
+        const a = this.table[k]!;
+        ok = a.rule.enabled && this.test(a);
+      }
+      if (ok) return i;
+    }
+    return -1;
+  }
+
   /** The main loop: one index from the first entry to the end. */
   run(): void {
     let i = 0;
@@ -142,6 +168,8 @@ class TableWalk {
   matchAt(i: number): number {
     const e = this.table[i]!;
     if (!e.rule.enabled) return i + e.nodeCount;
+    // Port forward is no walk rule: it translated on arrival, before the walk (see arrival()).
+    if (e.rule.action === 'Port forward') return i + e.nodeCount;
     if (!this.test(e)) return i + e.nodeCount;
     this.matched.push(e.rule.id);
     countMatch(this.s, e.rule);
@@ -158,7 +186,8 @@ class TableWalk {
       if (action === 'Trigger') recordAddress(this.s, 'triggered', rule);
       if (this.fixed) return end; // met in a side-effect walk: it ends it
       this.fixed = { verdict, ruleId: rule.id, action };
-      this.sideEffects(i);
+      // Route to sends the packet on at once: no side-effect walk (kActionRouteTo).
+      if (action !== 'Route to') this.sideEffects(i);
       if (LOGGED_ACTIONS.has(action) && !this.dontLog) this.logEvents.push(rule.id);
       return end;
     }
@@ -356,7 +385,14 @@ function walkOnce(
   options: EvaluateOptions,
 ): TableWalkResult {
   const walk = new TableWalk(table, openState(doc, packet, state, options));
-  walk.run();
+  const forward = walk.arrival();
+  if (forward >= 0) {
+    // Translated and passed by the Port forward rule; its flow never meets the walk.
+    const rule = table[forward]!.rule;
+    walk.matched.push(rule.id);
+    countMatch(walk.s, rule);
+    walk.fixed = { verdict: 'pass', ruleId: rule.id, action: rule.action };
+  } else walk.run();
   const fixed = walk.fixed;
   const verdict = fixed?.verdict ?? (doc.settings.defaultPolicy === 'delete' ? 'delete' : 'pass');
   // The connection table: a flow is added after filtering when its packet got through.
@@ -391,6 +427,7 @@ export function tableWalk(
   delete inbound.routed;
   const first = walkOnce(doc, table, inbound, state, options);
   if (first.verdict !== 'pass' && first.verdict !== 'delay') return first;
+  if (first.verdictAction === 'Port forward') return first; // the translated flow passes
   const outbound: Packet = { ...inbound, direction: 'outbound' };
   const second = walkOnce(doc, table, outbound, first.state, options);
   return {
