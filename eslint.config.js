@@ -174,15 +174,18 @@ export default tseslint.config(
     {
       // The line framing it shares with its client (electron/common/helper-client.ts).
       folders: ['electron/helper', 'shared', 'electron/common/lines.ts'],
+      // nodemailer: the Email action, to the SMTP relay of the helper's own configuration.
+      packages: ['nodemailer'],
       node: true,
       electron: false,
-      why: 'The helper runs as root in plain Node: only its own files and shared/.',
+      why: 'The helper runs as root in plain Node: only its own files, shared/ and nodemailer (Email).',
     },
     // Its tests talk to it through the client; bench/generate.ts: realistic documents; ws: the
     // fuzz run (fuzz.test.ts) drives `treewall serve` in front of the helper over its WebSocket.
     {
       folders: ['electron/testing', 'electron/common', 'resources', 'bench/generate.ts'],
-      packages: ['ws'],
+      // smtp-server: the test relay the Email action sends to (actions.test.ts).
+      packages: ['ws', 'smtp-server'],
     },
   ),
   ...layer(

@@ -24,7 +24,14 @@ import { countRules, numberRules } from '../../shared/model/tree.ts';
 import type { FirewallDocument, Problem, Rule } from '../../shared/model/types.ts';
 import { validateDocument } from '../../shared/model/validate.ts';
 import { createParseCache } from '../../shared/model/values.ts';
-import { runAction } from './actions.ts';
+import { checkActions, runAction } from './actions.ts';
+import {
+  ActionLimiter,
+  defaultActionConfig,
+  describeRate,
+  loadActionConfig,
+  type ActionConfig,
+} from './action-config.ts';
 import { loadOutboundPolicy, OutboundPolicy } from './outbound.ts';
 import { CounterReader } from './counter-reader.ts';
 import { CounterTracker, type CounterWatch } from './counters.ts';
@@ -94,6 +101,10 @@ interface Active {
 }
 
 const ACTION_RATE_MS = 1000;
+/** Actions that reach outside the helper, rate-limited by actions.conf (action-rate). */
+const ACTING_ACTIONS: ReadonlySet<string> = new Set(['Email', 'URL', 'Webhook', 'Script']);
+/** How often dropped actions are reported (one event per rule). */
+const DROP_REPORT_MS = 5000;
 
 export class HelperService {
   readonly nft: Nft;
@@ -101,6 +112,13 @@ export class HelperService {
   readonly clients = new Set<ClientHandle>();
   /** Where URL probes and Webhooks may go (loaded at start). */
   outbound: OutboundPolicy = OutboundPolicy.none();
+  /** SMTP relay, scripts folder, action rates (actions.conf; loaded at start). */
+  actionConfig: ActionConfig = defaultActionConfig();
+  private limiter = new ActionLimiter(this.actionConfig.perRule, this.actionConfig.total);
+  /** Acting actions run / dropped by the rate limit since start, and drops not yet reported. */
+  private actionsRan = 0;
+  private readonly unreported = new Map<string, number>();
+  private reportTimer: NodeJS.Timeout | undefined;
   /**
    * The client that applied the rule set in force (apply or revert), while it stays connected:
    * the only one that sees its URL probe and Webhook results (`notify:event` of kind url or
@@ -158,6 +176,12 @@ export class HelperService {
     await this.state.init();
     this.outbound = await loadOutboundPolicy(this.options.stateDir, this.options.allowOutbound);
     notes.push(`outbound destinations for URL probes and Webhooks: ${this.outbound.describe()}`);
+    this.actionConfig = await loadActionConfig(this.options.stateDir);
+    this.limiter = new ActionLimiter(this.actionConfig.perRule, this.actionConfig.total);
+    const ac = this.actionConfig;
+    notes.push(
+      `actions: SMTP relay ${ac.smtpRelay ? ac.smtpRelay.host : 'none'}, scripts folder ${ac.scriptsDir ?? 'none'}, at most ${describeRate(ac.perRule)} per rule and ${describeRate(ac.total)} in all (${ac.source})`,
+    );
     const removed = await this.state.removeTemporaries();
     if (removed > 0) notes.push(`removed ${removed} temporary file(s) left by an earlier run`);
     this.previous = await this.state.readPrevious();
@@ -231,6 +255,7 @@ export class HelperService {
     // next start (its deadline is absolute).
     if (this.confirmTimer) clearTimeout(this.confirmTimer);
     if (this.loopTimer) clearTimeout(this.loopTimer);
+    if (this.reportTimer) clearTimeout(this.reportTimer);
     this.reader.stop();
     this.counterReader.stop();
     await this.queue.catch(() => undefined);
@@ -291,6 +316,11 @@ export class HelperService {
         note: TIMER_NOTES[r.property] ?? 'evaluated once a second',
       })),
       warnings: this.active?.warnings ?? [],
+      actions: {
+        ran: this.actionsRan,
+        dropped: this.limiter.droppedTotal,
+        droppedByRule: Object.fromEntries(this.limiter.dropped),
+      },
       lastError: this.lastError ?? this.reader.lastError,
       clients: this.clients.size,
     };
@@ -477,6 +507,9 @@ export class HelperService {
     // Destinations of URL probes and Webhooks: the helper's configuration decides (a rollback,
     // revert or boot re-applies what was accepted; its actions are still checked when they fire).
     if (why === 'apply') problems.push(...this.outbound.problems(document));
+    // Scripts must be safe files of the helper's scripts folder; Emails need its relay (warning).
+    const acting = await checkActions(document, this.actionConfig);
+    if (why === 'apply') problems.push(...acting.errors);
     times.mark('validate');
     if (problems.length > 0) throw invalidDocument(problems);
     // Fold in the old table's last counts before it goes (rules that keep their id keep
@@ -552,6 +585,7 @@ export class HelperService {
     const keepsPrevious = why !== 'boot' && why !== 'rollback' && old !== null;
     const staging = this.state.stageApplied(record, keepsPrevious ? old! : undefined);
     const next = this.prepare(record, compiled);
+    if (next) next.warnings = [...next.warnings, ...acting.warnings];
     const [loaded, staged] = await Promise.allSettled([nft.done, staging]);
     if (loaded.status === 'rejected') {
       if (staged.status === 'fulfilled') await staged.value.discard();
@@ -949,6 +983,17 @@ export class HelperService {
         rule,
         active!.parents.get(rule.id) ?? null,
         `${summary.protocol ?? 'packet'}${from}`,
+        {
+          direction: event.direction,
+          inInterface: event.inInterface,
+          outInterface: event.outInterface,
+          protocol: event.protocol,
+          src: event.src,
+          dst: event.dst,
+          srcPort: event.srcPort,
+          dstPort: event.dstPort,
+          length: event.length,
+        },
       );
     }
   }
@@ -993,27 +1038,72 @@ export class HelperService {
     });
   }
 
-  private runRuleAction(rule: Rule, parent: Rule | null, reason: string): void {
+  private runRuleAction(
+    rule: Rule,
+    parent: Rule | null,
+    reason: string,
+    packet?: Record<string, string | number | null>,
+  ): void {
     if (rule.action === 'Reset parent') {
       this.timers.resetParent(parent, this.counters.current());
       return;
     }
     if (!HELPER_ACTIONS.has(rule.action) && rule.action !== 'Log') return;
-    // At most one action per rule per second: a flood must not become a flood of webhooks.
     const now = Date.now();
-    if (now - (this.lastAction.get(rule.id) ?? 0) < ACTION_RATE_MS) return;
-    this.lastAction.set(rule.id, now);
     const number = this.active?.numbers.get(rule.id) ?? null;
-    void runAction({ rule, number, reason }, this.outbound).then((event) => {
-      if (!event) return;
-      // What a probe or a Webhook found out goes only to the client that applied these rules.
-      if (event.kind === 'url' || event.kind === 'webhook') {
-        const owner = this.owner;
-        if (owner && this.clients.has(owner)) owner.send('notify:event', event);
+    // URL probes (ping://, tcp://) are not requests that carry the event: they stay with events.
+    const acting =
+      ACTING_ACTIONS.has(rule.action) &&
+      !(rule.action === 'URL' && !/^https?:\/\//i.test(rule.parameter.trim()));
+    if (!acting) {
+      // Alert, Notify, Log events, URL probes: at most one per rule per second.
+      if (now - (this.lastAction.get(rule.id) ?? 0) < ACTION_RATE_MS) return;
+      this.lastAction.set(rule.id, now);
+    } else {
+      // Actions that reach outside (mail, requests, scripts) take a token of the rule's bucket
+      // and one of all rules' (actions.conf action-rate, action-rate-total): a flood must not
+      // become a mail storm. What is dropped is counted (status) and reported (an alert event).
+      if (!this.limiter.take(rule.id, now)) {
+        this.unreported.set(rule.id, (this.unreported.get(rule.id) ?? 0) + 1);
+        this.reportTimer ??= setTimeout(() => this.reportDropped(), DROP_REPORT_MS);
         return;
       }
-      this.broadcast('notify:event', event);
-    });
+      this.actionsRan++;
+    }
+    void runAction({ rule, number, reason, packet }, this.outbound, this.actionConfig).then(
+      (event) => {
+        if (!event) return;
+        // What a probe, a request, a mail or a script found out goes only to the client that
+        // applied these rules.
+        if (event.kind !== 'alert' && event.kind !== 'notify') {
+          const owner = this.owner;
+          if (owner && this.clients.has(owner)) owner.send('notify:event', event);
+          return;
+        }
+        this.broadcast('notify:event', event);
+      },
+    );
+  }
+
+  /** One event per rule for the acting actions the rate limit dropped since the last report. */
+  private reportDropped(): void {
+    this.reportTimer = undefined;
+    if (this.closed) return;
+    const ac = this.actionConfig;
+    for (const [ruleId, n] of this.unreported) {
+      const rule = this.active?.rules.get(ruleId);
+      const number = this.active?.numbers.get(ruleId) ?? null;
+      this.broadcast('notify:event', {
+        time: new Date().toISOString(),
+        kind: 'alert',
+        ruleId,
+        ruleNumber: number,
+        title: `${rule?.action ?? 'Action'} rate limit`,
+        body: `rule ${number ?? ruleId}: ${n} ${rule?.action ?? 'action'} action${n === 1 ? '' : 's'} not run (at most ${describeRate(ac.perRule)} per rule, ${describeRate(ac.total)} in all; ${this.limiter.droppedTotal} dropped since the helper started)`,
+        ok: false,
+      });
+    }
+    this.unreported.clear();
   }
 
   /* ---- events ----------------------------------------------------------------------------- */

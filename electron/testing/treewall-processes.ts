@@ -171,6 +171,8 @@ export interface HelperOptions {
   echoStderr?: boolean;
   /** Mode of the folder holding the socket (0o711: other users may reach the socket itself). */
   folderMode?: number;
+  /** Files put into its state folder before it starts (`actions.conf`, `outbound-allow`). */
+  stateFiles?: Record<string, string>;
 }
 
 /** Start `treewall helper` with a private socket and state folder; ready when `status` answers. */
@@ -179,6 +181,11 @@ export async function startHelper(options: HelperOptions = {}): Promise<HelperPr
   if (options.folderMode !== undefined) await chmod(scratch, options.folderMode);
   const socket = path.join(scratch, 'helper.sock');
   const stateDir = path.join(scratch, 'state');
+  if (options.stateFiles) {
+    await mkdir(stateDir, { recursive: true, mode: 0o700 });
+    for (const [name, text] of Object.entries(options.stateFiles))
+      await writeFile(path.join(stateDir, name), text);
+  }
   let helper: Started | undefined;
   let exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }> = Promise.resolve({
     code: null,

@@ -166,6 +166,17 @@ export const helperStatusSchema = z.object({
   ),
   /** Warnings of the last apply (the document compiled, but...). */
   warnings: z.array(problemSchema),
+  /**
+   * Acting actions (Email, URL, Webhook, Script) run and dropped by the helper's rate limit since
+   * it started (optional: older helpers do not say).
+   */
+  actions: z
+    .object({
+      ran: z.number(),
+      dropped: z.number(),
+      droppedByRule: z.record(z.string(), z.number()),
+    })
+    .optional(),
   /** The last thing that went wrong in the background (a rollback, a failed timer action). */
   lastError: z.string().nullable(),
   clients: z.number(),

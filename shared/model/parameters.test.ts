@@ -158,18 +158,18 @@ describe('other parameters', () => {
       path: '/usr/bin/logger',
       args: ['-t', 'fw', 'port scan'],
     });
-    expect(error('Script', 'logger x')).toBe('Script "logger" is not an absolute path');
+    expect(param('Script', 'notify.sh x')).toEqual({
+      kind: 'command',
+      path: 'notify.sh',
+      args: ['x'],
+    });
+    expect(error('Script', '../bin/sh x')).toBe(
+      'Script "../bin/sh" leaves the scripts folder (..)',
+    );
     expect(error('Script', '/bin/echo "open')).toMatch(/unbalanced quote/);
   });
   it('refuses parameters on actions that take none', () => {
-    for (const a of [
-      '->',
-      'Group',
-      'Exit group',
-      'Pass',
-      'Delete',
-      'Reject',
-    ] as const) {
+    for (const a of ['->', 'Group', 'Exit group', 'Pass', 'Delete', 'Reject'] as const) {
       expect(param(a, '  ')).toEqual({ kind: 'none' });
       expect(error(a, 'x')).toBe(`${a} takes no parameter (found "x")`);
     }

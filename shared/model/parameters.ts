@@ -298,7 +298,10 @@ export function parseParameter(action: ActionName, parameter: string): Result<Pa
       const [path, ...args] = argv;
       if (path === undefined)
         return fail('Script needs a command (an absolute path and arguments)');
-      if (!path.startsWith('/')) return fail(`Script "${path}" is not an absolute path`);
+      // IPNetSentryX: a file name in the folder of the preferences' script; here a file in the
+      // helper's scripts folder (a name relative to it, or an absolute path inside it).
+      if (!path.startsWith('/') && path.split('/').includes('..'))
+        return fail(`Script "${path}" leaves the scripts folder (..)`);
       return ok({ kind: 'command', path, args });
     }
   }

@@ -244,7 +244,7 @@ const PROPERTIES: Record<PropertyName, PropertyEntry> = {
   },
   'Data content': {
     description:
-      'The payload contains these bytes: text (UTF-8, with IPNetSentryX\'s `\\r \\n \\t \\0` escapes) or `<hex>` (`<0d0a>`), optionally after its search window `[offset:length]`. `a=A` ignores letter case. Parentheses here are content, not a comment. Not in the kernel yet: Apply refuses a rule that is on.',
+      "The payload contains these bytes: text (UTF-8, with IPNetSentryX's `\\r \\n \\t \\0` escapes) or `<hex>` (`<0d0a>`), optionally after its search window `[offset:length]`. `a=A` ignores letter case. Parentheses here are content, not a comment. Not in the kernel yet: Apply refuses a rule that is on.",
     placeholder: 'GET /default.ida?',
     examples: ['GET /default.ida?', '<0d0a0d0a>'],
     relations: TEXT,
@@ -572,18 +572,18 @@ const ACTIONS: Record<ActionName, ActionEntry> = {
   },
   Email: {
     description:
-      'Send an e-mail when the rule fires (the helper, on its timer or from the log), then go on.',
+      "Send an e-mail when the rule fires (the helper, on its timer or from the log, through the SMTP relay in the helper's configuration; rate-limited), then go on.",
     terminating: false,
     helper: true,
     parameterKinds: ['email', 'note'],
     parameterDescription:
-      'Addresses, comma-separated. Empty, or text without an @ (a description, as IPNetSentryX documents have): the address in the preferences.',
+      "Addresses, comma-separated. Empty, or text without an @ (a description, as IPNetSentryX documents have): the helper's mail-to address.",
     parameterPlaceholder: 'admin@example.com',
     parameterExamples: [],
   },
   URL: {
     description:
-      'Open a URL when the rule fires: `ping://host` sends an echo request, `tcp://host:port` tries a connection, `http(s)://` fetches the page. Used by timer rules to probe servers.',
+      "Open a URL when the rule fires: `ping://host` sends an echo request, `tcp://host:port` tries a connection, `http(s)://` POSTs the event as JSON. Only destinations on the helper's outbound list are contacted. Used by timer rules to probe servers.",
     terminating: false,
     helper: true,
     parameterKinds: ['url', 'note'],
@@ -601,12 +601,13 @@ const ACTIONS: Record<ActionName, ActionEntry> = {
   },
   Script: {
     description:
-      'Run a program when the rule fires (as the helper user, without a shell; the packet summary is passed in the environment). Replaces AppleScript.',
+      "Run a program from the helper's scripts folder when the rule fires (without a shell; the event as JSON on its stdin; killed after 10 s; rate-limited), then go on. Replaces AppleScript.",
     terminating: false,
     helper: true,
     parameterKinds: ['command'],
-    parameterDescription: 'An absolute path and arguments; double quotes group words.',
-    parameterPlaceholder: '/usr/local/bin/on-alert "port scan"',
+    parameterDescription:
+      "A file in the helper's scripts folder (its name, or an absolute path inside the folder) and arguments; double quotes group words. The folder and the file must be owned by root and writable by no one else.",
+    parameterPlaceholder: 'on-alert "port scan"',
     parameterExamples: [],
   },
   Masquerade: {
@@ -641,7 +642,8 @@ const ACTIONS: Record<ActionName, ActionEntry> = {
     parameterExamples: [],
   },
   Webhook: {
-    description: 'POST a JSON summary of the event to a URL when the rule matches, then go on.',
+    description:
+      "POST the event as JSON to a URL when the rule matches (only destinations on the helper's outbound list; rate-limited), then go on.",
     terminating: false,
     helper: true,
     linux: true,
