@@ -132,8 +132,11 @@ export interface RolloutOptions {
     error?: HostError;
     deadline: string;
   }) => Promise<boolean>;
-  /** Progress, per host (the fleet view's live column; tests cut links on `applied`). */
-  onProgress?: (event: RolloutEvent) => void;
+  /**
+   * Progress, per host (the fleet view's live column). A returned promise is waited for before
+   * that host's rollout goes on (tests cut a host's link on `applied`); a throw is ignored.
+   */
+  onProgress?: (event: RolloutEvent) => void | Promise<void>;
 }
 
 export interface RolloutHostResult {
@@ -400,7 +403,7 @@ export class FleetClient {
         ? hosts.find((h) => h.name === options.canary)
         : canaryOf(this.fleet, hosts, options.group)) ?? hosts[0]!;
     const fingerprint = documentFingerprint(document);
-    const emit = (event: RolloutEvent) => options.onProgress?.(event);
+    const emit = (event: RolloutEvent) => void progress(options, event);
     const first = await this.rolloutHost(canary, document, fingerprint, options, true);
     const results = new Map<string, HostOutcome<RolloutHostResult>>([[canary.name, first]]);
     const rest = hosts.filter((h) => h !== canary);
@@ -442,15 +445,15 @@ export class FleetClient {
   ): Promise<HostOutcome<RolloutHostResult>> {
     const started = Date.now();
     const emit = (event: Omit<RolloutEvent, 'host' | 'canary'>) =>
-      options.onProgress?.({ host: host.name, canary: isCanary, ...event });
-    const fail = (error: HostError): HostOutcome<RolloutHostResult> => {
-      emit({ phase: 'failed', error });
+      progress(options, { host: host.name, canary: isCanary, ...event });
+    const fail = async (error: HostError): Promise<HostOutcome<RolloutHostResult>> => {
+      await emit({ phase: 'failed', error });
       return { host: host.name, ok: false, error, ms: Date.now() - started };
     };
     let first: HostConnection | undefined;
     let probe: HostConnection | undefined;
     try {
-      emit({ phase: 'applying' });
+      await emit({ phase: 'applying' });
       try {
         first = await this.connect(host);
       } catch (error) {
@@ -467,9 +470,9 @@ export class FleetClient {
         return fail(hostError(toHostError(host, error)));
       }
       const deadline = applied.pendingConfirm?.deadline ?? '';
-      emit({ phase: 'applied', deadline });
+      await emit({ phase: 'applied', deadline });
       // The health probe: a new ssh session through the new rules, to a helper that holds them.
-      emit({ phase: 'probing', deadline });
+      await emit({ phase: 'probing', deadline });
       let probeError: HostError | undefined;
       try {
         probe = await this.connect(host, true);
@@ -503,7 +506,7 @@ export class FleetClient {
         const via = probe ?? first;
         try {
           await via.client.call('revert', {}, { timeoutMs: Math.min(this.callTimeout(), 10_000) });
-          emit({ phase: 'reverted' });
+          await emit({ phase: 'reverted' });
           return fail({
             code: why.code,
             message: `${why.message}; reverted to the previous rules`,
@@ -525,7 +528,7 @@ export class FleetClient {
           message: `confirm failed (${e.message}); its helper restores the previous rules at ${deadline}`,
         });
       }
-      emit({ phase: 'confirmed' });
+      await emit({ phase: 'confirmed' });
       return {
         host: host.name,
         ok: true,
@@ -535,6 +538,14 @@ export class FleetClient {
     } finally {
       await Promise.all([first?.close(), probe?.close()]);
     }
+  }
+}
+
+async function progress(options: RolloutOptions, event: RolloutEvent): Promise<void> {
+  try {
+    await options.onProgress?.(event);
+  } catch {
+    // the caller's business
   }
 }
 
