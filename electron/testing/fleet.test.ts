@@ -7,7 +7,8 @@
 import { createServer, type Server } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FleetFile } from '../../shared/fleet/fleet.ts';
+import { writeFile } from 'node:fs/promises';
+import { formatFleet, type FleetFile } from '../../shared/fleet/fleet.ts';
 import { createRule } from '../../shared/model/tree.ts';
 import { DEFAULT_SETTINGS, type FirewallDocument } from '../../shared/model/types.ts';
 import { documentFingerprint, FleetClient, type RolloutEvent } from '../common/fleet-client.ts';
@@ -15,6 +16,7 @@ import type { HelperClient } from '../common/helper-client.ts';
 import { kernelSkipReason, kernelTestsAvailable, which } from './netns.ts';
 import { fullRunRequested } from './prerequisites.ts';
 import { SSHD, startTestFleet, type TestFleet } from './fleet-hosts.ts';
+import { repoRoot } from './treewall-processes.ts';
 
 const available = kernelTestsAvailable && which(SSHD) && which('ssh') && which('ssh-keygen');
 const skip = !available && !fullRunRequested();
@@ -214,6 +216,67 @@ describe.skipIf(skip)(
         }),
       ]);
     }, 60_000);
+
+    it('the CLI: --host/--group/--fleet, a per-host table or JSON, exit 1 when a host fails', async () => {
+      const fleetFile = path.join(f.dir, 'fleet.json');
+      const withGhost: FleetFile = {
+        ...f.fleet,
+        hosts: [...f.fleet.hosts, f.entry('ghost', 'no-such-host.invalid', { groups: ['far'] })],
+      };
+      await writeFile(fleetFile, formatFleet(withGhost));
+      const cli = (...args: string[]) =>
+        f.admin.exec(
+          [
+            process.execPath,
+            path.join(repoRoot, 'bin/treewall.js'),
+            ...args,
+            '--fleet',
+            fleetFile,
+            '--ssh-config',
+            f.sshConfig,
+          ],
+          { allowFail: true, timeoutMs: 60_000 },
+        );
+      const all = await cli('status', '--json');
+      expect(all.code).toBe(1);
+      const json = JSON.parse(all.stdout) as {
+        ok: boolean;
+        hosts: {
+          host: string;
+          ok: boolean;
+          value?: { drift: { changedByHand: boolean } };
+          error?: { code: string };
+        }[];
+      };
+      expect(json.ok).toBe(false);
+      expect(json.hosts.map((h) => [h.host, h.ok])).toEqual([
+        ['h1', true],
+        ['h2', true],
+        ['h3', true],
+        ['ghost', false],
+      ]);
+      expect(json.hosts[1]!.value!.drift.changedByHand).toBe(true);
+      expect(json.hosts[3]!.error!.code).toBe('unreachable');
+      const table = await cli('status', '--group', 'test');
+      expect(table.code).toBe(0);
+      expect(table.stdout).toMatch(/^h2 +ok +firewall on, .*DRIFT: CHANGED BY HAND/m);
+      expect(table.stdout).toMatch(/^h1 +ok +firewall on, .*no drift/m);
+      const counters = await cli('counters', '--host', 'h1', '--host', 'h2', '--json');
+      expect(counters.code).toBe(0);
+      const c = JSON.parse(counters.stdout) as {
+        sum: { counters: Record<string, { packets: number }> };
+        hosts: { value: { counters: Record<string, { packets: number }> } }[];
+      };
+      expect(c.sum.counters.block!.packets).toBe(
+        c.hosts[0]!.value.counters.block!.packets + c.hosts[1]!.value.counters.block!.packets,
+      );
+      const dash = await cli('status', '--host', '-oProxyCommand=touch /tmp/tw-pwned');
+      expect(dash.code).toBe(2);
+      expect(dash.stderr).toMatch(/starts with '-' \(refused\)/);
+      const unknown = await cli('status', '--host', 'nosuch');
+      expect(unknown.code).toBe(2);
+      expect(unknown.stderr).toMatch(/unknown host 'nosuch'/);
+    }, 90_000);
   },
 );
 

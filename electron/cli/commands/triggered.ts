@@ -3,6 +3,7 @@
 
 import { promises as fs } from 'node:fs';
 import { TRIGGERED_TYPES, type TriggeredKind } from '../../../shared/ipc/helper-protocol.ts';
+import { reportOutcomes, runFleet } from '../fleet.ts';
 import { EXIT, intOption, printJson, runWithClient, shortTime, UsageError } from '../support.ts';
 
 export const summary = 'List, add, remove, flush, import or export triggered addresses';
@@ -14,11 +15,15 @@ export const usage = `usage: treewall triggered list [--type T]
        treewall triggered import FILE|-        (tab-separated, as export writes it)
        treewall triggered export [--type T]    (tab-separated text on stdout)
   all with [--socket PATH] [--json]
+       [--host NAME]... [--group GROUP]... [--fleet FILE] [--ssh-config FILE]  (a fleet over ssh)
 
 T is trigger (default for add), authorize or address. --duration 0 means never expires; without
 it the document's default trigger duration applies.
 
-exit codes: 0 ok, 2 bad input, 3 helper unreachable, 1 other`;
+Over a fleet (--host/--group, see docs/fleet.md): list, add, remove and flush on every selected
+host, one row (or, for list, one section) per host.
+
+exit codes: 0 ok, 2 bad input, 3 helper unreachable, 1 other (fleet: any host failed)`;
 
 function typeOption(raw: string | true | undefined): TriggeredKind | undefined {
   if (raw === undefined) return undefined;
@@ -38,7 +43,76 @@ async function readInput(file: string): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+function runOnFleet(args: string[]): Promise<number> | null {
+  return runFleet(
+    'triggered',
+    args,
+    usage,
+    async ({ client, hosts, parsed: p }) => {
+      const [verb, arg, ...rest] = p.positional;
+      if (rest.length > 0) throw new UsageError(`unexpected argument '${rest[0]}'`);
+      const type = typeOption(p.options.type);
+      const typeParam = type ? { type } : {};
+      const address = () => {
+        if (!arg) throw new UsageError(`triggered ${verb} needs an ADDRESS`);
+        return arg;
+      };
+      switch (verb) {
+        case 'list': {
+          const outcomes = await client.call(hosts, 'triggered.list', typeParam);
+          if (p.json) return reportOutcomes(outcomes, true, () => '');
+          for (const o of outcomes) {
+            console.log(`==> ${o.host} <==`);
+            if (!o.ok) console.log(`FAILED  ${o.error.code}: ${o.error.message}`);
+            else if (o.value.entries.length === 0) console.log('no triggered addresses');
+            else
+              for (const e of o.value.entries)
+                console.log(
+                  `${e.address}\t${e.type}\t${e.ruleNumber ?? '-'}\texpires ${shortTime(e.expiresAt)}`,
+                );
+          }
+          return outcomes.every((o) => o.ok) ? EXIT.ok : EXIT.other;
+        }
+        case 'add': {
+          const duration = intOption(p, 'duration', 0, 10 * 365 * 86400);
+          const params = {
+            address: address(),
+            ...typeParam,
+            ...(duration === undefined ? {} : { durationSeconds: duration }),
+          };
+          return reportOutcomes(
+            await client.call(hosts, 'triggered.add', params),
+            p.json,
+            (r) => `added ${r.added}`,
+          );
+        }
+        case 'remove':
+          return reportOutcomes(
+            await client.call(hosts, 'triggered.remove', { address: address(), ...typeParam }),
+            p.json,
+            (r) => `removed ${r.removed}`,
+          );
+        case 'flush':
+          return reportOutcomes(
+            await client.call(hosts, 'triggered.flush', typeParam),
+            p.json,
+            (r) => `removed ${r.removed}`,
+          );
+        default:
+          throw new UsageError(
+            verb === 'import' || verb === 'export'
+              ? `triggered ${verb} works on one helper at a time: give one --host, or run it on that host`
+              : `unknown subcommand '${verb ?? ''}'`,
+          );
+      }
+    },
+    { valued: ['type', 'duration'] },
+  );
+}
+
 export function run(args: string[]): Promise<number> {
+  const fleet = runOnFleet(args);
+  if (fleet) return fleet;
   return runWithClient(
     'triggered',
     args,
