@@ -134,15 +134,14 @@ const WORMS: [string, string][] = [
   ['Nimda', 'cmd.exe'],
 ];
 
-// NOTE: disabled until the compiler can search payloads (nftables compares bytes only at a fixed
-// offset, and treewall has no user-space path yet); the signatures stay enabled beneath it, so
-// enabling 2.2 is all it will take. The note in the name says why it ships off.
+// 2.2: payload signatures of old IIS worms, as the original ships them: inbound TCP to port 80
+// whose first 64 payload bytes hold the text (any case) lose their connection. Compiled into
+// fixed-offset compares (shared/compiler/content.ts); only packets to port 80 pay for them.
 const SERVER_ATTACKS: Spec = rule(
-  'server attacks (off: payload search is not in the kernel yet)',
+  'server attacks',
   ['Direction', '==', 'inbound'],
   '->',
   {
-    enabled: false,
     children: [
       rule('', ['Protocol', '==', '6 (TCP)'], '->', {
         children: [

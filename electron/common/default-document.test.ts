@@ -72,7 +72,7 @@ describe('resources/default.treewall', () => {
   it('holds the six groups of 2, in the walk-through order', () => {
     expect(at('2').children.map((r) => [r.name.replace(/ \(off: .*\)$/, ''), r.enabled])).toEqual([
       ['suspicious activity', true],
-      ['server attacks', false],
+      ['server attacks', true],
       ['promiscuous resets', false],
       ['ICMP Logger', true],
       ['Check servers', false],
@@ -127,7 +127,6 @@ describe('resources/default.treewall', () => {
   it('ships off, with a note in the name, only what cannot run yet and the two opt-in groups', () => {
     const off = at('2').children.filter((r) => !r.enabled);
     expect(off.map((r) => r.name)).toEqual([
-      'server attacks (off: payload search is not in the kernel yet)',
       'promiscuous resets (off: Delay is not in the kernel yet)',
       'Check servers',
       'Protect servers',

@@ -306,6 +306,7 @@ export class DataPlane {
       id,
       flowLabel: id,
       payloadLen,
+      ...(p.payload?.length ? { payloadHex: Buffer.from(p.payload).toString('hex') } : {}),
       srcPort: p.srcPort ?? 0,
       dstPort: p.dstPort ?? 0,
       flags: p.tcpFlags ?? [],

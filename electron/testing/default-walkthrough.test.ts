@@ -141,24 +141,25 @@ describe('2.1 suspicious activity', () => {
   });
 });
 
-describe('2.2 server attacks and 2.3 promiscuous resets (shipped off)', () => {
-  it('are skipped with their subtrees while off', () => {
-    expect(
-      judge(
-        'in eth0 tcp 192.0.2.1:4000 > 10.0.0.1:80 flags ack,psh payload "GET /scripts/root.exe?/c+dir"',
-      ).verdict,
-    ).toBe('pass');
-    expect(judge('in eth0 tcp 192.0.2.1:80 > 10.0.0.1:4000 flags rst').verdict).toBe('pass');
-  });
-  it('when on, 2.2 drops worm requests by payload (case-insensitive) and 2.3 delays resets', () => {
-    const d = withEnabled(['d-2-2', 'd-2-3']);
-    const worm = evaluate(
-      d,
-      pkt(
-        'in eth0 tcp 192.0.2.1:4000 > 10.0.0.1:80 flags ack,psh payload "GET /scripts/ROOT.EXE?/c+dir"',
-      ),
+describe('2.2 server attacks (on, as the original ships it) and 2.3 promiscuous resets', () => {
+  it('2.2 drops worm requests by payload, any case, within the first 64 bytes', () => {
+    const worm = judge(
+      'in eth0 tcp 192.0.2.1:4000 > 10.0.0.1:80 flags ack,psh payload "GET /scripts/ROOT.EXE?/c+dir"',
     );
     expect(worm).toMatchObject({ verdict: 'drop connection', verdictAction: 'Drop connection' });
+    // Beyond the 64-byte window, or to another port: passes.
+    const late = `GET /${'a'.repeat(70)}/root.exe`;
+    expect(
+      judge(`in eth0 tcp 192.0.2.1:4000 > 10.0.0.1:80 flags ack,psh payload "${late}"`).verdict,
+    ).toBe('pass');
+    expect(
+      judge('in eth0 tcp 192.0.2.1:4000 > 10.0.0.1:8080 flags ack,psh payload "GET /root.exe"')
+        .verdict,
+    ).toBe('pass');
+  });
+  it('2.3 is skipped with its subtree while off; when on it delays resets', () => {
+    expect(judge('in eth0 tcp 192.0.2.1:80 > 10.0.0.1:4000 flags rst').verdict).toBe('pass');
+    const d = withEnabled(['d-2-3']);
     expect(evaluate(d, pkt('in eth0 tcp 192.0.2.1:80 > 10.0.0.1:4000 flags rst'))).toMatchObject({
       verdict: 'delay',
       verdictRuleId: 'd-2-3-1',

@@ -74,7 +74,9 @@ def tcp_options(p) -> bytes:
 
 def l4(p, pseudo: bytes) -> bytes:
     proto = p['protocol']
-    payload = bytes(p.get('payloadLen', 0))
+    # The packet's payload bytes (content rules), padded with zeros to payloadLen.
+    given = bytes.fromhex(p.get('payloadHex', ''))
+    payload = (given + bytes(p.get('payloadLen', 0)))[:p.get('payloadLen', 0)]
     if proto == 6:
         flags = 0
         for f in p.get('flags', []):

@@ -35,8 +35,13 @@ const rulesOf = (result: Ok, chain: string): Json[][] =>
 
 describe('compile: refusals name the rule and the reason', () => {
   it.each([
-    ['Data content', 'GET /', 'Pass', /Data content.*fixed offset/],
-    ['URL keyword', 'cmd.exe', 'Delete', /URL keyword/],
+    [
+      'Data content',
+      '[+5,128,13]GET /',
+      'Pass',
+      /Data content: a relative search offset.*fixed offsets/,
+    ],
+    ['URL keyword', '[0,8]cmd.exe', 'Delete', /URL keyword takes no \[offset,length\] window/],
     ['Dest port', '80', 'Delay', /Delay/],
     ['Dest port', '80', 'Route to', /Route to reaches arriving packets/],
     ['Rate', '10/s', 'Port forward', /may not test Rate/],

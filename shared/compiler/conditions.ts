@@ -25,6 +25,7 @@ import {
   type Expr,
   type Stmt,
 } from './nft.ts';
+import { contentCondition, contentSearch } from './content.ts';
 
 export type Variant = 'in' | 'out';
 
@@ -45,6 +46,11 @@ export type Cond =
        * the entry it found.
        */
       exits?: Stmt[][];
+      /**
+       * Lines tested first, in this order, each either going to the body (`holds`) or ending
+       * the test (`return`): a search whose outcome depends on which line hits first (content).
+       */
+      ordered?: { line: Stmt[]; holds: boolean }[];
     }
   | { kind: 'triggered'; negated: boolean }
   | { kind: 'helper' }
@@ -276,11 +282,11 @@ export function compileCondition(
     case 'None':
       return relation === '!=' ? TRUE : FALSE;
     case 'Data content':
-    case 'URL keyword':
-      return refused(
-        'property',
-        `${label} searches the payload for text; nftables can only compare bytes at a fixed offset, so this rule cannot run in the kernel yet`,
-      );
+    case 'URL keyword': {
+      const search = contentSearch(rule.property, relation, value);
+      if (!search.ok) return refused(search.field, search.message);
+      return contentCondition(search.search, relation);
+    }
     case 'Direction': {
       if (value.kind !== 'direction') break;
       const op = equality(relation, label);

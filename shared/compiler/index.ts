@@ -1169,7 +1169,7 @@ class Compiler {
 
     // 1. Everything fits on one line of the current chain.
     const leaf = kids.length === 0 && extra.length === 0;
-    const exits = cond.kind === 'lines' && cond.exits !== undefined;
+    const exits = cond.kind === 'lines' && (cond.exits !== undefined || cond.ordered !== undefined);
     const oneLine =
       leaf && cond.kind !== 'triggered' && !exits && condLines.length === 1 && own.length <= 1;
     const alt = cond.kind === 'triggered' || exits || condLines.length > 1;
@@ -1284,7 +1284,12 @@ class Compiler {
   private alternatives(node: Node, cond: Cond, condLines: Stmt[][], body: string): Stmt[][] {
     if (cond.kind !== 'triggered') {
       const exits = cond.kind === 'lines' ? (cond.exits ?? []) : [];
-      return [...exits.map((l) => [...l, ret]), ...condLines.map((l) => [...l, goto(body)])];
+      const ordered = cond.kind === 'lines' ? (cond.ordered ?? []) : [];
+      return [
+        ...exits.map((l) => [...l, ret]),
+        ...ordered.map((o) => [...o.line, o.holds ? goto(body) : ret]),
+        ...condLines.map((l) => [...l, goto(body)]),
+      ];
     }
     // Include triggered: one lookup per family in the shared set (every Trigger adds there), so
     // a packet from an address that is not triggered costs one lookup whatever the number of

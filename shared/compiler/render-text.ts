@@ -43,6 +43,8 @@ export function expr(x: Json, quoted = false, hex = false): string {
     const key = String(x.meta.key);
     return BARE_META.has(key) ? key : `meta ${key}`;
   }
+  if (isObj(x.payload) && x.payload.base !== undefined)
+    return `@${String(x.payload.base)},${String(x.payload.offset)},${String(x.payload.len)}`;
   if (isObj(x.payload)) return `${String(x.payload.protocol)} ${String(x.payload.field)}`;
   if (isObj(x.ct)) return `ct ${String(x.ct.key)}`;
   if (isObj(x['ip option'])) return `ip option ${String(x['ip option'].name)}`;

@@ -38,8 +38,6 @@ export const TIMER_PROPERTIES: ReadonlySet<PropertyName> = new Set([
 export const SHARED_CONDITIONS: ReadonlySet<PropertyName> = new Set([
   'Source MAC Address',
   'Dest MAC Address',
-  'Data content',
-  'URL keyword',
   'Time of day',
   'Day of week',
   'Date and time',
@@ -79,15 +77,46 @@ export function parentCount(s: Scratch, rule: Rule, parent: Rule | undefined): n
   return rule.property === 'Parent byte count' ? c.bytes : c.packets;
 }
 
-function contains(haystack: Uint8Array, needle: Uint8Array, caseless: boolean): boolean {
+/** IPNetSentryX's default content window: the payload's first 64 bytes (kContent_searchLength). */
+export const CONTENT_WINDOW = 64;
+
+/**
+ * Data content / URL keyword (docs/vocabulary.md): the needle lies wholly inside the search
+ * window of the TCP/UDP payload (URL keyword: TCP, bytes 3-66, any case, up to the first CR),
+ * starting before the window's first terminator byte; `a=A` folds letters only. Undefined when
+ * the packet has no such payload (another protocol, a later fragment): compares low.
+ */
+export function contentFound(
+  p: Packet,
+  property: 'Data content' | 'URL keyword',
+  relation: Rule['relation'],
+  v: {
+    bytes: Uint8Array;
+    window?: { offset: number; length?: number; relative?: '+' | '-'; delimiter?: number };
+  },
+): boolean | undefined {
+  const url = property === 'URL keyword';
+  if (url ? p.protocol !== 6 : !hasTcpUdpPorts(p)) return undefined;
+  if (p.fragmentOffset > 0) return undefined;
+  if (!url && v.window?.relative) return false; // refused by the compiler (varies per packet)
+  const start = url ? 3 : (v.window?.offset ?? 0);
+  const end = start + (url ? 64 : (v.window?.length ?? CONTENT_WINDOW));
+  const stop = url ? 13 : v.window?.delimiter;
+  const caseless = url || relation === 'a=A';
+  const data = p.payload ?? new Uint8Array(0);
   const fold = (b: number) => (caseless && b >= 0x41 && b <= 0x5a ? b + 32 : b);
-  outer: for (let i = 0; i + needle.length <= haystack.length; i++) {
+  const needle = v.bytes;
+  const limit = Math.min(end, data.length) - needle.length;
+  outer: for (let i = start; i <= limit; i++) {
     for (let j = 0; j < needle.length; j++) {
-      if (fold(haystack[i + j]!) !== fold(needle[j]!)) continue outer;
+      if (fold(data[i + j]!) !== fold(needle[j]!)) {
+        if (data[i] === stop) return false;
+        continue outer;
+      }
     }
     return true;
   }
-  return needle.length === 0;
+  return false;
 }
 
 /* Relations */
@@ -216,8 +245,9 @@ export function condition(s: Scratch, rule: Rule, parent: Rule | undefined): boo
     case 'Data content':
     case 'URL keyword': {
       if (v.kind !== 'content') return false;
-      const caseless = relation === 'a=A' || rule.property === 'URL keyword';
-      return yesNo(relation, contains(p.payload ?? new Uint8Array(0), v.bytes, caseless));
+      const found = contentFound(p, rule.property, relation, v);
+      if (found === undefined) return relation === '!=' || relation === '<=';
+      return yesNo(relation, found);
     }
     case 'Time of day': {
       if (v.kind !== 'timeOfDay') return false;

@@ -117,6 +117,49 @@ function against(x: number | bigint, min: number | bigint, max: number | bigint)
 
 const LOW = -1;
 
+/**
+ * The original's KFT_matchContent read as treewall compiles it (docs/vocabulary.md): the search
+ * area is the window [offset, offset+length) of the TCP/UDP payload (URL keyword: TCP, [3, 67),
+ * terminator CR, any case), cut at the payload's end; the scan for a first byte stops at the
+ * first terminator byte; a candidate must match whole inside the area (a match cut by the area's
+ * end is the original's partial match: no match). 0 found, -1 not found or no payload.
+ */
+function matchContent(
+  p: Packet,
+  rule: Rule,
+  v: {
+    bytes: Uint8Array;
+    window?: { offset: number; length?: number; relative?: '+' | '-'; delimiter?: number };
+  },
+): number {
+  const url = rule.property === 'URL keyword';
+  const segment = url ? p.protocol === 6 : p.protocol === 6 || p.protocol === 17;
+  if (!segment || p.fragmentOffset !== 0 || (!url && v.window?.relative)) return LOW;
+  const data = p.payload ?? new Uint8Array(0);
+  const searchStart = url ? 3 : (v.window?.offset ?? 0);
+  const searchEnd = Math.min(data.length, searchStart + (url ? 64 : (v.window?.length ?? 64)));
+  const delimiter = url ? 13 : (v.window?.delimiter ?? -1);
+  const ignoreCase = url || rule.relation === 'a=A';
+  const lower = (b: number): number => (ignoreCase && b >= 65 && b <= 90 ? b | 0x20 : b);
+  const string = v.bytes;
+  let pos = searchStart;
+  while (pos < searchEnd) {
+    // findByte: the next candidate for the first byte, stopping at the delimiter
+    while (pos < searchEnd && lower(data[pos]!) !== lower(string[0]!)) {
+      if (data[pos] === delimiter) return LOW;
+      pos++;
+    }
+    if (pos >= searchEnd) return LOW;
+    if (pos + string.length > searchEnd) return LOW; // partial: cut by the area's end
+    let n = 1;
+    while (n < string.length && lower(data[pos + n]!) === lower(string[n]!)) n++;
+    if (n === string.length) return 0;
+    if (data[pos] === delimiter) return LOW;
+    pos++;
+  }
+  return LOW;
+}
+
 class TableWalk {
   readonly table: Entry[];
   readonly matched: string[] = [];
@@ -352,6 +395,9 @@ class TableWalk {
       case 'Parent match count':
       case 'Parent byte count':
         return num(parentCount(this.s, rule, parent));
+      case 'Data content':
+      case 'URL keyword':
+        return v.kind === 'content' ? matchContent(p, rule, v) : undefined;
       default:
         return undefined;
     }

@@ -352,6 +352,7 @@ export function parseContent(
   if (win) {
     const rest = parseContent(label, raw.slice(win[0].length));
     if (!rest.ok) return rest;
+    if (rest.value.window) return fail(`${label} has two search windows`);
     const window: { offset: number; length?: number; relative?: '+' | '-'; delimiter?: number } = {
       offset: Number(win[2]),
     };
@@ -364,6 +365,12 @@ export function parseContent(
     }
     return ok({ ...rest.value, window });
   }
+  // A value that starts with `[` but is no window is a mistyped window (`[abc]`, `[10;20]`):
+  // refused rather than searched for as text; `\[` searches for a bracket.
+  if (raw.startsWith('['))
+    return fail(
+      `${label} "${raw.slice(0, 24)}" starts with [ but no search window [offset,length,terminator] (numbers; write \\[ to search for a bracket)`,
+    );
   const text = raw;
   if (text.trim() === '') return fail(`${label} is empty`);
   const hex = /^\s*<([0-9A-Fa-f\s]*)>\s*$/.exec(text);
