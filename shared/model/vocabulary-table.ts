@@ -244,7 +244,7 @@ const PROPERTIES: Record<PropertyName, PropertyEntry> = {
   },
   'Data content': {
     description:
-      "The payload contains these bytes: text (UTF-8, with IPNetSentryX's `\\r \\n \\t \\0` escapes) or `<hex>` (`<0d0a>`), optionally after its search window `[offset:length]`. `a=A` ignores letter case. Parentheses here are content, not a comment. Not in the kernel yet: Apply refuses a rule that is on.",
+      "The TCP or UDP payload holds these bytes within its first 64 bytes: text (UTF-8, with IPNetSentryX's `\\r \\n \\t \\0 \\f \\b` escapes; `\\x` is x) or `<hex>` (`<0d0a>`). An optional window first, as IPNetSentryX: `[offset,length]` searches `length` bytes from payload byte `offset`, `[offset,length,terminator]` also stops at the first byte `terminator` (`13` is CR); the whole match must lie inside the window. `a=A` ignores letter case. Relative windows (`[+5,...]`) are refused. A value starting with `[` must be a window (`\\[` searches for a bracket). Parentheses here are content, not a comment.",
     placeholder: 'GET /default.ida?',
     examples: ['GET /default.ida?', '<0d0a0d0a>'],
     relations: TEXT,
@@ -252,7 +252,7 @@ const PROPERTIES: Record<PropertyName, PropertyEntry> = {
   },
   'URL keyword': {
     description:
-      'An HTTP request whose URL contains this text. `a=A` ignores letter case. Not in the kernel yet: Apply refuses a rule that is on.',
+      'An HTTP request whose request line holds this text, in any case: TCP payload bytes 3 to 66 (after `GET`), up to the first CR, as IPNetSentryX searched it. (IPNetSentryX also looked after a `Host:` header found beyond byte 64; treewall does not: see docs/vocabulary.md.)',
     placeholder: 'cmd.exe',
     examples: ['cmd.exe', 'root.exe', '/scripts/'],
     relations: TEXT,
