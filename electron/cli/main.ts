@@ -27,6 +27,7 @@ const commands: Record<string, () => Promise<CommandModule>> = {
   counters: () => import('./commands/counters.ts'),
   triggered: () => import('./commands/triggered.ts'),
   log: () => import('./commands/log.ts'),
+  fleet: () => import('./commands/fleet.ts'),
   serve: () => import('./commands/serve.ts'),
   electron: () => import('./commands/electron.ts'),
 };
