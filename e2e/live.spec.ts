@@ -313,6 +313,6 @@ test('the simulator judges a packet and marks its path in the outline', async ({
 
   // A packet line that does not parse says why.
   await live.simulate('sideways tcp 1.2.3.4 > 5.6.7.8');
-  await expect(page.getByTestId('sim-error')).toContainText('in, out or routed');
+  await expect(page.getByTestId('simulator-error')).toContainText('in, out or routed');
   expect(consoleErrors).toEqual([]);
 });

@@ -1,7 +1,7 @@
 // Issue 14 point 2 (the renderer's part): the status bar's "N problems" opens the list of every
 // problem; the selected row's problem is readable in the status bar without hovering; the action
-// and property menus say which entries Apply refuses (asked of the compiler); the Triggered
-// panel's errors appear in the panel and clear on the next success.
+// and property menus say which entries Apply refuses (asked of the compiler); each bottom panel's
+// errors (Triggered, Traffic, Log, Simulator) appear in that panel and clear on the next success.
 
 import { smallDocument } from './pages/documents.ts';
 import { expect, test } from './pages/fixtures.ts';
@@ -116,5 +116,50 @@ test.describe('with a helper', () => {
     await expect(live.triggeredRow('192.0.2.7')).toBeVisible();
     await expect(live.triggeredRow('192.0.2.7')).toContainText('triggered');
     await expect(error).toHaveCount(0);
+  });
+});
+
+test.describe('with a helper, the other panels', () => {
+  test.use({ withHelper: true });
+  test('Traffic, Log and Simulator show their own errors and clear them on the next success', async ({
+    ui,
+    helper,
+  }) => {
+    test.setTimeout(90_000);
+    const { page } = ui;
+    const live = new LivePage(page, ui.outline);
+    await ui.openWith('small.treewall', smallDocument());
+    await live.applyAndKeep();
+    // The invalid table (Keep invalid, Include == invalid) is listed like the others.
+    await live.openTab('triggered');
+    const client = await helper!.connect();
+    await client.call('triggered.add', { address: '192.0.2.9', type: 'invalid' });
+    await client.close();
+    await expect(live.triggeredRow('192.0.2.9')).toContainText('invalid');
+
+    // Simulator: a line it cannot read, then one it can.
+    const simError = page.getByTestId('simulator-error');
+    await live.simulate('sideways tcp 1.2.3.4 > 5.6.7.8');
+    await expect(simError).toContainText('in, out or routed');
+    await live.simulate('in eth0 tcp 10.77.0.1:40000 > 10.77.0.2:22 flags syn');
+    await expect(page.getByTestId('sim-verdict')).toBeVisible();
+    await expect(simError).toHaveCount(0);
+
+    // The helper stops: Traffic and Log say so, each in its own panel, not in a global banner.
+    await helper!.kill();
+    const trafficError = page.getByTestId('traffic-error');
+    const logError = page.getByTestId('log-error');
+    await live.openTab('traffic');
+    await expect(trafficError).toContainText('Counting stopped', { timeout: 15_000 });
+    await live.openTab('log');
+    await expect(logError).toContainText('The log stopped');
+    await expect(simError).toHaveCount(0);
+
+    // Back with the same socket and state: the next reads that work clear both.
+    await helper!.restart();
+    await expect(logError).toHaveCount(0, { timeout: 20_000 });
+    await live.openTab('traffic');
+    await expect(trafficError).toHaveCount(0);
+    await expect(page.getByTestId('traffic-panel')).toBeVisible();
   });
 });

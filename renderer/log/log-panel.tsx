@@ -12,11 +12,12 @@ import { jumpToRule } from '../common/jump.ts';
 import { formatTime } from '../common/format.ts';
 import { download } from '../triggered/triggered-panel.tsx';
 import { useLiveDock } from '../live/live-dock-store.ts';
-import { simulateSpec } from '../simulator/simulate.ts';
+import { simulateFailed, simulateSpec } from '../simulator/simulate.ts';
 import { eventToSpec } from './event-packet.ts';
 import { eventsToText, filterEvents, useLogStore, type LoggedEvent } from './log-store.ts';
 import { MakeRule } from './make-rule.tsx';
 import { RuleNumber } from '../store/rule-numbers.tsx';
+import { PanelError } from '../common/panel-error.tsx';
 
 const ROW = 20;
 const OVERSCAN = 8;
@@ -51,14 +52,15 @@ export function LogPanel() {
   };
   const simulate = (e: LoggedEvent) => {
     const spec = eventToSpec(e);
-    if (!spec.ok) return;
-    simulateSpec(spec.value);
+    if (spec.ok) simulateSpec(spec.value);
+    else simulateFailed(`This log entry cannot be simulated: ${spec.error}`);
     useLiveDock.getState().show('simulator');
   };
   const stamp = () => new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
 
   return (
     <div className="log-panel" data-testid="log-panel">
+      <PanelError panel="log" />
       <div className="panel-toolbar">
         <input
           className="filter-rule"

@@ -6,7 +6,7 @@
 // reference evaluator, the same oracle the kernel is tested against, so what it says is what the
 // compiled rules do.
 
-import { useEffect, useState, type FormEvent } from 'react';
+import { useEffect, type FormEvent } from 'react';
 import type { Evaluation, Step } from '../../shared/evaluator/index.ts';
 import { useDocumentStore } from '../store/document-store.ts';
 import { jumpToRule } from '../common/jump.ts';
@@ -14,7 +14,8 @@ import { describeRule, ruleIndex } from '../common/rule-index.ts';
 import { useLogStore } from '../log/log-store.ts';
 import { eventToSpec } from '../log/event-packet.ts';
 import { useSimStore } from './sim-store.ts';
-import { simulateSpec } from './simulate.ts';
+import { simulateFailed, simulateSpec } from './simulate.ts';
+import { PanelError } from '../common/panel-error.tsx';
 import { PacketBuilder } from './packet-builder.tsx';
 import { currentNumbers } from '../store/rule-numbers.tsx';
 
@@ -61,9 +62,7 @@ export function SimulatorPanel() {
   const events = useLogStore((s) => s.events);
   // The log's rule numbers are from when the packet was logged: show today's.
   const numbers = useDocumentStore((s) => currentNumbers(s.document.rules));
-  const [error, setError] = useState<string | null>(null);
-
-  const run = (text: string, reveal = true) => setError(simulateSpec(text, reveal));
+  const run = (text: string, reveal = true) => void simulateSpec(text, reveal);
 
   // The rules changed under a shown simulation: judge the same packet again (no scrolling).
   useEffect(() => {
@@ -101,10 +100,10 @@ export function SimulatorPanel() {
           onChange={(e) => {
             const picked = events.find((x) => String(x.seq) === e.target.value);
             const s = picked && eventToSpec(picked);
-            if (s?.ok) {
-              useSimStore.getState().setSpec(s.value);
-              run(s.value);
-            }
+            if (!s) return;
+            if (!s.ok) return simulateFailed(`This log entry cannot be simulated: ${s.error}`);
+            useSimStore.getState().setSpec(s.value);
+            run(s.value);
           }}
           disabled={events.length === 0}
         >
@@ -132,11 +131,7 @@ export function SimulatorPanel() {
         <code>ttl 64</code> <code>state new</code> <code>payload "text"</code> — judged by the rules
         in the editor, applied or not.
       </div>
-      {error && (
-        <div className="panel-error" data-testid="sim-error">
-          {error}
-        </div>
-      )}
+      <PanelError panel="simulator" />
       {ev && (
         <div className="sim-result">
           <div className="sim-verdict">

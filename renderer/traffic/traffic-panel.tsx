@@ -23,10 +23,19 @@ import { formatBytes, formatCount, formatRate } from '../common/format.ts';
 import { jumpToRule } from '../common/jump.ts';
 import { describeRule, ruleIndex } from '../common/rule-index.ts';
 import { topRules as top } from './top-rules.ts';
+import { refreshCounters } from './refresh-counters.ts';
+import { PanelError } from '../common/panel-error.tsx';
+import { useAppStore } from '../store/app-store.ts';
 
 export function TrafficPanel() {
+  const connected = useAppStore((s) => s.helper?.connected === true);
+  // Opened with a helper connected: the counts as they are now (and why not, if that fails).
+  useEffect(() => {
+    if (connected) void refreshCounters();
+  }, [connected]);
   return (
     <div className="traffic-panel" data-testid="traffic-panel">
+      <PanelError panel="traffic" />
       <TrafficChart />
       <TopRules by="packets" />
       <TopRules by="bytes" />

@@ -14,12 +14,12 @@ import { formatDuration, formatTime } from '../common/format.ts';
 import { jumpToRule } from '../common/jump.ts';
 import { RuleNumber } from '../store/rule-numbers.tsx';
 import { useLogStore } from '../log/log-store.ts';
-import {
-  panelError,
-  refreshTriggered,
-  TABLE_LABELS,
-  useTriggeredStore,
-} from './triggered-store.ts';
+import { PanelError, reportPanel } from '../common/panel-error.tsx';
+import { refreshTriggered, TABLE_LABELS, useTriggeredStore } from './triggered-store.ts';
+
+/** A Triggered action's outcome: its error in this panel, or the earlier one cleared. */
+const panelError = (message: string | null, detail?: string) =>
+  reportPanel('triggered', message, detail);
 
 const POLL_MS = 1000;
 
@@ -49,7 +49,7 @@ function useLastSeen(): ReadonlyMap<string, number> {
 }
 
 export function TriggeredPanel() {
-  const { entries, error, listedAt, actionError } = useTriggeredStore();
+  const { entries, error, listedAt } = useTriggeredStore();
   // Follows the host picker: this machine's helper, or the fleet hosts it selected.
   const localConnected = useAppStore((s) => s.helper?.connected === true);
   const connected = useFleetStore((s) => targetConnected(s, localConnected));
@@ -113,22 +113,7 @@ export function TriggeredPanel() {
           Remove All
         </button>
       </div>
-      {actionError && (
-        <div className="panel-error panel-action-error" role="alert" data-testid="triggered-error">
-          <span>
-            {actionError.message}
-            {actionError.detail && <pre className="panel-error-detail">{actionError.detail}</pre>}
-          </span>
-          <button
-            type="button"
-            className="banner-close"
-            aria-label="Dismiss"
-            onClick={() => panelError(null)}
-          >
-            ×
-          </button>
-        </div>
-      )}
+      <PanelError panel="triggered" />
       {!connected ? (
         <div className="panel-empty">
           No helper connected: the triggered tables live in the helper.

@@ -13,24 +13,13 @@ interface TriggeredState {
   error: string | null;
   /** Epoch ms of the last successful listing. */
   listedAt: number | null;
-  /** Why the last add, remove, flush, import or export failed; shown in the panel, cleared by
-   * the next one that works. */
-  actionError: { message: string; detail?: string } | null;
 }
 
 export const useTriggeredStore = create<TriggeredState>()(() => ({
   entries: [],
   error: null,
   listedAt: null,
-  actionError: null,
 }));
-
-/** A panel action's result: its error in the panel, or the earlier error cleared. */
-export function panelError(message: string | null, detail?: string): void {
-  useTriggeredStore.setState({
-    actionError: message === null ? null : { message, ...(detail ? { detail } : {}) },
-  });
-}
 
 /** The names the Include property uses for the same tables (one set of names everywhere). */
 export const TABLE_LABELS: Record<TriggeredEntry['type'], string> = {
