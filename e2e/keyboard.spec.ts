@@ -2,7 +2,8 @@
 // policy from an empty document (Ctrl+N, Ctrl+Shift+N, Enter and Tab through the six fields,
 // the property/relation/action menus opened by Tab and chosen with letters and Enter) and
 // applies it (Ctrl+Enter, Enter on Keep) into a real helper; the menu bar follows the WAI-ARIA
-// menu bar pattern; the row's context menu opens with Shift+F10 and reaches the field menus.
+// menu bar pattern; the row's context menu opens with Shift+F10 and reaches the field menus; the
+// outline is a WAI-ARIA treegrid (column headers, rows with level, place and state, gridcells).
 
 import type { Page } from '@playwright/test';
 import { smallDocument } from './pages/documents.ts';
@@ -65,7 +66,7 @@ test.describe('with a helper', () => {
     await expect(ui.helperStatus).toContainText('Helper connected');
     // Empty the outline from the keyboard: Tab to it, select all, delete.
     const inOutline = () =>
-      page.evaluate(() => document.activeElement?.closest('[role="tree"]') !== null);
+      page.evaluate(() => document.activeElement?.closest('[role="treegrid"] [role="rowgroup"]') !== null);
     for (let i = 0; i < 40 && !(await inOutline()); i++) await k.press('Tab');
     expect(await inOutline()).toBe(true);
     await k.press('Control+a');
@@ -123,8 +124,60 @@ test.describe('with a helper', () => {
     const table = await helper!.server.nft(['list', 'table', 'inet', 'treewall']);
     expect(table).toContain('dport 22');
     // Keyboard back on the outline.
-    await expect(page.locator('[role="treeitem"]:focus')).toHaveCount(1);
+    await expect(page.locator('[role="treegrid"] [role="row"]:focus')).toHaveCount(1);
   });
+});
+
+test("the outline is a WAI-ARIA treegrid that keeps its rows' place and state current", async ({
+  ui,
+}) => {
+  const { page } = ui;
+  await ui.openWith('kb.treewall', smallDocument());
+  const grid = page.getByRole('treegrid', { name: 'Rules' });
+  await expect(grid).toHaveAttribute('aria-multiselectable', 'true');
+  await expect(grid.getByRole('columnheader')).toHaveText([
+    '',
+    '#',
+    'Name',
+    'Property',
+    'Rel',
+    'Value',
+    'Action',
+    'Parameter',
+    /Matches/,
+  ]);
+  await expect(grid).toHaveAttribute('aria-colcount', '9');
+  // 1 inbound (open: 1.1 ssh, 1.2 web), 2 outbound (closed), 3 last; plus the header row.
+  await expect(grid).toHaveAttribute('aria-rowcount', '6');
+  const row = (n: string) => ui.outline.rowByNumber(n);
+  await expect(row('1')).toHaveAttribute('role', 'row');
+  await expect(row('1')).toHaveAttribute('aria-level', '1');
+  await expect(row('1')).toHaveAttribute('aria-expanded', 'true');
+  await expect(row('2')).toHaveAttribute('aria-expanded', 'false');
+  await expect(row('3')).not.toHaveAttribute('aria-expanded', /.*/);
+  await expect(row('1.2')).toHaveAttribute('aria-level', '2');
+  await expect(row('1.2')).toHaveAttribute('aria-posinset', '2');
+  await expect(row('1.2')).toHaveAttribute('aria-setsize', '2');
+  await expect(row('3')).toHaveAttribute('aria-posinset', '3');
+  await expect(row('3')).toHaveAttribute('aria-setsize', '3');
+  await expect(row('1.1').getByRole('gridcell')).toHaveCount(9);
+  // Selection and disclosure from the keyboard show in the attributes.
+  await ui.outline.select('1.1');
+  await expect(row('1')).toHaveAttribute('aria-selected', 'false');
+  await page.keyboard.press('ArrowDown');
+  await expect(row('1.2')).toBeFocused();
+  await page.keyboard.press('ArrowUp');
+  await expect(row('1.1')).toBeFocused();
+  // A new rule after 1.1: its siblings' place and set size follow, not only the new row's.
+  await page.keyboard.press('Control+n');
+  await expect(row('1.2')).toHaveAttribute('aria-selected', 'true');
+  await expect(row('1.3')).toHaveAttribute('aria-posinset', '3');
+  await expect(row('1.3')).toHaveAttribute('aria-setsize', '3');
+  await expect(row('1.1')).toHaveAttribute('aria-setsize', '3');
+  await expect(grid).toHaveAttribute('aria-rowcount', '7');
+  await row('2').getByTestId('disclosure').click();
+  await expect(row('2')).toHaveAttribute('aria-expanded', 'true');
+  await expect(grid).toHaveAttribute('aria-rowcount', '8');
 });
 
 test('the menu bar: one Tab stop, arrows, Escape; disabled like the toolbar', async ({ ui }) => {

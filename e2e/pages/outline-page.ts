@@ -266,7 +266,8 @@ export class OutlinePage {
   async focusOutline(): Promise<void> {
     const selected = this.page.locator('[data-testid="rule-row"][aria-selected="true"]').first();
     if ((await selected.count()) > 0) await selected.focus();
-    else await this.page.locator('[role="tree"]').focus();
+    // The treegrid's rows sit in react-arborist's focusable list (a rowgroup).
+    else await this.page.getByRole('treegrid').locator('[role="rowgroup"]').focus();
   }
 
   async filter(text: string): Promise<void> {

@@ -57,6 +57,17 @@ function useFreshRule(node: NodeApi<Rule>): Rule {
   );
 }
 
+/** How many siblings the node's rule has (itself included), as the document has them now. */
+function useSetSize(node: NodeApi<Rule>): number {
+  return useDocumentStore((s) => {
+    const shown = node.parent?.children?.length ?? 1;
+    if (filtering(s)) return shown;
+    const path = nodePath(node);
+    if (path.length <= 1) return s.document.rules.length;
+    return ruleAt(s.document.rules, path.slice(0, -1))?.children.length ?? shown;
+  });
+}
+
 const GREYED = 1;
 const IN_GROUP = 2;
 
@@ -117,9 +128,17 @@ export const OutlineRow = memo(function OutlineRow({
     editing ? 'editing-row' : '',
     live.className,
   ].join(' ');
+  const setSize = useSetSize(node);
   return (
     <div
       {...attrs}
+      // WAI-ARIA treegrid: a row with its level, place among its siblings and (for a rule with
+      // children) whether it is open; row 1 is the column headers.
+      role="row"
+      aria-expanded={rule.children.length > 0 ? rule.expanded : undefined}
+      aria-posinset={node.childIndex + 1}
+      aria-setsize={setSize}
+      aria-rowindex={node.rowIndex === null ? undefined : node.rowIndex + 2}
       {...live.attrs}
       ref={innerRef}
       className={className}
@@ -218,7 +237,7 @@ export function OutlineNode({ node, dragHandle }: NodeRendererProps<Rule>) {
 
   return (
     <div className="cells" onPointerDownCapture={onPointerDown}>
-      <div className="cell c-enabled">
+      <div className="cell c-enabled" role="gridcell">
         <input
           type="checkbox"
           data-testid="enable"
@@ -228,7 +247,11 @@ export function OutlineNode({ node, dragHandle }: NodeRendererProps<Rule>) {
           onClick={stop}
         />
       </div>
-      <div className="cell c-number" style={{ paddingLeft: 4 + node.level * INDENT }}>
+      <div
+        className="cell c-number"
+        role="gridcell"
+        style={{ paddingLeft: 4 + node.level * INDENT }}
+      >
         {rule.children.length > 0 ? (
           <button
             type="button"
@@ -287,6 +310,7 @@ function MenuCell(props: {
   return (
     <div
       className={`cell c-${props.field} ${props.problem ? (props.warning ? 'cell-warned' : 'cell-invalid') : ''}`}
+      role="gridcell"
       title={props.problem}
     >
       <button

@@ -129,6 +129,18 @@ export function Outline() {
     outlineApi.current = api ?? null;
   }, []);
 
+  // The treegrid's row count (header included): the tree's visible rows, once the data of this
+  // render reached it. Set directly: counting the rows here would walk the whole document.
+  const grid = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    const frame = requestAnimationFrame(() => {
+      const api = outlineApi.current;
+      if (api && grid.current)
+        grid.current.setAttribute('aria-rowcount', String(api.visibleNodes.length + 1));
+    });
+    return () => cancelAnimationFrame(frame);
+  });
+
   // Select and scroll to rules that an action asked to reveal (new rule, paste, error clicked).
   useEffect(() => {
     const api = outlineApi.current;
@@ -153,7 +165,18 @@ export function Outline() {
   return (
     <div className="outline" style={cssVars as React.CSSProperties} onKeyDownCapture={onOutlineKey}>
       <div className="outline-scroll">
-        <div className="outline-inner" style={{ minWidth: gridWidth }}>
+        {/* WAI-ARIA treegrid: the column headers' row, then the rows (react-arborist's focusable
+            list, a rowgroup); focus moves row by row, each row's cells are gridcells. */}
+        <div
+          className="outline-inner"
+          style={{ minWidth: gridWidth }}
+          role="treegrid"
+          aria-label="Rules"
+          aria-multiselectable="true"
+          aria-colcount={COLUMNS.length}
+          ref={grid}
+          data-testid="outline-grid"
+        >
           <OutlineHeader />
           <div className="outline-body" ref={body} data-testid="outline">
             {data.length === 0 && (
@@ -183,6 +206,7 @@ export function Outline() {
               renderCursor={DropLine}
               disableEdit={disableEdit}
               renderRow={OutlineRow}
+              containerRole="rowgroup"
               aria-label="Rules"
             >
               {OutlineNode}
@@ -198,7 +222,7 @@ export function Outline() {
 
 function OutlineHeader() {
   return (
-    <div className="outline-header" role="row">
+    <div className="outline-header" role="row" aria-rowindex={1}>
       {COLUMNS.map((c) => (
         <div key={c.key} className={`header-cell c-${c.key}`} role="columnheader">
           {c.key === 'stats' ? <StatsHeader /> : c.title}

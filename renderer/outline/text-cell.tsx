@@ -49,6 +49,7 @@ export function TextCell(props: {
   return (
     <div
       className={cls}
+      role="gridcell"
       data-testid={`cell-${field}`}
       title={problem ?? (rule[field] || undefined)}
       onDoubleClick={(e) => {
@@ -89,7 +90,7 @@ function TextEditor({
   const finish = (commit: boolean, next?: Field) => {
     if (done.current) return;
     done.current = true;
-    const row = input.current?.closest<HTMLElement>('[role="treeitem"]');
+    const row = input.current?.closest<HTMLElement>('[role="row"]');
     if (commit && draft !== rule[field]) {
       useDocumentStore.getState().updateRule(rule.id, { [field]: draft });
     }
@@ -119,7 +120,7 @@ function TextEditor({
   };
 
   return (
-    <div className={`${className} editing ${problem ? 'cell-invalid' : ''}`}>
+    <div className={`${className} editing ${problem ? 'cell-invalid' : ''}`} role="gridcell">
       <input
         ref={input}
         className="cell-input"

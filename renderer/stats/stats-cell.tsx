@@ -96,11 +96,12 @@ export const StatsCell = memo(function StatsCell({ rule }: { rule: Rule }) {
   // No rules in force and nothing counted this session: an empty column, not a column of zeros.
   const anything = useCountersStore((s) => s.counters.size > 0);
   if (kind === 'none' || (!active && !anything))
-    return <div className="cell c-stats" data-testid="cell-stats" />;
+    return <div className="cell c-stats" role="gridcell" data-testid="cell-stats" />;
   if (absent)
     return (
       <div
         className="cell c-stats not-in-force"
+        role="gridcell"
         data-testid="cell-stats"
         data-in-force="false"
         title={
@@ -122,6 +123,7 @@ export const StatsCell = memo(function StatsCell({ rule }: { rule: Rule }) {
   return (
     <div
       className={`cell c-stats ${never ? 'never' : ''}`}
+      role="gridcell"
       data-testid="cell-stats"
       data-never={never ? 'true' : undefined}
       title={title}
