@@ -212,7 +212,8 @@ export default tseslint.config(
       electron: false,
       why: 'The CLI is plain Node.',
     },
-    {},
+    // Its tests run `treewall` as a user does, through the one test harness (electron/testing).
+    { folders: ['electron/testing'] },
   ),
   ...layer(
     'electron/testing/',

@@ -1,18 +1,16 @@
 // Issue 12 item 7: text from a document reaches the terminal escaped. Real `treewall` processes;
 // the document's value carries an ESC sequence that would clear the screen.
-import { spawnSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runTreewallSync } from '../testing/treewall-processes.ts';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
-const bin = path.join(root, 'bin/treewall.js');
 
-function treewall(...args: string[]): { status: number | null; out: string } {
-  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', cwd: root });
-  return { status: r.status, out: r.stdout + r.stderr };
+/** The CLI as a user runs it (through the test harness), its output and errors together. */
+function treewall(...args: string[]): { code: number; out: string } {
+  const r = runTreewallSync(args);
+  return { code: r.code, out: r.stdout + r.stderr };
 }
 
 // eslint-disable-next-line no-control-regex
@@ -46,14 +44,14 @@ describe('invalid UTF-8 in a document read by the CLI', () => {
     expect(r.out).toContain(
       `treewall check: note: ${file} is not valid UTF-8: 1 byte sequence was read as U+FFFD`,
     );
-    expect(r.status).toBe(0);
+    expect(r.code).toBe(0);
   });
 });
 
 describe('control characters in command-line output', () => {
   it('check prints the bad value with its ESC escaped, never raw', () => {
     const r = treewall('check', path.join(folder, 'esc.txt'));
-    expect(r.status).not.toBe(0);
+    expect(r.code).not.toBe(0);
     expect(r.out).toContain('\\u001b[2J');
     expect(r.out).toContain('\\u009b');
     expect(r.out).not.toMatch(RAW_CONTROL);

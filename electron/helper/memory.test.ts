@@ -2,17 +2,13 @@
 // 60 MiB lines at once took the helper from 79 to 562 MiB (871 MiB here) with per-connection caps
 // only; with the budget, lines that do not fit are refused with `too-large`, the helper keeps
 // serving, and its peak memory no longer grows with the number of clients.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kernelSkipReason, kernelTestsAvailable, sweepStale, TestNet } from '../testing/netns.ts';
 import { HelperClient } from '../common/helper-client.ts';
 import { InputBudget, LineSplitter } from '../common/lines.ts';
-
-const repo = join(import.meta.dirname, '../..');
+import { startHelper, type HelperProcess } from '../testing/treewall-processes.ts';
 
 describe('InputBudget shared by line splitters', () => {
   it('refuses a line that does not fit, gives bytes back when answered or disconnected', () => {
@@ -48,48 +44,28 @@ describe.skipIf(!kernelTestsAvailable)(
   `helper input budget (real process)${kernelSkipReason ? ` (${kernelSkipReason})` : ''}`,
   () => {
     const net = new TestNet('hmem');
-    let dir: string;
+    let h: HelperProcess | undefined;
     let socket: string;
-    let helper: ChildProcess;
-    let log = '';
 
     beforeAll(async () => {
       await sweepStale('hmem');
       const ns = await net.namespace('h');
-      dir = mkdtempSync(join(tmpdir(), 'tw-hmem-'));
-      chmodSync(dir, 0o711);
-      socket = join(dir, 'h.sock');
-      helper = spawn(
-        'ip',
-        [
-          'netns',
-          'exec',
-          ns.name,
-          process.execPath,
-          join(repo, 'bin/treewall.js'),
-          'helper',
-        ].concat(['--socket', socket, '--state-dir', join(dir, 'state'), '--log-group', '3021']),
-        { stdio: ['ignore', 'ignore', 'pipe'] },
-      );
-      helper.stderr!.on('data', (d: Buffer) => (log += d.toString()));
-      for (let i = 0; i < 200 && !/listening on/.test(log); i++)
-        await new Promise((r) => setTimeout(r, 100));
-      expect(log).toMatch(/listening on/);
+      h = await startHelper({
+        namespace: ns.name,
+        folderMode: 0o711,
+        args: ['--log-group', '3021'],
+      });
+      socket = h.socket;
     }, 60_000);
 
     afterAll(async () => {
-      if (helper && helper.exitCode === null) {
-        const exited = new Promise((r) => helper.once('exit', r));
-        helper.kill('SIGTERM');
-        await exited;
-      }
+      await h?.stop();
       await net.cleanup();
-      if (dir) rmSync(dir, { recursive: true, force: true });
     });
 
     it('eight clients with 60 MiB lines: the extra lines are refused, memory stays bounded', async () => {
-      writeFileSync(`/proc/${helper.pid!}/clear_refs`, '5'); // peak = now
-      const before = rssMiB(helper.pid!);
+      writeFileSync(`/proc/${h!.pid}/clear_refs`, '5'); // peak = now
+      const before = rssMiB(h!.pid);
       const line = Buffer.from(
         `{"id":1,"call":"status","params":{},"pad":"${'x'.repeat(60 * 1048576 - 60)}"}\n`,
       );
@@ -121,7 +97,7 @@ describe.skipIf(!kernelTestsAvailable)(
       // The lines that fitted were read and answered (a bad request: `pad` is not a field).
       expect(replies.filter((r) => r.code === 'bad-request').length).toBeGreaterThan(0);
       // Eight such lines are 480 MiB of raw bytes alone; before the budget the peak grew by ~770.
-      expect(peakMiB(helper.pid!) - before).toBeLessThan(480);
+      expect(peakMiB(h!.pid) - before).toBeLessThan(480);
       // Still serving, and the budget is free again.
       const client = await HelperClient.connect(socket);
       expect((await client.call('status', {})).protocol).toBeGreaterThan(0);

@@ -2,11 +2,6 @@
 // namespace, HTTP servers on that namespace's loopback: only destinations on the helper's own
 // list are contacted, a Webhook's redirect is never followed, refused destinations are problems
 // naming the rule, and probe/Webhook results reach only the client that applied the rules.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NotifyEventData } from '../../shared/ipc/helper-protocol.ts';
 import { createRule } from '../../shared/model/tree.ts';
@@ -14,9 +9,9 @@ import { DEFAULT_SETTINGS, type FirewallDocument, type Rule } from '../../shared
 import { kernelSkipReason, kernelTestsAvailable, sweepStale, TestNet } from '../testing/netns.ts';
 import { HelperCallError, HelperClient } from '../common/helper-client.ts';
 import { OutboundPolicy, parseDestination } from './outbound.ts';
-import { waitFor } from '../testing/processes.ts';
+import { startProcess, waitFor, waitUntil, type Started } from '../testing/processes.ts';
+import { startHelper, type HelperProcess } from '../testing/treewall-processes.ts';
 
-const repo = join(import.meta.dirname, '../..');
 const rule = (id: string, partial: Partial<Rule>): Rule => createRule({ id, ...partial });
 const doc = (rules: Rule[]): FirewallDocument => ({ rules, settings: { ...DEFAULT_SETTINGS } });
 /** Fires every second from the helper's timer. */
@@ -86,18 +81,20 @@ describe.skipIf(!kernelTestsAvailable)(
   `helper outbound requests in a namespace${kernelSkipReason ? ` (${kernelSkipReason})` : ''}`,
   () => {
     const net = new TestNet('outbound');
-    let dir: string;
-    let socket: string;
-    let helper: ChildProcess | undefined;
-    let servers: ChildProcess | undefined;
-    let helperLog = '';
-    const hits: { server: string; url: string; method: string }[] = [];
+    let helper: HelperProcess | undefined;
+    let servers: Started | undefined;
     let portA = 0; // redirects to B
     let portB = 0; // must never be reached
     let owner: HelperClient;
     let other: HelperClient;
     const ownerEvents: NotifyEventData[] = [];
     const otherEvents: NotifyEventData[] = [];
+    /** The requests that reached the two servers (they print one JSON line each). */
+    const hits = (): { server: string; url: string; method: string }[] =>
+      (servers?.output() ?? '')
+        .split('\n')
+        .filter((line) => line.startsWith('{"server"'))
+        .map((line) => JSON.parse(line) as { server: string; url: string; method: string });
 
     beforeAll(async () => {
       await sweepStale('outbound');
@@ -116,52 +113,33 @@ describe.skipIf(!kernelTestsAvailable)(
           });
           a.listen(0, '127.0.0.1', () => log({ ports: [a.address().port, b.address().port] }));
         });`;
-      servers = spawn('ip', ['netns', 'exec', ns.name, process.execPath, '-e', script], {
-        stdio: ['ignore', 'pipe', 'inherit'],
-      });
-      const lines = createInterface({ input: servers.stdout! });
-      await new Promise<void>((resolve) => {
-        lines.on('line', (line) => {
-          const o = JSON.parse(line) as { ports?: [number, number] } & (typeof hits)[number];
-          if (o.ports) {
-            [portA, portB] = o.ports;
-            resolve();
-          } else hits.push(o);
-        });
-      });
-
-      dir = mkdtempSync(join(tmpdir(), 'tw-outbound-'));
-      chmodSync(dir, 0o711);
-      socket = join(dir, 'helper.sock');
-      const stateDir = join(dir, 'state');
-      // One destination from the command line, one from the state directory's file.
-      const { mkdirSync } = await import('node:fs');
-      mkdirSync(stateDir, { mode: 0o700 });
-      writeFileSync(join(stateDir, 'outbound-allow'), `# probes\ntcp://127.0.0.1:${portB}\n`);
-      helper = spawn(
+      const started = startProcess([
         'ip',
-        [
-          'netns',
-          'exec',
-          ns.name,
-          process.execPath,
-          join(repo, 'bin/treewall.js'),
-          'helper',
-          '--socket',
-          socket,
-          '--state-dir',
-          stateDir,
-          '--log-group',
-          '3011',
-          '--allow-outbound',
-          `http://127.0.0.1:${portA}/hook`,
-        ],
-        { stdio: ['ignore', 'ignore', 'pipe'] },
+        'netns',
+        'exec',
+        ns.name,
+        process.execPath,
+        '-e',
+        script,
+      ]);
+      servers = started;
+      [portA, portB] = await waitUntil(
+        async () => {
+          const m = /\{"ports":\[(\d+),(\d+)\]\}/.exec(started.output());
+          if (!m) throw new Error('no ports printed yet');
+          return [Number(m[1]), Number(m[2])];
+        },
+        { what: 'the HTTP servers', process: started },
       );
-      helper.stderr!.on('data', (d: Buffer) => (helperLog += d.toString()));
-      await waitFor('the helper', () => (/listening on/.test(helperLog) ? true : undefined));
-      owner = await HelperClient.connect(socket);
-      other = await HelperClient.connect(socket);
+      // One destination from the command line, one from the state directory's file.
+      helper = await startHelper({
+        namespace: ns.name,
+        folderMode: 0o711,
+        args: ['--log-group', '3011', '--allow-outbound', `http://127.0.0.1:${portA}/hook`],
+        stateFiles: { 'outbound-allow': `# probes\ntcp://127.0.0.1:${portB}\n` },
+      });
+      owner = await helper.connect();
+      other = await helper.connect();
       owner.on('notify:event', (e) => ownerEvents.push(e));
       other.on('notify:event', (e) => otherEvents.push(e));
     }, 60_000);
@@ -170,19 +148,13 @@ describe.skipIf(!kernelTestsAvailable)(
       await owner?.call('stop', {}).catch(() => undefined);
       await owner?.close().catch(() => undefined);
       await other?.close().catch(() => undefined);
-      for (const child of [helper, servers]) {
-        if (child && child.exitCode === null) {
-          const exited = new Promise((r) => child.once('exit', r));
-          child.kill('SIGTERM');
-          await exited;
-        }
-      }
+      await helper?.stop();
+      await servers?.stop();
       await net.cleanup();
-      if (dir) rmSync(dir, { recursive: true, force: true });
     });
 
     it('says at start which destinations it allows', () => {
-      expect(helperLog).toContain(
+      expect(helper!.output()).toContain(
         `outbound destinations for URL probes and Webhooks: http://127.0.0.1:${portA}/hook, tcp://127.0.0.1:${portB}`,
       );
     });
@@ -232,14 +204,14 @@ describe.skipIf(!kernelTestsAvailable)(
       expect(probe).toMatchObject({ kind: 'url', ok: true, title: `tcp 127.0.0.1:${portB}` });
       // A few more rounds: A keeps being asked, B is never reached by HTTP.
       await waitFor('three requests to A', () =>
-        hits.filter((h) => h.server === 'A').length >= 3 ? true : undefined,
+        hits().filter((h) => h.server === 'A').length >= 3 ? true : undefined,
       );
-      expect(hits.filter((h) => h.server === 'A')[0]).toEqual({
+      expect(hits().filter((h) => h.server === 'A')[0]).toEqual({
         server: 'A',
         url: '/hook',
         method: 'POST',
       });
-      expect(hits.filter((h) => h.server === 'B')).toEqual([]);
+      expect(hits().filter((h) => h.server === 'B')).toEqual([]);
       expect(otherEvents.filter((e) => e.kind === 'url' || e.kind === 'webhook')).toEqual([]);
     });
   },

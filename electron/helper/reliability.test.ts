@@ -2,10 +2,8 @@
 // restarts. The helper runs unchanged inside a network namespace (`ip netns exec NS node
 // bin/treewall.js helper ...`) and is killed and restarted for real; the kernel's table is read
 // with nft in that namespace.
-import { spawn, type ChildProcess } from 'node:child_process';
 import {
   existsSync,
-  mkdtempSync,
   readdirSync,
   readFileSync,
   readlinkSync,
@@ -13,7 +11,6 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { connect as netConnect } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_NESTING } from '../../shared/ipc/helper-protocol.ts';
@@ -31,8 +28,8 @@ import type { LogEventData } from '../../shared/ipc/helper-protocol.ts';
 import { HelperClient } from '../common/helper-client.ts';
 import { tableFingerprint, type NftJson } from './nft.ts';
 import { waitFor } from '../testing/processes.ts';
+import { startHelper, type HelperProcess } from '../testing/treewall-processes.ts';
 
-const repo = join(import.meta.dirname, '../..');
 const LOG_GROUP = 3011;
 const PEER = '10.78.0.1';
 const HOST = '10.78.0.2';
@@ -111,81 +108,15 @@ async function spin<T>(what: string, fn: () => T | undefined, timeoutMs: number)
   }
 }
 
-/** A helper process inside namespace `ns`, started, killed and restarted by the tests. */
-export class HelperProcess {
-  child: ChildProcess | undefined;
-  log = '';
-  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }> | undefined;
-
-  constructor(
-    readonly ns: Namespace,
-    readonly socket: string,
-    readonly stateDir: string,
-    readonly logGroup = LOG_GROUP,
-  ) {}
-
-  async start(extra: string[] = []): Promise<void> {
-    this.log = '';
-    const child = spawn(
-      'ip',
-      [
-        'netns',
-        'exec',
-        this.ns.name,
-        process.execPath,
-        join(repo, 'bin/treewall.js'),
-        'helper',
-        '--socket',
-        this.socket,
-        '--state-dir',
-        this.stateDir,
-        '--log-group',
-        String(this.logGroup),
-        ...extra,
-      ],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
-    );
-    child.stderr!.on('data', (d: Buffer) => (this.log += d.toString()));
-    this.child = child;
-    this.exit = new Promise((resolve) =>
-      child.once('exit', (code, signal) => resolve({ code, signal })),
-    );
-    await Promise.race([
-      waitFor(
-        'the helper socket',
-        async () => (/listening on/.test(this.log) ? true : undefined),
-        20_000,
-      ),
-      this.exit.then((e) => {
-        throw new Error(`helper exited (${e.code ?? e.signal}) before listening:\n${this.log}`);
-      }),
-    ]);
-  }
-
-  get pid(): number {
-    return this.child!.pid!;
-  }
-
-  alive(): boolean {
-    return this.child !== undefined && this.child.exitCode === null && !this.child.signalCode;
-  }
-
-  async kill(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-    const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode) return;
-    child.kill(signal);
-    await this.exit;
-  }
-}
-
 describe.skipIf(!kernelTestsAvailable)(
   `the helper as a process under hostile input and kill -9${kernelSkipReason ? ` (${kernelSkipReason})` : ''}`,
   () => {
     const net = new TestNet('relia');
     let ns: Namespace;
     let peer: Namespace;
-    let dir: string;
-    let helper: HelperProcess;
+    let helper: HelperProcess | undefined;
+    /** The helper's own arguments; a restart may add some. */
+    const base = ['--log-group', String(LOG_GROUP)];
 
     beforeAll(async () => {
       await sweepStale('relia');
@@ -197,13 +128,13 @@ describe.skipIf(!kernelTestsAvailable)(
         aAddresses: [`${PEER}/24`],
         bAddresses: [`${HOST}/24`],
       });
-      dir = mkdtempSync(join(tmpdir(), 'tw-reliability-'));
     });
 
     /** Processes a test started on purpose (an orphan): ended after it, whatever happened. */
     const leftBehind: number[] = [];
     afterEach(async () => {
       await helper?.kill('SIGKILL');
+      await helper?.stop();
       for (const pid of leftBehind.splice(0)) {
         try {
           process.kill(pid, 'SIGKILL');
@@ -215,12 +146,11 @@ describe.skipIf(!kernelTestsAvailable)(
 
     afterAll(async () => {
       await net.cleanup();
-      if (dir) rmSync(dir, { recursive: true, force: true });
     });
 
-    const fresh = async (name: string): Promise<HelperProcess> => {
-      helper = new HelperProcess(ns, join(dir, `${name}.sock`), join(dir, `${name}-state`));
-      await helper.start();
+    /** A new helper in `ns`, with its own socket and state folder (the harness's). */
+    const fresh = async (): Promise<HelperProcess> => {
+      helper = await startHelper({ namespace: ns.name, args: base });
       return helper;
     };
 
@@ -233,7 +163,7 @@ describe.skipIf(!kernelTestsAvailable)(
 
     for (const applySaved of [false, true]) {
       it(`kill -9 while nft loads an apply with a confirm timeout: the restarted helper${applySaved ? ' (--apply-saved)' : ''} rolls back at the deadline`, async () => {
-        const h = await fresh(applySaved ? 'intent-saved' : 'intent');
+        const h = await fresh();
         const client = await HelperClient.connect(h.socket);
         const confirmed = doc([
           rule('keep', { property: 'Dest port', value: '7111', action: 'Pass' }),
@@ -244,8 +174,9 @@ describe.skipIf(!kernelTestsAvailable)(
 
         // The unconfirmed apply: large enough that nft takes a while to load it.
         const unconfirmed = generateDocument(4000);
-        // Room for a restart on a loaded machine (the helper must be back before the deadline).
-        const timeoutSeconds = 40;
+        // Far enough that the restarted helper is surely back before it (a loaded machine); the
+        // test then brings the deadline near through the state file (see deadlineIn).
+        const timeoutSeconds = 600;
         const sent = Date.now();
         const applying = client.call('apply', {
           document: unconfirmed,
@@ -264,15 +195,15 @@ describe.skipIf(!kernelTestsAvailable)(
           60_000,
         );
         process.kill(h.pid, 'SIGKILL');
-        await h.exit;
+        await h.exited();
         await client.close().catch(() => undefined);
         // nft finished its transaction: the unconfirmed rules are in force, nobody to roll back.
         const loaded = await kernelTable();
         expect(loaded).not.toBeNull();
         expect(loaded).not.toBe(confirmedTable);
 
-        await h.start(applySaved ? ['--apply-saved'] : []);
-        expect(h.log).toMatch(/a confirm is pending/);
+        await h.restart(applySaved ? [...base, '--apply-saved'] : base);
+        expect(h.output()).toMatch(/a confirm is pending/);
         const again = await HelperClient.connect(h.socket);
         const status = await again.call('status', {});
         expect(status.pendingConfirm).not.toBeNull();
@@ -281,28 +212,55 @@ describe.skipIf(!kernelTestsAvailable)(
         expect(deadline).toBeGreaterThanOrEqual(sent + timeoutSeconds * 1000 - 1000);
         expect(deadline).toBeLessThanOrEqual(Date.now() + timeoutSeconds * 1000);
         // Until the deadline the unconfirmed rules stay (a confirm could still keep them).
-        if (Date.now() < deadline - 1000) expect(await kernelTable()).toBe(loaded);
-        // Then the kernel holds the confirmed rules again.
+        expect(await kernelTable()).toBe(loaded);
+        await again.close();
+        // Waiting 600 s out proves nothing more: down again, the deadline 3 s away in its state,
+        // and the helper restarted once more. Then the kernel holds the confirmed rules again,
+        // not before the deadline.
+        const near = await deadlineIn(h, applySaved ? [...base, '--apply-saved'] : base, 3000);
         await waitFor(
           'the rollback in the kernel',
           async () => ((await kernelTable()) === confirmedTable ? true : undefined),
-          deadline - Date.now() + 30_000,
+          near - Date.now() + 30_000,
         );
         const landed = Date.now();
-        expect(landed).toBeGreaterThanOrEqual(deadline);
-        // The state follows once the restored rules are back in our own table.
+        expect(landed).toBeGreaterThanOrEqual(near);
         const after = await waitFor('the rollback in the status', async () => {
-          const st = await again.call('status', {});
-          return st.pendingConfirm === null ? st : undefined;
+          const client = await h.connect();
+          try {
+            const st = await client.call('status', {});
+            return st.pendingConfirm === null ? st : undefined;
+          } finally {
+            await client.close();
+          }
         });
         expect(after.lastError).toMatch(/rolled back/);
-        expect((await again.call('showActive', { withText: false })).document).toEqual(confirmed);
-        await again.close();
-      }, 240_000);
+        const last = await h.connect();
+        expect((await last.call('showActive', { withText: false })).document).toEqual(confirmed);
+        await last.close();
+      }, 120_000);
+    }
+
+    /**
+     * Kill the helper (its pending confirm stays in its state folder), move that confirm's deadline
+     * to `ms` from now, and start it again: a test's way through a long deadline where the wait
+     * itself is not the point. Returns the new deadline (epoch ms).
+     */
+    async function deadlineIn(h: HelperProcess, args: string[], ms: number): Promise<number> {
+      await h.kill('SIGKILL');
+      const file = join(h.stateDir, 'pending.json');
+      const record = JSON.parse(readFileSync(file, 'utf8')) as { deadline: string };
+      const deadline = Date.now() + ms;
+      writeFileSync(
+        file,
+        JSON.stringify({ ...record, deadline: new Date(deadline).toISOString() }),
+      );
+      await h.restart(args);
+      return deadline;
     }
 
     it('a document accepted with the deepest extra reads back after kill -9: the pending rollback survives', async () => {
-      const h = await fresh('readback');
+      const h = await fresh();
       const client = await HelperClient.connect(h.socket);
       const confirmed = doc([
         rule('keep', { property: 'Dest port', value: '7111', action: 'Pass' }),
@@ -320,28 +278,31 @@ describe.skipIf(!kernelTestsAvailable)(
         }),
       ]);
       deep.extra = { x: JSON.parse(deepJson(MAX_NESTING - 3)) as never };
-      const status = await client.call('apply', { document: deep, confirmTimeoutSeconds: 20 });
-      const deadline = Date.parse(status.pendingConfirm!.deadline);
+      await client.call('apply', { document: deep, confirmTimeoutSeconds: 600 });
       await client.close();
       await h.kill('SIGKILL');
-      await h.start();
-      expect(h.log).toMatch(/a confirm is pending/);
+      await h.restart();
+      expect(h.output()).toMatch(/a confirm is pending/);
       expect(readdirSync(h.stateDir).filter((f) => f.endsWith('.corrupt'))).toEqual([]);
       const again = await HelperClient.connect(h.socket);
       expect((await again.call('showActive', { withText: false })).document).toEqual(deep);
+      await again.close();
+      // The rollback it read back still lands (the deadline brought near: see deadlineIn).
+      const near = await deadlineIn(h, base, 2000);
       await waitFor(
         'the rollback in the kernel',
         async () => ((await kernelTable()) === confirmedTable ? true : undefined),
-        deadline - Date.now() + 30_000,
+        near - Date.now() + 30_000,
       );
+      const last = await h.connect();
       await waitFor('the rollback in the status', async () =>
-        (await again.call('status', {})).pendingConfirm === null ? true : undefined,
+        (await last.call('status', {})).pendingConfirm === null ? true : undefined,
       );
-      await again.close();
+      await last.close();
     }, 60_000);
 
     it('a pending confirm it cannot read back stops the helper with a clear message (never started without the rollback)', async () => {
-      const h = await fresh('unreadable');
+      const h = await fresh();
       const client = await HelperClient.connect(h.socket);
       await client.call('apply', { document: doc([rule('keep', { action: 'Pass' })]) });
       const unconfirmed = doc([
@@ -361,29 +322,31 @@ describe.skipIf(!kernelTestsAvailable)(
       });
       for (const broken of [deeper, written.slice(0, written.length >> 1)]) {
         writeFileSync(pendingFile, broken);
-        await expect(h.start()).rejects.toThrow(/pending\.json: cannot be read back/);
-        expect((await h.exit)!.code).toBe(1);
-        expect(h.log).toMatch(/does not start/);
-        expect(h.log).toMatch(/nft delete table inet treewall/);
+        await expect(h.restart()).rejects.toThrow(/pending\.json: cannot be read back/);
+        expect((await h.exited()).code).toBe(1);
+        expect(h.output()).toMatch(/does not start/);
+        expect(h.output()).toMatch(/nft delete table inet treewall/);
         // The file stays for the next start (and a person) to see; the kernel is untouched.
         expect(readFileSync(pendingFile, 'utf8')).toBe(broken);
         expect(await kernelTable()).toBe(inForce);
       }
       // Removing it is the way to keep the rules in force.
       rmSync(pendingFile);
-      await h.start();
+      await h.restart();
       expect(await kernelTable()).toBe(inForce);
     }, 60_000);
 
     it('--apply-saved with an active document it cannot read back does not start', async () => {
-      const h = await fresh('unreadable-active');
+      const h = await fresh();
       const client = await HelperClient.connect(h.socket);
       await client.call('apply', { document: doc([rule('keep', { action: 'Pass' })]) });
       await client.close();
       await h.kill('SIGKILL');
       const activeFile = join(h.stateDir, 'active.json');
       writeFileSync(activeFile, readFileSync(activeFile, 'utf8').slice(0, 40));
-      await expect(h.start(['--apply-saved'])).rejects.toThrow(/active\.json: cannot be read back/);
+      await expect(h.restart([...base, '--apply-saved'])).rejects.toThrow(
+        /active\.json: cannot be read back/,
+      );
       expect(existsSync(activeFile)).toBe(true);
     }, 60_000);
 
@@ -412,9 +375,12 @@ describe.skipIf(!kernelTestsAvailable)(
     const logDoc = (): FirewallDocument =>
       doc([rule('logicmp', { property: 'Protocol', value: 'icmp', action: 'Log' })]);
 
-    /** Subscribe, ping the helper's namespace, and resolve with the Log rule's event. */
-    const logsAPing = async (client: HelperClient): Promise<LogEventData> => {
-      const events: LogEventData[] = [];
+    /** Subscribe, ping the helper's namespace, and resolve with the Log rule's event (every
+     * event the client receives goes into `events`). */
+    const logsAPing = async (
+      client: HelperClient,
+      events: LogEventData[] = [],
+    ): Promise<LogEventData> => {
       client.on('log:event', (e) => events.push(e));
       const sub = await client.call('logSubscribe', {});
       expect(sub.reader).toBe('running');
@@ -425,17 +391,25 @@ describe.skipIf(!kernelTestsAvailable)(
     };
 
     it('kill -9 of the helper leaves no tcpdump behind, and the next helper logs', async () => {
-      const h = await fresh('orphans');
+      const h = await fresh();
       const client = await HelperClient.connect(h.socket);
       await client.call('apply', { document: logDoc() });
-      await logsAPing(client);
+      const events: LogEventData[] = [];
+      await logsAPing(client, events);
       const netns = netnsOf(h.pid);
       expect(readers(netns)).toHaveLength(1);
       const before = readers(netns)[0]!;
-      // Nothing more to log, and NFLOG's batch (flushed within a second) delivered: tcpdump
-      // has nothing to write after the helper is gone (a write would end it by SIGPIPE).
+      // Nothing more to log, and every logged ping delivered: tcpdump has nothing to write after
+      // the helper is gone (a write would end it by SIGPIPE). NFLOG delivers a group's packets in
+      // order, so once one last logged packet (UDP 7999, sent once) has arrived, all have.
+      await client.call('apply', {
+        document: doc([rule('marker', { property: 'Dest port', value: '7999', action: 'Log' })]),
+      });
+      await peer.udpSend(HOST, 7999);
+      await waitFor('the last logged packet at the helper', async () =>
+        events.some((e) => e.ruleId === 'marker') ? true : undefined,
+      );
       await client.call('apply', { document: doc([rule('quiet', { action: 'Pass' })]) });
-      await new Promise((r) => setTimeout(r, 2000));
       await client.close();
       await h.kill('SIGKILL');
       // Nothing reads the group any more: no tcpdump with parent 1, nor any other.
@@ -453,7 +427,7 @@ describe.skipIf(!kernelTestsAvailable)(
           `tcpdump ${before.pid} outlived the helper (parent ${st?.ppid}, state ${st?.state})`,
         );
       });
-      await h.start();
+      await h.restart();
       const again = await HelperClient.connect(h.socket);
       await again.call('apply', { document: logDoc() });
       const event = await logsAPing(again);
@@ -464,7 +438,7 @@ describe.skipIf(!kernelTestsAvailable)(
     }, 60_000);
 
     it('a tcpdump an earlier helper left on the group is ended, and the new helper logs', async () => {
-      const h = await fresh('recover');
+      const h = await fresh();
       const netns = netnsOf(h.pid);
       const client = await HelperClient.connect(h.socket);
       await client.call('apply', { document: logDoc() });
@@ -478,7 +452,7 @@ describe.skipIf(!kernelTestsAvailable)(
         return found.length === 1 ? found[0]!.pid : undefined;
       });
       leftBehind.push(orphan);
-      await h.start();
+      await h.restart();
       const again = await HelperClient.connect(h.socket);
       expect(await logsAPing(again)).toMatchObject({ src: PEER });
       const st = procStat(orphan);
@@ -487,7 +461,7 @@ describe.skipIf(!kernelTestsAvailable)(
     }, 60_000);
 
     it('loads the rollback ahead, gated, and switches to it at the deadline in one small transaction', async () => {
-      const h = await fresh('early');
+      const h = await fresh();
       const client = await HelperClient.connect(h.socket);
       const confirmed = doc([
         rule('keep', { property: 'Dest port', value: '7111', action: 'Pass' }),
@@ -545,7 +519,7 @@ describe.skipIf(!kernelTestsAvailable)(
     }, 90_000);
 
     it('answers a deeply nested extra (document and rule) with an error and keeps serving', async () => {
-      const h = await fresh('deep');
+      const h = await fresh();
       const bystander = await HelperClient.connect(h.socket);
       await bystander.call('apply', { document: doc([rule('r1', { action: 'Pass' })]) });
       const settings = JSON.stringify(DEFAULT_SETTINGS);
@@ -568,7 +542,7 @@ describe.skipIf(!kernelTestsAvailable)(
         );
       }
       // Alive, and the client that was connected all along still is.
-      expect(h.alive()).toBe(true);
+      expect(h.running()).toBe(true);
       expect(await bystander.call('status', {})).toMatchObject({ active: true, ruleCount: 1 });
       // A document nested as deep as allowed is accepted, and reads back after a restart.
       const allowed = doc([rule('r1', { action: 'Pass' })]);

@@ -1,7 +1,6 @@
 // Issue 12 item 7 with the kernel: text that reaches our table from outside treewall (here a
 // counter whose comment carries ESC sequences, added with nft behind the helper's back) comes
 // out of `treewall show-active --nft` escaped, never raw on the administrator's terminal.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +9,7 @@ import { createRule } from '../../shared/model/tree.ts';
 import { DEFAULT_SETTINGS } from '../../shared/model/types.ts';
 import { kernelSkipReason, kernelTestsAvailable } from '../testing/netns.ts';
 import {
-  repoRoot,
+  runTreewall,
   startHelperInNamespace,
   type HelperInNamespace,
 } from '../testing/treewall-processes.ts';
@@ -18,14 +17,10 @@ import {
 // eslint-disable-next-line no-control-regex
 const RAW_CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
 
-function cli(args: string[]): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(repoRoot, 'bin/treewall.js'), ...args]);
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString('latin1')));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString('latin1')));
-    child.on('close', (code) => resolve({ code, out }));
-  });
+/** The CLI, every byte of its output and errors as one character (latin1): a raw C1 byte shows. */
+async function cli(args: string[]): Promise<{ code: number | null; out: string }> {
+  const r = await runTreewall(args, { encoding: 'latin1' });
+  return { code: r.code, out: r.stdout + r.stderr };
 }
 
 describe.skipIf(!kernelTestsAvailable)(

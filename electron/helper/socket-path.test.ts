@@ -1,14 +1,10 @@
 // Runtime: Node. The helper refuses to start on a --socket path that is not a socket, and
 // leaves that file alone (it runs as root: it must never delete what a path points at).
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-
-const run = promisify(execFile);
-const bin = path.resolve(import.meta.dirname, '../../bin/treewall.js');
+import { runTreewall } from '../testing/treewall-processes.ts';
 
 describe('helper --socket', () => {
   it('refuses a path that is a regular file and does not remove it', async () => {
@@ -16,17 +12,13 @@ describe('helper --socket', () => {
     try {
       const socket = path.join(dir, 'not-a-socket');
       await writeFile(socket, 'precious');
-      const result = await run(process.execPath, [
-        bin,
+      const result = await runTreewall([
         'helper',
         '--socket',
         socket,
         '--state-dir',
         path.join(dir, 'state'),
-      ]).then(
-        () => ({ code: 0, stderr: '' }),
-        (error: { code: number; stderr: string }) => error,
-      );
+      ]);
       expect(result.code).not.toBe(0);
       expect(result.stderr).toContain('is not a socket');
       expect(await readFile(socket, 'utf8')).toBe('precious');

@@ -21,6 +21,8 @@ export interface RunOptions {
   allowFail?: boolean;
   env?: NodeJS.ProcessEnv;
   cwd?: string;
+  /** How to decode its output (default utf8; latin1 shows every byte as one character). */
+  encoding?: BufferEncoding;
 }
 
 /** Run `cmd args` to its end; a non-zero exit throws unless `allowFail`. */
@@ -34,8 +36,9 @@ export function run(cmd: string, args: string[], options: RunOptions = {}): Prom
     });
     let stdout = '';
     let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const encoding = options.encoding ?? 'utf8';
+    child.stdout.setEncoding(encoding).on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding(encoding).on('data', (d: string) => (stderr += d));
     const limit = options.timeoutMs ?? 30_000;
     const timer = limit > 0 ? setTimeout(() => child.kill('SIGKILL'), limit) : undefined;
     child.on('error', (error) => {

@@ -5,6 +5,7 @@
 // Invariant: stop() ends the process and removes every folder the starter made, even when the
 // caller fails half-way.
 
+import { spawnSync } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -32,6 +33,12 @@ export function runTreewall(args: string[], options: RunOptions = {}): Promise<E
   return run(process.execPath, [TREEWALL, ...args], { cwd: repoRoot, ...options, allowFail: true });
 }
 
+/** `runTreewall` for a synchronous test: the CLI to its end, its exit code, stdout and stderr. */
+export function runTreewallSync(args: string[]): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [TREEWALL, ...args], { encoding: 'utf8', cwd: repoRoot });
+  return { code: r.status ?? (r.signal ? 128 : -1), stdout: r.stdout, stderr: r.stderr };
+}
+
 export interface ServeHandle {
   /** The URL `treewall serve` printed: `http://127.0.0.1:PORT/?token=...`. */
   url: string;
@@ -41,6 +48,8 @@ export interface ServeHandle {
   pid: number;
   /** Whether the process is still running (robustness tests: it must survive what they send). */
   running(): boolean;
+  /** How it ended (resolves when it does): serve's own exit code after a signal. */
+  exited(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** The documents folder (`--folder`); files the UI saves land here. */
   folder: string;
   /** Recent list and recovery files (`--state-dir`). */
@@ -89,6 +98,9 @@ export async function startServe(options: ServeOptions = {}): Promise<ServeHandl
     ],
     { cwd: repoRoot },
   );
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    serve.child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
   const stop = async () => {
     await serve.stop();
     await rm(scratch, { recursive: true, force: true });
@@ -119,6 +131,7 @@ export async function startServe(options: ServeOptions = {}): Promise<ServeHandl
     token: parsed.searchParams.get('token') ?? '',
     pid: serve.child.pid ?? 0,
     running: () => serve.child.exitCode === null && serve.child.signalCode === null,
+    exited: () => exit,
     folder,
     stateDir,
     urlFor: (file) => `${url}&path=${encodeURIComponent(file)}`,

@@ -1,18 +1,15 @@
-import { spawnSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runTreewallSync } from '../../testing/treewall-processes.ts';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
-const bin = path.join(root, 'bin/treewall.js');
 const defaultDocument = path.join(root, 'resources/default.treewall');
 
-function treewall(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', cwd: root });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-}
+/** The CLI as a user runs it (through the test harness). */
+const treewall = (...args: string[]) => runTreewallSync(args);
 
 let folder: string;
 beforeAll(async () => {
@@ -40,7 +37,7 @@ describe('treewall check', () => {
     expect(lines.at(-1)).toMatch(/^ok \(\d+ notes\)$/);
     for (const line of lines.slice(0, -1))
       expect(line).toMatch(/^note: rule [\d.]+: .*\(the rule is off\)$/);
-    expect(r.status).toBe(0);
+    expect(r.code).toBe(0);
   });
 
   it('is never ok for a document compile refuses, and shows compiler warnings', async () => {
@@ -52,8 +49,8 @@ describe('treewall check', () => {
     );
     const check = treewall('check', file);
     const compiled = treewall('compile', file);
-    expect(compiled.status).toBe(2);
-    expect(check.status).toBe(2);
+    expect(compiled.code).toBe(2);
+    expect(check.code).toBe(2);
     expect(check.stdout).toContain('rule 1: Delay');
     expect(check.stdout).toContain('warning: rule 2: Interface external');
   });
@@ -63,14 +60,14 @@ describe('treewall check', () => {
     expect(r.stdout.trim().split('\n')).toEqual([
       'rule 2.1: Dest port 70000 is out of range (0-65535)',
     ]);
-    expect(r.status).toBe(2);
+    expect(r.code).toBe(2);
   });
 
   it('prints FILE:LINE:COL for text that does not parse, and names the rule of an unknown name', () => {
     const file = path.join(folder, 'broken.txt');
     const broken = treewall('check', file);
     expect(broken.stderr.trim()).toBe(`${file}:2:17: missing ';' after the value of key 'enabled'`);
-    expect(broken.status).toBe(2);
+    expect(broken.code).toBe(2);
     const unknown = treewall(
       'check',
       path.join(folder, 'unknown.txt'),
@@ -78,7 +75,7 @@ describe('treewall check', () => {
     );
     expect(unknown.stderr).toContain("unknown.txt: rule 1: unknown property 'Colour'");
     expect(unknown.stderr).toContain('missing.txt: no such file');
-    expect(unknown.status).toBe(2);
+    expect(unknown.code).toBe(2);
   });
 
   it('--json reports problems and errors as data', () => {
@@ -99,6 +96,6 @@ describe('treewall check', () => {
       { number: '2.1', field: 'value', severity: 'error' },
     ]);
     expect(reports[1]!.error).toMatchObject({ kind: 'syntax', line: 2, column: 17 });
-    expect(r.status).toBe(2);
+    expect(r.code).toBe(2);
   });
 });

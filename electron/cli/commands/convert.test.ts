@@ -1,9 +1,8 @@
-import { spawnSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runTreewallSync } from '../../testing/treewall-processes.ts';
 import { documentFromXml, parseDocumentText } from '../../../shared/plist/document.ts';
 import { clipboardTextToRules, rulesToClipboardText } from '../../../shared/plist/clipboard.ts';
 import { PlistSyntaxError } from '../../../shared/plist/openstep.ts';
@@ -12,13 +11,9 @@ import { WALKTHROUGH_RULE_2_3 } from '../../../shared/plist/test-fixtures.ts';
 import { withoutIds } from '../../../shared/plist/test-arbitraries.ts';
 import { convertText } from './convert.ts';
 
-const root = fileURLToPath(new URL('../../../', import.meta.url));
-const bin = path.join(root, 'bin/treewall.js');
 
-function treewall(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', cwd: root });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-}
+/** The CLI as a user runs it (through the test harness). */
+const treewall = (...args: string[]) => runTreewallSync(args);
 
 let folder: string;
 beforeAll(async () => {
@@ -83,11 +78,11 @@ describe('treewall convert', () => {
     const out = path.join(folder, 'rules.txt');
     const r = treewall('convert', input, '-o', out);
     expect(r.stderr).toBe('');
-    expect(r.status).toBe(0);
+    expect(r.code).toBe(0);
     const text = await fs.readFile(out, 'utf8');
     expect(text).toBe(convertText(ORIGINAL_STYLE_DOCUMENT, 'next'));
     const back = treewall('convert', out, '--to', 'nsy');
-    expect(back.status).toBe(0);
+    expect(back.code).toBe(0);
     expect(back.stdout).toContain('SentryDocument_filterTable');
     expect(
       (await fs.readdir(folder)).filter((f) => f.includes('.tmp') || f.startsWith('.')),
@@ -120,7 +115,7 @@ describe('treewall convert', () => {
       const input = path.join(folder, name);
       await fs.writeFile(input, content);
       const r = treewall('convert', input, '-o', out);
-      expect(r.status, name).toBe(2);
+      expect(r.code, name).toBe(2);
       const lines = r.stderr.trim().split('\n');
       expect(lines, name).toHaveLength(1);
       expect(lines[0], name).toMatch(expected);
