@@ -16,6 +16,7 @@ import {
 import { receiveHelperEvent, useAppStore } from './store/app-store.ts';
 import { selectDirty, useDocumentStore } from './store/document-store.ts';
 import { documentText as encodedDocument } from './store/document-text.ts';
+import { encodedInWorker } from './store/document-worker-client.ts';
 
 const AUTOSAVE_DELAY_MS = 3000;
 /** The autosave waits until the user's input has paused this long... */
@@ -26,15 +27,17 @@ const AUTOSAVE_MAX_DELAY_MS = 15000;
 const RECONNECTED_NOTICE_MS = 4000;
 
 /** Crash-recovery copy of a dirty document (or drop the copy of a clean one). The document goes
- * as its wire JSON text, kept up to date incrementally (./store/document-text.ts): encoding or
- * cloning a 100,000-rule document whole would block the page for 0.1-0.8 s. */
+ * as its wire JSON text, written by the document worker from its copy of the document
+ * (./store/document-worker-client.ts; on the main thread in slices where no worker runs):
+ * encoding or cloning a 100,000-rule document on the main thread would block it for 0.1-0.8 s. */
 async function autosaveNow(): Promise<void> {
   const now = useDocumentStore.getState();
   if (!selectDirty(now)) {
     void invoke('document:discardRecovery', { key: recoveryKey });
     return;
   }
-  const documentText = await encodedDocument(now.document);
+  const documentText =
+    (await encodedInWorker(now.document)) ?? (await encodedDocument(now.document));
   if (documentText === null) return;
   void invoke('document:autosave', {
     key: recoveryKey,

@@ -326,10 +326,15 @@ describe('recovery', () => {
     expect(recovered.ok && recovered.value).toMatchObject({
       entries: [{ key: 'k3', document: work }],
     });
+    const asBytes = new TextEncoder().encode(documentText);
+    expect(
+      await call('document:autosave', { key: 'k5', path: null, name: 'x', documentText: asBytes }),
+    ).toEqual({ ok: true, value: {} });
     const bad = { ...work, rules: [{ ...work.rules[0], action: 'Explode' }] };
     for (const request of [
       { key: 'k4', path: null, name: 'x', documentText: encodeWire(bad) },
       { key: 'k4', path: null, name: 'x', documentText: '{"rules":' },
+      { key: 'k4', path: null, name: 'x', documentText: new Uint8Array([0xff, 0xfe]) },
       { key: 'k4', path: null, name: 'x', documentText, document: work },
       { key: 'k4', path: null, name: 'x' },
     ]) {

@@ -155,9 +155,12 @@ export function formatForPath(file: string): DocumentFormat {
 function documentFromText(request: ChannelRequest<'document:autosave'>): FirewallDocument {
   let decoded: unknown;
   try {
-    decoded = decodeWire(request.documentText ?? '');
+    const text = request.documentText ?? '';
+    decoded = decodeWire(
+      typeof text === 'string' ? text : new TextDecoder('utf-8', { fatal: true }).decode(text),
+    );
   } catch {
-    throw fail('bad-request', 'document:autosave: documentText: not JSON');
+    throw fail('bad-request', 'document:autosave: documentText: not UTF-8 JSON');
   }
   const { documentText: _text, ...rest } = request;
   const checked = parseRequest('document:autosave', { ...rest, document: decoded });

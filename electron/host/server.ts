@@ -264,7 +264,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
         // becomes an error reply (or, if even that cannot be sent, a log line).
         let text: string;
         try {
-          text = encodeWire(await answer(isBinary ? null : data.toString(), context));
+          text = encodeWire(await answer(isBinary ? utf8OrNull(data) : data.toString(), context));
         } catch (error) {
           text = encodeWire({ id: null, result: failure('internal', messageOf(error)) });
         }
@@ -284,9 +284,23 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     ws.on('error', () => ws.terminate());
   }
 
+  /** A binary frame's bytes as text (the renderer sends a large autosave as UTF-8 bytes its
+   * worker wrote); null when they are not UTF-8. */
+  function utf8OrNull(data: WebSocket.RawData): string | null {
+    const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+    try {
+      return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    } catch {
+      return null;
+    }
+  }
+
   async function answer(text: string | null, context: CallContext): Promise<unknown> {
     if (text === null)
-      return { id: null, result: failure('bad-request', 'binary messages are not accepted') };
+      return {
+        id: null,
+        result: failure('bad-request', 'a binary message must be UTF-8 JSON, as a text one is'),
+      };
     let message: unknown;
     try {
       message = decodeWire(text);

@@ -3,7 +3,7 @@
 // shared/compiler's `documentProblems`, the one function for that. The rows, the status bar's
 // count and the problem list read it from here.
 // It runs in a Web Worker a moment after the last edit (a large document takes seconds to
-// compile; the document goes to it as wire JSON text, ./document-text.ts); where no worker can start (a file:// page that refuses module workers) it runs on
+// compile; the worker keeps a copy of the document, ./document-worker-client.ts); where no worker can start (a file:// page that refuses module workers) it runs on
 // the main thread while the document is small enough not to freeze it, and says so otherwise.
 // Invariant: `forDocument` names the document object the problems belong to; an older answer
 // never replaces a newer one.
@@ -12,7 +12,7 @@ import { create } from 'zustand';
 import { documentProblems } from '../../shared/compiler/problems.ts';
 import { countRules } from '../../shared/model/tree.ts';
 import { severityOf, type FirewallDocument, type Problem } from '../../shared/model/types.ts';
-import { documentText } from './document-text.ts';
+import { documentWorker, problemsInWorker } from './document-worker-client.ts';
 
 export interface AllProblemsState {
   /** The document these are for (null: not checked yet). */
@@ -40,42 +40,11 @@ export const useAllProblems = create<AllProblemsState>()(() => ({
 /** Without a worker, the main thread compiles documents up to this size only. */
 const MAIN_THREAD_LIMIT = 2000;
 
-let worker: Worker | null | undefined;
 let asked = 0;
-
-function startWorker(): Worker | null {
-  if (worker !== undefined) return worker;
-  try {
-    worker = new Worker(new URL('./problems-worker.ts', import.meta.url), { type: 'module' });
-    worker.onmessage = (e: MessageEvent<{ id: number; problems: Problem[] }>) =>
-      settle(e.data.id, e.data.problems);
-    worker.onerror = () => {
-      worker?.terminate();
-      worker = null;
-    };
-  } catch {
-    worker = null;
-  }
-  return worker;
-}
-
-const pending = new Map<number, FirewallDocument>();
-/** When each pending check began (performance.now()). */
-const begun = new Map<number, number>();
 
 /** The name of the User Timing measure of each check that lands (`npm run bench -- editor`
  * reads it): from the check's start (after the pause that follows an edit) to its answer. */
 export const PROBLEM_CHECK_MEASURE = 'treewall:problem-check';
-
-function settle(id: number, problems: Problem[]): void {
-  const document = pending.get(id);
-  const start = begun.get(id);
-  for (const key of [...pending.keys()]) if (key <= id) pending.delete(key);
-  for (const key of [...begun.keys()]) if (key <= id) begun.delete(key);
-  if (!document || id !== asked) return; // a newer check is on its way
-  publish(document, problems, null);
-  if (start !== undefined) performance.measure(PROBLEM_CHECK_MEASURE, { start });
-}
 
 function publish(document: FirewallDocument, problems: Problem[], unavailable: string | null) {
   const byRule = new Map<string, Problem[]>();
@@ -106,14 +75,14 @@ function publish(document: FirewallDocument, problems: Problem[], unavailable: s
 /** Check `document` (the store's current one); the answer lands in `useAllProblems`. */
 export function checkDocument(document: FirewallDocument): void {
   const id = ++asked;
-  const w = startWorker();
-  if (w) {
-    pending.set(id, document);
-    begun.set(id, performance.now());
-    // The worker gets the document as text, written in slices (a structured clone of a large
-    // document would block the main thread for a long time); a newer check cancels it.
-    void documentText(document, () => id !== asked).then((text) => {
-      if (text !== null) w.postMessage({ id, text });
+  if (documentWorker()) {
+    // The worker holds a copy of the document, updated with the rules this edit replaced
+    // (./document-mirror.ts); a newer check cancels this one before it is asked.
+    const start = performance.now();
+    void problemsInWorker(document, () => id !== asked).then((problems) => {
+      if (problems === null || id !== asked) return; // a newer check is on its way
+      publish(document, problems, null);
+      performance.measure(PROBLEM_CHECK_MEASURE, { start });
     });
     return;
   }

@@ -59,10 +59,26 @@ describe('encodeCall', () => {
       request: { key: 'k', path: null, name: '\u0000document', documentText },
     });
     expect(text).toContain(documentText);
-    expect(decodeWire(text)).toEqual({
+    expect(decodeWire(text as string)).toEqual({
       id: 3,
       channel: 'document:autosave',
       request: { key: 'k', path: null, name: '\u0000document', document },
+    });
+  });
+
+  it('sends documentText given as UTF-8 bytes as one UTF-8 JSON message of bytes', () => {
+    const document = { rules: [], settings: { name: 'é ✓' }, extra: { d: new Date(0) } };
+    const bytes = new TextEncoder().encode(encodeWire(document));
+    const sent = encodeCall({
+      id: 4,
+      channel: 'document:autosave',
+      request: { key: 'k', path: 'ü', name: 'x', documentText: bytes },
+    });
+    expect(sent).toBeInstanceOf(Uint8Array);
+    expect(decodeWire(new TextDecoder().decode(sent as Uint8Array))).toEqual({
+      id: 4,
+      channel: 'document:autosave',
+      request: { key: 'k', path: 'ü', name: 'x', document },
     });
   });
 

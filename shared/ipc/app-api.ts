@@ -379,16 +379,16 @@ export const appChannels = {
   'document:recent': { request: empty, response: z.object({ files: z.array(fileEntrySchema) }) },
   /** Store unsaved work so it survives a crash. Call it a few seconds after edits. */
   'document:autosave': {
-    // The document, or its wire JSON text (`documentText`, shared/ipc/document-json.ts): the
-    // renderer keeps that text up to date incrementally, so a large document costs its main
-    // thread no structured clone or encoding. Exactly one of the two.
+    // The document, or its wire JSON (`documentText`, shared/ipc/document-json.ts) as text or as
+    // UTF-8 bytes: the renderer's document worker writes it, so a large document costs the page's
+    // main thread no structured clone, encoding or string conversion. Exactly one of the two.
     request: z
       .object({
         key: z.string().min(1).max(200),
         path: z.string().nullable(),
         name: z.string(),
         document: documentSchema.optional(),
-        documentText: z.string().optional(),
+        documentText: z.union([z.string(), z.instanceof(Uint8Array)]).optional(),
       })
       .refine((r) => (r.document === undefined) !== (r.documentText === undefined), {
         message: 'exactly one of document and documentText',
