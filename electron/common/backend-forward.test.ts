@@ -12,6 +12,7 @@ import {
   FORWARDED_CALLS,
   FORWARDED_HELPER_CALLS,
   forwardChannel,
+  hostChannel,
   type ForwardChannel,
   type ForwardedCall,
 } from '../../shared/ipc/app-api.ts';
@@ -24,6 +25,7 @@ import { createRule } from '../../shared/model/tree.ts';
 import { DEFAULT_SETTINGS } from '../../shared/model/types.ts';
 import { createBackend, type Backend } from './backend.ts';
 import type { HelperPort } from './helper-port.ts';
+import { noFleet, type FleetPort } from './fleet-port.ts';
 
 const document = {
   rules: [createRule({ id: 'r1', property: 'Dest port', value: '22', action: 'Pass' })],
@@ -146,5 +148,106 @@ describe('forwarded channels', () => {
       expect(result.ok).toBe(false);
       expect(seen).toEqual([]);
     });
+  });
+});
+
+describe('host channels (the same calls aimed at one fleet host)', () => {
+  let root: string;
+  let backend: Backend;
+  const seen: [string, HelperCall, unknown][] = [];
+  beforeEach(async () => {
+    root = await mkdtemp(path.join(os.tmpdir(), 'tw-forward-'));
+    seen.length = 0;
+    const fleet: FleetPort = {
+      ...noFleet(),
+      call: async (host, name, params) => {
+        seen.push([host, name, params]);
+        return (
+          FORWARDED_HELPER_CALLS[name as ForwardedCall] === 'status'
+            ? helperStatus()
+            : { forwardedFrom: `${host}/${name}` }
+        ) as never;
+      },
+    };
+    backend = createBackend({
+      host: 'browser',
+      version: '0.0.0-test',
+      folder: root,
+      stateDir: path.join(root, 'state'),
+      helperSocket: '/test/helper.sock',
+      codec: { read: async () => ({}), writeAtomic: async () => {} } as never,
+      helper: {
+        connected: () => false,
+        status: async () => {
+          throw new Error('not asked');
+        },
+        call: async () => {
+          throw new Error('the local helper is not asked');
+        },
+        onEvent: () => () => {},
+        close: async () => {},
+      },
+      fleet,
+    });
+  });
+  afterEach(async () => {
+    await backend.close();
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it('are named host:<call> and validate the params with the call schema', () => {
+    expect(hostChannel('triggered.add')).toBe('host:triggered.add');
+    for (const call of FORWARDED_CALLS) expect(appChannels[hostChannel(call)], call).toBeDefined();
+  });
+
+  it.each(FORWARDED_CALLS)('%s', async (call) => {
+    const result = await backend.handle(
+      hostChannel(call),
+      { host: 'web-1', params: samples[call] },
+      { client: 'test', initialPath: null },
+    );
+    expect(result.ok, JSON.stringify(result)).toBe(true);
+    expect(seen).toEqual([['web-1', call, samples[call]]]);
+    if (!result.ok) return;
+    if (FORWARDED_HELPER_CALLS[call] === 'status')
+      expect(result.value).toMatchObject({ connected: true, socketPath: 'ssh:web-1' });
+    else expect(result.value).toEqual({ forwardedFrom: `web-1/${call}` });
+  });
+
+  it('refuses bad params before any host sees them', async () => {
+    const result = await backend.handle(
+      'host:triggered.add',
+      { host: 'web-1', params: { address: '' } },
+      { client: 'test', initialPath: null },
+    );
+    expect(result.ok).toBe(false);
+    expect(seen).toEqual([]);
+  });
+
+  it('without a fleet: an empty list, other calls refused plainly', async () => {
+    const plain = createBackend({
+      host: 'browser',
+      version: '0.0.0-test',
+      folder: root,
+      stateDir: path.join(root, 'state2'),
+      helperSocket: '/test/helper.sock',
+      codec: { read: async () => ({}), writeAtomic: async () => {} } as never,
+      helper: {
+        connected: () => false,
+        status: async () => ({}) as never,
+        call: async () => ({}) as never,
+        onEvent: () => () => {},
+        close: async () => {},
+      },
+    });
+    const context = { client: 'test', initialPath: null };
+    expect(await plain.handle('fleet:get', {}, context)).toEqual({
+      ok: true,
+      value: { path: null, hosts: [] },
+    });
+    const saved = await plain.handle('fleet:save', { hosts: [] }, context);
+    expect(saved.ok).toBe(false);
+    if (!saved.ok) expect(saved.error.code).toBe('unsupported');
+    await plain.close();
   });
 });

@@ -25,6 +25,7 @@ import { CHANNELS, failure, type MenuCommand } from '../../shared/ipc/app-api.ts
 import { createBackend, type Backend, type CallContext } from '../common/backend.ts';
 import { createDocumentCodec } from '../common/document-codec.ts';
 import { connectHelper, DEFAULT_HELPER_SOCKET } from '../common/helper-link.ts';
+import { connectFleet } from '../common/fleet-link.ts';
 
 const SCHEME = 'app';
 const ORIGIN = `${SCHEME}://treewall`;
@@ -338,6 +339,15 @@ async function start(): Promise<void> {
         : path.join(app.getAppPath(), 'resources/default.treewall'),
     }),
     helper: connectHelper(helperSocket),
+    // The fleet file the CLI falls back to too ($TREEWALL_FLEET first).
+    fleet: connectFleet({
+      file:
+        process.env.TREEWALL_FLEET ||
+        path.join(app.getPath('home'), '.config', 'treewall', 'fleet.json'),
+      client: process.env.TREEWALL_SSH_CONFIG
+        ? { sshConfig: process.env.TREEWALL_SSH_CONFIG }
+        : {},
+    }),
     dialogs: {
       async open(context) {
         const window = windowFor(context);

@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util';
 import { createBackend } from '../../common/backend.ts';
 import { createDocumentCodec } from '../../common/document-codec.ts';
 import { connectHelper, DEFAULT_HELPER_SOCKET } from '../../common/helper-link.ts';
+import { connectFleet } from '../../common/fleet-link.ts';
 import { startHost } from '../../host/server.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -33,7 +34,12 @@ options:
   --build           rebuild the renderer first (it is built automatically when missing)
   --no-build        never build; fail if dist/renderer is missing
   --token TOKEN     use this token instead of a random one (scripts; keep it secret)
-  --renderer-dir DIR  serve this built renderer instead of dist/renderer`;
+  --renderer-dir DIR  serve this built renderer instead of dist/renderer
+  --fleet FILE      the fleet file the Fleet tab edits (default: fleet.json in --folder)
+  --ssh-config FILE ssh -F FILE for the fleet's hosts (default $TREEWALL_SSH_CONFIG, else
+                    the user's ~/.ssh/config)
+  --ssh WORDS       the ssh program, with any words before its options (default: ssh; e.g.
+                    "ip netns exec NS ssh" to reach hosts from a network namespace)`;
 
 export async function run(args: string[]): Promise<number> {
   let values;
@@ -51,6 +57,9 @@ export async function run(args: string[]): Promise<number> {
         'no-build': { type: 'boolean', default: false },
         token: { type: 'string' },
         'renderer-dir': { type: 'string' },
+        fleet: { type: 'string' },
+        'ssh-config': { type: 'string' },
+        ssh: { type: 'string' },
       },
     }));
   } catch (error) {
@@ -102,6 +111,7 @@ export async function run(args: string[]): Promise<number> {
     }
   ).version;
 
+  const sshConfig = values['ssh-config'] ?? process.env.TREEWALL_SSH_CONFIG;
   const backend = createBackend({
     host: 'browser',
     version,
@@ -112,6 +122,13 @@ export async function run(args: string[]): Promise<number> {
       defaultDocument: path.join(repoRoot, 'resources/default.treewall'),
     }),
     helper: connectHelper(values.socket),
+    fleet: connectFleet({
+      file: path.resolve(values.fleet ?? path.join(folder, 'fleet.json')),
+      client: {
+        ...(sshConfig ? { sshConfig: path.resolve(sshConfig) } : {}),
+        ...(values.ssh ? { ssh: values.ssh.split(/\s+/).filter(Boolean) } : {}),
+      },
+    }),
   });
   let host;
   try {
