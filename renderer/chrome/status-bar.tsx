@@ -10,7 +10,7 @@ import { countRulesAndProblems, problemOfRule } from '../store/validation.ts';
 import { checkDocument, useAllProblems } from '../store/all-problems.ts';
 import { severityOf } from '../../shared/model/types.ts';
 import { toggleProblemList } from '../commands.ts';
-import { HostPicker } from '../fleet/host-picker.tsx';
+import { HostPicker, useTargetSummary } from '../fleet/host-picker.tsx';
 import type { FirewallDocument, Rule } from '../../shared/model/types.ts';
 
 /** Rules of one document (generation), as the status bar counts them. */
@@ -138,8 +138,11 @@ export function StatusBar() {
   }, [settled]);
   const checked = counts !== undefined && counts.generation === generation ? counts : null;
 
+  // The host picker shows fleet hosts: the status line is about them, not this machine.
+  const fleet = useTargetSummary();
   let helperText: string;
-  if (!info)
+  if (fleet) helperText = fleet.text;
+  else if (!info)
     helperText =
       'No backend — editing only. Open treewall with `treewall serve` to open, save and apply.';
   else if (!helper?.connected)
@@ -150,15 +153,15 @@ export function StatusBar() {
   return (
     <footer className="statusbar" data-testid="statusbar">
       <HostPicker />
-      <span className={`dot ${helper?.connected ? 'ok' : 'off'}`} />
+      <span className={`dot ${(fleet ? fleet.ok : helper?.connected) ? 'ok' : 'off'}`} />
       <span
         className="status-helper"
         data-testid="helper-status"
-        title={helper?.message ?? undefined}
+        title={fleet ? fleet.title : (helper?.message ?? undefined)}
       >
         {helperText}
       </span>
-      {differs !== null && (
+      {!fleet && differs !== null && (
         <span
           className={`status-inforce ${differs ? 'differs' : ''}`}
           data-testid="in-force"
@@ -172,7 +175,7 @@ export function StatusBar() {
           {differs ? '● Outline differs from the rules in force' : 'Outline is in force'}
         </span>
       )}
-      {(lastApply || helper?.appliedAt) && (
+      {!fleet && (lastApply || helper?.appliedAt) && (
         <span
           className={`status-apply ${lastApply ? `outcome-${lastApply.kind}` : ''}`}
           data-testid="last-apply"

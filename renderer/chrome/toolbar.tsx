@@ -19,6 +19,20 @@ import { helperMissingReason, useAppStore } from '../store/app-store.ts';
 import { useDocumentStore } from '../store/document-store.ts';
 import { useCommandStates } from './command-state.ts';
 import { useFilterCount } from '../outline/filter.ts';
+import { hostsOf, targetLabel, useFleetStore } from '../store/fleet-store.ts';
+import { ROLLOUT_CONFIRM_SECONDS } from '../fleet/fleet-actions.ts';
+
+/** Apply's tooltip when the host picker shows fleet hosts (Apply then rolls out to them). */
+function useFleetApply(): { title: string; any: boolean } | null {
+  const text = useFleetStore((s) => {
+    if (s.target.kind === 'local') return '';
+    const hosts = s.list?.hosts ?? [];
+    const names = hostsOf(s.target, hosts);
+    const reachable = names.filter((n) => s.states[n]?.reachable).length;
+    return `${reachable > 0 ? '1' : '0'}Apply the outline to ${targetLabel(s.target, hosts)}: ${names[0] ?? 'the first host'} first, with the ${ROLLOUT_CONFIRM_SECONDS} s confirm countdown, then ${names.length > 1 ? `the other ${names.length - 1} in parallel` : 'done'}. Ctrl+Enter`;
+  });
+  return text ? { title: text.slice(1), any: text[0] === '1' } : null;
+}
 
 /** The groups that fold into "More", in the order they fold. */
 const FOLDS: { command: MenuCommand; label: string }[][] = [
@@ -192,6 +206,7 @@ export function Toolbar() {
   /** Why Apply and the switch are off: they say so instead of failing when clicked. */
   const missing = helperMissingReason({ helper, info });
   const toolbar = useRef<HTMLDivElement>(null);
+  const fleetApply = useFleetApply();
   const filterCount = useFilterCount();
   const folded = useFolds(toolbar);
   /** Group `n` of FOLDS is in the toolbar (not folded into More). */
@@ -292,11 +307,13 @@ export function Toolbar() {
         <Button
           command="firewall.apply"
           label="Apply"
-          primary={connected}
+          primary={fleetApply ? fleetApply.any : connected}
           title={
-            missing
-              ? `${missing} Without it, Apply only checks the rules.`
-              : 'Compile the rules and load them into the kernel, with a 20 s confirm. Ctrl+Enter'
+            fleetApply
+              ? fleetApply.title
+              : missing
+                ? `${missing} Without it, Apply only checks the rules.`
+                : 'Compile the rules and load them into the kernel, with a 20 s confirm. Ctrl+Enter'
           }
         />
       </div>
@@ -315,7 +332,9 @@ export function Toolbar() {
           onChange={(e) => void setFirewallOn(e.target.checked)}
         />
         <span className="switch-track" />
-        Firewall {active ? 'on' : 'off'}
+        {fleetApply
+          ? `This machine: ${active ? 'on' : 'off'}`
+          : `Firewall ${active ? 'on' : 'off'}`}
       </label>
       {folded > 0 && <MoreMenu commands={FOLDS.slice(0, folded).flat()} />}
     </div>
