@@ -18,89 +18,74 @@ import {
 import { DEFAULT_MARKS } from '../../shared/compiler/index.ts';
 import { systemProgram } from './programs.ts';
 
-export type IpRunner = (args: string[]) => Promise<void>;
+/**
+ * Runs `ip -4|-6 [-force] -batch -` with these command lines on stdin (one process per family);
+ * rejects with ip's message when a line fails (with `force`, after trying every line).
+ */
+export type IpRunner = (family: 4 | 6, lines: string[], force: boolean) => Promise<void>;
 
-/** Run `ip ARGS` (from the system directories, never PATH); rejects with its stderr. */
-export const runIp: IpRunner = (args) =>
+/** `ip` from the system directories (never PATH). */
+export const runIp: IpRunner = (family, lines, force) =>
   new Promise((resolve, reject) => {
-    execFile(systemProgram('ip'), args, { timeout: 10_000 }, (error, _out, stderr) => {
-      if (error)
-        reject(new Error(`ip ${args.join(' ')}: ${String(stderr).trim() || error.message}`));
-      else resolve();
-    });
+    const child = execFile(
+      systemProgram('ip'),
+      [`-${family}`, ...(force ? ['-force'] : []), '-batch', '-'],
+      { timeout: 10_000 },
+      (error, _out, stderr) => {
+        if (error) reject(new Error(String(stderr).trim() || error.message));
+        else resolve();
+      },
+    );
+    child.stdin?.end(lines.map((l) => `${l}\n`).join(''));
   });
 
 const hex = (n: number): string => `0x${(n >>> 0).toString(16)}`;
 
-/** The commands that remove every rule and route treewall may have set (errors ignored). */
-export function removalCommands(): string[][] {
-  const out: string[][] = [];
+/** The lines that remove every rule and route treewall may have set (of one family). */
+export function removalCommands(): string[] {
+  const out: string[] = [];
   const mask = routeMask(DEFAULT_MARKS);
   for (let i = 0; i < MAX_NEXT_HOPS; i++) {
-    const table = String(ROUTE_TABLE_BASE + i);
-    for (const family of ['-4', '-6']) {
-      out.push([
-        family,
-        'rule',
-        'del',
-        'priority',
-        String(ROUTE_RULE_PRIORITY),
-        'fwmark',
-        `${hex(routeCode(i, DEFAULT_MARKS))}/${hex(mask)}`,
-        'lookup',
-        table,
-      ]);
-      out.push([family, 'route', 'flush', 'table', table]);
-    }
+    const table = ROUTE_TABLE_BASE + i;
+    const code = hex(routeCode(i, DEFAULT_MARKS));
+    out.push(
+      `rule del priority ${ROUTE_RULE_PRIORITY} fwmark ${code}/${hex(mask)} lookup ${table}`,
+    );
+    out.push(`route flush table ${table}`);
   }
   return out;
 }
 
-/** The commands that set up `routes` (after removalCommands). */
-export function setupCommands(routes: readonly RouteTarget[]): string[][] {
-  const out: string[][] = [];
+/** The lines that set up `routes` for one family (after removalCommands). */
+export function setupCommands(routes: readonly RouteTarget[], family: 4 | 6): string[] {
+  const out: string[] = [];
   for (const r of routes) {
-    const families = r.family ? [r.family] : [4, 6];
-    for (const f of families) {
-      const family = f === 6 ? '-6' : '-4';
-      out.push([
-        family,
-        'route',
-        'replace',
-        'default',
-        ...(r.via !== undefined ? ['via', r.via] : []),
-        ...(r.dev !== undefined ? ['dev', r.dev] : []),
-        'table',
-        String(r.table),
-      ]);
-      out.push([
-        family,
-        'rule',
-        'add',
-        'priority',
-        String(ROUTE_RULE_PRIORITY),
-        'fwmark',
-        `${hex(r.mark)}/${hex(r.mask)}`,
-        'lookup',
-        String(r.table),
-      ]);
-    }
+    if (r.family !== undefined && r.family !== family) continue;
+    const via = r.via !== undefined ? ` via ${r.via}` : '';
+    const dev = r.dev !== undefined ? ` dev ${r.dev}` : '';
+    out.push(`route replace default${via}${dev} table ${r.table}`);
+    out.push(
+      `rule add priority ${ROUTE_RULE_PRIORITY} fwmark ${hex(r.mark)}/${hex(r.mask)} lookup ${r.table}`,
+    );
   }
   return out;
 }
 
 /**
  * Make the kernel's policy routing match `routes`: remove what treewall set before, then add
- * these. Returns the first error of the setup (removal errors are expected: nothing to remove).
+ * these. Returns the error of the setup (removal errors are expected: nothing to remove).
  */
 export async function syncRoutes(
   routes: readonly RouteTarget[],
   run: IpRunner = runIp,
 ): Promise<string | undefined> {
-  for (const args of removalCommands()) await run(args).catch(() => undefined);
-  for (const args of setupCommands(routes)) {
+  for (const family of [4, 6] as const) {
+    // Removal lines fail for whatever is not there: expected, ignored.
+    await run(family, removalCommands(), true).catch(() => undefined);
+    const lines = setupCommands(routes, family);
+    if (lines.length === 0) continue;
     try {
-      await run(args);
+      await run(family, lines, false);
     } catch (error) {
       return (error as Error).message;
     }

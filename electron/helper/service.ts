@@ -38,6 +38,8 @@ import { CounterTracker, type CounterWatch } from './counters.ts';
 import { InterfaceNames, NflogReader, summarizePacket, type NflogPacket } from './nflog.ts';
 import { Nft, NftError, systemNft, tableFingerprint, type NftRunner } from './nft.ts';
 import { systemProgram } from './programs.ts';
+import { forwardingWarning, readForwarding, syncRoutes } from './routing.ts';
+import type { RouteTarget } from '../../shared/compiler/route.ts';
 import { StateDir, StateFileError, type AppliedRecord, type PendingRecord } from './state.ts';
 import { TimerRules, type TimerFire } from './timers.ts';
 import { steps as noSteps, type Steps } from './timings.ts';
@@ -98,6 +100,8 @@ interface Active {
   warnings: Problem[];
   /** The table's base chains as compiled (the fast rollback turns them off). */
   baseChains: Json[];
+  /** The first rule that needs IP forwarding (Masquerade, Port forward), if any. */
+  forwarding?: { ruleId: string; number: string; action: string };
 }
 
 const ACTION_RATE_MS = 1000;
@@ -140,6 +144,11 @@ export class HelperService {
   private readonly lastAction = new Map<string, number>();
   private queue: Promise<unknown> = Promise.resolve();
   private lastError: string | null = null;
+  /**
+   * Route to's policy routing in force (routing.ts): the tables set, or the error setting them.
+   * undefined until the first sync (which also removes what an earlier helper left).
+   */
+  private routing: { tables: number[]; error: string | null } | undefined;
   private closed = false;
   /** The fingerprint job of the last apply (status waits for it). */
   private fingerprinting: Promise<void> = Promise.resolve();
@@ -294,6 +303,12 @@ export class HelperService {
         this.lastError = (error as Error).message;
       }
     }
+    const needs = this.active?.forwarding;
+    let forwarding: HelperStatusResult['forwarding'] = null;
+    if (needs) {
+      const state = await readForwarding();
+      forwarding = { ...state, message: forwardingWarning(needs, state) ?? null };
+    }
     return {
       protocol: PROTOCOL_VERSION,
       version: this.options.version ?? '0.1.0',
@@ -323,6 +338,8 @@ export class HelperService {
       },
       lastError: this.lastError ?? this.reader.lastError,
       clients: this.clients.size,
+      forwarding,
+      routes: this.routing ?? null,
     };
   }
 
@@ -618,6 +635,7 @@ export class HelperService {
     await staged.value.commit();
     times.mark('state');
     this.install(next);
+    await this.syncRouting(compiled.routes);
     this.counters.reset(compiled.objects, base);
     this.counterReader.reset();
     // The first reading of a new table is a full one (every counter and map element: ~0.1-0.2 s
@@ -798,9 +816,23 @@ export class HelperService {
     });
   }
 
+  /**
+   * Route to: make treewall's `ip rule`s and routing tables match the rules in force (routing.ts).
+   * Nothing to do when none are needed and none were set. A failure is reported (status
+   * `routes.error`, lastError); the nft rules stay (packets then follow the main table).
+   */
+  private async syncRouting(routes: readonly RouteTarget[]): Promise<void> {
+    if (routes.length === 0 && this.routing !== undefined && this.routing.tables.length === 0)
+      return;
+    const error = await syncRoutes(routes);
+    this.routing = { tables: error ? [] : routes.map((r) => r.table), error: error ?? null };
+    if (error) this.lastError = `Route to: ${error}`;
+  }
+
   private async stopInternal(): Promise<void> {
     this.dropPrepared();
     await this.nft.deleteTable();
+    await this.syncRouting([]);
     if (this.active) {
       this.previous = this.active.record.document;
       await this.state.writePrevious(this.previous);
@@ -864,6 +896,7 @@ export class HelperService {
       parents,
       warnings: result.warnings,
       baseChains: baseChainsOf(result.nft as { nftables: Json[] }),
+      ...(result.forwarding ? { forwarding: result.forwarding } : {}),
     };
   }
 

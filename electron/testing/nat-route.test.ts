@@ -9,6 +9,7 @@ import { doc, rule } from '../../shared/evaluator/test-rules.ts';
 import type { FirewallDocument } from '../../shared/model/types.ts';
 import { forwardingWarning, readForwarding, syncRoutes } from '../helper/routing.ts';
 import { kernelSkipReason, sweepStale, TestNet, type Namespace } from './netns.ts';
+import { startHelper } from './treewall-processes.ts';
 
 function compiled(d: FirewallDocument) {
   const result = compile(d);
@@ -200,8 +201,9 @@ describe.skipIf(kernelSkipReason !== undefined)(
       const c = compiled(d);
       expect(c.routes).toHaveLength(1);
       await host.loadNft(c.nft);
-      const inNs = async (args: string[]): Promise<void> => {
-        const r = await host.exec(['ip', ...args], { allowFail: true });
+      const inNs = async (family: 4 | 6, lines: string[], force: boolean): Promise<void> => {
+        const script = `ip -${family} ${force ? '-force ' : ''}-batch - <<'EOF'\n${lines.join('\n')}\nEOF`;
+        const r = await host.sh(script, { allowFail: true });
         if (r.code !== 0) throw new Error(r.stderr);
       };
       expect(await syncRoutes(c.routes, inNs)).toBeUndefined();
@@ -230,5 +232,40 @@ describe.skipIf(kernelSkipReason !== undefined)(
       await new Promise((r) => setTimeout(r, 200));
       expect((await seenBy(hop1)) - before[0]!).toBe(2);
     });
+
+    it('the helper sets the routing at apply, reports IP forwarding off, and stop removes both', async () => {
+      await host.exec(['sysctl', '-qw', 'net.ipv4.ip_forward=0', 'net.ipv6.conf.all.forwarding=1']);
+      const helper = await startHelper({ namespace: host.name });
+      const client = await helper.connect();
+      try {
+        const d = doc([
+          rule('Source net', '10.9.0.0/24', 'Masquerade', [], { id: 'masq' }),
+          rule('Direction', 'outbound', '->', [
+            rule('Dest net', '10.50.1.0/24', 'Route to', [], { id: 'rt', parameter: '10.72.0.2' }),
+          ]),
+        ]);
+        const applied = await client.call('apply', { document: d });
+        expect(applied.routes).toEqual({ tables: [27100], error: null });
+        expect(applied.forwarding).toMatchObject({ ipv4: false, ipv6: true });
+        expect(applied.forwarding?.message).toMatch(
+          /^Masquerade \(rule 1\) needs IP forwarding, but net\.ipv4\.ip_forward is 0/,
+        );
+        expect((await host.exec(['ip', 'rule', 'show'])).stdout).toContain('lookup 27100');
+        expect((await host.exec(['ip', 'route', 'show', 'table', '27100'])).stdout).toContain(
+          'default via 10.72.0.2',
+        );
+        // Never switched: still off after the apply.
+        expect((await host.exec(['sysctl', '-n', 'net.ipv4.ip_forward'])).stdout.trim()).toBe('0');
+        await host.exec(['sysctl', '-qw', 'net.ipv4.ip_forward=1']);
+        expect((await client.call('status', {})).forwarding?.message).toBeNull();
+        const stopped = await client.call('stop', {});
+        expect(stopped.routes).toEqual({ tables: [], error: null });
+        expect((await host.exec(['ip', 'rule', 'show'])).stdout).not.toContain('27100');
+        expect((await host.exec(['ip', 'route', 'show', 'table', '27100'])).stdout.trim()).toBe('');
+      } finally {
+        await client.close();
+        await helper.stop();
+      }
+    }, 60_000);
   },
 );

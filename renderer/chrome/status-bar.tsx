@@ -188,6 +188,21 @@ export function StatusBar() {
             : `Applied ${time(helper!.appliedAt!)}`}
         </span>
       )}
+      {helper?.helper?.forwarding?.message && (
+        <span
+          className="status-forwarding"
+          data-testid="forwarding-off"
+          role="status"
+          title={helper.helper.forwarding.message}
+        >
+          ⚠ IP forwarding is off: NAT rules do not forward
+        </span>
+      )}
+      {helper?.helper?.routes?.error && (
+        <span className="status-forwarding" data-testid="routes-error" role="status">
+          ⚠ Route to: {helper.helper.routes.error}
+        </span>
+      )}
       <span className="spacer" />
       {(rowProblem ?? compilerRowProblem) && (
         <span className="status-row-problem" data-testid="row-problem" role="status">

@@ -180,6 +180,21 @@ export const helperStatusSchema = z.object({
   /** The last thing that went wrong in the background (a rollback, a failed timer action). */
   lastError: z.string().nullable(),
   clients: z.number(),
+  /**
+   * IP forwarding in the helper's network namespace (net.ipv4.ip_forward,
+   * net.ipv6.conf.all.forwarding), read at every status when the rules in force translate
+   * (Masquerade, Port forward); `message` says what is off and how to switch it on (the helper
+   * never switches it). Absent or null: the rules in force need no forwarding.
+   */
+  forwarding: z
+    .object({ ipv4: z.boolean(), ipv6: z.boolean(), message: z.string().nullable() })
+    .nullable()
+    .optional(),
+  /** Route to: treewall's routing tables in force (`ip rule` + table), or the error setting them. */
+  routes: z
+    .object({ tables: z.array(z.number()), error: z.string().nullable() })
+    .nullable()
+    .optional(),
 });
 export type HelperStatusResult = z.infer<typeof helperStatusSchema>;
 

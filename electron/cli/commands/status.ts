@@ -72,6 +72,11 @@ export function run(args: string[]): Promise<number> {
     ];
     for (const t of s.timerRules) lines.push(`timer rule  ${t.number} ${t.property}: ${t.note}`);
     for (const w of s.warnings) lines.push(`warning     rule ${w.number}: ${w.message}`);
+    if (s.forwarding?.message) lines.push(`forwarding  WARNING: ${s.forwarding.message}`);
+    if (s.routes && (s.routes.tables.length > 0 || s.routes.error))
+      lines.push(
+        `routing     ${s.routes.error ? `Route to failed: ${s.routes.error}` : `treewall tables ${s.routes.tables.join(', ')} (ip rule fwmark)`}`,
+      );
     if (s.lastError) lines.push(`last error  ${s.lastError}`);
     console.log(lines.join('\n'));
     return EXIT.ok;
