@@ -31,14 +31,20 @@ export class NftError extends Error {
 }
 
 export interface NftRunner {
-  /** Run `nft ARGS`; resolves with the exit code (never rejects for a non-zero exit). */
-  run(args: string[]): Promise<NftResult>;
+  /**
+   * Run `nft ARGS`; resolves with the exit code (never rejects for a non-zero exit). `signal`
+   * (read-only listings only) kills the process and rejects with an AbortError.
+   */
+  run(args: string[], signal?: AbortSignal): Promise<NftResult>;
 }
 
 export const systemNft = (binary = systemProgram('nft')): NftRunner => ({
-  run: (args) =>
+  run: (args, signal) =>
     new Promise((resolve, reject) => {
-      const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(binary, args, {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        ...(signal ? { signal } : {}),
+      });
       const out: Buffer[] = [];
       const err: Buffer[] = [];
       child.stdout.on('data', (d: Buffer) => out.push(d));
@@ -161,9 +167,12 @@ export class Nft {
     }
   }
 
-  /** `nft -j list table inet treewall`, or null when our table does not exist. */
-  async listTable(): Promise<NftJson | null> {
-    const result = await this.runner.run(['-j', 'list', 'table', 'inet', this.table]);
+  /**
+   * `nft -j list table inet treewall`, or null when our table does not exist. `signal` cancels
+   * the listing (the process is killed; rejects with an AbortError).
+   */
+  async listTable(signal?: AbortSignal): Promise<NftJson | null> {
+    const result = await this.runner.run(['-j', 'list', 'table', 'inet', this.table], signal);
     if (result.code !== 0) {
       if (/No such file or directory/.test(result.stderr)) return null;
       throw new NftError(`nft list table: ${firstLines(result.stderr)}`, result.stderr);

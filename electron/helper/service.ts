@@ -152,6 +152,13 @@ export class HelperService {
   private closed = false;
   /** The fingerprint job of the last apply (status waits for it). */
   private fingerprinting: Promise<void> = Promise.resolve();
+  /**
+   * Applies called and not yet started: a fingerprint job finding one waiting is skipped, and
+   * a running one is cancelled (its listing killed), since that apply replaces the table
+   * anyway. Should the apply change nothing (refused), the fingerprint is taken again.
+   */
+  private appliesWaiting = 0;
+  private fingerprintAbort: AbortController | null = null;
   /** The rollback's table, loaded ahead of a confirm deadline (see `prepareRollback`). */
   private readonly rb: Nft;
   /** Preparations run one at a time, beside (not in) the `exclusive` queue. */
@@ -349,11 +356,28 @@ export class HelperService {
     times: Steps = noSteps(),
     client?: ClientHandle,
   ): Promise<HelperStatusResult> {
+    this.appliesWaiting++;
+    this.fingerprintAbort?.abort();
     return this.exclusive(async () => {
+      this.appliesWaiting--;
       times.mark('exclusive');
-      await this.applyDocument(document, confirmTimeoutSeconds, 'apply', times);
+      try {
+        await this.applyDocument(document, confirmTimeoutSeconds, 'apply', times);
+      } catch (error) {
+        this.fingerprintAgain();
+        throw error;
+      }
       this.owner = client ?? null;
       return this.broadcastState(this.knownState());
+    });
+  }
+
+  /** The table in force has no fingerprint (its job gave way to an apply that failed): take it. */
+  private fingerprintAgain(): void {
+    const record = this.active?.record;
+    if (!record || record.fingerprint !== '') return;
+    this.fingerprinting = this.exclusive(() => this.takeFingerprint(record)).catch((error) => {
+      this.lastError = `fingerprint: ${(error as Error).message}`;
     });
   }
 
@@ -769,7 +793,20 @@ export class HelperService {
   /** Remember what our table looks like right after an apply (showActive compares with it). */
   private async takeFingerprint(record: AppliedRecord): Promise<void> {
     if (this.active?.record !== record) return;
-    const list = await this.nft.listTable();
+    // An apply is waiting behind this job: it replaces the table, so this listing (as long as
+    // the apply itself at 10,000 rules) would only delay it (see `appliesWaiting`).
+    if (this.appliesWaiting > 0) return;
+    const abort = new AbortController();
+    this.fingerprintAbort = abort;
+    let list: Awaited<ReturnType<Nft['listTable']>>;
+    try {
+      list = await this.nft.listTable(abort.signal);
+    } catch (error) {
+      if (abort.signal.aborted) return;
+      throw error;
+    } finally {
+      if (this.fingerprintAbort === abort) this.fingerprintAbort = null;
+    }
     record.fingerprint = list ? tableFingerprint(list) : '';
     await this.state.writeActive(record);
   }
