@@ -10,6 +10,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { readCounters, type CounterValues } from '../../shared/compiler/counters.ts';
 import type { RuleObjects } from '../../shared/compiler/index.ts';
+import type { Json } from '../../shared/compiler/nft.ts';
+import { formatIPv4, formatIPv6 } from '../../shared/model/address.ts';
 import { LineSplitter } from '../common/lines.ts';
 import type { Nft } from './nft.ts';
 import { systemProgram } from './programs.ts';
@@ -23,6 +25,40 @@ interface NetlinkReply {
   error?: string;
   counters?: Record<string, [number, number]>;
   elements?: Record<string, [string, number, number, number, string | null][]>;
+  /** A `sets` request: key (hex), timeout and expiry (ms, when the kernel gives them). */
+  sets?: Record<string, [string, number | null, number | null][]>;
+}
+
+/**
+ * Set elements as `nft -j list` shows them: the address alone, or `{ elem: { val, timeout,
+ * expires } }` (seconds, rounded down, each only when the kernel gave it). Empty sets left out.
+ */
+export function setElementsFromNetlink(
+  sets: NonNullable<NetlinkReply['sets']>,
+): Record<string, Json[]> {
+  const out = Object.create(null) as Record<string, Json[]>;
+  for (const [name, elements] of Object.entries(sets)) {
+    const list: Json[] = [];
+    for (const [hex, timeout, expires] of elements) {
+      const val =
+        hex.length === 8
+          ? formatIPv4(BigInt(`0x${hex}`))
+          : hex.length === 32
+            ? formatIPv6(BigInt(`0x${hex}`))
+            : undefined;
+      if (val === undefined) continue;
+      if (timeout === null && expires === null) {
+        list.push(val);
+        continue;
+      }
+      const elem: Record<string, Json> = { val };
+      if (timeout !== null) elem.timeout = Math.floor(timeout / 1000);
+      if (expires !== null) elem.expires = Math.floor(expires / 1000);
+      list.push({ elem });
+    }
+    if (list.length > 0) out[name] = list;
+  }
+  return out;
 }
 
 /** The kernel values a netlink reader has seen, by counter name and by `map|first value`. */
@@ -187,6 +223,18 @@ export class CounterReader {
     }
     this.lastPath = 'nft';
     return readCounters(await this.nft.listCounters(maps), objects);
+  }
+
+  /**
+   * The elements of `sets` in our table (absent sets or table: none), read over netlink without
+   * the full ruleset dump an nft listing makes; undefined when the netlink reader is not
+   * available (then list them through nft).
+   */
+  async readSets(sets: string[]): Promise<Record<string, Json[]> | undefined> {
+    if (!this.useNetlink || this.disabled) return undefined;
+    const reply = await this.ask({ table: this.nft.table, sets });
+    if (!reply.ok || !reply.sets) return undefined;
+    return setElementsFromNetlink(reply.sets);
   }
 
   /** After an apply: try netlink again. */

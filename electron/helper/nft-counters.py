@@ -10,6 +10,7 @@
 #        ("changed": counter objects and map elements that did not move since the last reply are
 #        left out, give or take elements that share a netlink message with one that moved; the
 #        helper keeps the values it has)
+#        {"table": "treewall", "sets": ["trig4", ...]}: the sets' elements instead (see read_set)
 #   out: {"ok": true, "counters": {"c_x": [packets, bytes]},
 #         "elements": {"m_x": [[keyHex, flags, packets, bytes, keyEndHex or null], ...]}}
 #        {"ok": false, "error": "..."}
@@ -37,6 +38,7 @@ NFTA_SET_ELEM_LIST_TABLE, NFTA_SET_ELEM_LIST_SET, NFTA_SET_ELEM_LIST_ELEMENTS = 
 NFTA_LIST_ELEM = 1
 NFTA_SET_ELEM_KEY, NFTA_SET_ELEM_FLAGS, NFTA_SET_ELEM_EXPR = 1, 3, 7
 NFTA_SET_ELEM_KEY_END, NFTA_SET_ELEM_EXPRESSIONS = 10, 11
+NFTA_SET_ELEM_TIMEOUT, NFTA_SET_ELEM_EXPIRATION = 4, 5
 NFTA_DATA_VALUE = 1
 NFTA_EXPR_NAME, NFTA_EXPR_DATA = 1, 2
 
@@ -213,6 +215,29 @@ def read_map(nl, table, name, seen):
     return out, set(msgs)
 
 
+def read_set(nl, table, name):
+    """The elements of set `name`: [keyHex, timeout ms or None, expires ms or None] each (the
+    attributes nft lists: timeout only where it differs from the set's own). A set or table that
+    does not exist: []."""
+    payload = attr(NFTA_SET_ELEM_LIST_TABLE, table.encode() + b'\0') + \
+        attr(NFTA_SET_ELEM_LIST_SET, name.encode() + b'\0')
+    out = []
+    for msg in nl.dump_or_none(NFT_MSG_GETSETELEM, payload):
+        for kind, elements in attrs(msg):
+            if kind != NFTA_SET_ELEM_LIST_ELEMENTS:
+                continue
+            for ekind, elem in attrs(elements):
+                if ekind != NFTA_LIST_ELEM:
+                    continue
+                values = dict(attrs(elem))
+                if NFTA_SET_ELEM_KEY not in values:
+                    continue
+                timeout = struct.unpack('>Q', values[NFTA_SET_ELEM_TIMEOUT])[0] if NFTA_SET_ELEM_TIMEOUT in values else None
+                expires = struct.unpack('>Q', values[NFTA_SET_ELEM_EXPIRATION])[0] if NFTA_SET_ELEM_EXPIRATION in values else None
+                out.append([data_value(values[NFTA_SET_ELEM_KEY]), timeout, expires])
+    return out
+
+
 def main():
     nl = Netlink()
     # With "changed": true only what moved since the last reply is sent and decoded: the raw
@@ -225,6 +250,13 @@ def main():
         try:
             request = json.loads(line)
             table = request['table']
+            if 'sets' in request:
+                # The elements of the dynamic sets (the addresses an apply keeps): read-only,
+                # and the counter readings' state is left as it is.
+                sets = {name: read_set(nl, table, name) for name in request['sets']}
+                sys.stdout.write(json.dumps({'ok': True, 'sets': sets}, separators=(',', ':')) + '\n')
+                sys.stdout.flush()
+                continue
             changed = bool(request.get('changed'))
             if request.get('full') or not changed:
                 seen_objects = set()

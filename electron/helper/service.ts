@@ -779,6 +779,15 @@ export class HelperService {
     from: Nft = this.nft,
   ): Promise<{ elements: Record<string, Json[]>; error?: string }> {
     try {
+      // Our own table, whose sets the last compile named: over netlink (no nft process, no
+      // full ruleset dump on the apply's path); anything else through nft.
+      const objects = from === this.nft ? this.active?.objects : undefined;
+      if (objects) {
+        const sets = ['trig', 'auth', 'keep', 'inv'].flatMap((b) => [`${b}4`, `${b}6`]);
+        for (const o of Object.values(objects)) if (o.sets) sets.push(...o.sets);
+        const read = await this.counterReader.readSets(sets);
+        if (read) return { elements: read };
+      }
       return { elements: dynamicSetElements(await from.listSets()) };
     } catch (error) {
       if (error instanceof NftError && /No such file or directory/.test(error.stderr))
