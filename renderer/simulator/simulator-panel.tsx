@@ -34,6 +34,10 @@ function stepText(step: Step, verdictAction: string | undefined): string {
   if (step.kind === 'miss') return 'not matched';
   switch (step.effect) {
     case 'verdict':
+      if (verdictAction === 'Port forward')
+        return 'matched on arrival, before the filter: translates the destination; its connection passes';
+      if (verdictAction === 'Route to')
+        return 'matched: decides (Route to: sent to its next hop); its children never run';
       return `matched: decides (${verdictAction ?? 'verdict'}), then its children run for side effects`;
     case 'ends side effects':
       return 'matched: a verdict is already fixed, so it changes nothing and ends the side effects';
@@ -154,6 +158,16 @@ export function SimulatorPanel() {
               </>
             ) : (
               <span>by the default policy (no rule decided)</span>
+            )}
+            {ev.translated && (
+              <span className="tag" data-testid="sim-translated">
+                forwarded to{' '}
+                {ev.translated.dst.includes(':') && ev.translated.dstPort !== undefined
+                  ? `[${ev.translated.dst}]`
+                  : ev.translated.dst}
+                {ev.translated.dstPort !== undefined ? `:${ev.translated.dstPort}` : ''} on arrival,
+                before the filter (its connection passes)
+              </span>
             )}
             {ev.logged && <span className="tag">logged</span>}
             {ev.stateChanges.triggered.length > 0 && <span className="tag">source triggered</span>}

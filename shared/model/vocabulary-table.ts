@@ -539,7 +539,7 @@ const ACTIONS: Record<ActionName, ActionEntry> = {
   },
   'Route to': {
     description:
-      'Send the packet to this gateway and/or out of this interface, bypassing the routing table. Not supported yet (it needs policy routing outside nftables): Apply refuses a rule that is on.',
+      "Send a packet this host sends to this gateway and/or out of this interface, bypassing the main routing table (policy routing: a mark, an `ip rule` and a routing table of treewall's, 27100-27107, removed when the firewall stops). It ends the walk (its children never run, as in IPNetSentryX). Arriving and routed packets were routed before the filter sees them: put the rule under `Direction == outbound`, else Apply refuses it.",
     terminating: true,
     parameterKinds: ['route'],
     parameterDescription:
@@ -612,7 +612,7 @@ const ACTIONS: Record<ActionName, ActionEntry> = {
   },
   Masquerade: {
     description:
-      "Mark the packet for source NAT: when it leaves, its source address becomes the leaving interface's (for hosts this machine routes for). No verdict: testing goes on.",
+      "Mark the packet for source NAT: when it leaves, its source address becomes the leaving interface's (for hosts this machine routes for: virtual machines, containers). No verdict: testing goes on. Routed traffic needs IP forwarding on, which the helper checks and reports (it never switches it).",
     terminating: false,
     linux: true,
     parameterKinds: ['none', 'portRange'],
@@ -622,7 +622,7 @@ const ACTIONS: Record<ActionName, ActionEntry> = {
   },
   'Port forward': {
     description:
-      'Rewrite the destination (DNAT): to another host, another port, or `:port` on this host. No verdict: testing goes on. Not supported yet: Apply refuses a rule that is on.',
+      "Forward a port to another host (DNAT, e.g. to a virtual machine), applied on arrival before the filter: the first Port forward whose own test and whose ancestors' tests hold for a new connection translates it, and that connection then passes the filter both ways. In the filter walk the rule never matches and takes no children; its path may test only packet fields (no Include, Rate, timer property or payload). Needs IP forwarding on (the helper reports it).",
     terminating: false,
     linux: true,
     parameterKinds: ['forward'],

@@ -120,6 +120,13 @@ function humanReport(packet: Packet, result: Evaluation, infos: Map<string, Rule
   }
   if (result.tested.length === 0) lines.push('  (no enabled rule)');
   lines.push(describeVerdict(result, infos));
+  if (result.translated) {
+    const t = result.translated;
+    const host = t.dst.includes(':') && t.dstPort !== undefined ? `[${t.dst}]` : t.dst;
+    lines.push(
+      `translated on arrival (Port forward, before the filter): to ${host}${t.dstPort !== undefined ? `:${t.dstPort}` : ''}`,
+    );
+  }
   for (const t of result.stateChanges.triggered) {
     const rule = infos.get(t.ruleId);
     const time = t.timeout === 'unlimited' ? 'unlimited' : `${t.timeout} s`;
@@ -153,6 +160,7 @@ function jsonReport(packet: Packet, result: Evaluation, infos: Map<string, RuleI
     actions: result.actions.map((a) => ({ ...ref(a.ruleId), action: a.action })),
     stateChanges: result.stateChanges,
     problems: result.problems,
+    translated: result.translated ?? null,
   };
 }
 
