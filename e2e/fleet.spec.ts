@@ -188,6 +188,35 @@ three.describe('a fleet of three hosts over ssh', () => {
       // The fleet view's per-host totals move with the traffic too.
       await expect(fleetPage.cell('h3', 'matches')).not.toHaveAttribute('data-packets', '0');
 
+      // The log follows the picker: a packet deleted on h1 now shows in the group's log.
+      await live.openTab('log');
+      expect((await testFleet.admin.tcpConnect(h1.address, 80, { timeoutMs: 300 })).result).toBe(
+        'timeout',
+      );
+      await expect(live.logEventsOf(RULES.deleteOthers).first()).toBeVisible({ timeout: 15_000 });
+      await expect(live.stats('2.6.1.1.17')).toHaveText('7', { timeout: 15_000 });
+      // The triggered table follows it too: an address added while h3 is picked lands on h3's
+      // helper only.
+      await fleetPage.show('host:h3');
+      await live.openTab('triggered');
+      await page.getByTestId('triggered-address').fill('192.0.2.7');
+      await page.getByTestId('triggered-add').click();
+      await expect(live.triggeredRow('192.0.2.7')).toBeVisible();
+      const listed = async (socket: string) => {
+        const client = await HelperClient.connect(socket, { timeoutMs: 5000 });
+        try {
+          return (await client.call('triggered.list', {})).entries.map((e) => e.address);
+        } finally {
+          await client.close();
+        }
+      };
+      expect(await listed(h3.helper.socket)).toContain('192.0.2.7');
+      expect(await listed(h1.helper.socket)).not.toContain('192.0.2.7');
+      await fleetPage.show('host:h1');
+      await expect(live.triggeredRow('192.0.2.7')).toHaveCount(0);
+      await fleetPage.show('group:web');
+      await fleetPage.open();
+
       await outline.filter('');
       // The rows the hosts' traffic crosses light up, as for one machine (the combined tick).
       await expect(page.locator('[data-hit="true"]').first()).toBeVisible({ timeout: 15_000 });
@@ -204,6 +233,23 @@ three.describe('a fleet of three hosts over ssh', () => {
       await outline.toggleEnabled('2.4');
       await expect(fleetPage.row('h1')).toHaveAttribute('data-drift', 'differs');
       await expect(fleetPage.row('h3')).toHaveAttribute('data-drift', 'differs');
+
+      // Apply the edit to the group, and stop at the canary: h1 goes back to the rules it had,
+      // h2 and h3 are never touched.
+      await fleetPage.applyTo('group:web');
+      await expect(fleetPage.rollout).toHaveAttribute('data-phase', 'canary-confirm', {
+        timeout: 60_000,
+      });
+      await page.getByTestId('rollout-stop').click();
+      await expect(fleetPage.rollout).toHaveAttribute('data-phase', 'stopped', { timeout: 30_000 });
+      await expect(fleetPage.cell('h1', 'rollout')).toHaveText('rolled back');
+      await expect(fleetPage.errorOf('h1')).toContainText('not confirmed');
+      await expect(fleetPage.cell('h2', 'rollout')).toHaveText('skipped');
+      await expect(fleetPage.cell('h3', 'rollout')).toHaveText('skipped');
+      await expect(fleetPage.cell('h1', 'fingerprint')).toHaveText(fingerprint!);
+      await expect(page.getByTestId('rollout-text')).toHaveText(
+        'Stopped: 0 kept, 1 rolled back, 2 skipped of 3',
+      );
       expect(consoleErrors).toEqual([]);
     },
   );

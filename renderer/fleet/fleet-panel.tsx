@@ -119,6 +119,8 @@ const HostRow = memo(function HostRow({
 
   const status = state?.status ?? null;
   const reachable = state?.reachable === true;
+  // Not reached yet and no error: the first attempt is still under way.
+  const connecting = !state || (!reachable && state.error === null);
   const error = state?.error ?? null;
   const hash = status?.helper?.documentHash ?? null;
   return (
@@ -126,14 +128,14 @@ const HostRow = memo(function HostRow({
       <tr
         data-testid="fleet-row"
         data-host={entry.name}
-        data-reachable={state ? String(reachable) : 'unknown'}
+        data-reachable={connecting ? 'unknown' : String(reachable)}
         data-active={status?.active ? 'true' : 'false'}
         data-drift={drift.kind}
         data-rollout={result?.state}
         className={showing ? 'fleet-showing' : undefined}
       >
         <td>
-          <span className={`dot ${!state ? 'off' : reachable ? 'ok' : 'bad'}`} />
+          <span className={`dot ${connecting ? 'off' : reachable ? 'ok' : 'bad'}`} />
           <b>{entry.name}</b>
           <div className="muted mono fleet-target">{entry.address ?? entry.name}</div>
         </td>
@@ -145,8 +147,8 @@ const HostRow = memo(function HostRow({
           ))}
         </td>
         <td data-testid="fleet-reachable">
-          {!state ? (
-            'checking…'
+          {connecting ? (
+            <span className="muted">connecting…</span>
           ) : reachable ? (
             'reachable'
           ) : (

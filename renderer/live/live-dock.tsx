@@ -17,7 +17,7 @@ import { startLiveFeed } from './live-feed.ts';
 import { FleetPanel } from '../fleet/fleet-panel.tsx';
 import '../fleet/fleet.css';
 import { startFleetFeed } from '../fleet/fleet-feed.ts';
-import { useFleetStore } from '../store/fleet-store.ts';
+import { isDown, useFleetStore } from '../store/fleet-store.ts';
 import { useLiveDock, type LiveTab } from './live-dock-store.ts';
 import { dismissToast, useToasts } from './notifications.ts';
 import './live.css';
@@ -44,7 +44,7 @@ function useBadge(tab: LiveTab): string {
   );
   // Fleet: how many hosts are not reachable (a badge only when some are).
   const unreachable = useFleetStore((s) =>
-    tab === 'fleet' ? Object.values(s.states).filter((h) => !h.reachable).length : 0,
+    tab === 'fleet' ? Object.values(s.states).filter(isDown).length : 0,
   );
   switch (tab) {
     case 'traffic':

@@ -139,3 +139,7 @@ export function targetConnected(s: FleetState, localConnected: boolean): boolean
   if (s.target.kind === 'local') return localConnected;
   return targetHosts(s).some((name) => s.states[name]?.reachable === true);
 }
+
+/** A host the backend tried and could not reach (not one whose first attempt is under way). */
+export const isDown = (state: FleetHostState | undefined): boolean =>
+  state !== undefined && !state.reachable && state.error !== null;
