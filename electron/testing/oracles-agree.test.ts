@@ -14,6 +14,44 @@ const CASES = Number(process.env.TW_ORACLE_CASES ?? 600);
 const SEED = Number(process.env.TW_ORACLE_SEED ?? 20261207);
 
 describe('the evaluator and the table walk agree', () => {
+  it(`with Port forward and Route to: ${Math.ceil(CASES / 2)} random trees x 40 packets`, () => {
+    let translated = 0;
+    let routed = 0;
+    for (let i = 0; i < Math.ceil(CASES / 2); i++) {
+      const rng = new Rng(SEED + 500000 + i);
+      const doc = randomDocument(rng, { maxRules: 150, maxDepth: 5, nat: true });
+      const table = flattenTable(doc.rules);
+      let a = createState(0);
+      let b = createState(0);
+      for (const [k, p] of randomPacketSequence(rng, 40).entries()) {
+        const e = evaluate(doc, p, a);
+        const t = tableWalk(doc, p, b, {}, table);
+        const got = [t.verdict, t.verdictRuleId, t.verdictAction, t.matched, t.logEvents];
+        const want = [e.verdict, e.verdictRuleId, e.verdictAction, e.matched, e.logEvents];
+        if (
+          JSON.stringify(got) !== JSON.stringify(want) ||
+          JSON.stringify(t.state) !== JSON.stringify(e.state)
+        ) {
+          expect.fail(
+            [
+              `nat seed ${SEED + 500000 + i}, packet ${k + 1}: ${formatPacket(p)}`,
+              describeDocument(doc),
+              `table walk: ${JSON.stringify(got)}`,
+              `evaluator:  ${JSON.stringify(want)}`,
+            ].join('\n'),
+          );
+        }
+        if (e.translated) translated++;
+        if (e.verdict === 'route to') routed++;
+        a = e.state;
+        b = t.state;
+      }
+    }
+    console.log(`oracles agree with NAT: ${translated} packets translated, ${routed} routed to`);
+    expect(translated).toBeGreaterThan(0);
+    expect(routed).toBeGreaterThan(0);
+  });
+
   it(`${CASES} random trees x 40 packets (seed ${SEED})`, () => {
     let packets = 0;
     let sideEffectMatches = 0;

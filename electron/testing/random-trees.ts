@@ -192,7 +192,17 @@ export interface TreeOptions {
    * it, so the kernel never tracks a flow there; the pure oracles test it).
    */
   noConnectionState?: boolean;
+  /** Also Port forward and Route to (the pure oracles; other callers keep their sequences). */
+  nat?: boolean;
 }
+
+const NAT_ACTION_WEIGHTS: readonly (readonly [ActionName, number])[] = [
+  ...ACTION_WEIGHTS,
+  ['Port forward', 4],
+  ['Route to', 3],
+];
+const FORWARD_TARGETS = ['10.70.0.1:22', '10.70.0.2', 'fd70::1', '[fd70::8]:8080', ':8080'];
+const ROUTE_TARGETS = ['10.60.0.1', '10.60.0.2 eth1', 'eth1'];
 
 export function randomDocument(rng: Rng, options: TreeOptions): FirewallDocument {
   let n = 0;
@@ -216,7 +226,11 @@ export function randomDocument(rng: Rng, options: TreeOptions): FirewallDocument
       action === 'Keep address' ||
       action === 'Keep invalid'
         ? rng.pick(['', '10 min', 'unlimited', '1 h'])
-        : '',
+        : action === 'Port forward'
+          ? rng.pick(FORWARD_TARGETS)
+          : action === 'Route to'
+            ? rng.pick(ROUTE_TARGETS)
+            : '',
     children: [],
     expanded: true,
   });
@@ -231,7 +245,12 @@ export function randomDocument(rng: Rng, options: TreeOptions): FirewallDocument
     else if ((NUMERIC.has(property) || ADDRESSES.has(property)) && rng.chance(0.2))
       relation = rng.pick(['>=', '<='] as const);
     if (property === 'Any') relation = '==';
-    return rule(property, value, relation, rng.weighted(ACTION_WEIGHTS));
+    return rule(
+      property,
+      value,
+      relation,
+      rng.weighted(options.nat ? NAT_ACTION_WEIGHTS : ACTION_WEIGHTS),
+    );
   };
   /**
    * A service list: siblings on one field with distinct values (a verdict map). Half of the lists

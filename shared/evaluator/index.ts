@@ -389,9 +389,11 @@ function forwarded(
 ): Evaluation | undefined {
   const arriving = packet.routed ? arrivalOf(packet) : packet;
   if (arriving.direction !== 'inbound') return undefined;
-  const s = openState(doc, arriving, state, options);
-  const t = arrivalTranslation(doc, s, condition);
+  // The arrival stage changes nothing but the translating rule's count and the flow: its tests
+  // read a scratch copy that is dropped (the compiler refuses tests with state on a path).
+  const t = arrivalTranslation(doc, openState(doc, arriving, state, options), condition);
   if (!t) return undefined;
+  const s = openState(doc, arriving, state, options);
   const id = t.rule.id;
   countMatch(s, t.rule);
   // The flow is tracked (and translated) from here on, both ways.

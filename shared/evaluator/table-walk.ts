@@ -431,7 +431,8 @@ function walkOnce(
   options: EvaluateOptions,
 ): TableWalkResult {
   const walk = new TableWalk(table, openState(doc, packet, state, options));
-  const forward = walk.arrival();
+  // The arrival stage's tests leave no trace: they run on a scratch copy of their own.
+  const forward = new TableWalk(table, openState(doc, packet, state, options)).arrival();
   if (forward >= 0) {
     // Translated and passed by the Port forward rule; its flow never meets the walk.
     const rule = table[forward]!.rule;
