@@ -25,6 +25,7 @@ import type { FirewallDocument, Problem, Rule } from '../../shared/model/types.t
 import { validateDocument } from '../../shared/model/validate.ts';
 import { createParseCache } from '../../shared/model/values.ts';
 import { checkActions, runAction } from './actions.ts';
+import { Shaper } from './shaping.ts';
 import {
   ActionLimiter,
   defaultActionConfig,
@@ -134,6 +135,8 @@ export class HelperService {
   private readonly triggered: TriggeredTables;
   private readonly reader: NflogReader;
   private readonly ifnames = new InterfaceNames();
+  /** The HTB qdiscs of shaping Rate limit out rules (shaping.ts). */
+  private readonly shaper = new Shaper();
   private readonly timers: TimerRules;
   private active: Active | null = null;
   private previous: FirewallDocument | null = null;
@@ -658,6 +661,20 @@ export class HelperService {
     if (keepsPrevious) this.previous = old;
     await staged.value.commit();
     times.mark('state');
+    // Shaping Rate limit out rules: their HTB classes on the interfaces (ours removed when none).
+    const shaping = compiled.shaping ?? [];
+    const shapeWarnings = await this.shaper.sync(shaping);
+    if (next && shapeWarnings.length > 0) {
+      const first = shaping[0];
+      next.warnings = [
+        ...next.warnings,
+        ...shapeWarnings.map((message) => ({
+          ruleId: first?.ruleId ?? '',
+          number: first?.number ?? '',
+          message,
+        })),
+      ];
+    }
     this.install(next);
     await this.syncRouting(compiled.routes);
     this.counters.reset(compiled.objects, base);
@@ -879,6 +896,8 @@ export class HelperService {
     this.dropPrepared();
     await this.nft.deleteTable();
     await this.syncRouting([]);
+    const unshaped = await this.shaper.sync([]);
+    if (unshaped.length > 0) this.lastError = unshaped.join('; ');
     if (this.active) {
       this.previous = this.active.record.document;
       await this.state.writePrevious(this.previous);

@@ -184,6 +184,30 @@ describe('compile: refusals name the rule and the reason', () => {
     expect(problems[0]?.message).toMatch(/Rate limit in with children/);
   });
 
+  it('a byte-rate Rate limit out shapes: its HTB class by priority, children run, no verdict', () => {
+    const result = ok(
+      compile(
+        doc([
+          r('a', 'Dest port', '==', '80', 'Rate limit out', [r('c', 'Any', '==', '', 'Log')], {
+            parameter: '100K',
+          }),
+          r('b', 'Dest port', '==', '81', 'Rate limit out', [], { parameter: '2 mbit/s' }),
+          r('p', 'Dest port', '==', '82', 'Rate limit out', [], { parameter: '50/s' }),
+          r('i', 'Dest port', '==', '83', 'Rate limit in', [], { parameter: '100K' }),
+        ]),
+      ),
+    );
+    expect(result.shaping).toEqual([
+      { ruleId: 'a', number: '1', minor: 1, bitsPerSecond: 100_000 },
+      { ruleId: 'b', number: '2', minor: 2, bitsPerSecond: 2_000_000 },
+    ]);
+    expect(result.text).toContain('meta priority set 7477:1');
+    expect(result.text).toContain('meta priority set 7477:2');
+    // A packet rate and Rate limit in police (a drop over the rate), and never set a priority.
+    expect(result.text.match(/limit rate over/g)).toHaveLength(2);
+    expect(result.text.match(/priority set/g)).toHaveLength(2);
+  });
+
   it('refuses a tree nested deeper than nftables allows, naming the first rule too deep', () => {
     let rule = r('leaf', 'Dest port', '==', '1', 'Pass');
     for (let i = 20; i >= 1; i--) rule = r(`d${i}`, 'Any', '==', '', '->', [rule]);

@@ -57,6 +57,7 @@ import {
   type Stmt,
 } from './nft.ts';
 import { renderText } from './render-text.ts';
+import { Shaping, shapes, type ShapedClass } from './shaping.ts';
 import { arrivalRefusal, forwardedFlowLine, forwardLines } from './nat.ts';
 import {
   MAX_NEXT_HOPS,
@@ -153,6 +154,8 @@ export type CompileResult =
        * helper checks and reports (never switches). The first such rule, for the message.
        */
       forwarding?: { ruleId: string; number: string; action: 'Masquerade' | 'Port forward' };
+      /** Rate limit out rules that shape: one HTB class each, set up by the helper (shaping.ts). */
+      shaping?: ShapedClass[];
     }
   | {
       ok: false;
@@ -324,6 +327,8 @@ class Compiler {
   private readonly routeNodes: Node[] = [];
   private readonly routeRefused = new Set<string>();
   readonly routes: RouteTarget[] = [];
+  /** Rate limit out rules that shape (their HTB classes). */
+  readonly shaping = new Shaping();
   forwarding: { ruleId: string; number: string; action: 'Masquerade' | 'Port forward' } | undefined;
   private usesMarks = false;
   /** Per address table: the one duration its recording rules use (null: they differ). */
@@ -390,6 +395,7 @@ class Compiler {
       if (refusal) this.problem(rule, number, 'action', refusal);
       if (
         (rule.action === 'Rate limit in' || rule.action === 'Rate limit out') &&
+        !(param.ok && shapes(rule.action, param.value)) &&
         rule.children.some((c) => c.enabled)
       ) {
         // Over its rate the rule is a Delete fixed at match time whose children are walked for
@@ -812,6 +818,7 @@ class Compiler {
       // logged); the rest goes on with the next rule. The other direction is not limited.
       if ((action === 'Rate limit in') !== (variant === 'in')) return [];
       if (node.param.kind !== 'rate') return [];
+      if (shapes(action, node.param)) return []; // shaped at match time, never a verdict
       const ls = rateLines(node.param.rate, true, `rl_${node.key}_${variant}`);
       if (!ls) {
         this.problem(
@@ -1159,6 +1166,10 @@ class Compiler {
     if (cond.kind === 'refused' || cond.kind === 'helper' || cond.kind === 'false') return false;
     const action = node.rule.action;
     const header = this.headerStatements(node, se);
+    // Rate limit out that shapes: the packet's priority names the rule's HTB class (shaping.ts).
+    const shaped = this.shaping.statements(node.rule, node.number, node.param, variant);
+    if (typeof shaped === 'string') this.problem(node.rule, node.number, 'parameter', shaped);
+    else header.push(...shaped);
     const extra = this.headerLines(node);
     const own = this.actionLines(node, variant, level, mode, se);
     const isExit = action === 'Exit group';
@@ -1462,10 +1473,7 @@ class Compiler {
           : isNet
             ? payload(family === 4 ? 'ip' : 'ip6', property === 'Source net' ? 'saddr' : 'daddr')
             : payload('th', property === 'Source port' ? 'sport' : 'dport');
-      const guard =
-        isNet || property === 'Protocol'
-          ? []
-          : [L4_WITH_PORTS];
+      const guard = isNet || property === 'Protocol' ? [] : [L4_WITH_PORTS];
       out.push([...guard, { vmap: { key, data: `@${name}` } }]);
       if (members.some((n) => n.rule.action === 'Exit group') && mode === 'mark') mayBreak = true;
     }
@@ -1767,6 +1775,7 @@ export function compile(doc: FirewallDocument, options: CompileOptions = {}): Co
     warnings: compiler.warnings,
     helperRules: compiler.helperRules,
     routes: compiler.routes,
+    shaping: compiler.shaping.classes,
     ...(compiler.forwarding ? { forwarding: compiler.forwarding } : {}),
   };
   // The text is for people; rendering 100,000 rules costs as much as compiling them, so it is

@@ -1148,3 +1148,31 @@ describe('issue 13: Port forward translates on arrival, before the walk; Route t
     expect(r.matched).not.toContain('kid');
   });
 });
+
+describe('Rate limit out with a byte rate shapes: never a verdict (issue 13 C)', () => {
+  it('1,000 full-size packets over the rate are all passed, through its children; a packet rate deletes', () => {
+    const shaped = doc([
+      rule('Protocol', 'udp', 'Rate limit out', [rule('Any', '', 'Log', [], { id: 'c' })], {
+        id: 'rl',
+        parameter: '8K', // 1,000 bytes per second
+      }),
+    ]);
+    const policed = doc([
+      rule('Protocol', 'udp', 'Rate limit out', [], { id: 'rl', parameter: '1/s' }),
+    ]);
+    const big = pkt('out eth0 udp 10.0.0.1:5000 > 10.0.0.2:53 len 1400');
+    for (const d of [shaped, policed]) {
+      const verdicts: string[] = [];
+      for (const walk of [evaluate, tableWalk]) {
+        let state = createState(0);
+        for (let i = 0; i < 1000; i++) {
+          const r = walk(d, big, state);
+          verdicts.push(r.verdict);
+          state = r.state; // all in the same second
+        }
+      }
+      if (d === shaped) expect(new Set(verdicts)).toEqual(new Set(['pass']));
+      else expect(verdicts.filter((v) => v === 'delete').length).toBeGreaterThan(1900);
+    }
+  });
+});

@@ -8,6 +8,7 @@
 import type { FirewallDocument, Rule } from '../model/types.ts';
 import type { ActionName } from '../model/vocabulary.ts';
 import type { IncludeTable } from '../model/values.ts';
+import { rateLimitShapes } from '../model/rate-limit.ts';
 import { HELPER_ACTIONS, LOGGED_ACTIONS } from '../model/vocabulary-table.ts';
 import { condition } from './conditions.ts';
 import { arrivalTranslation } from './nat.ts';
@@ -248,6 +249,8 @@ function overRate(w: Walk, rule: Rule): boolean {
   const parameter = ruleParameter(rule);
   if (w.packet.direction !== wanted || !parameter.ok || parameter.value.kind !== 'rate')
     return false;
+  // A shaping Rate limit out delays packets on the leaving interface, never deletes one.
+  if (rateLimitShapes(rule.action, parameter.value)) return false;
   const rate = parameter.value.rate;
   const key = rate.perSource ? `${rule.id}|${w.packet.src}` : rule.id;
   return !takeTokens(w, key, rate, rate.unit === 'bytes' ? w.packet.length : 1);

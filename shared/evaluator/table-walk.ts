@@ -15,6 +15,7 @@ import { parseIpAddress } from '../model/address.ts';
 import type { FirewallDocument, Rule } from '../model/types.ts';
 import type { ActionName } from '../model/vocabulary.ts';
 import { LOGGED_ACTIONS } from '../model/vocabulary-table.ts';
+import { rateLimitShapes } from '../model/rate-limit.ts';
 import { condition, parentCount, SHARED_CONDITIONS } from './conditions.ts';
 import type { Packet } from './packet.ts';
 import {
@@ -252,6 +253,8 @@ class TableWalk {
         const wanted = action === 'Rate limit in' ? 'inbound' : 'outbound';
         if (this.s.packet.direction !== wanted || !parameter.ok) return i + 1;
         if (parameter.value.kind !== 'rate') return i + 1;
+        // A shaping Rate limit out delays packets on the leaving interface, never deletes one.
+        if (rateLimitShapes(action, parameter.value)) return i + 1;
         const rate = parameter.value.rate;
         const key = rate.perSource ? `${rule.id}|${this.s.packet.src}` : rule.id;
         const cost = rate.unit === 'bytes' ? this.s.packet.length : 1;

@@ -519,7 +519,7 @@ const ACTIONS: Record<ActionName, ActionEntry> = {
   },
   'Rate limit in': {
     description:
-      'Police inbound traffic: packets over the rate are deleted (that is a verdict); packets within it go on to the next rule. Outbound traffic is not affected. IPNetSentryX paced TCP windows instead; the kernel cannot.',
+      'Police inbound traffic: packets over the rate are deleted (that is a verdict; TCP backs off to about the rate after a first second at full speed); packets within it go on to the next rule. Outbound traffic is not affected. IPNetSentryX paced TCP windows instead; arriving traffic cannot be shaped here (tc runs before the firewall).',
     terminating: false,
     parameterKinds: ['rate'],
     parameterDescription:
@@ -529,7 +529,7 @@ const ACTIONS: Record<ActionName, ActionEntry> = {
   },
   'Rate limit out': {
     description:
-      'Police outbound traffic: packets over the rate are deleted (a verdict); packets within it go on. Inbound traffic is not affected.',
+      'Shape outbound traffic: with a byte rate (`2M` = 2 Mbit/s, `64 kbytes/s`) packets the rule matches wait in its own HTB class on the interface they leave by and go out at the rate (never deleted, no verdict; its children run). A packet rate (`50/s`) or `per source` polices instead: packets over it are deleted. Inbound traffic is not affected.',
     terminating: false,
     parameterKinds: ['rate'],
     parameterDescription:

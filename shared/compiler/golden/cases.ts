@@ -299,7 +299,7 @@ export const GOLDEN_CASES: GoldenCase[] = [
   },
   {
     name: 'rate-limits',
-    pins: 'Rate limit in/out police their own direction: traffic over the rate is deleted, the rest goes on',
+    pins: 'Rate limit in (and a packet or per-source Rate limit out) polices its own direction: traffic over the rate is deleted, the rest goes on; a byte-rate Rate limit out shapes: meta priority set to its HTB class 7477:N, never a verdict',
     doc: doc([
       r('rl-in', 'Dest port', '==', '80', 'Rate limit in', [], { parameter: '100/s per source' }),
       r('rl-out', 'Protocol', '==', 'udp', 'Rate limit out', [], { parameter: '1 mbit/s' }),
