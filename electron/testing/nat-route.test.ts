@@ -9,6 +9,7 @@ import { doc, rule } from '../../shared/evaluator/test-rules.ts';
 import type { FirewallDocument } from '../../shared/model/types.ts';
 import { forwardingWarning, readForwarding, syncRoutes } from '../helper/routing.ts';
 import { kernelSkipReason, sweepStale, TestNet, type Namespace } from './netns.ts';
+import { fullRunRequested } from './prerequisites.ts';
 import { startHelper } from './treewall-processes.ts';
 
 function compiled(d: FirewallDocument) {
@@ -17,7 +18,8 @@ function compiled(d: FirewallDocument) {
   return result;
 }
 
-if (process.env.CI && kernelSkipReason) {
+// A kernel test that cannot run must fail loudly where a full run is asked for (CI).
+if (kernelSkipReason !== undefined && fullRunRequested()) {
   it('NAT and Route to kernel tests can run here', () => {
     throw new Error(`NAT and Route to kernel tests cannot run: ${kernelSkipReason}`);
   });
@@ -244,6 +246,17 @@ describe.skipIf(kernelSkipReason !== undefined)(
             rule('Dest net', '10.50.1.0/24', 'Route to', [], { id: 'rt', parameter: '10.72.0.2' }),
           ]),
         ]);
+        // Hostile targets: refused with the rule named, nothing applied.
+        const hostile = doc([
+          rule('Dest port', '2222', 'Port forward', [], { parameter: '10.9.0.2:70000' }),
+          rule('Dest port', '2223', 'Port forward', [], { parameter: '"; flush ruleset' }),
+        ]);
+        const refused = await client.call('apply', { document: hostile }).catch((e: unknown) => e);
+        expect(refused).toMatchObject({ code: 'invalid-document' });
+        const named = (refused as { problems?: { number: string; message: string }[] }).problems;
+        expect(named?.map((p) => p.number)).toEqual(['1', '2']);
+        expect(named?.[0]?.message).toMatch(/70000/);
+        expect((await client.call('status', {})).active).toBe(false);
         const applied = await client.call('apply', { document: d });
         expect(applied.routes).toEqual({ tables: [27100], error: null });
         expect(applied.forwarding).toMatchObject({ ipv4: false, ipv6: true });

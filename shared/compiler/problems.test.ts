@@ -211,3 +211,40 @@ describe('documentProblems', () => {
     );
   });
 });
+
+describe('issue 13: NAT and Route to in documentProblems (what the editor and treewall check show)', () => {
+  const rule = (id: string, over: Partial<Rule>): Rule => ({
+    id,
+    enabled: true,
+    name: '',
+    property: 'Dest port',
+    relation: '==',
+    value: '2222',
+    action: 'Port forward',
+    parameter: '',
+    children: [],
+    expanded: true,
+    ...over,
+  });
+  it('names the rule for a hostile Port forward target and for a Route to on arriving packets', () => {
+    const doc: FirewallDocument = {
+      rules: [
+        rule('a', { parameter: '10.0.0.2:70000' }),
+        rule('b', { parameter: 'evil"; flush ruleset' }),
+        rule('c', { parameter: '10.0.0.2\n:22' }),
+        rule('d', { action: 'Route to', parameter: '10.0.0.1' }),
+        rule('e', { action: 'Route to', parameter: 'not a hop at all' }),
+      ],
+      settings: { ...DEFAULT_SETTINGS },
+    };
+    const problems = documentProblems(doc);
+    const of = (id: string) => problems.filter((p) => p.ruleId === id);
+    expect(of('a')[0]).toMatchObject({ number: '1', field: 'parameter' });
+    expect(of('a')[0]?.message).toMatch(/70000/);
+    expect(of('b')[0]?.message).toMatch(/not an IPv4 or IPv6 address/);
+    expect(of('c').length).toBeGreaterThan(0);
+    expect(of('d')[0]?.message).toMatch(/Route to reaches arriving packets/);
+    expect(of('e')[0]?.message).toMatch(/Route to/);
+    expect(compile(doc).ok).toBe(false);
+  });
+});
