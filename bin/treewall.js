@@ -4,5 +4,11 @@
 import { register } from 'tsx/esm/api';
 
 register();
-const { main } = await import('../electron/cli/main.ts');
-process.exitCode = await main(process.argv.slice(2));
+if (process.argv[2] === 'helper-bridge' && !process.argv.includes('--help')) {
+  // The fleet starts it over ssh on every connection: skip the dispatcher and its imports.
+  const bridge = await import('../electron/cli/commands/helper-bridge.ts');
+  process.exitCode = await bridge.run(process.argv.slice(3));
+} else {
+  const { main } = await import('../electron/cli/main.ts');
+  process.exitCode = await main(process.argv.slice(2));
+}

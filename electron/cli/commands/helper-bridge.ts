@@ -5,16 +5,42 @@
 // Exit codes: 0 when either side ends, 3 when the helper's socket does not answer (the fleet
 // client reports that host as `no-helper`), 2 bad options.
 
+// It starts on every fleet connection, so it imports nothing but node:net (no zod, no schemas):
+// bin/treewall.js runs it without loading the rest of the CLI. helper-bridge.test.ts checks the
+// two constants below against the protocol's.
+
 import { createConnection } from 'node:net';
-import { DEFAULT_SOCKET_PATH } from '../../../shared/ipc/helper-protocol.ts';
-import { unreachableMessage } from '../../common/helper-client.ts';
-import { EXIT, parseArgs } from '../support.ts';
+
+/** = DEFAULT_SOCKET_PATH of shared/ipc/helper-protocol.ts. */
+export const BRIDGE_DEFAULT_SOCKET = '/run/treewall/helper.sock';
+const EXIT = { ok: 0, badInput: 2, unreachable: 3 } as const;
+
+const unreachableMessage = (socketPath: string, reason: string): string =>
+  `helper unreachable at ${socketPath} (${reason}): is the helper running? start it with ` +
+  `\`sudo treewall helper --socket ${socketPath}\` (or \`sudo systemctl start treewall-helper\`)`;
+
+function parseArgs(args: string[]): { socket: string } {
+  let socket = process.env.TREEWALL_SOCKET || BRIDGE_DEFAULT_SOCKET;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === '--socket') {
+      const v = args[++i];
+      if (v === undefined) throw new Error('--socket needs a value');
+      socket = v;
+    } else if (arg.startsWith('--socket=')) socket = arg.slice('--socket='.length);
+    else
+      throw new Error(
+        arg.startsWith('-') ? `unknown option ${arg}` : `unexpected argument '${arg}'`,
+      );
+  }
+  return { socket };
+}
 
 export const summary = "Join stdin/stdout to the helper's socket (run by the fleet over ssh)";
 
 export const usage = `usage: treewall helper-bridge [--socket PATH]
 
-Joins standard input and output to the helper's Unix socket (default ${DEFAULT_SOCKET_PATH} or
+Joins standard input and output to the helper's Unix socket (default ${BRIDGE_DEFAULT_SOCKET} or
 $TREEWALL_SOCKET). The fleet runs it over ssh: \`ssh HOST -- treewall helper-bridge\`. Whoever
 runs it needs the same right as any local client: root or the helper's socket group.
 
@@ -23,10 +49,7 @@ exit codes: 0 done, 3 helper unreachable, 2 bad options`;
 export function run(args: string[]): Promise<number> {
   let socketPath: string;
   try {
-    const parsed = parseArgs(args);
-    if (parsed.positional.length > 0)
-      throw new Error(`unexpected argument '${parsed.positional[0]}'`);
-    socketPath = parsed.socket;
+    socketPath = parseArgs(args).socket;
   } catch (error) {
     process.stderr.write(`treewall helper-bridge: ${(error as Error).message}\n\n${usage}\n`);
     return Promise.resolve(EXIT.badInput);
