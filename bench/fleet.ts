@@ -11,7 +11,7 @@
 // Not part of `npm run bench` (it starts 20 helpers and 20 sshds).
 
 import { readFileSync } from 'node:fs';
-import { FleetClient } from '../electron/common/fleet-client.ts';
+import { FleetClient, type HostOutcome } from '../electron/common/fleet-client.ts';
 import { startTestFleet, type TestFleet } from '../electron/testing/fleet-hosts.ts';
 import { run } from '../electron/testing/netns.ts';
 import { generateDocument } from './generate.ts';
@@ -108,10 +108,11 @@ async function main(argv: string[]): Promise<number> {
       console.log(`  ${what}: ${s(ms)} (${load()})`);
       return ms;
     };
-    const outcome = (os: { host: string; ok: boolean }[]) => ({
-      ok: os.every((o) => o.ok),
-      failed: os.filter((o) => !o.ok).map((o) => o.host),
-    });
+    const outcome = (os: HostOutcome<unknown>[]) => {
+      for (const o of os)
+        if (!o.ok) console.log(`    ${o.host}: ${o.error.code}: ${o.error.message}`);
+      return { ok: os.every((o) => o.ok), failed: os.filter((o) => !o.ok).map((o) => o.host) };
+    };
     // Local socket, no ssh: the reference a single apply costs on one host.
     const direct = await f.hosts[0]!.helper.connect();
     await direct.call('stop', {});
@@ -158,6 +159,7 @@ async function main(argv: string[]): Promise<number> {
     });
     const ready = await watch.ready;
     const failed = ready.filter((o) => !o.ok).map((o) => o.host);
+    outcome(ready);
     const cpu0 = helperCpu(f);
     const ssh0 = await sshCpu(f.sshConfig);
     const client0 = process.cpuUsage();

@@ -190,9 +190,12 @@ export class FleetClient {
       throw new FleetHostError('bad-host', (error as Error).message);
     }
     const client = HelperClient.overStream(session.stream, `ssh ${host.name}`);
+    // Bounded even when the host is gone: ssh gets EOF, and SIGKILL 2 s later if still there
+    // (a dead link would otherwise hold it until ServerAlive gives up).
     const close = async () => {
-      await client.close().catch(() => {});
-      await session.close();
+      const closing = client.close().catch(() => {});
+      await session.close(2000);
+      await closing;
     };
     // Bounded: ssh's ConnectTimeout, plus the remote node starting the bridge.
     const connectMs = (this.options.connectTimeoutSeconds ?? 10) * 1000 + 20_000;
@@ -214,6 +217,8 @@ export class FleetClient {
       if (error instanceof HelperCallError && error.code === 'timeout') {
         throw new FleetHostError('timeout', `${host.name}: no answer in ${connectMs / 1000} s`);
       }
+      const spawnError = session.spawnError();
+      if (spawnError) throw new FleetHostError('unreachable', `${host.name}: ${spawnError}`);
       const failure = classifySshFailure(host, code, session.stderr());
       throw new FleetHostError(failure.code, failure.message);
     }

@@ -82,6 +82,8 @@ export interface SshSession {
   child: ChildProcess;
   /** What ssh (and the remote bridge) printed on stderr, last 8 KiB. */
   stderr(): string;
+  /** Set when the ssh program itself could not be started (not installed, not executable). */
+  spawnError(): string | undefined;
   /** Resolves with ssh's exit code (null: killed by a signal) when it has ended. */
   exited: Promise<number | null>;
   /** End the session: close stdin, then kill ssh if it is still there after `graceMs`. */
@@ -97,13 +99,14 @@ export function openSshSession(
   const [program, ...args] = sshArgv(host, options, fresh);
   const child = spawn(program!, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
+  let spawnError: string | undefined;
   child.stderr!.setEncoding('utf8');
   child.stderr!.on('data', (d: string) => {
     stderr = (stderr + d).slice(-8192);
   });
   const exited = new Promise<number | null>((resolve) => {
     child.once('error', (error) => {
-      stderr += `\n${program}: ${error.message}`;
+      spawnError = `cannot run ${program}: ${error.message} (is openssh-client installed?)`;
       resolve(255);
     });
     child.once('close', (code) => resolve(code));
@@ -134,6 +137,7 @@ export function openSshSession(
     stream,
     child,
     stderr: () => stderr,
+    spawnError: () => spawnError,
     exited,
     async close(graceMs = 2000) {
       child.stdin?.end();

@@ -63,9 +63,10 @@ export async function startTestFleet(count: number, area = 'fleet'): Promise<Tes
   net.removeAtExit();
   const dir = await mkdtemp(path.join(os.tmpdir(), 'tw-fleet-'));
   const hosts: TestHost[] = [];
+  /** Every sshd and helper as soon as it runs (a failure half-way stops those already up). */
+  const stoppers: (() => Promise<void>)[] = [];
   const stopAll = async () => {
-    await Promise.all(hosts.map((h) => h.sshd.stop()));
-    await Promise.all(hosts.map((h) => h.helper.stop()));
+    await Promise.all(stoppers.splice(0).map((stop) => stop().catch(() => {})));
     await net.cleanup().catch(() => {});
     await rm(dir, { recursive: true, force: true });
   };
@@ -82,8 +83,10 @@ export async function startTestFleet(count: number, area = 'fleet'): Promise<Tes
     const remoteCommand = [process.execPath, path.join(repoRoot, 'bin/treewall.js')];
     let sshConfig = '';
     let known = '';
-    const started = await Promise.all(
-      Array.from({ length: count }, async (_, index) => {
+    const byIndex: { config: string; known: string }[] = [];
+    // A few at a time: twenty helpers starting at once on two busy cores miss their 30 s.
+    await forEachLimited(count, 4, async (index) => {
+      {
         const i = index + 1;
         const name = `h${i}`;
         const ns = await net.namespace(name);
@@ -111,6 +114,7 @@ export async function startTestFleet(count: number, area = 'fleet'): Promise<Tes
           'onlink',
         ]);
         const helper = await startHelper({ namespace: ns.name });
+        stoppers.push(helper.stop);
         const hostDir = path.join(dir, name);
         await mkdir(hostDir, { mode: 0o700 });
         const hostKey = path.join(hostDir, 'host_ed25519_key');
@@ -140,6 +144,7 @@ export async function startTestFleet(count: number, area = 'fleet'): Promise<Tes
           { mode: 0o600 },
         );
         const sshd = startProcess(['ip', 'netns', 'exec', ns.name, SSHD, '-D', '-e', '-f', config]);
+        stoppers.push(() => sshd.stop());
         await waitUntil(
           async () => {
             if (!/Server listening/.test(sshd.output())) throw new Error('not listening yet');
@@ -147,41 +152,41 @@ export async function startTestFleet(count: number, area = 'fleet'): Promise<Tes
           { what: `sshd in ${name}`, process: sshd, timeoutMs: 15_000, intervalMs: 20 },
         );
         const pub = (await readFile(`${hostKey}.pub`, 'utf8')).split(' ').slice(0, 2).join(' ');
-        return {
-          host: {
-            name,
-            ns,
-            address,
-            adminInterface,
-            helper,
-            sshd,
-            setLink: async (up: boolean) => {
-              await ns.exec(['ip', 'link', 'set', 'eth0', up ? 'up' : 'down']);
-              if (up) {
-                await ns.exec(['ip', 'route', 'replace', `${adminAddress}/32`, 'dev', 'eth0']);
-                await ns.exec([
-                  'ip',
-                  'route',
-                  'replace',
-                  'default',
-                  'via',
-                  adminAddress,
-                  'dev',
-                  'eth0',
-                  'onlink',
-                ]);
-              }
-            },
-          } satisfies TestHost,
+        const host: TestHost = {
+          name,
+          ns,
+          address,
+          adminInterface,
+          helper,
+          sshd,
+          setLink: async (up: boolean) => {
+            await ns.exec(['ip', 'link', 'set', 'eth0', up ? 'up' : 'down']);
+            if (up) {
+              await ns.exec(['ip', 'route', 'replace', `${adminAddress}/32`, 'dev', 'eth0']);
+              await ns.exec([
+                'ip',
+                'route',
+                'replace',
+                'default',
+                'via',
+                adminAddress,
+                'dev',
+                'eth0',
+                'onlink',
+              ]);
+            }
+          },
+        };
+        hosts[index] = host;
+        byIndex[index] = {
           config: `Host ${name}\n  HostName ${address}\n`,
           known: `${address} ${pub}\n`,
         };
-      }),
-    );
-    for (const s of started) {
-      hosts.push(s.host);
-      sshConfig += s.config;
-      known += s.known;
+      }
+    });
+    for (const entry of byIndex) {
+      sshConfig += entry.config;
+      known += entry.known;
     }
     await writeFile(knownHostsFile, known, { mode: 0o600 });
     const sshConfigFile = path.join(dir, 'ssh_config');
@@ -243,4 +248,25 @@ export async function startTestFleet(count: number, area = 'fleet'): Promise<Tes
     await stopAll();
     throw error;
   }
+}
+
+/** `fn(0..count-1)`, at most `limit` at once; the first failure is thrown after all settle. */
+async function forEachLimited(
+  count: number,
+  limit: number,
+  fn: (index: number) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const errors: unknown[] = [];
+  const worker = async () => {
+    while (next < count) {
+      const i = next++;
+      await fn(i).catch((error: unknown) => {
+        errors.push(error);
+        next = count; // start no more
+      });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, count) }, worker));
+  if (errors.length > 0) throw errors[0];
 }
