@@ -1,5 +1,6 @@
 import { mkdtemp, readFile, rm, symlink, writeFile, mkdir, readdir } from 'node:fs/promises';
 import os from 'node:os';
+import { gzipSync } from 'node:zlib';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { appChannels, type ApiResult, type Channel } from '../../shared/ipc/app-api.ts';
@@ -329,6 +330,14 @@ describe('recovery', () => {
     const asBytes = new TextEncoder().encode(documentText);
     expect(
       await call('document:autosave', { key: 'k5', path: null, name: 'x', documentText: asBytes }),
+    ).toEqual({ ok: true, value: {} });
+    expect(
+      await call('document:autosave', {
+        key: 'k6',
+        path: null,
+        name: 'x',
+        documentText: new Uint8Array(gzipSync(asBytes)),
+      }),
     ).toEqual({ ok: true, value: {} });
     const bad = { ...work, rules: [{ ...work.rules[0], action: 'Explode' }] };
     for (const request of [

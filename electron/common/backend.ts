@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import {
   ApiCallError,
   appEvents,
@@ -36,6 +37,8 @@ import {
   type Unsubscribe,
 } from '../../shared/ipc/app-api.ts';
 import { decodeWire, encodeWire } from '../../shared/ipc/wire.ts';
+import { isGzip } from '../../shared/ipc/gzip.ts';
+import { MAX_MESSAGE_BYTES } from '../../shared/ipc/helper-protocol.ts';
 import type { FirewallDocument } from '../../shared/model/types.ts';
 import {
   MAX_NESTING,
@@ -157,7 +160,11 @@ function documentFromText(request: ChannelRequest<'document:autosave'>): Firewal
   try {
     const text = request.documentText ?? '';
     decoded = decodeWire(
-      typeof text === 'string' ? text : new TextDecoder('utf-8', { fatal: true }).decode(text),
+      typeof text === 'string'
+        ? text
+        : new TextDecoder('utf-8', { fatal: true }).decode(
+            isGzip(text) ? gunzipSync(text, { maxOutputLength: MAX_MESSAGE_BYTES }) : text,
+          ),
     );
   } catch {
     throw fail('bad-request', 'document:autosave: documentText: not UTF-8 JSON');

@@ -2,6 +2,7 @@ import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import { call, type ApiResult } from '../../shared/ipc/app-api.ts';
@@ -244,6 +245,16 @@ describe('WebSocket', () => {
     const binary = nextMessage(ws);
     ws.send(Buffer.from([1, 2, 3]), { binary: true });
     expect((await binary).result.ok).toBe(false);
+    // Binary frames are UTF-8 JSON, gzip'd or not (the renderer's large autosaves).
+    const asBytes = nextMessage(ws);
+    ws.send(Buffer.from(encodeWire({ id: 7, channel: 'app:info', request: {} })), { binary: true });
+    expect((await asBytes).result).toMatchObject({ ok: true, value: { host: 'browser' } });
+    const gzipped = nextMessage(ws);
+    ws.send(gzipSync(encodeWire({ id: 8, channel: 'app:info', request: {} })), { binary: true });
+    expect((await gzipped).result).toMatchObject({ ok: true, value: { host: 'browser' } });
+    const bomb = nextMessage(ws);
+    ws.send(gzipSync(Buffer.alloc(65 * 1024 * 1024, 32)), { binary: true });
+    expect((await bomb).result.ok).toBe(false);
     const alive = nextMessage(ws);
     ws.send(encodeWire({ id: 9, channel: 'app:info', request: {} }));
     expect((await alive).result).toMatchObject({ ok: true, value: { host: 'browser' } });

@@ -10,7 +10,9 @@ import { promises as fs } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { isGzip } from '../../shared/ipc/gzip.ts';
 import { failure } from '../../shared/ipc/app-api.ts';
 import { decodeWire, encodeWire } from '../../shared/ipc/wire.ts';
 import type { Backend, CallContext } from '../common/backend.ts';
@@ -285,11 +287,14 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
   }
 
   /** A binary frame's bytes as text (the renderer sends a large autosave as UTF-8 bytes its
-   * worker wrote); null when they are not UTF-8. */
+   * worker wrote and gzip'd); null when they are not UTF-8 (or not gzip, or more than a message
+   * may hold once inflated). */
   function utf8OrNull(data: WebSocket.RawData): string | null {
     const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
     try {
-      return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+      return new TextDecoder('utf-8', { fatal: true }).decode(
+        isGzip(bytes) ? gunzipSync(bytes, { maxOutputLength: MAX_MESSAGE_BYTES }) : bytes,
+      );
     } catch {
       return null;
     }
@@ -299,7 +304,10 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     if (text === null)
       return {
         id: null,
-        result: failure('bad-request', 'a binary message must be UTF-8 JSON, as a text one is'),
+        result: failure(
+          'bad-request',
+          'a binary message must be UTF-8 JSON (gzip allowed), as a text one is',
+        ),
       };
     let message: unknown;
     try {

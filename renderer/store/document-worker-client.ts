@@ -82,7 +82,9 @@ export async function problemsInWorker(
 
 /** `document`'s wire JSON (shared/ipc/document-json.ts) as UTF-8 bytes, written by the worker;
  * null without a worker or when it failed. */
-export async function encodedInWorker(document: FirewallDocument): Promise<Uint8Array<ArrayBuffer> | null> {
+export async function encodedInWorker(
+  document: FirewallDocument,
+): Promise<Uint8Array<ArrayBuffer> | null> {
   const reply = await ask(document, 'encode', () => false);
   return reply?.kind === 'encoded' ? reply.bytes : null;
 }

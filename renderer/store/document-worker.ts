@@ -5,7 +5,8 @@
 //   warning): at 5,000 rules about 0.4 s, at 100,000 several seconds, which must not freeze
 //   editing;
 // - `encode`: the document's wire JSON for the crash-recovery autosave (shared/ipc/
-//   document-json.ts, incremental) as UTF-8 bytes, which the main thread only has to send.
+//   document-json.ts, incremental) as gzip'd UTF-8 bytes, which the main thread only has to
+//   send.
 // Requests are answered in order; an answer carries its request's id.
 
 import { documentProblems } from '../../shared/compiler/problems.ts';
@@ -22,6 +23,13 @@ export type WorkerReply =
   | { kind: 'problems'; id: number; problems: Problem[] }
   | { kind: 'encoded'; id: number; bytes: Uint8Array<ArrayBuffer> | null; error?: string };
 
+/** gzip'd (about 1/15 of 17 MB for a large document), where the platform can; else as they are. */
+async function gzip(bytes: Uint8Array<ArrayBuffer>): Promise<Uint8Array<ArrayBuffer>> {
+  if (typeof CompressionStream !== 'function') return bytes;
+  const stream = new Blob([bytes]).stream().pipeThrough(new CompressionStream('gzip'));
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
 const mirror = new MirrorReceiver();
 const encoder = new DocumentJsonEncoder();
 const reply = (message: WorkerReply) => (self as unknown as Worker).postMessage(message);
@@ -33,10 +41,14 @@ self.onmessage = (e: MessageEvent<WorkerRequest>) => {
     try {
       // UTF-8 bytes, transferred: the main thread sends them as they are (no string to convert).
       const text = encoder.encode(mirror.document(request.root))!;
-      const bytes = new TextEncoder().encode(text);
-      (self as unknown as Worker).postMessage(
-        { kind: 'encoded', id: request.id, bytes } satisfies WorkerReply,
-        [bytes.buffer],
+      void gzip(new TextEncoder().encode(text)).then(
+        (bytes) =>
+          (self as unknown as Worker).postMessage(
+            { kind: 'encoded', id: request.id, bytes } satisfies WorkerReply,
+            [bytes.buffer],
+          ),
+        (error: unknown) =>
+          reply({ kind: 'encoded', id: request.id, bytes: null, error: String(error) }),
       );
     } catch (error) {
       reply({ kind: 'encoded', id: request.id, bytes: null, error: (error as Error).message });

@@ -82,6 +82,31 @@ describe('encodeCall', () => {
     });
   });
 
+  it("puts the head and tail as stored gzip members around a gzip'd document", async () => {
+    const through = async (bytes: Uint8Array, stream: CompressionStream | DecompressionStream) =>
+      new Uint8Array(
+        await new Response(
+          new Blob([bytes as Uint8Array<ArrayBuffer>]).stream().pipeThrough(stream),
+        ).arrayBuffer(),
+      );
+    const document = { rules: [], settings: { name: 'é' } };
+    const gzipped = await through(
+      new TextEncoder().encode(encodeWire(document)),
+      new CompressionStream('gzip'),
+    );
+    const sent = encodeCall({
+      id: 5,
+      channel: 'document:autosave',
+      request: { key: 'k', path: null, name: 'x', documentText: gzipped },
+    });
+    const inflated = await through(sent as Uint8Array, new DecompressionStream('gzip'));
+    expect(decodeWire(new TextDecoder().decode(inflated))).toEqual({
+      id: 5,
+      channel: 'document:autosave',
+      request: { key: 'k', path: null, name: 'x', document },
+    });
+  });
+
   it('sends any other call as encodeWire does', () => {
     const call = { id: 1, channel: 'document:open', request: { path: 'a' } };
     expect(encodeCall(call)).toBe(encodeWire(call));
