@@ -10,6 +10,7 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Page, TestInfo } from '@playwright/test';
+import { documentFingerprint } from '../electron/common/fleet-client.ts';
 import { HelperClient } from '../electron/common/helper-client.ts';
 import { kernelSkipReason } from '../electron/testing/netns.ts';
 import { fullRunRequested } from '../electron/testing/prerequisites.ts';
@@ -147,8 +148,16 @@ three.describe('a fleet of three hosts over ssh', () => {
         await expect(fleetPage.row(h)).toHaveAttribute('data-drift', 'same');
       }
       // One document, one fingerprint on every host.
+      await expect(fleetPage.cell('h1', 'fingerprint')).toHaveText(/^[0-9a-f]{10}$/);
       const fingerprint = await fleetPage.cell('h1', 'fingerprint').textContent();
-      expect(fingerprint).toMatch(/^[0-9a-f]{10}$/);
+      // The CLI's fingerprint (`treewall status --host`) of what h1's helper holds.
+      const active = await HelperClient.connect(h1.helper.socket, { timeoutMs: 5000 });
+      try {
+        const { document } = await active.call('showActive', { withText: false });
+        expect(documentFingerprint(document!).slice(0, 10)).toBe(fingerprint);
+      } finally {
+        await active.close();
+      }
       await expect(fleetPage.cell('h2', 'fingerprint')).toHaveText(fingerprint!);
       await expect(fleetPage.cell('h3', 'fingerprint')).toHaveText(fingerprint!);
       // The ghost was not part of the rollout and is still unreachable, said as before.

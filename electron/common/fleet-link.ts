@@ -35,6 +35,7 @@ import type {
 } from '../../shared/ipc/helper-protocol.ts';
 import { writeFileAtomic } from './document-files.ts';
 import {
+  documentFingerprint,
   FleetClient,
   FleetHostError,
   type FleetClientOptions,
@@ -69,6 +70,8 @@ interface HostLink {
   failures: number;
   state: FleetHostState;
   closed: boolean;
+  /** The applied document's fingerprint, for the apply it was read for (appliedAt|hash). */
+  fingerprint: { key: string; value: string | null } | null;
 }
 
 interface RolloutRun {
@@ -101,13 +104,37 @@ export function connectFleet(options: FleetLinkOptions): FleetPort {
   });
 
   function setState(link: HostLink, state: Omit<FleetHostState, 'name' | 'checkedAt'>): void {
-    link.state = { name: link.host.name, checkedAt: new Date().toISOString(), ...state };
+    link.state = {
+      ...state,
+      name: link.host.name,
+      checkedAt: new Date().toISOString(),
+    };
     if (!closed && !link.closed) emit('fleet:state', { host: link.host.name, state: link.state });
   }
 
   const reachableState = (link: HostLink, status: HelperStatusResult) => {
     const app = connectedStatus(label(link.host.name), status);
-    setState(link, { reachable: true, error: app.message, status: app });
+    // The fingerprint of what is applied, as the CLI shows it: read back once per apply.
+    const key = status.appliedAt === null ? null : `${status.appliedAt}|${status.documentHash}`;
+    const known = link.fingerprint?.key === key ? link.fingerprint.value : null;
+    setState(link, { reachable: true, error: app.message, status: app, fingerprint: known });
+    if (key === null || link.fingerprint?.key === key) return;
+    link.fingerprint = { key, value: null };
+    const conn = link.conn;
+    void conn?.client.call('showActive', { withText: false }, { timeoutMs: 60_000 }).then(
+      (active) => {
+        if (link.fingerprint?.key !== key || link.conn !== conn) return;
+        link.fingerprint = {
+          key,
+          value: active.document ? documentFingerprint(active.document) : null,
+        };
+        if (link.state.reachable)
+          setState(link, { ...link.state, fingerprint: link.fingerprint.value });
+      },
+      () => {
+        if (link.fingerprint?.key === key) link.fingerprint = null;
+      },
+    );
   };
 
   function scheduleRetry(link: HostLink): void {
@@ -222,6 +249,7 @@ export function connectFleet(options: FleetLinkOptions): FleetPort {
           checkedAt: new Date().toISOString(),
         },
         closed: false,
+        fingerprint: null,
       };
       links.set(host.name, link);
       void ensure(link);

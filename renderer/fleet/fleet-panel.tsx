@@ -122,7 +122,7 @@ const HostRow = memo(function HostRow({
   // Not reached yet and no error: the first attempt is still under way.
   const connecting = !state || (!reachable && state.error === null);
   const error = state?.error ?? null;
-  const hash = status?.helper?.documentHash ?? null;
+  const fingerprint = state?.fingerprint ?? null;
   return (
     <>
       <tr
@@ -169,8 +169,12 @@ const HostRow = memo(function HostRow({
             'off'
           )}
         </td>
-        <td className="mono" data-testid="fleet-fingerprint" title={hash ?? undefined}>
-          {reachable && status?.active && hash ? hash.slice(0, 10) : '—'}
+        <td
+          className="mono"
+          data-testid="fleet-fingerprint"
+          title={fingerprint ? `${fingerprint} (as treewall status --host prints it)` : undefined}
+        >
+          {reachable && status?.active ? (fingerprint ? fingerprint.slice(0, 10) : '…') : '—'}
         </td>
         <td data-testid="fleet-drift" className={`fleet-drift drift-${drift.kind}`}>
           {drift.text}
@@ -511,7 +515,7 @@ export function FleetPanel() {
                 <th>Groups</th>
                 <th>Reachable</th>
                 <th>Firewall</th>
-                <th title="sha256 of the rules the host's helper applied: hosts with the same fingerprint run the same rules">
+                <th title="The applied document's fingerprint (sha256 of its rules and settings): hosts with the same one run the same rules">
                   Applied
                 </th>
                 <th title="The rules in force on the host compared with the outline in this window">

@@ -146,6 +146,10 @@ export const fleetHostStateSchema = z.object({
   /** Why it is not reachable, or the helper's last error, in words a user can act on. */
   error: z.string().nullable(),
   status: appHelperStatusSchema.nullable(),
+  /** The applied document's fingerprint (fleet-client's `documentFingerprint`: sha256 of its
+   * rules and settings, what `treewall status --host` prints); null when nothing is applied or
+   * not read yet. */
+  fingerprint: z.string().nullable().optional(),
   /** When the backend last heard from (or tried) it. */
   checkedAt: isoTime,
 });
