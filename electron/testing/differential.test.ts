@@ -138,5 +138,52 @@ describe.skipIf(dataPlaneSkipReason !== undefined)(
       },
       30 * 60_000,
     );
+
+    // Route to (issue 13): on a packet the host sends it is the walk's verdict (a mark and an
+    // accept in a route chain); the data plane compares fates and counters like any verdict (which
+    // next hop the packet takes is nat-route.test.ts's business). A Route to under a terminating
+    // rule is refused by design: such cases are counted, not run.
+    const NAT_CASES = Math.max(1, Math.ceil(CASES / 4));
+    it(
+      `with Route to: ${NAT_CASES} random trees x ${PACKETS_PER_CASE} packets agree`,
+      async () => {
+        let routedTo = 0;
+        let ran = 0;
+        const placed: string[] = [];
+        const disagreeing: string[] = [];
+        for (let i = 0; i < NAT_CASES; i++) {
+          const rng = new Rng(SEED + 700000 + i);
+          const doc = randomDocument(rng, {
+            maxRules: 200,
+            maxDepth: 5,
+            noConnectionState: true,
+            nat: 'kernel',
+          });
+          const probes = randomPacketSequence(rng, PACKETS_PER_CASE);
+          const result = await runCase(dp, doc, probes);
+          if (result.refused) {
+            const byDesign = result.refused
+              .split('; ')
+              .every((m) => /^rule [\d.]+: Route to under rule [\d.]+ \(/.test(m));
+            if (!byDesign)
+              disagreeing.push(`seed ${SEED + 700000 + i}: refused: ${result.refused}`);
+            else placed.push(String(SEED + 700000 + i));
+            continue;
+          }
+          ran++;
+          routedTo += result.stats.verdicts['route to'] ?? 0;
+          if (result.disagreements.length > 0) {
+            const first = result.disagreements[0]!;
+            disagreeing.push(`seed ${SEED + 700000 + i}: ${first.kind}: ${first.detail}`);
+          }
+        }
+        console.log(
+          `differential with Route to: ${ran} cases run, ${placed.length} refused (Route to under a terminating rule), ${routedTo} packets routed to`,
+        );
+        expect(disagreeing).toEqual([]);
+        if (NAT_CASES >= 10) expect(routedTo).toBeGreaterThan(0);
+      },
+      10 * 60_000,
+    );
   },
 );

@@ -121,7 +121,8 @@ export function replyFor(p: Packet, verdict: Verdict): Packet | undefined {
 /** fw's own IPv4 address on each link (the source of errors about routed packets). */
 const FW_ADDRESS4: Record<string, string> = { eth0: '10.50.0.1', eth1: '10.51.0.1' };
 
-const delivers = (v: Verdict): boolean => v === 'pass';
+/** Through the rules: a pass, or a Route to (the packet leaves, by its next hop). */
+const delivers = (v: Verdict): boolean => v === 'pass' || v === 'route to';
 
 /** Judge `packets` in order, as the DataPlane sends them. */
 export function predict(

@@ -192,8 +192,12 @@ export interface TreeOptions {
    * it, so the kernel never tracks a flow there; the pure oracles test it).
    */
   noConnectionState?: boolean;
-  /** Also Port forward and Route to (the pure oracles; other callers keep their sequences). */
-  nat?: boolean;
+  /**
+   * Also Port forward and Route to (the pure oracles; other callers keep their sequences).
+   * `kernel`: Route to only, each testing `Direction == outbound` with no children (where the
+   * kernel compiles it; the data plane cannot follow a translated probe).
+   */
+  nat?: boolean | 'kernel';
 }
 
 const NAT_ACTION_WEIGHTS: readonly (readonly [ActionName, number])[] = [
@@ -203,6 +207,10 @@ const NAT_ACTION_WEIGHTS: readonly (readonly [ActionName, number])[] = [
 ];
 const FORWARD_TARGETS = ['10.70.0.1:22', '10.70.0.2', 'fd70::1', '[fd70::8]:8080', ':8080'];
 const ROUTE_TARGETS = ['10.60.0.1', '10.60.0.2 eth1', 'eth1'];
+const KERNEL_NAT_ACTION_WEIGHTS: readonly (readonly [ActionName, number])[] = [
+  ...ACTION_WEIGHTS,
+  ['Route to', 3],
+];
 
 export function randomDocument(rng: Rng, options: TreeOptions): FirewallDocument {
   let n = 0;
@@ -245,12 +253,16 @@ export function randomDocument(rng: Rng, options: TreeOptions): FirewallDocument
     else if ((NUMERIC.has(property) || ADDRESSES.has(property)) && rng.chance(0.2))
       relation = rng.pick(['>=', '<='] as const);
     if (property === 'Any') relation = '==';
-    return rule(
-      property,
-      value,
-      relation,
-      rng.weighted(options.nat ? NAT_ACTION_WEIGHTS : ACTION_WEIGHTS),
+    const action = rng.weighted(
+      options.nat === 'kernel'
+        ? KERNEL_NAT_ACTION_WEIGHTS
+        : options.nat
+          ? NAT_ACTION_WEIGHTS
+          : ACTION_WEIGHTS,
     );
+    if (action === 'Route to' && options.nat === 'kernel')
+      return rule('Direction', 'outbound', '==', action);
+    return rule(property, value, relation, action);
   };
   /**
    * A service list: siblings on one field with distinct values (a verdict map). Half of the lists
@@ -315,7 +327,12 @@ export function randomDocument(rng: Rng, options: TreeOptions): FirewallDocument
             : r.action === 'Exit group' || r.action === '++'
               ? 0.35
               : 0.45;
-      if (depth < options.maxDepth && rng.chance(wantsChildren)) r.children = list(depth + 1);
+      if (
+        depth < options.maxDepth &&
+        rng.chance(wantsChildren) &&
+        !(r.action === 'Route to' && options.nat === 'kernel')
+      )
+        r.children = list(depth + 1);
       out.push(r);
     }
     return out;
@@ -334,6 +351,14 @@ export function randomDocument(rng: Rng, options: TreeOptions): FirewallDocument
         rng.pick(['Delete', 'Pass', 'Reject', 'Log', '->'] as const),
       ),
     );
+  }
+  if (options.nat === 'kernel') {
+    // Also one or two top-level Route to rules at random places (nothing above them to refuse).
+    for (let k = rng.int(1, 2); k > 0; k--) {
+      const r = rule('Direction', 'outbound', '==', 'Route to');
+      r.enabled = true;
+      rules.splice(rng.int(0, rules.length), 0, r);
+    }
   }
   return {
     rules,
