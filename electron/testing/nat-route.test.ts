@@ -142,6 +142,7 @@ describe.skipIf(kernelSkipReason !== undefined)(
                 id: 'pf6',
                 parameter: '[fd09::2]:80',
               }),
+              rule('Dest port', '8081', 'Port forward', [], { id: 'here', parameter: ':7070' }),
             ],
             { id: 'ext' },
           ),
@@ -150,6 +151,10 @@ describe.skipIf(kernelSkipReason !== undefined)(
           // Everything else arriving from outside is deleted: the forwarded flows pass anyway.
           rule('Direction', 'inbound', '->', [
             rule('Interface', 'external', 'Delete no log', [], { id: 'wall' }),
+          ]),
+          // And the host's own service on 7070 may not answer: except the redirected flow.
+          rule('Direction', 'outbound', '->', [
+            rule('Source port', '7070', 'Delete no log', [], { id: 'mute' }),
           ]),
         ],
         { externalInterfaces: ['ext0'], internalInterfaces: ['int0'] },
@@ -168,6 +173,7 @@ describe.skipIf(kernelSkipReason !== undefined)(
       const out = await outside.listenTcp(7000);
       const ssh = await vm.listenTcp(22);
       const web = await vm.listenTcp(80);
+      const local = await host.listenTcp(7070);
       const wait = { timeoutMs: 1500 };
       try {
         // VM -> outside, IPv4 and IPv6: the server sees the host's external address.
@@ -176,6 +182,9 @@ describe.skipIf(kernelSkipReason !== undefined)(
         // outside -> host:2222 reaches the VM's port 22, past the wall; IPv6 :8080 -> VM :80.
         expect((await outside.tcpConnect('10.8.0.1', 2222, wait)).result).toBe('connected');
         expect((await outside.tcpConnect('fd08::1', 8080, wait)).result).toBe('connected');
+        // :PORT redirects to this host; the flow passes both ways (its answers leave by output).
+        expect((await outside.tcpConnect('10.8.0.1', 8081, wait)).result).toBe('connected');
+        expect((await outside.tcpConnect('fd08::1', 8081, wait)).result).toBe('connected');
         // Another port of the host from outside: the wall deletes it.
         expect((await outside.tcpConnect('10.8.0.1', 2223, { timeoutMs: 500 })).result).toBe(
           'timeout',
@@ -185,7 +194,7 @@ describe.skipIf(kernelSkipReason !== undefined)(
           'timeout',
         );
       } finally {
-        for (const l of [out, ssh, web]) await l.close();
+        for (const l of [out, ssh, web, local]) await l.close();
       }
       // What the servers saw: the host's addresses from the VM, the client's own at the VM.
       expect(await synCounts(outside)).toEqual({ host4: 1, host6: 1, vm4: 0, vm6: 0 });

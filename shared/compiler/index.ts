@@ -1619,7 +1619,7 @@ class Compiler {
         },
       },
       [
-        ...(name === 'output' ? [] : forwarded),
+        ...forwarded,
         ...(this.usesMarks || this.usesRouteTo ? [clear(bits, set)] : []),
         [jump(target)],
       ],

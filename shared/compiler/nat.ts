@@ -92,7 +92,10 @@ export function forwardLines(
   return ways.map((w) => [...head, ...w, ...tail]);
 }
 
-/** The filter hooks' first line: a flow a Port forward translated passes (both directions). */
+/**
+ * The filter hooks' first line (input, forward, forward_out, output): a flow a Port forward
+ * translated passes, both directions (a redirected flow's replies leave by output).
+ */
 export function forwardedFlowLine(): Stmt[] {
   return [match('==', and(ct('mark'), CT_FORWARDED), CT_FORWARDED), { accept: null }];
 }
