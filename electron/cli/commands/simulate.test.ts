@@ -100,4 +100,26 @@ describe('treewall simulate', () => {
     ).toBe(2);
     expect((await capture([file])).code).toBe(2);
   });
+
+  it('shows a Port forward translation on arrival, and Route to as the verdict', async () => {
+    const nat = join(dir, 'nat.plist');
+    writeFileSync(
+      nat,
+      `(
+{ enabled = 1; filterActionName = "Port forward"; nodeName = vm; propertyName = "Dest port"; propertyValue = 2222; relationName = "=="; parameter = "[fd09::2]:22"; },
+{ enabled = 1; filterActionName = "Route to"; nodeName = other; propertyName = Direction; propertyValue = outbound; relationName = "=="; parameter = "10.72.0.2 eth2"; }
+)`,
+    );
+    const a = await capture([
+      nat,
+      '--packet',
+      'in eth0 tcp [fd08::2]:40000 > [fd08::1]:2222 flags syn',
+    ]);
+    expect(a.out).toContain('verdict: PASS by rule 1 "vm" (Port forward)');
+    expect(a.out).toContain(
+      'translated on arrival (Port forward, before the filter): to [fd09::2]:22',
+    );
+    const b = await capture([nat, '--packet', 'out eth0 udp 10.0.0.1:5000 > 10.50.0.9:9']);
+    expect(b.out).toContain('verdict: ROUTE TO by rule 2 "other" (Route to)');
+  });
 });
