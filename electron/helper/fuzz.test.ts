@@ -4,8 +4,7 @@
 // accepted. Seeded: the same seed sends the same messages.
 //   normal run:  a short run (TW_FUZZ_MESSAGES, default 300 per target)
 //   long run:    npm run test:fuzz  (10,000+ messages; TW_FUZZ_SEED picks the seed)
-import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect as netConnect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,8 +22,13 @@ import {
   type Namespace,
 } from '../testing/netns.ts';
 import { tableFingerprint, type NftJson } from './nft.ts';
+import {
+  startHelper,
+  startServe,
+  type HelperProcess,
+  type ServeHandle,
+} from '../testing/treewall-processes.ts';
 
-const repo = join(import.meta.dirname, '../..');
 const SEED = Number(process.env.TW_FUZZ_SEED ?? 20261207);
 const PER_TARGET = Number(process.env.TW_FUZZ_MESSAGES ?? 300);
 const LOG_GROUP = 3021;
@@ -352,93 +356,32 @@ describe.skipIf(!kernelTestsAvailable)(
   () => {
     const net = new TestNet('fuzz');
     let ns: Namespace;
-    let dir: string;
     let socket: string;
-    let helper: ReturnType<typeof spawn>;
-    let serve: ReturnType<typeof spawn>;
-    let helperLog = '';
-    let serveOut = '';
+    let helper: HelperProcess | undefined;
+    let serve: ServeHandle | undefined;
     let wsUrl = '';
     /** The last document an apply was accepted for (either way in). */
     let expected: FirewallDocument | null = null;
-
-    const waitFor = async <T>(what: string, fn: () => T | undefined, ms = 30_000): Promise<T> => {
-      const until = Date.now() + ms;
-      for (;;) {
-        const v = fn();
-        if (v !== undefined) return v;
-        if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    };
+    let renderer: string;
 
     beforeAll(async () => {
       await sweepStale('fuzz');
       ns = await net.namespace('f');
-      dir = mkdtempSync(join(tmpdir(), 'tw-fuzz-'));
-      socket = join(dir, 'helper.sock');
-      helper = spawn(
-        'ip',
-        [
-          'netns',
-          'exec',
-          ns.name,
-          process.execPath,
-          join(repo, 'bin/treewall.js'),
-          'helper',
-          '--socket',
-          socket,
-          '--state-dir',
-          join(dir, 'state'),
-          '--log-group',
-          String(LOG_GROUP),
-        ],
-        { stdio: ['ignore', 'ignore', 'pipe'] },
-      );
-      helper.stderr!.on('data', (d: Buffer) => (helperLog += d.toString()));
-      await waitFor('the helper', () => (/listening on/.test(helperLog) ? true : undefined));
-      mkdirSync(join(dir, 'docs'));
-      mkdirSync(join(dir, 'renderer'));
-      writeFileSync(join(dir, 'renderer/index.html'), '<!doctype html><title>treewall</title>');
-      serve = spawn(
-        process.execPath,
-        [
-          join(repo, 'bin/treewall.js'),
-          'serve',
-          '--port',
-          '0',
-          '--folder',
-          join(dir, 'docs'),
-          '--state-dir',
-          join(dir, 'serve-state'),
-          '--socket',
-          socket,
-          '--renderer-dir',
-          join(dir, 'renderer'),
-        ],
-        { stdio: ['ignore', 'pipe', 'pipe'] },
-      );
-      serve.stdout!.on('data', (d: Buffer) => (serveOut += d.toString()));
-      serve.stderr!.on('data', (d: Buffer) => (serveOut += d.toString()));
-      const url = new URL(
-        await waitFor('serve', () => /(http:\/\/\S+\?token=[\w-]+)/.exec(serveOut)?.[1]),
-      );
-      wsUrl = `ws://${url.host}/ws?token=${url.searchParams.get('token')}`;
+      helper = await startHelper({ namespace: ns.name, args: ['--log-group', String(LOG_GROUP)] });
+      socket = helper.socket;
+      // serve needs a renderer folder; the fuzz run never loads the page.
+      renderer = mkdtempSync(join(tmpdir(), 'tw-fuzz-renderer-'));
+      writeFileSync(join(renderer, 'index.html'), '<!doctype html><title>treewall</title>');
+      serve = await startServe({ helperSocket: socket, extraArgs: ['--renderer-dir', renderer] });
+      wsUrl = `ws://127.0.0.1:${serve.port}/ws?token=${serve.token}`;
     }, 60_000);
 
     afterAll(async () => {
-      for (const child of [serve, helper]) {
-        if (child && child.exitCode === null && !child.signalCode) {
-          const gone = new Promise((r) => child.once('exit', r));
-          child.kill('SIGTERM');
-          await gone;
-        }
-      }
+      await serve?.stop();
+      await helper?.stop();
       await net.cleanup();
-      if (dir) rmSync(dir, { recursive: true, force: true });
+      if (renderer) rmSync(renderer, { recursive: true, force: true });
     });
-
-    const alive = (child: ReturnType<typeof spawn>) => child.exitCode === null && !child.signalCode;
 
     it('the helper answers every line and stays up', async () => {
       const r = prng(SEED);
@@ -450,10 +393,11 @@ describe.skipIf(!kernelTestsAvailable)(
         answered += replies.length;
         if (message.applies && replies.some((m) => m.id === i && m.ok === true))
           expected = message.applies;
-        if (!alive(helper)) throw new Error(`helper died at message ${i}:\n${helperLog}`);
+        if (!helper!.running())
+          throw new Error(`helper died at message ${i}:\n${helper!.output()}`);
       }
       client.close();
-      expect(alive(helper)).toBe(true);
+      expect(helper!.running()).toBe(true);
       expect(answered).toBeGreaterThan(PER_TARGET * 0.5);
     }, 1_800_000);
 
@@ -481,11 +425,11 @@ describe.skipIf(!kernelTestsAvailable)(
         });
         const result = reply.result as { ok?: boolean } | undefined;
         if (message.applies && reply.id === i && result?.ok === true) expected = message.applies;
-        if (!alive(serve)) throw new Error(`serve died at message ${i}:\n${serveOut}`);
+        if (!serve!.running()) throw new Error(`serve died at message ${i}:\n${serve!.output()}`);
       }
       ws.close();
-      expect(alive(serve)).toBe(true);
-      expect(alive(helper)).toBe(true);
+      expect(serve!.running()).toBe(true);
+      expect(helper!.running()).toBe(true);
     }, 1_800_000);
 
     it('the kernel holds the last document an apply accepted', async () => {
