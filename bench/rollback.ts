@@ -10,41 +10,17 @@
 // the shortest timeout for which the fast path is ready.
 
 import { spawn } from 'node:child_process';
-import { join } from 'node:path';
-import { HelperClient } from '../electron/common/helper-client.ts';
-import { HELPER_NODE_OPTIONS } from '../electron/helper/server.ts';
+import { startHelper } from '../electron/testing/treewall-processes.ts';
 import type { FirewallDocument } from '../shared/model/types.ts';
 import { CLIENT_ADDRESS, createBenchNet, SERVER_ADDRESS } from './bench-net.ts';
 import { generateDocument } from './generate.ts';
-import { isRoot, privateDir, run, sleep, start, stop } from './sh.ts';
-
-const TREEWALL = join(import.meta.dirname, '../bin/treewall.js');
+import { isRoot, run, sleep } from './sh.ts';
 
 async function measure(size: number): Promise<string> {
   const net = await createBenchNet();
-  const files = privateDir('tw-bench-rollback-');
-  const socket = join(files.dir, 'helper.sock');
-  const helper = start(
-    net.inServer([
-      process.execPath,
-      ...HELPER_NODE_OPTIONS,
-      TREEWALL,
-      'helper',
-      '--socket',
-      socket,
-      '--state-dir',
-      join(files.dir, 'state'),
-    ]),
-  );
-  let output = '';
-  helper.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+  const helper = await startHelper({ namespace: net.server });
   try {
-    let client: HelperClient | undefined;
-    for (let i = 0; i < 300 && !client; i++) {
-      client = await HelperClient.connect(socket).catch(() => undefined);
-      if (!client) await sleep(100);
-    }
-    if (!client) throw new Error(`helper did not start: ${output}`);
+    const client = await helper.connect();
     const confirmed = generateDocument(size);
     const unconfirmed: FirewallDocument = structuredClone(confirmed);
     unconfirmed.rules.unshift({
@@ -114,9 +90,8 @@ async function measure(size: number): Promise<string> {
     await client.close();
     return `${size} rules: rollback lands ${late} after the deadline (timeout ${timeoutSeconds} s; prepared ${prepared} after the apply's reply)`;
   } finally {
-    await stop(helper, 10_000);
+    await helper.stop();
     await net.remove();
-    files.remove();
   }
 }
 
