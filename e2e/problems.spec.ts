@@ -144,6 +144,9 @@ test.describe('with a helper, the other panels', () => {
     await live.simulate('in eth0 tcp 10.77.0.1:40000 > 10.77.0.2:22 flags syn');
     await expect(page.getByTestId('sim-verdict')).toBeVisible();
     await expect(simError).toHaveCount(0);
+    // Rule 1.1 (ssh, Pass) decides; it has no children to run afterwards, and the path says so.
+    await expect(page.getByTestId('sim-path')).toContainText('decides (Pass)');
+    await expect(page.getByTestId('sim-path')).not.toContainText('its children run');
 
     // The helper stops: Traffic and Log say so, each in its own panel, not in a global banner.
     await helper!.kill();

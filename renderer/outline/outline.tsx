@@ -29,7 +29,15 @@ import {
 } from 'react-arborist';
 import type { Rule } from '../../shared/model/types.ts';
 import { useDocumentStore } from '../store/document-store.ts';
-import { COLUMNS, INDENT, ROW_HEIGHT, totalWidth, useUiStore, type ColumnKey } from './ui-store.ts';
+import {
+  COLUMNS,
+  fitWidths,
+  INDENT,
+  ROW_HEIGHT,
+  totalWidth,
+  useUiStore,
+  type ColumnKey,
+} from './ui-store.ts';
 import { OutlineNode, OutlineRow } from './outline-row.tsx';
 import { filteredView } from './filter.ts';
 import { outlineApi } from './outline-api.ts';
@@ -123,7 +131,8 @@ export function Outline() {
   const body = useRef<HTMLDivElement>(null);
   const { width, height } = useSize(body);
   const data = rules ? filteredView(rules, filter).rules : treeRules;
-  const gridWidth = totalWidth(widths);
+  const shown = fitWidths(widths, width);
+  const gridWidth = totalWidth(shown);
 
   const treeRef = useCallback((api: TreeApi<Rule> | null | undefined) => {
     outlineApi.current = api ?? null;
@@ -156,11 +165,9 @@ export function Outline() {
     });
   }, [reveal]);
 
-  // The name column takes whatever width the window has beyond the grid.
-  const spare = Math.max(0, width - gridWidth);
-  const cssVars = Object.fromEntries(
-    COLUMNS.map((c) => [`--w-${c.key}`, `${widths[c.key] + (c.key === 'name' ? spare : 0)}px`]),
-  );
+  // The name column takes whatever width the window has beyond the grid; a narrow window
+  // narrows the wide columns first (fitWidths).
+  const cssVars = Object.fromEntries(COLUMNS.map((c) => [`--w-${c.key}`, `${shown[c.key]}px`]));
 
   return (
     <div className="outline" style={cssVars as React.CSSProperties} onKeyDownCapture={onOutlineKey}>
@@ -237,7 +244,10 @@ function ResizeGrip({ column }: { column: ColumnKey }) {
   const onPointerDown = (e: PointerEvent<HTMLDivElement>) => {
     e.preventDefault();
     const startX = e.clientX;
-    const start = useUiStore.getState().widths[column];
+    // From the width on screen (a narrow window shows less than the stored width: fitWidths).
+    const start =
+      e.currentTarget.parentElement?.getBoundingClientRect().width ??
+      useUiStore.getState().widths[column];
     const el = e.currentTarget;
     el.setPointerCapture(e.pointerId);
     const move = (ev: globalThis.PointerEvent) =>

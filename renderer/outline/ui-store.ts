@@ -67,3 +67,34 @@ export const useUiStore = create<UiState>()((set) => ({
 
 export const totalWidth = (widths: Record<ColumnKey, number>): number =>
   COLUMNS.reduce((sum, c) => sum + widths[c.key], 0);
+
+/** How narrow a column may become to fit a small window (the user's own width is the widest). */
+const COMPACT: Partial<Record<ColumnKey, number>> = {
+  name: 120,
+  number: 100,
+  value: 130,
+  parameter: 90,
+  property: 120,
+};
+
+/**
+ * The widths shown in a window `available` px wide: the name column takes what is left over;
+ * in a narrower window the wide columns give up width (in proportion to what each can give, down
+ * to COMPACT), so every column, Matches included, stays in view down to about 900 px. Below
+ * that the grid scrolls sideways.
+ */
+export function fitWidths(
+  widths: Record<ColumnKey, number>,
+  available: number,
+): Record<ColumnKey, number> {
+  const total = totalWidth(widths);
+  if (total <= available) return { ...widths, name: widths.name + (available - total) };
+  const give = (k: ColumnKey) => Math.max(0, widths[k] - (COMPACT[k] ?? widths[k]));
+  const keys = Object.keys(COMPACT) as ColumnKey[];
+  const room = keys.reduce((sum, k) => sum + give(k), 0);
+  if (room === 0) return widths;
+  const share = Math.min(1, (total - available) / room);
+  const out = { ...widths };
+  for (const k of keys) out[k] = Math.round(widths[k] - give(k) * share);
+  return out;
+}

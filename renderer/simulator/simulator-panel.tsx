@@ -29,7 +29,7 @@ const EXAMPLES = [
 ];
 
 /** What a step did, in words. */
-function stepText(step: Step, verdictAction: string | undefined): string {
+function stepText(step: Step, verdictAction: string | undefined, hasChildren: boolean): string {
   if (step.kind === 'skipped') return 'skipped by ++ (not tested)';
   if (step.kind === 'miss') return 'not matched';
   switch (step.effect) {
@@ -38,7 +38,7 @@ function stepText(step: Step, verdictAction: string | undefined): string {
         return 'matched on arrival, before the filter: translates the destination; its connection passes';
       if (verdictAction === 'Route to')
         return 'matched: decides (Route to: sent to its next hop); its children never run';
-      return `matched: decides (${verdictAction ?? 'verdict'}), then its children run for side effects`;
+      return `matched: decides (${verdictAction ?? 'verdict'})${hasChildren ? ', then its children run for side effects' : ''}`;
     case 'ends side effects':
       return 'matched: a verdict is already fixed, so it changes nothing and ends the side effects';
     case 'exit group':
@@ -218,7 +218,13 @@ export function SimulatorPanel() {
                   <span className="sim-rule">
                     {describeRule(index.get(step.ruleId)).replace(/^\S+ /, '')}
                   </span>{' '}
-                  <span className="muted">{stepText(step, ev.verdictAction)}</span>
+                  <span className="muted">
+                    {stepText(
+                      step,
+                      ev.verdictAction,
+                      (index.get(step.ruleId)?.rule.children.length ?? 0) > 0,
+                    )}
+                  </span>
                   {actions.length > 0 && <span className="tag">{actions.join(', ')}</span>}
                 </li>
               );
