@@ -308,9 +308,15 @@ export async function checkActions(
   doc: FirewallDocument,
   config: ActionConfig,
 ): Promise<{ errors: Problem[]; warnings: Problem[] }> {
+  const errors: Problem[] = [];
+  // Most documents have neither: one cheap walk, no numbering (applies of 100,000 rules).
+  let any = false;
+  walk(doc.rules, (rule) => {
+    if (rule.action === 'Email' || rule.action === 'Script') any = true;
+  });
+  if (!any) return { errors, warnings: [] };
   const enabled = effectivelyEnabledIds(doc.rules);
   const numbers = numberRules(doc.rules);
-  const errors: Problem[] = [];
   const warnings: Problem[] = [];
   const scripts: Rule[] = [];
   walk(doc.rules, (rule) => {

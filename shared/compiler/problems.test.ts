@@ -11,6 +11,7 @@ import { ACTION_NAMES, PROPERTY_NAMES, RELATION_NAMES } from '../model/vocabular
 import { ACTION_INFO, PROPERTY_INFO } from '../model/vocabulary-table.ts';
 import { compile } from './index.ts';
 import { countBySeverity, documentProblems } from './problems.ts';
+import { doc, r } from './golden/cases.ts';
 
 const at = (rules: Rule[], number: string): Rule => {
   let list = rules;
@@ -246,5 +247,20 @@ describe('issue 13: NAT and Route to in documentProblems (what the editor and tr
     expect(of('d')[0]?.message).toMatch(/Route to reaches arriving packets/);
     expect(of('e')[0]?.message).toMatch(/Route to/);
     expect(compile(doc).ok).toBe(false);
+  });
+});
+
+describe('documentProblems: Rate limit semantics (issue 13 C)', () => {
+  it('notes the Rate limits that police; a byte-rate Rate limit out shapes and gets none', () => {
+    const d = doc([
+      r('in', 'Dest port', '==', '80', 'Rate limit in', [], { parameter: '2M' }),
+      r('out', 'Dest port', '==', '81', 'Rate limit out', [], { parameter: '2M' }),
+      r('pps', 'Dest port', '==', '82', 'Rate limit out', [], { parameter: '50/s' }),
+    ]);
+    const notes = documentProblems(d).filter((p) => p.severity === 'note');
+    expect(notes.map((p) => [p.number, p.message.replace(/:.*/, '')])).toEqual([
+      ['1', 'Rate limit in polices'],
+      ['3', 'Rate limit out polices'],
+    ]);
   });
 });

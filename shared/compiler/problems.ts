@@ -8,6 +8,7 @@
 import type { FirewallDocument, Problem, Rule, Severity } from '../model/types.ts';
 import { validateDocumentAll } from '../model/validate.ts';
 import { createParseCache, type ParseCache } from '../model/values.ts';
+import { actionNotes } from './action-notes.ts';
 import { compile } from './index.ts';
 
 export interface DocumentProblemsOptions {
@@ -32,7 +33,8 @@ const RANK: Record<Severity, number> = { error: 0, warning: 1, note: 2 };
  * - `warning`: the compiler's warnings (`Interface external: the document lists no external
  *   interfaces, so this rule never matches`) — it applies, probably not as meant;
  * - `note`: free text where the original kept a description (an Email without address, a
- *   Trigger parameter that is not a duration), and every problem of a rule that is off, ending
+ *   Trigger parameter that is not a duration), an action that does not do here what it did in
+ *   IPNetSentryX (Rate limit in polices: action-notes.ts), and every problem of a rule that is off, ending
  *   in `(the rule is off)`.
  * A problem validation and the compiler both find is listed once.
  */
@@ -70,6 +72,9 @@ export function documentProblems(
     for (const p of result.problems) fromCompiler(p, 'error');
     for (const w of result.warnings ?? []) fromCompiler(w, 'warning');
   }
+
+  // Actions that do not do here what their name says there (Rate limit in polices, ...).
+  for (const n of actionNotes(doc, cache)) push(n, 'note');
 
   const off = new Set<string>();
   if (options.rulesThatAreOff ?? true) collectOff(doc.rules, false, off);
