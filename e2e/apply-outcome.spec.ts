@@ -120,7 +120,10 @@ test('a helper restarted after the deadline rolls back, and the app says that wa
   expect(await helper!.server.nft(['list', 'tables'])).not.toContain('table inet treewall');
 });
 
-test('statistics of rules the kernel does not hold show a dash, not 0', async ({ ui }) => {
+test('statistics of rules the kernel does not hold show a dash, not 0; none in force: nothing live', async ({
+  ui,
+  helper,
+}) => {
   const { page } = ui;
   const doc = smallDocument();
   doc.rules[1]!.enabled = false; // 2 outbound: disabled with its child
@@ -134,4 +137,27 @@ test('statistics of rules the kernel does not hold show a dash, not 0', async ({
   await expect(stats('3')).not.toHaveAttribute('data-in-force', 'false');
   await expect(stats('3').getByTestId('stats-value')).toHaveText('0');
   await page.screenshot({ path: test.info().outputPath('stats.png') });
+
+  // Traffic lights rule 1 and counts it; turned off, nothing is in force: what was counted is
+  // marked as such, zeros become dashes, no row stays lit and no rate keeps running.
+  const { client, serverAddress } = helper!;
+  await expect
+    .poll(
+      async () => {
+        await client.ping(serverAddress);
+        return stats('1').getByTestId('stats-value').textContent();
+      },
+      { timeout: 15_000 },
+    )
+    .not.toBe('0');
+  const counted = await stats('1').getByTestId('stats-value').textContent();
+  await page.getByTestId('firewall-toggle').click();
+  await expect(ui.helperStatus).toContainText('firewall off');
+  await expect(stats('1')).toHaveAttribute('data-in-force', 'false');
+  await expect(stats('1').getByTestId('stats-value')).toHaveText(counted!);
+  for (const n of ['1.1', '2']) {
+    await expect(stats(n)).toHaveAttribute('data-in-force', 'false');
+    await expect(stats(n)).toHaveText('—');
+  }
+  await expect(page.locator('[data-testid="rule-row"][data-hit="true"]')).toHaveCount(0);
 });

@@ -11,7 +11,7 @@ import { listen } from '../backend.ts';
 import { useLogStore } from '../log/log-store.ts';
 import { useAppStore } from '../store/app-store.ts';
 import { refreshTriggered } from '../triggered/triggered-store.ts';
-import { applyTick, setBaseline } from '../store/counters-store.ts';
+import { applyTick, countingStopped, setBaseline } from '../store/counters-store.ts';
 import { isLocalTarget } from '../store/fleet-store.ts';
 import { notify } from './notifications.ts';
 import { reportPanel } from '../common/panel-error.tsx';
@@ -52,6 +52,7 @@ export function startLiveFeed(): () => void {
   // helper that connects with rules already active gives its totals as they are.
   let appliedAt: string | null | undefined;
   let connected = false;
+  let active = false;
   const onHelper = () => {
     const h = useAppStore.getState().helper;
     const nowConnected = h?.connected === true;
@@ -84,6 +85,11 @@ export function startLiveFeed(): () => void {
       setBaseline('apply', Date.parse(nowApplied) || Date.now());
       void refreshCounters();
     }
+    // Rolled back to no rules, turned off, or the helper gone: nothing counts any more, so no
+    // row stays lit and no rate keeps running from the last tick.
+    const nowActive = nowConnected && h?.active === true;
+    if (isLocalTarget() && active && !nowActive) countingStopped();
+    active = nowActive;
     connected = nowConnected;
   };
   onHelper();

@@ -95,9 +95,20 @@ export const StatsCell = memo(function StatsCell({ rule }: { rule: Rule }) {
   const since = useCountersStore((s) => s.baseline);
   // No rules in force and nothing counted this session: an empty column, not a column of zeros.
   const anything = useCountersStore((s) => s.counters.size > 0);
+  // No rules in force, but counts from when some were (rolled back to none, turned off, the
+  // helper gone): shown as what was counted then, never as live counts; nothing counted: a dash.
+  // Rates are not kept past the rules they measured.
+  const stale = !active;
+  const nothing = useCountersStore(
+    (s) =>
+      stale &&
+      (kind === 'packetRate' ||
+        kind === 'bitRate' ||
+        (summed ? subtree(s.counters, rule.children) : own(s.counters, rule.id)).packets === 0),
+  );
   if (kind === 'none' || (!active && !anything))
     return <div className="cell c-stats" role="gridcell" data-testid="cell-stats" />;
-  if (absent)
+  if (absent || nothing)
     return (
       <div
         className="cell c-stats not-in-force"
@@ -105,13 +116,29 @@ export const StatsCell = memo(function StatsCell({ rule }: { rule: Rule }) {
         data-testid="cell-stats"
         data-in-force="false"
         title={
-          rule.enabled
-            ? 'Not in the rules in force (added or changed since the apply, or under a disabled rule): no count'
-            : 'Disabled: not in the rules in force, no count'
+          stale
+            ? 'Not counting now (no rules in force, or no helper)'
+            : rule.enabled
+              ? 'Not in the rules in force (added or changed since the apply, or under a disabled rule): no count'
+              : 'Disabled: not in the rules in force, no count'
         }
       >
         <span className="stats-value" data-testid="stats-value">
           —
+        </span>
+      </div>
+    );
+  if (stale)
+    return (
+      <div
+        className="cell c-stats not-in-force"
+        role="gridcell"
+        data-testid="cell-stats"
+        data-in-force="false"
+        title="Not counting now (no rules in force, or no helper): what was counted until then"
+      >
+        <span className="stats-value" data-testid="stats-value">
+          {summed && text ? `Σ ${text}` : text}
         </span>
       </div>
     );

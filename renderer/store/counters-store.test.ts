@@ -3,6 +3,7 @@ import type { CounterTick } from '../../shared/ipc/app-api.ts';
 import {
   applySnapshot,
   applyTick,
+  countingStopped,
   hasHistory,
   rateHistory,
   resetCountersStore,
@@ -53,6 +54,21 @@ describe('counters store', () => {
     expect(s().counters.has('b')).toBe(false);
     expect(s().counted).toEqual(new Set(['a', 'b']));
     expect(s().totalPacketsPerSecond).toBe(5);
+  });
+
+  it('when counting stops, keeps the totals and drops highlights, rates and the counted set', () => {
+    applyTick(tick({ a: [10, 600], b: [0, 0] }));
+    countingStopped();
+    expect(s().counters.get('a')).toMatchObject({
+      packets: 10,
+      bytes: 600,
+      packetsPerSecond: 0,
+      bitsPerSecond: 0,
+      hot: false,
+    });
+    expect(s().counted.size).toBe(0);
+    expect(s().totalPacketsPerSecond).toBe(0);
+    expect(s().totalBitsPerSecond).toBe(0);
   });
 
   it('clears the rate and highlight one tick later, and leaves unchanged rules untouched', () => {

@@ -243,6 +243,33 @@ export function setBaseline(kind: 'apply' | 'reset', at = Date.now()): void {
   });
 }
 
+/**
+ * No rules in force any more (rolled back to none, stopped, the helper gone): nothing counts, so
+ * no rule is lit, no rate runs and no rule is "counted"; the totals stay (the cells show them as
+ * not in force). The next apply's baseline starts again from the helper's totals.
+ */
+export function countingStopped(): void {
+  const state = useCountersStore.getState();
+  if (
+    !hotIds.size &&
+    !state.counted.size &&
+    !state.totalPacketsPerSecond &&
+    !state.totalBitsPerSecond
+  )
+    return;
+  const next = new Map(state.counters);
+  for (const [id, c] of next)
+    if (c.hot || c.packetsPerSecond || c.bitsPerSecond)
+      next.set(id, { ...c, hot: false, packetsPerSecond: 0, bitsPerSecond: 0 });
+  hotIds = new Set();
+  useCountersStore.setState({
+    counters: next,
+    counted: new Set(),
+    totalPacketsPerSecond: 0,
+    totalBitsPerSecond: 0,
+  });
+}
+
 /** Forget everything (tests; a different helper). */
 export function resetCountersStore(): void {
   raw.clear();
