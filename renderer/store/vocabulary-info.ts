@@ -75,8 +75,11 @@ function propertyMenu(): MenuItem[] {
 
 function actionMenu(): MenuItem[] {
   actionItems ??= ACTION_NAMES.map((name: ActionName) => {
-    const refused = refusal(createRule({ action: name }), 'action');
-    const description = ACTION_INFO[name].description;
+    const info = ACTION_INFO[name];
+    // With its first example parameter: a missing parameter is the row's problem, not the menu's.
+    const parameter = info.parameterExamples[0] ?? info.parameterPlaceholder ?? '';
+    const refused = refusal(createRule({ action: name, parameter }), 'action');
+    const description = info.description;
     return { name, description, ...(refused ? { refused } : {}) };
   });
   return actionItems;

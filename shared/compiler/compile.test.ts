@@ -69,6 +69,14 @@ describe('compile: refusals name the rule and the reason', () => {
     expect(p?.message).toMatch(message);
   });
 
+  it('Route to without a next hop under Direction == outbound: only the parameter is the problem', () => {
+    const rule = r('x', 'Dest port', '==', '80', 'Route to');
+    const problems = refused(compile(doc([r('out', 'Direction', '==', 'outbound', '->', [rule])])));
+    const mine = problems.filter((p) => p.ruleId === 'x');
+    expect(mine.map((p) => p.field)).toEqual(['parameter']);
+    expect(mine[0]?.message).toMatch(/needs a gateway/);
+  });
+
   it('Port forward: its path (tests only) translates in nat_pre; the walk never matches it', () => {
     const top = ok(
       compile(

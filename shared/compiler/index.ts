@@ -892,7 +892,9 @@ class Compiler {
   private routeLines(node: Node, variant: Variant): Stmt[][] {
     const p = node.param;
     const key = nextHopKey(p);
-    if (variant === 'in' || key === undefined) {
+    // No next hop: the parameter's own problem says so (not that the packets arrive).
+    if (key === undefined) return [[drop]];
+    if (variant === 'in') {
       if (!this.routeRefused.has(node.rule.id)) {
         this.routeRefused.add(node.rule.id);
         this.problem(
