@@ -305,7 +305,6 @@ class Compiler {
   private readonly chains = new Map<string, Stmt[][]>();
   private readonly chainInfo = new Map<string, ChainInfo>();
   private readonly counters: Command[] = [];
-  private readonly counterDone = new Set<string>();
   private readonly sets: Command[] = [];
   private readonly maps: Command[] = [];
   private readonly mapDone = new Set<string>();
@@ -378,7 +377,9 @@ class Compiler {
       const next = rules[index + 1] ?? after;
       const number = childNumber(parentNumber, index);
       const pre = counter.n++;
-      if (this.keys.has(rule.id)) {
+      const known = this.keys.size;
+      const key = this.keys.key(rule.id);
+      if (this.keys.size === known) {
         this.problem(
           rule,
           number,
@@ -386,7 +387,6 @@ class Compiler {
           `${rule.property}: another rule has the same id "${rule.id}"`,
         );
       }
-      const key = this.keys.key(rule.id);
       const value = cachedValue(this.parseCache, rule.property, rule.value);
       const param = cachedParameter(this.parseCache, rule.action, rule.parameter);
       if (!value.ok) this.problem(rule, number, 'value', value.error);
@@ -504,17 +504,17 @@ class Compiler {
   }
 
   private counterFor(node: Node): string {
+    // One named counter per rule (a duplicate id, the only way two nodes share a key, is refused).
+    const done = node.obj.counter;
+    if (done !== undefined) return done;
     const name = `c_${node.key}`;
-    if (!this.counterDone.has(name)) {
-      this.counterDone.add(name);
-      const comment = this.comment(node);
-      this.counters.push({
-        add: {
-          counter: { family: 'inet', table: this.table, name, ...(comment ? { comment } : {}) },
-        },
-      });
-      node.obj.counter = name;
-    }
+    const comment = this.comment(node);
+    this.counters.push({
+      add: {
+        counter: { family: 'inet', table: this.table, name, ...(comment ? { comment } : {}) },
+      },
+    });
+    node.obj.counter = name;
     return name;
   }
 

@@ -17,11 +17,29 @@ export interface NftDocument {
   nftables: Command[];
 }
 
-export const meta = (key: string): Expr => ({ meta: { key } });
-export const payload = (protocol: string, field: string): Expr => ({
-  payload: { protocol, field },
-});
-export const ct = (key: string): Expr => ({ ct: { key } });
+// The field expressions are shared, one object per field: a 100,000-rule program repeats a few
+// dozen of them ~100,000 times, and every object the compiler keeps is work for the garbage
+// collector (a third of the compile). Nothing mutates an expression once built (JSON.stringify
+// and the text renderer only read them), so sharing is invisible in the output.
+const metas = new Map<string, Expr>();
+const payloads = new Map<string, Expr>();
+const cts = new Map<string, Expr>();
+export const meta = (key: string): Expr => {
+  let e = metas.get(key);
+  if (e === undefined) metas.set(key, (e = { meta: { key } }));
+  return e;
+};
+export const payload = (protocol: string, field: string): Expr => {
+  const k = `${protocol} ${field}`;
+  let e = payloads.get(k);
+  if (e === undefined) payloads.set(k, (e = { payload: { protocol, field } }));
+  return e;
+};
+export const ct = (key: string): Expr => {
+  let e = cts.get(key);
+  if (e === undefined) cts.set(key, (e = { ct: { key } }));
+  return e;
+};
 export const and = (left: Expr, mask: Expr): Expr => ({ '&': [left, mask] });
 export const or = (left: Expr, bits: Expr): Expr => ({ '|': [left, bits] });
 export const range = (lo: Expr, hi: Expr): Expr => ({ range: [lo, hi] });

@@ -18,18 +18,43 @@ export interface IpAddress {
   value: bigint;
 }
 
+/**
+ * `192.168.0.1` -> its 32 bits as a number (exact in a double). Leading zeros are read as decimal
+ * (never octal). IPv4 work is done in numbers and turned into bigints once: bigint steps cost
+ * several times as much, and a large document has tens of thousands of addresses.
+ */
+function parseIPv4Number(text: string): number | undefined {
+  const n = text.length;
+  if (n < 7 || n > 15) return undefined;
+  let value = 0;
+  let octet = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      if (++digits > 3) return undefined;
+      octet = octet * 10 + (c - 48);
+    } else if (c === 46) {
+      if (digits === 0 || octet > 255 || ++dots > 3) return undefined;
+      value = value * 256 + octet;
+      octet = 0;
+      digits = 0;
+    } else return undefined;
+  }
+  if (dots !== 3 || digits === 0 || octet > 255) return undefined;
+  return value * 256 + octet;
+}
+
+/** 32 bits as a number -> `192.168.0.1`. */
+function formatIPv4Number(value: number): string {
+  return `${Math.floor(value / 16777216) % 256}.${Math.floor(value / 65536) % 256}.${Math.floor(value / 256) % 256}.${value % 256}`;
+}
+
 /** `192.168.0.1` -> bigint. Leading zeros are read as decimal (never octal). */
 export function parseIPv4(text: string): bigint | undefined {
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(text);
-  if (!m) return undefined;
-  // One BigInt at the end: 32 bits fit a double exactly, and bigint steps cost 4x as much.
-  let value = 0;
-  for (let i = 1; i <= 4; i++) {
-    const octet = Number(m[i]);
-    if (octet > 255) return undefined;
-    value = value * 256 + octet;
-  }
-  return BigInt(value);
+  const value = parseIPv4Number(text);
+  return value === undefined ? undefined : BigInt(value);
 }
 
 /** RFC 4291 text (with `::` and an embedded IPv4 tail) -> bigint. Zone ids (`%eth0`) are refused. */
@@ -82,7 +107,7 @@ export function parseIpAddress(text: string): IpAddress | undefined {
 }
 
 export function formatIPv4(value: bigint): string {
-  return [24n, 16n, 8n, 0n].map((shift) => String((value >> shift) & 0xffn)).join('.');
+  return formatIPv4Number(Number(value & 0xffffffffn));
 }
 
 /** RFC 5952 canonical text: lower case, no leading zeros, the longest zero run (>= 2) as `::`. */
@@ -133,6 +158,8 @@ function netmaskLength(text: string): number | undefined {
 export function parseAddressMatch(label: string, raw: string): Result<AddressMatch> {
   const text = raw.trim();
   if (text === '') return fail(`${label} is empty (expected an address, a-b range or addr/len)`);
+  const v4 = ipv4Match(text);
+  if (v4) return ok(v4);
   if (text.includes('/')) {
     const [addrText = '', lenText = '', ...rest] = text.split('/').map((s) => s.trim());
     if (rest.length > 0) return fail(`${label} ${text} has more than one "/"`);
@@ -186,4 +213,47 @@ export function parseAddressMatch(label: string, raw: string): Result<AddressMat
     first: addr.value,
     last: addr.value,
   });
+}
+
+/**
+ * The common IPv4 forms (`a.b.c.d`, `a.b.c.d/len`, `a.b.c.d-e.f.g.h`) in numbers; undefined for
+ * anything else (netmasks, IPv6, errors), which the general path reads and words.
+ */
+function ipv4Match(text: string): AddressMatch | undefined {
+  const slash = text.indexOf('/');
+  if (slash >= 0) {
+    const value = parseIPv4Number(text.slice(0, slash));
+    const lenText = text.slice(slash + 1);
+    if (value === undefined || !/^\d{1,3}$/.test(lenText)) return undefined;
+    const len = Number(lenText);
+    if (len > 32) return undefined;
+    const size = 2 ** (32 - len);
+    const first = value - (value % size);
+    return {
+      family: 4,
+      kind: 'prefix',
+      address: formatIPv4Number(first),
+      prefixLength: len,
+      first: BigInt(first),
+      last: BigInt(first + size - 1),
+    };
+  }
+  const dash = text.indexOf('-');
+  if (dash >= 0) {
+    const a = parseIPv4Number(text.slice(0, dash));
+    const b = parseIPv4Number(text.slice(dash + 1));
+    if (a === undefined || b === undefined || a > b) return undefined;
+    return {
+      family: 4,
+      kind: 'range',
+      address: formatIPv4Number(a),
+      end: formatIPv4Number(b),
+      first: BigInt(a),
+      last: BigInt(b),
+    };
+  }
+  const value = parseIPv4Number(text);
+  if (value === undefined) return undefined;
+  const v = BigInt(value);
+  return { family: 4, kind: 'single', address: formatIPv4Number(value), first: v, last: v };
 }
