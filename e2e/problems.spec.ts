@@ -112,6 +112,8 @@ test.describe('with a helper', () => {
     await page.getByTestId('triggered-address').fill('10.0.0.0/8');
     await page.getByTestId('triggered-add').click();
     await expect(error).toContainText('Could not add 10.0.0.0/8');
+    await expect(error).toContainText('single addresses, not networks');
+    await expect(error).toContainText('Source net');
     await expect(ui.errorBanner).toHaveCount(0);
     await page.getByTestId('triggered-address').fill('192.0.2.7');
     await page.getByTestId('triggered-add').click();

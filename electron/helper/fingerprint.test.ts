@@ -25,6 +25,11 @@ class SlowListNft implements NftRunner {
   loads = 0;
   /** Loads and finished listings, in order. */
   events: string[] = [];
+  private started: (() => void)[] = [];
+  /** Resolves when the next full listing starts. */
+  listingStarts(): Promise<void> {
+    return new Promise((resolve) => this.started.push(resolve));
+  }
   async run(args: string[], signal?: AbortSignal): Promise<NftResult> {
     const ok = (stdout = ''): NftResult => ({ code: 0, stdout, stderr: '' });
     // Loads are JSON files; listings of several commands are `.nft` files (list sets: none here).
@@ -40,6 +45,7 @@ class SlowListNft implements NftRunner {
     if (args[0] === '-j' && args.includes('list') && args.includes('table')) {
       if (!this.table) return { code: 1, stdout: '', stderr: 'Error: No such file or directory\n' };
       const table = JSON.stringify(this.table);
+      for (const resolve of this.started.splice(0)) resolve();
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(resolve, this.listMs);
         signal?.addEventListener('abort', () => {
@@ -99,9 +105,10 @@ describe('the fingerprint listing after an apply', () => {
   });
 
   it('cancels a listing already running when an apply arrives', async () => {
-    nft.listMs = 2_000;
+    nft.listMs = 60_000;
+    const started = nft.listingStarts();
     await service.apply(doc('22'));
-    await new Promise((resolve) => setTimeout(resolve, 50)); // the listing has started
+    await started;
     await service.apply(doc('23'));
     expect(nft.listings[0]).toBe('aborted');
     expect(nft.events.slice(0, 2)).toEqual(['load', 'load']);

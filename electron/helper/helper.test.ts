@@ -197,7 +197,9 @@ describe.skipIf(!kernelTestsAvailable)(
       for (let i = 0; i < 3; i++) expect(await pingOk()).toBe(true);
       const sum = () => ticks.slice(start).reduce((n, t) => n + (t.changed.ping?.dPackets ?? 0), 0);
       await waitFor('three pings in the stream', async () => (sum() >= 3 ? true : undefined));
-      await new Promise((r) => setTimeout(r, 500));
+      // Two more ticks: a count that arrived late would be in them.
+      const seen = ticks.length;
+      await waitFor('two more ticks', async () => (ticks.length >= seen + 2 ? true : undefined));
       expect(sum()).toBe(3);
       // Totals are monotonic and each tick's delta is the difference of totals.
       let last = -1;

@@ -10,6 +10,7 @@ import type { FirewallDocument } from '../../shared/model/types.ts';
 import { forwardingWarning, readForwarding, syncRoutes } from '../helper/routing.ts';
 import { kernelSkipReason, sweepStale, TestNet, type Namespace } from './netns.ts';
 import { fullRunRequested } from './prerequisites.ts';
+import { waitFor } from './processes.ts';
 import { startHelper } from './treewall-processes.ts';
 
 function compiled(d: FirewallDocument) {
@@ -219,16 +220,18 @@ describe.skipIf(kernelSkipReason !== undefined)(
       };
       expect(await syncRoutes(c.routes, inNs)).toBeUndefined();
       const before = [await seenBy(hop1), await seenBy(hop2)];
+      // What the two hops counted since `before`, once they counted `sent` datagrams in all.
+      const seen = (sent: number) =>
+        waitFor(`${sent} datagrams at the hops`, async () => {
+          const got = [(await seenBy(hop1)) - before[0]!, (await seenBy(hop2)) - before[1]!];
+          return got[0]! + got[1]! >= sent ? got : undefined;
+        });
       // 10.50.1.9 matches the rule: hop2. 10.50.2.9 does not: the main table's hop1.
       await host.udpSend('10.50.1.9', 9, { payload: 'x' });
       await host.udpSend('10.50.2.9', 9, { payload: 'x' });
-      await new Promise((r) => setTimeout(r, 200));
-      expect([(await seenBy(hop1)) - before[0]!, (await seenBy(hop2)) - before[1]!]).toEqual([
-        1, 1,
-      ]);
+      expect(await seen(2)).toEqual([1, 1]);
       await host.udpSend('10.50.1.10', 9, { payload: 'x' });
-      await new Promise((r) => setTimeout(r, 200));
-      expect((await seenBy(hop2)) - before[1]!).toBe(2);
+      expect(await seen(3)).toEqual([1, 2]);
       const rules = (await host.exec(['ip', 'rule', 'show'])).stdout;
       expect(rules).toMatch(/27100:\s+from all fwmark 0x4000000\/0x6c000000 lookup 27100/);
       // Stop: treewall's rule and table go; the main table and other rules stay.
@@ -240,8 +243,7 @@ describe.skipIf(kernelSkipReason !== undefined)(
       );
       await host.nft(['delete', 'table', 'inet', 'treewall']);
       await host.udpSend('10.50.1.11', 9, { payload: 'x' });
-      await new Promise((r) => setTimeout(r, 200));
-      expect((await seenBy(hop1)) - before[0]!).toBe(2);
+      expect(await seen(4)).toEqual([2, 2]);
     });
 
     it('the helper sets the routing at apply, reports IP forwarding off, and stop removes both', async () => {

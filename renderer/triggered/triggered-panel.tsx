@@ -208,6 +208,12 @@ function AddForm({ disabled }: { disabled: boolean }) {
     ev.preventDefault();
     const a = address.trim();
     if (!a) return;
+    // The tables hold host addresses, as IPNetSentryX's do (the kernel adds to them per packet,
+    // which sets of networks cannot do): say so and what to use instead.
+    if (a.includes('/'))
+      return panelError(
+        `Could not add ${a}: the triggered tables hold single addresses, not networks. To match a network, use a rule testing Source net.`,
+      );
     const failed = firstFailure(
       await targetCall('triggered.add', {
         address: a,
