@@ -201,6 +201,8 @@ function buildRenderer(
 export interface ServeHandle {
   /** The page URL for a document in the served folder. */
   urlFor: (documentName: string) => string;
+  /** The serve process (its CPU time: ./proc.ts). */
+  pid: number;
   stop: () => Promise<void>;
 }
 
@@ -227,7 +229,7 @@ export async function startServe(
     extraArgs: ['--renderer-dir', build],
     ...(helperSocket ? { helperSocket } : {}),
   });
-  return { urlFor: serve.urlFor, stop: serve.stop };
+  return { urlFor: serve.urlFor, pid: serve.pid, stop: serve.stop };
 }
 
 /**
