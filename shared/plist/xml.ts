@@ -77,6 +77,34 @@ function elementName(text: string, start: number, end: number): string {
   return text.slice(start, end);
 }
 
+/** Keys that most dictionaries of a document hold (a rule's, the document's): returned as
+ * constants by `plainKey`. A key sliced from the text is a new string each time, and storing it
+ * in an object makes V8 look it up in its table of names: a million keys in a 100,000-rule
+ * document. Only the spelling `<key>name</key>` is taken this way; the text is the same. */
+const KNOWN_KEYS = [
+  'children',
+  'enabled',
+  'expandedState',
+  'filterAction',
+  'filterActionName',
+  'nodeName',
+  'nodeNumber',
+  'nodeCount',
+  'parameter',
+  'property',
+  'propertyName',
+  'propertyValue',
+  'relation',
+  'relationName',
+  'ruleId',
+];
+const LONGEST_KNOWN_KEY = Math.max(...KNOWN_KEYS.map((k) => k.length));
+const KNOWN_KEYS_BY_FIRST = new Map<number, string[]>();
+for (const key of KNOWN_KEYS) {
+  const first = key.charCodeAt(0);
+  KNOWN_KEYS_BY_FIRST.set(first, [...(KNOWN_KEYS_BY_FIRST.get(first) ?? []), key]);
+}
+
 const NEEDS_ESCAPE = /[&<>\r]/;
 const SCALARS = new Set(['string', 'key', 'integer', 'real', 'date', 'data']);
 const NAMED_ENTITIES: Readonly<Record<string, string>> = {
@@ -266,6 +294,29 @@ class XmlReader {
     return t.slice(start, lt);
   }
 
+  /** `plainContent(start, 'key')`, giving the known keys as constants (see KNOWN_KEYS). */
+  plainKey(start: number): string | undefined {
+    const t = this.text;
+    const lt = t.indexOf('<', start);
+    const length = lt - start;
+    if (length > 0 && length <= LONGEST_KNOWN_KEY) {
+      const candidates = KNOWN_KEYS_BY_FIRST.get(t.charCodeAt(start));
+      if (candidates !== undefined) {
+        for (const name of candidates) {
+          if (
+            name.length === length &&
+            t.startsWith(name, start) &&
+            t.startsWith('</key>', lt)
+          ) {
+            this.pos = lt + 6;
+            return name;
+          }
+        }
+      }
+    }
+    return this.plainContent(start, 'key');
+  }
+
   /**
    * The common case, without the general machinery: at pos, inside an array or a dictionary, one
    * of `<key>`, `<string>`, `<integer>`, `<true/>`, `<false/>`, `<dict>`, `<array>` (or their
@@ -293,7 +344,7 @@ class XmlReader {
       if (top.kind !== 'dict' || top.key !== undefined || !t.startsWith('key>', at + 1)) {
         return false;
       }
-      const key = this.plainContent(at + 5, 'key');
+      const key = this.plainKey(at + 5);
       if (key === undefined) return false;
       top.key = key;
       top.keyAt = at;
