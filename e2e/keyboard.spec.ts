@@ -66,7 +66,9 @@ test.describe('with a helper', () => {
     await expect(ui.helperStatus).toContainText('Helper connected');
     // Empty the outline from the keyboard: Tab to it, select all, delete.
     const inOutline = () =>
-      page.evaluate(() => document.activeElement?.closest('[role="treegrid"] [role="rowgroup"]') !== null);
+      page.evaluate(
+        () => document.activeElement?.closest('[role="treegrid"] [role="rowgroup"]') !== null,
+      );
     for (let i = 0; i < 40 && !(await inOutline()); i++) await k.press('Tab');
     expect(await inOutline()).toBe(true);
     await k.press('Control+a');
@@ -221,6 +223,14 @@ test('the menu bar: one Tab stop, arrows, Escape; disabled like the toolbar', as
   );
   await expect(page.getByTestId('tool-firewall.showActive')).toBeDisabled();
   await expect(firewall.getByRole('menuitem', { name: 'Apply' })).toBeFocused();
+  // ...and it shows: greyed beside an enabled entry; the pointer moves the one highlight.
+  const color = (name: string) =>
+    firewall.getByRole('menuitem', { name }).evaluate((el) => getComputedStyle(el).color);
+  expect(await color('Show Active')).not.toBe(await color('Document Settings…'));
+  await firewall.getByRole('menuitem', { name: 'Document Settings…' }).hover();
+  await expect(firewall.getByRole('menuitem', { name: 'Document Settings…' })).toBeFocused();
+  await firewall.getByRole('menuitem', { name: 'Show Active' }).hover();
+  await expect(firewall.getByRole('menuitem', { name: 'Document Settings…' })).toBeFocused();
   // Document Settings… from the keyboard.
   await k.press('End');
   await k.press('Enter');

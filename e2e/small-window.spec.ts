@@ -99,6 +99,12 @@ test('at 900×600 menus stay inside the window', async ({ ui }) => {
   for (const menu of ['File', 'Edit', 'Rule', 'View', 'Firewall']) {
     await page.getByRole('menubar').getByRole('menuitem', { name: menu, exact: true }).click();
     await inside(page, page.getByRole('menu', { name: menu }));
+    // One line per entry: a long label widens the menu instead of wrapping.
+    const heights = await page
+      .getByRole('menu', { name: menu })
+      .getByRole('menuitem')
+      .evaluateAll((items) => items.map((i) => i.getBoundingClientRect().height));
+    expect(Math.max(...heights), `${menu} entries`).toBeLessThan(1.5 * Math.min(...heights));
     await page.keyboard.press('Escape');
   }
   // The action menu of the last column's neighbour: wide (descriptions), kept inside.

@@ -126,6 +126,8 @@ export function MenuBar() {
     }
   }, [open]);
 
+  const focusItem = (e: MouseEvent<HTMLElement>) => e.currentTarget.focus();
+
   const titles = () => [
     ...(bar.current?.querySelectorAll<HTMLElement>('.menubar-item > [role="menuitem"]') ?? []),
   ];
@@ -271,6 +273,7 @@ export function MenuBar() {
                     className="dropdown-item"
                     aria-disabled={state.disabled || undefined}
                     title={state.disabled ? state.why : undefined}
+                    onMouseEnter={state.disabled ? undefined : focusItem}
                     onClick={state.disabled ? undefined : choose(e.command)}
                   >
                     <span>{e.label}</span>
@@ -290,6 +293,7 @@ export function MenuBar() {
                       tabIndex={-1}
                       className="dropdown-item"
                       title={f.path}
+                      onMouseEnter={focusItem}
                       onClick={() => {
                         setOpen(null);
                         void openRecent(f.path);
