@@ -5,6 +5,7 @@
 // + `nft -j -f` in this process (and the table says which). Both sides start from an empty
 // namespace each time. Also reports the pure compile() time (target: 100,000 rules < 1 s).
 
+import { loadavg } from 'node:os';
 import { createBenchNet, type BenchNet } from './bench-net.ts';
 import { generateDocument } from './generate.ts';
 import {
@@ -15,6 +16,7 @@ import {
   type PartResult,
   type RunOptions,
 } from './report.ts';
+import { cpuTimes, exitedChildrenCpu } from './proc.ts';
 import { hasCommand, isRoot, privateDir, run, runOk } from './sh.ts';
 import { loadCompiler, startHelper, type HelperHandle } from './treewall.ts';
 
@@ -34,7 +36,8 @@ export const apply: Part = {
     const files = privateDir();
     let helper: HelperHandle | { skip: string } = { skip: 'not started' };
     try {
-      helper = await startHelper(net.server);
+      // The helper prints its step timings (wall/CPU per phase of each request), read back below.
+      helper = await startHelper(net.server, { timings: true });
       const via = 'skip' in helper ? 'direct (compile + nft in the benchmark)' : 'helper';
       if ('skip' in helper) notes.push(`apply: measured without the helper (${helper.skip}).`);
       for (const size of sizes) {
@@ -45,6 +48,16 @@ export const apply: Part = {
         const applyMs: number[] = [];
         const nftMs: number[] = [];
         const textMs: number[] = [];
+        const nftCpuMs: number[] = [];
+        // Per helper apply: CPU of the benchmark's client (encoding the document, the call), of
+        // the helper's Node process, of the programs it ran (nft, the netlink reader), its phases.
+        const split: {
+          client: number;
+          helper: number;
+          programs: number;
+          phases: string;
+          out0: number;
+        }[] = [];
         let format: 'json' | 'text' = 'json';
         for (let i = 0; i < reps; i++) {
           const t0 = performance.now();
@@ -56,12 +69,13 @@ export const apply: Part = {
 
           // References: the kernel loading the same compiled program, from an empty namespace.
           await runOk(net.inServer(['nft', 'flush', 'ruleset']));
-          const json = await run(
-            net.inServer(['nft', '-j', '-f', files.file(`ref-${size}.json`, program.json())]),
-            {
-              timeoutMs: 300_000,
-            },
-          );
+          const refFile = files.file(`ref-${size}.json`, program.json());
+          const children0 = exitedChildrenCpu();
+          const json = await run(net.inServer(['nft', '-j', '-f', refFile]), {
+            timeoutMs: 300_000,
+          });
+          // CPU of the reference (ip netns exec + nft; /proc's 10 ms ticks).
+          nftCpuMs.push((exitedChildrenCpu() - children0) * 1000);
           if (json.code === 0) nftMs.push(json.ms);
           else {
             format = 'text';
@@ -95,15 +109,35 @@ export const apply: Part = {
               timeoutMs: 300_000,
             });
           } else {
+            const before = cpuTimes(helper.pid);
+            const client0 = process.cpuUsage();
+            const out0 = helper.output().length;
             await helper.apply(doc);
+            const client = process.cpuUsage(client0);
+            const after = cpuTimes(helper.pid);
+            split.push({
+              client: (client.user + client.system) / 1000,
+              helper: (after.own - before.own) * 1000,
+              programs: (after.children - before.children) * 1000,
+              phases: '',
+              out0,
+            });
           }
           applyMs.push(performance.now() - t1);
           // The helper replies once the rules are in force and then reads the table back for
           // its fingerprint (a full listing): wait for that before the next measurement, so it
           // does not run during the next reference load and slow it down.
-          if (!('skip' in helper)) await helper.lastError();
+          if (!('skip' in helper)) {
+            await helper.lastError();
+            // The helper prints an apply's timings just after its reply: there by now.
+            const last = split.at(-1);
+            if (last)
+              last.phases =
+                /timings apply: (.*); total/.exec(helper.output().slice(last.out0))?.[1] ?? '';
+          }
+          const last = split.at(-1);
           options.log(
-            `apply ${size}: compile ${compileMs.at(-1)?.toFixed(0)} ms, ${via} ${applyMs.at(-1)?.toFixed(0)} ms, nft -j -f ${json.code === 0 ? json.ms.toFixed(0) : 'refused'} ms, nft -f text ${text ? text.ms.toFixed(0) : '-'} ms`,
+            `apply ${size}: compile ${compileMs.at(-1)?.toFixed(0)} ms, ${via} ${applyMs.at(-1)?.toFixed(0)} ms${last ? ` (CPU: client ${last.client.toFixed(0)}, helper ${last.helper.toFixed(0)}, its programs ${last.programs.toFixed(0)} ms; phases wall/CPU ms: ${last.phases})` : ''}, nft -j -f ${json.code === 0 ? json.ms.toFixed(0) : 'refused'} ms (CPU ${nftCpuMs.at(-1)?.toFixed(0)} ms), nft -f text ${text ? text.ms.toFixed(0) : '-'} ms; load ${(loadavg()[0] ?? 0).toFixed(1)}`,
           );
         }
         const label = size.toLocaleString('en-US');
@@ -169,8 +203,28 @@ export const apply: Part = {
           );
         }
         notes.push(
-          `apply ${label}: per run (ms): helper ${applyMs.map((v) => v.toFixed(0)).join(', ')}; nft -j -f ${nftMs.map((v) => v.toFixed(0)).join(', ')}; compile CPU ${compileCpuMs.map((v) => v.toFixed(0)).join(', ')}.`,
+          `apply ${label}: per run (ms): helper ${applyMs.map((v) => v.toFixed(0)).join(', ')}; nft -j -f ${nftMs.map((v) => v.toFixed(0)).join(', ')} (CPU ${nftCpuMs.map((v) => v.toFixed(0)).join(', ')}); compile CPU ${compileCpuMs.map((v) => v.toFixed(0)).join(', ')}.`,
         );
+        if (split.length > 0) {
+          const cpuSum = (s: (typeof split)[number]) => s.client + s.helper + s.programs;
+          // The phase breakdown of the run with the median CPU (all runs' totals beside it).
+          const mid = [...split].sort((a, b) => cpuSum(a) - cpuSum(b))[
+            Math.floor(split.length / 2)
+          ];
+          if (mid) {
+            notes.push(
+              `apply ${label}: where the helper's apply goes, median-CPU run: CPU client ${mid.client.toFixed(0)} ms (encoding, the call), helper ${mid.helper.toFixed(0)} ms (Node, with its GC threads), its programs ${mid.programs.toFixed(0)} ms (nft, the netlink reader; 10 ms ticks), against nft -j -f alone ${median(nftCpuMs).toFixed(0)} ms; CPU totals per run ${split.map((s) => cpuSum(s).toFixed(0)).join(', ')} ms; the helper's phases (wall/CPU ms, json = parse of the request, schema = its check, nft started = JSON text + file + spawn, nft+stage = nft's load while the state is staged, install = counters/reader/fingerprint set-up): ${mid.phases}.`,
+            );
+          }
+          figures.push({
+            part: 'apply',
+            name: `apply ${label} rules, CPU of client + helper + its programs`,
+            value: median(split.map(cpuSum)),
+            unit: 'ms',
+            reference: { name: 'nft -j -f CPU', value: median(nftCpuMs) },
+            rounds: split.map(cpuSum),
+          });
+        }
         if (format === 'json' && textMs.length > 0) {
           figures.push({
             part: 'apply',

@@ -50,3 +50,9 @@ export const cpuSeconds = (pid: number): number => {
   const t = cpuTimes(pid);
   return t.own + t.children;
 };
+
+/** Seconds of CPU of `pid`'s children that exited and were reaped (cutime + cstime). */
+export function exitedChildrenCpu(pid: number = process.pid): number {
+  const f = statFields(pid);
+  return f ? (Number(f[13] ?? 0) + Number(f[14] ?? 0)) / TICKS_PER_SECOND : 0;
+}

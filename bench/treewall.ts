@@ -83,26 +83,43 @@ export interface HelperHandle {
   streamCounters: (intervalMs: number, onTick: (changed: number) => void) => Promise<() => void>;
   /** The helper's own last error (status call), if any. */
   lastError: () => Promise<string | null>;
+  /** What the helper printed since it started (its step timings, when asked for). */
+  output: () => string;
   stop: () => Promise<void>;
 }
 
 /** Starts `treewall helper` inside namespace `ns`, or says why it cannot. */
-export async function startHelper(ns: string): Promise<HelperHandle | { skip: string }> {
+export async function startHelper(
+  ns: string,
+  options: { timings?: boolean } = {},
+): Promise<HelperHandle | { skip: string }> {
   if (!existsSync(here('../electron/cli/commands/helper.ts'))) {
     return { skip: 'the helper command (treewall helper) is not built yet' };
   }
   // TREEWALL_BENCH_HELPER_NODE_ARGS: extra node options for the helper, to profile it
   // (`--cpu-prof --cpu-prof-dir=DIR`; node refuses --cpu-prof in NODE_OPTIONS).
   // TREEWALL_HELPER_TIMINGS=1 (inherited by the helper): show its per-request step timings.
-  const helper = await startTreewallHelper({
-    namespace: ns,
-    nodeArgs: process.env.TREEWALL_BENCH_HELPER_NODE_ARGS?.split(' ').filter(Boolean) ?? [],
-    echoStderr: process.env.TREEWALL_HELPER_TIMINGS === '1',
-  });
-  const client = await helper.connect();
+  // options.timings: this helper prints its step timings (read back through `output`).
+  const echoStderr = process.env.TREEWALL_HELPER_TIMINGS === '1';
+  const saved = process.env.TREEWALL_HELPER_TIMINGS;
+  if (options.timings) process.env.TREEWALL_HELPER_TIMINGS = '1';
+  let helper: Awaited<ReturnType<typeof startTreewallHelper>> | undefined;
+  try {
+    helper = await startTreewallHelper({
+      namespace: ns,
+      nodeArgs: process.env.TREEWALL_BENCH_HELPER_NODE_ARGS?.split(' ').filter(Boolean) ?? [],
+      echoStderr,
+    });
+  } finally {
+    if (saved === undefined) delete process.env.TREEWALL_HELPER_TIMINGS;
+    else process.env.TREEWALL_HELPER_TIMINGS = saved;
+  }
+  const started = helper;
+  if (!started) return { skip: 'the helper did not start' };
+  const client = await started.connect();
   return {
-    pid: helper.pid,
-    socket: helper.socket,
+    pid: started.pid,
+    socket: started.socket,
     apply: async (doc) => {
       await client.call('apply', { document: doc });
     },
@@ -114,13 +131,14 @@ export async function startHelper(ns: string): Promise<HelperHandle | { skip: st
         void client.call('countersUnsubscribe', {}).catch(() => {});
       };
     },
+    output: () => started.output(),
     lastError: async () => {
       const status = (await client.call('status', {})) as { lastError?: string | null };
       return status.lastError ?? null;
     },
     stop: async () => {
       await client.close();
-      await helper.stop();
+      await started.stop();
     },
   };
 }
