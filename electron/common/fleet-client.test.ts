@@ -1,7 +1,13 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { PROTOCOL_VERSION, type HelperStatusResult } from '../../shared/ipc/helper-protocol.ts';
 import { createRule } from '../../shared/model/tree.ts';
 import { DEFAULT_SETTINGS, type FirewallDocument } from '../../shared/model/types.ts';
 import { documentFingerprint, FleetClient } from './fleet-client.ts';
+import { HelperClient } from './helper-client.ts';
 
 const doc = (port: string, expanded = false): FirewallDocument => ({
   rules: [
@@ -53,5 +59,138 @@ describe('FleetClient without hosts that answer', () => {
       ['a', false, expect.stringMatching(/^a: cannot run \/nonexistent\/ssh: .*ENOENT/)],
       ['b', false, expect.stringMatching(/^b: cannot run \/nonexistent\/ssh/)],
     ]);
+  });
+});
+
+/** A helper that answers status, apply and confirm, keeping every request line it got. */
+async function fakeHelper(): Promise<{
+  socket: string;
+  lines: string[];
+  close(): Promise<void>;
+}> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'tw-fleet-client-'));
+  const socket = path.join(dir, 'helper.sock');
+  const lines: string[] = [];
+  const status: HelperStatusResult = {
+    protocol: PROTOCOL_VERSION,
+    version: 'test',
+    pid: 1,
+    socketPath: socket,
+    stateDir: dir,
+    logGroup: 1729,
+    active: true,
+    matchesApplied: true,
+    appliedAt: '2026-12-07T12:00:00.000Z',
+    ruleCount: 2,
+    documentHash: null,
+    pendingConfirm: null,
+    canRevert: true,
+    logReader: 'unavailable',
+    timerRules: [],
+    warnings: [],
+    lastError: null,
+    clients: 1,
+  };
+  const connections = new Set<net.Socket>();
+  const server = net.createServer((c) => {
+    connections.add(c);
+    c.on('close', () => connections.delete(c));
+    c.on('end', () => c.end());
+    let buffer = '';
+    c.on('data', (chunk) => {
+      buffer += chunk.toString('utf8');
+      let nl: number;
+      while ((nl = buffer.indexOf('\n')) >= 0) {
+        const line = buffer.slice(0, nl);
+        buffer = buffer.slice(nl + 1);
+        lines.push(line);
+        const { id } = JSON.parse(line) as { id: number };
+        c.write(`${JSON.stringify({ id, ok: true, result: status })}\n`);
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(socket, resolve));
+  return {
+    socket,
+    lines,
+    async close() {
+      for (const c of connections) c.destroy();
+      await new Promise((resolve) => server.close(resolve));
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+describe('FleetClient sending one document to many hosts', () => {
+  it('encodes the document once and sends every host the line a single call sends', async () => {
+    const helper = await fakeHelper();
+    try {
+      // "ssh": a node that joins its stdin and stdout to the fake helper (the arguments ssh
+      // would get, host and remote command included, are ignored).
+      const bridge = `const s = require('node:net').createConnection(${JSON.stringify(helper.socket)});
+        process.stdin.pipe(s); s.pipe(process.stdout); s.on('close', () => process.exit(0));`;
+      const fleet = new FleetClient(
+        {
+          version: 1,
+          hosts: ['a', 'b', 'c'].map((name) => ({ name, groups: [] })),
+          canaries: {},
+        },
+        { ssh: [process.execPath, '-e', bridge, '--'], connectTimeoutSeconds: 5 },
+      );
+      const document = doc('8080');
+      let encodings = 0;
+      // JSON.stringify calls toJSON once per encoding of the document.
+      Object.defineProperty(document.settings, 'toJSON', {
+        enumerable: false,
+        value(this: object) {
+          encodings++;
+          return { ...this };
+        },
+      });
+      const applyLines = () => {
+        const out = helper.lines.filter((l) => l.includes('"call":"apply"'));
+        helper.lines.length = 0;
+        return out;
+      };
+      const withoutId = (line: string) => line.replace(/^\{"id":\d+,/, '{');
+
+      // One host over the helper socket, the plain call: the reference line.
+      const direct = await HelperClient.connect(helper.socket);
+      await direct.call('apply', { document });
+      await direct.close();
+      const [reference] = applyLines();
+      expect(encodings).toBe(1);
+
+      encodings = 0;
+      const outcomes = await fleet.call(fleet.select({}), 'apply', { document });
+      expect(outcomes.map((o) => [o.host, o.ok])).toEqual([
+        ['a', true],
+        ['b', true],
+        ['c', true],
+      ]);
+      expect(encodings).toBe(1);
+      const sent = applyLines();
+      expect(sent).toHaveLength(3);
+      for (const line of sent) expect(withoutId(line)).toBe(withoutId(reference!));
+      expect((JSON.parse(sent[0]!) as { params: { document: unknown } }).params.document).toEqual(
+        JSON.parse(JSON.stringify(document)),
+      );
+
+      // The staged rollout: canary, then the rest; one encoding with the confirm timeout.
+      encodings = 0;
+      const rollout = await fleet.rollout(fleet.select({}), document, {
+        confirmTimeoutSeconds: 60,
+      });
+      expect(rollout.ok).toBe(true);
+      expect(encodings).toBe(1);
+      const rolled = applyLines();
+      expect(rolled).toHaveLength(3);
+      for (const line of rolled) {
+        expect(withoutId(line)).toBe(withoutId(rolled[0]!));
+        expect(JSON.parse(line)).toMatchObject({ params: { confirmTimeoutSeconds: 60 } });
+      }
+    } finally {
+      await helper.close();
+    }
   });
 });

@@ -26,7 +26,7 @@ import {
   type HelperStatusResult,
 } from '../../shared/ipc/helper-protocol.ts';
 import type { FirewallDocument, Rule } from '../../shared/model/types.ts';
-import { HelperCallError, HelperClient } from './helper-client.ts';
+import { EncodedParams, HelperCallError, HelperClient } from './helper-client.ts';
 import {
   classifySshFailure,
   openSshSession,
@@ -281,7 +281,9 @@ export class FleetClient {
   ): Promise<HostOutcome<HelperResult<C>>[]> {
     const timeoutMs =
       options.timeoutMs ?? (call === 'apply' ? this.applyTimeout() : this.callTimeout());
-    return this.each(hosts, (c) => c.client.call(call, params, { timeoutMs }));
+    // Encoded once for every host (an apply's document is megabytes of JSON).
+    const encoded = EncodedParams.of(call, params);
+    return this.each(hosts, (c) => c.client.call(call, encoded, { timeoutMs }));
   }
 
   /**
@@ -408,8 +410,13 @@ export class FleetClient {
         ? hosts.find((h) => h.name === options.canary)
         : canaryOf(this.fleet, hosts, options.group)) ?? hosts[0]!;
     const fingerprint = documentFingerprint(document);
+    // The document is encoded once for all hosts, not once per host.
+    const apply = EncodedParams.of('apply', {
+      document,
+      confirmTimeoutSeconds: options.confirmTimeoutSeconds,
+    });
     const emit = (event: RolloutEvent) => void progress(options, event);
-    const first = await this.rolloutHost(canary, document, fingerprint, options, true);
+    const first = await this.rolloutHost(canary, apply, fingerprint, options, true);
     const results = new Map<string, HostOutcome<RolloutHostResult>>([[canary.name, first]]);
     const rest = hosts.filter((h) => h !== canary);
     if (!first.ok) {
@@ -423,7 +430,7 @@ export class FleetClient {
       }
     } else {
       const outcomes = await mapLimited(rest, this.options.concurrency ?? 32, (h) =>
-        this.rolloutHost(h, document, fingerprint, options, false),
+        this.rolloutHost(h, apply, fingerprint, options, false),
       );
       for (const o of outcomes) results.set(o.host, o);
     }
@@ -443,7 +450,7 @@ export class FleetClient {
 
   private async rolloutHost(
     host: FleetHost,
-    document: FirewallDocument,
+    apply: EncodedParams<'apply'>,
     fingerprint: string,
     options: RolloutOptions,
     isCanary: boolean,
@@ -466,11 +473,7 @@ export class FleetClient {
       }
       let applied: HelperStatusResult;
       try {
-        applied = await first.client.call(
-          'apply',
-          { document, confirmTimeoutSeconds: options.confirmTimeoutSeconds },
-          { timeoutMs: this.applyTimeout() },
-        );
+        applied = await first.client.call('apply', apply, { timeoutMs: this.applyTimeout() });
       } catch (error) {
         return fail(hostError(toHostError(host, error)));
       }
