@@ -11,27 +11,94 @@
 // Not part of `npm run bench` (it starts 20 helpers and 20 sshds).
 
 import { readFileSync } from 'node:fs';
+import os from 'node:os';
 import { FleetClient, type HostOutcome } from '../electron/common/fleet-client.ts';
 import { startTestFleet, type TestFleet } from '../electron/testing/fleet-hosts.ts';
 import { run } from '../electron/testing/netns.ts';
 import { generateDocument } from './generate.ts';
+import { cpuSeconds, cpuTimes } from './proc.ts';
+
+/** Our own CPU seconds so far: this process (`own`) and its children that already exited and
+ * were reaped (`reaped`: the ssh clients of finished sessions; helpers and sshds live on). */
+function selfCpu(): { own: number; reaped: number } {
+  const f = readFileSync('/proc/self/stat', 'utf8');
+  const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
+  const t = (i: number) => Number(fields[i]) / TICK;
+  return { own: t(11) + t(12), reaped: t(13) + t(14) };
+}
 
 const TICK = 100; // clock ticks per second (USER_HZ) for /proc/PID/stat
 
-/** CPU seconds (user + system) of a process and its finished children. */
-function cpuSeconds(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // utime stime cutime cstime are fields 14-17 (1-based), i.e. 11-14 after the comm field.
-    return fields.slice(11, 15).reduce((t, v) => t + Number(v), 0) / TICK;
-  } catch {
-    return 0;
+/** CPU seconds on the hosts' side: each helper (its own, and the `nft` runs it reaped) and each
+ * sshd (the listener, its per-connection sshd processes and the `treewall helper-bridge` each
+ * session ran). */
+interface HostsCpu {
+  helper: number;
+  nft: number;
+  sshd: number;
+}
+
+function hostsCpu(f: TestFleet, names?: readonly string[]): HostsCpu {
+  const out: HostsCpu = { helper: 0, nft: 0, sshd: 0 };
+  for (const h of f.hosts) {
+    if (names && !names.includes(h.name)) continue;
+    const helper = cpuTimes(h.helper.pid);
+    out.helper += helper.own;
+    out.nft += helper.children;
+    out.sshd += cpuSeconds(h.sshd.child.pid ?? 0);
+  }
+  return out;
+}
+
+const minus = (a: HostsCpu, b: HostsCpu): HostsCpu => ({
+  helper: a.helper - b.helper,
+  nft: a.nft - b.nft,
+  sshd: a.sshd - b.sshd,
+});
+const total = (c: HostsCpu) => c.helper + c.nft + c.sshd;
+
+/** Until every sshd has reaped its finished sessions (their CPU lands in the listener's). */
+async function settle(f: TestFleet): Promise<void> {
+  // The helpers print a request's timings just after its reply: let those lines arrive too.
+  await new Promise((r) => setTimeout(r, 500));
+  const deadline = Date.now() + 5000;
+  while (Date.now() < deadline) {
+    const busy = f.hosts.some((h) => {
+      try {
+        return (
+          readFileSync(
+            `/proc/${h.sshd.child.pid}/task/${h.sshd.child.pid}/children`,
+            'utf8',
+          ).trim() !== ''
+        );
+      } catch {
+        return false;
+      }
+    });
+    if (!busy) return;
+    await new Promise((r) => setTimeout(r, 100));
   }
 }
 
-const helperCpu = (f: TestFleet, hosts = f.hosts) =>
-  hosts.reduce((t, h) => t + cpuSeconds(h.helper.pid), 0);
+/** The helper's step timings (TREEWALL_HELPER_TIMINGS=1) of `call` printed after `from`:
+ * per step, wall and CPU milliseconds. */
+function helperSteps(output: string, call: string): Map<string, [number, number]>[] {
+  const out: Map<string, [number, number]>[] = [];
+  for (const m of output.matchAll(new RegExp(`timings ${call}: ([^;\\n]*);`, 'g'))) {
+    const steps = new Map<string, [number, number]>();
+    for (const part of m[1]!.split(', ')) {
+      const p = /^(.*) (\d+)(?:\/(\d+))?$/.exec(part);
+      if (p) steps.set(p[1]!, [Number(p[2]), Number(p[3] ?? 0)]);
+    }
+    out.push(steps);
+  }
+  return out;
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? 0 : s[Math.floor((s.length - 1) / 2)]!;
+};
 
 async function sshCpu(config: string): Promise<number> {
   // Our ssh clients (`ip netns exec` execs ssh): every process whose command line names our config.
@@ -63,91 +130,171 @@ async function main(argv: string[]): Promise<number> {
   const count = arg('hosts', 20);
   const rules = arg('rules', 10_000);
   const load = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
-  console.log(`fleet benchmark: ${count} hosts, ${rules} rules; load ${load()}`);
+  const cores = os.availableParallelism();
+  console.log(
+    `fleet benchmark: ${count} hosts, ${rules} rules; ${cores} cores, Linux ${os.release()}, ` +
+      `${new Date().toISOString()}; load ${load()}`,
+  );
+  // Every helper prints its step timings per request (wall/CPU ms), read back from its output.
+  process.env.TREEWALL_HELPER_TIMINGS = '1';
   const t0 = performance.now();
   const f = await startTestFleet(count, 'fbench');
   console.log(`  started ${count} hosts (helper + sshd each) in ${s(performance.now() - t0)}`);
   try {
     const fleet = new FleetClient(f.fleet, {
       ...f.clientOptions,
-      connectTimeoutSeconds: 30,
+      // Twenty hosts' sshds, bridges and helpers share this machine's cores: a rollout's health
+      // probe (a fresh session while the other hosts apply) waits for CPU. With 30 s (a 50 s
+      // probe) 13 of 19 probes timed out at load 30-43 and those hosts rolled back, as designed;
+      // 120 s lets the benchmark measure the rollout itself.
+      connectTimeoutSeconds: 120,
       aliveIntervalSeconds: 10,
       callTimeoutMs: 120_000,
     });
     const doc = generateDocument(rules);
     const all = f.fleet.hosts;
-    const rows: string[][] = [];
+    interface Row {
+      what: string;
+      ms: number;
+      hostMs: number[];
+      /** This process and the ssh clients it ran (the coordinator's side). */
+      coordinator: { own: number; ssh: number };
+      hosts: HostsCpu;
+      steps: Map<string, [number, number]>[];
+      load: string;
+      result: string;
+    }
+    const rows: Row[] = [];
     const measure = async (
       what: string,
       hosts: typeof all,
-      fn: () => Promise<{ ok: boolean; failed: string[] }>,
-    ) => {
+      call: string,
+      fn: () => Promise<{ ok: boolean; failed: string[]; ms: number[] }>,
+    ): Promise<Row> => {
       // Each measurement starts from an empty table on the hosts it touches.
       await fleet.call(hosts, 'stop', {});
-      const cpu0 = helperCpu(
-        f,
-        f.hosts.filter((h) => hosts.some((x) => x.name === h.name)),
-      );
-      const client0 = process.cpuUsage();
+      await settle(f);
+      const names = hosts.map((h) => h.name);
+      const touched = f.hosts.filter((h) => names.includes(h.name));
+      const outputAt = touched.map((h) => h.helper.output().length);
+      const hosts0 = hostsCpu(f, names);
+      const self0 = selfCpu();
       const t = performance.now();
       const r = await fn();
       const ms = performance.now() - t;
-      const cpu =
-        helperCpu(
-          f,
-          f.hosts.filter((h) => hosts.some((x) => x.name === h.name)),
-        ) - cpu0;
-      const c = process.cpuUsage(client0);
-      rows.push([
+      await settle(f); // not timed: the sshds reap their sessions (and the bridges' CPU)
+      const self1 = selfCpu();
+      const row: Row = {
         what,
-        s(ms),
-        `${(cpu / hosts.length).toFixed(2)} s`,
-        `${((c.user + c.system) / 1e6).toFixed(2)} s`,
-        r.ok ? 'ok' : `FAILED: ${r.failed.join(', ')}`,
-      ]);
-      console.log(`  ${what}: ${s(ms)} (${load()})`);
-      return ms;
+        ms,
+        hostMs: r.ms,
+        coordinator: { own: self1.own - self0.own, ssh: self1.reaped - self0.reaped },
+        hosts: minus(hostsCpu(f, names), hosts0),
+        steps: touched.flatMap((h, i) => helperSteps(h.helper.output().slice(outputAt[i]), call)),
+        load: load(),
+        result: r.ok ? 'ok' : `FAILED: ${r.failed.join(', ')}`,
+      };
+      rows.push(row);
+      console.log(`  ${what}: ${s(ms)} (load ${row.load})`);
+      return row;
     };
     const outcome = (os: HostOutcome<unknown>[]) => {
       for (const o of os)
         if (!o.ok) console.log(`    ${o.host}: ${o.error.code}: ${o.error.message}`);
-      return { ok: os.every((o) => o.ok), failed: os.filter((o) => !o.ok).map((o) => o.host) };
+      return {
+        ok: os.every((o) => o.ok),
+        failed: os.filter((o) => !o.ok).map((o) => o.host),
+        ms: os.map((o) => o.ms),
+      };
     };
     // Local socket, no ssh: the reference a single apply costs on one host.
     const direct = await f.hosts[0]!.helper.connect();
     await direct.call('stop', {});
-    const tl = performance.now();
-    await direct.call('apply', { document: doc });
-    const localMs = performance.now() - tl;
     await direct.close();
-    rows.push(['1 host, local socket (no ssh)', s(localMs), '-', '-', 'ok']);
-    const one = await measure('1 host, apply over ssh', [all[0]!], async () =>
+    const local = await measure('1 host, local socket (no ssh)', [all[0]!], 'apply', async () => {
+      const c = await f.hosts[0]!.helper.connect();
+      const t = performance.now();
+      await c.call('apply', { document: doc });
+      const ms = performance.now() - t;
+      await c.close();
+      return { ok: true, failed: [], ms: [ms] };
+    });
+    const one = await measure('1 host, apply over ssh', [all[0]!], 'apply', async () =>
       outcome(await fleet.call([all[0]!], 'apply', { document: doc })),
     );
     const oneStaged = await measure(
       '1 host, staged (apply, probe, confirm)',
       [all[0]!],
+      'apply',
       async () => {
         const r = await fleet.rollout([all[0]!], doc, { confirmTimeoutSeconds: 600 });
         return outcome(r.hosts);
       },
     );
-    const fan = await measure(`${count} hosts, apply over ssh (parallel)`, all, async () =>
+    const fan = await measure(`${count} hosts, apply over ssh (parallel)`, all, 'apply', async () =>
       outcome(await fleet.call(all, 'apply', { document: doc })),
     );
-    const staged = await measure(`${count} hosts, staged rollout`, all, async () => {
+    const staged = await measure(`${count} hosts, staged rollout`, all, 'apply', async () => {
       const r = await fleet.rollout(all, doc, { confirmTimeoutSeconds: 600 });
       return outcome(r.hosts);
     });
+    void local;
+
     console.log('');
-    const header = ['what', 'wall', 'helper CPU per host', 'client CPU', 'result'];
-    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-    for (const r of [header, ...rows])
+    const header = [
+      'what',
+      'wall',
+      'per host min/med/max',
+      'coordinator CPU: node + ssh',
+      'hosts CPU: helper + nft + sshd&bridge',
+      'load after',
+      'result',
+    ];
+    const table = rows.map((r) => [
+      r.what,
+      s(r.ms),
+      `${s(Math.min(...r.hostMs))} / ${s(median(r.hostMs))} / ${s(Math.max(...r.hostMs))}`,
+      `${(r.coordinator.own + r.coordinator.ssh).toFixed(2)} s: ${r.coordinator.own.toFixed(2)} + ${r.coordinator.ssh.toFixed(2)}`,
+      `${total(r.hosts).toFixed(2)} s: ${r.hosts.helper.toFixed(2)} + ${r.hosts.nft.toFixed(2)} + ${r.hosts.sshd.toFixed(2)}`,
+      r.load,
+      r.result,
+    ]);
+    const widths = header.map((h, i) => Math.max(h.length, ...table.map((r) => r[i]!.length)));
+    for (const r of [header, ...table])
       console.log(r.map((c, i) => c.padEnd(widths[i]!)).join('  '));
+
+    // Where a helper's apply goes, per step (its own CPU; nft's is in `nft+stage` wall only).
+    console.log("\n  the helpers' apply, median over hosts per step (wall/CPU ms):");
+    for (const r of rows) {
+      const names = [...new Set(r.steps.flatMap((m) => [...m.keys()]))];
+      const parts = names.map((n) => {
+        const w = median(r.steps.map((m) => m.get(n)?.[0] ?? 0));
+        const c = median(r.steps.map((m) => m.get(n)?.[1] ?? 0));
+        return `${n} ${w}/${c}`;
+      });
+      console.log(`    ${r.what}: ${parts.join(', ')}`);
+    }
+
+    const coord = (r: Row) => r.coordinator.own + r.coordinator.ssh;
+    const cpuOf = (r: Row) => coord(r) + total(r.hosts);
+    const ratios = (label: string, n: Row, o: Row) => {
+      const floor = (cpuOf(n) * 1000) / cores;
+      // Each host on its own machine: the 1-host wall, plus what the coordinator does more for
+      // N hosts (counted as if it ran on one core, on the critical path).
+      const separate = o.ms + (coord(n) - coord(o)) * 1000;
+      console.log(
+        `  ${label}: ${count} hosts ${s(n.ms)} / 1 host ${s(o.ms)} = ${(n.ms / o.ms).toFixed(2)}x (target <= 2x: ${n.ms <= 2 * o.ms ? 'met' : 'not met'} here)\n` +
+          `    CPU: coordinator ${coord(n).toFixed(2)} s for ${count} hosts (${coord(o).toFixed(2)} s for 1); ` +
+          `hosts ${total(n.hosts).toFixed(2)} s (${(total(n.hosts) / count).toFixed(2)} s per host; 1 host alone ${total(o.hosts).toFixed(2)} s)\n` +
+          `    floor on this machine: all of it on ${cores} cores = ${s(floor)} = ${(floor / o.ms).toFixed(2)}x\n` +
+          `    hosts on their own machines (estimate, not measured): 1-host wall + the coordinator's extra CPU = ${s(separate)} = ${(separate / o.ms).toFixed(2)}x`,
+      );
+    };
     console.log(
-      `\n  ${count} hosts / 1 host: apply ${(fan / one).toFixed(2)}x, staged ${(staged / oneStaged).toFixed(2)}x ` +
-        `(target <= 2x; ${count} helpers share this machine's ${readFileSync('/proc/cpuinfo', 'utf8').match(/^processor/gm)?.length} cores)`,
+      `\n  ${count} hosts against 1 (${count} helpers and sshds share this machine's ${cores} cores):`,
     );
+    ratios('apply', fan, one);
+    ratios('staged rollout', staged, oneStaged);
 
     // Counters: 20 hosts streaming while traffic flows to each.
     console.log(`\n  ${count} hosts streaming counters (1000 ms) for 10 s with traffic:`);
@@ -157,10 +304,14 @@ async function main(argv: string[]): Promise<number> {
       ticks++;
       perHost.set(host, (perHost.get(host) ?? 0) + 1);
     });
+    const tReady = performance.now();
     const ready = await watch.ready;
     const failed = ready.filter((o) => !o.ok).map((o) => o.host);
     outcome(ready);
-    const cpu0 = helperCpu(f);
+    console.log(
+      `  subscribed: ${ready.length - failed.length} of ${count} hosts in ${s(performance.now() - tReady)} (load ${load()})`,
+    );
+    const cpu0 = hostsCpu(f);
     const ssh0 = await sshCpu(f.sshConfig);
     const client0 = process.cpuUsage();
     let stop = false;
@@ -168,11 +319,15 @@ async function main(argv: string[]): Promise<number> {
       // About 10 connection attempts per host per second (port 5201: the documents' bench port).
       while (!stop) {
         await new Promise((r) => setTimeout(r, 100));
-        await Promise.all(
-          f.hosts.map((h) =>
-            f.admin.tcpConnect(h.address, 5201, { timeoutMs: 200 }).catch(() => {}),
+        // Bounded: the namespace agent's requests have no timeout of their own.
+        await Promise.race([
+          Promise.all(
+            f.hosts.map((h) =>
+              f.admin.tcpConnect(h.address, 5201, { timeoutMs: 200 }).catch(() => {}),
+            ),
           ),
-        );
+          new Promise((r) => setTimeout(r, 2000)),
+        ]);
       }
     })();
     const tStart = performance.now();
@@ -184,15 +339,17 @@ async function main(argv: string[]): Promise<number> {
     await traffic;
     const c = process.cpuUsage(client0);
     const clientPct = ((c.user + c.system) / 1e6 / seconds) * 100;
-    const helperPct = ((helperCpu(f) - cpu0) / seconds / count) * 100;
+    const hostsUsed = minus(hostsCpu(f), cpu0);
+    const pct = (cpu: number) => ((cpu / seconds / count) * 100).toFixed(2);
     const sshPct = (((await sshCpu(f.sshConfig)) - ssh0) / seconds / count) * 100;
     const sum = watch.sum();
     await watch.stop();
     console.log(
       `  ticks: ${got} in ${seconds.toFixed(1)} s = ${(got / seconds / count).toFixed(2)} per host per second ` +
         `(${perHost.size} hosts ticking${failed.length ? `; failed: ${failed.join(', ')}` : ''})\n` +
-        `  CPU: client (this process, all hosts) ${clientPct.toFixed(1)}%, ssh ${sshPct.toFixed(2)}% per host, ` +
-        `helper ${helperPct.toFixed(1)}% per host (includes its counter reads at ${rules} rules)\n` +
+        `  CPU: client (this process, all hosts) ${clientPct.toFixed(1)}% of a core, ssh clients ${sshPct.toFixed(2)}% per host; ` +
+        `per host: helper ${pct(hostsUsed.helper + hostsUsed.nft)}% (its counter reads at ${rules} rules), ` +
+        `sshd and bridge ${pct(hostsUsed.sshd)}%\n` +
         `  sum over hosts: ${Object.keys(sum.counters).length} rules with counters from ${sum.hosts} hosts; load ${load()}`,
     );
     return 0;

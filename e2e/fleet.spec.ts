@@ -344,12 +344,25 @@ twenty.describe(`${STREAMING_HOSTS} hosts streaming counters`, () => {
 
       // Long tasks on the page while the hosts stream (reported, not asserted: a number, not
       // a behaviour).
+      // Frames too: every animation frame's gap to the one before (60 a second when idle).
       await page.evaluate(() => {
-        const w = window as unknown as { longTasks: number[] };
+        const w = window as unknown as {
+          longTasks: number[];
+          frames: { count: number; longestGap: number; since: number };
+        };
         w.longTasks = [];
         new PerformanceObserver((list) => {
           for (const e of list.getEntries()) w.longTasks.push(e.duration);
         }).observe({ type: 'longtask', buffered: false });
+        w.frames = { count: 0, longestGap: 0, since: performance.now() };
+        let last = performance.now();
+        const frame = (now: number) => {
+          w.frames.count++;
+          w.frames.longestGap = Math.max(w.frames.longestGap, now - last);
+          last = now;
+          requestAnimationFrame(frame);
+        };
+        requestAnimationFrame(frame);
       });
 
       // The outline answers while they stream: the picker sums all of them, the filter filters,
@@ -371,10 +384,22 @@ twenty.describe(`${STREAMING_HOSTS} hosts streaming counters`, () => {
         Number(await fleetPage.cell(last, 'matches').getAttribute('data-packets'));
       const first = await packets();
       await expect.poll(packets, { timeout: 20_000 }).toBeGreaterThan(first);
-      const longTasks = await page.evaluate(
-        () => (window as unknown as { longTasks: number[] }).longTasks,
-      );
-      const report = `long tasks while ${STREAMING_HOSTS} hosts streamed: ${longTasks.length}, longest ${Math.round(Math.max(0, ...longTasks))} ms`;
+      const { longTasks, frames, seconds } = await page.evaluate(() => {
+        const w = window as unknown as {
+          longTasks: number[];
+          frames: { count: number; longestGap: number; since: number };
+        };
+        return {
+          longTasks: w.longTasks,
+          frames: w.frames,
+          seconds: (performance.now() - w.frames.since) / 1000,
+        };
+      });
+      const report =
+        `long tasks while ${STREAMING_HOSTS} hosts streamed: ${longTasks.length}, longest ` +
+        `${Math.round(Math.max(0, ...longTasks))} ms, total ${Math.round(longTasks.reduce((a, b) => a + b, 0))} ms; ` +
+        `frames ${frames.count} in ${seconds.toFixed(1)} s (${(frames.count / seconds).toFixed(1)} a second), ` +
+        `longest gap between frames ${Math.round(frames.longestGap)} ms`;
       console.log(report);
       await testInfo.attach('long-tasks', { body: report, contentType: 'text/plain' });
       // For people to look at (test-results/ only; docs/fleet.png is the three-host view).
