@@ -137,37 +137,27 @@ const WORMS: [string, string][] = [
 // 2.2: payload signatures of old IIS worms, as the original ships them: inbound TCP to port 80
 // whose first 64 payload bytes hold the text (any case) lose their connection. Compiled into
 // fixed-offset compares (shared/compiler/content.ts); only packets to port 80 pay for them.
-const SERVER_ATTACKS: Spec = rule(
-  'server attacks',
-  ['Direction', '==', 'inbound'],
-  '->',
-  {
-    children: [
-      rule('', ['Protocol', '==', '6 (TCP)'], '->', {
-        children: [
-          rule('', ['Dest port', '==', '80 (HTTP)'], '->', {
-            children: WORMS.map(([name, signature]) =>
-              rule(name, ['Data content', 'a=A', signature], 'Drop connection'),
-            ),
-          }),
-        ],
-      }),
-    ],
-  },
-);
+const SERVER_ATTACKS: Spec = rule('server attacks', ['Direction', '==', 'inbound'], '->', {
+  children: [
+    rule('', ['Protocol', '==', '6 (TCP)'], '->', {
+      children: [
+        rule('', ['Dest port', '==', '80 (HTTP)'], '->', {
+          children: WORMS.map(([name, signature]) =>
+            rule(name, ['Data content', 'a=A', signature], 'Drop connection'),
+          ),
+        }),
+      ],
+    }),
+  ],
+});
 
-// 2.3: the walk-through's clipboard text (collapsed parent, expanded child, no name), except
-// that it ships off, with a note, until Delay runs (it needs NFQUEUE, which treewall does not do
-// yet): a factory default that cannot be applied would be worse. 2.3.1 is exactly the original.
-const PROMISCUOUS_RESETS: Spec = rule(
-  'promiscuous resets (off: Delay is not in the kernel yet)',
-  ['Direction', '==', 'inbound'],
-  '->',
-  {
-    enabled: false,
-    children: [rule('', ['TCP header flags', '==', 'rst'], 'Delay', { expanded: true })],
-  },
-);
+// 2.3: the walk-through's clipboard text (collapsed parent, expanded child), on as the original
+// ships it: an arriving TCP reset is held half a second before it reaches the host, so the real
+// reply to a connection wins over a reset a promiscuous listener forged. Delay goes through the
+// helper's queue worker (shared/compiler/delay.ts); with no worker the reset passes at once.
+const PROMISCUOUS_RESETS: Spec = rule('promiscuous resets', ['Direction', '==', 'inbound'], '->', {
+  children: [rule('', ['TCP header flags', '==', 'rst'], 'Delay', { expanded: true })],
+});
 
 const ICMP_LOGGER: Spec = rule('ICMP Logger', ['Protocol', '==', '1 (ICMP)'], '->', {
   children: [

@@ -70,10 +70,10 @@ describe('resources/default.treewall', () => {
   });
 
   it('holds the six groups of 2, in the walk-through order', () => {
-    expect(at('2').children.map((r) => [r.name.replace(/ \(off: .*\)$/, ''), r.enabled])).toEqual([
+    expect(at('2').children.map((r) => [r.name, r.enabled])).toEqual([
       ['suspicious activity', true],
       ['server attacks', true],
-      ['promiscuous resets', false],
+      ['promiscuous resets', true],
       ['ICMP Logger', true],
       ['Check servers', false],
       ['Protect servers', false],
@@ -104,18 +104,14 @@ describe('resources/default.treewall', () => {
       ]);
   });
 
-  it('2.3 copies as the walk-through clipboard text, but ships off with a note until Delay runs', () => {
+  it('2.3 copies exactly as the walk-through clipboard text, on as the original ships it', () => {
     const ours = rulesToClipboardText([at('2.3')], ['2.3']);
     const expected = unindented(WALKTHROUGH_RULE_2_3)
       // The newest original's codes (the walk-through's text is from an older version).
       .replace('filterAction = 7;', 'filterAction = 12;')
-      .replace('property = 14;', 'property = 16;')
-      .replace('enabled = 1;\nfilterAction = 0;', 'enabled = 0;\nfilterAction = 0;')
-      .replace(
-        '"promiscuous resets"',
-        '"promiscuous resets (off: Delay is not in the kernel yet)"',
-      );
+      .replace('property = 14;', 'property = 16;');
     expect(unindented(ours)).toBe(expected);
+    expect(at('2.3').enabled).toBe(true);
     expect(at('2.3.1').enabled).toBe(true);
   });
 
@@ -124,10 +120,9 @@ describe('resources/default.treewall', () => {
     expect(result.ok ? [] : result.problems.map((p) => `${p.number}: ${p.message}`)).toEqual([]);
   });
 
-  it('ships off, with a note in the name, only what cannot run yet and the two opt-in groups', () => {
+  it('ships off only the two opt-in groups (everything else runs)', () => {
     const off = at('2').children.filter((r) => !r.enabled);
     expect(off.map((r) => r.name)).toEqual([
-      'promiscuous resets (off: Delay is not in the kernel yet)',
       'Check servers',
       'Protect servers',
     ]);

@@ -121,8 +121,11 @@ export function replyFor(p: Packet, verdict: Verdict): Packet | undefined {
 /** fw's own IPv4 address on each link (the source of errors about routed packets). */
 const FW_ADDRESS4: Record<string, string> = { eth0: '10.50.0.1', eth1: '10.51.0.1' };
 
-/** Through the rules: a pass, or a Route to (the packet leaves, by its next hop). */
-const delivers = (v: Verdict): boolean => v === 'pass' || v === 'route to';
+/**
+ * Through the rules: a pass, a Route to (the packet leaves, by its next hop) or a Delay (it
+ * arrives later; with no queue worker, as in the data-plane harness, its fallback passes at once).
+ */
+const delivers = (v: Verdict): boolean => v === 'pass' || v === 'route to' || v === 'delay';
 
 /** Judge `packets` in order, as the DataPlane sends them. */
 export function predict(

@@ -33,6 +33,100 @@ const rulesOf = (result: Ok, chain: string): Json[][] =>
     .filter((x): x is { chain: string; expr: Json[] } => x !== undefined && x.chain === chain)
     .map((x) => x.expr);
 
+describe('compile: Delay (queue worker placeholders, delay.ts)', () => {
+  const delay = (id: string, value: string, parameter = ''): Rule => {
+    const rule = r(id, 'Dest port', '==', value, 'Delay');
+    rule.parameter = parameter;
+    return rule;
+  };
+
+  it('arriving packets go to a queue chain: jump to the empty placeholder, then the fallback', () => {
+    const result = ok(
+      compile(
+        doc([
+          delay('a', '80', '300ms'),
+          delay('b', '81', '0.3'),
+          delay('c', '82', 'closed'),
+          delay('d', '83'),
+        ]),
+      ),
+    );
+    expect(result.delays).toEqual([
+      {
+        queue: 27200,
+        ms: 300,
+        failOpen: true,
+        chain: 'dq0',
+        verdictChain: 'delay0',
+        ruleIds: ['a', 'b'],
+      },
+      {
+        queue: 27201,
+        ms: 500,
+        failOpen: false,
+        chain: 'dq1',
+        verdictChain: 'delay1',
+        ruleIds: ['c'],
+      },
+      {
+        queue: 27202,
+        ms: 500,
+        failOpen: true,
+        chain: 'dq2',
+        verdictChain: 'delay2',
+        ruleIds: ['d'],
+      },
+    ]);
+    expect(result.text).toMatch(/th dport 80 counter name c_a goto delay0/);
+    expect(result.text).toMatch(/th dport 82 counter name c_c goto delay1/);
+    expect(rulesOf(result, 'delay0')).toEqual([[{ jump: { target: 'dq0' } }], [{ accept: null }]]);
+    expect(rulesOf(result, 'delay1')).toEqual([[{ jump: { target: 'dq1' } }], [{ drop: null }]]);
+    // The placeholders are declared and empty: the helper's worker fills them after the load.
+    expect(rulesOf(result, 'dq0')).toEqual([]);
+    const chains = result.nft.nftables.flatMap((c) => {
+      const chain = (c.add as { chain?: { name: string } } | undefined)?.chain;
+      return chain ? [chain.name] : [];
+    });
+    expect(chains).toEqual(expect.arrayContaining(['dq0', 'dq1', 'dq2', 'delay0']));
+  });
+
+  it('a packet the host sends passes at once (IPNetSentryX holds arriving packets only)', () => {
+    const result = ok(compile(doc([delay('a', '80', '300ms')])));
+    expect(result.text).toMatch(
+      /chain tw_out \{\n\t\tmeta l4proto @tcpudp th dport 80 counter name c_a accept/,
+    );
+  });
+
+  it('no Delay in the kernel: no queues', () => {
+    expect(ok(compile(doc([r('a', 'Dest port', '==', '80', 'Pass')]))).delays).toEqual([]);
+  });
+
+  it('refuses children, a place under a verdict, and a 17th distinct delay, naming the rule', () => {
+    const parent = delay('p', '80');
+    parent.children = [r('k', 'Any', '==', '', 'Log')];
+    expect(refused(compile(doc([parent])))[0]?.message).toMatch(
+      /Delay takes no children: IPNetSentryX ends the walk there/,
+    );
+    const under = r('v', 'Dest port', '==', '80', 'Pass', [delay('u', '81')]);
+    const p2 = refused(compile(doc([under])));
+    expect(p2.find((p) => p.ruleId === 'u')?.message).toMatch(/under rule 1 \(Pass\)/);
+    const many = Array.from({ length: 17 }, (_, i) =>
+      delay(`m${i}`, String(100 + i), `${i + 1}ms`),
+    );
+    const p3 = refused(compile(doc(many)));
+    expect(p3.map((p) => [p.number, p.message])).toEqual([
+      ['17', 'Delay: a document may use at most 16 different delays (time and open/closed)'],
+    ]);
+  });
+
+  it('refuses a Delay nested so deep that its queue chains pass nftables depth', () => {
+    let rule: Rule = delay('deep', '80');
+    for (let i = 0; i < 13; i++) rule = r(`n${i}`, 'Any', '==', '', '->', [rule]);
+    const problems = refused(compile(doc([rule])));
+    expect(problems.find((p) => p.ruleId === 'deep')?.message).toMatch(/nested too deeply/);
+  });
+});
+
 describe('compile: refusals name the rule and the reason', () => {
   it.each([
     [
@@ -42,7 +136,6 @@ describe('compile: refusals name the rule and the reason', () => {
       /Data content: a relative search offset.*fixed offsets/,
     ],
     ['URL keyword', '[0,8]cmd.exe', 'Delete', /URL keyword takes no \[offset,length\] window/],
-    ['Dest port', '80', 'Delay', /Delay/],
     ['Dest port', '80', 'Route to', /Route to reaches arriving packets/],
     ['Rate', '10/s', 'Port forward', /may not test Rate/],
   ] as const)('%s %s %s', (property, value, action, message) => {

@@ -67,9 +67,10 @@ import {
   routeMask,
   type RouteTarget,
 } from './route.ts';
+import { DELAY_QUEUE_BASE, delayOf, MAX_DELAY_QUEUES, type DelayQueue } from './delay.ts';
 
 export { dynamicSetElements, readCounters, renderText };
-export type { CounterValues, NftDocument, RouteTarget };
+export type { CounterValues, DelayQueue, NftDocument, RouteTarget };
 
 export interface CompileOptions {
   /** NFLOG group for Log and for logged verdicts (the helper listens on it). Default 1729. */
@@ -156,6 +157,11 @@ export type CompileResult =
       forwarding?: { ruleId: string; number: string; action: 'Masquerade' | 'Port forward' };
       /** Rate limit out rules that shape: one HTB class each, set up by the helper (shaping.ts). */
       shaping?: ShapedClass[];
+      /**
+       * Delay (delay.ts): the queues the helper's worker binds and the placeholder chains it
+       * fills after the load. Empty when the document has no Delay rule that reaches the kernel.
+       */
+      delays: DelayQueue[];
     }
   | {
       ok: false;
@@ -243,6 +249,7 @@ const VERDICT_ACTIONS: ReadonlySet<ActionName> = new Set<ActionName>([
   'Drop connection',
   'Trigger',
   'Route to',
+  'Delay',
 ]);
 /**
  * Actions of a rule with children whose match-time line is only its counter: such a rule can be
@@ -255,9 +262,8 @@ const DISPATCHABLE_ACTIONS: ReadonlySet<ActionName> = new Set<ActionName>([
   'Group',
   '->',
 ]);
-const REFUSED_ACTIONS: Partial<Record<ActionName, string>> = {
-  Delay: 'Delay holds packets back in user space (NFQUEUE), which treewall does not do yet',
-};
+/** Actions the compiler refuses outright (none today; Delay was until the queue worker). */
+const REFUSED_ACTIONS: Partial<Record<ActionName, string>> = {};
 
 /** Outline number of a child: `2.6` + 3 -> `2.6.3`. */
 /**
@@ -334,6 +340,9 @@ class Compiler {
   private readonly routeNodes: Node[] = [];
   private readonly routeRefused = new Set<string>();
   readonly routes: RouteTarget[] = [];
+  /** Delay rules, in outline order, and their queues (delay.ts). */
+  private readonly delayNodes: Node[] = [];
+  readonly delays: DelayQueue[] = [];
   /** Rate limit out rules that shape (their HTB classes). */
   readonly shaping = new Shaping();
   forwarding: { ruleId: string; number: string; action: 'Masquerade' | 'Port forward' } | undefined;
@@ -426,7 +435,9 @@ class Compiler {
         );
       }
       if (
-        (rule.action === 'Port forward' || rule.action === 'Route to') &&
+        (rule.action === 'Port forward' ||
+          rule.action === 'Route to' ||
+          rule.action === 'Delay') &&
         rule.children.some((c) => c.enabled)
       ) {
         this.problem(
@@ -435,13 +446,14 @@ class Compiler {
           'action',
           rule.action === 'Port forward'
             ? 'Port forward takes no children: it translates on arrival, before the filter walk, and its flow then passes without it'
-            : 'Route to takes no children: IPNetSentryX ends the walk there and never runs them',
+            : `${rule.action} takes no children: IPNetSentryX ends the walk there and never runs them`,
         );
       }
       const children = this.prepare(rule.children, number, counter, next);
       const direction = DIRECTION_SENSITIVE.has(rule.property);
       let sensitive =
         rule.action === 'Route to' ||
+        rule.action === 'Delay' ||
         direction ||
         rule.property === 'Rate' ||
         rule.action === 'Rate limit in' ||
@@ -487,6 +499,7 @@ class Compiler {
       if (rule.action === 'Trigger') this.triggerNodes.push(node);
       if (rule.action === 'Port forward') this.forwardNodes.push(node);
       if (rule.action === 'Route to') this.routeNodes.push(node);
+      if (rule.action === 'Delay') this.delayNodes.push(node);
       if ((rule.action === 'Port forward' || rule.action === 'Masquerade') && !this.forwarding)
         this.forwarding = { ruleId: rule.id, number, action: rule.action };
       out.push(node);
@@ -847,6 +860,7 @@ class Compiler {
     if (!VERDICT_ACTIONS.has(action)) return [];
     if (action === 'Pass') return [[accept]];
     if (action === 'Route to') return this.routeLines(node, variant);
+    if (action === 'Delay') return this.delayLines(node, variant);
     if (action === 'Delete no log') return [[drop]];
     const logLines: Stmt[][] = [];
     let inlineLog: Stmt[] = [];
@@ -953,9 +967,49 @@ class Compiler {
     return [[setMark(or(and(meta('mark'), keep), target.mark)), accept]];
   }
 
-  /** Problems of Route to and Port forward that depend on where they sit (after prepare). */
+  /**
+   * Delay (delay.ts): an arriving packet goes to its queue's verdict chain, which jumps to the
+   * placeholder the helper fills with the queue rule, then carries the fallback verdict. A packet
+   * the host sends passes at once, as in IPNetSentryX (kftDelay.c holds inbound packets only).
+   */
+  private delayLines(node: Node, variant: Variant): Stmt[][] {
+    if (variant === 'out') return [[accept]];
+    const { ms, failOpen } = delayOf(node.param);
+    let queue = this.delays.find((d) => d.ms === ms && d.failOpen === failOpen);
+    if (!queue) {
+      if (this.delays.length >= MAX_DELAY_QUEUES) {
+        if (!this.routeRefused.has(node.rule.id)) {
+          this.routeRefused.add(node.rule.id);
+          this.problem(
+            node.rule,
+            node.number,
+            'parameter',
+            `Delay: a document may use at most ${MAX_DELAY_QUEUES} different delays (time and open/closed)`,
+          );
+        }
+        return [[drop]];
+      }
+      const index = this.delays.length;
+      queue = {
+        queue: DELAY_QUEUE_BASE + index,
+        ms,
+        failOpen,
+        chain: `dq${index}`,
+        verdictChain: `delay${index}`,
+        ruleIds: [],
+      };
+      this.delays.push(queue);
+      this.declareChain(queue.verdictChain, undefined, 1);
+      this.declareChain(queue.chain, undefined, 1);
+      this.chains.set(queue.verdictChain, [[jump(queue.chain)], [failOpen ? accept : drop]]);
+    }
+    if (!queue.ruleIds.includes(node.rule.id)) queue.ruleIds.push(node.rule.id);
+    return [[goto(queue.verdictChain)]];
+  }
+
+  /** Problems of Route to, Delay and Port forward that depend on where they sit (after prepare). */
   private checkPlacement(): void {
-    for (const node of [...this.routeNodes, ...this.forwardNodes]) {
+    for (const node of [...this.routeNodes, ...this.delayNodes, ...this.forwardNodes]) {
       const what = node.rule.action;
       for (let a = node.parent; a; a = a.parent) {
         if (VERDICT_ACTIONS.has(a.rule.action) || a.rule.action === 'Exit group') {
@@ -1186,6 +1240,9 @@ class Compiler {
     if (typeof shaped === 'string') this.problem(node.rule, node.number, 'parameter', shaped);
     else header.push(...shaped);
     const extra = this.headerLines(node);
+    // Delay's verdict chain and the placeholder it jumps to sit two levels below this line.
+    if (action === 'Delay' && variant === 'in' && !se && !this.depthOk(node, level + 2))
+      return false;
     const own = this.actionLines(node, variant, level, mode, se);
     const isExit = action === 'Exit group';
     const condLines = cond.kind === 'true' ? [[]] : cond.kind === 'lines' ? cond.lines : [];
@@ -1382,6 +1439,7 @@ class Compiler {
     if (
       r.relation !== '==' ||
       r.action === 'Route to' ||
+      r.action === 'Delay' ||
       this.refusedIds.has(r.id) ||
       this.skipTargets.has(r)
     )
@@ -1795,6 +1853,7 @@ export function compile(doc: FirewallDocument, options: CompileOptions = {}): Co
     warnings: compiler.warnings,
     helperRules: compiler.helperRules,
     routes: compiler.routes,
+    delays: compiler.delays,
     shaping: compiler.shaping.classes,
     ...(compiler.forwarding ? { forwarding: compiler.forwarding } : {}),
   };

@@ -1176,3 +1176,45 @@ describe('Rate limit out with a byte rate shapes: never a verdict (issue 13 C)',
     }
   });
 });
+
+describe('issue 13: Delay holds arriving packets (IPNetSentryX kActionDelay, kftDelay.c)', () => {
+  const d = () =>
+    doc([
+      rule('Protocol', 'icmp', 'Delay', [rule('Any', '', 'Log', [], { id: 'kid' })], {
+        id: 'dl',
+        parameter: '300ms',
+      }),
+      rule('Any', '', 'Delete', [], { id: 'after' }),
+    ]);
+
+  it('an arriving packet: verdict delay (delivered later), the walk ends, its children never run', () => {
+    const r = evaluate(d(), pkt('in eth0 icmp 10.0.0.2 > 10.0.0.1 type 8'));
+    expect(r.verdict).toBe('delay');
+    expect(r.verdictRuleId).toBe('dl');
+    expect(r.matched).toEqual(['dl']);
+    expect(r.logEvents).toEqual([]);
+  });
+
+  it('a packet the host sends passes at once (KFT_delayAdd holds inbound packets only)', () => {
+    const r = evaluate(d(), pkt('out eth0 icmp 10.0.0.1 > 10.0.0.2 type 8'));
+    expect(r.verdict).toBe('pass');
+    expect(r.verdictRuleId).toBe('dl');
+    expect(r.matched).toEqual(['dl']);
+  });
+
+  it('the table walk agrees, both ways', () => {
+    for (const spec of [
+      'in eth0 icmp 10.0.0.2 > 10.0.0.1 type 8',
+      'out eth0 icmp 10.0.0.1 > 10.0.0.2 type 8',
+    ]) {
+      const e = evaluate(d(), pkt(spec));
+      const t = tableWalk(d(), pkt(spec));
+      expect([t.verdict, t.verdictRuleId, t.matched, t.logEvents]).toEqual([
+        e.verdict,
+        e.verdictRuleId,
+        e.matched,
+        e.logEvents,
+      ]);
+    }
+  });
+});

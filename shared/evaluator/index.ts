@@ -210,6 +210,9 @@ function act(w: Walk, rule: Rule, parent: Rule | undefined): Flow {
       if (rule.action === 'Trigger') w.actions.push({ ruleId: rule.id, action: rule.action });
       return 'stop';
     }
+    // Delay holds only arriving packets; one the host sends passes at once (kftDelay.c).
+    if (rule.action === 'Delay' && w.packet.direction !== 'inbound')
+      return decide(w, rule, 'pass');
     return decide(w, rule, verdict);
   }
   if (rule.action === 'Exit group') {
@@ -235,9 +238,10 @@ function decide(w: Walk, rule: Rule, verdict: Verdict): Flow {
   step(w, rule.id, 'match', 'verdict');
   w.decided = { verdict, ruleId: rule.id, action: rule.action };
   w.actions.push({ ruleId: rule.id, action: rule.action });
-  // Route to ends the walk at once: IPNetSentryX sends the packet on and never walks its children
-  // (kft.c `KFT_filterAction`, kActionRouteTo); the compiler refuses children there.
-  if (rule.action !== 'Route to') walkList(w, rule.children, rule); // until a terminating child or an Exit group
+  // Route to and Delay end the walk at once: IPNetSentryX sends the packet on (or holds it) and
+  // never walks their children (kft.c `KFT_filterAction` kActionRouteTo, `KFT_tableAction`
+  // kActionDelay); the compiler refuses children there.
+  if (rule.action !== 'Route to' && rule.action !== 'Delay') walkList(w, rule.children, rule); // until a terminating child or an Exit group
   w.skipNext = false;
   // §3.6: logged unless a Dont log ran or an event action under this rule already reported it.
   if (LOGGED_ACTIONS.has(rule.action) && !w.dontLog) w.logEvents.push(rule.id);

@@ -229,9 +229,12 @@ class TableWalk {
     if (verdict !== undefined) {
       if (action === 'Trigger') recordAddress(this.s, 'triggered', rule);
       if (this.fixed) return end; // met in a side-effect walk: it ends it
-      this.fixed = { verdict, ruleId: rule.id, action };
-      // Route to sends the packet on at once: no side-effect walk (kActionRouteTo).
-      if (action !== 'Route to') this.sideEffects(i);
+      // kActionDelay holds an arriving packet; KFT_delayAdd lets one the host sends go at once.
+      const held = action === 'Delay' && this.s.packet.direction !== 'inbound' ? 'pass' : verdict;
+      this.fixed = { verdict: held, ruleId: rule.id, action };
+      // Route to sends the packet on at once, Delay holds it: no side-effect walk (kActionRouteTo,
+      // kActionDelay).
+      if (action !== 'Route to' && action !== 'Delay') this.sideEffects(i);
       if (LOGGED_ACTIONS.has(action) && !this.dontLog) this.logEvents.push(rule.id);
       return end;
     }

@@ -48,6 +48,18 @@ describe('durations', () => {
     expect(error('Delay', '2 min')).toBe('Delay 2 min is too long (at most 60 seconds)');
     expect(error('Delay', 'unlimited')).toMatch(/is not a duration/);
   });
+
+  it('reads Delay open (the default) or closed: what happens without the queue worker', () => {
+    expect(param('Delay', '300ms open')).toEqual(seconds(0.3));
+    expect(param('Delay', '300ms closed')).toEqual({ ...seconds(0.3), failClosed: true });
+    expect(param('Delay', 'Closed')).toEqual({ ...seconds(0.5), failClosed: true });
+    expect(param('Delay', 'open')).toEqual(seconds(0.5));
+    expect(error('Delay', '300msclosed')).toMatch(
+      /is not a duration .* optionally followed by open or closed/,
+    );
+    expect(error('Delay', 'closed open')).toMatch(/is not a duration/);
+    expect(error('Delay', '90s closed')).toBe('Delay 90s is too long (at most 60 seconds)');
+  });
 });
 
 describe('other parameters', () => {

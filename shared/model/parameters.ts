@@ -47,16 +47,26 @@ function parseTimeout(label: string, text: string): Result<ParsedParameter> {
   return ok({ kind: 'duration', seconds: Math.round(seconds) });
 }
 
+/**
+ * Delay: a duration (`0.5`, `500ms`, `2s`; empty: half a second), optionally followed by `open`
+ * (the default) or `closed`: what happens to the rule's packets when the helper's queue worker is
+ * not there (docs/vocabulary.md, Delay): open passes them at once, closed deletes them.
+ */
 function parseDelay(text: string): Result<ParsedParameter> {
   if (text === '') return ok({ kind: 'default' });
-  const seconds = parseDurationSeconds(text);
+  const mode = /^(.*?)\s*\b(open|closed)$/i.exec(text);
+  const failClosed = mode !== null && (mode[2] as string).toLowerCase() === 'closed';
+  const time = mode ? (mode[1] as string) : text;
+  const seconds = time === '' ? DEFAULT_DELAY_SECONDS : parseDurationSeconds(time);
   if (seconds === undefined) {
-    return fail(`Delay "${text}" is not a duration (e.g. 0.5, 500ms, 2s)`);
+    return fail(
+      `Delay "${text}" is not a duration (e.g. 0.5, 500ms, 2s), optionally followed by open or closed`,
+    );
   }
   if (seconds > MAX_DELAY_SECONDS) {
-    return fail(`Delay ${text} is too long (at most ${MAX_DELAY_SECONDS} seconds)`);
+    return fail(`Delay ${time} is too long (at most ${MAX_DELAY_SECONDS} seconds)`);
   }
-  return ok({ kind: 'duration', seconds });
+  return ok({ kind: 'duration', seconds, ...(failClosed ? { failClosed: true as const } : {}) });
 }
 
 const HOSTNAME =

@@ -102,7 +102,8 @@ export type ParsedValue =
 export type ParsedParameter =
   | { kind: 'none' } // actions without a parameter; the text must be empty
   | { kind: 'default' }
-  | { kind: 'duration'; seconds: number | 'unlimited' }
+  /** `failClosed`: Delay only, its packets are deleted when the queue worker is not there. */
+  | { kind: 'duration'; seconds: number | 'unlimited'; failClosed?: true }
   | { kind: 'rate'; rate: RateSpec }
   /** Route to: a next hop, an outgoing interface, or both. */
   | { kind: 'route'; family?: 4 | 6; address?: string; interface?: string }
