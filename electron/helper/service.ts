@@ -7,7 +7,12 @@
 // - An apply with a confirm timeout writes its intent (what to restore, the deadline) to disk
 //   before nft starts, so no crash or kill -9 can leave unconfirmed rules without a rollback.
 
-import { compile, dynamicSetElements, type RuleObjects } from '../../shared/compiler/index.ts';
+import {
+  compile,
+  dynamicSetElements,
+  type DelayQueue,
+  type RuleObjects,
+} from '../../shared/compiler/index.ts';
 import type { Json } from '../../shared/compiler/nft.ts';
 import {
   PROTOCOL_VERSION,
@@ -35,6 +40,7 @@ import {
 } from './action-config.ts';
 import { loadOutboundPolicy, OutboundPolicy } from './outbound.ts';
 import { CounterReader } from './counter-reader.ts';
+import { DelayQueues } from './delay-queue.ts';
 import { CounterTracker, type CounterWatch } from './counters.ts';
 import { InterfaceNames, NflogReader, summarizePacket, type NflogPacket } from './nflog.ts';
 import { Nft, NftError, systemNft, tableFingerprint, type NftRunner } from './nft.ts';
@@ -103,6 +109,8 @@ interface Active {
   baseChains: Json[];
   /** The first rule that needs IP forwarding (Masquerade, Port forward), if any. */
   forwarding?: { ruleId: string; number: string; action: string };
+  /** Delay: the queues the worker serves (shared/compiler/delay.ts). */
+  delays: DelayQueue[];
 }
 
 const ACTION_RATE_MS = 1000;
@@ -137,6 +145,8 @@ export class HelperService {
   private readonly ifnames = new InterfaceNames();
   /** The HTB qdiscs of shaping Rate limit out rules (shaping.ts). */
   private readonly shaper = new Shaper();
+  /** Delay's queue worker (delay-queue.ts): fills the placeholders, holds and releases packets. */
+  readonly delayQueues = new DelayQueues();
   private readonly timers: TimerRules;
   private active: Active | null = null;
   private previous: FirewallDocument | null = null;
@@ -262,6 +272,10 @@ export class HelperService {
       await this.exclusive(() => this.clearTimerFlags()).catch((error) => {
         this.lastError = `timer flags: ${(error as Error).message}`;
       });
+      // Delay rules in force: a new worker serves their queues (the placeholders are filled
+      // again, replacing what an earlier helper's worker wrote).
+      const delays = this.active.delays;
+      if (delays.length > 0) await this.exclusive(() => this.syncDelays(delays));
       await this.startReader();
     }
     this.scheduleLoop();
@@ -278,6 +292,9 @@ export class HelperService {
     this.reader.stop();
     this.counterReader.stop();
     await this.queue.catch(() => undefined);
+    // The worker releases what it holds and exits; the rules stay, so their fallback decides
+    // until a helper serves them again (open: pass at once; closed: delete).
+    await this.delayQueues.stop();
   }
 
   /** Run operations that change the kernel or the state one at a time. */
@@ -350,6 +367,7 @@ export class HelperService {
       clients: this.clients.size,
       forwarding,
       routes: this.routing ?? null,
+      delays: await this.delayQueues.state(),
     };
   }
 
@@ -677,6 +695,8 @@ export class HelperService {
     }
     this.install(next);
     await this.syncRouting(compiled.routes);
+    // Delay: the worker fills the new table's placeholders (until then the fallback decides).
+    await this.syncDelays(compiled.delays);
     this.counters.reset(compiled.objects, base);
     this.counterReader.reset();
     // The first reading of a new table is a full one (every counter and map element: ~0.1-0.2 s
@@ -892,9 +912,19 @@ export class HelperService {
     if (error) this.lastError = `Route to: ${error}`;
   }
 
+  /**
+   * Delay: the queue worker serves the queues of the rules in force (delay-queue.ts). A failure is
+   * reported (status `delays.error`, lastError); the rules' fallback then decides for their packets.
+   */
+  private async syncDelays(delays: readonly DelayQueue[]): Promise<void> {
+    const error = await this.delayQueues.sync(this.nft.table, delays);
+    if (error) this.lastError = error;
+  }
+
   private async stopInternal(): Promise<void> {
     this.dropPrepared();
     await this.nft.deleteTable();
+    await this.syncDelays([]);
     await this.syncRouting([]);
     const unshaped = await this.shaper.sync([]);
     if (unshaped.length > 0) this.lastError = unshaped.join('; ');
@@ -962,6 +992,7 @@ export class HelperService {
       warnings: result.warnings,
       baseChains: baseChainsOf(result.nft as { nftables: Json[] }),
       ...(result.forwarding ? { forwarding: result.forwarding } : {}),
+      delays: result.delays,
     };
   }
 

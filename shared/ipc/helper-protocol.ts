@@ -195,6 +195,21 @@ export const helperStatusSchema = z.object({
     .object({ tables: z.array(z.number()), error: z.string().nullable() })
     .nullable()
     .optional(),
+  /**
+   * Delay: the queues the helper's worker serves (27200-27215), how it filled the placeholders
+   * (`xt NFQUEUE` or `queue`), packets held now and released so far, or why it does not run (the
+   * rules' fallback then decides). Absent or null: no Delay rule in force.
+   */
+  delays: z
+    .object({
+      queues: z.array(z.number()),
+      expr: z.string().nullable(),
+      held: z.number(),
+      released: z.number(),
+      error: z.string().nullable(),
+    })
+    .nullable()
+    .optional(),
 });
 export type HelperStatusResult = z.infer<typeof helperStatusSchema>;
 

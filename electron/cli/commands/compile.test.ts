@@ -56,11 +56,15 @@ describe('treewall compile', () => {
   });
 
   it('reports rules that cannot compile as `rule N: ...` and exits 2', async () => {
-    const bad = doc([r('a', 'Any', '==', '', '->', [r('b', 'Dest port', '==', '80', 'Delay')])]);
+    const bad = doc([
+      r('a', 'Any', '==', '', '->', [
+        r('b', 'Dest port', '==', '80', 'Delay', [r('c', 'Any', '==', '', 'Log')]),
+      ]),
+    ]);
     const { code, out, err } = await capture([file('bad.xml', bad)]);
     expect(code).toBe(2);
     expect(out).toBe('');
-    expect(err).toMatch(/^rule 1\.1: Delay /m);
+    expect(err).toMatch(/^rule 1\.1: Delay takes no children/m);
   });
 
   it('exits 2 on a missing file or a bad option', async () => {

@@ -314,6 +314,17 @@ export const GOLDEN_CASES: GoldenCase[] = [
     ]),
   },
   {
+    name: 'delay',
+    pins: 'Delay: an arriving packet goes to chain delay<i> (jump to the empty placeholder dq<i> the helper fills with its queue rule, then the fallback: accept, or drop when closed); one queue per distinct delay and mode; a packet the host sends passes at once',
+    doc: doc([
+      r('resets', 'Direction', '==', 'inbound', '->', [
+        r('rst', 'TCP header flags', '==', 'rst', 'Delay', [], { name: 'promiscuous resets' }),
+      ]),
+      r('slow', 'Source net', '==', '192.0.2.0/24', 'Delay', [], { parameter: '300ms closed' }),
+      r('same', 'Source net', '==', '198.51.100.0/24', 'Delay', [], { parameter: '0.5' }),
+    ]),
+  },
+  {
     name: 'skip-next',
     pins: '++ skips the next entry in outline order: a leaf sets the skip mark and the next sibling (or the entry after its parent) consumes it in a k_<key> chain; a ++ with children never runs its first child; one before a disabled entry skips nothing',
     doc: doc([
