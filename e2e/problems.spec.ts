@@ -43,7 +43,9 @@ test('compiler refusals and warnings are on their rows, in the count, the list a
 }) => {
   const { page } = ui;
   const doc = smallDocument();
-  doc.rules[0]!.children[1]!.action = 'Delay'; // 1.2: refused by the compiler only
+  // 1.2: refused by the compiler only (a valid next hop, but an arriving packet's route is chosen).
+  doc.rules[0]!.children[1]!.action = 'Route to';
+  doc.rules[0]!.children[1]!.parameter = '10.0.0.9';
   doc.rules[2]!.property = 'Interface'; // 3: Interface == external, none listed: never matches
   doc.rules[2]!.value = 'external';
   await ui.openWith('small.treewall', doc);
@@ -53,7 +55,7 @@ test('compiler refusals and warnings are on their rows, in the count, the list a
   await expect(ui.outline.rowByNumber('1.2')).toHaveAttribute('data-invalid', 'true');
   await expect(ui.outline.rowByNumber('3')).toHaveAttribute('data-warned', 'true');
   await ui.outline.select('1.2');
-  await expect(page.getByTestId('row-problem')).toContainText('1.2: Delay');
+  await expect(page.getByTestId('row-problem')).toContainText('1.2: Route to');
   await ui.outline.select('3');
   await expect(page.getByTestId('row-problem')).toContainText('warning: ');
   await count.click();
@@ -70,11 +72,16 @@ test('the menus mark what Apply refuses, in the compiler’s words', async ({ ui
   const { page } = ui;
   await ui.openWith('small.treewall', smallDocument());
   await ui.outline.cell('3', 'action').click();
+  // Delay runs (the helper's queue worker holds the packets): offered like any action.
   const delay = page.getByTestId('menu-action').getByRole('menuitemradio', { name: 'Delay' });
-  await expect(delay).toHaveAttribute('data-refused', 'true');
-  await expect(delay).toContainText('Not supported yet');
-  await expect(delay).not.toContainText('userspace');
-  await expect(delay).toHaveAttribute('title', /NFQUEUE/);
+  await expect(delay).not.toHaveAttribute('data-refused', 'true');
+  await expect(delay).not.toContainText('Not supported yet');
+  await expect(delay).toHaveAttribute('title', /Hold an arriving packet/);
+  // Route to without a next hop is refused wherever it sits, in the compiler's words.
+  const route = page.getByTestId('menu-action').getByRole('menuitemradio', { name: 'Route to' });
+  await expect(route).toHaveAttribute('data-refused', 'true');
+  await expect(route).toContainText('Not supported yet');
+  await expect(route).toHaveAttribute('title', /^Not supported: Route to/);
   const pass = page.getByTestId('menu-action').getByRole('menuitemradio', { name: 'Pass' });
   await expect(pass).not.toHaveAttribute('data-refused', 'true');
   await page.keyboard.press('Escape');

@@ -294,7 +294,7 @@ class Worker:
                 try:
                     self.talk(self.queue_sock, config_message(num, seq, cmd=NFQNL_CFG_CMD_BIND), [seq])
                 except OSError as error:
-                    if error.errno == errno.EBUSY:
+                    if error.errno in (errno.EBUSY, errno.EPERM):
                         raise RuntimeError('queue %d is bound by another program' % num)
                     raise
                 self.held[num] = deque()

@@ -28,8 +28,8 @@ const RANK: Record<Severity, number> = { error: 0, warning: 1, note: 2 };
 /**
  * Every problem of `doc`, in outline order (settings last), each with `severity`:
  * - `error`: validation errors of rules that are on, the settings' errors, and every rule the
- *   compiler refuses (`Delay holds packets back ...`, `Data content ... cannot run in the kernel
- *   yet`) — Apply refuses the document while one is left;
+ *   compiler refuses (`Delay takes no children ...`, `Route to reaches arriving packets
+ *   here ...`) — Apply refuses the document while one is left;
  * - `warning`: the compiler's warnings (`Interface external: the document lists no external
  *   interfaces, so this rule never matches`) — it applies, probably not as meant;
  * - `note`: free text where the original kept a description (an Email without address, a

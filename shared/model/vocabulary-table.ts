@@ -468,12 +468,13 @@ const ACTIONS: Record<ActionName, ActionEntry> = {
   },
   Delay: {
     description:
-      'Hold the packet for a moment, then pass it (IPNetSentryX delays promiscuous TCP resets so the real reply wins). Not supported yet (it needs packets held in userspace): Apply refuses a rule that is on.',
+      'Hold an arriving packet, then pass it (IPNetSentryX holds promiscuous TCP resets half a second so the real reply wins); a packet this host sends passes at once. The helper holds the packets (NFQUEUE); without it the rule passes them at once, or deletes them when its parameter says closed. Takes no children.',
     terminating: true,
     parameterKinds: ['default', 'duration'],
-    parameterDescription: 'Seconds to hold the packet (0.5, 500ms, 2s; at most 60). Empty: 0.5 s.',
+    parameterDescription:
+      'How long to hold the packet (0.5, 500ms, 2s; at most 60 s; empty: 0.5 s), then optionally open (the default: without the helper, pass at once) or closed (without the helper, delete).',
     parameterPlaceholder: '0.5',
-    parameterExamples: ['0.5', '1', '2s'],
+    parameterExamples: ['0.5', '300ms', '1s closed'],
   },
   'Delete no log': {
     description: 'Delete without logging (Delete with Dont log).',

@@ -38,8 +38,8 @@ export const ORIGINAL_CONSTRUCTS = {
   modem: '5', // off: Interface `Dial-up modem (ppp1)`
   rateIn: '5.1', // Rate limit in `64K`
   rateOut: '5.2', // Rate limit out `1.5M`
-  dataContent: '6.1', // Data content, refused by the compiler (payload search)
-  delay: '6.2', // Delay, refused by the compiler (not in the kernel)
+  dataContent: '6.1', // Data content (payload search, fixed-offset compares)
+  delay: '6.2', // Delay (NFQUEUE through the helper's queue worker)
 } as const;
 
 /** The document, as the original's XML property list. */
