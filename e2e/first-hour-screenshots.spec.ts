@@ -56,7 +56,8 @@ test.describe('with a helper', () => {
 test('problem list', async ({ ui }) => {
   const { page } = ui;
   const doc = smallDocument();
-  doc.rules[0]!.children[1]!.action = 'Delay';
+  doc.rules[0]!.children[1]!.action = 'Route to'; // for arriving packets: the compiler refuses it
+  doc.rules[0]!.children[1]!.parameter = '10.0.0.9';
   doc.rules[0]!.children[0]!.value = '70000';
   doc.rules[2]!.property = 'Interface';
   doc.rules[2]!.value = 'external';
@@ -66,7 +67,7 @@ test('problem list', async ({ ui }) => {
   await count.click();
   await expect(ui.problems.getByTestId('problem-item')).toHaveCount(3);
   await ui.outline.select('1.2');
-  await expect(page.getByTestId('row-problem')).toContainText('Delay');
+  await expect(page.getByTestId('row-problem')).toContainText('Route to');
   await shoot(page, 'problems.png', 420);
 });
 

@@ -25,8 +25,16 @@ export function prerequisites(env: NodeJS.ProcessEnv = process.env): Prerequisit
     { tool: 'nft', pkg: 'nftables', neededBy: 'kernel tests (rules loaded into namespaces)' },
     { tool: 'ip', pkg: 'iproute2', neededBy: 'kernel tests (network namespaces, veth pairs)' },
     { tool: 'tcpdump', pkg: 'tcpdump', neededBy: "data-plane tests and the helper's log stream" },
-    { tool: 'python3', pkg: 'python3', neededBy: 'data-plane tests (raw packets), counter reader' },
-    { tool: 'ping', pkg: 'iputils-ping', neededBy: "the helper's ping:// probes, benchmarks" },
+    {
+      tool: 'python3',
+      pkg: 'python3',
+      neededBy: "data-plane tests (raw packets), counter reader, Delay's queue worker",
+    },
+    {
+      tool: 'ping',
+      pkg: 'iputils-ping',
+      neededBy: "the helper's ping:// probes, the Delay kernel test, benchmarks",
+    },
     { tool: 'nc', pkg: 'netcat-openbsd', neededBy: 'probing by hand (the README examples)' },
     { tool: 'iperf3', pkg: 'iperf3', neededBy: 'the data-plane benchmark (`npm run bench`)' },
     {
@@ -42,18 +50,6 @@ export function prerequisites(env: NodeJS.ProcessEnv = process.env): Prerequisit
     },
     { tool: 'ssh', pkg: 'openssh-client', neededBy: 'fleet tests and the fleet transport' },
     { tool: 'tc', pkg: 'iproute2', neededBy: 'rate-limit tests (tc shaping)' },
-    { tool: 'gcc', pkg: 'gcc', neededBy: 'building the packet-queue shim (Delay)' },
-    { tool: 'pkg-config', pkg: 'pkg-config', neededBy: 'building the packet-queue shim (Delay)' },
-    {
-      tool: '/usr/include/libnetfilter_queue/libnetfilter_queue.h',
-      pkg: 'libnetfilter-queue-dev',
-      neededBy: 'building the packet-queue shim (Delay)',
-    },
-    {
-      tool: '/usr/include/libnftnl/expr.h',
-      pkg: 'libnftnl-dev',
-      neededBy: 'building the packet-queue shim (Delay)',
-    },
     { tool: chromiumPath(env), pkg: 'chromium', neededBy: 'end-to-end tests (Playwright)' },
   ];
 }
