@@ -38,6 +38,8 @@ function stepText(step: Step, verdictAction: string | undefined, hasChildren: bo
         return 'matched on arrival, before the filter: translates the destination; its connection passes';
       if (verdictAction === 'Route to')
         return 'matched: decides (Route to: sent to its next hop); its children never run';
+      if (verdictAction === 'Delay')
+        return 'matched: decides (Delay: an arriving packet is held by the helper for its time, then passes; one this host sends passes at once); its children never run';
       return `matched: decides (${verdictAction ?? 'verdict'})${hasChildren ? ', then its children run for side effects' : ''}`;
     case 'ends side effects':
       return 'matched: a verdict is already fixed, so it changes nothing and ends the side effects';
