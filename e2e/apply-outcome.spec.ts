@@ -6,6 +6,7 @@
 
 import { smallDocument } from './pages/documents.ts';
 import { expect, test } from './pages/fixtures.ts';
+import { LivePage } from './pages/live-page.ts';
 
 test.use({ withHelper: true });
 
@@ -160,4 +161,8 @@ test('statistics of rules the kernel does not hold show a dash, not 0; none in f
     await expect(stats(n)).toHaveText('—');
   }
   await expect(page.locator('[data-testid="rule-row"][data-hit="true"]')).toHaveCount(0);
+  // Traffic says the firewall is off; that is not an error.
+  await new LivePage(page, ui.outline).openTab('traffic');
+  await expect(page.getByTestId('traffic-off')).toBeVisible();
+  await expect(page.getByTestId('traffic-error')).toHaveCount(0);
 });

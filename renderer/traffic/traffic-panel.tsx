@@ -26,9 +26,12 @@ import { topRules as top } from './top-rules.ts';
 import { refreshCounters } from './refresh-counters.ts';
 import { PanelError } from '../common/panel-error.tsx';
 import { useAppStore } from '../store/app-store.ts';
+import { useFleetStore } from '../store/fleet-store.ts';
 
 export function TrafficPanel() {
   const connected = useAppStore((s) => s.helper?.connected === true);
+  const off = useAppStore((s) => s.helper?.connected === true && !s.helper.active);
+  const local = useFleetStore((s) => s.target.kind === 'local');
   // Opened with a helper connected: the counts as they are now (and why not, if that fails).
   useEffect(() => {
     if (connected) void refreshCounters();
@@ -36,9 +39,17 @@ export function TrafficPanel() {
   return (
     <div className="traffic-panel" data-testid="traffic-panel">
       <PanelError panel="traffic" />
-      <TrafficChart />
-      <TopRules by="packets" />
-      <TopRules by="bytes" />
+      {local && off && (
+        <div className="panel-empty" data-testid="traffic-off">
+          The firewall is off: no rules are in force, so nothing is counted. Apply to start
+          counting.
+        </div>
+      )}
+      <div className="traffic-grid">
+        <TrafficChart />
+        <TopRules by="packets" />
+        <TopRules by="bytes" />
+      </div>
     </div>
   );
 }
@@ -57,11 +68,21 @@ const PALETTE = [
 
 function chartData(ruleIds: readonly string[]): uPlot.AlignedData {
   const { tick } = useCountersStore.getState();
+  if (tick === 0) {
+    // Before the first tick: the last minute, empty (one point alone gives uPlot a time axis of
+    // years around it).
+    const now = Date.now() / 1000;
+    const zeros = () => new Float32Array(2);
+    return [
+      Float64Array.of(now - 60, now),
+      zeros(),
+      zeros(),
+      ...ruleIds.map(zeros),
+    ] as unknown as uPlot.AlignedData;
+  }
   const n = Math.max(1, Math.min(tick, HISTORY_SECONDS));
   const x = tickTimeline(n);
   const packets = rateHistory(null, 'packets', n);
-  // Before the first tick there is no time: one point at "now" keeps the axes sensible.
-  if (tick === 0) x[0] = Date.now() / 1000;
   const bytes = rateHistory(null, 'bytes', n);
   const bits = new Float32Array(n);
   for (let i = 0; i < n; i++) bits[i] = (bytes[i] ?? 0) * 8;
