@@ -198,6 +198,12 @@ export interface TreeOptions {
    * kernel compiles it; the data plane cannot follow a translated probe).
    */
   nat?: boolean | 'kernel';
+  /**
+   * Also Delay, open (the default), with no children. With no queue worker (the data-plane
+   * harness loads the table itself) its fallback passes the packet at once, which is what the
+   * oracles' `delivers` expects; the hold itself is delay-kernel.test.ts's business.
+   */
+  delay?: boolean;
 }
 
 const NAT_ACTION_WEIGHTS: readonly (readonly [ActionName, number])[] = [
@@ -211,6 +217,11 @@ const KERNEL_NAT_ACTION_WEIGHTS: readonly (readonly [ActionName, number])[] = [
   ...ACTION_WEIGHTS,
   ['Route to', 3],
 ];
+const DELAY_ACTION_WEIGHTS: readonly (readonly [ActionName, number])[] = [
+  ...ACTION_WEIGHTS,
+  ['Delay', 4],
+];
+const DELAY_TIMES = ['', '300ms', '0.1', '2s open'];
 
 export function randomDocument(rng: Rng, options: TreeOptions): FirewallDocument {
   let n = 0;
@@ -238,7 +249,9 @@ export function randomDocument(rng: Rng, options: TreeOptions): FirewallDocument
           ? rng.pick(FORWARD_TARGETS)
           : action === 'Route to'
             ? rng.pick(ROUTE_TARGETS)
-            : '',
+            : action === 'Delay'
+              ? rng.pick(DELAY_TIMES)
+              : '',
     children: [],
     expanded: true,
   });
@@ -254,11 +267,13 @@ export function randomDocument(rng: Rng, options: TreeOptions): FirewallDocument
       relation = rng.pick(['>=', '<='] as const);
     if (property === 'Any') relation = '==';
     const action = rng.weighted(
-      options.nat === 'kernel'
-        ? KERNEL_NAT_ACTION_WEIGHTS
-        : options.nat
-          ? NAT_ACTION_WEIGHTS
-          : ACTION_WEIGHTS,
+      options.delay
+        ? DELAY_ACTION_WEIGHTS
+        : options.nat === 'kernel'
+          ? KERNEL_NAT_ACTION_WEIGHTS
+          : options.nat
+            ? NAT_ACTION_WEIGHTS
+            : ACTION_WEIGHTS,
     );
     if (action === 'Route to' && options.nat === 'kernel')
       return rule('Direction', 'outbound', '==', action);
@@ -330,7 +345,8 @@ export function randomDocument(rng: Rng, options: TreeOptions): FirewallDocument
       if (
         depth < options.maxDepth &&
         rng.chance(wantsChildren) &&
-        !(r.action === 'Route to' && options.nat === 'kernel')
+        !(r.action === 'Route to' && options.nat === 'kernel') &&
+        r.action !== 'Delay'
       )
         r.children = list(depth + 1);
       out.push(r);
@@ -351,6 +367,39 @@ export function randomDocument(rng: Rng, options: TreeOptions): FirewallDocument
         rng.pick(['Delete', 'Pass', 'Reject', 'Log', '->'] as const),
       ),
     );
+  }
+  if (options.delay) {
+    // A Delay under a terminating rule (or an Exit group) is refused by design: there it logs
+    // instead, so the case runs. Then one or two top-level Delay rules at random places, testing
+    // a random field, so that packets reach one.
+    const ENDS = new Set<ActionName>([
+      'Pass',
+      'Delete',
+      'Delete no log',
+      'Reject',
+      'Drop connection',
+      'Trigger',
+      'Route to',
+      'Delay',
+      'Exit group',
+    ]);
+    const fix = (list: Rule[], underEnd: boolean): void => {
+      for (const r of list) {
+        if (underEnd && r.action === 'Delay') {
+          r.action = 'Log';
+          r.parameter = '';
+        }
+        fix(r.children, underEnd || ENDS.has(r.action));
+      }
+    };
+    fix(rules, false);
+    for (let k = rng.int(1, 2); k > 0; k--) {
+      const r = randomRule();
+      r.action = 'Delay';
+      r.parameter = rng.pick(DELAY_TIMES);
+      r.enabled = true;
+      rules.splice(rng.int(0, rules.length), 0, r);
+    }
   }
   if (options.nat === 'kernel') {
     // Also one or two top-level Route to rules at random places (nothing above them to refuse).
