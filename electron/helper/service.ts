@@ -728,18 +728,27 @@ export class HelperService {
     const generation = this.rbGeneration;
     const entry = { restore, generation, ready: false };
     this.prepared = entry;
+    // TREEWALL_HELPER_TIMINGS=1: one line when it is ready (how long it waited, each step).
+    const times = noSteps(performance.now());
     const run = this.prepQueue.then(async () => {
       if (this.rbGeneration !== generation) return;
+      times.mark('queued');
       const keepElements = keep ?? (await this.dynamicElements()).elements;
       if (this.rbGeneration !== generation) return;
+      times.mark('listSets');
       const compiled = compile(restore, {
         logGroup: this.options.logGroup,
         tableName: this.rb.table,
         keepElements,
       });
       if (!compiled.ok) return;
+      times.mark('compile');
       await this.rb.applyJson(gated(compiled.nft as { nftables: Json[] }, this.rb.table));
-      if (this.rbGeneration === generation) entry.ready = true;
+      times.mark('nft');
+      if (this.rbGeneration === generation) {
+        entry.ready = true;
+        times.done('rollback prepared');
+      }
       // Stale meanwhile (an apply, a confirm): nothing may keep it.
       else await this.rb.deleteTable();
     });
