@@ -97,7 +97,7 @@ export function LogPanel() {
         </select>
         <span className="log-count" data-testid="log-count">
           {shown.length === events.length
-            ? `${events.length.toLocaleString()} events`
+            ? `${events.length.toLocaleString()} ${events.length === 1 ? 'event' : 'events'}`
             : `${shown.length.toLocaleString()} of ${events.length.toLocaleString()}`}
         </span>
         <span className="spacer" />
