@@ -12,7 +12,7 @@ import type { FirewallDocument } from '../../shared/model/types.ts';
 import type { HelperClient } from '../common/helper-client.ts';
 import { kernelSkipReason, sweepStale, TestNet, type Namespace } from './netns.ts';
 import { fullRunRequested } from './prerequisites.ts';
-import { startHelper, type HelperProcess } from './treewall-processes.ts';
+import { runTreewall, startHelper, type HelperProcess } from './treewall-processes.ts';
 
 // A kernel test that cannot run must fail loudly where a full run is asked for (CI).
 if (kernelSkipReason !== undefined && fullRunRequested()) {
@@ -125,6 +125,10 @@ describe.skipIf(kernelSkipReason !== undefined)(
       const state = await api.call('status', {});
       expect(state.delays?.released).toBeGreaterThanOrEqual(9);
       expect(state.delays?.held).toBe(0);
+      const cli = await runTreewall(['status', '--socket', helper.socket]);
+      expect(cli.stdout).toMatch(
+        /^delay +queues 27200, 27201 \((xt NFQUEUE|queue)\), 0 held, \d+ released$/m,
+      );
       // The placeholder holds the worker's queue rule; the listing still parses.
       const listed = await host.nftJson(['list', 'chain', 'inet', 'treewall', 'dq0']);
       expect(JSON.stringify(listed)).toMatch(/"xt":\{"type":"target","name":"NFQUEUE"\}|"queue"/);
@@ -138,6 +142,9 @@ describe.skipIf(kernelSkipReason !== undefined)(
         process.kill(pids[0]!, 'SIGKILL');
         await new Promise((r) => setTimeout(r, 300));
         expect((await api.call('status', {})).delays?.error).toMatch(/queue worker/);
+        expect((await runTreewall(['status', '--socket', helper.socket])).stdout).toMatch(
+          /^delay +WARNING: Delay: the queue worker exited \(SIGKILL\) \(open rules pass at once, closed ones delete\)$/m,
+        );
         const times = await pingTimes(client, '10.62.0.2', '10.62.0.1', 2);
         const untouched = await pingTimes(client, '10.62.0.4', '10.62.0.1', 2);
         console.log(`worker killed, ${mode}: RTTs (ms)`, times, 'other source', untouched);

@@ -198,6 +198,16 @@ export function StatusBar() {
           ⚠ IP forwarding is off: NAT rules do not forward
         </span>
       )}
+      {helper?.helper?.delays?.error && (
+        <span
+          className="status-forwarding"
+          data-testid="delays-error"
+          role="status"
+          title="Delay rules act as their fallback meanwhile: open ones pass at once, closed ones delete"
+        >
+          ⚠ Delay: {helper.helper.delays.error}
+        </span>
+      )}
       {helper?.helper?.routes?.error && (
         <span className="status-forwarding" data-testid="routes-error" role="status">
           ⚠ Route to: {helper.helper.routes.error}

@@ -77,6 +77,10 @@ export function run(args: string[]): Promise<number> {
       lines.push(
         `routing     ${s.routes.error ? `Route to failed: ${s.routes.error}` : `treewall tables ${s.routes.tables.join(', ')} (ip rule fwmark)`}`,
       );
+    if (s.delays)
+      lines.push(
+        `delay       ${s.delays.error ? `WARNING: ${s.delays.error} (open rules pass at once, closed ones delete)` : `queues ${s.delays.queues.join(', ')} (${s.delays.expr ?? '?'}), ${s.delays.held} held, ${s.delays.released} released`}`,
+      );
     if (s.lastError) lines.push(`last error  ${s.lastError}`);
     console.log(lines.join('\n'));
     return EXIT.ok;
