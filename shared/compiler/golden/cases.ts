@@ -1,5 +1,5 @@
 // Runtime: pure (shared/). The golden cases: small documents, each pinning one behaviour of the
-// compiler. `electron/testing/compiler-golden.test.ts` compiles them and compares with
+// compiler. `../golden.test.ts` compiles them and compares with
 // `<name>.json` / `<name>.nft` beside this file (UPDATE_GOLDEN=1 rewrites them);
 // `electron/testing/compiler-kernel.test.ts` loads every one into a network namespace.
 

@@ -1,19 +1,16 @@
-// Runtime: vitest under plain Node (reads files, so it lives here and not in shared/).
+// Runtime: vitest under plain Node (shared/'s tests may use Node: it reads and writes files).
 // The compiler's golden files: every case of shared/compiler/golden/cases.ts compiles to exactly
 // the JSON and text checked in beside it. A reviewer reads the diff of the *ruleset*.
-// `UPDATE_GOLDEN=1 npx vitest run electron/testing/compiler-golden.test.ts` rewrites the files.
+// `UPDATE_GOLDEN=1 npx vitest run shared/compiler/golden.test.ts` rewrites the files.
 
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { GOLDEN_CASES } from '../../shared/compiler/golden/cases.ts';
-import { compile } from '../../shared/compiler/index.ts';
+import { GOLDEN_CASES } from './golden/cases.ts';
+import { compile } from './index.ts';
 
-export const GOLDEN_DIR = join(
-  dirname(fileURLToPath(import.meta.url)),
-  '../../shared/compiler/golden',
-);
+const GOLDEN_DIR = join(dirname(fileURLToPath(import.meta.url)), 'golden');
 const update = process.env.UPDATE_GOLDEN === '1';
 
 describe('compiler golden files', () => {
