@@ -4,7 +4,7 @@
 // (the table loaded without a helper), an open rule passes its packets at once and a closed one
 // deletes them. Stop removes the queue rules with the table and ends the worker.
 // Expectations are written out here, not taken from the evaluator.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compile } from '../../shared/compiler/index.ts';
 import { doc, rule } from '../../shared/evaluator/test-rules.ts';
@@ -88,7 +88,7 @@ describe.skipIf(kernelSkipReason !== undefined)(
       api = await helper.connect();
     }, 60_000);
     afterAll(async () => {
-      await api?.close();
+      await api?.close().catch(() => undefined);
       await helper?.stop();
       await net.cleanup();
     });
@@ -171,6 +171,22 @@ describe.skipIf(kernelSkipReason !== undefined)(
       expect(tables).not.toContain('treewall');
       for (const t of await pingTimes(client, '10.62.0.2', '10.62.0.1', 2))
         expect(t).toBeLessThan(150);
+    }, 60_000);
+
+    it('the helper killed: its worker sees stdin close, releases and exits; open rules pass at once', async () => {
+      await api.call('apply', { document: delayed() });
+      const [worker] = workerPids(helper.pid);
+      expect(worker).toBeDefined();
+      await api.close();
+      await helper.kill('SIGKILL');
+      // Orphaned, the worker reads end of file on stdin and exits by itself.
+      for (let i = 0; i < 50 && existsSync(`/proc/${worker}`); i++)
+        await new Promise((r) => setTimeout(r, 100));
+      expect(existsSync(`/proc/${worker}`)).toBe(false);
+      const times = await pingTimes(client, '10.62.0.2', '10.62.0.1', 2);
+      expect(times).toHaveLength(2);
+      for (const t of times) expect(t).toBeLessThan(150);
+      await host.nft(['delete', 'table', 'inet', 'treewall']);
     }, 60_000);
 
     it('no helper at all (the table loaded by hand): the fallback decides, open passes, closed deletes', async () => {
