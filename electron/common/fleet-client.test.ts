@@ -63,7 +63,9 @@ describe('FleetClient without hosts that answer', () => {
 });
 
 /** A helper that answers status, apply and confirm, keeping every request line it got. */
-async function fakeHelper(): Promise<{
+async function fakeHelper(
+  options: { lateConfirm?: boolean; rolledBackBeforeProbe?: boolean } = {},
+): Promise<{
   socket: string;
   lines: string[];
   close(): Promise<void>;
@@ -104,8 +106,26 @@ async function fakeHelper(): Promise<{
         const line = buffer.slice(0, nl);
         buffer = buffer.slice(nl + 1);
         lines.push(line);
-        const { id } = JSON.parse(line) as { id: number };
-        c.write(`${JSON.stringify({ id, ok: true, result: status })}\n`);
+        const { id, call } = JSON.parse(line) as { id: number; call: string };
+        // lateConfirm: the deadline passed before the confirm, the helper restored the
+        // previous rules (none here) and answers the confirm with what it now holds.
+        // rolledBackBeforeProbe: the same, seen already by the health probe (a new session's
+        // status): every status after the apply.
+        const applied = lines.some((l) => l.includes('"call":"apply"'));
+        const result =
+          (call === 'confirm' && options.lateConfirm) ||
+          (call === 'status' && applied && options.rolledBackBeforeProbe)
+            ? {
+                ...status,
+                active: false,
+                matchesApplied: false,
+                appliedAt: null,
+                ruleCount: null,
+                canRevert: false,
+                lastError: 'rolled back: no confirm within 60 s',
+              }
+            : status;
+        c.write(`${JSON.stringify({ id, ok: true, result })}\n`);
       }
     });
   });
@@ -189,6 +209,72 @@ describe('FleetClient sending one document to many hosts', () => {
         expect(withoutId(line)).toBe(withoutId(rolled[0]!));
         expect(JSON.parse(line)).toMatchObject({ params: { confirmTimeoutSeconds: 60 } });
       }
+    } finally {
+      await helper.close();
+    }
+  });
+});
+
+describe('FleetClient rollout whose confirm comes too late', () => {
+  it('reports the host rolled back, not kept, when the helper no longer holds the rules', async () => {
+    const helper = await fakeHelper({ lateConfirm: true });
+    try {
+      const bridge = `const s = require('node:net').createConnection(${JSON.stringify(helper.socket)});
+        process.stdin.pipe(s); s.pipe(process.stdout); s.on('close', () => process.exit(0));`;
+      const fleet = new FleetClient(
+        { version: 1, hosts: [{ name: 'a', groups: [] }], canaries: {} },
+        { ssh: [process.execPath, '-e', bridge, '--'], connectTimeoutSeconds: 5 },
+      );
+      const phases: string[] = [];
+      const result = await fleet.rollout(fleet.select({}), doc('8080'), {
+        confirmTimeoutSeconds: 60,
+        onProgress: (e) => void phases.push(e.phase),
+      });
+      expect(result.ok).toBe(false);
+      expect(result.hosts[0]).toMatchObject({
+        host: 'a',
+        ok: false,
+        error: {
+          code: 'timeout',
+          message: expect.stringContaining(
+            'already restored the previous rules (rolled back: no confirm within 60 s)',
+          ),
+        },
+      });
+      expect(phases).toEqual(['applying', 'applied', 'probing', 'reverted', 'failed']);
+    } finally {
+      await helper.close();
+    }
+  });
+});
+
+describe('FleetClient rollout whose host rolled back before the probe', () => {
+  it('sends no revert (it would re-apply the new rules) and reports the host rolled back', async () => {
+    const helper = await fakeHelper({ rolledBackBeforeProbe: true });
+    try {
+      const bridge = `const s = require('node:net').createConnection(${JSON.stringify(helper.socket)});
+        process.stdin.pipe(s); s.pipe(process.stdout); s.on('close', () => process.exit(0));`;
+      const fleet = new FleetClient(
+        { version: 1, hosts: [{ name: 'a', groups: [] }], canaries: {} },
+        { ssh: [process.execPath, '-e', bridge, '--'], connectTimeoutSeconds: 5 },
+      );
+      const phases: string[] = [];
+      const result = await fleet.rollout(fleet.select({}), doc('8080'), {
+        confirmTimeoutSeconds: 60,
+        onProgress: (e) => void phases.push(e.phase),
+      });
+      expect(result.hosts[0]).toMatchObject({
+        ok: false,
+        error: {
+          message: expect.stringContaining(
+            'its helper had already restored the previous rules (rolled back: no confirm within 60 s)',
+          ),
+        },
+      });
+      const calls = helper.lines.map((l) => (JSON.parse(l) as { call: string }).call);
+      expect(calls).not.toContain('revert');
+      expect(calls).not.toContain('confirm');
+      expect(phases).toEqual(['applying', 'applied', 'probing', 'reverted', 'failed']);
     } finally {
       await helper.close();
     }

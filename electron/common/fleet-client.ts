@@ -512,8 +512,21 @@ export class FleetClient {
           : { code: 'not-confirmed', message: `${host.name}: the canary was not confirmed` };
         // Revert now over whichever session still answers; else the helper's deadline does it.
         const via = probe ?? first;
+        const small = { timeoutMs: Math.min(this.callTimeout(), 10_000) };
         try {
-          await via.client.call('revert', {}, { timeoutMs: Math.min(this.callTimeout(), 10_000) });
+          // A helper whose deadline already passed has restored the previous rules itself; a
+          // `revert` then would re-apply what it replaced — these new rules, with no deadline.
+          const now = await via.client.call('status', {}, small);
+          if (!now.active || now.appliedAt !== applied.appliedAt) {
+            await emit({ phase: 'reverted' });
+            return fail({
+              code: why.code,
+              message:
+                `${why.message}; its helper had already restored the previous rules` +
+                (now.lastError ? ` (${now.lastError})` : ''),
+            });
+          }
+          await via.client.call('revert', {}, small);
           await emit({ phase: 'reverted' });
           return fail({
             code: why.code,
@@ -534,6 +547,18 @@ export class FleetClient {
         return fail({
           code: e.code,
           message: `confirm failed (${e.message}); its helper restores the previous rules at ${deadline}`,
+        });
+      }
+      // Confirm is idempotent: one that arrives after the host's deadline (a slow probe, a busy
+      // host) finds nothing pending, the previous rules already restored, and still answers.
+      // So what the helper holds after it decides.
+      if (!status.active || status.appliedAt !== applied.appliedAt) {
+        await emit({ phase: 'reverted' });
+        return fail({
+          code: 'timeout',
+          message:
+            `${host.name}: the confirm came after its deadline (${deadline}): its helper had ` +
+            `already restored the previous rules${status.lastError ? ` (${status.lastError})` : ''}`,
         });
       }
       await emit({ phase: 'confirmed' });
