@@ -6,6 +6,7 @@
 // outline is a WAI-ARIA treegrid (column headers, rows with level, place and state, gridcells).
 
 import type { Page } from '@playwright/test';
+import { documentToXml } from '../shared/plist/document.ts';
 import { smallDocument } from './pages/documents.ts';
 import { expect, test } from './pages/fixtures.ts';
 
@@ -260,4 +261,41 @@ test('Shift+F10 opens the row’s context menu; it reaches the field menus', asy
   await expect(page.getByTestId('menu-property')).toBeFocused();
   await k.press('Escape');
   await expect(page.getByTestId('menu-property')).toHaveCount(0);
+});
+
+test('File > Open from the keyboard: the dialog takes the focus, arrows choose, Enter opens, Escape closes', async ({
+  ui,
+}) => {
+  const { page } = ui;
+  const k = page.keyboard;
+  await ui.openWith('a.treewall', smallDocument());
+  const other = smallDocument();
+  other.rules[0]!.name = 'opened by keyboard';
+  await ui.serve.writeFile('b.treewall', documentToXml(other));
+  const dialog = page.getByTestId('open-dialog');
+  // Escape closes it; Tab stays inside it.
+  await k.press('Control+o');
+  await expect(dialog).toBeVisible();
+  await k.press('Escape');
+  await expect(dialog).toHaveCount(0);
+  await k.press('Control+o');
+  await expect(dialog.getByRole('listbox')).toBeFocused();
+  for (let i = 0; i < 4; i++) {
+    await k.press('Tab');
+    expect(await dialog.evaluate((d) => d.contains(document.activeElement))).toBe(true);
+  }
+  await dialog.getByRole('listbox').focus();
+  await k.press('Home');
+  await expect(dialog.getByRole('option', { name: /^a\.treewall/ })).toHaveAttribute(
+    'aria-selected',
+    'true',
+  );
+  await k.press('ArrowDown');
+  await expect(dialog.getByRole('option', { name: /^b\.treewall/ })).toHaveAttribute(
+    'aria-selected',
+    'true',
+  );
+  await k.press('Enter');
+  await expect(dialog).toHaveCount(0);
+  await expect(ui.outline.rowByNumber('1')).toContainText('opened by keyboard');
 });

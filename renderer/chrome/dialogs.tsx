@@ -1,7 +1,7 @@
 // Runtime: browser (renderer/). In-app dialogs: open a document from the served folder, Save As
 // (a file name), the three-button unsaved-changes question, crash recovery, and Show Active.
 
-import { useEffect, useRef, useState, type ReactNode } from 'react';
+import { useEffect, useRef, useState, type KeyboardEvent, type ReactNode } from 'react';
 import { invoke } from '../backend.ts';
 import { finishSaveAs, openPath, recoveryKey } from '../commands.ts';
 import { useAppStore, type Dialog } from '../store/app-store.ts';
@@ -9,19 +9,53 @@ import { useDocumentStore } from '../store/document-store.ts';
 import { SettingsDialog } from './settings-dialog.tsx';
 import { ActiveView } from './active-view.tsx';
 
+const FOCUSABLE =
+  'button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';
+
+/**
+ * A modal dialog (WAI-ARIA dialog pattern): the keyboard is inside it from the start (an
+ * autoFocus element, else the first control, else the dialog itself), Tab and Shift+Tab cycle
+ * within it, Escape closes it, and the focus goes back where it was when it closes.
+ */
 function Modal(props: { title: string; children: ReactNode; onClose: () => void; testId: string }) {
+  const box = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    const el = box.current;
+    const before = document.activeElement instanceof HTMLElement ? document.activeElement : null;
+    if (el && !el.contains(document.activeElement))
+      (el.querySelector<HTMLElement>(FOCUSABLE) ?? el).focus();
+    return () => {
+      if (before?.isConnected) before.focus();
+    };
+  }, []);
   return (
     <div className="modal-backdrop" onMouseDown={props.onClose}>
       <div
+        ref={box}
         className="modal"
         role="dialog"
         aria-modal="true"
         aria-label={props.title}
         data-testid={props.testId}
+        tabIndex={-1}
         onMouseDown={(e) => e.stopPropagation()}
         onKeyDown={(e) => {
           e.stopPropagation();
           if (e.key === 'Escape') props.onClose();
+          else if (e.key === 'Tab' && box.current) {
+            const all = [...box.current.querySelectorAll<HTMLElement>(FOCUSABLE)];
+            const first = all[0];
+            const last = all.at(-1);
+            if (!first || !last) return e.preventDefault();
+            const at = document.activeElement;
+            if (e.shiftKey && (at === first || at === box.current)) {
+              e.preventDefault();
+              last.focus();
+            } else if (!e.shiftKey && at === last) {
+              e.preventDefault();
+              first.focus();
+            }
+          }
         }}
       >
         <h2>{props.title}</h2>
@@ -100,6 +134,30 @@ function OpenDialog({
     if (!path) return;
     if (await openPath(path)) close();
   };
+  // The list takes the keyboard: arrows, Home/End choose, Enter opens.
+  const onListKey = (e: KeyboardEvent<HTMLDivElement>) => {
+    const at = files.findIndex((f) => f.path === chosen);
+    const to =
+      e.key === 'ArrowDown'
+        ? Math.min(files.length - 1, at + 1)
+        : e.key === 'ArrowUp'
+          ? Math.max(0, at - 1)
+          : e.key === 'Home'
+            ? 0
+            : e.key === 'End'
+              ? files.length - 1
+              : null;
+    if (to !== null && files[to]) {
+      e.preventDefault();
+      setChosen(files[to].path);
+      document.getElementById(optionId(files[to].path))?.scrollIntoView({ block: 'nearest' });
+    } else if (e.key === 'Enter') {
+      e.preventDefault();
+      void open(chosen);
+    }
+  };
+  const optionId = (path: string) => `open-file-${files.findIndex((f) => f.path === path)}`;
+  const where = folder === '.' || folder === '' ? 'the served folder' : folder;
   return (
     <Modal title="Open document" onClose={close} testId="open-dialog">
       <p className="muted">
@@ -108,16 +166,20 @@ function OpenDialog({
           : files.length === 1
             ? '1 document'
             : `${files.length} documents`}{' '}
-        in{' '}
-        <span className="mono">
-          {folder === '.' || folder === '' ? 'the served folder' : folder}
-        </span>
+        in <span className="mono">{where}</span>
       </p>
-      <div className="file-list" role="listbox" aria-label="Documents">
-        {files.length === 0 && <div className="muted">No documents in this folder.</div>}
+      <div
+        className="file-list"
+        role="listbox"
+        aria-label="Documents"
+        tabIndex={files.length ? 0 : -1}
+        aria-activedescendant={chosen ? optionId(chosen) : undefined}
+        onKeyDown={onListKey}
+      >
         {files.map((f) => (
           <div
             key={f.path}
+            id={optionId(f.path)}
             role="option"
             aria-selected={f.path === chosen}
             className={`file ${f.path === chosen ? 'selected' : ''}`}
