@@ -58,6 +58,11 @@ test('Revert and the deadline each announce a rollback with its reason; the stat
   await expect(ui.confirmBanner).toHaveCount(0);
   await expect(lastApply).toContainText('rolled back (nobody chose Keep within 20 s)');
   await expect(firewall).toBeChecked();
+  // Short of room, the last apply's sentence gives way (whole in its tooltip), not the helper's.
+  await expect(lastApply).toHaveAttribute('title', /rolled back \(nobody chose Keep within 20 s\)/);
+  await page.setViewportSize({ width: 1000, height: 700 });
+  expect(await ui.helperStatus.evaluate((el) => el.scrollWidth > el.clientWidth)).toBe(false);
+  await page.setViewportSize({ width: 1400, height: 900 });
   // The kernel holds rule 3 again (enabled), the outline has it disabled: it differs.
   await expect(inForce).toHaveAttribute('data-differs', 'true');
   const active = await helper!.server.nft(['list', 'table', 'inet', 'treewall']);

@@ -150,6 +150,14 @@ export function StatusBar() {
   else
     helperText = `Helper connected${helper.active ? ` · firewall on${helper.ruleCount !== null ? ` (${plural(helper.ruleCount, 'rule')} in force)` : ''}` : ' · firewall off'}`;
 
+  const lastApplyText = lastApply
+    ? lastApply.kind === 'stopped'
+      ? `${time(lastApply.at)}: ${lastApply.message}`
+      : `Last apply ${time(lastApply.at)}: ${lastApply.message}`
+    : helper?.appliedAt
+      ? `Applied ${time(helper.appliedAt)}`
+      : '';
+
   return (
     <footer className="statusbar" data-testid="statusbar">
       <HostPicker />
@@ -180,12 +188,9 @@ export function StatusBar() {
           className={`status-apply ${lastApply ? `outcome-${lastApply.kind}` : ''}`}
           data-testid="last-apply"
           data-outcome={lastApply?.kind}
+          title={lastApplyText}
         >
-          {lastApply
-            ? lastApply.kind === 'stopped'
-              ? `${time(lastApply.at)}: ${lastApply.message}`
-              : `Last apply ${time(lastApply.at)}: ${lastApply.message}`
-            : `Applied ${time(helper!.appliedAt!)}`}
+          {lastApplyText}
         </span>
       )}
       {helper?.helper?.forwarding?.message && (
