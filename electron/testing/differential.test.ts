@@ -1,6 +1,7 @@
 // Runtime: vitest, root only. The differential test of the data plane (DESIGN §8), three ways:
 // random rule trees over the compilable vocabulary and random packet sequences (flows that go on,
-// answers, routed packets that cross fw's forward path, IP/TCP options) sent for real between
+// answers, routed packets that cross fw's forward path, IP/TCP options, payload bytes for the
+// Data content / URL keyword cases) sent for real between
 // namespaces; for every packet the kernel's fate (delivered or not, reset/unreachable or not) and
 // every rule's counter must equal the reference evaluator's prediction, and the evaluator must
 // agree with the table walk (verdict, deciding rule, counters, log events).
@@ -182,6 +183,74 @@ describe.skipIf(dataPlaneSkipReason !== undefined)(
         );
         expect(disagreeing).toEqual([]);
         if (NAT_CASES >= 10) expect(routedTo).toBeGreaterThan(0);
+      },
+      10 * 60_000,
+    );
+
+    // Data content and URL keyword (issue 13): trees with content rules (text and <hex>, ==, !=
+    // and a=A, with and without [offset,length] / [offset,length,terminator]) and packets whose
+    // payload bytes often carry one of the rules' needles (in and out of the window, in another
+    // case, after a terminator; HTTP request lines for URL keyword), sent for real by rawsend.py.
+    const CONTENT_CASES = Math.max(1, Math.ceil(CASES / 4));
+    it(
+      `with Data content and URL keyword: ${CONTENT_CASES} random trees x ${PACKETS_PER_CASE} packets agree`,
+      async () => {
+        const stats = emptyStats();
+        let packets = 0;
+        let withPayload = 0;
+        const disagreeing: string[] = [];
+        const reports: string[] = [];
+        for (let i = 0; i < CONTENT_CASES; i++) {
+          const seed = SEED + 900000 + i;
+          const rng = new Rng(seed);
+          const doc = randomDocument(rng, {
+            maxRules: 150,
+            maxDepth: 5,
+            noConnectionState: true,
+            content: true,
+          });
+          const probes = randomPacketSequence(rng, PACKETS_PER_CASE, { content: true });
+          withPayload += probes.filter((p) => p.payload?.length).length;
+          const result = await runCase(dp, doc, probes);
+          if (result.refused) {
+            disagreeing.push(`seed ${seed}: refused: ${result.refused}`);
+            continue;
+          }
+          packets += result.packets;
+          addStats(stats, result.stats);
+          if (result.disagreements.length > 0) {
+            const first = result.disagreements[0]!;
+            disagreeing.push(`seed ${seed}: ${first.kind}: ${first.detail}`);
+            if (reports.length < SHRINK_AT_MOST) {
+              const small = await shrink(dp, doc, probes);
+              reports.push(
+                [
+                  `content disagreement at seed ${seed}; shrunk to:`,
+                  describeDocument(small.doc),
+                  'packets:',
+                  ...small.packets.map((p) => `  ${formatPacket(p)}`),
+                  'disagreements:',
+                  ...small.result.disagreements.map((d) => `  ${d.kind}: ${d.detail}`),
+                ].join('\n'),
+              );
+            }
+          } else if (i % PER_PACKET_EVERY === 0) {
+            const each = await runCasePerPacket(dp, doc, probes);
+            if (each.length)
+              disagreeing.push(
+                `seed ${seed} (packet by packet): ${each[0]!.kind}: ${each[0]!.detail}`,
+              );
+          }
+        }
+        console.log(
+          `differential with content: ${CONTENT_CASES} cases, ${packets} packets (${withPayload} with payload bytes), ` +
+            `${stats.contentFound} matched by a content rule that found its text, ${stats.contentNotFound} by a != content rule; verdicts ${JSON.stringify(stats.verdicts)}`,
+        );
+        if (disagreeing.length) expect.fail([...disagreeing, '', ...reports].join('\n'));
+        if (CONTENT_CASES >= 10) {
+          expect(stats.contentFound).toBeGreaterThan(0);
+          expect(stats.contentNotFound).toBeGreaterThan(0);
+        }
       },
       10 * 60_000,
     );

@@ -37,6 +37,10 @@ export interface CaseStats {
   departures: number;
   /** Packets carrying IP or TCP options. */
   withOptions: number;
+  /** Packets a Data content or URL keyword rule matched because it found its text (== / a=A),
+   * and packets a content rule matched with != (the text not found). */
+  contentFound: number;
+  contentNotFound: number;
 }
 
 const STAT_COUNTS = [
@@ -51,6 +55,8 @@ const STAT_COUNTS = [
   'routed',
   'departures',
   'withOptions',
+  'contentFound',
+  'contentNotFound',
 ] as const;
 
 export function emptyStats(): CaseStats {
@@ -126,7 +132,15 @@ export async function runCase(
     }
   }
   const stats = emptyStats();
+  const content = new Map(
+    allRules(doc.rules)
+      .filter((r) => r.property === 'Data content' || r.property === 'URL keyword')
+      .map((r) => [r.id, r.relation === '!='] as const),
+  );
   expected.packets.forEach((p, i) => {
+    const hits = p.evaluation.matched.filter((id) => content.has(id));
+    if (hits.some((id) => !content.get(id))) stats.contentFound++;
+    if (hits.some((id) => content.get(id))) stats.contentNotFound++;
     const v = p.evaluation.verdict;
     stats.verdicts[v] = (stats.verdicts[v] ?? 0) + 1;
     if (p.replied) stats.replies++;

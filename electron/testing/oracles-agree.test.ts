@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { createState, evaluate, formatPacket } from '../../shared/evaluator/index.ts';
 import { flattenTable, tableWalk } from '../../shared/evaluator/table-walk.ts';
+import type { Rule } from '../../shared/model/types.ts';
 import { describeDocument } from './differential.ts';
 import { randomDocument, randomPacketSequence, Rng } from './random-trees.ts';
 
@@ -94,6 +95,52 @@ describe('the evaluator and the table walk agree', () => {
     );
     expect(delayed).toBeGreaterThan(0);
     expect(outbound).toBeGreaterThan(0);
+  });
+
+  it(`with Data content and URL keyword: ${Math.ceil(CASES / 2)} random trees x 40 packets`, () => {
+    let found = 0;
+    for (let i = 0; i < Math.ceil(CASES / 2); i++) {
+      const rng = new Rng(SEED + 900000 + i);
+      const doc = randomDocument(rng, { maxRules: 150, maxDepth: 5, content: true });
+      const content = new Set<string>();
+      const walk = (rules: Rule[]): void => {
+        for (const r of rules) {
+          if (/^(Data content|URL keyword)$/.test(r.property) && r.relation !== '!=')
+            content.add(r.id);
+          walk(r.children);
+        }
+      };
+      walk(doc.rules);
+      const table = flattenTable(doc.rules);
+      let a = createState(0);
+      let b = createState(0);
+      for (const [k, p] of randomPacketSequence(rng, 40, { content: true }).entries()) {
+        const e = evaluate(doc, p, a);
+        const t = tableWalk(doc, p, b, {}, table);
+        const got = [t.verdict, t.verdictRuleId, t.verdictAction, t.matched, t.logEvents];
+        const want = [e.verdict, e.verdictRuleId, e.verdictAction, e.matched, e.logEvents];
+        if (
+          JSON.stringify(got) !== JSON.stringify(want) ||
+          JSON.stringify(t.state) !== JSON.stringify(e.state)
+        ) {
+          expect.fail(
+            [
+              `content seed ${SEED + 900000 + i}, packet ${k + 1}: ${formatPacket(p)}`,
+              describeDocument(doc),
+              `table walk: ${JSON.stringify(got)}`,
+              `evaluator:  ${JSON.stringify(want)}`,
+            ].join('\n'),
+          );
+        }
+        if (e.matched.some((id) => content.has(id))) found++;
+        a = e.state;
+        b = t.state;
+      }
+    }
+    console.log(
+      `oracles agree with content: ${found} packets matched by a content rule (== / a=A)`,
+    );
+    expect(found).toBeGreaterThan(0);
   });
 
   it(`${CASES} random trees x 40 packets (seed ${SEED})`, () => {

@@ -204,6 +204,74 @@ export interface TreeOptions {
    * oracles' `delivers` expects; the hold itself is delay-kernel.test.ts's business.
    */
   delay?: boolean;
+  /**
+   * Also Data content (text and `<hex>`, `==`/`!=`/`a=A`, with and without a window
+   * `[offset,length]` or `[offset,length,terminator]`) and, less often, URL keyword rules, over
+   * the needles in CONTENT_NEEDLES / URL_NEEDLES that randomPacketSequence(..., { content: true })
+   * puts into payloads; and one or two top-level content rules so that packets reach one.
+   */
+  content?: boolean;
+}
+
+function ascii(text: string): number[] {
+  return [...text].map((c) => c.charCodeAt(0));
+}
+
+/** Data content needles: [value as a rule writes it, its bytes]. A 20-byte one crosses the
+ * kernel's 16-byte compare; `a@b` has letters beside bytes that fold to letters only with bit 0x20
+ * (`@`/`` ` ``), so a=A must fold letters only. */
+export const CONTENT_NEEDLES: readonly (readonly [string, readonly number[]])[] = [
+  ['cmd.exe', ascii('cmd.exe')],
+  ['root.exe', ascii('root.exe')],
+  ['default.ida?XXXXXXXX', ascii('default.ida?XXXXXXXX')],
+  ['Admin', ascii('Admin')],
+  ['a@b', ascii('a@b')],
+  ['<00ff10>', [0x00, 0xff, 0x10]],
+  ['<deadbeef>', [0xde, 0xad, 0xbe, 0xef]],
+  ['<474554>', ascii('GET')],
+];
+/** URL keyword needles (any case, in the request line after the method's first 3 bytes). */
+export const URL_NEEDLES = ['cmd.exe', 'default.ida', '.php', 'admin'] as const;
+/** Search windows: [prefix, offset, length, terminator]; `undefined` offset = no prefix. */
+const CONTENT_WINDOWS: readonly (readonly [number | undefined, number, number | undefined])[] = [
+  [undefined, 64, undefined],
+  [undefined, 64, undefined],
+  [0, 20, undefined],
+  [10, 24, undefined],
+  [4, 40, 47],
+  [0, 64, 13],
+  [2, 100, 59],
+  [0, 32, 32],
+];
+/** Terminator bytes the windows use (packets sometimes carry one before a needle). */
+const TERMINATORS = [13, 47, 59, 32];
+
+/** A Data content or URL keyword test: property, value, relation. */
+function contentTest(rng: Rng): { property: PropertyName; value: string; relation: RelationName } {
+  if (rng.chance(0.2))
+    return {
+      property: 'URL keyword',
+      value: rng.pick(URL_NEEDLES),
+      relation: rng.weighted([
+        ['==', 6],
+        ['!=', 2],
+        ['a=A', 1],
+      ] as const),
+    };
+  const [value, bytes] = rng.pick(CONTENT_NEEDLES);
+  const relation = rng.weighted([
+    ['==', 5],
+    ['a=A', 4],
+    ['!=', 2],
+  ] as const);
+  const needle = bytes.length;
+  const fits = CONTENT_WINDOWS.filter(([, length]) => length >= needle);
+  const [offset, length, terminator] = rng.pick(fits);
+  const prefix =
+    offset === undefined
+      ? ''
+      : `[${offset}${rng.chance(0.5) ? ',' : ':'}${length}${terminator === undefined ? '' : `,${terminator}`}]`;
+  return { property: 'Data content', value: prefix + value, relation };
 }
 
 const NAT_ACTION_WEIGHTS: readonly (readonly [ActionName, number])[] = [
@@ -256,6 +324,10 @@ export function randomDocument(rng: Rng, options: TreeOptions): FirewallDocument
     expanded: true,
   });
   const randomRule = (): Rule => {
+    if (options.content && rng.chance(0.2)) {
+      const c = contentTest(rng);
+      return rule(c.property, c.value, c.relation, rng.weighted(ACTION_WEIGHTS));
+    }
     const property = rng.weighted(PROPERTY_WEIGHTS);
     let value = rng.pick(VALUES[property] ?? ['']);
     if (property === 'Include' && value === 'state' && options.noConnectionState)
@@ -401,6 +473,32 @@ export function randomDocument(rng: Rng, options: TreeOptions): FirewallDocument
       rules.splice(rng.int(0, rules.length), 0, r);
     }
   }
+  if (options.content) {
+    // One or two top-level content rules at random places, so that many packets reach one.
+    for (let k = rng.int(1, 3); k > 0; k--) {
+      const c = contentTest(rng);
+      const r = rule(
+        c.property,
+        c.value,
+        c.relation,
+        rng.pick([
+          'Delete',
+          'Pass',
+          'Reject',
+          'Log',
+          'Log',
+          '->',
+          '->',
+          'Dont log',
+          'Delete no log',
+        ] as const),
+      );
+      r.enabled = true;
+      if (r.action === '->' && options.maxDepth > 0) r.children = list(1);
+      // Near the top (where most packets still reach it) as often as anywhere.
+      rules.splice(rng.int(0, rng.chance(0.5) ? Math.min(2, rules.length) : rules.length), 0, r);
+    }
+  }
   if (options.nat === 'kernel') {
     // Also one or two top-level Route to rules at random places (nothing above them to refuse).
     for (let k = rng.int(1, 2); k > 0; k--) {
@@ -447,9 +545,76 @@ function someOf<T>(rng: Rng, items: readonly T[]): T[] {
   return out.length ? out : [rng.pick(items)];
 }
 
+export interface PacketOptions {
+  /**
+   * TCP/UDP packets carry payload bytes (rawsend.py sends them): often a pool needle
+   * (CONTENT_NEEDLES, URL_NEEDLES) at a random offset, in and out of the windows, sometimes in
+   * another letter case or after a terminator byte; TCP ones sometimes an HTTP request.
+   */
+  content?: boolean;
+}
+
+const FILLER = ascii('abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789./?=&-_@`');
+
+/** Some payload bytes for a content test. */
+export function randomPayload(rng: Rng, tcp: boolean): Uint8Array {
+  const filler = (n: number): number[] =>
+    Array.from({ length: n }, () =>
+      rng.chance(0.05)
+        ? rng.pick(TERMINATORS)
+        : rng.chance(0.05)
+          ? rng.int(0, 255)
+          : rng.pick(FILLER),
+    );
+  const vary = (bytes: readonly number[]): number[] =>
+    rng.chance(0.4)
+      ? bytes.map((b) =>
+          rng.chance(0.5) && ((b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a)) ? b ^ 0x20 : b,
+        )
+      : [...bytes];
+  const kind = rng.weighted([
+    ['needle', 6],
+    ['http', tcp ? 3 : 0],
+    ['plain', 2],
+  ] as const);
+  if (kind === 'plain') return Uint8Array.from(filler(rng.pick([0, 8, 20, 100])));
+  if (kind === 'http') {
+    const keyword = ascii(rng.pick(URL_NEEDLES));
+    const path = [
+      ...ascii('/'),
+      ...filler(rng.int(0, 8)),
+      ...(rng.chance(0.7) ? vary(keyword) : []),
+      ...filler(rng.int(0, 70)),
+    ].filter((b) => b !== 13 && b !== 32);
+    const method = ascii(rng.pick(['GET', 'POST', 'HEAD', 'GE']));
+    const tail = ascii(`HTTP/1.1\r\nHost: example\r\n`);
+    const after = rng.chance(0.3) ? vary(keyword) : [];
+    return Uint8Array.from([...method, 32, ...path, 32, ...tail, ...after, 13, 10, 13, 10]);
+  }
+  const bytes = filler(rng.int(20, 130));
+  // One to three needles, around the windows' edges as often as anywhere (a later one may
+  // overwrite part of an earlier one).
+  for (let k = rng.int(1, 3); k > 0; k--) {
+    const needle = rng.chance(0.8) ? rng.pick(CONTENT_NEEDLES)[1] : ascii(rng.pick(URL_NEEDLES));
+    const at = Math.min(
+      bytes.length - needle.length,
+      rng.chance(0.5)
+        ? rng.int(0, bytes.length - needle.length)
+        : Math.max(
+            0,
+            rng.pick([0, 2, 4, 10, 20, 34, 44, 64, 102]) - needle.length + rng.int(-1, 1),
+          ),
+    );
+    bytes.splice(at, needle.length, ...vary(needle));
+    if (rng.chance(0.3) && at > 0) bytes[rng.int(0, at - 1)] = rng.pick(TERMINATORS);
+  }
+  if (rng.chance(0.3)) bytes.length = rng.int(0, bytes.length); // cut short: a needle may straddle the end
+  return Uint8Array.from(bytes);
+}
+
 /** A packet the DataPlane can send: inbound from a remote host, outbound to one, or routed
  * between the two links (it arrives on one interface and leaves by the other). */
-export function randomPacket(rng: Rng): Packet {
+export function randomPacket(rng: Rng, options: PacketOptions = {}): Packet {
   const inbound = rng.chance(0.7);
   const v6 = rng.chance(0.3);
   const iface = rng.pick(['eth0', 'eth1'] as const);
@@ -474,7 +639,11 @@ export function randomPacket(rng: Rng): Packet {
     [17, 30],
     [v6 ? 58 : 1, 20],
   ] as const);
-  const payload = rng.pick([0, 0, 0, 8, 20, 100]);
+  const bytes =
+    options.content && protocol !== 1 && protocol !== 58 && rng.chance(0.8)
+      ? randomPayload(rng, protocol === 6)
+      : undefined;
+  const payload = bytes ? bytes.length : rng.pick([0, 0, 0, 8, 20, 100]);
   // IP options only on TCP: a reset carries none, while an ICMP error would echo them.
   // One source route at most (the kernel drops a packet with both 3 and 9).
   const ipOptions = (
@@ -500,6 +669,7 @@ export function randomPacket(rng: Rng): Packet {
     fragmentOffset: 0,
     ipOptions,
   };
+  if (bytes?.length) p.payload = bytes;
   if (inbound) p.inInterface = iface;
   else p.outInterface = iface;
   if (routed) {
@@ -527,6 +697,7 @@ export function randomPacket(rng: Rng): Packet {
 export function replyTo(rng: Rng, p: Packet): Packet {
   const r: Packet = { ...p, src: p.dst, dst: p.src, ipOptions: [], ttl: 64 };
   delete r.tcpOptions;
+  delete r.payload; // an answer has headers only (its length below)
   if (p.srcPort !== undefined && p.dstPort !== undefined) {
     r.srcPort = p.dstPort;
     r.dstPort = p.srcPort;
@@ -558,7 +729,7 @@ export function replyTo(rng: Rng, p: Packet): Packet {
  * packet (its flow, the same direction) or answer one (the other direction), so `Include == state`
  * and the address tables see hosts and flows recorded earlier in the same sequence.
  */
-export function randomPacketSequence(rng: Rng, n: number): Packet[] {
+export function randomPacketSequence(rng: Rng, n: number, options: PacketOptions = {}): Packet[] {
   const out: Packet[] = [];
   while (out.length < n) {
     const earlier = out.length ? rng.pick(out) : undefined;
@@ -568,7 +739,7 @@ export function randomPacketSequence(rng: Rng, n: number): Packet[] {
       const again: Packet = { ...earlier };
       if (again.protocol === 6) again.tcpFlags = [...rng.pick(FLAG_SETS)];
       out.push(again);
-    } else out.push(randomPacket(rng));
+    } else out.push(randomPacket(rng, options));
   }
   return out;
 }
