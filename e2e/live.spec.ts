@@ -99,9 +99,10 @@ test.describe('with a helper and real traffic', () => {
     await live.openTab('traffic');
     await expect(page.getByTestId('top-packets')).toContainText('2.6.1.1.2');
     await expect(page.getByTestId('top-packets')).toContainText('2.6.1.1.17');
-    // The chart can draw the busiest rules one by one beside the totals.
+    // The chart can draw the busiest rules one by one beside the totals (2.3.1 may be among
+    // them too: the factory default delays arriving resets, and closing connections send some).
     await page.getByTestId('chart-per-rule').check();
-    await expect(page.getByTestId('chart-series')).toHaveText(['2.6.1.1.2', '2.6.1.1.17']);
+    await expect(page.getByTestId('chart-series')).toContainText(['2.6.1.1.2', '2.6.1.1.17']);
     // While ssh connections keep coming, the rules they match are highlighted (matched within
     // the last second), and the chart moves: the picture for the README.
     await outline.filter('2.6');
