@@ -26,6 +26,7 @@ import {
 } from '../model/vocabulary.ts';
 import { RULE_ID_PATTERN, newRuleId } from '../model/tree.ts';
 import { setKey } from './openstep.ts';
+import { RULE_KEYS } from './rule-keys.ts';
 
 type Dict = { [key: string]: PlistValue };
 
@@ -44,23 +45,7 @@ export class RuleFormatError extends Error {
 
 /** Keys with a meaning to treewall; everything else goes to `rule.extra`. `nodeNumber` and
  * `nodeCount` are derived from the position, so they are read for messages only and dropped. */
-export const KNOWN_KEYS: ReadonlySet<string> = new Set([
-  'children',
-  'enabled',
-  'expandedState',
-  'filterAction',
-  'filterActionName',
-  'nodeName',
-  'nodeNumber',
-  'nodeCount',
-  'parameter',
-  'property',
-  'propertyName',
-  'propertyValue',
-  'relation',
-  'relationName',
-  'ruleId',
-]);
+export const KNOWN_KEYS: ReadonlySet<string> = new Set(RULE_KEYS);
 
 export interface RulesFromPlistOptions {
   /** Makes ids for rules that have none (or all, when `keepIds` is false); default the

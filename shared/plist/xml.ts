@@ -17,6 +17,7 @@
 // checks the two against each other on generated and mutated documents.
 
 import type { PlistValue } from '../model/types.ts';
+import { RULE_KEYS } from './rule-keys.ts';
 import {
   DEFAULT_MAX_DEPTH,
   MAX_DATA_BYTES,
@@ -81,23 +82,7 @@ function elementName(text: string, start: number, end: number): string {
  * constants by `plainKey`. A key sliced from the text is a new string each time, and storing it
  * in an object makes V8 look it up in its table of names: a million keys in a 100,000-rule
  * document. Only the spelling `<key>name</key>` is taken this way; the text is the same. */
-const KNOWN_KEYS = [
-  'children',
-  'enabled',
-  'expandedState',
-  'filterAction',
-  'filterActionName',
-  'nodeName',
-  'nodeNumber',
-  'nodeCount',
-  'parameter',
-  'property',
-  'propertyName',
-  'propertyValue',
-  'relation',
-  'relationName',
-  'ruleId',
-];
+const KNOWN_KEYS: readonly string[] = RULE_KEYS;
 const LONGEST_KNOWN_KEY = Math.max(...KNOWN_KEYS.map((k) => k.length));
 const KNOWN_KEYS_BY_FIRST = new Map<number, string[]>();
 for (const key of KNOWN_KEYS) {
@@ -303,11 +288,7 @@ class XmlReader {
       const candidates = KNOWN_KEYS_BY_FIRST.get(t.charCodeAt(start));
       if (candidates !== undefined) {
         for (const name of candidates) {
-          if (
-            name.length === length &&
-            t.startsWith(name, start) &&
-            t.startsWith('</key>', lt)
-          ) {
+          if (name.length === length && t.startsWith(name, start) && t.startsWith('</key>', lt)) {
             this.pos = lt + 6;
             return name;
           }
