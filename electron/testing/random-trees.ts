@@ -3,6 +3,7 @@
 // differential test. Invariant: the same seed gives the same trees and packets.
 
 import type { Packet } from '../../shared/evaluator/packet.ts';
+import { TERMINATING_VERDICTS } from '../../shared/evaluator/state.ts';
 import type { FirewallDocument, Rule } from '../../shared/model/types.ts';
 import { DEFAULT_SETTINGS } from '../../shared/model/types.ts';
 import type { ActionName, PropertyName, RelationName } from '../../shared/model/vocabulary.ts';
@@ -445,14 +446,7 @@ export function randomDocument(rng: Rng, options: TreeOptions): FirewallDocument
     // instead, so the case runs. Then one or two top-level Delay rules at random places, testing
     // a random field, so that packets reach one.
     const ENDS = new Set<ActionName>([
-      'Pass',
-      'Delete',
-      'Delete no log',
-      'Reject',
-      'Drop connection',
-      'Trigger',
-      'Route to',
-      'Delay',
+      ...(Object.keys(TERMINATING_VERDICTS) as ActionName[]),
       'Exit group',
     ]);
     const fix = (list: Rule[], underEnd: boolean): void => {
