@@ -102,3 +102,33 @@ export class LineSplitter {
     this.size = 0;
   }
 }
+
+/**
+ * A worker's replies, one JSON object per line, each handed to whoever `take` says is waiting
+ * (one request at a time): a line longer than `maxBytes` or not JSON arrives as
+ * `{ ok: false, error }`, a line nobody waits for is dropped. Used by the helper's python3
+ * workers (counter-reader.ts, delay-queue.ts).
+ */
+export function deliverJsonReplies<R extends { ok: boolean; error?: string }>(
+  stream: NodeJS.ReadableStream,
+  maxBytes: number,
+  take: () => ((reply: R) => void) | undefined,
+): void {
+  const splitter = new LineSplitter(maxBytes);
+  stream.on('data', (chunk: Buffer) => {
+    for (const item of splitter.push(chunk)) {
+      const waiter = take();
+      if (!waiter) continue;
+      let reply: R;
+      try {
+        reply =
+          item.kind === 'line'
+            ? (JSON.parse(item.text) as R)
+            : ({ ok: false, error: 'oversized reply' } as R);
+      } catch {
+        reply = { ok: false, error: 'reply is not JSON' } as R;
+      }
+      waiter(reply);
+    }
+  });
+}

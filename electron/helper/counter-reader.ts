@@ -12,7 +12,7 @@ import { readCounters, type CounterValues } from '../../shared/compiler/counters
 import type { RuleObjects } from '../../shared/compiler/index.ts';
 import type { Json } from '../../shared/compiler/nft.ts';
 import { formatIPv4, formatIPv6 } from '../../shared/model/address.ts';
-import { LineSplitter } from '../common/lines.ts';
+import { deliverJsonReplies } from '../common/lines.ts';
 import type { Nft } from './nft.ts';
 import { systemProgram } from './programs.ts';
 
@@ -281,23 +281,11 @@ export class CounterReader {
   private spawn(): ChildProcess | undefined {
     const [command, ...prefix] = this.python;
     const child = spawn(command!, [...prefix, SCRIPT], { stdio: ['pipe', 'pipe', 'pipe'] });
-    const splitter = new LineSplitter(256 * 1024 * 1024);
     let stderr = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      for (const item of splitter.push(chunk)) {
-        const w = this.waiting;
-        this.waiting = undefined;
-        if (!w) continue;
-        try {
-          w(
-            item.kind === 'line'
-              ? (JSON.parse(item.text) as NetlinkReply)
-              : { ok: false, error: 'oversized reply' },
-          );
-        } catch {
-          w({ ok: false, error: 'reply is not JSON' });
-        }
-      }
+    deliverJsonReplies<NetlinkReply>(child.stdout!, 256 * 1024 * 1024, () => {
+      const waiter = this.waiting;
+      this.waiting = undefined;
+      return waiter;
     });
     child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
     child.stdin!.on('error', () => undefined);

@@ -11,7 +11,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { DelayQueue } from '../../shared/compiler/delay.ts';
-import { LineSplitter } from '../common/lines.ts';
+import { deliverJsonReplies } from '../common/lines.ts';
 import { systemProgram } from './programs.ts';
 
 const SCRIPT = fileURLToPath(new URL('./nft-queue.py', import.meta.url));
@@ -149,23 +149,11 @@ export class DelayQueues {
   private spawn(): ChildProcess | undefined {
     const [command, ...prefix] = this.python;
     const child = spawn(command!, [...prefix, SCRIPT], { stdio: ['pipe', 'pipe', 'pipe'] });
-    const splitter = new LineSplitter(1024 * 1024);
     let stderr = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      for (const item of splitter.push(chunk)) {
-        const w = this.waiting;
-        this.waiting = undefined;
-        if (!w) continue;
-        try {
-          w(
-            item.kind === 'line'
-              ? (JSON.parse(item.text) as QueueWorkerReply)
-              : { ok: false, error: 'oversized reply' },
-          );
-        } catch {
-          w({ ok: false, error: 'reply is not JSON' });
-        }
-      }
+    deliverJsonReplies<QueueWorkerReply>(child.stdout!, 1024 * 1024, () => {
+      const waiter = this.waiting;
+      this.waiting = undefined;
+      return waiter;
     });
     child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
     child.stdin!.on('error', () => undefined);
