@@ -338,7 +338,8 @@ class Compiler {
   /** Port forward and Route to rules, in outline order (see nat.ts, route.ts). */
   private readonly forwardNodes: Node[] = [];
   private readonly routeNodes: Node[] = [];
-  private readonly routeRefused = new Set<string>();
+  /** Rules refused by problemOnce: a rule compiled in several variants is refused once. */
+  private readonly refusedOnce = new Set<string>();
   readonly routes: RouteTarget[] = [];
   /** Delay rules, in outline order, and their queues (delay.ts). */
   private readonly delayNodes: Node[] = [];
@@ -435,9 +436,7 @@ class Compiler {
         );
       }
       if (
-        (rule.action === 'Port forward' ||
-          rule.action === 'Route to' ||
-          rule.action === 'Delay') &&
+        (rule.action === 'Port forward' || rule.action === 'Route to' || rule.action === 'Delay') &&
         rule.children.some((c) => c.enabled)
       ) {
         this.problem(
@@ -510,6 +509,13 @@ class Compiler {
   private problem(rule: Rule, number: string, field: Problem['field'], message: string): void {
     this.problems.push({ ruleId: rule.id, number, ...(field ? { field } : {}), message });
     this.refusedIds.add(rule.id);
+  }
+
+  /** `problem`, once per rule however many variants (in, out, routed) compile it. */
+  private problemOnce(node: Node, field: Problem['field'], message: string): void {
+    if (this.refusedOnce.has(node.rule.id)) return;
+    this.refusedOnce.add(node.rule.id);
+    this.problem(node.rule, node.number, field, message);
   }
 
   /* --- kernel objects ---------------------------------------------------------------------- */
@@ -922,29 +928,21 @@ class Compiler {
     // No next hop: the parameter's own problem says so (not that the packets arrive).
     if (key === undefined) return [[drop]];
     if (variant === 'in') {
-      if (!this.routeRefused.has(node.rule.id)) {
-        this.routeRefused.add(node.rule.id);
-        this.problem(
-          node.rule,
-          node.number,
-          'action',
-          'Route to reaches arriving packets here, whose route the kernel chose before the filter saw them: it works only for packets this host sends (put it under Direction == outbound)',
-        );
-      }
+      this.problemOnce(
+        node,
+        'action',
+        'Route to reaches arriving packets here, whose route the kernel chose before the filter saw them: it works only for packets this host sends (put it under Direction == outbound)',
+      );
       return [[drop]];
     }
     let index = this.routes.findIndex((r) => `${r.via ?? ''}|${r.dev ?? ''}` === key);
     if (index < 0) {
       if (this.routes.length >= MAX_NEXT_HOPS) {
-        if (!this.routeRefused.has(node.rule.id)) {
-          this.routeRefused.add(node.rule.id);
-          this.problem(
-            node.rule,
-            node.number,
-            'parameter',
-            `Route to: a document may name at most ${MAX_NEXT_HOPS} different next hops`,
-          );
-        }
+        this.problemOnce(
+          node,
+          'parameter',
+          `Route to: a document may name at most ${MAX_NEXT_HOPS} different next hops`,
+        );
         return [[drop]];
       }
       index = this.routes.length;
@@ -978,15 +976,11 @@ class Compiler {
     let queue = this.delays.find((d) => d.ms === ms && d.failOpen === failOpen);
     if (!queue) {
       if (this.delays.length >= MAX_DELAY_QUEUES) {
-        if (!this.routeRefused.has(node.rule.id)) {
-          this.routeRefused.add(node.rule.id);
-          this.problem(
-            node.rule,
-            node.number,
-            'parameter',
-            `Delay: a document may use at most ${MAX_DELAY_QUEUES} different delays (time and open/closed)`,
-          );
-        }
+        this.problemOnce(
+          node,
+          'parameter',
+          `Delay: a document may use at most ${MAX_DELAY_QUEUES} different delays (time and open/closed)`,
+        );
         return [[drop]];
       }
       const index = this.delays.length;
