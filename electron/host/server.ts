@@ -16,6 +16,7 @@ import { isGzip } from '../../shared/ipc/gzip.ts';
 import { failure } from '../../shared/ipc/app-api.ts';
 import { decodeWire, encodeWire } from '../../shared/ipc/wire.ts';
 import type { Backend, CallContext } from '../common/backend.ts';
+import { FrameHeaderReader } from './frame-headers.ts';
 
 export interface HostOptions {
   backend: Backend;
@@ -46,8 +47,9 @@ export const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 
 /**
  * Bytes all WebSocket connections together may hold: messages being received plus messages
- * received and not yet answered (counted as they arrive on the sockets, to one TCP read). A
- * connection whose next bytes do not fit is closed with 1013 (try again later); the others go on.
+ * received and not yet answered (a frame's declared length is reserved when its header arrives).
+ * A connection whose next frame does not fit is closed with 1013 (try again later) before its
+ * payload is buffered; the others go on.
  */
 export const SERVE_INPUT_BUDGET = MAX_MESSAGE_BYTES + 32 * 1024 * 1024;
 
@@ -219,15 +221,15 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
       return;
     }
     startPrefetch();
-    // What this connection holds of the shared budget: counted here, on the raw socket, before
-    // `ws` buffers it (this listener runs before the one `ws` adds).
+    // What this connection holds of the shared budget: a data frame's whole declared length is
+    // reserved when its header arrives on the raw socket, before `ws` buffers any of it (this
+    // listener runs before the one `ws` adds), so a frame that does not fit is refused after a
+    // few bytes and what the connections hold never exceeds the budget.
     const input: ConnectionInput = { pending: 0, refused: false, ws: null };
-    const arrived = (bytes: number): void => {
-      if (input.refused) return;
-      if (budget.used + bytes > budget.max) {
+    const frameStarts = (length: number): void => {
+      if (input.refused || length > MAX_MESSAGE_BYTES) return; // over maxPayload: `ws` says 1009
+      if (budget.used + length > budget.max) {
         input.refused = true;
-        budget.used -= input.pending;
-        input.pending = 0;
         const reason = `serve already holds ${Math.round(budget.used / 1048576)} MiB of input (at most ${Math.round(budget.max / 1048576)} MiB)`;
         console.error(`treewall serve: closed a connection: ${reason}`);
         if (input.ws) {
@@ -239,11 +241,14 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
         } else socket.destroy();
         return;
       }
-      budget.used += bytes;
-      input.pending += bytes;
+      budget.used += length;
+      input.pending += length;
     };
-    socket.on('data', (chunk: Buffer) => arrived(chunk.length));
-    if (head.length > 0) arrived(head.length);
+    const frames = new FrameHeaderReader(frameStarts);
+    socket.on('data', (chunk: Buffer) => {
+      if (!input.refused) frames.feed(chunk);
+    });
+    if (head.length > 0) frames.feed(head);
     socket.once('close', () => {
       budget.used -= input.pending;
       input.pending = 0;
@@ -364,9 +369,10 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
 }
 
 interface ConnectionInput {
-  /** Bytes received for the message being read (not yet a 'message' event). */
+  /** Bytes reserved for the message being read (its frames' declared lengths; not yet a
+   * 'message' event). Stays counted until the socket closes if the connection is refused. */
   pending: number;
-  /** Closed for going over the budget: its further bytes are not counted. */
+  /** Closed for going over the budget: its further frames are not read. */
   refused: boolean;
   ws: WebSocket | null;
 }
