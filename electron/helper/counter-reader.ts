@@ -27,6 +27,9 @@ interface NetlinkReply {
   elements?: Record<string, [string, number, number, number, string | null][]>;
   /** A `sets` request: key (hex), timeout and expiry (ms, when the kernel gives them). */
   sets?: Record<string, [string, number | null, number | null][]>;
+  /** A `generation` request: the ruleset's generation id, and whether our table exists. */
+  generation?: number;
+  table?: boolean;
 }
 
 /**
@@ -235,6 +238,18 @@ export class CounterReader {
     const reply = await this.ask({ table: this.nft.table, sets });
     if (!reply.ok || !reply.sets) return undefined;
     return setElementsFromNetlink(reply.sets);
+  }
+
+  /**
+   * The ruleset's generation (every committed nft transaction in this namespace raises it;
+   * packets filling dynamic sets do not) and whether our table exists: two netlink get
+   * requests, no listing. Undefined when the netlink reader is not available or failed.
+   */
+  async generation(): Promise<{ generation: number; table: boolean } | undefined> {
+    if (!this.useNetlink || this.disabled) return undefined;
+    const reply = await this.ask({ table: this.nft.table, generation: true });
+    if (!reply.ok || typeof reply.generation !== 'number') return undefined;
+    return { generation: reply.generation, table: reply.table === true };
   }
 
   /** After an apply: try netlink again. */

@@ -11,8 +11,11 @@
 #        left out, give or take elements that share a netlink message with one that moved; the
 #        helper keeps the values it has)
 #        {"table": "treewall", "sets": ["trig4", ...]}: the sets' elements instead (see read_set)
+#        {"table": "treewall", "generation": true}: the ruleset's generation and whether the
+#        table exists (see read_generation)
 #   out: {"ok": true, "counters": {"c_x": [packets, bytes]},
 #         "elements": {"m_x": [[keyHex, flags, packets, bytes, keyEndHex or null], ...]}}
+#        {"ok": true, "generation": 1234, "table": true}
 #        {"ok": false, "error": "..."}
 import errno
 import json
@@ -23,15 +26,21 @@ import sys
 
 NETLINK_NETFILTER = 12
 NFNL_SUBSYS_NFTABLES = 10
+NFT_MSG_GETTABLE = 1
 NFT_MSG_GETSETELEM = 13
+NFT_MSG_NEWGEN = 15
+NFT_MSG_GETGEN = 16
 NFT_MSG_GETOBJ = 19
 NLM_F_REQUEST = 0x1
+NLM_F_ACK = 0x4
 NLM_F_DUMP = 0x300
 NLMSG_ERROR = 2
 NLMSG_DONE = 3
 NFPROTO_INET = 1
 NFT_OBJECT_COUNTER = 1
 
+NFTA_TABLE_NAME = 1
+NFTA_GEN_ID = 1
 NFTA_OBJ_TABLE, NFTA_OBJ_NAME, NFTA_OBJ_TYPE, NFTA_OBJ_DATA = 1, 2, 3, 4
 NFTA_COUNTER_BYTES, NFTA_COUNTER_PACKETS = 1, 2
 NFTA_SET_ELEM_LIST_TABLE, NFTA_SET_ELEM_LIST_SET, NFTA_SET_ELEM_LIST_ELEMENTS = 1, 2, 3
@@ -71,12 +80,14 @@ class Netlink:
         # megabyte per call, twice per dump, hundreds of dumps (one per map) per reading.
         self.buffer = bytearray(1 << 20)
 
-    def dump(self, msg_type, payload):
-        """Send one dump request; return the payloads (after nfgenmsg) of every reply message."""
+    def dump(self, msg_type, payload, flags=NLM_F_DUMP):
+        """Send one dump request (or, with flags=NLM_F_ACK, one get request answered by its
+        message and an acknowledgement); return the payloads (after nfgenmsg) of every reply
+        message."""
         self.seq += 1
         body = struct.pack('=BBH', NFPROTO_INET, 0, 0) + payload
         header = struct.pack('=IHHII', 16 + len(body), (NFNL_SUBSYS_NFTABLES << 8) | msg_type,
-                             NLM_F_REQUEST | NLM_F_DUMP, self.seq, 0)
+                             NLM_F_REQUEST | flags, self.seq, 0)
         self.sock.send(header + body)
         out = []
         while True:
@@ -238,6 +249,28 @@ def read_set(nl, table, name):
     return out
 
 
+def read_generation(nl, table):
+    """(generation, table exists): the ruleset's generation id, which every committed
+    transaction in this network namespace raises (packets adding to dynamic sets do not), and
+    whether `table` exists. Two plain get requests, no dump: what a status call asks first, so
+    that it lists the table only when something changed since it last did."""
+    generation = None
+    for msg in nl.dump(NFT_MSG_GETGEN, b'', NLM_F_ACK):
+        values = dict(attrs(msg))
+        if NFTA_GEN_ID in values:
+            generation = struct.unpack('>I', values[NFTA_GEN_ID])[0]
+    if generation is None:
+        raise RuntimeError('no generation in the reply')
+    try:
+        exists = len(nl.dump(NFT_MSG_GETTABLE, attr(NFTA_TABLE_NAME, table.encode() + b'\0'),
+                             NLM_F_ACK)) > 0
+    except OSError as error:
+        if error.errno != errno.ENOENT:
+            raise
+        exists = False
+    return generation, exists
+
+
 def main():
     nl = Netlink()
     # With "changed": true only what moved since the last reply is sent and decoded: the raw
@@ -255,6 +288,12 @@ def main():
                 # and the counter readings' state is left as it is.
                 sets = {name: read_set(nl, table, name) for name in request['sets']}
                 sys.stdout.write(json.dumps({'ok': True, 'sets': sets}, separators=(',', ':')) + '\n')
+                sys.stdout.flush()
+                continue
+            if request.get('generation'):
+                generation, exists = read_generation(nl, table)
+                sys.stdout.write(json.dumps({'ok': True, 'generation': generation, 'table': exists},
+                                            separators=(',', ':')) + '\n')
                 sys.stdout.flush()
                 continue
             changed = bool(request.get('changed'))

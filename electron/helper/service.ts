@@ -90,6 +90,8 @@ export interface ServiceOptions {
   table?: string;
   /** Read counters over netlink (python3) rather than through nft; default true. */
   netlinkCounters?: boolean;
+  /** The netlink reader's interpreter command (tests prefix `ip netns exec NS`). */
+  python?: string[];
   /**
    * Destinations URL probes and Webhooks may contact, besides `<stateDir>/outbound-allow`
    * (outbound.ts). Default: none.
@@ -172,6 +174,13 @@ export class HelperService {
    */
   private appliesWaiting = 0;
   private fingerprintAbort: AbortController | null = null;
+  /**
+   * What the last listing of the kernel found (our table there, its fingerprint), with the
+   * ruleset's generation it held at: while the generation stays the same, nothing changed in any
+   * table of this namespace, and status answers from it (`kernelTable`).
+   */
+  private seenKernel: { generation: number; present: boolean; fingerprint: string | null } | null =
+    null;
   /** The rollback's table, loaded ahead of a confirm deadline (see `prepareRollback`). */
   private readonly rb: Nft;
   /** Preparations run one at a time, beside (not in) the `exclusive` queue. */
@@ -187,7 +196,7 @@ export class HelperService {
     this.triggered = new TriggeredTables(this.nft);
     this.counterReader = new CounterReader(
       this.nft,
-      [systemProgram('python3')],
+      options.python ?? [systemProgram('python3')],
       options.netlinkCounters ?? true,
     );
     this.reader = new NflogReader(options.logGroup, (p) => this.onLogPacket(p), options.tcpdump);
@@ -318,14 +327,9 @@ export class HelperService {
     if (!known) {
       try {
         await this.fingerprinting;
-        // One listing answers both questions (every nft command dumps the whole ruleset anyway).
-        const list = await this.nft.listTable();
-        present = list !== null;
-        matches =
-          list !== null &&
-          this.active !== null &&
-          this.active.record.fingerprint !== '' &&
-          tableFingerprint(list) === this.active.record.fingerprint;
+        const kernel = await this.kernelTable();
+        present = kernel.present;
+        matches = this.matchesActive(kernel.fingerprint);
       } catch (error) {
         this.lastError = (error as Error).message;
       }
@@ -437,18 +441,15 @@ export class HelperService {
 
   showActive(withText = true): Promise<HelperResult<'showActive'>> {
     return this.exclusive(async () => {
-      const list = await this.nft.listTable();
-      const text = list && withText ? await this.nft.listTableText() : '';
+      const kernel = await this.kernelTable();
+      const text = kernel.present && withText ? await this.nft.listTableText() : '';
       if (!this.active) {
         return { document: null, appliedAt: null, matchesKernel: false, numbers: {}, text };
       }
       return {
         document: this.active.record.document,
         appliedAt: this.active.record.appliedAt,
-        matchesKernel:
-          list !== null &&
-          this.active.record.fingerprint !== '' &&
-          tableFingerprint(list) === this.active.record.fingerprint,
+        matchesKernel: this.matchesActive(kernel.fingerprint),
         numbers: Object.fromEntries(this.active.numbers),
         text,
       };
@@ -853,17 +854,63 @@ export class HelperService {
     if (this.appliesWaiting > 0) return;
     const abort = new AbortController();
     this.fingerprintAbort = abort;
-    let list: Awaited<ReturnType<Nft['listTable']>>;
+    let kernel: { present: boolean; fingerprint: string | null };
     try {
-      list = await this.nft.listTable(abort.signal);
+      kernel = await this.listKernelTable(abort.signal);
     } catch (error) {
       if (abort.signal.aborted) return;
       throw error;
     } finally {
       if (this.fingerprintAbort === abort) this.fingerprintAbort = null;
     }
-    record.fingerprint = list ? tableFingerprint(list) : '';
+    record.fingerprint = kernel.fingerprint ?? '';
     await this.state.writeActive(record);
+  }
+
+  /**
+   * Whether our table is there, and its fingerprint (null: absent). From `seenKernel` while the
+   * ruleset's generation is the one it was listed at (no transaction ran in this namespace since:
+   * two netlink get requests), else from a listing, a full ruleset dump (~4 s of CPU at 100,000
+   * rules), which status calls made every time before.
+   */
+  private async kernelTable(): Promise<{ present: boolean; fingerprint: string | null }> {
+    const now = await this.counterReader.generation();
+    const seen = this.seenKernel;
+    if (now && seen && seen.generation === now.generation) return seen;
+    if (now && !now.table) {
+      this.seenKernel = { generation: now.generation, present: false, fingerprint: null };
+      return this.seenKernel;
+    }
+    return this.listKernelTable(undefined, now);
+  }
+
+  /**
+   * List our table for its fingerprint, and remember what it found with the ruleset's
+   * generation when none changed during the listing (a transaction of anyone's in between
+   * raises it: then nothing is remembered, and the next status lists again).
+   */
+  private async listKernelTable(
+    signal?: AbortSignal,
+    known?: { generation: number },
+  ): Promise<{ present: boolean; fingerprint: string | null }> {
+    const before = known ?? (await this.counterReader.generation());
+    signal?.throwIfAborted();
+    const list = await this.nft.listTable(signal);
+    const kernel = { present: list !== null, fingerprint: list ? tableFingerprint(list) : null };
+    const after = before ? await this.counterReader.generation() : undefined;
+    if (before && after && after.generation === before.generation)
+      this.seenKernel = { generation: before.generation, ...kernel };
+    return kernel;
+  }
+
+  /** Whether a fingerprint of the kernel's table is the one taken right after our apply. */
+  private matchesActive(fingerprint: string | null): boolean {
+    return (
+      fingerprint !== null &&
+      this.active !== null &&
+      this.active.record.fingerprint !== '' &&
+      fingerprint === this.active.record.fingerprint
+    );
   }
 
   /** The kernel state right after one of our own changes. */
