@@ -13,6 +13,7 @@ import {
   type WsApi,
 } from '../../renderer/transport/ws-client.ts';
 import { DEFAULT_SETTINGS, type FirewallDocument } from '../../shared/model/types.ts';
+import { ACTION_NAMES, PROPERTY_NAMES } from '../../shared/model/vocabulary.ts';
 import { createBackend, type Backend, type DocumentCodec } from '../common/backend.ts';
 import { disconnectedHelper } from '../common/helper-port.ts';
 import { startHost, type RunningHost } from './server.ts';
@@ -108,9 +109,9 @@ function nextMessage(ws: WebSocket): Promise<{ id: unknown; result: ApiResult<un
   );
 }
 
-function client(): WsApi {
+function client(query = ''): WsApi {
   const api = createWsApi({
-    url: `ws://127.0.0.1:${host.port}/ws?token=${host.token}`,
+    url: `ws://127.0.0.1:${host.port}/ws?token=${host.token}${query}`,
     WebSocket: WebSocket as unknown as WebSocketConstructor,
   });
   clients.push(api);
@@ -261,36 +262,122 @@ describe('WebSocket', () => {
     ws.close();
   });
 
-  it('round-trips a document through the WebSocket client, keeping dates and data', async () => {
-    const api = client();
+  it.each([
+    ['plain', ''],
+    ['compact', '&compact=1'],
+  ])(
+    'round-trips a document through the WebSocket client (%s replies), keeping dates and data',
+    async (_form, query) => {
+      const api = client(query);
+      const document: FirewallDocument = {
+        settings: { ...DEFAULT_SETTINGS, firewallOn: true },
+        rules: [
+          {
+            id: 'a',
+            enabled: true,
+            name: 'ssh "quoted" \\ é',
+            property: 'Dest port',
+            relation: '==',
+            value: '22',
+            action: 'Pass',
+            parameter: '',
+            expanded: true,
+            children: [],
+            extra: {
+              when: new Date('2003-01-02T03:04:05.000Z'),
+              blob: new Uint8Array([0, 255, 7]),
+            },
+          },
+        ],
+      };
+      expect(await call(api, 'document:save', { path: 'a.treewall', document })).toEqual({
+        path: 'a.treewall',
+        name: 'a.treewall',
+        format: 'xml',
+      });
+      const opened = await call(api, 'document:open', { path: 'a.treewall' });
+      expect(opened?.document).toEqual(document);
+      await expect(call(api, 'document:open', { path: '../../etc/passwd' })).rejects.toMatchObject({
+        code: 'forbidden',
+      });
+    },
+  );
+
+  it('sends a whole document in compact form only to a client that asks for it', async () => {
     const document: FirewallDocument = {
-      settings: { ...DEFAULT_SETTINGS, firewallOn: true },
+      settings: DEFAULT_SETTINGS,
       rules: [
         {
-          id: 'a',
+          id: 'g',
           enabled: true,
-          name: 'ssh "quoted" \\ é',
-          property: 'Dest port',
+          name: 'group',
+          property: 'Any',
           relation: '==',
-          value: '22',
-          action: 'Pass',
+          value: '',
+          action: 'Group',
           parameter: '',
           expanded: true,
-          children: [],
-          extra: { when: new Date('2003-01-02T03:04:05.000Z'), blob: new Uint8Array([0, 255, 7]) },
+          children: [
+            {
+              id: 'l',
+              enabled: false,
+              name: '',
+              property: 'Dest port',
+              relation: '!=',
+              value: '22',
+              action: 'Delete',
+              parameter: '',
+              expanded: false,
+              children: [],
+            },
+          ],
         },
       ],
     };
-    expect(await call(api, 'document:save', { path: 'a.treewall', document })).toEqual({
-      path: 'a.treewall',
-      name: 'a.treewall',
-      format: 'xml',
+    await call(client(), 'document:save', { path: 'compact.treewall', document });
+    const open = encodeWire({
+      id: 3,
+      channel: 'document:open',
+      request: { path: 'compact.treewall' },
     });
-    const opened = await call(api, 'document:open', { path: 'a.treewall' });
-    expect(opened?.document).toEqual(document);
-    await expect(call(api, 'document:open', { path: '../../etc/passwd' })).rejects.toMatchObject({
-      code: 'forbidden',
+    const plain = await rawSocket(`?token=${host.token}`);
+    const plainReply = nextMessage(plain);
+    plain.send(open);
+    const compact = await rawSocket(`?token=${host.token}&compact=1`);
+    const compactReply = nextMessage(compact);
+    compact.send(open);
+    const plainValue = (await plainReply).result as { ok: true; value: { document: unknown } };
+    const compactValue = (await compactReply).result as { ok: true; value: { document: unknown } };
+    expect(plainValue.value.document).toEqual(document);
+    expect(compactValue.value.document).toEqual({
+      compactRules: [
+        [
+          'g',
+          3,
+          'group',
+          PROPERTY_NAMES.indexOf('Any'),
+          0,
+          '',
+          ACTION_NAMES.indexOf('Group'),
+          '',
+          [
+            [
+              'l',
+              0,
+              '',
+              PROPERTY_NAMES.indexOf('Dest port'),
+              1,
+              '22',
+              ACTION_NAMES.indexOf('Delete'),
+              '',
+            ],
+          ],
+        ],
+      ],
+      settings: DEFAULT_SETTINGS,
     });
+    plain.close();
+    compact.close();
   });
 
   it('fans backend events out to every connected client', async () => {

@@ -13,7 +13,8 @@ import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { isGzip } from '../../shared/ipc/gzip.ts';
-import { failure } from '../../shared/ipc/app-api.ts';
+import { failure, type ApiResult } from '../../shared/ipc/app-api.ts';
+import { compactDocument, isDocumentLike } from '../../shared/ipc/compact-document.ts';
 import { decodeWire, encodeWire } from '../../shared/ipc/wire.ts';
 import type { Backend, CallContext } from '../common/backend.ts';
 import { FrameHeaderReader } from './frame-headers.ts';
@@ -256,11 +257,14 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     wss.handleUpgrade(request, socket, head, (ws) => {
       const initialPath = url.searchParams.get('path');
       input.ws = ws;
-      accept(ws, { client: randomUUID(), initialPath: initialPath || null }, input);
+      const compact = url.searchParams.get('compact') === '1';
+      accept(ws, { client: randomUUID(), initialPath: initialPath || null }, input, compact);
     });
   });
 
-  function accept(ws: WebSocket, context: CallContext, input: ConnectionInput) {
+  /** `compact`: the client reads whole documents in replies in compact form
+   * (shared/ipc/compact-document.ts; the renderer's transport asks for it). */
+  function accept(ws: WebSocket, context: CallContext, input: ConnectionInput, compact: boolean) {
     sockets.add(ws);
     ws.on('message', (data, isBinary) => {
       // The message's bytes stay taken until its answer is sent.
@@ -271,7 +275,8 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
         // becomes an error reply (or, if even that cannot be sent, a log line).
         let text: string;
         try {
-          text = encodeWire(await answer(isBinary ? utf8OrNull(data) : data.toString(), context));
+          const reply = await answer(isBinary ? utf8OrNull(data) : data.toString(), context);
+          text = encodeWire(compact ? withCompactDocument(reply) : reply);
         } catch (error) {
           text = encodeWire({ id: null, result: failure('internal', messageOf(error)) });
         }
@@ -395,4 +400,17 @@ function readCookie(header: string | undefined, name: string): string | null {
     if (key === name) return value.join('=');
   }
   return null;
+}
+
+/** A reply whose value carries a whole document (document:open, new, recover), that document in
+ * compact form; any other reply as it is. */
+function withCompactDocument(reply: unknown): unknown {
+  const result = (reply as { result?: ApiResult<unknown> } | null)?.result;
+  if (!result?.ok) return reply;
+  const value = result.value as { document?: unknown } | null;
+  if (typeof value !== 'object' || value === null || !isDocumentLike(value.document)) return reply;
+  return {
+    ...(reply as object),
+    result: { ...result, value: { ...value, document: compactDocument(value.document) } },
+  };
 }

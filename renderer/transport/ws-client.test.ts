@@ -5,14 +5,14 @@ import { decodeWire, encodeWire } from '../../shared/ipc/wire.ts';
 import { encodeCall, wsUrlFromLocation } from './ws-client.ts';
 
 describe('wsUrlFromLocation', () => {
-  it('keeps host, port, token and path', () => {
+  it('keeps host, port, token and path, and asks for compact documents', () => {
     expect(wsUrlFromLocation('http://127.0.0.1:8080/?token=abc')).toBe(
-      'ws://127.0.0.1:8080/ws?token=abc',
+      'ws://127.0.0.1:8080/ws?token=abc&compact=1',
     );
     expect(wsUrlFromLocation('http://[::1]:9/index.html?path=a%20b.treewall&token=t-_x#frag')).toBe(
-      'ws://[::1]:9/ws?token=t-_x&path=a%20b.treewall',
+      'ws://[::1]:9/ws?token=t-_x&path=a%20b.treewall&compact=1',
     );
-    expect(wsUrlFromLocation('https://h/?x=1')).toBe('wss://h/ws?token=');
+    expect(wsUrlFromLocation('https://h/?x=1')).toBe('wss://h/ws?token=&compact=1');
     expect(() => wsUrlFromLocation('file:///x')).toThrow();
   });
 });

@@ -21,6 +21,7 @@ import {
   type TreewallApi,
 } from '../../shared/ipc/app-api.ts';
 import { decodeWire, encodeWire, type WireCall } from '../../shared/ipc/wire.ts';
+import { expandCompactDocument, isCompactDocument } from '../../shared/ipc/compact-document.ts';
 import { isGzip, storedGzipMember } from '../../shared/ipc/gzip.ts';
 
 /** The part of the DOM WebSocket this transport uses (declared here: shared/ has no DOM lib). */
@@ -69,7 +70,8 @@ export function wsUrlFromLocation(href: string): string {
   const token = /[?&]token=([^&]*)/.exec(query)?.[1] ?? '';
   const file = /[?&]path=([^&]*)/.exec(query)?.[1];
   const scheme = match[1] === 'https' ? 'wss' : 'ws';
-  return `${scheme}://${match[2]}/ws?token=${token}${file ? `&path=${file}` : ''}`;
+  // compact=1: whole documents in replies come in compact form (expanded in onmessage below).
+  return `${scheme}://${match[2]}/ws?token=${token}${file ? `&path=${file}` : ''}&compact=1`;
 }
 
 /**
@@ -110,6 +112,16 @@ export function encodeCall(call: WireCall): string | Uint8Array {
   return bytes;
 }
 
+/** A successful reply's document in compact form (shared/ipc/compact-document.ts), expanded in
+ * place. */
+function expandDocumentIn(result: unknown): void {
+  if (!(result as ApiResult<unknown> | null)?.ok) return;
+  const value = (result as { value?: unknown }).value as { document?: unknown } | null;
+  if (typeof value === 'object' && value !== null && isCompactDocument(value.document)) {
+    value.document = expandCompactDocument(value.document);
+  }
+}
+
 export function createWsApi(options: WsApiOptions): WsApi {
   const pending = new Map<number, (result: ApiResult<unknown>) => void>();
   const listeners = new Map<string, Set<(payload: unknown) => void>>();
@@ -137,6 +149,7 @@ export function createWsApi(options: WsApiOptions): WsApi {
       if (!message || typeof message !== 'object') return;
       const m = message as { id?: unknown; result?: unknown; event?: unknown; payload?: unknown };
       if (typeof m.id === 'number') {
+        expandDocumentIn(m.result);
         const settle = pending.get(m.id);
         pending.delete(m.id);
         settle?.(m.result as ApiResult<unknown>);
