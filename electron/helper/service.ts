@@ -1100,8 +1100,13 @@ export class HelperService {
       const timersDue = this.timers.rules.length > 0 && started - this.lastTimerTick >= 950;
       if (this.active && (subscribers.length > 0 || timersDue)) {
         await this.counters.read(this.counterReader);
-        // Watchers of clients that went away stop collecting changes.
-        this.counters.keepWatching(new Set(subscribers.map((c) => c.counters!.watch)));
+        // Watchers of clients that went away stop collecting changes. NOTE: the subscribers
+        // *now*, not `subscribers`: a client that subscribed during the reading (seconds on a
+        // busy host) is not in that list, and dropping its watch would leave it empty ticks
+        // for good (counter-subscribe.test.ts).
+        this.counters.keepWatching(
+          new Set([...this.clients].flatMap((c) => (c.counters ? [c.counters.watch] : []))),
+        );
         const now = Date.now();
         for (const c of subscribers) {
           const sub = c.counters!;
