@@ -87,8 +87,16 @@ export default tseslint.config(
     },
   },
   {
-    files: ['bin/**/*.js', 'lint/**/*.js'],
-    languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
+    files: ['bin/**/*.js', 'lint/**/*.js', 'electron/cli/commands/helper-bridge.js'],
+    languageOptions: {
+      globals: {
+        process: 'readonly',
+        console: 'readonly',
+        setTimeout: 'readonly',
+        setImmediate: 'readonly',
+        clearTimeout: 'readonly',
+      },
+    },
   },
 
   ...layer(

@@ -5,6 +5,9 @@
 set -e
 resources=/opt/treewall/resources
 chmod 0755 "$resources/treewall-helper"
+# The `treewall` command: CLI commands (and the fleet's `treewall helper-bridge` over ssh) run as
+# plain Node, anything else opens the app (see resources/treewall).
+install -m 0755 "$resources/treewall" /usr/bin/treewall
 # The helper's socket is root:treewall 0660: members of this group may apply rules.
 getent group treewall >/dev/null || groupadd --system treewall
 install -m 0644 "$resources/treewall-helper.service" /lib/systemd/system/treewall-helper.service

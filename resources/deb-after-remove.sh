@@ -5,7 +5,7 @@ set -e
 if [ -d /run/systemd/system ]; then
   systemctl disable --now treewall-helper.service 2>/dev/null || true
 fi
-rm -f /lib/systemd/system/treewall-helper.service /usr/share/polkit-1/actions/org.treewall.helper.policy
+rm -f /usr/bin/treewall /lib/systemd/system/treewall-helper.service /usr/share/polkit-1/actions/org.treewall.helper.policy
 if [ -d /run/systemd/system ]; then
   systemctl daemon-reload || true
 fi

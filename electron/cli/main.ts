@@ -17,7 +17,7 @@ const commands: Record<string, () => Promise<CommandModule>> = {
   convert: () => import('./commands/convert.ts'),
   simulate: () => import('./commands/simulate.ts'),
   helper: () => import('./commands/helper.ts'),
-  'helper-bridge': () => import('./commands/helper-bridge.ts'),
+  'helper-bridge': () => import('./commands/helper-bridge.js'),
   apply: () => import('./commands/apply.ts'),
   confirm: () => import('./commands/confirm.ts'),
   revert: () => import('./commands/revert.ts'),
@@ -31,6 +31,9 @@ const commands: Record<string, () => Promise<CommandModule>> = {
   serve: () => import('./commands/serve.ts'),
   electron: () => import('./commands/electron.ts'),
 };
+
+/** Every subcommand's name (resources/treewall, the deb's /usr/bin/treewall, lists them too). */
+export const COMMAND_NAMES: readonly string[] = Object.keys(commands);
 
 async function load(name: string): Promise<CommandModule | undefined> {
   const loader = commands[name];

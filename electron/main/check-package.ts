@@ -9,6 +9,7 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   rmSync,
   statSync,
   writeFileSync,
@@ -60,6 +61,7 @@ try {
   for (const resource of [
     'default.treewall',
     'cli/treewall.js',
+    'treewall',
     'treewall-helper',
     'treewall-helper.service',
     'org.treewall.helper.policy',
@@ -70,10 +72,19 @@ try {
   }
   if (!existsSync(path.join(unpacked, 'treewall')))
     problems.push('the executable is not named treewall');
-  const wrapper = path.join(unpacked, 'resources/treewall-helper');
-  if (existsSync(wrapper) && (statSync(wrapper).mode & 0o111) === 0) {
-    problems.push('resources/treewall-helper is not executable');
+  for (const script of ['treewall-helper', 'treewall']) {
+    const wrapper = path.join(unpacked, 'resources', script);
+    if (existsSync(wrapper) && (statSync(wrapper).mode & 0o111) === 0) {
+      problems.push(`resources/${script} is not executable`);
+    }
   }
+  // The fleet's remote `treewall helper-bridge` loads the bridge alone, not the whole CLI.
+  if (
+    !readdirSync(path.join(unpacked, 'resources/cli')).some((f) => /^helper-bridge.*\.js$/.test(f))
+  )
+    problems.push(
+      'resources/cli has no helper-bridge chunk (electron/cli/entry.ts imports it alone)',
+    );
 } finally {
   rmSync(scratch, { recursive: true, force: true });
 }

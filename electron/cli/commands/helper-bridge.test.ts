@@ -6,7 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULT_SOCKET_PATH } from '../../../shared/ipc/helper-protocol.ts';
-import { BRIDGE_DEFAULT_SOCKET } from './helper-bridge.ts';
+import { BRIDGE_DEFAULT_SOCKET } from './helper-bridge.js';
 
 const treewall = path.resolve(
   path.dirname(fileURLToPath(import.meta.url)),
