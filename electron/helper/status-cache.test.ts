@@ -32,6 +32,8 @@ describe.skipIf(!kernelTestsAvailable)(
     let service: HelperService;
     /** `nft list table` calls the service made (full listings). */
     let listings = 0;
+    /** While set, full listings wait for it. */
+    let gate: Promise<void> | undefined;
 
     beforeAll(async () => {
       await sweepStale('helperst');
@@ -44,8 +46,11 @@ describe.skipIf(!kernelTestsAvailable)(
         tcpdump: '/nonexistent/tcpdump',
         python: ['ip', 'netns', 'exec', b.name, 'python3'],
         nft: {
-          run: (args) => {
-            if (args.includes('list') && args.includes('table')) listings++;
+          run: async (args) => {
+            if (args.includes('list') && args.includes('table')) {
+              listings++;
+              await gate;
+            }
             return b.exec(['nft', ...args], { allowFail: true });
           },
         },
@@ -100,6 +105,37 @@ describe.skipIf(!kernelTestsAvailable)(
       expect(await service.status()).toMatchObject({ active: false, matchesApplied: false });
       expect(listings).toBe(listed);
       await b.exec(['nft', 'delete', 'table', 'inet', 'someoneelse']);
+    });
+
+    it("answers right after an apply without waiting for the fingerprint's listing", async () => {
+      let release!: () => void;
+      gate = new Promise<void>((resolve) => (release = resolve));
+      // A status that waited for the listing would wait for ever: released after 30 s, it
+      // then fails on `listed` rather than hanging.
+      const safety = setTimeout(() => release(), 30_000);
+      let listed = false;
+      void gate.then(() => (listed = true));
+      try {
+        await service.apply(doc);
+        const before = listings;
+        const status = await service.status();
+        expect(listed).toBe(false);
+        expect(status).toMatchObject({ active: true, matchesApplied: true });
+        // The listing was started (the fingerprint job), not one for this status.
+        expect(listings).toBeLessThanOrEqual(before + 1);
+      } finally {
+        gate = undefined;
+        release();
+        clearTimeout(safety);
+      }
+      // Once the fingerprint is taken (showActive queues behind its job): a listing of the
+      // same generation, so no other.
+      expect((await service.showActive(false)).matchesKernel).toBe(true);
+      const taken = await service.status();
+      expect(taken.documentHash).toMatch(/^[0-9a-f]{64}$/);
+      const after = listings;
+      expect(await service.status()).toMatchObject({ active: true, matchesApplied: true });
+      expect(listings).toBe(after);
     });
   },
 );
