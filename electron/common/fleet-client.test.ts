@@ -112,19 +112,24 @@ async function fakeHelper(
         // rolledBackBeforeProbe: the same, seen already by the health probe (a new session's
         // status): every status after the apply.
         const applied = lines.some((l) => l.includes('"call":"apply"'));
-        const result =
+        const rolledBack =
           (call === 'confirm' && options.lateConfirm) ||
-          (call === 'status' && applied && options.rolledBackBeforeProbe)
-            ? {
-                ...status,
-                active: false,
-                matchesApplied: false,
-                appliedAt: null,
-                ruleCount: null,
-                canRevert: false,
-                lastError: 'rolled back: no confirm within 60 s',
-              }
-            : status;
+          ((call === 'status' || call === 'revertPending') &&
+            applied &&
+            options.rolledBackBeforeProbe);
+        const now = rolledBack
+          ? {
+              ...status,
+              active: false,
+              matchesApplied: false,
+              appliedAt: null,
+              ruleCount: null,
+              canRevert: false,
+              lastError: 'rolled back: no confirm within 60 s',
+            }
+          : status;
+        // revertPending finds the apply no longer pending (rolled back), so changes nothing.
+        const result = call === 'revertPending' ? { reverted: false, status: now } : now;
         c.write(`${JSON.stringify({ id, ok: true, result })}\n`);
       }
     });
@@ -274,6 +279,10 @@ describe('FleetClient rollout whose host rolled back before the probe', () => {
       const calls = helper.lines.map((l) => (JSON.parse(l) as { call: string }).call);
       expect(calls).not.toContain('revert');
       expect(calls).not.toContain('confirm');
+      // The revert it sends is the conditional one, naming the apply.
+      expect(helper.lines.find((l) => l.includes('"revertPending"'))).toContain(
+        '"appliedAt":"2026-12-07T12:00:00.000Z"',
+      );
       expect(phases).toEqual(['applying', 'applied', 'probing', 'reverted', 'failed']);
     } finally {
       await helper.close();

@@ -514,28 +514,36 @@ export class FleetClient {
         const via = probe ?? first;
         const small = { timeoutMs: Math.min(this.callTimeout(), 10_000) };
         try {
-          // A helper whose deadline already passed has restored the previous rules itself; a
-          // `revert` then would re-apply what it replaced — these new rules, with no deadline.
-          const now = await via.client.call('status', {}, small);
-          if (!now.active || now.appliedAt !== applied.appliedAt) {
-            await emit({ phase: 'reverted' });
+          // Only this apply, only while it awaits its confirm: a helper whose deadline already
+          // passed has restored the previous rules itself, and a plain `revert` then would
+          // re-apply what it replaced — these new rules, with no deadline.
+          const { reverted, status: now } = await via.client.call(
+            'revertPending',
+            { appliedAt: applied.appliedAt ?? '' },
+            small,
+          );
+          if (!reverted && now.active && now.appliedAt === applied.appliedAt) {
+            // Not pending any more, yet still in force: someone confirmed it meanwhile.
             return fail({
               code: why.code,
-              message:
-                `${why.message}; its helper had already restored the previous rules` +
-                (now.lastError ? ` (${now.lastError})` : ''),
+              message: `${why.message}; it was confirmed meanwhile (by another client) and stays`,
             });
           }
-          await via.client.call('revert', {}, small);
           await emit({ phase: 'reverted' });
           return fail({
             code: why.code,
-            message: `${why.message}; reverted to the previous rules`,
+            message: reverted
+              ? `${why.message}; reverted to the previous rules`
+              : `${why.message}; its helper had already restored the previous rules` +
+                (now.lastError ? ` (${now.lastError})` : ''),
           });
-        } catch {
+        } catch (error) {
+          // An older helper without `revertPending` is left to its deadline: never a plain
+          // `revert`, which could re-apply these rules after it.
+          const older = error instanceof HelperCallError && error.code === 'unknown-call';
           return fail({
             code: why.code,
-            message: `${why.message}; lost contact: its helper restores the previous rules at ${deadline}`,
+            message: `${why.message}; ${older ? 'its helper cannot revert conditionally (older treewall)' : 'lost contact'}: its helper restores the previous rules at ${deadline}`,
           });
         }
       }

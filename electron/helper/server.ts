@@ -275,6 +275,8 @@ export class HelperServer {
         return s.confirm();
       case 'revert':
         return s.revert(client);
+      case 'revertPending':
+        return s.revertPending(r.params.appliedAt, client);
       case 'showActive':
         return s.showActive(r.params.withText ?? true);
       case 'stop':

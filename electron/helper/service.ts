@@ -442,6 +442,19 @@ export class HelperService {
     });
   }
 
+  /** `revert`, only while the apply of `appliedAt` still awaits its confirm (decided inside the
+   * queue, so no deadline or other call slips between the check and the rollback). */
+  revertPending(appliedAt: string, client?: ClientHandle): Promise<HelperResult<'revertPending'>> {
+    return this.exclusive(async () => {
+      const holds = this.pending !== null && this.active?.record.appliedAt === appliedAt;
+      // NOTE: status() with `known` inside the queue (see status()).
+      if (!holds) return { reverted: false, status: await this.status(this.knownState()) };
+      await this.rollback('reverted by request');
+      this.owner = client ?? null;
+      return { reverted: true, status: await this.broadcastState(this.knownState()) };
+    });
+  }
+
   stop(): Promise<HelperStatusResult> {
     return this.exclusive(async () => {
       await this.stopInternal();

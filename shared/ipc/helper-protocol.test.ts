@@ -44,6 +44,7 @@ describe('parseHelperRequest', () => {
       'triggered.add': { address: '10.0.0.1' },
       'triggered.remove': { address: '10.0.0.1' },
       'triggered.import': { text: '' },
+      revertPending: { appliedAt: '2026-12-07T12:00:00.000Z' },
     };
     for (const call of HELPER_CALLS) {
       const parsed = parseHelperRequest(req(call, minimal[call] ?? {}));

@@ -315,6 +315,18 @@ export const helperCalls = {
   confirm: { params: empty, result: helperStatusSchema },
   /** Re-apply the previous document (or remove our table if there is none). */
   revert: { params: empty, result: helperStatusSchema },
+  /**
+   * Revert only if the rules in force are still those of one apply waiting for its confirm: the
+   * apply that answered `appliedAt` (its identity: the helper serializes applies, and its
+   * `documentHash` may not be known yet when it answers). Otherwise nothing changes (`reverted:
+   * false`): its deadline already restored the previous rules, or it was confirmed, or another
+   * apply came since. A client that decided not to keep an apply sends this instead of `revert`,
+   * which, after the deadline, would re-apply what the deadline replaced: the rules being refused.
+   */
+  revertPending: {
+    params: z.strictObject({ appliedAt: isoTime.min(1).max(64) }),
+    result: z.object({ reverted: z.boolean(), status: helperStatusSchema }),
+  },
   /** The active document as applied (ids intact), after checking the kernel still holds it. */
   showActive: {
     /** withText: false skips `text` (a second full listing of the table; slow at 10,000 rules). */
