@@ -63,6 +63,11 @@ export class FleetPage {
     await this.page.getByTestId('fleet-apply').click();
   }
 
+  /** "confirm within N s": how long each host of the next rollout waits for its confirm. */
+  async confirmWithin(seconds: number): Promise<void> {
+    await this.page.getByTestId('fleet-confirm-seconds').fill(String(seconds));
+  }
+
   /** Keep the canary when the strip asks. */
   async keepCanary(): Promise<void> {
     await expect(this.rollout).toHaveAttribute('data-phase', 'canary-confirm', { timeout: 60_000 });

@@ -20,16 +20,17 @@ import { useDocumentStore } from '../store/document-store.ts';
 import { useCommandStates } from './command-state.ts';
 import { useFilterCount } from '../outline/filter.ts';
 import { hostsOf, targetLabel, useFleetStore } from '../store/fleet-store.ts';
-import { ROLLOUT_CONFIRM_SECONDS } from '../fleet/fleet-actions.ts';
+import { useRolloutPrefs } from '../fleet/rollout-prefs.ts';
 
 /** Apply's tooltip when the host picker shows fleet hosts (Apply then rolls out to them). */
 function useFleetApply(): { title: string; any: boolean } | null {
+  const seconds = useRolloutPrefs((p) => p.confirmSeconds);
   const text = useFleetStore((s) => {
     if (s.target.kind === 'local') return '';
     const hosts = s.list?.hosts ?? [];
     const names = hostsOf(s.target, hosts);
     const reachable = names.filter((n) => s.states[n]?.reachable).length;
-    return `${reachable > 0 ? '1' : '0'}Apply the outline to ${targetLabel(s.target, hosts)}: ${names[0] ?? 'the first host'} first, with the ${ROLLOUT_CONFIRM_SECONDS} s confirm countdown, then ${names.length > 1 ? `the other ${names.length - 1} in parallel` : 'done'}. Ctrl+Enter`;
+    return `${reachable > 0 ? '1' : '0'}Apply the outline to ${targetLabel(s.target, hosts)}: ${names[0] ?? 'the first host'} first, with ${seconds} s to confirm, then ${names.length > 1 ? `the other ${names.length - 1} in parallel, each with its own ${seconds} s` : 'done'}. Ctrl+Enter`;
   });
   return text ? { title: text.slice(1), any: text[0] === '1' } : null;
 }

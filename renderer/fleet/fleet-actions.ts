@@ -9,9 +9,7 @@ import { problemsNow } from '../store/all-problems.ts';
 import { useAppStore } from '../store/app-store.ts';
 import { useDocumentStore } from '../store/document-store.ts';
 import { useFleetStore } from '../store/fleet-store.ts';
-
-/** The canary's confirm countdown (as a local apply's), and each other host's own. */
-export const ROLLOUT_CONFIRM_SECONDS = 30;
+import { useRolloutPrefs } from './rollout-prefs.ts';
 
 /** Host and group names, as the fleet file allows them (shared/fleet: letters, digits, `_ . -`,
  * not starting with `-` or `.`). */
@@ -58,8 +56,13 @@ export async function saveHosts(hosts: FleetHostEntry[]): Promise<boolean> {
   return true;
 }
 
-/** Apply the outline to `hosts`, `canary` first. Refuses a document with problems, as Apply does. */
-export async function startRollout(hosts: string[], canary?: string): Promise<void> {
+/** Apply the outline to `hosts`, `canary` first, each host with `confirmSeconds` to be confirmed
+ * (default: the user's choice in the fleet view). Refuses a document with problems, as Apply does. */
+export async function startRollout(
+  hosts: string[],
+  canary?: string,
+  confirmSeconds = useRolloutPrefs.getState().confirmSeconds,
+): Promise<void> {
   const { document } = useDocumentStore.getState();
   const problems = problemsNow(document).filter((p) => severityOf(p) === 'error');
   if (problems.length) {
@@ -75,7 +78,7 @@ export async function startRollout(hosts: string[], canary?: string): Promise<vo
     hosts,
     canary: canary ?? hosts[0]!,
     document,
-    confirmTimeoutSeconds: ROLLOUT_CONFIRM_SECONDS,
+    confirmTimeoutSeconds: confirmSeconds,
   });
   if (!r.ok) {
     if (r.error.problems?.length)

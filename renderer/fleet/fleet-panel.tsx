@@ -32,6 +32,12 @@ import {
   startRollout,
   stopRollout,
 } from './fleet-actions.ts';
+import {
+  MAX_CONFIRM_SECONDS,
+  MIN_CONFIRM_SECONDS,
+  parseConfirmSeconds,
+  useRolloutPrefs,
+} from './rollout-prefs.ts';
 
 /** The key of the rules in force on a host: they are read back when it changes. */
 const inForceKey = (s: FleetHostState | undefined) =>
@@ -308,6 +314,36 @@ function HostForm({
   );
 }
 
+/** How long each host of the next rollout waits for its confirm: the user's choice, checked as
+ * typed (a value out of range is marked invalid and not taken: the last valid one stays). */
+function ConfirmSecondsField() {
+  const seconds = useRolloutPrefs((p) => p.confirmSeconds);
+  const [text, setText] = useState(String(seconds));
+  const valid = parseConfirmSeconds(text) !== null;
+  return (
+    <label
+      className="fleet-apply-label"
+      title={`Each host restores its previous rules unless its apply is confirmed within this time (${MIN_CONFIRM_SECONDS}-${MAX_CONFIRM_SECONDS} s; the CLI's --confirm-timeout)`}
+    >
+      confirm within
+      <input
+        aria-label="Confirm within seconds"
+        data-testid="fleet-confirm-seconds"
+        className="fleet-confirm-seconds"
+        inputMode="numeric"
+        aria-invalid={!valid}
+        value={text}
+        onChange={(e) => {
+          setText(e.target.value);
+          const n = parseConfirmSeconds(e.target.value);
+          if (n !== null) useRolloutPrefs.getState().setConfirmSeconds(n);
+        }}
+      />
+      s
+    </label>
+  );
+}
+
 function RolloutStrip() {
   const rollout = useFleetStore((s) => s.rollout);
   const error = useFleetStore((s) => s.rolloutError);
@@ -472,6 +508,7 @@ export function FleetPanel() {
             ))}
           </select>
         </label>
+        <ConfirmSecondsField />
         <button
           type="button"
           className="primary"
@@ -479,7 +516,7 @@ export function FleetPanel() {
           disabled={running || applyHosts.length === 0}
           title={
             applyHosts.length > 1
-              ? `${applyHosts[0]} first (the canary, with the confirm countdown), then the other ${applyHosts.length - 1} in parallel`
+              ? `${applyHosts[0]} first (the canary, with its confirm countdown), then the other ${applyHosts.length - 1} in parallel, each with its own`
               : undefined
           }
           onClick={() => void startRollout(applyHosts)}
