@@ -57,6 +57,7 @@ import {
   type Stmt,
 } from './nft.ts';
 import { renderText } from './render-text.ts';
+import { bySpan, disjointSegments, type Span } from './segments.ts';
 import { Shaping, shapes, type ShapedClass } from './shaping.ts';
 import { arrivalRefusal, forwardedFlowLine, forwardLines } from './nat.ts';
 import {
@@ -1123,19 +1124,22 @@ class Compiler {
     let i = 0;
     while (i < nodes.length) {
       // No maps in a side-effect walk: a terminating member there ends the walk instead.
-      const run = se ? { length: 1, grouped: false } : this.groupRun(nodes, i);
-      if (run.grouped) {
-        if (this.compileGroupRun(nodes.slice(i, i + run.length), level, mode, out)) mayBreak = true;
-        i += run.length;
-        continue;
-      }
-      // Not grouped: the whole run (at least one rule) compiles rule by rule.
-      const end = i + run.length;
-      for (; i < end; i++) {
-        const node = nodes[i] as Node;
-        if (this.skipTargets.has(node.rule)) {
-          if (this.compileSkippable(node, variant, level, mode, out, se)) mayBreak = true;
-        } else if (this.compileNode(node, variant, level, mode, out, se)) mayBreak = true;
+      const segments = se ? [{ length: 1, grouped: false }] : this.groupRun(nodes, i);
+      for (const run of segments) {
+        if (run.grouped) {
+          if (this.compileGroupRun(nodes.slice(i, i + run.length), level, mode, out))
+            mayBreak = true;
+          i += run.length;
+          continue;
+        }
+        // Not grouped: the segment (at least one rule) compiles rule by rule.
+        const end = i + run.length;
+        for (; i < end; i++) {
+          const node = nodes[i] as Node;
+          if (this.skipTargets.has(node.rule)) {
+            if (this.compileSkippable(node, variant, level, mode, out, se)) mayBreak = true;
+          } else if (this.compileNode(node, variant, level, mode, out, se)) mayBreak = true;
+        }
       }
     }
     return mayBreak;
@@ -1458,24 +1462,38 @@ class Compiler {
     }
   }
 
-  /** The run of siblings testing one field from `start`, and whether it becomes a map. */
-  private groupRun(nodes: Node[], start: number): { length: number; grouped: boolean } {
+  /**
+   * The run of siblings testing one field from `start`, cut into consecutive segments, each
+   * becoming a map or compiling rule by rule. A map finds one element, so a segment must not hold
+   * two rules that can match one packet: a run with overlaps (a ban list with a network listed
+   * twice, or inside another) is cut before each rule that overlaps an earlier one of its
+   * segment. Segments are looked up in outline order, so first-match order holds across them.
+   */
+  private groupRun(nodes: Node[], start: number): { length: number; grouped: boolean }[] {
     const first = nodes[start];
     const field = first && this.groupField(first);
-    if (!field) return { length: 1, grouped: false };
+    if (!field) return [{ length: 1, grouped: false }];
     let n = 1;
     while (start + n < nodes.length && this.groupField(nodes[start + n] as Node) === field) n++;
-    const no = { length: n, grouped: false };
-    if (n < this.threshold) return no;
-    // A map finds one element, so the run must not contain two rules that can match one packet.
+    if (n < this.threshold) return [{ length: n, grouped: false }];
     const spans = nodes.slice(start, start + n).map((x) => interval(x));
-    spans.sort((a, b) => a.family - b.family || (a.lo < b.lo ? -1 : a.lo > b.lo ? 1 : 0));
-    for (let i = 1; i < spans.length; i++) {
-      const a = spans[i - 1] as Span;
-      const b = spans[i] as Span;
-      if (a.family === b.family && b.lo <= a.hi) return no;
+    const sorted = spans.slice().sort(bySpan);
+    let disjoint = true;
+    for (let i = 1; i < sorted.length && disjoint; i++) {
+      const a = sorted[i - 1] as Span;
+      const b = sorted[i] as Span;
+      if (a.family === b.family && b.lo <= a.hi) disjoint = false;
     }
-    return { length: n, grouped: true };
+    if (disjoint) return [{ length: n, grouped: true }];
+    const segments: { length: number; grouped: boolean }[] = [];
+    for (const length of disjointSegments(spans)) {
+      const grouped = length >= this.threshold;
+      const last = segments[segments.length - 1];
+      // Short segments side by side compile rule by rule as one piece.
+      if (!grouped && last && !last.grouped) last.length += length;
+      else segments.push({ length, grouped });
+    }
+    return segments;
   }
 
   /**
@@ -1775,12 +1793,6 @@ class Compiler {
 /* ------------------------------------------------------------------------------------------ */
 /* Map elements                                                                                */
 /* ------------------------------------------------------------------------------------------ */
-
-interface Span {
-  family: number;
-  lo: bigint;
-  hi: bigint;
-}
 
 /** The address of a set element as `nft -j list` prints it (plain, or with timeout/expires). */
 function elementAddress(e: Json): string | undefined {
