@@ -230,6 +230,8 @@ interface Node {
 const NO_NODES = Object.freeze([]) as unknown as Node[];
 const NO_CHAINS = Object.freeze([]) as unknown as string[];
 const ZERO_COUNTER: Json = Object.freeze({ packets: 0, bytes: 0 });
+/** Every Exit-group element deeper than its group's chain goes here (tens of thousands at 100k). */
+const GOTO_BREAK: Json = Object.freeze({ goto: Object.freeze({ target: 'tw_break' }) });
 
 /** Actions that report the packet to the user (the helper acts on an NFLOG event). */
 const REPORTING_ACTIONS: ReadonlySet<ActionName> = new Set<ActionName>([
@@ -1587,15 +1589,15 @@ class Compiler {
       return jump(body);
     }
     if (node.rule.action === 'Exit group') {
-      if (mode === 'return') return { return: null };
+      if (mode === 'return') return ret;
       // One shared chain serves every such element: set the mark, return to the caller.
       this.usesMarks = true;
-      if (!this.depthOk(node, level)) return { return: null };
+      if (!this.depthOk(node, level)) return ret;
       if (!this.chains.has('tw_break')) {
         this.chains.set('tw_break', [[setMark(or(meta('mark'), this.marks.exitGroup)), ret]]);
         this.chainOrder.push('tw_break');
       }
-      return goto('tw_break');
+      return GOTO_BREAK;
     }
     const own = this.ownActionLines(node, 'in');
     if (own.length === 1 && (own[0] as Stmt[]).length === 1) return (own[0] as Stmt[])[0] as Json;
