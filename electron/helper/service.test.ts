@@ -111,6 +111,19 @@ describe('HelperService with a refusing nft', () => {
     expect(await disk.readPrevious()).toEqual(doc('23'));
   });
 
+  it('an apply without a confirm timeout removes the pending confirm from disk, and needs none', async () => {
+    const disk = new StateDir(join(dir, 'state'));
+    await service.apply(doc('22'));
+    expect(await disk.readPending()).toBeNull();
+    await service.apply(doc('23'), 60);
+    expect((await disk.readPending())?.restore).toEqual(doc('22'));
+    await service.apply(doc('24'));
+    expect(await disk.readPending()).toBeNull();
+    expect((await service.status()).pendingConfirm).toBeNull();
+    await service.apply(doc('25'));
+    expect(await disk.readPending()).toBeNull();
+  });
+
   it('refuses an invalid document before nft runs', async () => {
     const before = nft.calls.length;
     const error = await service.apply(doc('99999')).catch((e: unknown) => e);
