@@ -14,7 +14,8 @@ import {
   type FirewallDocument,
   type PlistValue,
 } from '../model/types.ts';
-import { parseOpenStep, serializeOpenStep, setKey } from './openstep.ts';
+import { DEFAULT_MAX_DEPTH, parseOpenStep, serializeOpenStep, setKey } from './openstep.ts';
+import { documentFromXmlFast } from './xml-rules.ts';
 import { buildXmlPlist, parseXmlPlistText } from './xml.ts';
 import { rulesFromPlist, rulesToPlist, type RulesFromPlistOptions } from './rules.ts';
 
@@ -314,7 +315,14 @@ export function parseXmlPlist(text: string): PlistValue {
 
 /** Reads an XML property-list document. */
 export function documentFromXml(text: string, options: ReadDocumentOptions = {}): FirewallDocument {
-  return documentFromPlist(parseXmlPlist(text), options);
+  // Large documents as treewall writes them: the rule tree read straight into rules (xml-rules.ts).
+  const fast = documentFromXmlFast(
+    text,
+    parseXmlPlistText,
+    (value) => documentFromPlist(value, options),
+    DEFAULT_MAX_DEPTH,
+  );
+  return fast ?? documentFromPlist(parseXmlPlist(text), options);
 }
 
 /** Which format a document's text is in: XML starts with `<?xml`, `<!DOCTYPE` or `<plist`. */

@@ -170,13 +170,13 @@ const PROPERTY_ALIASES: Readonly<Record<string, PropertyName>> = {
   destinationport: 'Dest port',
 };
 
-const resolveProperty = (s: string): PropertyName | undefined =>
+export const resolveProperty = (s: string): PropertyName | undefined =>
   isPropertyName(s)
     ? s
     : (PROPERTY_NAMES.find((p) => squash(p) === squash(s)) ?? PROPERTY_ALIASES[squash(s)]);
-const resolveRelation = (s: string): RelationName | undefined =>
+export const resolveRelation = (s: string): RelationName | undefined =>
   isRelationName(s) ? s : s.toLowerCase() === 'a=a' ? 'a=A' : undefined;
-const resolveAction = (s: string): ActionName | undefined =>
+export const resolveAction = (s: string): ActionName | undefined =>
   isActionName(s) ? s : (ACTION_ALIASES[s] ?? ACTION_NAMES.find((a) => squash(a) === squash(s)));
 
 /** One rule dictionary (and its subtree) to a rule. */
