@@ -207,6 +207,12 @@ interface Node {
    */
   reports: boolean;
   /**
+   * Is every packet this rule sees TCP or UDP? True under an ancestor `Protocol == 6` or `17`:
+   * a rule is only tested after each of its ancestors matched (in a normal walk, a side-effect
+   * walk or a dispatch element alike), so its port tests need no `meta l4proto @tcpudp` guard.
+   */
+  l4: boolean;
+  /**
    * `++` (DESIGN §3.4): skips the next entry in outline order with its subtree. `firstChild`:
    * that entry is its own first child, which then never runs; `mark`: it is elsewhere (the next
    * sibling, or after the parent's subtree), so the rule sets the skip mark and that entry's
@@ -390,6 +396,7 @@ class Compiler {
     parentNumber: string,
     counter: { n: number },
     after?: Rule,
+    l4 = false,
   ): Node[] {
     if (rules.length === 0) return NO_NODES;
     const out: Node[] = [];
@@ -451,7 +458,17 @@ class Compiler {
             : `${rule.action} takes no children: IPNetSentryX ends the walk there and never runs them`,
         );
       }
-      const children = this.prepare(rule.children, number, counter, next);
+      const children = this.prepare(
+        rule.children,
+        number,
+        counter,
+        next,
+        l4 ||
+          (rule.property === 'Protocol' &&
+            rule.relation === '==' &&
+            value.ok &&
+            isTcpUdp(value.value)),
+      );
       const direction = DIRECTION_SENSITIVE.has(rule.property);
       let sensitive =
         rule.action === 'Route to' ||
@@ -477,6 +494,7 @@ class Compiler {
         sensitive,
         varies: direction || rule.property === 'Rate',
         reports,
+        l4,
         obj: { key, chains: NO_CHAINS },
       };
       this.objects[rule.id] = node.obj;
@@ -660,6 +678,7 @@ class Compiler {
       this.usesRouted = true;
     }
     if (cond.kind === 'helper') cond = this.timerFlag(node);
+    if (node.l4 && cond.kind === 'lines') cond = withoutPortGuard(cond);
     if (out) node.condOut = cond;
     else node.condIn = cond;
     if (cond.kind === 'refused') this.problem(node.rule, node.number, cond.field, cond.message);
@@ -1556,7 +1575,7 @@ class Compiler {
           : isNet
             ? payload(family === 4 ? 'ip' : 'ip6', property === 'Source net' ? 'saddr' : 'daddr')
             : payload('th', property === 'Source port' ? 'sport' : 'dport');
-      const guard = isNet || property === 'Protocol' ? [] : [L4_WITH_PORTS];
+      const guard = isNet || property === 'Protocol' || first.l4 ? [] : [L4_WITH_PORTS];
       out.push([...guard, { vmap: { key, data: `@${name}` } }]);
       if (members.some((n) => n.rule.action === 'Exit group') && mode === 'mark') mayBreak = true;
     }
@@ -1807,6 +1826,23 @@ function elementAddress(e: Json): string | undefined {
     }
   }
   return undefined;
+}
+
+/** A parsed Protocol value that is TCP or UDP (protocols with ports). */
+function isTcpUdp(value: ParsedValue): boolean {
+  return value.kind === 'protocol' && (value.number === 6 || value.number === 17);
+}
+
+/** The condition without `meta l4proto @tcpudp` tests (for a rule only TCP or UDP reaches). */
+function withoutPortGuard(cond: Extract<Cond, { kind: 'lines' }>): Cond {
+  const strip = (line: Stmt[]): Stmt[] => line.filter((st) => st !== L4_WITH_PORTS);
+  if (!cond.lines.some((l) => l.includes(L4_WITH_PORTS)) && !cond.guard?.includes(L4_WITH_PORTS))
+    return cond;
+  return {
+    ...cond,
+    lines: cond.lines.map(strip),
+    ...(cond.guard ? { guard: strip(cond.guard) } : {}),
+  };
 }
 
 function interval(node: Node): Span {
