@@ -195,35 +195,116 @@ def data_value(data):
 def read_map(nl, table, name, seen):
     """The elements of map `name` in dump messages not in `seen` (the raw messages of the last
     reading: a message whose elements' counters did not move comes back byte for byte the same,
-    so it is not decoded; one that differs is decoded whole). Returns (elements, raw messages)."""
+    so it is not decoded; one that differs is decoded whole). Returns (elements, raw messages).
+    Hot path (a full reading decodes every element: 17,615 at 10,000 rules): offsets, no dicts."""
     payload = attr(NFTA_SET_ELEM_LIST_TABLE, table.encode() + b'\0') + \
         attr(NFTA_SET_ELEM_LIST_SET, name.encode() + b'\0')
     out = []
     msgs = nl.dump_or_none(NFT_MSG_GETSETELEM, payload)
+    unpack_attr = UNPACK_ATTR
     for msg in msgs:
         if msg in seen:
             continue
-        for kind, elements in attrs(msg):
-            if kind != NFTA_SET_ELEM_LIST_ELEMENTS:
-                continue
-            for ekind, elem in attrs(elements):
-                if ekind != NFTA_LIST_ELEM:
-                    continue
-                values = dict(attrs(elem))
-                key = data_value(values[NFTA_SET_ELEM_KEY]) if NFTA_SET_ELEM_KEY in values else ''
-                key_end = data_value(values[NFTA_SET_ELEM_KEY_END]) if NFTA_SET_ELEM_KEY_END in values else None
-                flags = struct.unpack('>I', values[NFTA_SET_ELEM_FLAGS])[0] if NFTA_SET_ELEM_FLAGS in values else 0
-                counter = None
-                if NFTA_SET_ELEM_EXPR in values:
-                    counter = expr_counter(values[NFTA_SET_ELEM_EXPR])
-                if counter is None and NFTA_SET_ELEM_EXPRESSIONS in values:
-                    for _k, e in attrs(values[NFTA_SET_ELEM_EXPRESSIONS]):
-                        counter = expr_counter(e)
-                        if counter is not None:
-                            break
-                packets, nbytes = counter if counter is not None else (0, 0)
-                out.append([key, flags, packets, nbytes, key_end])
+        end = len(msg)
+        at = 0
+        while at + 4 <= end:
+            length, kind = unpack_attr(msg, at)
+            if length < 4:
+                break
+            if kind & 0x3FFF == NFTA_SET_ELEM_LIST_ELEMENTS:
+                elements_end = at + length
+                e = at + 4
+                while e + 4 <= elements_end:
+                    elen, ekind = unpack_attr(msg, e)
+                    if elen < 4:
+                        break
+                    if ekind & 0x3FFF == NFTA_LIST_ELEM:
+                        out.append(decode_element(msg, e + 4, e + elen))
+                    e += (elen + 3) & ~3
+            at += (length + 3) & ~3
     return out, set(msgs)
+
+
+UNPACK_ATTR = struct.Struct('=HH').unpack_from
+UNPACK_U32 = struct.Struct('>I').unpack_from
+UNPACK_Q = struct.Struct('>Q').unpack_from
+
+
+def data_value_at(msg, at, end):
+    """The NFTA_DATA_VALUE inside the nested attribute msg[at:end], as hex."""
+    while at + 4 <= end:
+        length, kind = UNPACK_ATTR(msg, at)
+        if length < 4:
+            break
+        if kind & 0x3FFF == NFTA_DATA_VALUE:
+            return msg[at + 4:at + length].hex()
+        at += (length + 3) & ~3
+    return ''
+
+
+def counter_at(msg, at, end):
+    """(packets, bytes) of a `counter` expression in msg[at:end], else None."""
+    is_counter = False
+    data = None
+    while at + 4 <= end:
+        length, kind = UNPACK_ATTR(msg, at)
+        if length < 4:
+            break
+        kind &= 0x3FFF
+        if kind == NFTA_EXPR_NAME:
+            is_counter = msg[at + 4:at + length].rstrip(b'\0') == b'counter'
+        elif kind == NFTA_EXPR_DATA:
+            data = (at + 4, at + length)
+        at += (length + 3) & ~3
+    if not is_counter or data is None:
+        return None
+    packets = nbytes = 0
+    at, end = data
+    while at + 4 <= end:
+        length, kind = UNPACK_ATTR(msg, at)
+        if length < 4:
+            break
+        kind &= 0x3FFF
+        if kind == NFTA_COUNTER_PACKETS:
+            packets = UNPACK_Q(msg, at + 4)[0]
+        elif kind == NFTA_COUNTER_BYTES:
+            nbytes = UNPACK_Q(msg, at + 4)[0]
+        at += (length + 3) & ~3
+    return packets, nbytes
+
+
+def decode_element(msg, at, end):
+    """[keyHex, flags, packets, bytes, keyEndHex or None] of one element in msg[at:end]."""
+    key = ''
+    key_end = None
+    flags = 0
+    counter = None
+    while at + 4 <= end:
+        length, kind = UNPACK_ATTR(msg, at)
+        if length < 4:
+            break
+        kind &= 0x3FFF
+        if kind == NFTA_SET_ELEM_KEY:
+            key = data_value_at(msg, at + 4, at + length)
+        elif kind == NFTA_SET_ELEM_KEY_END:
+            key_end = data_value_at(msg, at + 4, at + length)
+        elif kind == NFTA_SET_ELEM_FLAGS:
+            flags = UNPACK_U32(msg, at + 4)[0]
+        elif kind == NFTA_SET_ELEM_EXPR:
+            if counter is None:
+                counter = counter_at(msg, at + 4, at + length)
+        elif kind == NFTA_SET_ELEM_EXPRESSIONS:
+            inner = at + 4
+            inner_end = at + length
+            while counter is None and inner + 4 <= inner_end:
+                ilen, _ikind = UNPACK_ATTR(msg, inner)
+                if ilen < 4:
+                    break
+                counter = counter_at(msg, inner + 4, inner + ilen)
+                inner += (ilen + 3) & ~3
+        at += (length + 3) & ~3
+    packets, nbytes = counter if counter is not None else (0, 0)
+    return [key, flags, packets, nbytes, key_end]
 
 
 def read_set(nl, table, name):
