@@ -10,8 +10,9 @@
 //      host per second, the client's CPU (this process), ssh's CPU and the helpers' CPU.
 // Not part of `npm run bench` (it starts 20 helpers and 20 sshds).
 
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { FleetClient, type HostOutcome } from '../electron/common/fleet-client.ts';
 import { startTestFleet, type TestFleet } from '../electron/testing/fleet-hosts.ts';
 import { run } from '../electron/testing/netns.ts';
@@ -141,7 +142,7 @@ async function main(argv: string[]): Promise<number> {
   const f = await startTestFleet(count, 'fbench');
   console.log(`  started ${count} hosts (helper + sshd each) in ${s(performance.now() - t0)}`);
   try {
-    const fleet = new FleetClient(f.fleet, {
+    const fleetOptions = {
       ...f.clientOptions,
       // Twenty hosts' sshds, bridges and helpers share this machine's cores: a rollout's health
       // probe (a fresh session while the other hosts apply) waits for CPU. With 30 s (a 50 s
@@ -150,7 +151,8 @@ async function main(argv: string[]): Promise<number> {
       connectTimeoutSeconds: 120,
       aliveIntervalSeconds: 10,
       callTimeoutMs: 120_000,
-    });
+    };
+    const fleet = new FleetClient(f.fleet, fleetOptions);
     const doc = generateDocument(rules);
     const all = f.fleet.hosts;
     interface Row {
@@ -170,10 +172,14 @@ async function main(argv: string[]): Promise<number> {
       hosts: typeof all,
       call: string,
       fn: () => Promise<{ ok: boolean; failed: string[]; ms: number[] }>,
+      via: FleetClient = fleet,
     ): Promise<Row> => {
-      // Each measurement starts from an empty table on the hosts it touches.
-      await fleet.call(hosts, 'stop', {});
+      // Each measurement starts from an empty table on the hosts it touches (through `via`: a
+      // client that shares connections leaves its masters open for the measured call).
+      await via.call(hosts, 'stop', {});
       await settle(f);
+      // ssh processes alive across the call (connection masters, detached: never reaped by us).
+      const live0 = await sshCpu(f.sshConfig);
       const names = hosts.map((h) => h.name);
       const touched = f.hosts.filter((h) => names.includes(h.name));
       const outputAt = touched.map((h) => h.helper.output().length);
@@ -184,11 +190,15 @@ async function main(argv: string[]): Promise<number> {
       const ms = performance.now() - t;
       await settle(f); // not timed: the sshds reap their sessions (and the bridges' CPU)
       const self1 = selfCpu();
+      const live1 = await sshCpu(f.sshConfig);
       const row: Row = {
         what,
         ms,
         hostMs: r.ms,
-        coordinator: { own: self1.own - self0.own, ssh: self1.reaped - self0.reaped },
+        coordinator: {
+          own: self1.own - self0.own,
+          ssh: self1.reaped - self0.reaped + Math.max(0, live1 - live0),
+        },
         hosts: minus(hostsCpu(f, names), hosts0),
         steps: touched.flatMap((h, i) => helperSteps(h.helper.output().slice(outputAt[i]), call)),
         load: load(),
@@ -238,6 +248,49 @@ async function main(argv: string[]): Promise<number> {
       const r = await fleet.rollout(all, doc, { confirmTimeoutSeconds: 600 });
       return outcome(r.hosts);
     });
+    // The same with OpenSSH connection sharing (what the CLI does unless the user's ssh config
+    // sets Control*): the untimed `stop` before each leaves a master per host, and the measured
+    // calls ride on it (no TCP connect, key exchange or authentication). The rollout's health
+    // probe still opens a new connection (ControlPath=none), by design.
+    const controlDir = mkdtempSync(path.join(os.tmpdir(), 'tw-fleet-cm-'));
+    const shared = new FleetClient(f.fleet, {
+      ...fleetOptions,
+      multiplex: { controlDir, persistSeconds: 600 },
+    });
+    const oneShared = await measure(
+      '1 host, apply, shared connection',
+      [all[0]!],
+      'apply',
+      async () => outcome(await shared.call([all[0]!], 'apply', { document: doc })),
+      shared,
+    );
+    const fanShared = await measure(
+      `${count} hosts, apply, shared connections`,
+      all,
+      'apply',
+      async () => outcome(await shared.call(all, 'apply', { document: doc })),
+      shared,
+    );
+    // The masters end now (`ssh -O exit`), and their sessions on the hosts with them.
+    await Promise.all(
+      all.map((h) =>
+        run(
+          f.clientOptions.ssh![0]!,
+          [
+            ...f.clientOptions.ssh!.slice(1),
+            '-F',
+            f.sshConfig,
+            '-o',
+            `ControlPath=${path.join(controlDir, '%C')}`,
+            '-O',
+            'exit',
+            h.address ?? h.name,
+          ],
+          { allowFail: true },
+        ),
+      ),
+    );
+    rmSync(controlDir, { recursive: true, force: true });
     void local;
 
     console.log('');
@@ -295,6 +348,7 @@ async function main(argv: string[]): Promise<number> {
     );
     ratios('apply', fan, one);
     ratios('staged rollout', staged, oneStaged);
+    ratios('apply, shared connections', fanShared, oneShared);
 
     // Counters: 20 hosts streaming while traffic flows to each.
     console.log(`\n  ${count} hosts streaming counters (1000 ms) for 10 s with traffic:`);

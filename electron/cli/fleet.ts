@@ -23,6 +23,7 @@ import {
 import type { HostOutcome } from '../../shared/fleet/results.ts';
 import { writeFileAtomic } from '../common/document-files.ts';
 import { FleetClient } from '../common/fleet-client.ts';
+import { defaultMultiplex } from '../common/fleet-ssh.ts';
 import { EXIT, parseArgs, printJson, UsageError, type Parsed } from './support.ts';
 
 export const FLEET_USAGE = `fleet: [--host NAME]... [--group GROUP]... [--fleet FILE] [--ssh-config FILE]
@@ -134,7 +135,13 @@ export function runFleet(
       const fleetFile = fleetFilePath(fleetSelection.fleetFile);
       const fleet = await loadFleet(fleetFile);
       const sshConfig = fleetSelection.sshConfig ?? process.env.TREEWALL_SSH_CONFIG;
-      const client = new FleetClient(fleet, sshConfig ? { sshConfig } : {});
+      // One CLI call after another (status, then apply, then confirm) rides on one connection
+      // per host for a minute, unless the user's ssh config has its own Control* settings.
+      const multiplex = defaultMultiplex(sshConfig);
+      const client = new FleetClient(fleet, {
+        ...(sshConfig ? { sshConfig } : {}),
+        ...(multiplex ? { multiplex } : {}),
+      });
       const hosts = client.select({ hosts: fleetSelection.hosts, groups: fleetSelection.groups });
       if (hosts.length === 0) throw new UsageError('no host selected (the fleet file lists none)');
       return await body({

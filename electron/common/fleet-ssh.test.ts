@@ -1,6 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { fleetHostSchema } from '../../shared/fleet/fleet.ts';
-import { classifySshFailure, shellQuote, sshArgv } from './fleet-ssh.ts';
+import { classifySshFailure, defaultMultiplex, shellQuote, sshArgv } from './fleet-ssh.ts';
 
 describe('the ssh command line', () => {
   it('puts the host after --, user and port as options, the remote command quoted', () => {
@@ -53,5 +56,49 @@ describe('the ssh command line', () => {
     expect(classifySshFailure(host, 3, 'treewall helper-bridge: helper unreachable').code).toBe(
       'no-helper',
     );
+  });
+});
+
+describe('connection sharing (ControlMaster)', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'tw-fleet-ssh-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const host = { name: 'h', groups: [] };
+  const multiplex = { controlDir: '/run/user/1/treewall-ssh', persistSeconds: 60 };
+
+  it('shares connections when asked, except for a fresh session (the health probe)', () => {
+    const shared = sshArgv(host, { multiplex });
+    expect(shared).toEqual(
+      expect.arrayContaining([
+        'ControlMaster=auto',
+        'ControlPath=/run/user/1/treewall-ssh/%C',
+        'ControlPersist=60',
+      ]),
+    );
+    expect(shared.indexOf('ControlMaster=auto')).toBeLessThan(shared.indexOf('--'));
+    const fresh = sshArgv(host, { multiplex }, true);
+    expect(fresh).toContain('ControlPath=none');
+    expect(fresh.join(' ')).not.toMatch(/ControlMaster|ControlPersist/);
+    expect(sshArgv(host, {}).join(' ')).not.toMatch(/Control/);
+  });
+
+  it("leaves it to the user's ssh config when that says anything about Control*", () => {
+    const config = path.join(dir, 'config-control');
+    writeFileSync(config, 'Host *\n  controlmaster no\n');
+    expect(defaultMultiplex(config, { XDG_RUNTIME_DIR: dir })).toBeUndefined();
+    writeFileSync(config, 'Host web\n\tControlPath ~/.ssh/cm-%C\n');
+    expect(defaultMultiplex(config, { XDG_RUNTIME_DIR: dir })).toBeUndefined();
+  });
+
+  it('otherwise uses a folder of its own, 0700, and none that is not ours alone', () => {
+    const config = path.join(dir, 'config-plain');
+    writeFileSync(config, 'Host *\n  User admin\n');
+    expect(defaultMultiplex(config, { XDG_RUNTIME_DIR: dir })).toEqual({
+      controlDir: path.join(dir, 'treewall-ssh'),
+      persistSeconds: 60,
+    });
+    const open = path.join(dir, 'open');
+    mkdirSync(path.join(open, 'treewall-ssh'), { recursive: true });
+    chmodSync(path.join(open, 'treewall-ssh'), 0o777);
+    expect(defaultMultiplex(config, { XDG_RUNTIME_DIR: open })).toBeUndefined();
   });
 });

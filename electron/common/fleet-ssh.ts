@@ -7,6 +7,9 @@
 // ConnectTimeout, ServerAliveInterval/CountMax, and the caller's per-call timeouts.
 
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { Duplex } from 'node:stream';
 import {
   DEFAULT_REMOTE_COMMAND,
@@ -27,6 +30,48 @@ export interface SshOptions {
   connectTimeoutSeconds?: number;
   /** ServerAliveInterval; a session is given up after 3 missed answers. Default 5 s. */
   aliveIntervalSeconds?: number;
+  /**
+   * OpenSSH connection sharing: the first session to a host becomes a master that stays
+   * `persistSeconds` after its last session, and the next ones ride on it (no new TCP
+   * connection, key exchange or authentication, on either side). Off unless given; see
+   * `defaultMultiplex` (which leaves it to the user's ssh config when that sets any Control*).
+   */
+  multiplex?: { controlDir: string; persistSeconds: number };
+}
+
+const CONTROL_KEYWORD = /^\s*Control(Master|Path|Persist)\b/im;
+
+/**
+ * Connection sharing for a CLI run, or undefined: when the ssh config in use (`-F FILE`, else
+ * ~/.ssh/config) says anything about ControlMaster, ControlPath or ControlPersist, that is the
+ * user's choice and we add nothing (a file it Includes is not read). The sockets go in a folder of
+ * our own, 0700: $XDG_RUNTIME_DIR/treewall-ssh, else <tmp>/treewall-ssh-<uid>; a folder there
+ * that is not ours alone (another user made it first) means no sharing.
+ */
+export function defaultMultiplex(
+  sshConfig: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): SshOptions['multiplex'] {
+  const config = sshConfig ?? path.join(os.homedir(), '.ssh', 'config');
+  let text = '';
+  try {
+    text = readFileSync(config, 'utf8');
+  } catch {
+    // No config file: nothing of the user's to respect.
+  }
+  if (CONTROL_KEYWORD.test(text)) return undefined;
+  const uid = process.getuid?.() ?? 0;
+  const controlDir = env.XDG_RUNTIME_DIR
+    ? path.join(env.XDG_RUNTIME_DIR, 'treewall-ssh')
+    : path.join(os.tmpdir(), `treewall-ssh-${uid}`);
+  try {
+    mkdirSync(controlDir, { recursive: true, mode: 0o700 });
+    const st = statSync(controlDir);
+    if (!st.isDirectory() || st.uid !== uid || (st.mode & 0o077) !== 0) return undefined;
+  } catch {
+    return undefined;
+  }
+  return { controlDir, persistSeconds: 60 };
 }
 
 /** POSIX shell quoting of one word (the remote command goes through the remote user's shell). */
@@ -69,6 +114,18 @@ export function sshArgv(host: FleetHost, options: SshOptions = {}, fresh = false
     'LogLevel=ERROR',
   );
   if (fresh) argv.push('-o', 'ControlPath=none');
+  else if (options.multiplex) {
+    // %C: a hash of the connection (local host, remote host, port, user), short enough for a
+    // socket path.
+    argv.push(
+      '-o',
+      'ControlMaster=auto',
+      '-o',
+      `ControlPath=${path.join(options.multiplex.controlDir, '%C')}`,
+      '-o',
+      `ControlPersist=${options.multiplex.persistSeconds}`,
+    );
+  }
   for (const o of options.sshOptions ?? []) argv.push('-o', o);
   if (target.port !== undefined) argv.push('-p', String(target.port));
   if (target.user !== undefined) argv.push('-l', target.user);
