@@ -231,11 +231,10 @@ interface Node {
 }
 
 // Shared and frozen (nothing writes to a compile's output): a leaf's children, a rule without
-// chains of its own, a map element's starting counter. Fewer objects that live as long as the
+// chains of its own. Fewer objects that live as long as the
 // compile's result is less work for the garbage collector (a third of a large compile).
 const NO_NODES = Object.freeze([]) as unknown as Node[];
 const NO_CHAINS = Object.freeze([]) as unknown as string[];
-const ZERO_COUNTER: Json = Object.freeze({ packets: 0, bytes: 0 });
 /** Every Exit-group element deeper than its group's chain goes here (tens of thousands at 100k). */
 const GOTO_BREAK: Json = Object.freeze({ goto: Object.freeze({ target: 'tw_break' }) });
 
@@ -1541,7 +1540,9 @@ class Compiler {
           const verdict = this.elementVerdict(node, level + 1, mode);
           if (node.rule.action === 'Exit group' && mode === 'mark') mayBreak = true;
           const val = elementValue(node);
-          elem.push([{ elem: { val, counter: ZERO_COUNTER } }, verdict]);
+          // `counter: null` is a counter starting at zero, as `{ packets: 0, bytes: 0 }` is, in
+          // 20 bytes less of JSON per element for nft to read (1.8 MB at 100,000 rules).
+          elem.push([{ elem: { val, counter: null } }, verdict]);
           // The element's canonical [first, last] (elementRange's form), from the parsed value.
           const [first, last] = elementSpan(node);
           (node.obj.elements ??= []).push({ map: name, first, last });
