@@ -30,6 +30,8 @@ interface NetlinkReply {
   /** A `generation` request: the ruleset's generation id, and whether our table exists. */
   generation?: number;
   table?: boolean;
+  /** A full reading asked with `nonzero`: every counter and element not in it reads zero. */
+  zeros?: boolean;
 }
 
 /**
@@ -198,13 +200,26 @@ export class CounterReader {
       // after an apply or a restart of the reader: all), so a quiet 10,000-rule table costs a
       // small reply; the rest keep the values merged in before.
       const full = this.needFull;
-      const reply = await this.ask({ table: this.nft.table, maps, changed: true, full });
+      // A full reading (a table just loaded: mostly zeros) carries only what counted something.
+      const reply = await this.ask({
+        table: this.nft.table,
+        maps,
+        changed: true,
+        full,
+        nonzero: full,
+      });
       if (reply.ok) {
         this.lastPath = 'netlink';
         this.needFull = false;
         if (full) {
           this.seen = emptyNetlinkValues();
-          return totalsFromNetlink(mergeNetlink(reply, this.seen), objects);
+          const totals = totalsFromNetlink(mergeNetlink(reply, this.seen), objects);
+          // The rest read zero (each rule the kernel counts is named, as a full reply did).
+          if (reply.zeros)
+            for (const [id, o] of Object.entries(objects))
+              if (!totals[id] && (o.counter || (o.elements?.length ?? 0) > 0))
+                totals[id] = { packets: 0, bytes: 0 };
+          return totals;
         }
         // Changed-only: the rules that include something that moved, with their whole value
         // (the caller keeps the others' values, as it keeps values the kernel did not report).
