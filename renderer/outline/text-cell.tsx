@@ -76,7 +76,6 @@ function TextEditor({
   const [draft, setDraft] = useState(rule[field]);
   const input = useRef<HTMLInputElement>(null);
   const done = useRef(false);
-  const openedAt = useRef(performance.now());
   const problem = fieldProblem({ ...rule, [field]: draft }, field, context);
   // A list to choose from for the properties with few legal values (Direction, Include,
   // Protocol, TCP header flags, ...): the browser's suggestion list under the field.
@@ -134,22 +133,7 @@ function TextEditor({
         spellCheck={false}
         onChange={(e) => setDraft(e.target.value)}
         onKeyDown={onKeyDown}
-        onBlur={(e) => {
-          // react-arborist focuses a row when it becomes the focused node, in an effect that can
-          // run just after this editor took the focus (the double-click's first click focused
-          // the row; on a large tree its render lands after the second): the focus going to our
-          // own row or the outline around it in the first moments is that, not the user leaving.
-          const to = e.relatedTarget;
-          if (
-            to instanceof Node &&
-            to.contains(e.currentTarget) &&
-            performance.now() - openedAt.current < 500
-          ) {
-            e.currentTarget.focus();
-            return;
-          }
-          finish(true);
-        }}
+        onBlur={() => finish(true)}
         onClick={(e) => e.stopPropagation()}
         onDoubleClick={(e) => e.stopPropagation()}
       />
