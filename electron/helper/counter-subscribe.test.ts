@@ -11,7 +11,8 @@ import type { HelperEventData, HelperEventName } from '../../shared/ipc/helper-p
 import { createRule } from '../../shared/model/tree.ts';
 import { DEFAULT_SETTINGS, type FirewallDocument } from '../../shared/model/types.ts';
 import type { NftResult, NftRunner } from './nft.ts';
-import { HelperService, type ClientHandle } from './service.ts';
+import { serviceOverFakeNft } from '../testing/fake-nft-service.ts';
+import type { ClientHandle, HelperService } from './service.ts';
 
 const doc: FirewallDocument = {
   rules: [createRule({ id: 'r1', property: 'Dest port', value: '22', action: 'Pass' })],
@@ -90,14 +91,7 @@ describe('counter subscriptions', () => {
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'tw-counter-subscribe-'));
     nft = new CountingNft();
-    service = new HelperService({
-      socketPath: join(dir, 'sock'),
-      stateDir: join(dir, 'state'),
-      logGroup: 1,
-      nft,
-      tcpdump: '/nonexistent/tcpdump',
-      netlinkCounters: false,
-    });
+    service = serviceOverFakeNft(dir, nft);
     await service.start();
     await service.apply(doc);
   });

@@ -8,7 +8,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createRule } from '../../shared/model/tree.ts';
 import { DEFAULT_SETTINGS, type FirewallDocument } from '../../shared/model/types.ts';
 import type { NftResult, NftRunner } from './nft.ts';
-import { HelperService } from './service.ts';
+import type { HelperService } from './service.ts';
+import { serviceOverFakeNft } from '../testing/fake-nft-service.ts';
 
 const doc = (port: string): FirewallDocument => ({
   rules: [createRule({ id: 'r1', property: 'Dest port', value: port, action: 'Pass' })],
@@ -77,14 +78,7 @@ describe('the fingerprint listing after an apply', () => {
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'tw-helper-fingerprint-'));
     nft = new SlowListNft();
-    service = new HelperService({
-      socketPath: join(dir, 'sock'),
-      stateDir: join(dir, 'state'),
-      logGroup: 1,
-      nft,
-      tcpdump: '/nonexistent/tcpdump',
-      netlinkCounters: false,
-    });
+    service = serviceOverFakeNft(dir, nft);
     await service.start();
   });
   afterEach(async () => {

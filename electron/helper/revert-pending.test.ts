@@ -8,7 +8,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createRule } from '../../shared/model/tree.ts';
 import { DEFAULT_SETTINGS, type FirewallDocument } from '../../shared/model/types.ts';
 import type { NftResult, NftRunner } from './nft.ts';
-import { HelperService } from './service.ts';
+import type { HelperService } from './service.ts';
+import { serviceOverFakeNft } from '../testing/fake-nft-service.ts';
 
 const doc = (port: string): FirewallDocument => ({
   rules: [createRule({ id: 'r1', property: 'Dest port', value: port, action: 'Pass' })],
@@ -45,14 +46,7 @@ describe('revertPending: revert one apply only while it awaits its confirm', () 
 
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'tw-revert-pending-'));
-    service = new HelperService({
-      socketPath: join(dir, 'sock'),
-      stateDir: join(dir, 'state'),
-      logGroup: 1,
-      nft: new AcceptingNft(),
-      tcpdump: '/nonexistent/tcpdump',
-      netlinkCounters: false,
-    });
+    service = serviceOverFakeNft(dir, new AcceptingNft());
     await service.start();
     await service.apply(doc('22'));
   });

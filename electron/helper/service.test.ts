@@ -7,7 +7,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createRule } from '../../shared/model/tree.ts';
 import { DEFAULT_SETTINGS, type FirewallDocument } from '../../shared/model/types.ts';
 import type { NftResult, NftRunner } from './nft.ts';
-import { HelperFault, HelperService } from './service.ts';
+import { serviceOverFakeNft } from '../testing/fake-nft-service.ts';
+import { HelperFault, type HelperService } from './service.ts';
 import { StateDir } from './state.ts';
 
 const doc = (port: string): FirewallDocument => ({
@@ -47,15 +48,7 @@ describe('HelperService with a refusing nft', () => {
   let nft: FakeNft;
   let service: HelperService;
   /** A service over `dir`'s state, as a restart of the helper would make it. */
-  const newService = () =>
-    new HelperService({
-      socketPath: join(dir, 'sock'),
-      stateDir: join(dir, 'state'),
-      logGroup: 1,
-      nft,
-      tcpdump: '/nonexistent/tcpdump',
-      netlinkCounters: false,
-    });
+  const newService = () => serviceOverFakeNft(dir, nft);
 
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'tw-helper-service-'));
