@@ -147,7 +147,6 @@ def read_counters(nl, table, seen):
     payload = attr(NFTA_OBJ_TABLE, tname) + attr(NFTA_OBJ_TYPE, struct.pack('>I', NFT_OBJECT_COUNTER))
     counters = {}
     unpack_attr = struct.Struct('=HH').unpack_from
-    unpack_q = struct.Struct('>Q').unpack_from
     try:
         msgs = nl.dump(NFT_MSG_GETOBJ, payload)
     except OSError as error:
@@ -172,26 +171,11 @@ def read_counters(nl, table, seen):
             elif kind == NFTA_OBJ_TABLE:
                 same_table = msg[at + 4:at + length] == tname
             elif kind == NFTA_OBJ_DATA:
-                inner = at + 4
-                inner_end = at + length
-                while inner + 4 <= inner_end:
-                    ilen, ikind = unpack_attr(msg, inner)
-                    if ilen < 4:
-                        break
-                    ikind &= 0x3FFF
-                    if ikind == NFTA_COUNTER_PACKETS:
-                        packets = unpack_q(msg, inner + 4)[0]
-                    elif ikind == NFTA_COUNTER_BYTES:
-                        nbytes = unpack_q(msg, inner + 4)[0]
-                    inner += (ilen + 3) & ~3
+                packets, nbytes = counter_values_at(msg, at + 4, at + length)
             at += (length + 3) & ~3
         if name is not None and same_table:
             counters[name] = (packets, nbytes)
     return counters, set(msgs)
-
-
-def data_value(data):
-    return dict(attrs(data)).get(NFTA_DATA_VALUE, b'').hex()
 
 
 def read_map(nl, table, name, seen):
@@ -260,8 +244,13 @@ def counter_at(msg, at, end):
         at += (length + 3) & ~3
     if not is_counter or data is None:
         return None
+    return counter_values_at(msg, *data)
+
+
+def counter_values_at(msg, at, end):
+    """(packets, bytes) of a counter's attributes in msg[at:end] (a counter object's data or a
+    counter expression's): the one decoder of both."""
     packets = nbytes = 0
-    at, end = data
     while at + 4 <= end:
         length, kind = UNPACK_ATTR(msg, at)
         if length < 4:
