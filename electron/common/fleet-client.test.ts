@@ -41,6 +41,17 @@ describe('documentFingerprint', () => {
   });
 });
 
+/** A fleet of `names` whose "ssh" is a node joining its stdin and stdout to the fake helper's
+ * socket (the arguments ssh would get, host and remote command included, are ignored). */
+function fleetOverFakeHelper(socket: string, names: string[]): FleetClient {
+  const bridge = `const s = require('node:net').createConnection(${JSON.stringify(socket)});
+    process.stdin.pipe(s); s.pipe(process.stdout); s.on('close', () => process.exit(0));`;
+  return new FleetClient(
+    { version: 1, hosts: names.map((name) => ({ name, groups: [] })), canaries: {} },
+    { ssh: [process.execPath, '-e', bridge, '--'], connectTimeoutSeconds: 5 },
+  );
+}
+
 describe('FleetClient without hosts that answer', () => {
   it('gives every host its own outcome, in order, and never throws (ssh that cannot start)', async () => {
     const fleet = new FleetClient(
@@ -150,18 +161,7 @@ describe('FleetClient sending one document to many hosts', () => {
   it('encodes the document once and sends every host the line a single call sends', async () => {
     const helper = await fakeHelper();
     try {
-      // "ssh": a node that joins its stdin and stdout to the fake helper (the arguments ssh
-      // would get, host and remote command included, are ignored).
-      const bridge = `const s = require('node:net').createConnection(${JSON.stringify(helper.socket)});
-        process.stdin.pipe(s); s.pipe(process.stdout); s.on('close', () => process.exit(0));`;
-      const fleet = new FleetClient(
-        {
-          version: 1,
-          hosts: ['a', 'b', 'c'].map((name) => ({ name, groups: [] })),
-          canaries: {},
-        },
-        { ssh: [process.execPath, '-e', bridge, '--'], connectTimeoutSeconds: 5 },
-      );
+      const fleet = fleetOverFakeHelper(helper.socket, ['a', 'b', 'c']);
       const document = doc('8080');
       let encodings = 0;
       // JSON.stringify calls toJSON once per encoding of the document.
@@ -224,12 +224,7 @@ describe('FleetClient rollout whose confirm comes too late', () => {
   it('reports the host rolled back, not kept, when the helper no longer holds the rules', async () => {
     const helper = await fakeHelper({ lateConfirm: true });
     try {
-      const bridge = `const s = require('node:net').createConnection(${JSON.stringify(helper.socket)});
-        process.stdin.pipe(s); s.pipe(process.stdout); s.on('close', () => process.exit(0));`;
-      const fleet = new FleetClient(
-        { version: 1, hosts: [{ name: 'a', groups: [] }], canaries: {} },
-        { ssh: [process.execPath, '-e', bridge, '--'], connectTimeoutSeconds: 5 },
-      );
+      const fleet = fleetOverFakeHelper(helper.socket, ['a']);
       const phases: string[] = [];
       const result = await fleet.rollout(fleet.select({}), doc('8080'), {
         confirmTimeoutSeconds: 60,
@@ -257,12 +252,7 @@ describe('FleetClient rollout whose host rolled back before the probe', () => {
   it('sends no revert (it would re-apply the new rules) and reports the host rolled back', async () => {
     const helper = await fakeHelper({ rolledBackBeforeProbe: true });
     try {
-      const bridge = `const s = require('node:net').createConnection(${JSON.stringify(helper.socket)});
-        process.stdin.pipe(s); s.pipe(process.stdout); s.on('close', () => process.exit(0));`;
-      const fleet = new FleetClient(
-        { version: 1, hosts: [{ name: 'a', groups: [] }], canaries: {} },
-        { ssh: [process.execPath, '-e', bridge, '--'], connectTimeoutSeconds: 5 },
-      );
+      const fleet = fleetOverFakeHelper(helper.socket, ['a']);
       const phases: string[] = [];
       const result = await fleet.rollout(fleet.select({}), doc('8080'), {
         confirmTimeoutSeconds: 60,
