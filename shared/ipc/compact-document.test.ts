@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_SETTINGS, type FirewallDocument, type Rule } from '../model/types.ts';
+import { createRule } from '../model/tree.ts';
 import { ruleTree } from '../plist/test-arbitraries.ts';
 import {
   compactDocument,
@@ -17,19 +18,8 @@ const overWire = (document: FirewallDocument): FirewallDocument => {
   return expandCompactDocument(received as CompactDocument);
 };
 
-const leaf = (over: Partial<Rule>): Rule => ({
-  id: 'r',
-  enabled: true,
-  name: '',
-  property: 'Any',
-  relation: '==',
-  value: '',
-  action: 'Pass',
-  parameter: '',
-  children: [],
-  expanded: false,
-  ...over,
-});
+const leaf = (over: Partial<Rule>): Rule =>
+  createRule({ id: 'r', action: 'Pass', expanded: false, ...over });
 
 describe('compact document form', () => {
   it('comes back as the same document over the wire, unknown keys (dates, data) included', () => {

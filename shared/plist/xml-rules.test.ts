@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_SETTINGS, type FirewallDocument, type Rule } from '../model/types.ts';
+import { createRule } from '../model/tree.ts';
 import { documentFromPlist, documentFromXml, documentToXml } from './document.ts';
 import { ruleTree } from './test-arbitraries.ts';
 import { parseXmlPlistText } from './xml.ts';
@@ -56,19 +57,8 @@ const documents = fc
     return doc;
   });
 
-const leaf = (id: string, over: Partial<Rule> = {}): Rule => ({
-  id,
-  enabled: true,
-  name: '',
-  property: 'Dest port',
-  relation: '==',
-  value: '22',
-  action: 'Pass',
-  parameter: '',
-  children: [],
-  expanded: false,
-  ...over,
-});
+const leaf = (id: string, over: Partial<Rule> = {}): Rule =>
+  createRule({ id, property: 'Dest port', value: '22', action: 'Pass', expanded: false, ...over });
 
 describe('the XML rule-tree shortcut against the general reader', () => {
   it('reads what treewall writes as the general path does, and takes most of it', () => {
