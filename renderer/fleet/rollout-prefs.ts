@@ -1,14 +1,16 @@
 // Runtime: browser (renderer/). How long each host of a fleet rollout waits for its confirm
 // before its helper restores the previous rules. The user's choice per rollout (the field beside
 // "Apply to"), remembered by this browser (localStorage): a preference of the person at the
-// window, not of the document. Default as the CLI's `--confirm-timeout`: 120 s, room for a
-// canary's health probe and a busy host's confirm; the helper takes 1-3600.
+// window, not of the document. Default as the CLI's `--confirm-timeout` (CONFIRM_TIMEOUT_SECONDS:
+// 120 s, room for a canary's health probe and a busy host's confirm).
 
 import { create } from 'zustand';
+import { CONFIRM_TIMEOUT_SECONDS } from '../../shared/ipc/helper-protocol.ts';
 
-export const DEFAULT_CONFIRM_SECONDS = 120;
+export const DEFAULT_CONFIRM_SECONDS = CONFIRM_TIMEOUT_SECONDS.default;
+/** Higher than the helper's floor of 1 s: a fleet host needs time for the canary's probe. */
 export const MIN_CONFIRM_SECONDS = 10;
-export const MAX_CONFIRM_SECONDS = 3600;
+export const MAX_CONFIRM_SECONDS = CONFIRM_TIMEOUT_SECONDS.max;
 
 const KEY = 'treewall.rolloutConfirmSeconds';
 

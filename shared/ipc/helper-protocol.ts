@@ -300,6 +300,10 @@ export type NotifyEventData = z.infer<typeof notifyEventSchema>;
 const address = z.string().min(1).max(64);
 const typeParam = z.strictObject({ type: triggeredTypeSchema.optional() });
 
+/** How long an apply's confirm may be awaited (the helper's bounds), and the default the CLI's
+ * `--confirm-timeout` and the app's fleet rollout offer. */
+export const CONFIRM_TIMEOUT_SECONDS = { min: 1, max: 3600, default: 120 } as const;
+
 export const helperCalls = {
   status: { params: empty, result: helperStatusSchema },
   /** Validate, compile and apply in one transaction. With confirmTimeoutSeconds, the previous
@@ -307,7 +311,12 @@ export const helperCalls = {
   apply: {
     params: z.strictObject({
       document: documentSchema,
-      confirmTimeoutSeconds: z.number().int().min(1).max(3600).optional(),
+      confirmTimeoutSeconds: z
+        .number()
+        .int()
+        .min(CONFIRM_TIMEOUT_SECONDS.min)
+        .max(CONFIRM_TIMEOUT_SECONDS.max)
+        .optional(),
     }),
     result: helperStatusSchema,
   },

@@ -6,6 +6,7 @@
 import { promises as fs } from 'node:fs';
 import { parseDocumentText } from '../../../shared/plist/document.ts';
 import type { FirewallDocument } from '../../../shared/model/types.ts';
+import { CONFIRM_TIMEOUT_SECONDS } from '../../../shared/ipc/helper-protocol.ts';
 import { decodeText } from '../../common/document-files.ts';
 import { documentFingerprint } from '../../common/fleet-client.ts';
 import { recordApplied, reportOutcomes, runFleet } from '../fleet.ts';
@@ -73,7 +74,9 @@ function runOnFleet(args: string[]): Promise<number> | null {
     async ({ client, hosts, parsed: p, group, fleetFile }) => {
       const file = p.positional[0];
       if (!file || p.positional.length > 1) throw new UsageError('give exactly one FILE');
-      const timeout = intOption(p, 'confirm-timeout', 1, 3600) ?? 120;
+      const timeout =
+        intOption(p, 'confirm-timeout', CONFIRM_TIMEOUT_SECONDS.min, CONFIRM_TIMEOUT_SECONDS.max) ??
+        CONFIRM_TIMEOUT_SECONDS.default;
       const canary = typeof p.options.canary === 'string' ? p.options.canary : undefined;
       if (canary !== undefined && !hosts.some((h) => h.name === canary)) {
         throw new UsageError(`--canary ${canary} is not one of the selected hosts`);
@@ -136,7 +139,12 @@ export function run(args: string[]): Promise<number> {
     async (client, p) => {
       const file = p.positional[0];
       if (!file || p.positional.length > 1) throw new UsageError('give exactly one FILE');
-      const timeout = intOption(p, 'confirm-timeout', 1, 3600);
+      const timeout = intOption(
+        p,
+        'confirm-timeout',
+        CONFIRM_TIMEOUT_SECONDS.min,
+        CONFIRM_TIMEOUT_SECONDS.max,
+      );
       const document = await readDocument(file);
       const status = await client.call(
         'apply',
