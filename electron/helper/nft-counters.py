@@ -178,6 +178,10 @@ def read_counters(nl, table, seen):
     return counters, set(msgs)
 
 
+def data_value(data):
+    return dict(attrs(data)).get(NFTA_DATA_VALUE, b'').hex()
+
+
 def read_map(nl, table, name, seen):
     """The elements of map `name` in dump messages not in `seen` (the raw messages of the last
     reading: a message whose elements' counters did not move comes back byte for byte the same,
