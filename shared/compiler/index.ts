@@ -512,7 +512,10 @@ class Compiler {
       for (const c of children) c.parent = node;
       // (Timer properties wait for the compile: whether they run per packet depends on the
       // parent, which is not built yet.)
-      if (value.ok && !direction && !HELPER_PROPERTIES.has(rule.property))
+      // A test that may become a verdict-map element (groupField) is compiled only if it ends up
+      // on a line of its own: as an element it needs none, and `==` on these fields is never
+      // refused nor warned about (most of a large outline is such tests).
+      if (value.ok && !direction && !HELPER_PROPERTIES.has(rule.property) && !mapCandidate(node))
         this.condition(node, 'in');
       if (rule.action === 'Dont log') this.firstDontLog = Math.min(this.firstDontLog, pre);
       if (rule.action === 'Trigger') this.triggerNodes.push(node);
@@ -1827,6 +1830,26 @@ function elementAddress(e: Json): string | undefined {
     }
   }
   return undefined;
+}
+
+/**
+ * A `==` test of a field verdict maps are keyed by (groupField's fields and value kinds): its
+ * condition is one match line, never refused and never with a warning.
+ */
+function mapCandidate(node: Node): boolean {
+  if (node.rule.relation !== '==') return false;
+  switch (node.rule.property) {
+    case 'Source port':
+    case 'Dest port':
+      return node.value.kind === 'range';
+    case 'Protocol':
+      return node.value.kind === 'protocol';
+    case 'Source net':
+    case 'Dest net':
+      return node.value.kind === 'address';
+    default:
+      return false;
+  }
 }
 
 /** A parsed Protocol value that is TCP or UDP (protocols with ports). */
