@@ -539,6 +539,62 @@ describe('keepElements', () => {
   });
 });
 
+describe('compile: exact verdict maps (no interval flag where every member is one key)', () => {
+  const mapOf = (result: Ok, name: string) =>
+    result.nft.nftables
+      .map((c) => (c.add as { map?: { name: string; flags?: string[]; elem: Json[] } })?.map)
+      .find((m) => m?.name === name);
+  const run = (values: string[], property: 'Source net' | 'Dest port' = 'Source net') =>
+    ok(compile(doc(values.map((v, i) => r(`b${i}`, property, '==', v, 'Delete no log')))));
+
+  it('looks networks of one prefix length up as address & mask, keyed by network address', () => {
+    const result = run(['100.64.0.0/24', '100.64.1.0/24', '100.64.9.0/24', '100.64.2.0/24']);
+    const map = mapOf(result, 'm_b0_4');
+    expect(map?.flags).toBeUndefined();
+    expect(map?.elem.map((e) => (e as [{ elem: { val: Json } }])[0].elem.val)).toEqual([
+      '100.64.0.0',
+      '100.64.1.0',
+      '100.64.9.0',
+      '100.64.2.0',
+    ]);
+    expect(rulesOf(result, 'tw_in')[0]).toEqual([
+      {
+        vmap: {
+          key: { '&': [{ payload: { protocol: 'ip', field: 'saddr' } }, '255.255.255.0'] },
+          data: '@m_b0_4',
+        },
+      },
+    ]);
+    // The one key the kernel holds, which both counter readers find the element by.
+    expect(result.objects.b2?.elements).toEqual([
+      { map: 'm_b0_4', first: String(0x64_40_09_00), last: String(0x64_40_09_00) },
+    ]);
+  });
+
+  it('looks single ports and addresses up without a mask', () => {
+    expect(mapOf(run(['22', '25', '80', '443'], 'Dest port'), 'm_b0')?.flags).toBeUndefined();
+    const hosts = run(['10.0.0.1', '10.0.0.2/32', '10.0.0.3', '10.0.0.4']);
+    expect(mapOf(hosts, 'm_b0_4')?.flags).toBeUndefined();
+    expect(rulesOf(hosts, 'tw_in')[0]).toEqual([
+      { vmap: { key: { payload: { protocol: 'ip', field: 'saddr' } }, data: '@m_b0_4' } },
+    ]);
+  });
+
+  it('keeps the interval map for ranges and for networks of several lengths', () => {
+    expect(mapOf(run(['22', '25', '80-90', '443'], 'Dest port'), 'm_b0')?.flags).toEqual([
+      'interval',
+    ]);
+    expect(
+      mapOf(run(['10.1.0.0/24', '10.2.0.0/16', '10.3.0.0/24', '10.4.0.0/24']), 'm_b0_4')?.flags,
+    ).toEqual(['interval']);
+    // A range that is not a prefix, even of a prefix's size.
+    expect(
+      mapOf(run(['10.1.0.0/24', '10.2.0.0/24', '10.3.0.0/24', '10.4.0.128-10.4.1.127']), 'm_b0_4')
+        ?.flags,
+    ).toEqual(['interval']);
+  });
+});
+
 describe('readCounters', () => {
   it('sums named counters and map elements however nft prints the element', () => {
     const result = ok(
