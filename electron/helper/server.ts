@@ -25,6 +25,7 @@ import { InputBudget, LineSplitter } from '../common/lines.ts';
 import { HelperFault, HelperService, type ClientHandle, type ServiceOptions } from './service.ts';
 import { steps, type Steps } from './timings.ts';
 import { listInterfaces } from './interfaces.ts';
+import { startWarmUp } from './warmup.ts';
 
 export interface HelperServerOptions extends ServiceOptions {
   /** Socket file mode (default 0o660). */
@@ -36,6 +37,11 @@ export interface HelperServerOptions extends ServiceOptions {
   log?: (line: string) => void;
   /** Bytes of input all clients together may hold (default HELPER_INPUT_BUDGET). */
   inputBudgetBytes?: number;
+  /**
+   * Warm V8 up after listening (`warmup.ts`; default true; TREEWALL_HELPER_WARMUP=0 turns it off,
+   * to measure what it saves).
+   */
+  warmUp?: boolean;
 }
 
 /**
@@ -63,6 +69,9 @@ export class HelperServer {
   private readonly sockets = new Set<Socket>();
   readonly inputBudget: InputBudget;
   private readonly log: (line: string) => void;
+  /** Requests parsed and not yet answered (the warm-up runs only while there are none). */
+  private inFlight = 0;
+  private stopWarmUp: (() => void) | undefined;
 
   constructor(readonly options: HelperServerOptions) {
     this.service = new HelperService(options);
@@ -100,9 +109,17 @@ export class HelperServer {
     this.log(
       `listening on ${socketPath} (state in ${this.options.stateDir}, NFLOG group ${this.options.logGroup})`,
     );
+    if ((this.options.warmUp ?? true) && process.env.TREEWALL_HELPER_WARMUP !== '0') {
+      this.stopWarmUp = startWarmUp({
+        idle: () => this.inFlight === 0,
+        logGroup: this.options.logGroup,
+        tableName: this.options.table ?? 'treewall',
+      });
+    }
   }
 
   async close(): Promise<void> {
+    this.stopWarmUp?.();
     const server = this.server;
     this.server = undefined;
     for (const s of this.sockets) s.destroy();
@@ -192,6 +209,7 @@ export class HelperServer {
           continue;
         }
         const request = reply.request;
+        this.inFlight++;
         chain = chain
           .then(async () => {
             times.mark('queued');
@@ -208,7 +226,10 @@ export class HelperServer {
               error: { code: 'internal', message: `${request.call}: ${describe(error)}` },
             });
           })
-          .finally(() => this.inputBudget.give(held));
+          .finally(() => {
+            this.inFlight--;
+            this.inputBudget.give(held);
+          });
       }
     };
     const gone = (): void => {

@@ -587,6 +587,10 @@ export class HelperService {
     // The listing (an nft process reading our own table, nothing more) runs while the document is
     // validated; nothing is loaded before validation and compilation have passed.
     const listing = this.dynamicElements(keepFrom);
+    // The log reader (tcpdump, started by the first apply of the helper's life; ~0.1 s until it
+    // listens) starts now and is waited for once the rules are loaded, not after.
+    const readerStarting = this.startReader();
+    readerStarting.catch(() => undefined);
     // The values validation parses are the ones the compiler reads: parsed once, for both.
     const parseCache = createParseCache();
     const problems = validateDocument(document, parseCache);
@@ -731,7 +735,7 @@ export class HelperService {
     // so the next apply's reading (on its path) and the counter loop's are changed-only.
     // Readings are queued in the reader.
     setImmediate(() => void this.counters.read(this.counterReader).catch(() => undefined));
-    await this.startReader();
+    await readerStarting;
     times.mark('install');
     this.untouched = { generation: loadedGeneration, record };
     this.fingerprinting = this.exclusive(() => this.takeFingerprint(record)).catch((error) => {
