@@ -147,6 +147,33 @@ test('keyboard: arrows move, Enter edits, Ctrl+N adds, Delete removes', async ({
   await expect.poll(() => outline.numbers()).toEqual(['1', '1.1', '1.2', '2', '3']);
 });
 
+test('a double-click on a value while a large outline is still scrolling edits it', async ({
+  ui,
+}) => {
+  // react-window ignored the pointer (pointer-events: none on its rows) until 150 ms after the
+  // last scroll it had handled: a double-click just after the wheel, or on a busy machine, fell
+  // on the list's background and no editor opened.
+  const { outline, page } = ui;
+  const rules = Array.from({ length: 2000 }, (_, i) =>
+    createRule({
+      name: `r${i + 1}`,
+      property: 'Dest port',
+      value: String(1000 + i),
+      action: 'Pass',
+    }),
+  );
+  await ui.openWith('large.treewall', document(rules));
+  await outline.wheel(22 * 400);
+  expect(await outline.scrollTop()).toBeGreaterThan(0);
+  await expect(outline.rowByNumber('410')).toBeVisible();
+  await outline.whileScrolling(() => outline.doubleClickOnScreen('410', 'value'));
+  const input = page.getByTestId('edit-value');
+  await expect(input).toBeFocused();
+  await input.fill('8080');
+  await input.press('Enter');
+  await expect(outline.cell('410', 'value')).toHaveText('8080');
+});
+
 test('the filter shows matching rules with their ancestors and original numbers', async ({
   ui,
 }) => {

@@ -171,6 +171,68 @@ export class OutlinePage {
     }
   }
 
+  /** How far the rows are scrolled, in pixels. */
+  scrollTop(): Promise<number> {
+    return this.scroller().evaluate((el) => el.scrollTop);
+  }
+
+  /** Turn the mouse wheel over the outline by `dy` pixels and wait until the rows rest. */
+  async wheel(dy: number): Promise<void> {
+    await this.page.getByTestId('outline').hover();
+    await this.page.mouse.wheel(0, dy);
+    let last = -1;
+    await expect
+      .poll(async () => {
+        const top = await this.scrollTop();
+        const resting = top === last;
+        last = top;
+        return resting;
+      })
+      .toBe(true);
+  }
+
+  /**
+   * Does `action` while the rows are still moving, as at the end of a touchpad's momentum: every
+   * frame the list scrolls a pixel down, then back up (so the rows stay under the pointer).
+   */
+  async whileScrolling<T>(action: () => Promise<T>): Promise<T> {
+    await this.scroller().evaluate((el) => {
+      const w = window as unknown as { __twScrolling?: boolean };
+      w.__twScrolling = true;
+      let step = 1;
+      const frame = () => {
+        if (!w.__twScrolling) return;
+        el.scrollTop += step;
+        step = -step;
+        requestAnimationFrame(frame);
+      };
+      requestAnimationFrame(frame);
+    });
+    // Wait until the outline has seen the scrolling (a frame or two).
+    await this.page.evaluate(
+      () => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))),
+    );
+    try {
+      return await action();
+    } finally {
+      await this.page.evaluate(() => {
+        (window as unknown as { __twScrolling?: boolean }).__twScrolling = false;
+      });
+    }
+  }
+
+  /** Double-click a cell where it is on screen, without scrolling it into view first. */
+  async doubleClickOnScreen(number: string, column: Column): Promise<void> {
+    const box = await this.cell(number, column).boundingBox();
+    if (!box) throw new Error(`row ${number} is not shown`);
+    await this.page.mouse.dblclick(box.x + box.width / 2, box.y + box.height / 2);
+  }
+
+  /** react-arborist's scrolling list of rows. */
+  private scroller(): Locator {
+    return this.page.getByTestId('outline').locator('[role="rowgroup"] > div').first();
+  }
+
   /** The message shown under the cell being edited, if the draft is invalid. */
   editProblem(): Locator {
     return this.page.getByTestId('edit-problem');

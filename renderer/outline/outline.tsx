@@ -12,11 +12,13 @@
 //   changed paths; its visible list and id index are updated, not rebuilt.
 
 import {
+  forwardRef,
   useCallback,
   useEffect,
   useLayoutEffect,
   useRef,
   useState,
+  type HTMLAttributes,
   type KeyboardEvent,
   type PointerEvent,
 } from 'react';
@@ -106,6 +108,23 @@ function DropLine({ top, left }: CursorProps) {
     />
   );
 }
+
+/**
+ * The element holding the rows (react-window's inner element) without react-window's
+ * `pointer-events: none` while it scrolls: react-window sets it on every scroll it did not ask
+ * for (wheel, scroll bar, keyboard) and clears it 150 ms after the last scroll event it handled,
+ * so a click soon after the wheel, or any click while the main thread is behind on scroll events,
+ * fell on the list's background: the second click of a double-click on a value missed the cell
+ * and no editor opened. The rows take the pointer at all times (Chromium does not update hover
+ * while it scrolls anyway). No padding is used, so react-arborist's own inner element (which adds
+ * it) is not needed.
+ */
+const RowsElement = forwardRef<HTMLDivElement, HTMLAttributes<HTMLDivElement>>(function RowsElement(
+  { style, ...rest },
+  ref,
+) {
+  return <div ref={ref} style={{ ...style, pointerEvents: undefined }} {...rest} />;
+});
 
 function useSize(ref: React.RefObject<HTMLElement | null>) {
   const [size, setSize] = useState({ width: 800, height: 400 });
@@ -213,6 +232,7 @@ export function Outline() {
               renderCursor={DropLine}
               disableEdit={disableEdit}
               renderRow={OutlineRow}
+              innerElementType={RowsElement}
               containerRole="rowgroup"
               aria-label="Rules"
             >
