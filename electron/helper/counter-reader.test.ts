@@ -15,7 +15,7 @@ import {
   TestNet,
   type Namespace,
 } from '../testing/netns.ts';
-import { CounterReader } from './counter-reader.ts';
+import { CounterReader, mapGuards } from './counter-reader.ts';
 import { CounterTracker } from './counters.ts';
 import { Nft } from './nft.ts';
 
@@ -48,8 +48,23 @@ const document: FirewallDocument = {
         r('n4', { property: 'Dest net', value: '192.0.2.0/24', action: 'Pass' }),
       ],
     }),
+    // Never matches (no GRE here): a counter object that stays at zero.
+    r('gre', { property: 'Protocol', value: '47', action: '->' }),
   ],
 };
+
+/** Each rule's parent, as the helper indexes the applied document. */
+function parentsOf(
+  rules: Rule[],
+  parent: Rule | null = null,
+  into = new Map<string, Rule | null>(),
+) {
+  for (const rule of rules) {
+    into.set(rule.id, parent);
+    parentsOf(rule.children, rule, into);
+  }
+  return into;
+}
 
 describe.skipIf(!kernelTestsAvailable)(
   `netlink counter reader${kernelSkipReason ? ` (${kernelSkipReason})` : ''}`,
@@ -144,6 +159,49 @@ describe.skipIf(!kernelTestsAvailable)(
       expect(fromNetlink.n1!.packets).toBeGreaterThanOrEqual(1);
       expect(fromNetlink.n3!.packets).toBeGreaterThanOrEqual(1);
       expect(fromNetlink.n2!.packets).toBe(0);
+    });
+
+    it('quick readings dump only the maps whose guards moved, full ones every map', async () => {
+      const compiled = compile(document);
+      if (!compiled.ok) throw new Error(JSON.stringify(compiled.problems));
+      await nft.applyJson(compiled.nft);
+      const parents = parentsOf(document.rules);
+      const port = compiled.objects.p7002!.elements![0]!.map;
+      expect(mapGuards(compiled.objects, parents).guards[port]).toEqual({
+        c: [compiled.objects.inb!.counter],
+        m: [],
+      });
+      expect(compiled.objects.gre!.counter).toBeDefined();
+      // The port map as if its rules were children of the GRE rule, whose counter never moves:
+      // a quick reading does not dump it, so it cannot see the packets it counted.
+      const graft = new Map(parents);
+      for (const id of ['p7001', 'p7002', 'p7010', 'p7100']) graft.set(id, document.rules[2]!);
+      const reader = new CounterReader(nft, ['ip', 'netns', 'exec', b.name, 'python3']);
+      const tracker = new CounterTracker();
+      tracker.reset(compiled.objects, {});
+      await tracker.read(reader, { parents: graft });
+      expect(tracker.totals().p7002!.packets).toBe(0);
+      await a.udpSend('10.78.0.2', 7002);
+      await tracker.read(reader, { parents: graft, quick: true });
+      expect(tracker.totals().p7002!.packets).toBe(0);
+      await tracker.read(reader, { parents: graft });
+      expect(tracker.totals().p7002!.packets).toBe(1);
+      // With the real tree, the Direction rule counted the packet, so its map is dumped at once.
+      await a.udpSend('10.78.0.2', 7002);
+      await a.udpSend('10.78.0.2', 7015);
+      await tracker.read(reader, { parents, quick: true });
+      expect(tracker.totals().p7002!.packets).toBe(2);
+      expect(tracker.totals().p7010!.packets).toBe(1);
+      // ... and again at the next quick reading (a reading may fall between the parent's count
+      // and the child's), after which a quiet table dumps no map: the totals stay as they are.
+      await tracker.read(reader, { parents, quick: true });
+      await tracker.read(reader, { parents, quick: true });
+      const quick = tracker.totals();
+      await tracker.read(reader, { parents });
+      expect(reader.lastPath).toBe('netlink');
+      reader.stop();
+      for (const id of ['p7001', 'p7002', 'p7010', 'p7100', 'gre'])
+        expect(tracker.totals()[id], id).toEqual(quick[id]);
     });
 
     it('reads an absent table as no counters, without giving up netlink', async () => {

@@ -12,6 +12,10 @@
 #        helper keeps the values it has)
 #        "nonzero": true with "full": only counters and elements that counted something, and
 #        "zeros": true in the reply (every other one of the table reads zero)
+#        "guards": {"m_x": {"c": ["c_p", ...], "m": ["m_p", ...]}} (with "changed"): a map
+#        whose guards did not move is not dumped (see read_guarded); the maps come parents first
+#        "layout": "id" with "maps" and "guards": keep them under that id; a later request with
+#        "layout": "id" and neither (the same program: less JSON 4 times a second) uses them
 #        {"table": "treewall", "sets": ["trig4", ...]}: the sets' elements instead (see read_set)
 #        {"table": "treewall", "generation": true}: the ruleset's generation and whether the
 #        table exists (see read_generation)
@@ -176,6 +180,53 @@ def read_counters(nl, table, seen):
         if name is not None and same_table:
             counters[name] = (packets, nbytes)
     return counters, set(msgs)
+
+
+def read_guarded(nl, table, maps, guards, counters, seen_elements, again, quick):
+    """Read only the maps whose elements may have moved since the last reading. A map's guards
+    are the counters of the rules whose children it holds (a counter object, or another map's
+    element): a child is tested only for a packet its parent matched and counted (DESIGN §3.4),
+    so while no guard moved, no element of the map did. Read regardless: a map without guards
+    (one holding a top-level rule), one not read before, one whose guard is a map not read yet
+    in this pass (`maps` comes parents first), and one read last time because a guard moved
+    (`again`: its parent's counter and its own are two steps of one packet, and a reading may
+    fall between them). Not `quick`: every map is read (and `again` still noted). Maps left out
+    keep their raw messages of the last reading. Returns
+    (elements, raw messages by map, the maps to read again next time)."""
+    moved = set(counters or ())
+    done = set()
+    elements = {}
+    maps_seen = {}
+    next_again = set()
+    for m in maps:
+        guard = guards.get(m)
+        old = seen_elements.get(m)
+        hit = guard is None or old is None or m in again
+        guard_moved = False
+        if guard is not None:
+            for c in guard.get('c', ()):
+                if c in moved:
+                    hit = guard_moved = True
+                    break
+        if guard is not None and not guard_moved:
+            for p in guard.get('m', ()):
+                if p in moved:
+                    hit = guard_moved = True
+                    break
+                if p not in done:
+                    hit = True
+                    break
+        done.add(m)
+        if not hit and quick:
+            maps_seen[m] = old
+            continue
+        found, maps_seen[m] = read_map(nl, table, m, old if old is not None else set())
+        if found:
+            elements[m] = found
+            moved.add(m)
+        if guard_moved:
+            next_again.add(m)
+    return elements, maps_seen, next_again
 
 
 def data_value(data):
@@ -359,6 +410,10 @@ def main():
     # table costs the dump and a small reply. "full": true (or "changed": false) sends everything.
     seen_objects = set()
     seen_elements = {}
+    # Maps read last time because a guard moved: read once more (see read_guarded).
+    again = set()
+    # (id, maps, guards) of the program being read (see "layout" above).
+    layout = None
     for line in sys.stdin:
         try:
             request = json.loads(line)
@@ -376,16 +431,31 @@ def main():
                                             separators=(',', ':')) + '\n')
                 sys.stdout.flush()
                 continue
+            if 'layout' in request:
+                if 'maps' in request:
+                    layout = (request['layout'], request['maps'], request.get('guards'))
+                elif layout is None or layout[0] != request['layout']:
+                    raise RuntimeError('unknown layout ' + str(request['layout']))
+                request['maps'], request['guards'] = layout[1], layout[2]
             changed = bool(request.get('changed'))
             if request.get('full') or not changed:
                 seen_objects = set()
                 seen_elements = {}
             counters, seen_objects = read_counters(nl, table, seen_objects)
-            elements = {}
-            maps_seen = {}
+            guards = request.get('guards') if changed and not request.get('full') else None
+            quick = bool(request.get('quick'))
             # No table (removed, or not applied yet): no maps to ask for one by one either.
-            for m in request.get('maps', []) if counters is not None else []:
-                elements[m], maps_seen[m] = read_map(nl, table, m, seen_elements.get(m, set()))
+            maps = request.get('maps', []) if counters is not None else []
+            if guards is None:
+                elements = {}
+                maps_seen = {}
+                for m in maps:
+                    elements[m], maps_seen[m] = read_map(nl, table, m, seen_elements.get(m, set()))
+                # Every map was read: none is owed a second look.
+                again = set()
+            else:
+                elements, maps_seen, again = read_guarded(nl, table, maps, guards, counters,
+                                                          seen_elements, again, quick)
             if counters is None:
                 counters = {}
             seen_elements = maps_seen
@@ -405,6 +475,7 @@ def main():
         except Exception as error:  # reported to the helper, which falls back to nft
             seen_objects = set()
             seen_elements = {}
+            again = set()
             reply = {'ok': False, 'error': f'{type(error).__name__}: {error}'}
         sys.stdout.write(json.dumps(reply, separators=(',', ':')) + '\n')
         sys.stdout.flush()
