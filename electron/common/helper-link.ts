@@ -27,9 +27,21 @@ export const DEFAULT_HELPER_SOCKET = DEFAULT_SOCKET_PATH;
 export interface HelperLinkOptions {
   /** Delay between connection attempts while the helper is away. Default 2000 ms. */
   retryMs?: number;
-  /** Counter stream interval. Default 1000 ms. */
+  /** Counter stream interval (ticks: rates, histories). Default 1000 ms. */
   countersIntervalMs?: number;
+  /**
+   * Counts between ticks (`partial` ticks), read at most this often: how soon a packet's count
+   * reaches the outline. Default `APP_COUNTS_MS`.
+   */
+  countsMs?: number;
 }
+
+/**
+ * The app's counts rate: the helper reads counters 4 times a second (the quick readings dump
+ * only the maps whose guards moved) and sends what moved at once, so a packet's number reaches
+ * the outline within ~0.25 s plus the path instead of waiting up to a second for the tick.
+ */
+export const APP_COUNTS_MS = 250;
 
 export function connectHelper(socketPath: string, options: HelperLinkOptions = {}): HelperPort {
   const listeners = new Set<(event: EventName, payload: unknown) => void>();
@@ -116,7 +128,10 @@ export function connectHelper(socketPath: string, options: HelperLinkOptions = {
         // is newer and already announced (connected): this reply would show stale state.
         if (stateEvents === asked) announce(connectedStatus(socketPath, status));
         else announcedConnected = true;
-        await next.call('countersSubscribe', { intervalMs: options.countersIntervalMs ?? 1000 });
+        await next.call('countersSubscribe', {
+          intervalMs: options.countersIntervalMs ?? 1000,
+          countsMs: options.countsMs ?? APP_COUNTS_MS,
+        });
       } catch {
         // A helper that cannot stream counters still applies; the status line shows its error.
       }

@@ -214,6 +214,48 @@ describe.skipIf(!kernelTestsAvailable)(
       off();
     });
 
+    it('sends counts between ticks to a client that asks, ticks still carrying the whole interval', async () => {
+      const ticks: CounterTickEvent[] = [];
+      const off = client.on('counters:tick', (t) => ticks.push(t));
+      // Ticks every 5 s, counts as soon as a reading sees them (at most every 100 ms): a ping is
+      // told by counts first unless it lands in the round of a tick.
+      await client.call('countersSubscribe', { intervalMs: 5000, countsMs: 100 });
+      // The first tick names every counted rule with its whole total: start after it.
+      await waitFor('a first tick', async () => (ticks.some((t) => !t.partial) ? true : undefined));
+      const start = ticks.length;
+      const firstTold: boolean[] = [];
+      for (let i = 1; i <= 3; i++) {
+        const from = ticks.length;
+        expect(await pingOk()).toBe(true);
+        const told = await waitFor(`ping ${i} in the stream`, async () =>
+          ticks.slice(from).find((t) => (t.changed.ping?.dPackets ?? 0) > 0),
+        );
+        firstTold.push(told.partial === true);
+      }
+      expect(firstTold).toContain(true);
+      // The ticks carry the pings over their whole intervals (counts do not take from them).
+      const fullTicks = () => ticks.slice(start).filter((t) => !t.partial && t.changed.ping);
+      const fullSum = () => fullTicks().reduce((n, t) => n + t.changed.ping!.dPackets, 0);
+      await waitFor('the pings in the ticks', async () => (fullSum() >= 3 ? true : undefined));
+      expect(fullSum()).toBe(3);
+      // Every message's increase is since the message before it, counts or tick.
+      let last = fullTicks().at(-1)!.changed.ping!.packets - 3;
+      let previous = last;
+      for (const t of ticks.slice(start)) {
+        const c = t.changed.ping;
+        if (!c) continue;
+        if (t.partial) {
+          expect(c.packets - c.dPackets).toBe(previous);
+          previous = c.packets;
+        } else {
+          expect(c.packets - c.dPackets).toBe(last);
+          last = previous = c.packets;
+        }
+      }
+      await client.call('countersUnsubscribe', {});
+      off();
+    });
+
     it('keeps counting across an apply of the same rules', async () => {
       const before = (await client.call('counters', {})).counters;
       await client.call('apply', { document: baseDoc() });

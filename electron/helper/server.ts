@@ -305,7 +305,7 @@ export class HelperServer {
       case 'counters':
         return s.counterSnapshot();
       case 'countersSubscribe':
-        return s.subscribeCounters(client, r.params.intervalMs ?? 1000);
+        return s.subscribeCounters(client, r.params.intervalMs ?? 1000, r.params.countsMs);
       case 'countersUnsubscribe':
         s.unsubscribeCounters(client);
         return {};

@@ -56,6 +56,34 @@ describe('counters store', () => {
     expect(s().totalPacketsPerSecond).toBe(5);
   });
 
+  it('shows counts between ticks at once; rates and histories wait for the tick', () => {
+    applyTick(tick({ a: [10, 600], b: [0, 0] }));
+    const before = s();
+    // Counts (partial): a moved by 2 since the tick, b by 1 for the first time.
+    applyTick({ ...tick({ a: [12, 720], b: [1, 60] }, { a: [10, 600] }), partial: true });
+    expect(s().tick).toBe(before.tick);
+    expect(s().totalPacketsPerSecond).toBe(before.totalPacketsPerSecond);
+    expect(s().counters.get('a')).toMatchObject({ packets: 12, bytes: 720, packetsPerSecond: 10 });
+    expect(s().counters.get('b')).toMatchObject({
+      packets: 1,
+      bytes: 60,
+      packetsPerSecond: 0,
+      hot: true,
+    });
+    expect(rateHistory('a', 'packets', 2)).toEqual(Float32Array.from([0, 10]));
+    expect(hasHistory('b')).toBe(false);
+    // The tick carries its whole interval's increase: the rates are over it, not since the counts.
+    applyTick(tick({ a: [15, 900], b: [1, 60] }, { a: [10, 600] }));
+    expect(s().counters.get('a')).toMatchObject({ packets: 15, packetsPerSecond: 5 });
+    expect(s().counters.get('b')).toMatchObject({ packets: 1, packetsPerSecond: 1, hot: true });
+    expect(rateHistory('a', 'packets', 2)).toEqual(Float32Array.from([10, 5]));
+    expect(s().totalPacketsPerSecond).toBe(6);
+    // Counts of nothing new change nothing (no re-render).
+    const counters = s().counters;
+    applyTick({ ...tick({}, {}), partial: true });
+    expect(s().counters).toBe(counters);
+  });
+
   it('when counting stops, keeps the totals and drops highlights, rates and the counted set', () => {
     applyTick(tick({ a: [10, 600], b: [0, 0] }));
     countingStopped();

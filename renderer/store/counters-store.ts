@@ -141,8 +141,41 @@ const since = (id: string, t: Totals): Totals => {
   return { packets: t.packets - b.packets, bytes: t.bytes - b.bytes };
 };
 
+/**
+ * Counts between ticks (`partial`): the new totals of the rules that moved, shown at once and
+ * lit; rates, histories and the tick number wait for the tick, whose increases cover its whole
+ * interval.
+ */
+function applyCounts(tick: CounterTick): void {
+  const state = useCountersStore.getState();
+  const at = Date.parse(tick.at) || Date.now();
+  let next: Map<string, RuleCounters> | undefined;
+  for (const [id, c] of Object.entries(tick.changed)) {
+    raw.set(id, { packets: c.packets, bytes: c.bytes });
+    const sinceBase = since(id, c);
+    const previous = (next ?? state.counters).get(id);
+    if (!previous && sinceBase.packets === 0 && sinceBase.bytes === 0) continue;
+    next ??= new Map(state.counters);
+    const matched = c.dPackets > 0;
+    next.set(id, {
+      packetsPerSecond: 0,
+      bitsPerSecond: 0,
+      ...previous,
+      packets: sinceBase.packets,
+      bytes: sinceBase.bytes,
+      ...(matched ? { lastMatch: at } : {}),
+      hot: matched || (previous?.hot ?? false),
+    });
+  }
+  if (next) useCountersStore.setState({ counters: next });
+}
+
 /** One `counters:tick` from the helper. */
 export function applyTick(tick: CounterTick): void {
+  if (tick.partial) {
+    applyCounts(tick);
+    return;
+  }
   const state = useCountersStore.getState();
   const at = Date.parse(tick.at) || Date.now();
   const seconds = Math.max(0.001, tick.intervalMs / 1000);

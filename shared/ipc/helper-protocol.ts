@@ -238,6 +238,13 @@ export const counterTickSchema = z.object({
   ),
   /** Sum over every rule of the increase in this tick. */
   totals: z.object({ dPackets: z.number(), dBytes: z.number() }),
+  /**
+   * Counts between two ticks (only to a client that subscribed with `countsMs`): new totals of
+   * the rules that moved since the last tick or counts, sent as soon as the helper reads them;
+   * `dPackets`/`dBytes` are since that last message and `totals` likewise. Rates and histories
+   * go by the ticks (every `intervalMs`, their increases over the whole interval).
+   */
+  partial: z.literal(true).optional(),
 });
 export type CounterTickEvent = z.infer<typeof counterTickSchema>;
 
@@ -355,7 +362,11 @@ export const helperCalls = {
   stop: { params: empty, result: helperStatusSchema },
   counters: { params: empty, result: counterSnapshotSchema },
   countersSubscribe: {
-    params: z.strictObject({ intervalMs: z.number().int().min(200).max(60_000).optional() }),
+    params: z.strictObject({
+      intervalMs: z.number().int().min(200).max(60_000).optional(),
+      /** Also send counts (`partial` ticks) between ticks, read at most this often. */
+      countsMs: z.number().int().min(100).max(60_000).optional(),
+    }),
     result: z.object({ intervalMs: z.number() }),
   },
   countersUnsubscribe: { params: empty, result: empty },
