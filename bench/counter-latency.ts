@@ -3,12 +3,13 @@
 // counter, helper (in the server namespace) reading and streaming it, browser host, WebSocket,
 // renderer. The packet's send time is ping's own (`ping -D`: the reply's arrival minus the round
 // trip) and the change is seen in the page with Date.now(), the same wall clock on the same
-// machine; pings go at random moments so the 1 Hz tick phase is
-// sampled, and the median and the worst case are reported. Two documents: the generated
+// machine; pings go at random moments so the phase of the helper's readings (counts every
+// APP_COUNTS_MS, ticks at 1 Hz) is sampled, and the median and the worst case are reported. Two documents: the generated
 // 10,000-rule tree (the helper reads every counter each tick) and its ICMP logger alone (the
 // path's own latency, with a read that costs next to nothing).
 
 import { existsSync } from 'node:fs';
+import { APP_COUNTS_MS } from '../electron/common/helper-link.ts';
 import type { Page } from 'playwright-core';
 import type { FirewallDocument } from '../shared/model/types.ts';
 import { documentToXml } from '../shared/plist/document.ts';
@@ -106,7 +107,7 @@ async function measure(
   }
   const latencies: number[] = [];
   // The first round is a warm-up (page, host and helper settling after the apply): not counted.
-  for (let i = -1; i < (options.quick ? 3 : 8); i++) {
+  for (let i = -1; i < samples(options); i++) {
     await sleep(300 + Math.random() * 1000);
     const before = (await page.locator(sel).textContent()) ?? '';
     const seen = page.evaluate(waitForChange, { sel, before });
@@ -122,6 +123,9 @@ async function measure(
   options.log(`counter-latency, ${c.label}: ${latencies.map((t) => t.toFixed(0)).join(', ')} ms`);
   return { latencies };
 }
+
+/** Pings per document (after the warm-up): 16, so that the median is not one ping's phase. */
+const samples = (options: RunOptions): number => (options.quick ? 3 : 16);
 
 /** Epoch ms at which `ping -D -c 1` sent its echo request, from its reply line. */
 export function pingSentAt(stdout: string): number | undefined {
@@ -185,7 +189,7 @@ export const counterLatency: Part = {
         }
       }
       notes.push(
-        `counter-latency: ${options.quick ? 3 : 8} single pings per document at random moments from the client namespace; the ICMP logger's statistics cell watched in the page; helper streaming at 1 Hz.`,
+        `counter-latency: ${samples(options)} single pings per document at random moments from the client namespace; the ICMP logger's statistics cell watched in the page; the browser host subscribed as the app is (ticks at 1 Hz, counts every ${APP_COUNTS_MS} ms between them).`,
       );
       return { status: 'ran', figures, notes };
     } finally {

@@ -80,7 +80,15 @@ export interface HelperHandle {
   socket: string;
   apply: (doc: FirewallDocument) => Promise<void>;
   /** Subscribes to the counter stream; onTick gets the number of rules that changed. */
-  streamCounters: (intervalMs: number, onTick: (changed: number) => void) => Promise<() => void>;
+  /**
+   * Subscribes as the app does (`countsMs`: counts between ticks, `APP_COUNTS_MS`); `onTick`
+   * gets each tick (not the counts between them) with the number of rules it names.
+   */
+  streamCounters: (
+    intervalMs: number,
+    onTick: (changed: number) => void,
+    countsMs?: number,
+  ) => Promise<() => void>;
   /** The helper's own last error (status call), if any. */
   lastError: () => Promise<string | null>;
   /** What the helper printed since it started (its step timings, when asked for). */
@@ -123,9 +131,14 @@ export async function startHelper(
     apply: async (doc) => {
       await client.call('apply', { document: doc });
     },
-    streamCounters: async (intervalMs, onTick) => {
-      const off = client.on('counters:tick', (tick) => onTick(Object.keys(tick.changed).length));
-      await client.call('countersSubscribe', { intervalMs });
+    streamCounters: async (intervalMs, onTick, countsMs) => {
+      const off = client.on('counters:tick', (tick) => {
+        if (!tick.partial) onTick(Object.keys(tick.changed).length);
+      });
+      await client.call('countersSubscribe', {
+        intervalMs,
+        ...(countsMs === undefined ? {} : { countsMs }),
+      });
       return () => {
         off();
         void client.call('countersUnsubscribe', {}).catch(() => {});
