@@ -111,6 +111,8 @@ interface ObjectIndex {
   /** Counter name / `map|first` -> the rule ids whose value includes it. */
   byCounter: Map<string, string[]>;
   byElement: Map<string, string[]>;
+  /** Rule ids with a counter or map elements (those the kernel counts). */
+  counted: string[];
 }
 
 const indexes = new WeakMap<Record<string, RuleObjects>, ObjectIndex>();
@@ -185,14 +187,16 @@ function indexOf(objects: Record<string, RuleObjects>): ObjectIndex {
     if (ids) ids.push(id);
     else to.set(key, [id]);
   };
+  const counted: string[] = [];
   for (const [id, o] of Object.entries(objects)) {
+    if (o.counter || (o.elements?.length ?? 0) > 0) counted.push(id);
     if (o.counter) note(byCounter, o.counter, id);
     for (const e of o.elements ?? []) {
       maps.add(e.map);
       note(byElement, `${e.map}|${e.first}`, id);
     }
   }
-  index = { maps: [...maps], byCounter, byElement };
+  index = { maps: [...maps], byCounter, byElement, counted };
   indexes.set(objects, index);
   return index;
 }
@@ -228,6 +232,34 @@ export function totalsFromNetlink(
     if (value) out[id] = value;
   }
   return out;
+}
+
+/**
+ * Per-rule values of a full reading (`seen` empty before: it gets what the reply carries). With
+ * `zeros` (the reply holds only what counted something; right after a load, next to nothing)
+ * every rule with kernel objects reads zero but those the reply's counters and elements belong to
+ * (found through the program's index): at 10,000 rules 16-50 ms of CPU for the walk of every rule
+ * and its elements' keys, ~1 ms this way. Without `zeros`, every rule from the reply.
+ */
+export function fullTotals(
+  reply: NetlinkReply,
+  seen: NetlinkValues,
+  objects: Record<string, RuleObjects>,
+): Totals {
+  if (!reply.zeros) return totalsFromNetlink(mergeNetlink(reply, seen), objects);
+  const index = indexOf(objects);
+  const named = new Set<string>();
+  mergeNetlink(reply, seen, (key, kind) => {
+    for (const id of (kind === 'counter' ? index.byCounter : index.byElement).get(key) ?? [])
+      named.add(id);
+  });
+  const totals: Totals = Object.create(null) as Totals; // rule ids are keys, even __proto__
+  for (const id of index.counted) totals[id] = { packets: 0, bytes: 0 };
+  for (const id of named) {
+    const value = ruleTotal(objects[id]!, seen);
+    if (value) totals[id] = value;
+  }
+  return totals;
 }
 
 export class CounterReader {
@@ -298,13 +330,7 @@ export class CounterReader {
         this.needFull = false;
         if (full) {
           this.seen = emptyNetlinkValues();
-          const totals = totalsFromNetlink(mergeNetlink(reply, this.seen), objects);
-          // The rest read zero (each rule the kernel counts is named, as a full reply did).
-          if (reply.zeros)
-            for (const [id, o] of Object.entries(objects))
-              if (!totals[id] && (o.counter || (o.elements?.length ?? 0) > 0))
-                totals[id] = { packets: 0, bytes: 0 };
-          return totals;
+          return fullTotals(reply, this.seen, objects);
         }
         // Changed-only: the rules that include something that moved, with their whole value
         // (the caller keeps the others' values, as it keeps values the kernel did not report).
