@@ -43,7 +43,7 @@ for (const size of sizes.length ? sizes : [10_000, 100_000]) {
     const kind = add ? Object.keys(add)[0] : Object.keys(c)[0];
     if (kind) kinds[kind] = (kinds[kind] ?? 0) + 1;
   }
-  const json = JSON.stringify(result.nft);
+  const json = result.nft.json;
   console.log(
     `${size} rules: compile median ${times[2]?.toFixed(0)} ms (min ${times[0]?.toFixed(0)}, max ${times[4]?.toFixed(0)}), CPU median ${cpu[2]?.toFixed(0)} ms; ` +
       `text rendered on demand in ${textMs.toFixed(0)} ms (${(textLength / 1e6).toFixed(1)} MB); ` +

@@ -54,7 +54,7 @@ export async function loadCompiler(): Promise<Compiler | { skip: string }> {
   return {
     compile: (doc) => {
       const result = compiled(doc);
-      return { json: () => JSON.stringify(result.nft), text: () => result.text };
+      return { json: () => result.nft.json, text: () => result.text };
     },
   };
 }

@@ -10,6 +10,7 @@ import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { isNftProgram } from '../../shared/compiler/nft.ts';
 import { systemProgram } from './programs.ts';
 
 export interface NftResult {
@@ -84,7 +85,8 @@ export class Nft {
    * compiled itself, never nft text.
    */
   async startJson(document: unknown): Promise<{ done: Promise<void> }> {
-    const content = JSON.stringify(document);
+    // A compiled program carries its JSON text (the compiler wrote it): written as it is.
+    const content = isNftProgram(document) ? document.json : JSON.stringify(document);
     const file = path.join(this.tempDir, `${TEMP_PREFIX}${randomBytes(8).toString('hex')}.json`);
     const handle = await fs.open(file, 'wx', 0o600);
     let ran: Promise<NftResult>;

@@ -13,7 +13,7 @@ import {
   type DelayQueue,
   type RuleObjects,
 } from '../../shared/compiler/index.ts';
-import type { Json } from '../../shared/compiler/nft.ts';
+import { withCommands, type Json, type NftProgram } from '../../shared/compiler/nft.ts';
 import {
   PROTOCOL_VERSION,
   type CounterSnapshotResult,
@@ -672,9 +672,7 @@ export class HelperService {
     // rollback, see `prepareRollback`), in the same transaction: one table of ours in force.
     this.rbGeneration++;
     this.prepared = null;
-    const program = {
-      nftables: [...(compiled.nft as { nftables: Json[] }).nftables, ...dropTable(this.rb.table)],
-    };
+    const program = withCommands(compiled.nft, dropTable(this.rb.table));
     let nft: { done: Promise<void> };
     try {
       nft = await this.nft.startJson(program);
@@ -796,7 +794,7 @@ export class HelperService {
       });
       if (!compiled.ok) return;
       times.mark('compile');
-      await this.rb.applyJson(gated(compiled.nft as { nftables: Json[] }, this.rb.table));
+      await this.rb.applyJson(gated(compiled.nft, this.rb.table));
       times.mark('nft');
       if (this.rbGeneration === generation) {
         entry.ready = true;
@@ -1116,7 +1114,7 @@ export class HelperService {
       rules,
       parents,
       warnings: result.warnings,
-      baseChains: baseChainsOf(result.nft as { nftables: Json[] }),
+      baseChains: [...result.nft.baseChains],
       ...(result.forwarding ? { forwarding: result.forwarding } : {}),
       delays: result.delays,
     };
@@ -1471,41 +1469,24 @@ function invalidDocument(problems: Problem[]): HelperFault {
 const GATE_CHAIN = 'gate';
 
 /** Commands that remove table `name` if it exists (add, then delete: no error when absent). */
-function dropTable(name: string): Json[] {
+function dropTable(name: string): { [key: string]: Json }[] {
   const table = { family: 'inet', name };
   return [{ add: { table } }, { delete: { table } }];
 }
 
-/** The `add chain` objects of a program's base chains (those with a hook). */
-function baseChainsOf(program: { nftables: Json[] }): Json[] {
-  const out: Json[] = [];
-  for (const command of program.nftables) {
-    const chain = (command as { add?: { chain?: { hook?: string } } }).add?.chain;
-    if (chain?.hook !== undefined) out.push(chain as Json);
-  }
-  return out;
-}
-
 /** The program with a closed gate in front of every base chain: loaded, it passes everything. */
-function gated(program: { nftables: Json[] }, table: string): { nftables: Json[] } {
-  const bases: string[] = [];
-  for (const command of program.nftables) {
-    const chain = (command as { add?: { chain?: { name?: string; hook?: string } } }).add?.chain;
-    if (chain?.hook !== undefined && chain.name !== undefined) bases.push(chain.name);
-  }
-  return {
-    nftables: [
-      ...program.nftables,
-      { add: { chain: { family: 'inet', table, name: GATE_CHAIN } } },
-      { add: { rule: { family: 'inet', table, chain: GATE_CHAIN, expr: [{ accept: null }] } } },
-      // insert: at the head of the chain, before the rules added above.
-      ...bases.map((chain) => ({
-        insert: {
-          rule: { family: 'inet', table, chain, expr: [{ jump: { target: GATE_CHAIN } }] },
-        },
-      })),
-    ],
-  };
+function gated(program: NftProgram, table: string): NftProgram {
+  const bases = program.baseChains.map((chain) => chain.name as string);
+  return withCommands(program, [
+    { add: { chain: { family: 'inet', table, name: GATE_CHAIN } } },
+    { add: { rule: { family: 'inet', table, chain: GATE_CHAIN, expr: [{ accept: null }] } } },
+    // insert: at the head of the chain, before the rules added above.
+    ...bases.map((chain) => ({
+      insert: {
+        rule: { family: 'inet', table, chain, expr: [{ jump: { target: GATE_CHAIN } }] },
+      },
+    })),
+  ]);
 }
 
 /** `promise`, or an AbortError as soon as `signal` fires (the promise itself runs on). */

@@ -16,7 +16,7 @@ import {
 import { doc, r } from './golden/cases.ts';
 import { compile, dynamicSetElements, readCounters, type CompileResult } from './index.ts';
 import { docsArb, effectiveIds } from './test-arbitraries.ts';
-import type { Json } from './nft.ts';
+import { withCommands, type Json } from './nft.ts';
 
 type Ok = Extract<CompileResult, { ok: true }>;
 const ok = (result: CompileResult): Ok => {
@@ -663,6 +663,29 @@ describe('readCounters', () => {
 /* ------------------------------------------------------------------------------------------ */
 
 describe('compile: properties over generated trees', () => {
+  it('writes its JSON text as JSON.stringify writes its commands, with its base chains beside', () => {
+    fc.assert(
+      fc.property(docsArb, fc.constantFrom('replace', 'table'), (d, mode) => {
+        const program = ok(compile(d, { mode, tableName: 'tw "x"' })).nft;
+        // The text is the canonical form of the commands it parses to (no space, same key
+        // order), so serialising the parsed program gives the same bytes.
+        expect(JSON.stringify({ nftables: program.nftables })).toBe(program.json);
+        expect(JSON.stringify(program)).toBe(program.json);
+        const hooked = program.nftables.flatMap((c) => {
+          const chain = (c.add as { chain?: { hook?: string } } | undefined)?.chain;
+          return chain?.hook !== undefined ? [chain] : [];
+        });
+        expect(program.baseChains).toEqual(hooked);
+        // More commands in the same transaction, without parsing the text.
+        const more = { delete: { table: { family: 'inet', name: 'other' } } };
+        const longer = withCommands(program, [more]);
+        expect(longer.nftables).toEqual([...program.nftables, more]);
+        expect(longer.baseChains).toEqual(program.baseChains);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
   it('is deterministic, one counter per enabled rule, all names safe, all inside our table', () => {
     fc.assert(
       fc.property(docsArb, (d) => {

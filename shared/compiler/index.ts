@@ -44,7 +44,6 @@ import {
   meta,
   or,
   payload,
-  prefix,
   range,
   ret,
   rejectIcmpxPortUnreachable,
@@ -54,7 +53,8 @@ import {
   type Command,
   type Expr,
   type Json,
-  type NftDocument,
+  nftProgram,
+  type NftProgram,
   type Stmt,
 } from './nft.ts';
 import { renderText } from './render-text.ts';
@@ -72,7 +72,7 @@ import {
 import { DELAY_QUEUE_BASE, delayOf, MAX_DELAY_QUEUES, type DelayQueue } from './delay.ts';
 
 export { dynamicSetElements, readCounters, renderText };
-export type { CounterValues, DelayQueue, NftDocument, RouteTarget };
+export type { CounterValues, DelayQueue, NftProgram, RouteTarget };
 
 export interface CompileOptions {
   /** NFLOG group for Log and for logged verdicts (the helper listens on it). Default 1729. */
@@ -136,7 +136,8 @@ export interface RuleObjects {
 export type CompileResult =
   | {
       ok: true;
-      nft: NftDocument;
+      /** The program: its JSON text for nft, and the same parsed on first read (nft.ts). */
+      nft: NftProgram;
       text: string;
       objects: Record<string, RuleObjects>;
       /** Compiles, but worth telling the user (an `external` list that is empty, ...). */
@@ -238,6 +239,11 @@ const NO_NODES = Object.freeze([]) as unknown as Node[];
 const NO_CHAINS = Object.freeze([]) as unknown as string[];
 /** Every Exit-group element deeper than its group's chain goes here (tens of thousands at 100k). */
 const GOTO_BREAK: Json = Object.freeze({ goto: Object.freeze({ target: 'tw_break' }) });
+/** The JSON of the verdicts most map elements share, written once. */
+const SHARED_VERDICTS = new Map<Json, string>(
+  [GOTO_BREAK, ret, accept, drop].map((v) => [v, JSON.stringify(v)]),
+);
+const verdictJson = (v: Json): string => SHARED_VERDICTS.get(v) ?? JSON.stringify(v);
 
 /** Actions that report the packet to the user (the helper acts on an NFLOG event). */
 const REPORTING_ACTIONS: ReadonlySet<ActionName> = new Set<ActionName>([
@@ -327,9 +333,14 @@ class Compiler {
   private readonly chainOrder: string[] = [];
   private readonly chains = new Map<string, Stmt[][]>();
   private readonly chainInfo = new Map<string, ChainInfo>();
-  private readonly counters: Command[] = [];
+  // The program's commands are written as JSON text as they are made (NftProgram): counters and
+  // verdict maps here, the chains' rules at the end (their lines are kept as statements until
+  // then: a chain is filled while the walk goes on, and lines are inspected on the way).
+  private readonly counters: string[] = [];
   private readonly sets: Command[] = [];
-  private readonly maps: Command[] = [];
+  private readonly maps: string[] = [];
+  /** The table name as a JSON string (quoted once). */
+  private readonly tableJson: string;
   private readonly mapDone = new Set<string>();
   private readonly refusedIds = new Set<string>();
   private readonly reportedDepth = new Set<string>();
@@ -378,6 +389,7 @@ class Compiler {
     options: CompileOptions,
   ) {
     this.table = options.tableName ?? 'treewall';
+    this.tableJson = JSON.stringify(this.table);
     this.group = options.logGroup ?? DEFAULT_LOG_GROUP;
     this.threshold = Math.max(2, options.groupThreshold ?? 4);
     this.marks = { ...DEFAULT_MARKS, ...options.marks };
@@ -560,11 +572,10 @@ class Compiler {
     if (done !== undefined) return done;
     const name = `c_${node.key}`;
     const comment = this.comment(node);
-    this.counters.push({
-      add: {
-        counter: { family: 'inet', table: this.table, name, ...(comment ? { comment } : {}) },
-      },
-    });
+    // { add: { counter: { family, table, name, comment? } } }; keys are [A-Za-z0-9_-] (names.ts).
+    this.counters.push(
+      `{"add":{"counter":{"family":"inet","table":${this.tableJson},"name":"${name}"${comment ? `,"comment":${JSON.stringify(comment)}` : ''}}}}`,
+    );
     node.obj.counter = name;
     return name;
   }
@@ -1540,18 +1551,25 @@ class Compiler {
       const exact = exactLookup(members, family);
       if (!this.mapDone.has(name)) {
         this.mapDone.add(name);
-        const elem: Json[] = [];
+        // The elements as JSON text, `[{ elem: { val, counter: null } }, verdict]` each, in
+        // pieces joined once (a ban list is one map of tens of thousands of elements: a string
+        // per element, or per piece of one, would be as many objects to keep until the join).
+        const elem: string[] = [];
         for (const node of members) {
           const verdict = this.elementVerdict(node, level + 1, mode);
           if (node.rule.action === 'Exit group' && mode === 'mark') mayBreak = true;
-          const val = exact ? exactElementValue(node) : elementValue(node);
           // `counter: null` is a counter starting at zero, as `{ packets: 0, bytes: 0 }` is, in
           // 20 bytes less of JSON per element for nft to read (1.8 MB at 100,000 rules).
-          elem.push([{ elem: { val, counter: null } }, verdict]);
+          elem.push(elem.length === 0 ? '[{"elem":{"val":' : ',[{"elem":{"val":');
+          elementValueJson(elem, node, exact !== undefined);
+          elem.push(',"counter":null}},', verdictJson(verdict), ']');
           // The element's canonical [first, last] (elementRange's form) as the kernel holds it:
           // in an exact map a network is one key, its network address.
           const [first, last] = elementSpan(node);
-          (node.obj.elements ??= []).push({ map: name, first, last: exact ? first : last });
+          const element = { map: name, first, last: exact ? first : last };
+          // (A literal, not `push` onto `[]`: that reserves room for 17 in each rule's array.)
+          if (node.obj.elements) node.obj.elements.push(element);
+          else node.obj.elements = [element];
         }
         const type =
           property === 'Protocol'
@@ -1561,20 +1579,10 @@ class Compiler {
                 ? 'ipv4_addr'
                 : 'ipv6_addr'
               : 'inet_service';
-        this.maps.push({
-          add: {
-            map: {
-              family: 'inet',
-              table: this.table,
-              name,
-              type,
-              map: 'verdict',
-              ...(property === 'Protocol' || exact ? {} : { flags: ['interval'] }),
-              elem,
-              stmt: [{ counter: null }],
-            },
-          },
-        });
+        // { add: { map: { family, table, name, type, map: 'verdict', flags?, elem, stmt } } }
+        this.maps.push(
+          `{"add":{"map":{"family":"inet","table":${this.tableJson},"name":"${name}","type":"${type}","map":"verdict",${property === 'Protocol' || exact ? '' : '"flags":["interval"],'}"elem":[${elem.join('')}],"stmt":[{"counter":null}]}}}`,
+        );
       }
       const key: Expr =
         property === 'Protocol'
@@ -1637,7 +1645,7 @@ class Compiler {
 
   /* --- the whole document ------------------------------------------------------------------- */
 
-  run(mode: 'replace' | 'table'): NftDocument | undefined {
+  run(mode: 'replace' | 'table'): NftProgram | undefined {
     this.scanRecorders(this.doc.rules);
     const top = this.prepare(this.doc.rules, '', { n: 0 });
     this.checkPlacement();
@@ -1794,28 +1802,35 @@ class Compiler {
       ]);
     }
 
-    const commands: Command[] = [{ metainfo: { json_schema_version: 1 } }];
+    // The program as JSON text, in the order nft needs: what JSON.stringify wrote of the same
+    // commands as objects (keys in the same order), without building them.
+    const commands: string[] = [JSON.stringify({ metainfo: { json_schema_version: 1 } })];
+    const tableCommand = JSON.stringify({ table: { family, name: table } });
     if (mode === 'replace') {
-      commands.push({ add: { table: { family, name: table } } });
-      commands.push({ delete: { table: { family, name: table } } });
+      commands.push(`{"add":${tableCommand}}`, `{"delete":${tableCommand}}`);
     }
-    commands.push({ add: { table: { family, name: table } } });
+    commands.push(`{"add":${tableCommand}}`);
     // Chains before maps: a map element that jumps to a chain needs the chain to exist.
-    commands.push(...this.counters, ...this.sets);
-    for (const [cmd] of bases) commands.push(cmd);
+    for (const c of this.counters) commands.push(c);
+    for (const cmd of this.sets) commands.push(JSON.stringify(cmd));
+    for (const [cmd] of bases) commands.push(JSON.stringify(cmd));
+    const tableJson = this.tableJson;
+    // Chain names come from keys ([A-Za-z0-9_-], names.ts) and fixed names: no escaping needed.
     for (const name of this.chainOrder) {
-      commands.push({ add: { chain: { family, table, name } } });
+      commands.push(`{"add":{"chain":{"family":"inet","table":${tableJson},"name":"${name}"}}}`);
     }
-    commands.push(...this.maps);
-    const rule = (chain: string, expr: Stmt[]): Command => {
+    for (const m of this.maps) commands.push(m);
+    // { add: { rule: { family, table, chain, expr, comment? } } }
+    const rule = (chain: string, expr: Stmt[]): string => {
       const comment = this.lineComments.get(expr);
-      return { add: { rule: { family, table, chain, expr, ...(comment ? { comment } : {}) } } };
+      return `{"add":{"rule":{"family":"inet","table":${tableJson},"chain":"${chain}","expr":${JSON.stringify(expr)}${comment ? `,"comment":${JSON.stringify(comment)}` : ''}}}}`;
     };
     for (const [, lines, name] of bases) for (const l of lines) commands.push(rule(name, l));
     for (const name of this.chainOrder) {
       for (const l of this.chains.get(name) ?? []) if (l.length > 0) commands.push(rule(name, l));
     }
-    return { nftables: commands };
+    const baseChains = bases.map(([cmd]) => (cmd.add as { chain: Stmt }).chain);
+    return nftProgram(`{"nftables":[${commands.join(',')}]}`, baseChains);
   }
 }
 
@@ -1891,6 +1906,30 @@ function elementSpan(node: Node): [string, string] {
 }
 
 /**
+ * A map element's value as JSON text, in pieces pushed onto `out`: what JSON.stringify writes of
+ * `elementValue` (or, in an exact map, of the network address). Canonical address text (digits,
+ * hex digits, `.` and `:`) needs no escaping; the other pieces are numbers.
+ */
+function elementValueJson(out: string[], node: Node, exact: boolean): void {
+  const v = node.value;
+  if (v.kind === 'protocol') out.push(String(v.number));
+  else if (v.kind === 'range') {
+    const { min, max } = v.range;
+    if (min === max) out.push(String(min));
+    else out.push('{"range":[', String(min), ',', String(max), ']}');
+  } else if (v.kind === 'address') {
+    const m = v.match;
+    // In an exact map a network is one key: its network address, which `address` is (the first
+    // address of a prefix or range, in canonical text).
+    if (exact || m.kind === 'single') out.push('"', m.address, '"');
+    else if (m.kind === 'prefix') {
+      const len = m.prefixLength ?? (m.family === 4 ? 32 : 128);
+      out.push('{"prefix":{"addr":"', m.address, '","len":', String(len), '}}');
+    } else out.push('{"range":["', m.address, '","', m.end ?? m.address, '"]}');
+  } else out.push('0');
+}
+
+/**
  * Whether a map's members can be looked up by exact match, and the mask that makes them so. A
  * map of single values (ports, addresses), or of networks of one prefix length L (a ban list of
  * /24s, sites of /16s), needs no interval flag: the packet's address under the /L mask either is
@@ -1916,31 +1955,6 @@ function exactLookup(members: Node[], family: 4 | 6 | 0): { mask?: string } | un
   const bits = family === 4 ? 32n : 128n;
   const mask = ((1n << bits) - 1n) ^ (size - 1n);
   return { mask: family === 4 ? formatIPv4(mask) : formatIPv6(mask) };
-}
-
-/** A member of an exact map as one key: its port, protocol, address or network address. */
-function exactElementValue(node: Node): Json {
-  const v = node.value;
-  if (v.kind === 'address') {
-    const first = BigInt(v.match.first);
-    return v.match.family === 4 ? formatIPv4(first) : formatIPv6(first);
-  }
-  return elementValue(node);
-}
-
-function elementValue(node: Node): Json {
-  const v = node.value;
-  if (v.kind === 'protocol') return v.number;
-  if (v.kind === 'range')
-    return v.range.min === v.range.max ? v.range.min : range(v.range.min, v.range.max);
-  if (v.kind === 'address') {
-    const m = v.match;
-    if (m.kind === 'prefix')
-      return prefix(m.address, m.prefixLength ?? (m.family === 4 ? 32 : 128));
-    if (m.kind === 'range') return range(m.address, m.end ?? m.address);
-    return m.address;
-  }
-  return 0;
 }
 
 /* ------------------------------------------------------------------------------------------ */

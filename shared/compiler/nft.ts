@@ -17,6 +17,49 @@ export interface NftDocument {
   nftables: Command[];
 }
 
+/**
+ * A compiled program, in one form for every consumer. `json` is the libnftables JSON text `nft -j
+ * -f` reads, written by the compiler as it goes (a 100,000-rule program is 13 MB of it: built as
+ * objects and serialised afterwards, those objects were most of the compile's garbage-collector
+ * work). `nftables` is the same parsed, on first read (tests, the text rendering, `treewall compile
+ * --json`); `JSON.stringify(program)` gives `json` again, byte for byte.
+ */
+export interface NftProgram extends NftDocument {
+  /** The JSON text (not enumerable: a program serialises and compares as its commands). */
+  readonly json: string;
+  /** The `add chain` bodies of its base chains (those with a hook), in order (not enumerable). */
+  readonly baseChains: readonly Stmt[];
+}
+
+/** A program from its JSON text (`{"nftables":[...]}`, as JSON.stringify writes it). */
+export function nftProgram(json: string, baseChains: readonly Stmt[]): NftProgram {
+  let parsed: Command[] | undefined;
+  const program = {} as NftProgram;
+  Object.defineProperties(program, {
+    json: { value: json },
+    baseChains: { value: baseChains },
+    nftables: {
+      enumerable: true,
+      get: () => (parsed ??= (JSON.parse(json) as NftDocument).nftables),
+    },
+  });
+  return program;
+}
+
+/** Is `x` a compiled program (its JSON text at hand: nothing to serialise)? */
+export const isNftProgram = (x: unknown): x is NftProgram =>
+  typeof x === 'object' && x !== null && typeof (x as { json?: unknown }).json === 'string';
+
+/** The program followed by more commands, in the same transaction (the text, not re-parsed). */
+export function withCommands(program: NftProgram, commands: Command[]): NftProgram {
+  if (commands.length === 0) return program;
+  const more = commands.map((c) => JSON.stringify(c)).join(',');
+  // `json` ends with the closing `]}` of the command array and the document.
+  const head = program.json.slice(0, -2);
+  const json = `${head}${head.endsWith('[') ? '' : ','}${more}]}`;
+  return nftProgram(json, program.baseChains);
+}
+
 // The field expressions are shared, one object per field: a 100,000-rule program repeats a few
 // dozen of them ~100,000 times, and every object the compiler keeps is work for the garbage
 // collector (a third of the compile). Nothing mutates an expression once built (JSON.stringify
