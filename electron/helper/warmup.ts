@@ -108,8 +108,8 @@ const countAll = (rules: readonly Rule[]): number =>
 
 /**
  * One pass of what an apply computes before nft starts: decode the request line, check it at the
- * edge, validate, compile (sharing the parsed values), the program's JSON text and the state
- * record's. Throws if the document does not go through (a test holds it to that).
+ * edge, validate, compile (sharing the parsed values, writing the program's JSON text) and the
+ * state record's JSON text. Throws if the document does not go through (a test holds it to that).
  */
 export function warmUpOnce(line: string, options: { logGroup: number; tableName: string }): void {
   const parsed = parseHelperRequest(decodeHelperMessage(line));
@@ -121,7 +121,7 @@ export function warmUpOnce(line: string, options: { logGroup: number; tableName:
   if (problems.length > 0) throw new Error(`warm-up document invalid: ${problems[0]?.message}`);
   const compiled = compile(document, { ...options, parseCache, keepElements: {} });
   if (!compiled.ok) throw new Error(`warm-up document refused: ${compiled.problems[0]?.message}`);
-  JSON.stringify(compiled.nft);
+  // (The program's JSON text is written by compile itself: compiled.nft.json.)
   JSON.stringify({ document, appliedAt: '', fingerprint: '', counterBase: {} });
 }
 
