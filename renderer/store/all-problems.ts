@@ -72,18 +72,37 @@ function publish(document: FirewallDocument, problems: Problem[], unavailable: s
   });
 }
 
+/** A check the worker is doing now, and the newest document asked for meanwhile (checked when
+ * it answers). The worker answers in order and a 100,000-rule check takes seconds: one check a
+ * few hundred ms after every edit queued a check per edit behind it, each for a document already
+ * replaced, which kept a core busy and the autosave's encoding (same worker, in order) waiting
+ * for the whole queue. */
+let inWorker = false;
+let waiting: { document: FirewallDocument; id: number } | null = null;
+
+function checkInWorker(document: FirewallDocument, id: number): void {
+  inWorker = true;
+  // The worker holds a copy of the document, updated with the rules this edit replaced
+  // (./document-worker-client.ts); a newer check cancels this one before it is asked.
+  const start = performance.now();
+  void problemsInWorker(document, () => id !== asked).then((problems) => {
+    inWorker = false;
+    if (problems !== null && id === asked) {
+      publish(document, problems, null);
+      performance.measure(PROBLEM_CHECK_MEASURE, { start });
+    }
+    const next = waiting;
+    waiting = null;
+    if (next && next.id === asked) checkInWorker(next.document, next.id);
+  });
+}
+
 /** Check `document` (the store's current one); the answer lands in `useAllProblems`. */
 export function checkDocument(document: FirewallDocument): void {
   const id = ++asked;
   if (documentWorker()) {
-    // The worker holds a copy of the document, updated with the rules this edit replaced
-    // (./document-mirror.ts); a newer check cancels this one before it is asked.
-    const start = performance.now();
-    void problemsInWorker(document, () => id !== asked).then((problems) => {
-      if (problems === null || id !== asked) return; // a newer check is on its way
-      publish(document, problems, null);
-      performance.measure(PROBLEM_CHECK_MEASURE, { start });
-    });
+    if (inWorker) waiting = { document, id };
+    else checkInWorker(document, id);
     return;
   }
   if (countRules(document.rules) <= MAIN_THREAD_LIMIT) {
