@@ -20,7 +20,7 @@ export type Totals = Record<string, CounterValues>;
 
 const SCRIPT = fileURLToPath(new URL('./nft-counters.py', import.meta.url));
 
-interface NetlinkReply {
+export interface NetlinkReply {
   ok: boolean;
   error?: string;
   counters?: Record<string, [number, number]>;

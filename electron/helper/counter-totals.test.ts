@@ -65,6 +65,7 @@ const reply = fc.record({
         fc.constantFrom(0, 1),
         fc.nat(1000),
         fc.nat(100000),
+        fc.constant(null),
       ),
       { maxLength: 4 },
     ),
