@@ -332,6 +332,35 @@ describe('compile: refusals name the rule and the reason', () => {
     expect(problems[0]?.message).toMatch(/same id/);
   });
 
+  it('refuses a rule with the id of its parent, naming the rule met second in outline order', () => {
+    const problems = refused(
+      compile(doc([r('x', 'Any', '==', '', '->', [r('x', 'Any', '==', '', 'Pass')])])),
+    );
+    expect(problems).toEqual([expect.objectContaining({ ruleId: 'x', number: '1.1' })]);
+  });
+
+  it('gives ids that cannot be names a hashed key, unique beside verbatim ids, objects in outline order', () => {
+    const hashed = ok(compile(doc([r('a b', 'Any', '==', '', 'Log')]))).objects['a b']?.key;
+    expect(hashed).toMatch(/^h[0-9a-f]{8}$/);
+    const k = hashed as string;
+    // The verbatim id first keeps its key; the hashed one is suffixed, and the other way round.
+    const before = ok(
+      compile(doc([r(k, 'Any', '==', '', 'Log'), r('a b', 'Any', '==', '', 'Log')])),
+    );
+    expect([before.objects[k]?.key, before.objects['a b']?.key]).toEqual([k, `${k}_2`]);
+    const after = ok(
+      compile(
+        doc([
+          r('a b', 'Any', '==', '', 'Log', [r('c', 'Any', '==', '', 'Log')]),
+          r(k, 'Any', '==', '', 'Log'),
+          r(`${k}_2`, 'Any', '==', '', 'Log'),
+        ]),
+      ),
+    );
+    expect(Object.keys(after.objects)).toEqual(['a b', 'c', k, `${k}_2`]);
+    expect(Object.values(after.objects).map((o) => o.key)).toEqual([k, 'c', `${k}_2`, `${k}_2_2`]);
+  });
+
   it('never refuses a disabled rule', () => {
     const result = compile(
       doc([r('x', 'Data content', '==', 'abc', 'Delay', [], { enabled: false })]),

@@ -21,34 +21,28 @@ function fnv1a(text: string): string {
  * ids — becomes `h` + a hash, so no user-controlled byte ever reaches a kernel name.
  */
 export class KeyAllocator {
-  private readonly byId = new Map<string, string>();
   /**
-   * Keys given out, kept only once an id has been hashed: until then every key is its own id,
-   * unique because the ids are (a 100,000-rule compile spent ~10% of its time on this set).
+   * Every key given out, in order, while all were verbatim ids: a list, not a set or map (each
+   * key is its own id then, unique when the ids are; a 100,000-rule compile spent ~10% of its time
+   * hashing ids into such tables). From the first hashed id on, `byId` and `used` take over.
    */
+  private readonly given: string[] = [];
+  private byId: Map<string, string> | undefined;
   private used: Set<string> | undefined;
 
-  /** How many ids have a key (grows by one when `key` meets a new id). */
-  get size(): number {
-    return this.byId.size;
-  }
-
-  /** Has `key(id)` been asked for this id already (a duplicate id in the document)? */
-  has(id: string): boolean {
-    return this.byId.has(id);
-  }
-
   key(id: string): string {
+    if (this.byId === undefined) {
+      if (SAFE_ID.test(id)) {
+        this.given.push(id);
+        return id;
+      }
+      this.byId = new Map(this.given.map((k) => [k, k]));
+      this.used = new Set(this.given);
+    }
     const known = this.byId.get(id);
     if (known !== undefined) return known;
-    const verbatim = SAFE_ID.test(id);
-    if (verbatim && this.used === undefined) {
-      this.byId.set(id, id);
-      return id;
-    }
-    // From the first hashed id on, every key given out is remembered.
-    const used = (this.used ??= new Set(this.byId.values()));
-    let base = verbatim ? id : `h${fnv1a(id)}`;
+    const used = this.used as Set<string>;
+    let base = SAFE_ID.test(id) ? id : `h${fnv1a(id)}`;
     // A hashed key could equal a verbatim id elsewhere in the document: suffix until unique.
     if (used.has(base)) {
       let n = 2;
