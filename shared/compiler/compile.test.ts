@@ -609,6 +609,41 @@ describe('compile: exact verdict maps (no interval flag where every member is on
     ]);
   });
 
+  it("looks a body that is one lookup up on its rule's own line, its chain gone", () => {
+    const nets = ['100.64.0.0/24', '100.64.1.0/24', '100.64.2.0/24', '100.64.3.0/24'];
+    const banned = r(
+      'g',
+      'Direction',
+      '==',
+      'inbound',
+      'Group',
+      nets.map((v, i) => r(`n${i}`, 'Source net', '==', v, 'Delete no log')),
+    );
+    const result = ok(compile(doc([banned])));
+    const line = rulesOf(result, 'tw_in')[0] as Json[];
+    expect(line.at(-2)).toEqual({ counter: 'c_g' });
+    expect(line.at(-1)).toEqual({
+      vmap: {
+        key: { '&': [{ payload: { protocol: 'ip', field: 'saddr' } }, '255.255.255.0'] },
+        data: '@m_n0_4',
+      },
+    });
+    expect(rulesOf(result, 'r_g_in')).toEqual([]);
+    expect(result.objects.g?.chains).toEqual([]);
+    // An Exit group element returns from the chain it is looked up in: the body keeps its chain.
+    const exits = r(
+      'g',
+      'Direction',
+      '==',
+      'inbound',
+      'Group',
+      ['1', '2', '3', '4'].map((p, i) => r(`e${i}`, 'Dest port', '==', p, 'Exit group')),
+    );
+    const kept = ok(compile(doc([exits])));
+    expect(rulesOf(kept, 'tw_in')[0]?.at(-1)).toEqual({ jump: { target: 'r_g_in' } });
+    expect(rulesOf(kept, 'r_g_in')).toHaveLength(1);
+  });
+
   it('keeps the interval map for ranges and for networks of several lengths', () => {
     expect(mapOf(run(['22', '25', '80-90', '443'], 'Dest port'), 'm_b0')?.flags).toEqual([
       'interval',
