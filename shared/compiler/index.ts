@@ -339,6 +339,10 @@ class Compiler {
   private readonly counters: string[] = [];
   private readonly sets: Command[] = [];
   private readonly maps: string[] = [];
+  /** Map name -> whether an element can leave its chain without a verdict (noteElementVerdict). */
+  private readonly mapLeaves = new Map<string, boolean>();
+  /** Chains map elements enter by jump or goto. */
+  private readonly elementTargets = new Set<string>();
   /** The table name as a JSON string (quoted once). */
   private readonly tableJson: string;
   private readonly mapDone = new Set<string>();
@@ -1566,6 +1570,7 @@ class Compiler {
         for (const node of members) {
           const verdict = this.elementVerdict(node, level + 1, mode);
           if (node.rule.action === 'Exit group' && mode === 'mark') mayBreak = true;
+          this.noteElementVerdict(name, verdict);
           // `counter: null` is a counter starting at zero, as `{ packets: 0, bytes: 0 }` is, in
           // 20 bytes less of JSON per element for nft to read (1.8 MB at 100,000 rules).
           elem.push(elem.length === 0 ? '[{"elem":{"val":' : ',[{"elem":{"val":');
@@ -1652,6 +1657,26 @@ class Compiler {
   }
 
   /**
+   * What inlineLookupBodies needs to know of a map's elements: whether any of them can leave the
+   * chain it is looked up in without a verdict (`return`, `goto tw_break`), and the chains they
+   * enter (which keep their chains).
+   */
+  private noteElementVerdict(map: string, verdict: Json): void {
+    const v = verdict as { jump?: { target?: string }; goto?: { target?: string } } | null;
+    const target = v?.jump?.target ?? v?.goto?.target;
+    if (typeof target === 'string') this.elementTargets.add(target);
+    const stays =
+      v !== null &&
+      typeof v === 'object' &&
+      ('accept' in v ||
+        'drop' in v ||
+        v.jump !== undefined ||
+        (typeof v.goto?.target === 'string' && v.goto.target.startsWith('r_')));
+    if (!stays) this.mapLeaves.set(map, true);
+    else if (!this.mapLeaves.has(map)) this.mapLeaves.set(map, false);
+  }
+
+  /**
    * A rule body that is one lookup (`ip saddr & 255.255.255.0 vmap @m_...`, a Group of banned
    * networks, of sites, of ports: the members' own tests are the map) is looked up on the line
    * that jumped to it, and its chain goes: `counter name c_x ip saddr vmap @m` instead of
@@ -1664,27 +1689,15 @@ class Compiler {
    * fails them continues with the next line, as the body's end would.
    */
   private inlineLookupBodies(): void {
-    const elements = new Map<string, Json[]>();
-    for (const m of this.maps) {
-      const map = (m.add as { map: { name: string; elem: Json[] } }).map;
-      elements.set(map.name, map.elem);
-    }
-    const staysInLine = (verdict: Json): boolean => {
-      if (!verdict || typeof verdict !== 'object' || Array.isArray(verdict)) return false;
-      if ('accept' in verdict || 'drop' in verdict || 'jump' in verdict) return true;
-      const target = (verdict as { goto?: { target?: string } }).goto?.target;
-      return typeof target === 'string' && target.startsWith('r_');
-    };
     const lookupBody = (name: string): Stmt[] | undefined => {
       if (!name.startsWith('r_')) return undefined;
       const lines = (this.chains.get(name) ?? []).filter((l) => l.length > 0);
       const only = lines[0];
       if (lines.length !== 1 || !only || this.lineComments.has(only)) return undefined;
       const last = only[only.length - 1] as { vmap?: { data?: string } };
-      const map = last.vmap?.data?.startsWith('@') ? elements.get(last.vmap.data.slice(1)) : undefined;
-      if (!map || !only.slice(0, -1).every((st) => 'match' in st)) return undefined;
-      const verdicts = map.map((e) => (Array.isArray(e) ? e[1] : undefined));
-      return verdicts.every((v) => v !== undefined && staysInLine(v)) ? only : undefined;
+      const map = last.vmap?.data?.startsWith('@') ? last.vmap.data.slice(1) : undefined;
+      if (map === undefined || this.mapLeaves.get(map) !== false) return undefined;
+      return only.slice(0, -1).every((st) => 'match' in st) ? only : undefined;
     };
     const inlined = new Set<string>();
     for (const name of this.chainOrder) {
@@ -1702,12 +1715,13 @@ class Compiler {
     const entered = new Set<string>();
     const note = (x: unknown): void => {
       if (!x || typeof x !== 'object') return;
-      const t = (x as { jump?: { target?: unknown }; goto?: { target?: unknown } }).jump?.target ??
+      const t =
+        (x as { jump?: { target?: unknown }; goto?: { target?: unknown } }).jump?.target ??
         (x as { goto?: { target?: unknown } }).goto?.target;
       if (typeof t === 'string') entered.add(t);
     };
     for (const lines of this.chains.values()) for (const l of lines) for (const st of l) note(st);
-    for (const map of elements.values()) for (const e of map) if (Array.isArray(e)) note(e[1]);
+    for (const t of this.elementTargets) entered.add(t);
     const gone = new Set([...inlined].filter((n) => !entered.has(n)));
     if (gone.size === 0) return;
     for (const n of gone) {
