@@ -263,3 +263,97 @@ test('a drag across levels, undo, collapse and expand, redo: rows, numbers and a
   await expect(outline.rowByNumber('1.2')).toBeFocused();
   await expect(outline.cell('1.2', 'name')).toHaveText('y');
 });
+
+// Scrolling hands the rows that leave the outline to the rules that enter it (`recycleRows`,
+// patches/): every row must still show its own rule (number, name, checkbox, greying, triangle),
+// a focused checkbox must not end up on another rule's row, a drag must move the rule under the
+// pointer, and once the scrolling stops the rows are in the document's order again.
+test('rows handed on while scrolling show their own rules; focus, drag and order follow', async ({
+  ui,
+}) => {
+  const { outline, page } = ui;
+  const rules = Array.from({ length: 300 }, (_, i) =>
+    createRule({
+      name: `r${i + 1}`,
+      enabled: i % 3 !== 1,
+      expanded: i % 10 === 4,
+      children: i % 5 === 4 ? [createRule({ name: `c${i + 1}` })] : [],
+    }),
+  );
+  await ui.openWith('many.treewall', document(rules));
+  await expect(outline.rowByNumber('1')).toBeVisible();
+
+  /** What is wrong with the rendered rows: a row not showing its rule, or (`inOrder`) a row out of
+   * the document's order. */
+  const wrongRows = async (inOrder: boolean) => {
+    const shown = await outline.rows.evaluateAll((rows) =>
+      rows.map((r) => ({
+        number: r.querySelector('[data-testid="rule-number"]')?.textContent ?? '',
+        name: r.querySelector('[data-testid="cell-name"]')?.textContent ?? '',
+        checked: (r.querySelector('[data-testid="enable"]') as HTMLInputElement | null)?.checked,
+        active: r.getAttribute('data-active'),
+        open: r.querySelector('[data-testid="disclosure"]')?.classList.contains('open') ?? null,
+      })),
+    );
+    const problems: string[] = [];
+    let last = -1;
+    for (const row of shown) {
+      const [top = 0, child] = row.number.split('.').map(Number);
+      const rule = rules[top - 1];
+      if (!rule) {
+        problems.push(`row ${row.number}: no such rule`);
+        continue;
+      }
+      const shownRule = child ? rule.children[child - 1] : rule;
+      if (row.name !== shownRule?.name) problems.push(`row ${row.number} shows ${row.name}`);
+      if (row.checked !== shownRule?.enabled) problems.push(`row ${row.number}: checkbox`);
+      if (row.active !== String(rule.enabled && (shownRule?.enabled ?? false)))
+        problems.push(`row ${row.number}: greying`);
+      const open = shownRule?.children.length ? shownRule.expanded : null;
+      if (row.open !== open) problems.push(`row ${row.number}: triangle`);
+      const place = top + (child ?? 0) / 10;
+      if (inOrder && place < last) problems.push(`row ${row.number} out of order`);
+      last = place;
+    }
+    return problems;
+  };
+  const scroll = async (dy: number) => {
+    for (let i = 0; i < 20; i++) {
+      await page.mouse.wheel(0, dy);
+      await page.waitForTimeout(20);
+      expect(await wrongRows(false)).toEqual([]);
+    }
+    await expect.poll(() => wrongRows(true)).toEqual([]);
+  };
+
+  // Focus a checkbox (the keyboard's place), then scroll it far out of sight.
+  await outline.rowByNumber('3').getByTestId('enable').focus();
+  await page.getByTestId('outline').hover();
+  await scroll(200);
+  await expect(outline.rowByNumber('3')).toHaveCount(0);
+  // The focus is on no other rule's row: Space toggles nothing shown.
+  const focusedRow = await page.evaluate(
+    () =>
+      window.document.activeElement?.closest('[data-rule-id]')?.getAttribute('data-rule-id') ??
+      null,
+  );
+  expect([null, rules[2]!.id]).toContain(focusedRow);
+  await page.keyboard.press('Space');
+  await expect.poll(() => wrongRows(true)).toEqual([]);
+
+  // A drag after scrolling moves the rule under the pointer into the open group it is dropped
+  // on (the rows below it move up one).
+  const numbers = await outline.numbers();
+  const onto = numbers.filter((n) => !n.includes('.') && rules[Number(n) - 1]!.expanded)[2]!;
+  const from = String(Number(onto) + 3);
+  await outline.dragOnto(from, onto);
+  await expect(outline.cell(`${onto}.1`, 'name')).toHaveText(`r${from}`);
+  await expect(outline.cell(from, 'name')).toHaveText(`r${Number(from) + 1}`);
+  await outline.undo();
+  await expect(outline.cell(from, 'name')).toHaveText(`r${from}`);
+  await expect.poll(() => wrongRows(true)).toEqual([]);
+
+  // Back up: every row on the way shows its rule, and rule 3 was left alone.
+  await scroll(-200);
+  await expect(outline.rowByNumber('3').getByTestId('enable')).toBeChecked();
+});

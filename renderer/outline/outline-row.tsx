@@ -254,6 +254,9 @@ export function OutlineNode({ node, dragHandle }: NodeRendererProps<Rule>) {
       >
         {rule.children.length > 0 ? (
           <button
+            // Its own element per rule: a row passed to another rule (recycleRows) does not
+            // animate the triangle from the previous rule's state.
+            key={rule.id}
             type="button"
             className={`disclosure ${rule.expanded ? 'open' : ''}`}
             data-testid="disclosure"

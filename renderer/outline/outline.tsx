@@ -219,6 +219,7 @@ export function Outline() {
               childrenAccessor={childrenAccessor}
               openByDefault
               immutableData
+              recycleRows
               width={Math.max(width, gridWidth)}
               height={height}
               rowHeight={ROW_HEIGHT}
