@@ -60,6 +60,36 @@ function cases(): Case[] {
   ];
 }
 
+/**
+ * In the page, before the app: every WebSocket message that is a `counters:tick` is noted with
+ * its arrival (Date.now()) and the helper's `at` (when its reading ended), for the split of the
+ * path: packet -> helper's reading done (the wait for the next reading + the reading), -> page
+ * (helper -> serve -> WebSocket), -> painted (renderer).
+ */
+const TICK_TAP = `(() => {
+  const Native = window.WebSocket;
+  const ticks = (window.__benchTicks = []);
+  class Tapped extends Native {
+    constructor(...args) {
+      super(...args);
+      this.addEventListener('message', (e) => {
+        if (typeof e.data !== 'string' || !e.data.includes('"counters:tick"')) return;
+        const at = /"at":"([^"]+)"/.exec(e.data);
+        ticks.push({ recv: Date.now(), at: at ? Date.parse(at[1]) : NaN, text: e.data.length < 4096 ? e.data : '' });
+      });
+    }
+  }
+  window.WebSocket = Tapped;
+})();`;
+
+/** The first tick message naming `id` that arrived after `after` (epoch ms), if any. */
+const tickFor = ({ id, after }: { id: string; after: number }) => {
+  const ticks = (
+    window as unknown as { __benchTicks: { recv: number; at: number; text: string }[] }
+  ).__benchTicks;
+  return ticks.find((t) => t.recv >= after && t.text.includes(`"${id}"`)) ?? null;
+};
+
 /** Resolves with Date.now() at the first frame painted after the cell's text changed. */
 const waitForChange = ({ sel, before }: { sel: string; before: string }) =>
   new Promise<number>((resolve, reject) => {
@@ -84,7 +114,7 @@ async function measure(
   helper: HelperHandle,
   serve: ServeHandle,
   options: RunOptions,
-): Promise<{ latencies: number[] } | { failed: string }> {
+): Promise<{ latencies: number[]; splits: [number, number, number][] } | { failed: string }> {
   await helper.apply(c.doc);
   await page.goto(serve.urlFor(c.file));
   const sel = `[data-rule-id="${c.watchId}"] [data-testid="cell-stats"]`;
@@ -106,6 +136,8 @@ async function measure(
     };
   }
   const latencies: number[] = [];
+  /** Per ping: packet -> helper's reading done, -> page, -> painted (ms). */
+  const splits: [number, number, number][] = [];
   // The first round is a warm-up (page, host and helper settling after the apply): not counted.
   for (let i = -1; i < samples(options); i++) {
     await sleep(300 + Math.random() * 1000);
@@ -117,11 +149,15 @@ async function measure(
     // round trip), not the moment Node asked for `ip netns exec ping` (starting those two
     // programs took 10-40 ms, counted as latency before).
     const sent = pingSentAt(ping.stdout) ?? spawned;
-    const latency = (await seen) - sent;
+    const shown = await seen;
+    const latency = shown - sent;
     if (i >= 0) latencies.push(latency);
+    const tick = await page.evaluate(tickFor, { id: c.watchId, after: sent });
+    if (i >= 0 && tick && Number.isFinite(tick.at))
+      splits.push([tick.at - sent, tick.recv - tick.at, shown - tick.recv]);
   }
   options.log(`counter-latency, ${c.label}: ${latencies.map((t) => t.toFixed(0)).join(', ')} ms`);
-  return { latencies };
+  return { latencies, splits };
 }
 
 /** Pings per document (after the warm-up): 16, so that the median is not one ping's phase. */
@@ -158,6 +194,7 @@ export const counterLatency: Part = {
       browser = await playwright.chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
       const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
       await page.addInitScript(KEEP_NAMES_SHIM);
+      await page.addInitScript(TICK_TAP);
 
       const figures: Figure[] = [];
       const notes: string[] = [];
@@ -170,6 +207,14 @@ export const counterLatency: Part = {
         notes.push(
           `counter-latency, ${c.label}: every ping (ms): ${result.latencies.map((t) => t.toFixed(0)).join(', ')}.`,
         );
+        if (result.splits.length > 0) {
+          const part = (k: 0 | 1 | 2) => result.splits.map((s) => s[k]);
+          const show = (xs: number[]) =>
+            `median ${median(xs).toFixed(0)}, worst ${Math.max(...xs).toFixed(0)}`;
+          notes.push(
+            `counter-latency, ${c.label}: the path split over ${result.splits.length} pings (ms; the tick message that first named the rule): packet to the helper's reading done (the wait for the next reading, then the reading) ${show(part(0))}; helper -> serve -> page ${show(part(1))}; page to painted (renderer) ${show(part(2))}.`,
+          );
+        }
         for (const [what, value] of [
           ['median', median(result.latencies)],
           ['worst', Math.max(...result.latencies)],
