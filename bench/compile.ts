@@ -1,6 +1,7 @@
 // Runtime: plain Node (a benchmark script, not a test: it prints figures and asserts nothing).
 // How long the pure compile() takes on generated documents of 10,000 and 100,000 rules (the
-// benchmark generator's realistic shape), and what it produces.
+// benchmark generator's realistic shape), and what it produces. compile() writes the program's
+// JSON text itself (result.nft.json), so the figure is everything until nft can be started.
 // Run: npx tsx bench/compile.ts [SIZE...]
 
 import { compile } from '../shared/compiler/index.ts';
