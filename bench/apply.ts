@@ -69,6 +69,10 @@ export const apply: Part = {
 
           // References: the kernel loading the same compiled program, from an empty namespace.
           await runOk(net.inServer(['nft', 'flush', 'ruleset']));
+          // The previous apply's fingerprint listing must not run during the reference load: a
+          // status right after an apply does not wait for it (the table is untouched), one after
+          // this flush (a transaction since) does.
+          if (!('skip' in helper)) await helper.lastError();
           const refFile = files.file(`ref-${size}.json`, program.json());
           const children0 = exitedChildrenCpu();
           const json = await run(net.inServer(['nft', '-j', '-f', refFile]), {
@@ -125,8 +129,7 @@ export const apply: Part = {
           }
           applyMs.push(performance.now() - t1);
           // The helper replies once the rules are in force and then reads the table back for
-          // its fingerprint (a full listing): wait for that before the next measurement, so it
-          // does not run during the next reference load and slow it down.
+          // its fingerprint (a full listing), waited for (above) before the next reference load.
           if (!('skip' in helper)) {
             await helper.lastError();
             // The helper prints an apply's timings just after its reply: there by now.
