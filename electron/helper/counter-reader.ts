@@ -283,6 +283,8 @@ export class CounterReader {
     /** The interpreter command (tests prefix `ip netns exec NS`). */
     private readonly python: string[] = [systemProgram('python3')],
     private readonly useNetlink = true,
+    /** How long a request may wait for its answer before the reader is restarted. */
+    private readonly answerTimeoutMs = 10_000,
   ) {}
 
   /**
@@ -413,9 +415,16 @@ export class CounterReader {
         return;
       }
       const timer = setTimeout(() => {
+        // The reader answers in order: its late answer would go to the next request. So that
+        // reader goes (killed, its late output ignored) and the next request starts another.
         this.waiting = undefined;
-        resolve({ ok: false, error: 'no answer in 10 s' });
-      }, 10_000);
+        if (this.child === child) {
+          this.child = undefined;
+          this.needFull = true;
+          child.kill();
+        }
+        resolve({ ok: false, error: `no answer in ${this.answerTimeoutMs / 1000} s` });
+      }, this.answerTimeoutMs);
       this.waiting = (reply) => {
         clearTimeout(timer);
         resolve(reply);
@@ -429,6 +438,8 @@ export class CounterReader {
     const child = spawn(command!, [...prefix, SCRIPT], { stdio: ['pipe', 'pipe', 'pipe'] });
     let stderr = '';
     deliverJsonReplies<NetlinkReply>(child.stdout!, 256 * 1024 * 1024, () => {
+      // A reader that was replaced answers nobody (its requests were answered already).
+      if (this.child !== child) return undefined;
       const waiter = this.waiting;
       this.waiting = undefined;
       return waiter;
@@ -436,7 +447,9 @@ export class CounterReader {
     child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
     child.stdin!.on('error', () => undefined);
     const fail = (why: string) => {
-      if (this.child === child) this.child = undefined;
+      // The end of a reader that was replaced (stop, a timeout) is not the current one's failure.
+      if (this.child !== child) return;
+      this.child = undefined;
       this.needFull = true;
       const w = this.waiting;
       this.waiting = undefined;
