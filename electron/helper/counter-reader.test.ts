@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compile } from '../../shared/compiler/index.ts';
-import { createRule } from '../../shared/model/tree.ts';
+import { createRule, parentIndex } from '../../shared/model/tree.ts';
 import { DEFAULT_SETTINGS, type FirewallDocument, type Rule } from '../../shared/model/types.ts';
 import {
   kernelSkipReason,
@@ -52,19 +52,6 @@ const document: FirewallDocument = {
     r('gre', { property: 'Protocol', value: '47', action: '->' }),
   ],
 };
-
-/** Each rule's parent, as the helper indexes the applied document. */
-function parentsOf(
-  rules: Rule[],
-  parent: Rule | null = null,
-  into = new Map<string, Rule | null>(),
-) {
-  for (const rule of rules) {
-    into.set(rule.id, parent);
-    parentsOf(rule.children, rule, into);
-  }
-  return into;
-}
 
 describe.skipIf(!kernelTestsAvailable)(
   `netlink counter reader${kernelSkipReason ? ` (${kernelSkipReason})` : ''}`,
@@ -165,7 +152,7 @@ describe.skipIf(!kernelTestsAvailable)(
       const compiled = compile(document);
       if (!compiled.ok) throw new Error(JSON.stringify(compiled.problems));
       await nft.applyJson(compiled.nft);
-      const parents = parentsOf(document.rules);
+      const parents = parentIndex(document.rules);
       const port = compiled.objects.p7002!.elements![0]!.map;
       expect(mapGuards(compiled.objects, parents).guards[port]).toEqual({
         c: [compiled.objects.inb!.counter],

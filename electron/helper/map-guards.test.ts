@@ -2,7 +2,7 @@
 // from a real compile of a small tree.
 import { describe, expect, it } from 'vitest';
 import { compile } from '../../shared/compiler/index.ts';
-import { createRule } from '../../shared/model/tree.ts';
+import { createRule, parentIndex } from '../../shared/model/tree.ts';
 import { DEFAULT_SETTINGS, type Rule } from '../../shared/model/types.ts';
 import { mapGuards } from './counter-reader.ts';
 
@@ -11,18 +11,6 @@ const ports = (prefix: string, from: number): Rule[] =>
   [0, 1, 2, 3].map((i) =>
     r(`${prefix}${i}`, { property: 'Dest port', value: String(from + i), action: 'Pass' }),
   );
-
-function parentsOf(
-  rules: Rule[],
-  parent: Rule | null = null,
-  into = new Map<string, Rule | null>(),
-) {
-  for (const rule of rules) {
-    into.set(rule.id, parent);
-    parentsOf(rule.children, rule, into);
-  }
-  return into;
-}
 
 describe('map guards', () => {
   it('guards a map by its rules’ parent, reads top-level maps always, parents first', () => {
@@ -36,12 +24,12 @@ describe('map guards', () => {
     const topMap = o.top0!.elements![0]!.map;
     const inMap = o.in0!.elements![0]!.map;
     expect(topMap).not.toBe(inMap);
-    const g = mapGuards(o, parentsOf(rules));
+    const g = mapGuards(o, parentIndex(rules));
     expect(g.guards[topMap]).toBeUndefined();
     expect(g.guards[inMap]).toEqual({ c: [o.grp!.counter], m: [] });
     expect(g.maps.indexOf(topMap)).toBeLessThan(g.maps.indexOf(inMap));
     // A parent the kernel does not count (not in the compiled objects): no guard.
-    const orphan = new Map(parentsOf(rules));
+    const orphan = new Map(parentIndex(rules));
     for (const id of ['in0', 'in1', 'in2', 'in3']) orphan.set(id, r('elsewhere', {}));
     expect(mapGuards(o, orphan).guards[inMap]).toBeUndefined();
   });

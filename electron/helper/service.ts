@@ -25,7 +25,7 @@ import {
   type LogEventData,
   type TriggeredKind,
 } from '../../shared/ipc/helper-protocol.ts';
-import { countRules, numberRules } from '../../shared/model/tree.ts';
+import { countRules, numberRules, walk } from '../../shared/model/tree.ts';
 import type { FirewallDocument, Problem, Rule } from '../../shared/model/types.ts';
 import { validateDocument } from '../../shared/model/validate.ts';
 import { createParseCache } from '../../shared/model/values.ts';
@@ -1098,14 +1098,10 @@ export class HelperService {
     for (const [id, o] of Object.entries(result.objects)) keyToId.set(o.key, id);
     const rules = new Map<string, Rule>();
     const parents = new Map<string, Rule | null>();
-    const index = (list: Rule[], parent: Rule | null): void => {
-      for (const r of list) {
-        rules.set(r.id, r);
-        parents.set(r.id, parent);
-        index(r.children, r);
-      }
-    };
-    index(record.document.rules, null);
+    walk(record.document.rules, (r, _path, parent) => {
+      rules.set(r.id, r);
+      parents.set(r.id, parent);
+    });
     return {
       record,
       objects: result.objects,

@@ -5,6 +5,10 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { countRules } from '../../shared/model/tree.ts';
 import { applyLine, startWarmUp, warmupDocument, warmUpOnce, WARMUP_RULES } from './warmup.ts';
 
+/** The warm-up as the helper starts it, with the test's own passes. */
+const warmUp = (options: Omit<Parameters<typeof startWarmUp>[0], 'logGroup' | 'tableName'>) =>
+  startWarmUp({ logGroup: 7, tableName: 'treewall', ...options });
+
 describe('warm-up', () => {
   afterEach(() => {
     vi.useRealTimers();
@@ -30,10 +34,8 @@ describe('warm-up', () => {
     vi.useFakeTimers();
     let idle = false;
     let passes = 0;
-    const stop = startWarmUp({
+    const stop = warmUp({
       idle: () => idle,
-      logGroup: 7,
-      tableName: 'treewall',
       passes: 3,
       pass: () => passes++,
     });
@@ -48,10 +50,8 @@ describe('warm-up', () => {
   it('stops when told to, and after a pass that throws', async () => {
     vi.useFakeTimers();
     let passes = 0;
-    const stop = startWarmUp({
+    const stop = warmUp({
       idle: () => true,
-      logGroup: 7,
-      tableName: 'treewall',
       passes: 5,
       pass: () => {
         passes++;
@@ -61,10 +61,8 @@ describe('warm-up', () => {
     await vi.advanceTimersByTimeAsync(500);
     expect(passes).toBe(2);
     let more = 0;
-    const stop2 = startWarmUp({
+    const stop2 = warmUp({
       idle: () => true,
-      logGroup: 7,
-      tableName: 'treewall',
       passes: 5,
       pass: () => more++,
     });

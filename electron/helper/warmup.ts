@@ -12,6 +12,7 @@
 import { compile } from '../../shared/compiler/index.ts';
 import { decodeHelperMessage, parseHelperRequest } from '../../shared/ipc/helper-protocol.ts';
 import { DEFAULT_SETTINGS, type FirewallDocument, type Rule } from '../../shared/model/types.ts';
+import { createRule, countRules } from '../../shared/model/tree.ts';
 import { validateDocument } from '../../shared/model/validate.ts';
 import { createParseCache } from '../../shared/model/values.ts';
 import type { ActionName, PropertyName, RelationName } from '../../shared/model/vocabulary.ts';
@@ -21,27 +22,22 @@ export const WARMUP_PASSES = 8;
 export const WARMUP_RULES = 600;
 
 let nextId = 0;
-function rule(
+const rule = (
   property: PropertyName,
   relation: RelationName,
   value: string,
   action: ActionName,
   children: Rule[] = [],
-  parameter = '',
-): Rule {
-  return {
+): Rule =>
+  createRule({
     id: `warmup-${(nextId++).toString(36)}`,
-    enabled: true,
-    name: '',
     property,
     relation,
     value,
     action,
-    parameter,
     children,
     expanded: false,
-  };
-}
+  });
 
 /**
  * A document of about `size` rules using the tests most rule sets are made of: fragments,
@@ -75,7 +71,7 @@ export function warmupDocument(size = WARMUP_RULES): FirewallDocument {
     ]),
   ];
   const rules: Rule[] = [...fixed];
-  let count = countAll(fixed);
+  let count = countRules(fixed);
   // Then lists: networks to delete, and per-network service groups.
   const nets: Rule[] = [];
   rules.push(rule('Direction', '==', 'inbound', '->', nets));
@@ -102,9 +98,6 @@ export function warmupDocument(size = WARMUP_RULES): FirewallDocument {
   }
   return { rules, settings: { ...DEFAULT_SETTINGS, defaultPolicy: 'pass' } };
 }
-
-const countAll = (rules: readonly Rule[]): number =>
-  rules.reduce((n, r) => n + 1 + countAll(r.children), 0);
 
 /**
  * One pass of what an apply computes before nft starts: decode the request line, check it at the

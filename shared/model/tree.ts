@@ -120,6 +120,13 @@ export function countRules(rules: readonly Rule[]): number {
   return n;
 }
 
+/** Each rule's parent by id (null for a top-level rule). */
+export function parentIndex(rules: readonly Rule[]): Map<string, Rule | null> {
+  const parents = new Map<string, Rule | null>();
+  walk(rules, (rule, _path, parent) => void parents.set(rule.id, parent));
+  return parents;
+}
+
 /** The path of the rule with this id, or undefined. */
 export function pathOf(rules: readonly Rule[], id: string): number[] | undefined {
   for (let i = 0; i < rules.length; i++) {
