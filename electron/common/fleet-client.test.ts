@@ -79,6 +79,7 @@ async function fakeHelper(
 ): Promise<{
   socket: string;
   lines: string[];
+  accepted(): number;
   close(): Promise<void>;
 }> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'tw-fleet-client-'));
@@ -105,7 +106,9 @@ async function fakeHelper(
     clients: 1,
   };
   const connections = new Set<net.Socket>();
+  let accepted = 0;
   const server = net.createServer((c) => {
+    accepted++;
     connections.add(c);
     c.on('close', () => connections.delete(c));
     c.on('end', () => c.end());
@@ -149,6 +152,8 @@ async function fakeHelper(
   return {
     socket,
     lines,
+    /** Sessions opened so far (each ssh session is one connection to the socket). */
+    accepted: () => accepted,
     async close() {
       for (const c of connections) c.destroy();
       await new Promise((resolve) => server.close(resolve));
@@ -274,6 +279,47 @@ describe('FleetClient rollout whose host rolled back before the probe', () => {
         '"appliedAt":"2026-12-07T12:00:00.000Z"',
       );
       expect(phases).toEqual(['applying', 'applied', 'probing', 'reverted', 'failed']);
+    } finally {
+      await helper.close();
+    }
+  });
+});
+
+describe('FleetClient rollout over a session the caller keeps', () => {
+  it('applies over the given session and leaves it open; only the probes open new sessions', async () => {
+    const helper = await fakeHelper();
+    try {
+      const fleet = fleetOverFakeHelper(helper.socket, ['a', 'b']);
+      const [a, b] = fleet.select({});
+      const kept = new Map([
+        ['a', await fleet.connect(a!)],
+        ['b', await fleet.connect(b!)],
+      ]);
+      const before = helper.accepted();
+      const result = await fleet.rollout([a!, b!], doc('8080'), {
+        confirmTimeoutSeconds: 60,
+        session: async (host) => kept.get(host.name) ?? null,
+      });
+      expect(result.ok).toBe(true);
+      // One new session per host: its health probe.
+      expect(helper.accepted() - before).toBe(2);
+      for (const conn of kept.values()) {
+        expect(conn.client.closed).toBe(false);
+        await expect(conn.client.call('status', {})).resolves.toMatchObject({ active: true });
+        await conn.close();
+      }
+
+      // Without one (or when it throws), the apply opens its own session as before.
+      const again = helper.accepted();
+      const fallback = await fleet.rollout([a!, b!], doc('8080'), {
+        confirmTimeoutSeconds: 60,
+        session: (host) => {
+          if (host.name === 'a') throw new Error('no link');
+          return Promise.resolve(null);
+        },
+      });
+      expect(fallback.ok).toBe(true);
+      expect(helper.accepted() - again).toBe(4);
     } finally {
       await helper.close();
     }

@@ -137,6 +137,12 @@ export interface RolloutOptions {
    * that host's rollout goes on (tests cut a host's link on `applied`); a throw is ignored.
    */
   onProgress?: (event: RolloutEvent) => void | Promise<void>;
+  /**
+   * A session to `host` that is already open (the app's persistent one per host), used for the
+   * apply and any revert instead of a new ssh session, and left open. Null, a closed session or
+   * a throw: a new session as without it. The health probe is always a new session.
+   */
+  session?: (host: FleetHost) => Promise<HostConnection | null>;
 }
 
 export interface RolloutHostResult {
@@ -463,13 +469,25 @@ export class FleetClient {
       return { host: host.name, ok: false, error, ms: Date.now() - started };
     };
     let first: HostConnection | undefined;
+    let ownFirst = false;
     let probe: HostConnection | undefined;
     try {
       await emit({ phase: 'applying' });
+      let given: HostConnection | null | undefined;
       try {
-        first = await this.connect(host);
-      } catch (error) {
-        return fail(hostError(toHostError(host, error)));
+        given = await options.session?.(host);
+      } catch {
+        given = null;
+      }
+      if (given && !given.client.closed) {
+        first = given;
+      } else {
+        try {
+          first = await this.connect(host);
+          ownFirst = true;
+        } catch (error) {
+          return fail(hostError(toHostError(host, error)));
+        }
       }
       let applied: HelperStatusResult;
       try {
@@ -577,7 +595,7 @@ export class FleetClient {
         ms: Date.now() - started,
       };
     } finally {
-      await Promise.all([first?.close(), probe?.close()]);
+      await Promise.all([ownFirst ? first?.close() : undefined, probe?.close()]);
     }
   }
 }

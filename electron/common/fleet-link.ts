@@ -487,6 +487,9 @@ export function connectFleet(options: FleetLinkOptions): FleetPort {
           canary,
           confirmTimeoutSeconds: request.confirmTimeoutSeconds ?? 30,
           onProgress,
+          // The apply goes over the host's persistent session (opened if it is not); only the
+          // health probe opens a new one.
+          session: async (host) => ensure(linkOf(host.name)),
           confirmCanary: (probe) => {
             if (!probe.ok || run.stopped) return Promise.resolve(false);
             run.rollout = {
