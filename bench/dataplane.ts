@@ -1,18 +1,40 @@
 // Runtime: Node, root (benchmarks). Data plane: iperf3 TCP throughput, ping latency and the rate
-// of small (64-byte UDP) packets across a veth pair between two namespaces, with the firewall in the server's namespace, for: no rules;
-// a flat chain of 1,000 and 10,000 rules (what a linear tool produces); treewall's compiled
-// 1,000- and 10,000-rule trees (bench/generate.ts, triggered table pre-filled).
-// Method (the same for every configuration): every run of a configuration sits between two runs
-// with no rules, and its ratio is taken against the mean of those two neighbours (a paired
-// ratio: slow drift of the machine's load cancels); over several rounds the median paired ratio
-// is the figure, with its spread. Both iperf3 ends (and ping) are pinned to one CPU with
-// taskset: unpinned, where the scheduler happens to put client, server and the softirq work
-// moved throughput by 3x between runs of the same configuration.
+// of small (64-byte UDP) packets across a veth pair between two namespaces, with the firewall in
+// the server's namespace, for: no rules; a flat chain of 1,000 and 10,000 rules (what a linear
+// tool produces); treewall's compiled 1,000- and 10,000-rule trees (bench/generate.ts, triggered
+// table pre-filled); and a control: no rules against no rules (the method's own noise).
+// Method (the same for every configuration; docs/benchmarks.md says why):
+// - Two namespace pairs, P and Q, each with its own iperf3 server, built once. In a round, one
+//   pair holds the configuration and the other holds no rules, so switching between the two is
+//   one client start, never a reload. The pairs swap roles every round (pair bias cancels over
+//   an even number of rounds).
+// - A quartet is four short runs in ABBA order (no rules, config, config, no rules; BAAB every
+//   other quartet): linear drift of the machine cancels within it. A quartet's ratio is the sum
+//   of the configuration's two runs over the sum of the reference's two.
+// - Every run is measured twice over: its throughput (or received packet rate), and the same
+//   per CPU-second of the traffic's own processes (the iperf3 client, its server, and the
+//   pinned CPU's ksoftirqd: the firewall's hooks run in their softirq work). The second is what
+//   the rules cost per byte or packet; on a quiet machine, where the traffic has the pinned CPU to
+//   itself, the two are the same number, and under load the second leaves out the time other
+//   programs took the CPU away.
+// - A round's figure is the median of its quartets' ratios; the figure is the median over the
+//   rounds, with every round shown.
+// Both iperf3 ends (and ping) are pinned to one CPU with taskset: unpinned, where the scheduler
+// happened to put client, server and the softirq work moved throughput by 3x between runs.
 
+import type { ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { CLIENT_ADDRESS, SERVER_ADDRESS, createBenchNet, type BenchNet } from './bench-net.ts';
 import { flatChainText } from './flat-chain.ts';
-import { targets, type Figure, type Part, type PartResult, type RunOptions } from './report.ts';
+import {
+  median,
+  targets,
+  type Figure,
+  type Part,
+  type PartResult,
+  type RunOptions,
+} from './report.ts';
 import { hasCommand, isRoot, privateDir, run, runOk, sleep, start, stop } from './sh.ts';
 import { loadRuleset, loadTreewall, prefillTriggered, type CompiledRuleset } from './treewall.ts';
 
@@ -20,72 +42,140 @@ const PORT = 5201;
 /** Pings per measurement, 2 ms apart: the CPUs stay awake, so the round trip is the path. */
 const PINGS = 500;
 const PING_INTERVAL = '0.002';
-/** Seconds of the small-packet UDP run. */
-const UDP_SECONDS = 2;
 /**
- * The CPU both ends of the traffic run on (`taskset -c`), or undefined for unpinned. One CPU for
- * client, server and the softirq work of the veth pair: the firewall's per-packet cost is then
- * the only thing that differs between configurations, not the placement of three busy threads.
- * It is also the strict reading: every cycle the rules cost comes out of the same CPU that moves
- * the bytes, where unpinned the rules (run in the sender's softirq) can hide behind a receiver
- * that is the bottleneck on the other CPU.
+ * The CPU both ends of the traffic run on (`taskset -c`). One CPU for client, server and the
+ * softirq work of the veth pair: the firewall's per-packet cost is then the only thing that
+ * differs between configurations, not the placement of three busy threads. It is also the strict
+ * reading: every cycle the rules cost comes out of the same CPU that moves the bytes, where
+ * unpinned the rules (run in the sender's softirq) can hide behind a receiver that is the
+ * bottleneck on the other CPU.
  */
 // The last CPU (CPU 1 on the 2-core benchmark machine): CPU 0 tends to take device interrupts.
-const PIN_CPU: string | undefined = String(Math.max(0, availableParallelism() - 1));
-const pinned = (argv: string[]): string[] =>
-  PIN_CPU === undefined ? argv : ['taskset', '-c', PIN_CPU, ...argv];
+const PIN_CPU = String(Math.max(0, availableParallelism() - 1));
+const pinned = (argv: string[]): string[] => ['taskset', '-c', PIN_CPU, ...argv];
+
+/**
+ * Runs a program and prints its CPU time (user + system, microseconds from wait4's rusage) on
+ * stderr as `cpu <seconds>`: the iperf3 client's own CPU, measured by its parent.
+ */
+const CPU_WRAPPER = [
+  'import os, sys',
+  'pid = os.fork()',
+  'if pid == 0:',
+  '    os.execvp(sys.argv[1], sys.argv[1:])',
+  '_, status, usage = os.wait4(pid, 0)',
+  "sys.stderr.write('cpu %.6f\\n' % (usage.ru_utime + usage.ru_stime))",
+  'sys.exit(os.waitstatus_to_exitcode(status))',
+].join('\n');
+
+/** CPU time a task has run so far, in seconds (/proc/PID/schedstat, nanoseconds; no steal). */
+const taskCpu = (pid: number): number =>
+  Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[0]) / 1e9;
+
+/** The pid of the kernel thread that runs the pinned CPU's deferred softirq work. */
+function ksoftirqd(): number {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === `ksoftirqd/${PIN_CPU}`)
+        return Number(entry);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  throw new Error(`no ksoftirqd/${PIN_CPU} thread`);
+}
 
 interface Config {
   name: string;
-  /** Loads the configuration into the server namespace (after its ruleset was flushed). */
+  /** Loads the configuration into a pair's server namespace (after its ruleset was flushed). */
   load: (net: BenchNet, files: ReturnType<typeof privateDir>) => Promise<void>;
+  /** ABBA quartets per round, for TCP and for UDP each. */
+  quartets: number;
+  /** The no-rules control: nothing is loaded, and nothing loaded is not an error. */
+  control?: boolean;
 }
 
 export function missingPrerequisite(): string | undefined {
   if (!isRoot()) return 'needs root (network namespaces and nft)';
-  for (const cmd of ['ip', 'nft', 'iperf3', 'ping', 'taskset']) {
+  for (const cmd of ['ip', 'nft', 'iperf3', 'ping', 'taskset', 'python3']) {
     if (!hasCommand(cmd)) return `${cmd} is not installed`;
   }
   return undefined;
 }
 
-/** Runs the iperf3 client (pinned) against the server for `seconds`; its JSON report. */
-async function iperf3(net: BenchNet, seconds: number, args: string[]): Promise<unknown> {
-  const r = await runOk(
-    net.inClient(
-      pinned([
-        'iperf3',
-        '-c',
-        SERVER_ADDRESS,
-        '-p',
-        String(PORT),
-        '-t',
-        String(seconds),
-        ...args,
-        '-J',
-      ]),
-    ),
-    { timeoutMs: (seconds + 20) * 1000 },
-  );
-  return JSON.parse(r.stdout);
+/** A namespace pair with its iperf3 server running (pinned). */
+interface Pair {
+  name: string;
+  net: BenchNet;
+  server: ChildProcess;
+  serverPid: number;
 }
 
-async function throughput(net: BenchNet, seconds: number): Promise<number> {
-  const report = (await iperf3(net, seconds, ['-O', '1'])) as {
-    end?: { sum_received?: { bits_per_second?: number } };
+/** One run: what it moved per second of wall time, and the same per CPU-second of its processes. */
+interface Sample {
+  /** Gbit/s (TCP) or thousands of packets received per second (UDP). */
+  rate: number;
+  /** The same amount per CPU-second of the client, the server and ksoftirqd. */
+  perCpu: number;
+  /** CPU-seconds of those processes per second of wall time (1 = the pinned CPU was theirs). */
+  share: number;
+}
+
+type Kind = 'tcp' | 'udp';
+
+async function sample(pair: Pair, kind: Kind, seconds: number, softirq: number): Promise<Sample> {
+  const args = kind === 'tcp' ? ['-O', '0'] : ['-u', '-b', '0', '-l', '64'];
+  const argv = pinned([
+    'python3',
+    '-c',
+    CPU_WRAPPER,
+    'iperf3',
+    '-c',
+    SERVER_ADDRESS,
+    '-p',
+    String(PORT),
+    '-t',
+    String(seconds),
+    ...args,
+    '-J',
+  ]);
+  const server0 = taskCpu(pair.serverPid);
+  const soft0 = taskCpu(softirq);
+  const wall0 = performance.now();
+  const r = await runOk(pair.net.inClient(argv), { timeoutMs: (seconds + 20) * 1000 });
+  const wall = (performance.now() - wall0) / 1000;
+  const cpuServer = taskCpu(pair.serverPid) - server0;
+  const cpuSoft = taskCpu(softirq) - soft0;
+  const client = /cpu ([\d.]+)/.exec(r.stderr);
+  if (!client) throw new Error(`the CPU wrapper printed no CPU time: ${r.stderr}`);
+  const cpu = Number(client[1]) + cpuServer + cpuSoft;
+  const report = JSON.parse(r.stdout) as {
+    end?: {
+      sum_received?: { bits_per_second?: number; seconds?: number };
+      sum?: { packets?: number; lost_packets?: number; seconds?: number };
+    };
   };
-  const bps = report.end?.sum_received?.bits_per_second;
-  if (typeof bps !== 'number') throw new Error('iperf3 reported no received throughput');
-  return bps / 1e9;
+  let rate: number;
+  let amount: number;
+  if (kind === 'tcp') {
+    const s = report.end?.sum_received;
+    if (typeof s?.bits_per_second !== 'number' || !s.seconds)
+      throw new Error('iperf3 reported no received throughput');
+    rate = s.bits_per_second / 1e9;
+    amount = rate * s.seconds;
+  } else {
+    const s = report.end?.sum;
+    if (typeof s?.packets !== 'number' || typeof s.lost_packets !== 'number' || !s.seconds)
+      throw new Error('iperf3 reported no UDP packet counts');
+    amount = (s.packets - s.lost_packets) / 1000;
+    rate = amount / s.seconds;
+  }
+  return { rate, perCpu: amount / cpu, share: cpu / wall };
 }
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-};
 const spread = (xs: number[], digits: number): string =>
-  `${Math.min(...xs).toFixed(digits)}-${Math.max(...xs).toFixed(digits)}`;
+  xs.length === 0 ? '-' : `${Math.min(...xs).toFixed(digits)}-${Math.max(...xs).toFixed(digits)}`;
 
 /** Median round trip of single pings (each `time=` line): other load shows as outliers. */
 async function latency(net: BenchNet, count: number): Promise<number> {
@@ -98,22 +188,7 @@ async function latency(net: BenchNet, count: number): Promise<number> {
   return median(times);
 }
 
-/**
- * Small packets: a UDP flood of 64-byte datagrams for UDP_SECONDS, packets the server received
- * per second (sent minus lost). Every packet pays the whole rule path, so this is the per-packet
- * cost where TCP's 64 KB segments mostly measure copying bytes.
- */
-async function packetRate(net: BenchNet): Promise<number> {
-  const report = (await iperf3(net, UDP_SECONDS, ['-u', '-b', '0', '-l', '64'])) as {
-    end?: { sum?: { packets?: number; lost_packets?: number; seconds?: number } };
-  };
-  const sum = report.end?.sum;
-  if (typeof sum?.packets !== 'number' || typeof sum.lost_packets !== 'number' || !sum.seconds)
-    throw new Error('iperf3 reported no UDP packet counts');
-  return (sum.packets - sum.lost_packets) / sum.seconds;
-}
-
-/** Confirms that the loaded ruleset really is in the server namespace (guards a silent no-op). */
+/** Rules in a namespace's ruleset (guards a silent no-op load, and a reference that is not empty). */
 async function ruleCount(net: BenchNet): Promise<number> {
   const r = await runOk(net.inServer(['nft', 'list', 'ruleset']));
   return r.stdout.split('\n').filter((l) => /\b(counter|jump|goto|accept|drop|vmap)\b/.test(l))
@@ -124,9 +199,11 @@ export function treewallConfig(
   size: number,
   compiled: CompiledRuleset,
   notes: Set<string>,
+  quartets: number,
 ): Config {
   return {
     name: `treewall tree, ${size.toLocaleString('en-US')} rules`,
+    quartets,
     load: async (net, files) => {
       const loaded = await loadRuleset(net.inServer, files, `tw-${size}`, compiled);
       if (loaded.via === 'text') {
@@ -143,168 +220,239 @@ export function treewallConfig(
 
 export const dataplane: Part = {
   name: 'dataplane',
-  summary: 'iperf3 throughput and ping latency over veth: no rules, flat chains, treewall trees',
+  summary:
+    'iperf3 throughput, 64-byte UDP rate and ping over veth: no rules, flat chains, treewall trees',
   async run(options: RunOptions): Promise<PartResult> {
     const missing = missingPrerequisite();
     if (missing) return { status: 'skipped', why: missing };
-    const seconds = options.quick ? 2 : 3;
-    const rounds = options.quick ? 1 : 5;
+    // Seconds of every iperf3 run (TCP and UDP), rounds (even: each pair holds each
+    // configuration equally often), and ABBA quartets per round of the 10,000-rule tree (the
+    // figure with a target) and of the other configurations.
+    const seconds = 1;
+    const rounds = options.quick ? 2 : 4;
+    const targetQuartets = options.quick ? 1 : 3;
+    const otherQuartets = 1;
     const notes: string[] = [];
     const loadNotes = new Set<string>();
 
-    const reference: Config = { name: 'no rules', load: async () => {} };
-    const configs: Config[] = [];
+    const REFERENCE = 'no rules';
+    const configs: Config[] = [
+      { name: 'no rules (control)', quartets: otherQuartets, control: true, load: async () => {} },
+    ];
     for (const n of [1_000, 10_000]) {
       configs.push({
         name: `flat chain, ${n.toLocaleString('en-US')} rules`,
+        quartets: otherQuartets,
         load: async (net, files) => {
           await runOk(net.inServer(['nft', '-f', files.file(`flat-${n}.nft`, flatChainText(n))]));
         },
       });
     }
+    const isTarget = (c: Config) => c.name.startsWith('treewall') && c.name.includes('10,000');
     const treewall = await loadTreewall();
     if ('skip' in treewall) {
       notes.push(`treewall trees skipped: ${treewall.skip}`);
     } else {
       for (const n of [1_000, 10_000]) {
         options.log(`dataplane: compiling the ${n}-rule tree`);
-        configs.push(treewallConfig(n, treewall.compile(n), loadNotes));
+        configs.push(
+          treewallConfig(
+            n,
+            treewall.compile(n),
+            loadNotes,
+            n === 10_000 ? targetQuartets : otherQuartets,
+          ),
+        );
       }
     }
 
-    const net = await createBenchNet();
     const files = privateDir();
-    const server = start(net.inServer(pinned(['iperf3', '-s', '-p', String(PORT)])));
-    const gbps = new Map<string, number[]>();
+    const pairs: Pair[] = [];
+    const softirq = ksoftirqd();
+    // Per configuration and kind: every run's sample, and per round the quartets' ratios.
+    const samples = new Map<string, Sample[]>();
+    const quartetRatios = new Map<string, { rate: number; perCpu: number }[][]>();
     const rtt = new Map<string, number[]>();
-    const pps = new Map<string, number[]>();
-    const ratios = new Map<string, number[]>();
-    const push = (m: Map<string, number[]>, k: string, v: number) =>
-      m.set(k, [...(m.get(k) ?? []), v]);
+    const key = (config: string, kind: Kind) => `${config} ${kind}`;
+    const push = <T>(m: Map<string, T[]>, k: string, v: T) => m.set(k, [...(m.get(k) ?? []), v]);
     try {
+      for (const name of ['P', 'Q']) {
+        const net = await createBenchNet();
+        const server = start(net.inServer(pinned(['iperf3', '-s', '-p', String(PORT)])));
+        pairs.push({ name, net, server, serverPid: server.pid ?? 0 });
+      }
       await sleep(300);
-      const measure = async (config: Config, round: number, ping: boolean): Promise<number> => {
-        await runOk(net.inServer(['nft', 'flush', 'ruleset']));
-        await config.load(net, files);
-        const loaded = await ruleCount(net);
-        if (config !== reference && loaded === 0) throw new Error(`${config.name}: nothing loaded`);
-        const g = await throughput(net, seconds);
-        push(gbps, config.name, g);
-        let line = `dataplane: round ${round + 1}/${rounds} ${config.name}: ${g.toFixed(2)} Gbit/s`;
-        if (ping) {
-          const r = await latency(net, PINGS);
-          push(rtt, config.name, r);
-          const k = await packetRate(net);
-          push(pps, config.name, k);
-          line += `, ping ${r.toFixed(3)} ms, ${(k / 1000).toFixed(0)} kpps`;
-        }
-        options.log(line);
-        return g;
-      };
-      // Each round: no rules, A, no rules, B, no rules, ... no rules. The order of the
-      // configurations alternates between rounds, so none always follows the same neighbour.
+      for (const pair of pairs) {
+        const comm = readFileSync(`/proc/${pair.serverPid}/comm`, 'utf8').trim();
+        if (comm !== 'iperf3') throw new Error(`pair ${pair.name}: the server pid runs ${comm}`);
+      }
       for (let round = 0; round < rounds; round++) {
+        const [host, ref] = (round % 2 === 0 ? pairs : [...pairs].reverse()) as [Pair, Pair];
         const order = round % 2 === 0 ? configs : [...configs].reverse();
-        let before = await measure(reference, round, true);
         for (const config of order) {
-          const g = await measure(config, round, true);
-          const after = await measure(reference, round, false);
-          push(ratios, config.name, g / ((before + after) / 2));
-          before = after;
+          for (const pair of pairs) await runOk(pair.net.inServer(['nft', 'flush', 'ruleset']));
+          await config.load(host.net, files);
+          if (!config.control && (await ruleCount(host.net)) === 0)
+            throw new Error(`${config.name}: nothing loaded`);
+          if ((await ruleCount(ref.net)) !== 0 || (config.control && (await ruleCount(host.net))))
+            throw new Error(`${config.name}: the no-rules pair holds rules`);
+          let line = `dataplane: round ${round + 1}/${rounds} ${config.name} on ${host.name}, no rules on ${ref.name}:`;
+          for (const kind of ['tcp', 'udp'] as const) {
+            const ratios: { rate: number; perCpu: number }[] = [];
+            for (let q = 0; q < config.quartets; q++) {
+              const abba = q % 2 === 0 ? [ref, host, host, ref] : [host, ref, ref, host];
+              const got: { pair: Pair; s: Sample }[] = [];
+              for (const pair of abba)
+                got.push({ pair, s: await sample(pair, kind, seconds, softirq) });
+              const sum = (pair: Pair, f: (s: Sample) => number) =>
+                got.filter((g) => g.pair === pair).reduce((a, g) => a + f(g.s), 0);
+              for (const g of got)
+                push(samples, key(g.pair === host ? config.name : REFERENCE, kind), g.s);
+              ratios.push({
+                rate: sum(host, (s) => s.rate) / sum(ref, (s) => s.rate),
+                perCpu: sum(host, (s) => s.perCpu) / sum(ref, (s) => s.perCpu),
+              });
+            }
+            push(quartetRatios, key(config.name, kind), ratios);
+            line += ` ${kind} ${ratios.map((r) => `${(r.perCpu * 100).toFixed(1)}% per CPU-s (${(r.rate * 100).toFixed(1)}% rate)`).join(', ')};`;
+          }
+          push(rtt, config.name, await latency(host.net, PINGS));
+          push(rtt, REFERENCE, await latency(ref.net, PINGS));
+          options.log(line);
         }
       }
     } finally {
-      await stop(server);
-      await run(net.inServer(['nft', 'flush', 'ruleset']));
-      await net.remove();
+      for (const pair of pairs) {
+        await stop(pair.server);
+        await run(pair.net.inServer(['nft', 'flush', 'ruleset']));
+        await pair.net.remove();
+      }
       files.remove();
     }
 
+    const pct = (x: number) => x * 100;
+    /** Per round: the median of its quartets' ratios. */
+    const roundFigures = (config: Config, kind: Kind, f: 'rate' | 'perCpu'): number[] =>
+      (quartetRatios.get(key(config.name, kind)) ?? []).map((qs) =>
+        pct(median(qs.map((q) => q[f]))),
+      );
     const figures: Figure[] = [];
-    const all = [reference, ...configs];
-    for (const config of all) {
-      figures.push({
-        part: 'dataplane',
-        name: `throughput, ${config.name} (median)`,
-        value: median(gbps.get(config.name) ?? []),
-        unit: 'Gbit/s',
-      });
-    }
-    for (const config of configs) {
-      const isTree10k = config.name.startsWith('treewall') && config.name.includes('10,000');
-      figures.push({
-        part: 'dataplane',
-        name: `throughput, ${config.name}, paired ratio to no rules (median)`,
-        value: median(ratios.get(config.name) ?? []) * 100,
-        unit: '%',
-        ...(isTree10k ? { target: targets.atLeast(97, '>= 97% of no rules') } : {}),
-      });
-      if (isTree10k) {
-        // Issue 16: at least 0.97 in every round, not only in the median.
+    const kinds = [
+      { kind: 'tcp' as const, what: 'TCP', rateName: 'throughput', unit: 'Gbit/s', target: 97 },
+      {
+        kind: 'udp' as const,
+        what: '64-byte UDP',
+        rateName: 'packets received',
+        unit: 'kpps',
+        target: 92,
+      },
+    ];
+    for (const { kind, what, rateName, unit, target } of kinds) {
+      for (const name of [REFERENCE, ...configs.filter((c) => !c.control).map((c) => c.name)]) {
+        const ss = samples.get(key(name, kind)) ?? [];
         figures.push({
           part: 'dataplane',
-          name: `throughput, ${config.name}, paired ratio to no rules (worst round)`,
-          value: Math.min(...(ratios.get(config.name) ?? [0])) * 100,
+          name: `${what} ${rateName}, ${name} (median of runs)`,
+          value: median(ss.map((s) => s.rate)),
+          unit,
+        });
+      }
+      for (const config of configs) {
+        const perCpu = roundFigures(config, kind, 'perCpu');
+        const rate = roundFigures(config, kind, 'rate');
+        const targeted = isTarget(config);
+        figures.push({
+          part: 'dataplane',
+          name: `${what}, ${config.name} / no rules, per CPU-second (median of rounds)`,
+          value: median(perCpu),
           unit: '%',
-          target: targets.atLeast(97, '>= 97% in every round'),
+          rounds: perCpu,
+          ...(targeted
+            ? {
+                target: targets.atLeast(
+                  target,
+                  `>= ${target}% of no rules${kind === 'tcp' ? '' : ''}`,
+                ),
+              }
+            : {}),
+        });
+        if (targeted && kind === 'tcp') {
+          // Issue 16: at least 0.97 in every round, not only in the median.
+          figures.push({
+            part: 'dataplane',
+            name: `${what}, ${config.name} / no rules, per CPU-second (worst round)`,
+            value: Math.min(...perCpu),
+            unit: '%',
+            target: targets.atLeast(target, `>= ${target}% in every round`),
+          });
+        }
+        figures.push({
+          part: 'dataplane',
+          name: `${what}, ${config.name} / no rules, ${rateName} per second (median of rounds)`,
+          value: median(rate),
+          unit: '%',
+          rounds: rate,
         });
       }
     }
-    const baseRtt = median(rtt.get(reference.name) ?? []);
-    for (const config of all) {
+    const baseRtt = median(rtt.get(REFERENCE) ?? []);
+    for (const name of [REFERENCE, ...configs.filter((c) => !c.control).map((c) => c.name)]) {
       figures.push({
         part: 'dataplane',
-        name: `ping rtt, ${config.name} (median)`,
-        value: median(rtt.get(config.name) ?? []) * 1000,
+        name: `ping rtt, ${name} (median)`,
+        value: median(rtt.get(name) ?? []) * 1000,
         unit: 'us',
-        ...(config === reference ? {} : { reference: { name: 'no rules', value: baseRtt * 1000 } }),
-      });
-    }
-    const basePps = median(pps.get(reference.name) ?? []);
-    for (const config of all) {
-      figures.push({
-        part: 'dataplane',
-        name: `small packets (UDP, 64 bytes) received, ${config.name} (median)`,
-        value: median(pps.get(config.name) ?? []) / 1000,
-        unit: 'kpps',
-        ...(config === reference ? {} : { reference: { name: 'no rules', value: basePps / 1000 } }),
-        ...(config.name.startsWith('treewall') && config.name.includes('10,000')
-          ? { target: targets.ratioAtLeast(0.92, '>= 92% of no rules') }
-          : {}),
+        ...(name === REFERENCE ? {} : { reference: { name: REFERENCE, value: baseRtt * 1000 } }),
       });
     }
     notes.push(...loadNotes);
+    for (const { kind, what } of kinds) {
+      notes.push(
+        `dataplane: ${what} quartet ratios per round, per CPU-second (rate) in %: ${configs
+          .map(
+            (c) =>
+              `${c.name}: ${(quartetRatios.get(key(c.name, kind)) ?? [])
+                .map((qs) =>
+                  qs
+                    .map((q) => `${pct(q.perCpu).toFixed(1)} (${pct(q.rate).toFixed(1)})`)
+                    .join(' '),
+                )
+                .join(' | ')}`,
+          )
+          .join('; ')}.`,
+      );
+      const all = [REFERENCE, ...configs.map((c) => c.name)];
+      notes.push(
+        `dataplane: ${what} runs, spread of rate / per CPU-second / CPU share: ${all
+          .map((name) => {
+            const ss = samples.get(key(name, kind)) ?? [];
+            return `${name} ${spread(
+              ss.map((s) => s.rate),
+              kind === 'tcp' ? 1 : 0,
+            )} / ${spread(
+              ss.map((s) => s.perCpu),
+              kind === 'tcp' ? 1 : 0,
+            )} / ${spread(
+              ss.map((s) => s.share * 100),
+              0,
+            )}%`;
+          })
+          .join('; ')}.`,
+      );
+    }
     notes.push(
-      `dataplane: paired ratios per round (%): ${configs
+      `dataplane: ping (us): ${[REFERENCE, ...configs.map((c) => c.name)]
         .map(
-          (c) =>
-            `${c.name} ${(ratios.get(c.name) ?? []).map((r) => (r * 100).toFixed(1)).join(', ')}`,
+          (name) =>
+            `${name} ${spread(
+              (rtt.get(name) ?? []).map((x) => x * 1000),
+              0,
+            )}`,
         )
         .join('; ')}.`,
     );
     notes.push(
-      `dataplane: spread of the runs (Gbit/s): ${all
-        .map((c) => `${c.name} ${spread(gbps.get(c.name) ?? [], 1)}`)
-        .join('; ')}; ping (us): ${all
-        .map(
-          (c) =>
-            `${c.name} ${spread(
-              (rtt.get(c.name) ?? []).map((x) => x * 1000),
-              0,
-            )}`,
-        )
-        .join('; ')}; small packets (kpps): ${all
-        .map(
-          (c) =>
-            `${c.name} ${spread(
-              (pps.get(c.name) ?? []).map((x) => x / 1000),
-              0,
-            )}`,
-        )
-        .join('; ')}.`,
-    );
-    notes.push(
-      `dataplane: iperf3 -t ${seconds} -O 1 (one TCP stream) client ${CLIENT_ADDRESS} -> server ${SERVER_ADDRESS}, firewall in the server namespace; ${PIN_CPU === undefined ? 'unpinned' : `iperf3 client, server and ping pinned to CPU ${PIN_CPU} (taskset)`}; ${rounds} round(s), each: no rules, then every configuration followed by a no-rules run (order reversed every other round); a configuration's paired ratio is its run over the mean of the no-rules runs just before and after it; figures are medians over the rounds. After each configuration's TCP run (and the first no-rules run of each round): ${PINGS} pings ${Number(PING_INTERVAL) * 1000} ms apart, the median round trip; then iperf3 -u -b 0 -l 64 -t ${UDP_SECONDS} (64-byte UDP datagrams as fast as the client sends them), packets the server received per second (sent minus lost).`,
+      `dataplane: two namespace pairs (P, Q), client ${CLIENT_ADDRESS} -> server ${SERVER_ADDRESS} in each, firewall in the server namespace, iperf3 client, servers and ping pinned to CPU ${PIN_CPU} (taskset); ${rounds} round(s): in each, every configuration in turn (order reversed every other round) is loaded into one pair while the other holds no rules (the pairs swap every round), then ABBA quartets of ${seconds}-second iperf3 runs, TCP (-O 0, one stream) and UDP (-u -b 0 -l 64, packets received = sent - lost), ${targetQuartets} quartet(s) per kind for the 10,000-rule tree and ${otherQuartets} for the others; a quartet's ratio is the configuration's two runs over the reference's two, per second of wall time (rate) and per CPU-second of the iperf3 client (wait4 rusage), its server and ksoftirqd/${PIN_CPU} (/proc schedstat); a round's figure is the median of its quartets, the figure the median of the rounds. Then ${PINGS} pings ${Number(PING_INTERVAL) * 1000} ms apart in each pair, the median round trip. The control configuration is no rules against no rules: its ratios are the method's noise.`,
     );
     return { status: 'ran', figures, notes };
   },
