@@ -14,7 +14,7 @@ import { gunzipSync } from 'node:zlib';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { isGzip } from '../../shared/ipc/gzip.ts';
 import { failure, type ApiResult } from '../../shared/ipc/app-api.ts';
-import { compactDocument, isDocumentLike } from '../../shared/ipc/compact-document.ts';
+import { compactDocumentChecked, isDocumentLike } from '../../shared/ipc/compact-document.ts';
 import { decodeWire, encodeWire } from '../../shared/ipc/wire.ts';
 import type { Backend, CallContext } from '../common/backend.ts';
 import { FrameHeaderReader } from './frame-headers.ts';
@@ -276,7 +276,10 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
         let text: string;
         try {
           const reply = await answer(isBinary ? utf8OrNull(data) : data.toString(), context);
-          text = encodeWire(compact ? withCompactDocument(reply) : reply);
+          if (compact) {
+            const { message, plain } = withCompactDocument(reply);
+            text = encodeWire(message, plain);
+          } else text = encodeWire(reply);
         } catch (error) {
           text = encodeWire({ id: null, result: failure('internal', messageOf(error)) });
         }
@@ -403,14 +406,21 @@ function readCookie(header: string | undefined, name: string): string | null {
 }
 
 /** A reply whose value carries a whole document (document:open, new, recover), that document in
- * compact form; any other reply as it is. */
-function withCompactDocument(reply: unknown): unknown {
+ * compact form; any other reply as it is. `plain`: its parts known to hold only JSON values (the
+ * compact rules when no rule has `extra`), for encodeWire. */
+function withCompactDocument(reply: unknown): { message: unknown; plain?: ReadonlySet<object> } {
   const result = (reply as { result?: ApiResult<unknown> } | null)?.result;
-  if (!result?.ok) return reply;
+  if (!result?.ok) return { message: reply };
   const value = result.value as { document?: unknown } | null;
-  if (typeof value !== 'object' || value === null || !isDocumentLike(value.document)) return reply;
+  if (typeof value !== 'object' || value === null || !isDocumentLike(value.document)) {
+    return { message: reply };
+  }
+  const { compact, rulesPlain } = compactDocumentChecked(value.document);
   return {
-    ...(reply as object),
-    result: { ...result, value: { ...value, document: compactDocument(value.document) } },
+    message: {
+      ...(reply as object),
+      result: { ...result, value: { ...value, document: compact } },
+    },
+    ...(rulesPlain ? { plain: new Set([compact.compactRules]) } : {}),
   };
 }

@@ -5,6 +5,7 @@ import { createRule } from '../model/tree.ts';
 import { ruleTree } from '../plist/test-arbitraries.ts';
 import {
   compactDocument,
+  compactDocumentChecked,
   expandCompactDocument,
   isCompactDocument,
   isDocumentLike,
@@ -12,8 +13,13 @@ import {
 } from './compact-document.ts';
 import { decodeWire, encodeWire } from './wire.ts';
 
+/** As serve sends it: the compact rules skipped by the check for dates and data when no rule has
+ * unknown keys. */
 const overWire = (document: FirewallDocument): FirewallDocument => {
-  const received = decodeWire(encodeWire(compactDocument(document)));
+  const { compact, rulesPlain } = compactDocumentChecked(document);
+  const received = decodeWire(
+    encodeWire(compact, rulesPlain ? new Set([compact.compactRules]) : undefined),
+  );
   expect(isCompactDocument(received)).toBe(true);
   return expandCompactDocument(received as CompactDocument);
 };
@@ -67,6 +73,29 @@ describe('compact document form', () => {
     expect(encodeWire(compactDocument(document)).length * 3).toBeLessThan(
       encodeWire(document).length,
     );
+  });
+
+  it('says its rules are plain JSON exactly when no rule has unknown keys', () => {
+    const plain: FirewallDocument = {
+      settings: DEFAULT_SETTINGS,
+      rules: [leaf({ id: 'g', action: 'Group', children: [leaf({ id: 'l' })] })],
+      extra: { SentryDocument_x: new Date(0) },
+    };
+    expect(compactDocumentChecked(plain).rulesPlain).toBe(true);
+    const deep: FirewallDocument = {
+      ...plain,
+      rules: [
+        leaf({
+          id: 'g',
+          action: 'Group',
+          children: [leaf({ id: 'l', extra: { d: new Date(5) } })],
+        }),
+      ],
+    };
+    expect(compactDocumentChecked(deep).rulesPlain).toBe(false);
+    // The document's own unknown keys are outside the rules: still tagged.
+    expect(overWire(plain)).toEqual(plain);
+    expect(overWire(deep)).toEqual(deep);
   });
 
   it('tells documents and compact documents apart', () => {

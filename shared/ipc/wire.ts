@@ -51,12 +51,13 @@ function isTagged(value: object, tag: string): value is Record<string, string> {
   );
 }
 
-/** True when `value` holds a Date or a Uint8Array anywhere (iterative: documents nest deeply). */
-function holdsTaggable(value: unknown): boolean {
+/** True when `value` holds a Date or a Uint8Array anywhere (iterative: documents nest deeply),
+ * not looking inside `plain`. */
+function holdsTaggable(value: unknown, plain: ReadonlySet<object>): boolean {
   const stack: unknown[] = [value];
   while (stack.length > 0) {
     const v = stack.pop();
-    if (typeof v !== 'object' || v === null) continue;
+    if (typeof v !== 'object' || v === null || plain.has(v)) continue;
     if (v instanceof Date || v instanceof Uint8Array) return true;
     if (Array.isArray(v)) {
       for (let i = 0; i < v.length; i++) {
@@ -73,10 +74,14 @@ function holdsTaggable(value: unknown): boolean {
   return false;
 }
 
-export function encodeWire(message: unknown): string {
+const NOTHING_PLAIN: ReadonlySet<object> = new Set();
+
+/** `plain`: parts of `message` the caller knows hold only JSON values (no Date, no Uint8Array),
+ * which the check for values to tag then skips. */
+export function encodeWire(message: unknown, plain: ReadonlySet<object> = NOTHING_PLAIN): string {
   // A replacer function costs a call per value (millions in a large document); a walk that finds
   // nothing to tag is several times cheaper, so most messages are plain JSON.stringify.
-  if (!holdsTaggable(message)) return JSON.stringify(message);
+  if (!holdsTaggable(message, plain)) return JSON.stringify(message);
   return JSON.stringify(message, function (this: Record<string, unknown>, key, value: unknown) {
     // `this[key]` is the value before Date.prototype.toJSON ran.
     const raw = this[key];
