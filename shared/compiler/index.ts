@@ -255,6 +255,13 @@ const REPORTING_ACTIONS: ReadonlySet<ActionName> = new Set<ActionName>([
   'Script',
 ]);
 
+/** The address table each recording action fills (scanRecorders). */
+const RECORDING_TABLES: Partial<Record<ActionName, 'keep' | 'auth' | 'inv'>> = {
+  'Keep address': 'keep',
+  Authorize: 'auth',
+  'Keep invalid': 'inv',
+};
+
 /** Terminating actions: they fix the verdict first; their children only add side effects. */
 const VERDICT_ACTIONS: ReadonlySet<ActionName> = new Set<ActionName>([
   'Pass',
@@ -333,6 +340,8 @@ class Compiler {
   private readonly chainOrder: string[] = [];
   private readonly chains = new Map<string, Stmt[][]>();
   private readonly chainInfo = new Map<string, ChainInfo>();
+  /** The rule whose `objects` entry lists a chain (the node that declared it first). */
+  private readonly chainOwner = new Map<string, RuleObjects>();
   // The program's commands are written as JSON text as they are made (NftProgram): counters and
   // verdict maps here, the chains' rules at the end (their lines are kept as statements until
   // then: a chain is filled while the walk goes on, and lines are inspected on the way).
@@ -615,6 +624,7 @@ class Compiler {
       if (node) {
         if (node.obj.chains === NO_CHAINS) node.obj.chains = [name];
         else node.obj.chains.push(name);
+        this.chainOwner.set(name, node.obj);
       }
     }
     return true;
@@ -814,14 +824,9 @@ class Compiler {
    * is prepared, because an Include test may come before the rules that fill its table.
    */
   private scanRecorders(rules: Rule[]): void {
-    const bases: Partial<Record<ActionName, 'keep' | 'auth' | 'inv'>> = {
-      'Keep address': 'keep',
-      Authorize: 'auth',
-      'Keep invalid': 'inv',
-    };
     for (const rule of rules) {
       if (!rule.enabled) continue;
-      const base = bases[rule.action];
+      const base = RECORDING_TABLES[rule.action];
       if (base) {
         const p = cachedParameter(this.parseCache, rule.action, rule.parameter);
         const seconds =
@@ -1730,8 +1735,10 @@ class Compiler {
     }
     const kept = this.chainOrder.filter((n) => !gone.has(n));
     this.chainOrder.splice(0, this.chainOrder.length, ...kept);
-    for (const o of Object.values(this.objects)) {
-      if (o.chains.some((n) => gone.has(n))) o.chains = o.chains.filter((n) => !gone.has(n));
+    // Only the rule that declared a chain lists it (declareChain): no walk over every rule.
+    for (const n of gone) {
+      const o = this.chainOwner.get(n);
+      if (o) o.chains = o.chains.filter((c) => !gone.has(c));
     }
   }
 
@@ -1897,7 +1904,12 @@ class Compiler {
 
     // The program as JSON text, in the order nft needs: what JSON.stringify wrote of the same
     // commands as objects (keys in the same order), without building them.
-    const commands: string[] = [JSON.stringify({ metainfo: { json_schema_version: 1 } })];
+    // The document's opening is part of the first command and its closing is appended to the
+    // last, so the one join below gives the whole text as one flat string (a wrapper around the
+    // joined commands would be a rope of 13 MB that the first reader flattens into a copy).
+    const commands: string[] = [
+      `{"nftables":[${JSON.stringify({ metainfo: { json_schema_version: 1 } })}`,
+    ];
     const tableCommand = JSON.stringify({ table: { family, name: table } });
     if (mode === 'replace') {
       commands.push(`{"add":${tableCommand}}`, `{"delete":${tableCommand}}`);
@@ -1923,7 +1935,8 @@ class Compiler {
       for (const l of this.chains.get(name) ?? []) if (l.length > 0) commands.push(rule(name, l));
     }
     const baseChains = bases.map(([cmd]) => (cmd.add as { chain: Stmt }).chain);
-    return nftProgram(`{"nftables":[${commands.join(',')}]}`, baseChains);
+    commands.push(`${commands.pop() as string}]}`);
+    return nftProgram(commands.join(','), baseChains);
   }
 }
 
@@ -1981,18 +1994,33 @@ function withoutPortGuard(cond: Extract<Cond, { kind: 'lines' }>): Cond {
   };
 }
 
+/**
+ * The value's span: ports, protocols and IPv4 addresses as numbers (exact in a double, and
+ * several times cheaper than bigint steps), IPv6 as bigints.
+ */
 function interval(node: Node): Span {
   const v = node.value;
-  if (v.kind === 'address') return { family: v.match.family, lo: v.match.first, hi: v.match.last };
-  if (v.kind === 'protocol') return { family: 0, lo: BigInt(v.number), hi: BigInt(v.number) };
-  if (v.kind === 'range') return { family: 0, lo: BigInt(v.range.min), hi: BigInt(v.range.max) };
-  return { family: 0, lo: 0n, hi: 0n };
+  if (v.kind === 'address') {
+    const m = v.match;
+    return m.family === 4
+      ? { family: 4, lo: Number(m.first), hi: Number(m.last) }
+      : { family: 6, lo: m.first, hi: m.last };
+  }
+  if (v.kind === 'protocol') return { family: 0, lo: v.number, hi: v.number };
+  if (v.kind === 'range') return { family: 0, lo: v.range.min, hi: v.range.max };
+  return { family: 0, lo: 0, hi: 0 };
 }
 
 /** `interval` as the canonical decimal text of each bound. */
 function elementSpan(node: Node): [string, string] {
   const v = node.value;
-  if (v.kind === 'address') return [String(v.match.first), String(v.match.last)];
+  if (v.kind === 'address') {
+    const m = v.match;
+    // An IPv4 bound's decimal text from a number: the same digits, without a bigint's toString.
+    return m.family === 4
+      ? [String(Number(m.first)), String(Number(m.last))]
+      : [String(m.first), String(m.last)];
+  }
   if (v.kind === 'protocol') return [String(v.number), String(v.number)];
   if (v.kind === 'range') return [String(v.range.min), String(v.range.max)];
   return ['0', '0'];
@@ -2033,21 +2061,38 @@ function elementValueJson(out: string[], node: Node, exact: boolean): void {
  * needed (ranges, or networks of several lengths). Protocol maps never have intervals.
  */
 function exactLookup(members: Node[], family: 4 | 6 | 0): { mask?: string } | undefined {
+  if (family === 6) return exactLookup6(members);
+  // Ports, protocols and IPv4 addresses: numbers (at most 2^32, exact in a double).
+  let size = 0;
+  for (const node of members) {
+    const { lo, hi } = interval(node) as { lo: number; hi: number };
+    const n = hi - lo + 1;
+    if (size === 0) size = n;
+    else if (n !== size) return undefined;
+  }
+  if (size === 0 || size === 1) return {};
+  if (family === 0) return undefined;
+  // Networks: a power of two, aligned (a prefix; a range written out as one counts the same).
+  if (2 ** Math.round(Math.log2(size)) !== size) return undefined;
+  if (members.some((node) => (interval(node).lo as number) % size !== 0)) return undefined;
+  return { mask: formatIPv4(BigInt(2 ** 32 - size)) };
+}
+
+/** exactLookup for IPv6 members (bigints). */
+function exactLookup6(members: Node[]): { mask?: string } | undefined {
   let size: bigint | undefined;
   for (const node of members) {
-    const { lo, hi } = interval(node);
+    const { lo, hi } = interval(node) as { lo: bigint; hi: bigint };
     const n = hi - lo + 1n;
     if (size === undefined) size = n;
     else if (n !== size) return undefined;
   }
   if (size === undefined || size === 1n) return {};
-  if (family === 0) return undefined;
-  // Networks: a power of two, aligned (a prefix; a range written out as one counts the same).
   if ((size & (size - 1n)) !== 0n) return undefined;
-  if (members.some((node) => interval(node).lo % (size as bigint) !== 0n)) return undefined;
-  const bits = family === 4 ? 32n : 128n;
-  const mask = ((1n << bits) - 1n) ^ (size - 1n);
-  return { mask: family === 4 ? formatIPv4(mask) : formatIPv6(mask) };
+  if (members.some((node) => (interval(node).lo as bigint) % (size as bigint) !== 0n))
+    return undefined;
+  const mask = ((1n << 128n) - 1n) ^ (size - 1n);
+  return { mask: formatIPv6(mask) };
 }
 
 /* ------------------------------------------------------------------------------------------ */

@@ -1,11 +1,15 @@
 // Pure. Cutting a run of sibling tests into consecutive segments that can each be one verdict-map
 // lookup: a map finds one element, so a segment must not hold two spans one packet can fall in.
 
-/** A tested value as a closed interval of its field (addresses per family, ports/protocols 0). */
+/**
+ * A tested value as a closed interval of its field (addresses per family, ports/protocols 0).
+ * Bounds are numbers where they fit in a double (ports, protocols, IPv4: the compiler's spans) and
+ * bigints for IPv6; within one family they are of one type, and `<` compares either exactly.
+ */
 export interface Span {
   family: number;
-  lo: bigint;
-  hi: bigint;
+  lo: number | bigint;
+  hi: number | bigint;
 }
 
 export const bySpan = (a: Span, b: Span): number =>
@@ -21,7 +25,7 @@ export const bySpan = (a: Span, b: Span): number =>
 export function disjointSegments(spans: Span[]): number[] {
   interface Family {
     sorted: Span[];
-    maxHi: (bigint | null)[];
+    maxHi: (number | bigint | null)[];
     minRank: Int32Array;
   }
   const families = new Map<number, Family>();
@@ -38,7 +42,7 @@ export function disjointSegments(spans: Span[]): number[] {
     const m = indices.length;
     families.set(family, {
       sorted: indices.map((i) => spans[i] as Span),
-      maxHi: new Array<bigint | null>(m + 1).fill(null),
+      maxHi: new Array<number | bigint | null>(m + 1).fill(null),
       minRank: new Int32Array(m + 1).fill(m),
     });
   }
