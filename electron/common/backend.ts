@@ -42,7 +42,7 @@ import { MAX_MESSAGE_BYTES } from '../../shared/ipc/helper-protocol.ts';
 import type { FirewallDocument } from '../../shared/model/types.ts';
 import {
   MAX_NESTING,
-  nestingError,
+  documentNestingError,
   type HelperStatusResult,
 } from '../../shared/ipc/helper-protocol.ts';
 import { writeFileAtomic } from './document-files.ts';
@@ -366,7 +366,7 @@ export function createBackend(options: BackendOptions): Backend {
           : await readDocument(request.path, absolute);
       // What opens must save: a save request carries the document one level down, under the
       // same nesting limit as every request (MAX_NESTING).
-      const deep = nestingError(document, MAX_NESTING - 1);
+      const deep = documentNestingError(document, MAX_NESTING - 1);
       if (deep !== null) {
         throw fail(
           'parse-error',

@@ -8,6 +8,7 @@ import {
   type FirewallDocument,
 } from '../model/types.ts';
 import { ACTION_NAMES, PROPERTY_NAMES, RELATION_NAMES } from '../model/vocabulary.ts';
+import { ruleTree } from '../plist/test-arbitraries.ts';
 import {
   decodeHelperMessage,
   documentSchema,
@@ -17,6 +18,7 @@ import {
   helperCalls,
   MAX_NESTING,
   MAX_RULE_DEPTH,
+  documentNestingError,
   nestingError,
   parseHelperRequest,
   ruleDepth,
@@ -381,6 +383,37 @@ describe('one nesting limit for every value (issue 12, item 1)', () => {
     expect(nestingError({ d: new Date(0), b: new Uint8Array(4) }, 2)).toBeNull();
     // A million levels: no stack involved.
     expect(nestingError(nested(1_000_000))).not.toBeNull();
+  });
+
+  it('gives the same answer for a document walking its rule tree (documentNestingError)', () => {
+    /** A chain of `depth` rules, each the only child of the one before. */
+    const chain = (depth: number, extra?: FirewallDocument['extra']) => {
+      let rules = [createRule({ id: `r${depth}`, ...(extra ? { extra } : {}) })];
+      for (let i = depth - 1; i > 0; i--) {
+        rules = [createRule({ id: `r${i}`, action: 'Group', children: rules })];
+      }
+      return rules;
+    };
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          ruleTree('xml'),
+          fc.integer({ min: 1, max: 8 }).map((d) => chain(d)),
+          fc.integer({ min: 1, max: 8 }).map((d) => chain(d, { x: nested(3) as never })),
+        ),
+        fc.option(fc.integer({ min: 0, max: 6 }), { nil: undefined }),
+        fc.integer({ min: 1, max: 20 }),
+        (rules, extraDepth, limit) => {
+          const document: FirewallDocument = {
+            rules,
+            settings: DEFAULT_SETTINGS,
+            ...(extraDepth !== undefined ? { extra: { x: nested(extraDepth) as never } } : {}),
+          };
+          expect(documentNestingError(document, limit)).toBe(nestingError(document, limit));
+        },
+      ),
+      { numRuns: 500 },
+    );
   });
 
   it('refuses a deep document or rule extra with a bad-request naming the field, without throwing', () => {

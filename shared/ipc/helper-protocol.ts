@@ -545,6 +545,36 @@ export function nestingError(value: unknown, limit = MAX_NESTING): string | null
 
 /** The path (keys joined with '.') to a value nested deeper than `limit` (slow path, for the
  * error message only; at most 8 keys shown). */
+/**
+ * nestingError(document, limit), walking only the rule tree's `children` where it can: a rule at
+ * tree depth d (top level 1) is an object at level 1 + 2d (the document, its rules array, the
+ * rule, its children array, ...) and its children array at 2 + 2d. When no rule has unknown keys
+ * (`extra`, the only other place a rule can hold an object) and the deepest children array is
+ * within `limit`, the answer is the rest of the document's (settings, extra), checked the general
+ * way; otherwise the whole document is. Same answer as nestingError; at 100,000 rules it skips
+ * enumerating every key of every rule (the open of a large document did that, ~30-50 ms).
+ */
+export function documentNestingError(
+  document: { rules: readonly Rule[] },
+  limit = MAX_NESTING,
+): string | null {
+  const lists: (readonly Rule[])[] = [document.rules];
+  const depths: number[] = [1];
+  while (lists.length > 0) {
+    const list = lists.pop()!;
+    const depth = depths.pop()!;
+    for (let i = 0; i < list.length; i++) {
+      const rule = list[i]!;
+      if (rule.extra !== undefined || 2 + 2 * depth > limit) return nestingError(document, limit);
+      if (rule.children.length > 0) {
+        lists.push(rule.children);
+        depths.push(depth + 1);
+      }
+    }
+  }
+  return nestingError({ ...document, rules: [] }, limit);
+}
+
 function nestingPath(root: object, limit: number): string {
   type Node = { v: object; depth: number; key: string; parent: Node | null };
   const stack: Node[] = [{ v: root, depth: 1, key: '', parent: null }];
