@@ -1,7 +1,18 @@
 // Nft with a fake `nft` (no root): a refused transaction is kept for diagnosis, private, named in
-// the error, and bounded in number; an accepted one leaves no file behind. And the table
-// fingerprint: what changes it and what does not.
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+// the error, and bounded in number; an accepted one leaves no file behind. The next load's nft
+// started ahead (a stand-in reading the FIFO): it gets the whole program, a refusal is kept, and
+// one that ended without it is not waited for. And the table fingerprint: what changes it and
+// what does not.
+import { spawn } from 'node:child_process';
+import {
+  constants,
+  promises as fsp,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -12,7 +23,9 @@ import {
   tableFingerprint,
   type NftResult,
   type NftRunner,
+  type StartedNft,
 } from './nft.ts';
+import { waitFor } from '../testing/processes.ts';
 
 class FakeNft implements NftRunner {
   refuse = false;
@@ -109,5 +122,107 @@ describe('tableFingerprint', () => {
   it('ignores counters, handles and dynamic set contents but not rules', () => {
     expect(tableFingerprint(list(1, []))).toBe(tableFingerprint(list(99, ['10.0.0.1'])));
     expect(tableFingerprint(list(1, []))).not.toBe(tableFingerprint(list(1, [], true)));
+  });
+});
+
+/**
+ * A stand-in for the nft started ahead: `sh` that reads its FIFO (the last argument) to the end
+ * into `got`, then exits with `code` (1: refused, with a message).
+ */
+class AheadNft extends FakeNft {
+  started: string[][] = [];
+  code = 0;
+  constructor(private readonly got: string) {
+    super();
+  }
+  start(args: string[]): StartedNft {
+    this.started.push(args);
+    const script = `cat "$1" > "$2"; [ "$3" = 0 ] || echo 'Error: refused here' >&2; exit "$3"`;
+    const child = spawn(
+      '/bin/sh',
+      ['-c', script, 'sh', args.at(-1)!, this.got, String(this.code)],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    const err: Buffer[] = [];
+    child.stderr.on('data', (d: Buffer) => err.push(d));
+    const result = new Promise<NftResult>((resolve) =>
+      child.on('close', (code) =>
+        resolve({ code: code ?? -1, stdout: '', stderr: Buffer.concat(err).toString() }),
+      ),
+    );
+    return { pid: child.pid, result, kill: () => void child.kill('SIGKILL') };
+  }
+}
+
+describe('Nft with the next load started ahead (FIFO)', () => {
+  let dir: string;
+  let got: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'tw-nft-'));
+    got = join(mkdtempSync(join(tmpdir(), 'tw-nft-got-')), 'got.json');
+  });
+  afterEach(() => {
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(join(got, '..'), { recursive: true, force: true });
+  });
+
+  const ready = async (nft: Nft): Promise<void> => {
+    nft.prepareLoad();
+    await waitFor('the nft started ahead', async () => (nft.loadReady ? true : undefined));
+  };
+
+  it('hands the whole program to the nft started ahead, through a 0600 FIFO, no file', async () => {
+    const ahead = new AheadNft(got);
+    const nft = new Nft(ahead, dir);
+    await ready(nft);
+    const fifo = ahead.started[0]!.at(-1)!;
+    expect(ahead.started[0]).toEqual(['-j', '-f', fifo]);
+    expect(statSync(fifo).isFIFO()).toBe(true);
+    expect(statSync(fifo).mode & 0o777).toBe(0o600);
+    // Larger than a pipe's buffer: the write waits for the reader, and all of it arrives.
+    const big = {
+      nftables: Array.from({ length: 20_000 }, (_, i) => ({ add: { table: { name: `t${i}` } } })),
+    };
+    await nft.applyJson(big);
+    expect(JSON.parse(readFileSync(got, 'utf8'))).toEqual(big);
+    expect(readdirSync(dir).filter((f) => !f.endsWith('.fifo'))).toEqual([]);
+    // Used once: the next load starts its own (here, none prepared: a file).
+    await nft.applyJson(transaction(2));
+    expect(ahead.started).toHaveLength(1);
+  });
+
+  it('keeps a program refused through the FIFO as a refused file, named in the error', async () => {
+    const ahead = new AheadNft(got);
+    ahead.code = 1;
+    const nft = new Nft(ahead, dir);
+    await ready(nft);
+    const error = await nft.applyJson(transaction(7)).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(NftError);
+    const { message, keptFile } = error as NftError;
+    expect(message).toContain('refused here');
+    expect(keptFile!.startsWith(dir + '/refused-')).toBe(true);
+    expect(statSync(keptFile!).mode & 0o777).toBe(0o600);
+    expect(JSON.parse(readFileSync(keptFile!, 'utf8'))).toEqual(transaction(7));
+  });
+
+  it('loads through a file when the nft started ahead has ended', async () => {
+    const ahead = new AheadNft(got);
+    const nft = new Nft(ahead, dir);
+    await ready(nft);
+    // It ends without its program: the load does not wait for it.
+    const fifo = ahead.started[0]!.at(-1)!;
+    const writer = await waitFor('the stand-in to read its FIFO', () =>
+      fsp.open(fifo, constants.O_WRONLY | constants.O_NONBLOCK).catch(() => undefined),
+    );
+    await writer.close(); // the stand-in reads an empty program and exits
+    await waitFor('it to end', async () => (nft.loadReady ? undefined : true));
+    await nft.applyJson(transaction(3));
+    expect(ahead.started).toHaveLength(1);
+    expect(readFileSync(got, 'utf8')).toBe('');
   });
 });

@@ -5,10 +5,15 @@
 // one transaction. The temporary file is removed, except when nft refuses it: then it is kept as
 // `refused-<time>.json` (still 0600, in the state folder; the newest few only) and the error names
 // it, so "nft refused" can be diagnosed with `nft -c -j -f FILE`.
+// The apply's load may instead go to an nft started ahead (`prepareLoad`): `nft -j -f FIFO`, a
+// 0600 FIFO in the state folder, its life tied to the helper's (`setpriv --pdeathsig KILL`),
+// waiting in open() for the program. One FIFO read to its end is one transaction, as one file
+// is: nft parses the whole JSON document before it sends anything, and a document cut short (the
+// helper killed or failing mid-write) is never valid JSON, so nothing of it is loaded.
 
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import { constants, existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { isNftProgram } from '../../shared/compiler/nft.ts';
 import { systemProgram } from './programs.ts';
@@ -37,28 +42,62 @@ export interface NftRunner {
    * (read-only listings only) kills the process and rejects with an AbortError.
    */
   run(args: string[], signal?: AbortSignal): Promise<NftResult>;
+  /**
+   * Optional: start `nft ARGS` now and leave it running, its life tied to the helper's (it ends
+   * when the helper does, kill -9 included); undefined when that cannot be done.
+   */
+  start?(args: string[]): StartedNft | undefined;
 }
 
-export const systemNft = (binary = systemProgram('nft')): NftRunner => ({
+/** An nft process started ahead (`NftRunner.start`). */
+export interface StartedNft {
+  readonly pid: number | undefined;
+  /** Settles when it ended (never rejects: a failed start is a non-zero code). */
+  readonly result: Promise<NftResult>;
+  kill(): void;
+}
+
+function collect(child: ReturnType<typeof spawn>): Promise<NftResult> {
+  return new Promise((resolve, reject) => {
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout?.on('data', (d: Buffer) => out.push(d));
+    child.stderr?.on('data', (d: Buffer) => err.push(d));
+    child.on('error', reject);
+    child.on('close', (code) =>
+      resolve({
+        code: code ?? -1,
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+      }),
+    );
+  });
+}
+
+export const systemNft = (
+  binary = systemProgram('nft'),
+  setpriv = systemProgram('setpriv'),
+): NftRunner => ({
+  start: (args) => {
+    // Without setpriv a helper killed with -9 would leave the waiting nft behind: no start ahead.
+    if (!existsSync(setpriv)) return undefined;
+    const child = spawn(setpriv, ['--pdeathsig', 'KILL', '--', binary, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const result = collect(child).catch((error: unknown): NftResult => ({
+      code: -1,
+      stdout: '',
+      stderr: String(error),
+    }));
+    return { pid: child.pid, result, kill: () => void child.kill('SIGKILL') };
+  },
   run: (args, signal) =>
-    new Promise((resolve, reject) => {
-      const child = spawn(binary, args, {
+    collect(
+      spawn(binary, args, {
         stdio: ['ignore', 'pipe', 'pipe'],
         ...(signal ? { signal } : {}),
-      });
-      const out: Buffer[] = [];
-      const err: Buffer[] = [];
-      child.stdout.on('data', (d: Buffer) => out.push(d));
-      child.stderr.on('data', (d: Buffer) => err.push(d));
-      child.on('error', reject);
-      child.on('close', (code) =>
-        resolve({
-          code: code ?? -1,
-          stdout: Buffer.concat(out).toString('utf8'),
-          stderr: Buffer.concat(err).toString('utf8'),
-        }),
-      );
-    }),
+      }),
+    ),
 });
 
 /** Prefix of the helper's temporary files (reconciled at start). */
@@ -69,7 +108,20 @@ export const REFUSED_PREFIX = 'refused-';
 export const REFUSED_KEPT = 5;
 let refusedSequence = 0;
 
+/** An nft started ahead, waiting for its program on `fifo` (see the file's invariant). */
+interface Standby {
+  fifo: string;
+  nft: StartedNft;
+  ended: boolean;
+}
+
 export class Nft {
+  /** The next load's nft, started ahead (`prepareLoad`), or null. */
+  private standby: Standby | null = null;
+  private preparing = false;
+  /** The FIFO the started-ahead nft read (made once; null: could not be made). */
+  private fifo: Promise<string | null> | undefined;
+
   constructor(
     private readonly runner: NftRunner,
     /** Where temporary files go (the state directory: root-only, not /tmp). */
@@ -87,6 +139,16 @@ export class Nft {
   async startJson(document: unknown): Promise<{ done: Promise<void> }> {
     // A compiled program carries its JSON text (the compiler wrote it): written as it is.
     const content = isNftProgram(document) ? document.json : JSON.stringify(document);
+    const standby = this.standby;
+    this.standby = null;
+    if (standby && !standby.ended) {
+      try {
+        return await this.feed(standby, content);
+      } catch {
+        // The FIFO could not be opened (nft has not read anything): the file, as without it.
+        standby.nft.kill();
+      }
+    }
     const file = path.join(this.tempDir, `${TEMP_PREFIX}${randomBytes(8).toString('hex')}.json`);
     const handle = await fs.open(file, 'wx', 0o600);
     let ran: Promise<NftResult>;
@@ -119,6 +181,128 @@ export class Nft {
       },
     );
     return { done };
+  }
+
+  /**
+   * Start the next load's nft now (`nft -j -f FIFO`, waiting in open() for its program), so that
+   * the load does not pay for nft's start, nor for a fork of the helper's large heap, on its way.
+   * Does nothing where the runner cannot tie nft to the helper's life, or one is started already.
+   */
+  prepareLoad(): void {
+    const start = this.runner.start?.bind(this.runner);
+    if (!start || this.preparing || (this.standby && !this.standby.ended)) return;
+    this.preparing = true;
+    void this.makeFifo()
+      .then((fifo) => {
+        if (!fifo || (this.standby && !this.standby.ended)) return;
+        const nft = start(['-j', '-f', fifo]);
+        if (!nft) return;
+        const entry: Standby = { fifo, nft, ended: false };
+        void nft.result.then(() => {
+          entry.ended = true;
+          if (this.standby === entry) this.standby = null;
+        });
+        this.standby = entry;
+      })
+      .finally(() => {
+        this.preparing = false;
+      });
+  }
+
+  /** Whether an nft started ahead waits for the next load. */
+  get loadReady(): boolean {
+    return this.standby !== null && !this.standby.ended;
+  }
+
+  /** End the nft started ahead, if any (the helper stops). */
+  dropStandby(): void {
+    this.standby?.nft.kill();
+    this.standby = null;
+  }
+
+  /** The FIFO, made once (mkfifo -m 600, in the state folder); null when it cannot be made. */
+  private makeFifo(): Promise<string | null> {
+    this.fifo ??= new Promise((resolve) => {
+      const fifo = path.join(
+        this.tempDir,
+        `${TEMP_PREFIX}load-${randomBytes(8).toString('hex')}.fifo`,
+      );
+      execFile(systemProgram('mkfifo'), ['-m', '600', fifo], (error) =>
+        resolve(error ? null : fifo),
+      );
+    });
+    return this.fifo;
+  }
+
+  /**
+   * Hand `content` to the nft started ahead: opening the FIFO for writing waits for nft to open
+   * it for reading (it does so as it starts); the write runs in libuv's thread pool (a blocking
+   * pipe: the kernel takes it as nft reads), so the caller's own work goes on meanwhile. Should
+   * nft end before it has its program, a reader of our own releases the open and the write fails.
+   * A write that fails with nft alive kills nft before the FIFO closes (nft would read a cut
+   * JSON document, refuse it, and wait on the FIFO again for its text fallback).
+   */
+  private async feed(standby: Standby, content: string): Promise<{ done: Promise<void> }> {
+    const { fifo, nft } = standby;
+    let opened = false;
+    void nft.result.then(async () => {
+      while (!opened) {
+        const reader = await fs
+          .open(fifo, constants.O_RDONLY | constants.O_NONBLOCK)
+          .catch(() => undefined);
+        await reader?.close();
+        if (!opened) await new Promise((r) => setTimeout(r, 5));
+      }
+    });
+    const handle = await fs.open(fifo, constants.O_WRONLY).finally(() => {
+      opened = true;
+    });
+    const data = Buffer.from(content, 'utf8');
+    const written = (async () => {
+      try {
+        let at = 0;
+        while (at < data.length)
+          at += (await handle.write(data, at, data.length - at)).bytesWritten;
+      } catch (error) {
+        nft.kill();
+        throw error;
+      } finally {
+        await handle.close();
+      }
+    })();
+    written.catch(() => undefined);
+    const done = nft.result.then(async (result) => {
+      if (result.code === 0) return;
+      const failed = await written.then(
+        () => undefined,
+        (error: unknown) => error as Error,
+      );
+      if (failed)
+        throw new NftError(
+          `could not hand the transaction to nft: ${failed.message}`,
+          result.stderr,
+        );
+      const kept = await this.keepRefusedContent(data);
+      throw new NftError(
+        `nft refused the transaction: ${firstLines(result.stderr)}` +
+          (kept ? ` (the refused transaction is kept in ${kept})` : ''),
+        result.stderr,
+        kept,
+      );
+    });
+    return { done };
+  }
+
+  /** A refused transaction that came through the FIFO, written to a file for diagnosis. */
+  private async keepRefusedContent(data: Buffer): Promise<string | undefined> {
+    const file = path.join(this.tempDir, `${TEMP_PREFIX}${randomBytes(8).toString('hex')}.json`);
+    try {
+      await fs.writeFile(file, data, { mode: 0o600, flag: 'wx' });
+    } catch {
+      await fs.rm(file, { force: true });
+      return undefined;
+    }
+    return this.keepRefused(file);
   }
 
   /**

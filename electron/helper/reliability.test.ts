@@ -91,11 +91,77 @@ function childrenOf(ppid: number, match: (argv: string[]) => boolean): number[] 
   return found;
 }
 
-/** `nft -j -f FILE.json`: a transaction (the listings run `-f FILE.nft`). */
-const isNftLoad = (argv: string[]): boolean =>
-  argv.some((a) => a.endsWith('/nft') || a === 'nft') &&
-  argv.includes('-f') &&
-  (argv.at(-1) ?? '').endsWith('.json');
+const isNft = (argv: string[]): boolean =>
+  argv.some((a) => a.endsWith('/nft') || a === 'nft') && argv.includes('-f');
+
+/** `nft -j -f FILE.json`: a transaction from a file (the listings run `-f FILE.nft`). */
+const isNftFileLoad = (argv: string[]): boolean =>
+  isNft(argv) && (argv.at(-1) ?? '').endsWith('.json');
+
+/** `nft -j -f FIFO`: the next load's nft, started ahead, waiting for (or reading) its program. */
+const isNftFifoLoad = (argv: string[]): boolean =>
+  isNft(argv) && (argv.at(-1) ?? '').endsWith('.fifo');
+
+/** Whether process `pid` has `file` open. */
+function holds(pid: number, file: string): boolean {
+  try {
+    return readdirSync(`/proc/${pid}/fd`).some((fd) => {
+      try {
+        return readlinkSync(`/proc/${pid}/fd/${fd}`) === file;
+      } catch {
+        return false;
+      }
+    });
+  } catch {
+    return false;
+  }
+}
+
+/** Bytes process `pid` has read with read() and the like (/proc/PID/io rchar); -1: gone. */
+function bytesRead(pid: number): number {
+  try {
+    return Number(/^rchar: (\d+)$/m.exec(readFileSync(`/proc/${pid}/io`, 'utf8'))?.[1] ?? -1);
+  } catch {
+    return -1;
+  }
+}
+
+/** The helper's nft started ahead for its next load (waiting in open() on its FIFO). */
+async function nftAhead(helperPid: number): Promise<{ pid: number; fifo: string; read: number }> {
+  return spin(
+    'the nft started ahead',
+    () => {
+      const pid = childrenOf(helperPid, isNftFifoLoad)[0];
+      if (pid === undefined) return undefined;
+      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+      // Its start-up reads are over once it waits in open() for the FIFO.
+      const waiting = /fifo_open|wait_for_partner/.test(readFileSync(`/proc/${pid}/wchan`, 'utf8'));
+      return waiting ? { pid, fifo: argv.at(-1)!, read: bytesRead(pid) } : undefined;
+    },
+    30_000,
+  );
+}
+
+/**
+ * The moment an nft load of the helper's has all of its program: a load from a file has it as it
+ * starts; the nft started ahead (`ahead`) once it has read from its FIFO and closed it again
+ * (read to its end: the helper wrote the whole program and closed its side). Polled without
+ * sleeping.
+ */
+async function nftWithItsProgram(
+  helperPid: number,
+  ahead: { pid: number; fifo: string; read: number } | undefined,
+): Promise<number> {
+  return spin(
+    'an nft load with its whole program',
+    () => {
+      if (ahead && bytesRead(ahead.pid) > ahead.read && !holds(ahead.pid, ahead.fifo))
+        return ahead.pid;
+      return childrenOf(helperPid, isNftFileLoad)[0];
+    },
+    30_000,
+  );
+}
 
 /** Poll (without sleeping) until fn returns a value; for catching short-lived processes. */
 async function spin<T>(what: string, fn: () => T | undefined, timeoutMs: number): Promise<T> {
@@ -174,6 +240,8 @@ describe.skipIf(!kernelTestsAvailable)(
 
         // The unconfirmed apply: large enough that nft takes a while to load it.
         const unconfirmed = generateDocument(4000);
+        // Its nft, started ahead (the helper prepares the next load's nft after each change).
+        const ahead = await nftAhead(h.pid);
         // Far enough that the restarted helper is surely back before it (a loaded machine); the
         // test then brings the deadline near through the state file (see deadlineIn).
         const timeoutSeconds = 600;
@@ -183,9 +251,11 @@ describe.skipIf(!kernelTestsAvailable)(
           confirmTimeoutSeconds: timeoutSeconds,
         });
         applying.catch(() => undefined); // the helper dies before it answers
-        // Stop the helper the moment its `nft -j -f FILE` appears; let nft finish; kill -9.
-        const nftPid = await spin('the nft load', () => childrenOf(h.pid, isNftLoad)[0], 30_000);
+        // Stop the helper the moment its nft has the whole program (`nft -j -f FILE` appears, or
+        // the nft started ahead has read its FIFO to the end); let nft finish; kill -9.
+        const nftPid = await nftWithItsProgram(h.pid, ahead);
         process.kill(h.pid, 'SIGSTOP');
+        expect(nftPid).toBe(ahead.pid); // the load went to the nft started ahead
         await spin(
           'nft to finish',
           () => {
@@ -240,6 +310,46 @@ describe.skipIf(!kernelTestsAvailable)(
         await last.close();
       }, 120_000);
     }
+
+    it('kill -9 while the nft started ahead waits for its program: it ends with the helper, and nothing is loaded', async () => {
+      const h = await fresh();
+      const client = await HelperClient.connect(h.socket);
+      const applied = doc([rule('keep', { property: 'Dest port', value: '7112', action: 'Pass' })]);
+      await client.call('apply', { document: applied });
+      const table = await kernelTable();
+      expect(table).not.toBeNull();
+      const ahead = await nftAhead(h.pid);
+      await client.close();
+      await h.kill('SIGKILL');
+      await waitFor(
+        'the waiting nft to end with the helper',
+        async () => {
+          const st = procStat(ahead.pid);
+          return st === undefined || st.state === 'Z' ? true : undefined;
+        },
+        5000,
+      ).catch(() => {
+        const st = procStat(ahead.pid);
+        leftBehind.push(ahead.pid);
+        throw new Error(
+          `nft ${ahead.pid} outlived the helper (parent ${st?.ppid}, state ${st?.state})`,
+        );
+      });
+      // It had no program: the kernel holds what the last apply loaded; the restarted helper
+      // knows that document and loads the next one (through its own nft started ahead).
+      expect(await kernelTable()).toBe(table);
+      await h.restart();
+      const again = await HelperClient.connect(h.socket);
+      const active = await again.call('showActive', { withText: false });
+      expect(active.document).toEqual(applied);
+      await again.call('apply', {
+        document: doc([rule('next', { property: 'Dest port', value: '7113', action: 'Pass' })]),
+      });
+      const loaded = await kernelTable();
+      expect(loaded).not.toBeNull();
+      expect(loaded).not.toBe(table);
+      await again.close();
+    }, 60_000);
 
     /**
      * Kill the helper (its pending confirm stays in its state folder), move that confirm's deadline

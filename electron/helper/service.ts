@@ -303,6 +303,7 @@ export class HelperService {
       await this.startReader();
     }
     this.scheduleLoop();
+    this.loadAhead();
     return notes;
   }
 
@@ -316,6 +317,7 @@ export class HelperService {
     this.reader.stop();
     this.counterReader.stop();
     await this.queue.catch(() => undefined);
+    this.nft.dropStandby();
     // The worker releases what it holds and exits; the rules stay, so their fallback decides
     // until a helper serves them again (open: pass at once; closed: delete).
     await this.delayQueues.stop();
@@ -325,7 +327,15 @@ export class HelperService {
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.queue.then(fn, fn);
     this.queue = run.catch(() => undefined);
+    // The next load's nft is started ahead once this change is answered (setImmediate: its
+    // fork of this large process comes after the reply's write, not on an apply's way).
+    void this.queue.then(() => setImmediate(() => this.loadAhead()));
     return run;
+  }
+
+  /** Start the next load's nft ahead (see `Nft.prepareLoad`); not once the helper closes. */
+  private loadAhead(): void {
+    if (!this.closed) this.nft.prepareLoad();
   }
 
   /* ---- calls ------------------------------------------------------------------------------ */
@@ -695,7 +705,10 @@ export class HelperService {
     const staging = this.state.stageApplied(record, keepsPrevious ? old! : undefined);
     const next = this.prepare(record, compiled);
     if (next) next.warnings = [...next.warnings, ...acting.warnings];
-    const [loaded, staged] = await Promise.allSettled([nft.done, staging]);
+    const [loaded, staged] = await Promise.allSettled([
+      nft.done.finally(() => times.point('nft')),
+      staging.finally(() => times.point('staged')),
+    ]);
     if (loaded.status === 'rejected') {
       if (staged.status === 'fulfilled') await staged.value.discard();
       await this.withdrawIntent(intent);

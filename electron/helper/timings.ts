@@ -6,11 +6,13 @@
 export interface Steps {
   /** Close the step that ran since the last mark (or since start) under `name`. */
   mark(name: string): void;
+  /** Note the wall time since the last mark under `name` without closing the step (`name@ms`). */
+  point(name: string): void;
   /** Print the line (once). */
   done(label: string): void;
 }
 
-const NOOP: Steps = { mark: () => undefined, done: () => undefined };
+const NOOP: Steps = { mark: () => undefined, point: () => undefined, done: () => undefined };
 
 export const timingsEnabled = (): boolean => process.env.TREEWALL_HELPER_TIMINGS === '1';
 
@@ -31,6 +33,9 @@ export function steps(startedAt?: number): Steps {
       );
       wall = now;
       cpu = process.cpuUsage();
+    },
+    point(name) {
+      parts.push(`${name}@${(performance.now() - wall).toFixed(0)}`);
     },
     done(label) {
       if (printed) return;
