@@ -10,21 +10,41 @@ import { formatNumber, pathOf } from '../../shared/model/tree.ts';
 export type RuleProblem = Pick<Problem, 'field' | 'message'>;
 
 const NONE: readonly RuleProblem[] = [];
-/** Problems by rule, for each of the four contexts a rule can sit in. */
-const cache = new WeakMap<Rule, (readonly RuleProblem[] | undefined)[]>();
+
+/** The four contexts a rule can sit in: inside a Group or not, below a parent or not. */
+const slotOf = (insideGroup: boolean, hasParent: boolean) =>
+  (insideGroup ? 1 : 0) + (hasParent ? 2 : 0);
+
+/**
+ * Problems by rule, one map per context (a rule nearly always sits in one). NOTE: the values are
+ * shared arrays (NONE when a rule has no problem), never an object per rule: at 100,000 rules a
+ * small array per rule was ~20 MiB, a third of the page's heap, which every major garbage
+ * collection while editing had to mark and move.
+ */
+const cache = [0, 1, 2, 3].map(() => new WeakMap<Rule, readonly RuleProblem[]>());
 
 /** The problems of one rule's own fields, where it sits (inside a Group, below a parent). */
-export function ruleProblems(rule: Rule, context: RuleContext = {}): readonly RuleProblem[] {
-  const slot = (context.insideGroup ? 1 : 0) + (context.hasParent ? 2 : 0);
-  let entry = cache.get(rule);
-  if (!entry) cache.set(rule, (entry = []));
-  let found = entry[slot];
+export const ruleProblems = (rule: Rule, context: RuleContext = {}): readonly RuleProblem[] =>
+  problemsIn(rule, !!context.insideGroup, !!context.hasParent, context);
+
+function problemsIn(
+  rule: Rule,
+  insideGroup: boolean,
+  hasParent: boolean,
+  /** As the caller gave it (built only on a miss otherwise: the count calls this per rule). */
+  context?: RuleContext,
+): readonly RuleProblem[] {
+  const bySlot = cache[slotOf(insideGroup, hasParent)]!;
+  let found = bySlot.get(rule);
   if (!found) {
-    const problems = validateRule(rule, '', context).map(({ field, message }) => ({
-      field,
-      message,
-    }));
-    found = entry[slot] = problems.length ? problems : NONE;
+    const problems = validateRule(rule, '', context ?? { insideGroup, hasParent }).map(
+      ({ field, message }) => ({
+        field,
+        message,
+      }),
+    );
+    found = problems.length ? problems : NONE;
+    bySlot.set(rule, found);
   }
   return found;
 }
@@ -51,11 +71,9 @@ export const fieldProblem = (
   context: RuleContext = {},
 ): string | undefined => validateRule(rule, '', context).find((p) => p.field === field)?.message;
 
-/** Rules and problems in a subtree, cached by subtree object (and by where it sits). */
-const subtreeCache = new WeakMap<Rule, (readonly [number, number] | undefined)[]>();
-
-const slotOf = (insideGroup: boolean, hasParent: boolean) =>
-  (insideGroup ? 1 : 0) + (hasParent ? 2 : 0);
+/** Rules and problems in the subtree of a rule with children, by context (a leaf's are its own
+ * problems, cached above, so leaves get no entry here). */
+const subtreeCache = [0, 1, 2, 3].map(() => new WeakMap<Rule, readonly [number, number]>());
 
 /** A subtree being counted: its rule, where it sits, the next child to visit, totals so far. */
 interface Open {
@@ -99,10 +117,18 @@ export async function countRulesAndProblems(
   };
   /** Counts `rule` from the cache, or opens it for a visit of its children. */
   const enter = (rule: Rule, insideGroup: boolean, hasParent: boolean) => {
-    const cached = subtreeCache.get(rule)?.[slotOf(insideGroup, hasParent)];
+    if (rule.children.length === 0)
+      return finish(1, problemsIn(rule, insideGroup, hasParent).length);
+    const cached = subtreeCache[slotOf(insideGroup, hasParent)]!.get(rule);
     if (cached) return finish(cached[0], cached[1]);
-    const own = ruleProblems(rule, { insideGroup, hasParent }).length;
-    stack.push({ rule, insideGroup, hasParent, next: 0, rules: 1, problems: own });
+    stack.push({
+      rule,
+      insideGroup,
+      hasParent,
+      next: 0,
+      rules: 1,
+      problems: problemsIn(rule, insideGroup, hasParent).length,
+    });
   };
   for (const rule of rules) {
     enter(rule, false, false);
@@ -113,9 +139,10 @@ export async function countRulesAndProblems(
         enter(top.rule.children[top.next++]!, childGroup, true);
       } else {
         stack.pop();
-        let entry = subtreeCache.get(top.rule);
-        if (!entry) subtreeCache.set(top.rule, (entry = []));
-        entry[slotOf(top.insideGroup, top.hasParent)] = [top.rules, top.problems];
+        subtreeCache[slotOf(top.insideGroup, top.hasParent)]!.set(top.rule, [
+          top.rules,
+          top.problems,
+        ]);
         finish(top.rules, top.problems);
       }
       if (++steps % 256 === 0 && performance.now() - slice > SLICE_MS) {
