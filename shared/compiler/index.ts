@@ -190,7 +190,13 @@ export const MAX_CHAIN_LEVEL = 15;
 
 interface Node {
   rule: Rule;
-  number: string;
+  /** Index among the rule's siblings in the document (disabled ones counted). */
+  index: number;
+  /**
+   * Outline number (`2.6.3`), made on first use by numberOf: only problems, warnings and counter
+   * comments need it (a string per rule of a large outline was that much more to collect).
+   */
+  number: string | undefined;
   key: string;
   value: ParsedValue;
   param: ParsedParameter;
@@ -287,7 +293,6 @@ const DISPATCHABLE_ACTIONS: ReadonlySet<ActionName> = new Set<ActionName>([
 /** Actions the compiler refuses outright (none today; Delay was until the queue worker). */
 const REFUSED_ACTIONS: Partial<Record<ActionName, string>> = {};
 
-/** Outline number of a child: `2.6` + 3 -> `2.6.3`. */
 /**
  * An entry's timeout in the shared triggered sets, which have the document default as their own:
  * "unlimited" (0) must be said explicitly, and nft has no "never" for an element of a set with a
@@ -296,8 +301,15 @@ const REFUSED_ACTIONS: Partial<Record<ActionName, string>> = {};
 const FOREVER_SECONDS = 3650 * 86400;
 const sharedTimeout = (seconds: number): number => (seconds === 0 ? FOREVER_SECONDS : seconds);
 
-const childNumber = (parent: string, index: number): string =>
-  parent === '' ? String(index + 1) : `${parent}.${index + 1}`;
+/** A node's outline number: `2.6` + its index 2 -> `2.6.3` (cached on the node). */
+function numberOf(node: Node): string {
+  if (node.number === undefined) {
+    node.number = node.parent
+      ? `${numberOf(node.parent)}.${node.index + 1}`
+      : String(node.index + 1);
+  }
+  return node.number;
+}
 
 /* ------------------------------------------------------------------------------------------ */
 /* The compiler                                                                                */
@@ -418,7 +430,7 @@ class Compiler {
    */
   private prepare(
     rules: Rule[],
-    parentNumber: string,
+    parent: Node | undefined,
     counter: { n: number },
     after?: Rule,
     l4 = false,
@@ -429,26 +441,50 @@ class Compiler {
       const rule = rules[index] as Rule;
       if (!rule.enabled) continue;
       const next = rules[index + 1] ?? after;
-      const number = childNumber(parentNumber, index);
       const pre = counter.n++;
       const key = this.keys.key(rule.id);
       // `objects` in outline order (preorder); an id met before is a duplicate.
       const obj: RuleObjects = { key, chains: NO_CHAINS };
+      const value = cachedValue(this.parseCache, rule.property, rule.value);
+      const param = cachedParameter(this.parseCache, rule.action, rule.parameter);
+      const direction = DIRECTION_SENSITIVE.has(rule.property);
+      // Every field declared here (children, end, sensitive, reports are filled in below): a node
+      // keeps one shape (fields added afterwards would each cost 100,000 property stores at
+      // 100,000 rules).
+      const node: Node = {
+        rule,
+        index,
+        number: undefined,
+        key,
+        value: value.ok ? value.value : { kind: 'none' },
+        param: param.ok ? param.value : { kind: 'none' },
+        children: NO_NODES,
+        pre,
+        end: pre,
+        sensitive: false,
+        varies: direction || rule.property === 'Rate',
+        reports: false,
+        l4,
+        obj,
+        skips: undefined,
+        parent,
+        comment: undefined,
+        condIn: undefined,
+        condOut: undefined,
+      };
       if (this.objects[rule.id] !== undefined) {
         this.problem(
           rule,
-          number,
+          numberOf(node),
           undefined,
           `${rule.property}: another rule has the same id "${rule.id}"`,
         );
       }
       this.objects[rule.id] = obj;
-      const value = cachedValue(this.parseCache, rule.property, rule.value);
-      const param = cachedParameter(this.parseCache, rule.action, rule.parameter);
-      if (!value.ok) this.problem(rule, number, 'value', value.error);
-      if (!param.ok) this.problem(rule, number, 'parameter', param.error);
+      if (!value.ok) this.problem(rule, numberOf(node), 'value', value.error);
+      if (!param.ok) this.problem(rule, numberOf(node), 'parameter', param.error);
       const refusal = REFUSED_ACTIONS[rule.action];
-      if (refusal) this.problem(rule, number, 'action', refusal);
+      if (refusal) this.problem(rule, numberOf(node), 'action', refusal);
       if (
         (rule.action === 'Rate limit in' || rule.action === 'Rate limit out') &&
         !(param.ok && shapes(rule.action, param.value)) &&
@@ -459,7 +495,7 @@ class Compiler {
         // compiled both ways, which the compiler does not do.
         this.problem(
           rule,
-          number,
+          numberOf(node),
           'action',
           `${rule.action} with children is not compiled yet (over the rate its children would run for side effects only): put the children beside it`,
         );
@@ -467,7 +503,7 @@ class Compiler {
       if (rule.action === 'Masquerade' && param.ok && param.value.kind === 'portRange') {
         this.problem(
           rule,
-          number,
+          numberOf(node),
           'parameter',
           'Masquerade with a port range is not compiled yet; leave the parameter empty',
         );
@@ -478,7 +514,7 @@ class Compiler {
       ) {
         this.problem(
           rule,
-          number,
+          numberOf(node),
           'action',
           rule.action === 'Port forward'
             ? 'Port forward takes no children: it translates on arrival, before the filter walk, and its flow then passes without it'
@@ -487,7 +523,7 @@ class Compiler {
       }
       const children = this.prepare(
         rule.children,
-        number,
+        node,
         counter,
         next,
         l4 ||
@@ -496,7 +532,6 @@ class Compiler {
             value.ok &&
             isTcpUdp(value.value)),
       );
-      const direction = DIRECTION_SENSITIVE.has(rule.property);
       let sensitive =
         rule.action === 'Route to' ||
         rule.action === 'Delay' ||
@@ -509,28 +544,10 @@ class Compiler {
         if (c.sensitive) sensitive = true;
         if (c.reports || REPORTING_ACTIONS.has(c.rule.action)) reports = true;
       }
-      const node: Node = {
-        rule,
-        number,
-        key,
-        value: value.ok ? value.value : { kind: 'none' },
-        param: param.ok ? param.value : { kind: 'none' },
-        children,
-        pre,
-        end: counter.n,
-        sensitive,
-        varies: direction || rule.property === 'Rate',
-        reports,
-        l4,
-        obj,
-        // Set later, declared here: a node then keeps one shape and its fields in the object
-        // (fields added afterwards would each cost 100,000 property stores at 100,000 rules).
-        skips: undefined,
-        parent: undefined,
-        comment: undefined,
-        condIn: undefined,
-        condOut: undefined,
-      };
+      node.children = children;
+      node.end = counter.n;
+      node.sensitive = sensitive;
+      node.reports = reports;
       if (rule.action === '++') {
         // The next entry in outline order: its first child, else the next sibling, else the
         // entry after its parent's subtree. Skipping a disabled entry changes nothing.
@@ -543,7 +560,6 @@ class Compiler {
         }
       }
       // Refusals that do not depend on direction are reported wherever the rule sits.
-      for (const c of children) c.parent = node;
       // (Timer properties wait for the compile: whether they run per packet depends on the
       // parent, which is not built yet.)
       // A test that may become a verdict-map element (groupField) is compiled only if it ends up
@@ -557,7 +573,7 @@ class Compiler {
       if (rule.action === 'Route to') this.routeNodes.push(node);
       if (rule.action === 'Delay') this.delayNodes.push(node);
       if ((rule.action === 'Port forward' || rule.action === 'Masquerade') && !this.forwarding)
-        this.forwarding = { ruleId: rule.id, number, action: rule.action };
+        this.forwarding = { ruleId: rule.id, number: numberOf(node), action: rule.action };
       out.push(node);
     }
     return out;
@@ -572,7 +588,7 @@ class Compiler {
   private problemOnce(node: Node, field: Problem['field'], message: string): void {
     if (this.refusedOnce.has(node.rule.id)) return;
     this.refusedOnce.add(node.rule.id);
-    this.problem(node.rule, node.number, field, message);
+    this.problem(node.rule, numberOf(node), field, message);
   }
 
   /* --- kernel objects ---------------------------------------------------------------------- */
@@ -581,7 +597,7 @@ class Compiler {
     if (node.comment === undefined) {
       // cleanName: validation refuses control characters in names; a direct compile must not
       // put them in the kernel either (they come back out through `nft list`).
-      const text = `${node.number} ${cleanName(node.rule.name)}`.trim();
+      const text = `${numberOf(node)} ${cleanName(node.rule.name)}`.trim();
       node.comment = truncateUtf8(text, 127);
     }
     return node.comment === '' ? undefined : node.comment;
@@ -608,7 +624,7 @@ class Compiler {
       this.reportedDepth.add(node.rule.id);
       this.problem(
         node.rule,
-        node.number,
+        numberOf(node),
         undefined,
         `${node.rule.property}: rules are nested too deeply for nftables (it allows ${MAX_CHAIN_LEVEL} levels of chains; this rule needs ${level})`,
       );
@@ -717,7 +733,7 @@ class Compiler {
     if (node.l4 && cond.kind === 'lines') cond = withoutPortGuard(cond);
     if (out) node.condOut = cond;
     else node.condIn = cond;
-    if (cond.kind === 'refused') this.problem(node.rule, node.number, cond.field, cond.message);
+    if (cond.kind === 'refused') this.problem(node.rule, numberOf(node), cond.field, cond.message);
     if (
       cond.kind === 'false' &&
       cond.warning &&
@@ -725,7 +741,7 @@ class Compiler {
     ) {
       this.warnings.push({
         ruleId: node.rule.id,
-        number: node.number,
+        number: numberOf(node),
         field: 'value',
         message: cond.warning,
       });
@@ -908,7 +924,7 @@ class Compiler {
       if (!ls) {
         this.problem(
           node.rule,
-          node.number,
+          numberOf(node),
           'parameter',
           `${action}: this rate is not a whole number per second, minute, hour, day or week`,
         );
@@ -1062,9 +1078,9 @@ class Compiler {
         if (VERDICT_ACTIONS.has(a.rule.action) || a.rule.action === 'Exit group') {
           this.problem(
             node.rule,
-            node.number,
+            numberOf(node),
             'action',
-            `${what} under rule ${a.number} (${a.rule.action}) would only be reached after the verdict is fixed, or never: move it out`,
+            `${what} under rule ${numberOf(a)} (${a.rule.action}) would only be reached after the verdict is fixed, or never: move it out`,
           );
           break;
         }
@@ -1073,9 +1089,9 @@ class Compiler {
           if (why) {
             this.problem(
               node.rule,
-              node.number,
+              numberOf(node),
               undefined,
-              `Port forward translates on arrival, before the filter walk, so its path may not test ${why}: rule ${a.number} does`,
+              `Port forward translates on arrival, before the filter walk, so its path may not test ${why}: rule ${numberOf(a)} does`,
             );
             break;
           }
@@ -1086,7 +1102,7 @@ class Compiler {
         if (why)
           this.problem(
             node.rule,
-            node.number,
+            numberOf(node),
             'property',
             `Port forward translates on arrival, before the filter walk, so it may not test ${why}`,
           );
@@ -1113,12 +1129,12 @@ class Compiler {
       );
       const own = conds[conds.length - 1] as Cond;
       if (own.kind === 'refused') {
-        this.problem(node.rule, node.number, own.field, own.message);
+        this.problem(node.rule, numberOf(node), own.field, own.message);
         continue;
       }
       const ls = forwardLines(conds, node.param, this.counterFor(node));
       if (typeof ls === 'string') {
-        this.problem(node.rule, node.number, undefined, `Port forward: ${ls}`);
+        this.problem(node.rule, numberOf(node), undefined, `Port forward: ${ls}`);
         continue;
       }
       const comment = this.comment(node);
@@ -1285,10 +1301,13 @@ class Compiler {
     if (cond.kind === 'refused' || cond.kind === 'helper' || cond.kind === 'false') return false;
     const action = node.rule.action;
     const header = this.headerStatements(node, se);
-    // Rate limit out that shapes: the packet's priority names the rule's HTB class (shaping.ts).
-    const shaped = this.shaping.statements(node.rule, node.number, node.param, variant);
-    if (typeof shaped === 'string') this.problem(node.rule, node.number, 'parameter', shaped);
-    else header.push(...shaped);
+    // Rate limit out that shapes: the packet's priority names the rule's HTB class (shaping.ts;
+    // no other action shapes, and only those ask for the rule's number).
+    if (action === 'Rate limit out') {
+      const shaped = this.shaping.statements(node.rule, numberOf(node), node.param, variant);
+      if (typeof shaped === 'string') this.problem(node.rule, numberOf(node), 'parameter', shaped);
+      else header.push(...shaped);
+    }
     const extra = this.headerLines(node);
     // Delay's verdict chain and the placeholder it jumps to sit two levels below this line.
     if (action === 'Delay' && variant === 'in' && !se && !this.depthOk(node, level + 2))
@@ -1572,10 +1591,11 @@ class Compiler {
         // pieces joined once (a ban list is one map of tens of thousands of elements: a string
         // per element, or per piece of one, would be as many objects to keep until the join).
         const elem: string[] = [];
+        let leaves = false;
         for (const node of members) {
           const verdict = this.elementVerdict(node, level + 1, mode);
           if (node.rule.action === 'Exit group' && mode === 'mark') mayBreak = true;
-          this.noteElementVerdict(name, verdict);
+          if (this.noteElementVerdict(verdict)) leaves = true;
           // `counter: null` is a counter starting at zero, as `{ packets: 0, bytes: 0 }` is, in
           // 20 bytes less of JSON per element for nft to read (1.8 MB at 100,000 rules).
           elem.push(elem.length === 0 ? '[{"elem":{"val":' : ',[{"elem":{"val":');
@@ -1589,6 +1609,7 @@ class Compiler {
           if (node.obj.elements) node.obj.elements.push(element);
           else node.obj.elements = [element];
         }
+        this.mapLeaves.set(name, leaves);
         const type =
           property === 'Protocol'
             ? 'inet_proto'
@@ -1662,11 +1683,11 @@ class Compiler {
   }
 
   /**
-   * What inlineLookupBodies needs to know of a map's elements: whether any of them can leave the
-   * chain it is looked up in without a verdict (`return`, `goto tw_break`), and the chains they
-   * enter (which keep their chains).
+   * What inlineLookupBodies needs to know of a map's element: whether it can leave the chain the
+   * map is looked up in without a verdict (`return`, `goto tw_break`: true), and the chain it
+   * enters (which keeps its chain).
    */
-  private noteElementVerdict(map: string, verdict: Json): void {
+  private noteElementVerdict(verdict: Json): boolean {
     const v = verdict as { jump?: { target?: string }; goto?: { target?: string } } | null;
     const target = v?.jump?.target ?? v?.goto?.target;
     if (typeof target === 'string') this.elementTargets.add(target);
@@ -1677,8 +1698,7 @@ class Compiler {
         'drop' in v ||
         v.jump !== undefined ||
         (typeof v.goto?.target === 'string' && v.goto.target.startsWith('r_')));
-    if (!stays) this.mapLeaves.set(map, true);
-    else if (!this.mapLeaves.has(map)) this.mapLeaves.set(map, false);
+    return !stays;
   }
 
   /**
@@ -1746,7 +1766,7 @@ class Compiler {
 
   run(mode: 'replace' | 'table'): NftProgram | undefined {
     this.scanRecorders(this.doc.rules);
-    const top = this.prepare(this.doc.rules, '', { n: 0 });
+    const top = this.prepare(this.doc.rules, undefined, { n: 0 });
     this.checkPlacement();
     const family = 'inet';
     const table = this.table;
