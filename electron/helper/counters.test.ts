@@ -1,7 +1,8 @@
 // Counter bookkeeping: monotonic totals across kernel resets, per-subscriber deltas.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CounterTracker, diffTotals } from './counters.ts';
+import type { CounterReader } from './counter-reader.ts';
+import { CounterTracker, diffTotals, type Totals } from './counters.ts';
 
 describe('CounterTracker', () => {
   const objects = {
@@ -90,5 +91,54 @@ describe('CounterTracker', () => {
       c: { packets: 0, bytes: 0, dPackets: 0, dBytes: 0 },
     });
     expect(d.totals).toEqual({ dPackets: 3, dBytes: 30 });
+  });
+});
+
+describe('CounterTracker.readEvery', () => {
+  const objects = { a: { key: 'a', counter: 'c_a', chains: [] } };
+  /** A reader whose readings are answered by hand, in order. */
+  const manual = () => {
+    const asked: { quick: boolean; answer: (t: Totals) => void }[] = [];
+    const reader = {
+      read: (_objects: unknown, options: { quick?: boolean } = {}) =>
+        new Promise<Totals>((resolve) =>
+          asked.push({ quick: options.quick === true, answer: resolve }),
+        ),
+    } as unknown as CounterReader;
+    return { asked, reader };
+  };
+
+  it('joins a reading of every counter asked and not answered yet; not a quick one, nor one of the table before', async () => {
+    const t = new CounterTracker();
+    t.reset(objects, {});
+    const { asked, reader } = manual();
+    const first = t.read(reader);
+    const joined = t.readEvery(reader);
+    expect(asked).toHaveLength(1);
+    asked[0]!.answer({ a: { packets: 3, bytes: 30 } });
+    await Promise.all([first, joined]);
+    expect(t.totals()).toEqual({ a: { packets: 3, bytes: 30 } });
+    // Answered: the next one is a reading of its own.
+    const own = t.readEvery(reader);
+    expect(asked).toHaveLength(2);
+    asked[1]!.answer({ a: { packets: 4, bytes: 40 } });
+    await own;
+    // A quick reading in flight may leave maps out: not joined.
+    const quick = t.read(reader, { quick: true });
+    const every = t.readEvery(reader);
+    expect(asked).toHaveLength(4);
+    asked[2]!.answer({});
+    asked[3]!.answer({ a: { packets: 5, bytes: 50 } });
+    await Promise.all([quick, every]);
+    expect(t.totals()).toEqual({ a: { packets: 5, bytes: 50 } });
+    // A reading of the table before a reset is not this table's.
+    const old = t.read(reader);
+    t.reset(objects, {});
+    const fresh = t.readEvery(reader);
+    expect(asked).toHaveLength(6);
+    asked[4]!.answer({ a: { packets: 9, bytes: 90 } });
+    asked[5]!.answer({ a: { packets: 1, bytes: 10 } });
+    await Promise.all([old, fresh]);
+    expect(t.totals()).toEqual({ a: { packets: 1, bytes: 10 } });
   });
 });

@@ -25,6 +25,8 @@ export class CounterTracker {
   private readonly watches = new Set<CounterWatch>();
   /** Bumped by reset(): a reading that started before an apply must not land after it. */
   private generation = 0;
+  /** The reading asked last and not answered yet (`readEvery`). */
+  private inflight: { generation: number; every: boolean; done: Promise<void> } | null = null;
   /** When each rule's total last went up (ms), for the timer rules' "idle" tests. */
   readonly lastChange = new Map<string, number>();
 
@@ -75,9 +77,27 @@ export class CounterTracker {
     }
     if (none) return;
     const generation = this.generation;
-    const values = await reader.read(this.objects, options);
-    if (generation !== this.generation) return;
-    this.update(values);
+    const done = reader.read(this.objects, options).then((values) => {
+      if (generation === this.generation) this.update(values);
+    });
+    const entry = { generation, every: options?.quick !== true, done };
+    this.inflight = entry;
+    try {
+      await done;
+    } finally {
+      if (this.inflight === entry) this.inflight = null;
+    }
+  }
+
+  /**
+   * A reading of every counter of this table folded in: the one asked last and not answered yet
+   * when it is not a quick one (an apply right after another joins the first's full reading
+   * instead of queueing one more behind it in the reader), else a new one.
+   */
+  readEvery(reader: CounterReader): Promise<void> {
+    const f = this.inflight;
+    if (f && f.every && f.generation === this.generation) return f.done;
+    return this.read(reader);
   }
 
   /** Fold one kernel reading in (exposed for tests). Costs what the reading holds. */

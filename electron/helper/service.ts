@@ -635,9 +635,11 @@ export class HelperService {
     if (problems.length > 0) throw invalidDocument(problems);
     // Fold in the old table's last counts before it goes (rules that keep their id keep
     // counting). The reading (python3, another process) runs while the document compiles;
-    // packets counted between the reading and the load are lost (about a compile's time).
+    // packets counted between the reading and the load are lost (about a compile's time). A
+    // reading of every counter asked and not answered yet (an apply right after another: the
+    // first reading of the table it loaded) is the one used, not one more queued behind it.
     const reading = this.active
-      ? this.counters.read(this.counterReader).catch(() => undefined)
+      ? this.counters.readEvery(this.counterReader).catch(() => undefined)
       : undefined;
     const options = { logGroup: this.options.logGroup, tableName: this.nft.table, parseCache };
     // Compiled without waiting for the listing: most applies have no address to carry over, and
