@@ -3,7 +3,8 @@
 // scrolling (fewer, larger changes of the rendered rows). The list's range, for any scroll
 // position, direction and list size: every visible row is rendered, the overscan lies beyond it
 // (forward: in the direction of scrolling, or both ways at rest; where the list has rows), and
-// the range is the same for every offset of the same chunk.
+// the range is the same for every offset of the same chunk; a scroll that keeps the range does not
+// re-render the list, and the visible rows are still reported.
 
 import fc from 'fast-check';
 import { ChunkedFixedSizeList } from 'react-arborist/dist/main/components/default-container.js';
@@ -92,5 +93,42 @@ describe('ChunkedFixedSizeList (rowChunk)', () => {
     const props = { itemCount: 1000, height: 440, overscanCount: 10, rowChunk: 0 };
     const state: ListState = { isScrolling: true, scrollDirection: 'forward', scrollOffset: 2200 };
     expect(rangeAt(props, state)).toEqual([99, 129, 100, 119]);
+  });
+
+  it('re-renders on a scroll only when the range changes, and reports the visible rows', () => {
+    const seen: number[][] = [];
+    const props = {
+      itemCount: 10_000,
+      height: 440,
+      itemSize: ROW,
+      width: 800,
+      overscanCount: 10,
+      rowChunk: 8,
+      onItemsRendered: (r: Record<string, number>) =>
+        seen.push([r.visibleStartIndex!, r.visibleStopIndex!]),
+    };
+    const list = new ChunkedFixedSizeList(props) as {
+      state: ListState & { scrollUpdateWasRequested: boolean };
+      shouldComponentUpdate: (p: object, s: object) => boolean;
+    };
+    const at = {
+      isScrolling: true,
+      scrollDirection: 'forward' as const,
+      scrollUpdateWasRequested: false,
+    };
+    list.state = { ...list.state, ...at, scrollOffset: 16 * ROW };
+    const scrollTo = (rows: number, more: object = {}) =>
+      list.shouldComponentUpdate(props, { ...list.state, scrollOffset: rows * ROW, ...more });
+    // Rows 16-23 start the same chunk: same range, no render, the visible rows reported.
+    expect(scrollTo(19)).toBe(false);
+    expect(seen.at(-1)).toEqual([19, 38]);
+    expect(scrollTo(23.5)).toBe(false);
+    expect(seen.at(-1)).toEqual([23, 43]);
+    // The next chunk, a turn, the end of scrolling, a requested scroll, new props: rendered.
+    expect(scrollTo(24)).toBe(true);
+    expect(scrollTo(17, { scrollDirection: 'backward' })).toBe(true);
+    expect(scrollTo(17, { isScrolling: false })).toBe(true);
+    expect(scrollTo(17, { scrollUpdateWasRequested: true })).toBe(true);
+    expect(list.shouldComponentUpdate({ ...props, height: 460 }, list.state)).toBe(true);
   });
 });
