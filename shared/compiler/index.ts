@@ -443,8 +443,13 @@ class Compiler {
       const next = rules[index + 1] ?? after;
       const pre = counter.n++;
       const key = this.keys.key(rule.id);
-      // `objects` in outline order (preorder); an id met before is a duplicate.
-      const obj: RuleObjects = { key, chains: NO_CHAINS };
+      // `objects` in outline order (preorder); an id met before is a duplicate. The entry starts
+      // as `{}`, which V8 makes with room for four properties inside the object: key, chains and
+      // the counter or elements added later fit there (a literal of two has room for two, and the
+      // third then cost every rule an out-of-object property array).
+      const obj = {} as RuleObjects;
+      obj.key = key;
+      obj.chains = NO_CHAINS;
       const value = cachedValue(this.parseCache, rule.property, rule.value);
       const param = cachedParameter(this.parseCache, rule.action, rule.parameter);
       const direction = DIRECTION_SENSITIVE.has(rule.property);
@@ -1603,8 +1608,8 @@ class Compiler {
           elem.push(',"counter":null}},', verdictJson(verdict), ']');
           // The element's canonical [first, last] (elementRange's form) as the kernel holds it:
           // in an exact map a network is one key, its network address.
-          const [first, last] = elementSpan(node);
-          const element = { map: name, first, last: exact ? first : last };
+          const first = boundText(node, false);
+          const element = { map: name, first, last: exact ? first : boundText(node, true) };
           // (A literal, not `push` onto `[]`: that reserves room for 17 in each rule's array.)
           if (node.obj.elements) node.obj.elements.push(element);
           else node.obj.elements = [element];
@@ -2031,19 +2036,32 @@ function interval(node: Node): Span {
   return { family: 0, lo: 0, hi: 0 };
 }
 
-/** `interval` as the canonical decimal text of each bound. */
-function elementSpan(node: Node): [string, string] {
+/** `interval`'s first (or last) bound as canonical decimal text. */
+function boundText(node: Node, last: boolean): string {
   const v = node.value;
   if (v.kind === 'address') {
     const m = v.match;
+    const bound = last ? m.last : m.first;
     // An IPv4 bound's decimal text from a number: the same digits, without a bigint's toString.
-    return m.family === 4
-      ? [String(Number(m.first)), String(Number(m.last))]
-      : [String(m.first), String(m.last)];
+    return m.family === 4 ? String(Number(bound)) : String(bound);
   }
-  if (v.kind === 'protocol') return [String(v.number), String(v.number)];
-  if (v.kind === 'range') return [String(v.range.min), String(v.range.max)];
-  return ['0', '0'];
+  if (v.kind === 'protocol') return String(v.number);
+  if (v.kind === 'range') return String(last ? v.range.max : v.range.min);
+  return '0';
+}
+
+/** `interval`'s bounds of a port, protocol or IPv4 value as numbers, without a Span object. */
+function lowNumber(node: Node): number {
+  const v = node.value;
+  if (v.kind === 'address') return Number(v.match.first);
+  if (v.kind === 'protocol') return v.number;
+  return v.kind === 'range' ? v.range.min : 0;
+}
+function highNumber(node: Node): number {
+  const v = node.value;
+  if (v.kind === 'address') return Number(v.match.last);
+  if (v.kind === 'protocol') return v.number;
+  return v.kind === 'range' ? v.range.max : 0;
 }
 
 /**
@@ -2085,8 +2103,7 @@ function exactLookup(members: Node[], family: 4 | 6 | 0): { mask?: string } | un
   // Ports, protocols and IPv4 addresses: numbers (at most 2^32, exact in a double).
   let size = 0;
   for (const node of members) {
-    const { lo, hi } = interval(node) as { lo: number; hi: number };
-    const n = hi - lo + 1;
+    const n = highNumber(node) - lowNumber(node) + 1;
     if (size === 0) size = n;
     else if (n !== size) return undefined;
   }
@@ -2094,7 +2111,7 @@ function exactLookup(members: Node[], family: 4 | 6 | 0): { mask?: string } | un
   if (family === 0) return undefined;
   // Networks: a power of two, aligned (a prefix; a range written out as one counts the same).
   if (2 ** Math.round(Math.log2(size)) !== size) return undefined;
-  if (members.some((node) => (interval(node).lo as number) % size !== 0)) return undefined;
+  if (members.some((node) => lowNumber(node) % size !== 0)) return undefined;
   return { mask: formatIPv4(BigInt(2 ** 32 - size)) };
 }
 
