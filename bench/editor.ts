@@ -679,14 +679,14 @@ export const editor: Part = {
         });
         figures.push({
           part: 'editor',
-          name: 'File > Open: CPU time, serve + the page\'s main thread (steadier on a shared machine), worst round',
+          name: "File > Open: CPU time, serve + the page's main thread (steadier on a shared machine), worst round",
           value: Math.max(...cpu),
           unit: 'ms',
           rounds: cpu,
         });
         figures.push({
           part: 'editor',
-          name: 'File > Open: the page\'s longest main-thread task, CPU time, worst round',
+          name: "File > Open: the page's longest main-thread task, CPU time, worst round",
           value: Math.max(...runs.map((r) => r.longestCpuMs ?? 0)),
           unit: 'ms',
           rounds: runs.map((r) => r.longestCpuMs ?? 0),

@@ -6,7 +6,6 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runTreewallSync } from '../testing/treewall-processes.ts';
 
-
 /** The CLI as a user runs it (through the test harness), its output and errors together. */
 function treewall(...args: string[]): { code: number; out: string } {
   const r = runTreewallSync(args);

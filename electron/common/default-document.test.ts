@@ -122,10 +122,7 @@ describe('resources/default.treewall', () => {
 
   it('ships off only the two opt-in groups (everything else runs)', () => {
     const off = at('2').children.filter((r) => !r.enabled);
-    expect(off.map((r) => r.name)).toEqual([
-      'Check servers',
-      'Protect servers',
-    ]);
+    expect(off.map((r) => r.name)).toEqual(['Check servers', 'Protect servers']);
   });
 
   it('2.4: ICMP logger with the ping-flood limit of 50 echo requests, quiet for 30 s', () => {

@@ -344,9 +344,7 @@ async function start(): Promise<void> {
       file:
         process.env.TREEWALL_FLEET ||
         path.join(app.getPath('home'), '.config', 'treewall', 'fleet.json'),
-      client: process.env.TREEWALL_SSH_CONFIG
-        ? { sshConfig: process.env.TREEWALL_SSH_CONFIG }
-        : {},
+      client: process.env.TREEWALL_SSH_CONFIG ? { sshConfig: process.env.TREEWALL_SSH_CONFIG } : {},
     }),
     dialogs: {
       async open(context) {

@@ -9,15 +9,13 @@ function safeId(id: string): boolean {
   for (let i = 0; i < n; i++) {
     const c = id.charCodeAt(i);
     // 0-9, A-Z, a-z, `_`, `-`
-    if (
-      !(
-        (c >= 48 && c <= 57) ||
-        (c >= 65 && c <= 90) ||
-        (c >= 97 && c <= 122) ||
-        c === 95 ||
-        c === 45
-      )
-    )
+    if (!(
+      (c >= 48 && c <= 57) ||
+      (c >= 65 && c <= 90) ||
+      (c >= 97 && c <= 122) ||
+      c === 95 ||
+      c === 45
+    ))
       return false;
   }
   return true;

@@ -211,8 +211,7 @@ function act(w: Walk, rule: Rule, parent: Rule | undefined): Flow {
       return 'stop';
     }
     // Delay holds only arriving packets; one the host sends passes at once (kftDelay.c).
-    if (rule.action === 'Delay' && w.packet.direction !== 'inbound')
-      return decide(w, rule, 'pass');
+    if (rule.action === 'Delay' && w.packet.direction !== 'inbound') return decide(w, rule, 'pass');
     return decide(w, rule, verdict);
   }
   if (rule.action === 'Exit group') {

@@ -11,7 +11,6 @@ import { WALKTHROUGH_RULE_2_3 } from '../../../shared/plist/test-fixtures.ts';
 import { withoutIds } from '../../../shared/plist/test-arbitraries.ts';
 import { convertText } from './convert.ts';
 
-
 /** The CLI as a user runs it (through the test harness). */
 const treewall = (...args: string[]) => runTreewallSync(args);
 
