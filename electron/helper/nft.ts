@@ -149,7 +149,7 @@ export class Nft {
         standby.nft.kill();
       }
     }
-    const file = path.join(this.tempDir, `${TEMP_PREFIX}${randomBytes(8).toString('hex')}.json`);
+    const file = this.tempFile('.json');
     const handle = await fs.open(file, 'wx', 0o600);
     let ran: Promise<NftResult>;
     try {
@@ -167,13 +167,7 @@ export class Nft {
           await fs.rm(file, { force: true });
           return;
         }
-        const kept = await this.keepRefused(file);
-        throw new NftError(
-          `nft refused the transaction: ${firstLines(result.stderr)}` +
-            (kept ? ` (the refused transaction is kept in ${kept})` : ''),
-          result.stderr,
-          kept,
-        );
+        throw refusedError(result.stderr, await this.keepRefused(file));
       },
       async (error: unknown) => {
         await fs.rm(file, { force: true });
@@ -223,10 +217,7 @@ export class Nft {
   /** The FIFO, made once (mkfifo -m 600, in the state folder); null when it cannot be made. */
   private makeFifo(): Promise<string | null> {
     this.fifo ??= new Promise((resolve) => {
-      const fifo = path.join(
-        this.tempDir,
-        `${TEMP_PREFIX}load-${randomBytes(8).toString('hex')}.fifo`,
-      );
+      const fifo = this.tempFile('.fifo', 'load-');
       execFile(systemProgram('mkfifo'), ['-m', '600', fifo], (error) =>
         resolve(error ? null : fifo),
       );
@@ -282,20 +273,22 @@ export class Nft {
           `could not hand the transaction to nft: ${failed.message}`,
           result.stderr,
         );
-      const kept = await this.keepRefusedContent(data);
-      throw new NftError(
-        `nft refused the transaction: ${firstLines(result.stderr)}` +
-          (kept ? ` (the refused transaction is kept in ${kept})` : ''),
-        result.stderr,
-        kept,
-      );
+      throw refusedError(result.stderr, await this.keepRefusedContent(data));
     });
     return { done };
   }
 
   /** A refused transaction that came through the FIFO, written to a file for diagnosis. */
+  /** A new temporary file's path in the state folder (`.nft-` files are removed at start). */
+  private tempFile(extension: string, kind = ''): string {
+    return path.join(
+      this.tempDir,
+      `${TEMP_PREFIX}${kind}${randomBytes(8).toString('hex')}${extension}`,
+    );
+  }
+
   private async keepRefusedContent(data: Buffer): Promise<string | undefined> {
-    const file = path.join(this.tempDir, `${TEMP_PREFIX}${randomBytes(8).toString('hex')}.json`);
+    const file = this.tempFile('.json');
     try {
       await fs.writeFile(file, data, { mode: 0o600, flag: 'wx' });
     } catch {
@@ -342,7 +335,7 @@ export class Nft {
 
   /** Run list commands (one per line) as one nft call; returns the combined JSON. */
   async listJson(commands: string[]): Promise<NftJson> {
-    const file = path.join(this.tempDir, `${TEMP_PREFIX}${randomBytes(8).toString('hex')}.nft`);
+    const file = this.tempFile('.nft');
     await fs.writeFile(file, commands.join('\n') + '\n', { mode: 0o600, flag: 'wx' });
     try {
       const result = await this.runner.run(['-j', '-f', file]);
@@ -420,6 +413,16 @@ export function parseNftJson(text: string): NftJson {
     return parsed as NftJson;
   }
   return { nftables: [] };
+}
+
+/** nft refused a transaction: its first lines, and where the refused program is kept. */
+function refusedError(stderr: string, kept: string | undefined): NftError {
+  return new NftError(
+    `nft refused the transaction: ${firstLines(stderr)}` +
+      (kept ? ` (the refused transaction is kept in ${kept})` : ''),
+    stderr,
+    kept,
+  );
 }
 
 const firstLines = (text: string): string =>
