@@ -543,8 +543,6 @@ export function nestingError(value: unknown, limit = MAX_NESTING): string | null
   return null;
 }
 
-/** The path (keys joined with '.') to a value nested deeper than `limit` (slow path, for the
- * error message only; at most 8 keys shown). */
 /**
  * nestingError(document, limit), walking only the rule tree's `children` where it can: a rule at
  * tree depth d (top level 1) is an object at level 1 + 2d (the document, its rules array, the
@@ -553,6 +551,8 @@ export function nestingError(value: unknown, limit = MAX_NESTING): string | null
  * within `limit`, the answer is the rest of the document's (settings, extra), checked the general
  * way; otherwise the whole document is. Same answer as nestingError; at 100,000 rules it skips
  * enumerating every key of every rule (the open of a large document did that, ~30-50 ms).
+ * Its own loop with a stack rather than the model's recursive `walk`: this runs before the depth
+ * is known to be sane, and `walk` copies a path per rule.
  */
 export function documentNestingError(
   document: { rules: readonly Rule[] },
@@ -575,6 +575,8 @@ export function documentNestingError(
   return nestingError({ ...document, rules: [] }, limit);
 }
 
+/** The path (keys joined with '.') to a value nested deeper than `limit` (slow path, for the
+ * error message only; at most 8 keys shown). */
 function nestingPath(root: object, limit: number): string {
   type Node = { v: object; depth: number; key: string; parent: Node | null };
   const stack: Node[] = [{ v: root, depth: 1, key: '', parent: null }];
