@@ -35,6 +35,7 @@ import {
   type PartResult,
   type RunOptions,
 } from './report.ts';
+import { taskCpuSeconds } from './proc.ts';
 import { hasCommand, isRoot, privateDir, run, runOk, sleep, start, stop } from './sh.ts';
 import { loadRuleset, loadTreewall, prefillTriggered, type CompiledRuleset } from './treewall.ts';
 
@@ -56,7 +57,9 @@ const pinned = (argv: string[]): string[] => ['taskset', '-c', PIN_CPU, ...argv]
 
 /**
  * Runs a program and prints its CPU time (user + system, microseconds from wait4's rusage) on
- * stderr as `cpu <seconds>`: the iperf3 client's own CPU, measured by its parent.
+ * stderr as `cpu <seconds>`: the iperf3 client's own CPU, measured by its parent. (Not
+ * proc.ts's cutime: /proc's 10 ms ticks are 1 % of a 1-second run, a third of what a quartet
+ * must resolve.)
  */
 const CPU_WRAPPER = [
   'import os, sys',
@@ -67,10 +70,6 @@ const CPU_WRAPPER = [
   "sys.stderr.write('cpu %.6f\\n' % (usage.ru_utime + usage.ru_stime))",
   'sys.exit(os.waitstatus_to_exitcode(status))',
 ].join('\n');
-
-/** CPU time a task has run so far, in seconds (/proc/PID/schedstat, nanoseconds; no steal). */
-const taskCpu = (pid: number): number =>
-  Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[0]) / 1e9;
 
 /** The pid of the kernel thread that runs the pinned CPU's deferred softirq work. */
 function ksoftirqd(): number {
@@ -140,13 +139,13 @@ async function sample(pair: Pair, kind: Kind, seconds: number, softirq: number):
     ...args,
     '-J',
   ]);
-  const server0 = taskCpu(pair.serverPid);
-  const soft0 = taskCpu(softirq);
+  const server0 = taskCpuSeconds(pair.serverPid);
+  const soft0 = taskCpuSeconds(softirq);
   const wall0 = performance.now();
   const r = await runOk(pair.net.inClient(argv), { timeoutMs: (seconds + 20) * 1000 });
   const wall = (performance.now() - wall0) / 1000;
-  const cpuServer = taskCpu(pair.serverPid) - server0;
-  const cpuSoft = taskCpu(softirq) - soft0;
+  const cpuServer = taskCpuSeconds(pair.serverPid) - server0;
+  const cpuSoft = taskCpuSeconds(softirq) - soft0;
   const client = /cpu ([\d.]+)/.exec(r.stderr);
   if (!client) throw new Error(`the CPU wrapper printed no CPU time: ${r.stderr}`);
   const cpu = Number(client[1]) + cpuServer + cpuSoft;

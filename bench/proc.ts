@@ -56,3 +56,8 @@ export function exitedChildrenCpu(pid: number = process.pid): number {
   const f = statFields(pid);
   return f ? (Number(f[13] ?? 0) + Number(f[14] ?? 0)) / TICKS_PER_SECOND : 0;
 }
+
+/** CPU time one task has run so far, in seconds (/proc/PID/schedstat: nanoseconds, no steal
+ * time; a kernel thread such as ksoftirqd too). */
+export const taskCpuSeconds = (pid: number): number =>
+  Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[0]) / 1e9;
