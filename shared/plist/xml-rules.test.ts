@@ -145,6 +145,37 @@ describe('the XML rule-tree shortcut against the general reader', () => {
     expect(shortcut(xml)).toEqual(general(xml));
   });
 
+  it('reads a menu name the same way however often, and in whichever spelling, it comes', () => {
+    // The shortcut remembers each spelling as written and compares later ones in place.
+    const rules = ['a', 'b', 'c', 'd', 'e', 'f'].map((id) => leaf(id, { action: 'Group' }));
+    const xml = documentToXml({ settings: DEFAULT_SETTINGS, rules });
+    const spell = (text: string, spellings: string[]) => {
+      let i = 0;
+      return text.replace(
+        /<string>Dest port<\/string>/g,
+        () => `<string>${spellings[i++]}</string>`,
+      );
+    };
+    const variants = [
+      spell(xml, ['Dest port', 'Dest port', ' Dest port', 'Dest port ', 'dest PORT', 'Dest port']),
+      spell(xml, ['Dest port', 'Dest port&amp;', 'Dest port', 'Dest port', 'Dest port', 'x']),
+      spell(xml, ['Dest port', 'Dest port', 'Dest porta', 'Dest por', 'Dest port', 'Dest port']),
+      spell(xml, ['Dest port', 'Dest port', 'Dest port', 'Dest port', 'Dest port', 'Dest\rport']),
+      xml.replace(/<string>Group<\/string>/g, (m, at: number) =>
+        at % 2 === 0 ? '<string>Gr&#111;up</string>' : m,
+      ),
+      xml.replaceAll('<string>==</string>', '<string>&#61;=</string>'),
+      xml.replaceAll('<string>Group</string>', '<string>group</string>'),
+    ];
+    for (const text of variants) {
+      expect(text).not.toBe(xml);
+      expect(fast(text)).toEqual(general(text));
+    }
+    // Taken when every spelling resolves and is written plainly.
+    expect(shortcut(variants[0]!)).toEqual(general(variants[0]!));
+    expect(shortcut(variants[6]!)).toEqual(general(variants[6]!));
+  });
+
   it('keeps the general reader’s nesting limit', () => {
     let rule = leaf('d0');
     for (let i = 1; i < 12; i++) rule = leaf(`d${i}`, { action: 'Group', children: [rule] });

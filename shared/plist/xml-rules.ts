@@ -20,15 +20,16 @@ import type { ActionName, PropertyName, RelationName } from '../model/vocabulary
 import { RULE_KEYS } from './rule-keys.ts';
 import { resolveAction, resolveProperty, resolveRelation } from './rules.ts';
 
-/** Each known key's bit (a rule's keys so far, to refuse one given twice), and the keys by
- * their first character. */
-const KEY_BITS = new Map<string, number>(RULE_KEYS.map((key, i) => [key, 1 << i]));
-const KEYS_BY_FIRST = new Map<number, string[]>();
-for (const key of RULE_KEYS) {
-  const list = KEYS_BY_FIRST.get(key.charCodeAt(0)) ?? [];
-  list.push(key);
-  KEYS_BY_FIRST.set(key.charCodeAt(0), list);
-}
+/** The known keys by their first character (a rule's keys are told apart by that and their
+ * length, then compared in place: no string is made per key). A key is its index in RULE_KEYS;
+ * its bit in a rule's keys so far refuses one given twice. */
+const KEYS_BY_FIRST: number[][] = [];
+RULE_KEYS.forEach((key, i) => (KEYS_BY_FIRST[key.charCodeAt(0)] ??= []).push(i));
+const KEY_TAGS = RULE_KEYS.map((key) => `<key>${key}</key>`);
+const KEY = Object.fromEntries(RULE_KEYS.map((key, i) => [key, i])) as Record<
+  (typeof RULE_KEYS)[number],
+  number
+>;
 const ENTITIES: Readonly<Record<string, string>> = {
   '&lt;': '<',
   '&gt;': '>',
@@ -36,6 +37,18 @@ const ENTITIES: Readonly<Record<string, string>> = {
   '&quot;': '"',
   '&apos;': "'",
 };
+const LT = 60;
+const SLASH = 47;
+const GT = 62;
+const AMP = 38;
+const CR = 13;
+/** RULE_ID_PATTERN's characters (`[A-Za-z0-9_-]`), by code. */
+const ID_CHARS = new Uint8Array(128);
+for (let c = 0; c < 128; c++) {
+  if (RULE_ID_PATTERN.test(String.fromCharCode(c))) ID_CHARS[c] = 1;
+}
+/** Spellings remembered per menu (treewall writes one per name; more are read the slow way). */
+const MAX_SPELLINGS = 64;
 
 /** Where treewall's writer puts the rule tree (two tabs: inside the top-level dictionary). */
 const TABLE_HEAD = '\n\t\t<key>filterTable</key>\n\t\t<dict>\n\t\t\t<key>children</key>\n\t\t\t';
@@ -48,9 +61,21 @@ const giveUp = (): never => {
   throw new GiveUp();
 };
 
+/** A menu name's spellings seen so far and what they resolve to. */
+interface Spelling {
+  text: string;
+  name: string;
+}
+
+// NOTE: the text is read with charCodeAt (compiled to a load) and short tags compared in place;
+// one builtin call per key element (startsWith of the whole `<key>K</key>`), none per value's
+// tags, a menu name compared with the spellings seen before instead of sliced and looked up,
+// and an id's characters checked as it is found (RULE_ID_PATTERN's test and a startsWith, an
+// indexOf and a Map per element cost 20-25 % more CPU at 100,000 rules).
 class RuleReader {
   pos: number;
   readonly seen = new Set<string>();
+  readonly end: number;
   constructor(
     readonly text: string,
     start: number,
@@ -58,44 +83,38 @@ class RuleReader {
     readonly depthLeft: number,
   ) {
     this.pos = start;
+    this.end = text.length;
   }
 
-  /** Line breaks and tab indents by depth, as treewall writes them. */
-  readonly pads: string[] = [];
-
-  /**
-   * Whitespace before an element written `tabs` tabs deep (or one less: the closing tag of its
-   * container): the indent compared in one go, then anything left the slow way. Most of a large
-   * document's characters are indentation.
-   */
-  indent(tabs: number): void {
-    const t = this.text;
-    const inner = (this.pads[tabs] ??= '\n' + '\t'.repeat(tabs));
-    if (t.startsWith(inner, this.pos)) this.pos += inner.length;
-    else {
-      const outer = (this.pads[tabs - 1] ??= '\n' + '\t'.repeat(tabs - 1));
-      if (t.startsWith(outer, this.pos)) this.pos += outer.length;
-    }
-    this.skip();
-  }
-
-  /** Whitespace between elements. */
+  /** Whitespace between elements (tab, line feed, space; anything else, \r included, is left
+   * for what follows to refuse). */
   skip(): void {
     const t = this.text;
-    let c = t.charCodeAt(this.pos);
-    while (c === 9 || c === 10 || c === 32) c = t.charCodeAt(++this.pos);
+    let p = this.pos;
+    let c = t.charCodeAt(p);
+    while (c === 9 || c === 10 || c === 32) c = t.charCodeAt(++p);
+    this.pos = p;
+  }
+
+  /** Whether `tag` is at `at`. */
+  at(tag: string, at: number): boolean {
+    const t = this.text;
+    const n = tag.length;
+    if (at + n > this.end) return false;
+    for (let i = 0; i < n; i++) if (t.charCodeAt(at + i) !== tag.charCodeAt(i)) return false;
+    return true;
   }
 
   /** `tag` at pos, or give up. */
   expect(tag: string): void {
-    if (!this.text.startsWith(tag, this.pos)) giveUp();
+    if (!this.at(tag, this.pos)) giveUp();
     this.pos += tag.length;
   }
 
   /** An array of rule dictionaries (`<array>...</array>` or `<array/>`). Depth: containers
    * open below filterTable's dictionary before this one. */
   rules(depth: number): Rule[] {
-    if (this.text.startsWith('<array/>', this.pos)) {
+    if (this.at('<array/>', this.pos)) {
       this.pos += 8;
       return [];
     }
@@ -103,9 +122,8 @@ class RuleReader {
     if (depth + 1 > this.depthLeft) giveUp();
     const rules: Rule[] = [];
     for (;;) {
-      // <plist>, the top dictionary, filterTable's and `depth` more are open: 3 + depth + 1.
-      this.indent(4 + depth);
-      if (this.text.startsWith('</array>', this.pos)) {
+      this.skip();
+      if (this.at('</array>', this.pos)) {
         this.pos += 8;
         return rules;
       }
@@ -113,31 +131,51 @@ class RuleReader {
     }
   }
 
+  /** The first `<` from pos: the end of an element's text. */
+  textEnd(): number {
+    const t = this.text;
+    const end = this.end;
+    let p = this.pos;
+    while (p < end && t.charCodeAt(p) !== LT) p++;
+    if (p === end) giveUp();
+    return p;
+  }
+
   /** Text up to `</name>`: the five named entities decoded, nothing else unusual allowed. */
   content(close: string): string {
     const t = this.text;
-    const lt = t.indexOf('<', this.pos);
-    if (lt < 0 || !t.startsWith(close, lt)) giveUp();
-    let s = t.slice(this.pos, lt);
-    this.pos = lt + close.length;
-    if (s.indexOf('\r') >= 0) giveUp();
-    if (s.indexOf('&') >= 0) {
-      s = s.replace(/&[^;&]*;?/g, (entity) => ENTITIES[entity] ?? giveUp());
+    const end = this.end;
+    let p = this.pos;
+    let amp = false;
+    for (;;) {
+      if (p === end) return giveUp();
+      const c = t.charCodeAt(p);
+      if (c === LT) break;
+      if (c === AMP) amp = true;
+      else if (c === CR) giveUp();
+      p++;
     }
+    if (!this.at(close, p)) giveUp();
+    let s = t.slice(this.pos, p);
+    this.pos = p + close.length;
+    if (amp) s = s.replace(/&[^;&]*;?/g, (entity) => ENTITIES[entity] ?? giveUp());
     return s;
   }
 
-  /** `<key>K</key>` for a known key K, given as the constant (compared in place: no string is
-   * made per key, and the switch below then compares constants). */
-  key(): string {
+  /** `<key>K</key>` for a known key K: its index in RULE_KEYS (told apart by K's first
+   * character and length, then the whole element compared in one go). */
+  key(): number {
     const t = this.text;
-    this.expect('<key>');
-    const lt = t.indexOf('<', this.pos);
-    const length = lt - this.pos;
-    for (const name of KEYS_BY_FIRST.get(t.charCodeAt(this.pos)) ?? giveUp()) {
-      if (name.length === length && t.startsWith(name, this.pos) && t.startsWith('</key>', lt)) {
-        this.pos = lt + 6;
-        return name;
+    const p = this.pos;
+    const candidates = KEYS_BY_FIRST[t.charCodeAt(p + 5)];
+    if (candidates !== undefined) {
+      for (const i of candidates) {
+        const tag = KEY_TAGS[i]!;
+        // `<key>` + K + `</key>`: K's length puts its closing `<` 6 from the element's end.
+        if (t.charCodeAt(p + tag.length - 6) === LT && t.startsWith(tag, p)) {
+          this.pos = p + tag.length;
+          return i;
+        }
       }
     }
     return giveUp();
@@ -145,12 +183,19 @@ class RuleReader {
 
   /** A `<string>` value. */
   string(): string {
-    if (this.text.startsWith('<string/>', this.pos)) {
-      this.pos += 9;
-      return '';
+    const p = this.pos;
+    if (this.at('<string', p)) {
+      const c = this.text.charCodeAt(p + 7);
+      if (c === GT) {
+        this.pos = p + 8;
+        return this.content('</string>');
+      }
+      if (c === SLASH && this.text.charCodeAt(p + 8) === GT) {
+        this.pos = p + 9;
+        return '';
+      }
     }
-    this.expect('<string>');
-    return this.content('</string>');
+    return giveUp();
   }
 
   /** An `<integer>` the general reader takes as the same number (`-?[0-9]{1,15}`). */
@@ -160,14 +205,30 @@ class RuleReader {
     let i = this.pos;
     if (t.charCodeAt(i) === 45) i++;
     const first = i;
-    while (t.charCodeAt(i) >= 48 && t.charCodeAt(i) <= 57) i++;
+    let c = t.charCodeAt(i);
+    while (c >= 48 && c <= 57) c = t.charCodeAt(++i);
     if (i === first || i - first > 15) giveUp();
     this.pos = i;
     this.expect('</integer>');
   }
 
+  /** A `ruleId` that fits RULE_ID_PATTERN, its characters checked while it is found (the
+   * pattern's test was a sixth of the reader's time). Anything else gives up, entities included:
+   * none decodes to a character an id may hold. */
+  id(): string {
+    this.expect('<string>');
+    const t = this.text;
+    const start = this.pos;
+    let p = start;
+    let c = t.charCodeAt(p);
+    while (c < 128 && ID_CHARS[c] === 1) c = t.charCodeAt(++p);
+    if (p === start || p - start > 32 || c !== LT || !this.at('</string>', p)) giveUp();
+    this.pos = p + 9;
+    return t.slice(start, p);
+  }
+
   flag(): boolean {
-    if (this.text.startsWith('<true/>', this.pos)) {
+    if (this.at('<true/>', this.pos)) {
       this.pos += 7;
       return true;
     }
@@ -176,21 +237,44 @@ class RuleReader {
   }
 
   /** A menu name as ruleFromDict reads it (trimmed, then resolved: exact, ignoring case and
-   * spaces, aliases), remembered per spelling; one that does not resolve gives up. */
-  name(resolve: (name: string) => string | undefined, known: Map<string, string>): string {
-    const s = this.string();
-    let name = known.get(s);
-    if (name === undefined) {
-      const trimmed = s.trim();
-      name = trimmed === '' ? undefined : resolve(trimmed);
-      if (name === undefined) giveUp();
-      known.set(s, name!);
+   * spaces, aliases), remembered per spelling (compared in place: no string is made for one
+   * seen before); one that does not resolve gives up. */
+  name(resolve: (name: string) => string | undefined, known: Spelling[]): string {
+    const t = this.text;
+    const p = this.pos;
+    // <string>S</string> with S a spelling seen before: S's first character and length, then
+    // the whole of it and the closing tag.
+    if (this.at('<string>', p)) {
+      const start = p + 8;
+      const first = t.charCodeAt(start);
+      for (let k = 0; k < known.length; k++) {
+        const spelling = known[k]!;
+        const s = spelling.text;
+        if (
+          s.charCodeAt(0) === first &&
+          t.charCodeAt(start + s.length) === LT &&
+          this.at(s, start) &&
+          this.at('</string>', start + s.length)
+        ) {
+          this.pos = start + s.length + 9;
+          return spelling.name;
+        }
+      }
     }
-    return name!;
+    const raw = this.at('<string>', p) ? p + 8 : -1;
+    const s = this.string();
+    const trimmed = s.trim();
+    const name = trimmed === '' ? undefined : resolve(trimmed);
+    if (name === undefined) return giveUp();
+    // Remembered as written (`-&gt;` as it is): the same characters read the same way.
+    if (raw >= 0 && this.pos - 9 > raw && known.length < MAX_SPELLINGS) {
+      known.push({ text: t.slice(raw, this.pos - 9), name });
+    }
+    return name;
   }
-  readonly properties = new Map<string, string>();
-  readonly relations = new Map<string, string>();
-  readonly actions = new Map<string, string>();
+  readonly properties: Spelling[] = [];
+  readonly relations: Spelling[] = [];
+  readonly actions: Spelling[] = [];
 
   rule(depth: number): Rule {
     this.expect('<dict>');
@@ -207,60 +291,59 @@ class RuleReader {
     let children: Rule[] = [];
     let seen = 0;
     const t = this.text;
-    // This dictionary is the (3 + depth)th container open; its keys are indented one more.
-    const tabs = 4 + depth;
     for (;;) {
-      this.indent(tabs);
-      if (t.startsWith('</dict>', this.pos)) {
-        this.pos += 7;
+      this.skip();
+      const p = this.pos;
+      if (t.charCodeAt(p + 1) === SLASH && this.at('</dict>', p)) {
+        this.pos = p + 7;
         break;
       }
       const key = this.key();
-      const bit = KEY_BITS.get(key)!;
+      const bit = 1 << key;
       if ((seen & bit) !== 0) giveUp();
       seen |= bit;
-      this.indent(tabs);
+      this.skip();
       switch (key) {
-        case 'ruleId':
-          id = this.string();
+        case KEY.ruleId:
+          id = this.id();
           break;
-        case 'enabled':
+        case KEY.enabled:
           enabled = this.flag();
           break;
-        case 'expandedState':
+        case KEY.expandedState:
           expanded = this.flag();
           break;
-        case 'nodeName':
+        case KEY.nodeName:
           name = this.string();
           break;
-        case 'propertyValue':
+        case KEY.propertyValue:
           value = this.string();
           break;
-        case 'parameter':
+        case KEY.parameter:
           parameter = this.string();
           break;
-        case 'propertyName':
+        case KEY.propertyName:
           property = this.name(resolveProperty, this.properties);
           break;
-        case 'relationName':
+        case KEY.relationName:
           relation = this.name(resolveRelation, this.relations);
           break;
-        case 'filterActionName':
+        case KEY.filterActionName:
           action = this.name(resolveAction, this.actions);
           break;
-        case 'property':
-        case 'relation':
-        case 'filterAction':
+        case KEY.property:
+        case KEY.relation:
+        case KEY.filterAction:
           // Codes count only where a name is missing, which this shortcut does not take.
           this.integer();
           break;
-        case 'nodeNumber':
-        case 'nodeCount':
+        case KEY.nodeNumber:
+        case KEY.nodeCount:
           // Derived, dropped on input.
-          if (t.startsWith('<integer>', this.pos)) this.integer();
+          if (this.at('<integer>', this.pos)) this.integer();
           else this.string();
           break;
-        case 'children':
+        case KEY.children:
           children = this.rules(depth + 1);
           break;
         default:
@@ -268,13 +351,13 @@ class RuleReader {
       }
     }
     if (property === undefined || relation === undefined || action === undefined) giveUp();
-    if (id === undefined || !RULE_ID_PATTERN.test(id) || this.seen.has(id)) giveUp();
+    if (id === undefined || this.seen.has(id)) giveUp();
     this.seen.add(id!);
     // The fields in ruleFromDict's order (one shape for every rule).
     return {
       id: id!,
       enabled,
-      name: cleanName(name),
+      name: name === '' ? name : cleanName(name),
       property: property as PropertyName,
       relation: relation as RelationName,
       value,
