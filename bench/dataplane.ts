@@ -21,11 +21,20 @@
 //   rounds, with every round shown.
 // Both iperf3 ends (and ping) are pinned to one CPU with taskset: unpinned, where the scheduler
 // happened to put client, server and the softirq work moved throughput by 3x between runs.
+// TCP runs hold both sockets' buffers fixed (iperf3 -w, see TCP_WINDOW): left to autotuning,
+// the buffers of a 1-second run ended anywhere between 4 and 32 MiB and the per-byte cost of a
+// run with them, which was most of the method's TCP noise.
 
 import type { ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { CLIENT_ADDRESS, SERVER_ADDRESS, createBenchNet, type BenchNet } from './bench-net.ts';
+import {
+  CLIENT_ADDRESS,
+  LINK,
+  SERVER_ADDRESS,
+  createBenchNet,
+  type BenchNet,
+} from './bench-net.ts';
 import { flatChainText } from './flat-chain.ts';
 import {
   median,
@@ -54,6 +63,21 @@ const PING_INTERVAL = '0.002';
 // The last CPU (CPU 1 on the 2-core benchmark machine): CPU 0 tends to take device interrupts.
 const PIN_CPU = String(Math.max(0, availableParallelism() - 1));
 const pinned = (argv: string[]): string[] => ['taskset', '-c', PIN_CPU, ...argv];
+
+/**
+ * Socket buffers of both TCP ends (iperf3 `-w`: SO_SNDBUF and SO_RCVBUF on the client's and the
+ * server's socket; the kernel doubles it, so 256 KiB each). 128 KiB is the kernel's own starting
+ * receive buffer (tcp_rmem's default), held fixed instead of autotuned. Autotuned, a 1-second
+ * run's receive buffer ended anywhere between 4 and 32 MiB (`ss -m` at 0.9 s), the congestion
+ * window between 236 and 1,648 segments (0-7 retransmissions a run restart its growth), so the
+ * bytes in flight, and with them whether the payload stays in the CPU's 2 MiB L2 between the
+ * client's copy and the server's, differed 5-50x from run to run: the no-rules runs of one quiet
+ * run spread 9.6-17.1 Gbit per CPU-second while the 64-byte UDP runs, which have no window,
+ * agreed within 2-3 %. With 256 KiB the window, not the congestion window, bounds the flight, and
+ * it stays cache-resident in every run. It is also the strict reading: the cheapest bytes for the
+ * stack to move, so the rules' per-packet cost is the largest share of them.
+ */
+const TCP_WINDOW = '128K';
 
 /**
  * Runs a program and prints its CPU time (user + system, microseconds from wait4's rusage) on
@@ -119,12 +143,26 @@ interface Sample {
   perCpu: number;
   /** CPU-seconds of those processes per second of wall time (1 = the pinned CPU was theirs). */
   share: number;
+  /** Bytes per packet the server's interface received (TCP: the size of the GSO packets). */
+  bytesPerPacket: number;
+  /** TCP segments the client retransmitted (0 for UDP). */
+  retransmits: number;
 }
 
 type Kind = 'tcp' | 'udp';
 
+/** Received bytes and packets of the server namespace's link, read through the server's /proc. */
+function received(pair: Pair): { bytes: number; packets: number } {
+  const line = readFileSync(`/proc/${pair.serverPid}/net/dev`, 'utf8')
+    .split('\n')
+    .find((l) => l.trim().startsWith(`${LINK}:`));
+  const fields = line?.split(':')[1]?.trim().split(/\s+/).map(Number);
+  if (!fields || fields.length < 2) throw new Error(`no ${LINK} in the server's /proc/net/dev`);
+  return { bytes: fields[0] ?? 0, packets: fields[1] ?? 0 };
+}
+
 async function sample(pair: Pair, kind: Kind, seconds: number, softirq: number): Promise<Sample> {
-  const args = kind === 'tcp' ? ['-O', '0'] : ['-u', '-b', '0', '-l', '64'];
+  const args = kind === 'tcp' ? ['-O', '0', '-w', TCP_WINDOW] : ['-u', '-b', '0', '-l', '64'];
   const argv = pinned([
     'python3',
     '-c',
@@ -139,6 +177,7 @@ async function sample(pair: Pair, kind: Kind, seconds: number, softirq: number):
     ...args,
     '-J',
   ]);
+  const rx0 = received(pair);
   const server0 = taskCpuSeconds(pair.serverPid);
   const soft0 = taskCpuSeconds(softirq);
   const wall0 = performance.now();
@@ -146,6 +185,7 @@ async function sample(pair: Pair, kind: Kind, seconds: number, softirq: number):
   const wall = (performance.now() - wall0) / 1000;
   const cpuServer = taskCpuSeconds(pair.serverPid) - server0;
   const cpuSoft = taskCpuSeconds(softirq) - soft0;
+  const rx1 = received(pair);
   const client = /cpu ([\d.]+)/.exec(r.stderr);
   if (!client) throw new Error(`the CPU wrapper printed no CPU time: ${r.stderr}`);
   const cpu = Number(client[1]) + cpuServer + cpuSoft;
@@ -153,6 +193,7 @@ async function sample(pair: Pair, kind: Kind, seconds: number, softirq: number):
     end?: {
       sum_received?: { bits_per_second?: number; seconds?: number };
       sum?: { packets?: number; lost_packets?: number; seconds?: number };
+      sum_sent?: { retransmits?: number };
     };
   };
   let rate: number;
@@ -170,7 +211,13 @@ async function sample(pair: Pair, kind: Kind, seconds: number, softirq: number):
     amount = (s.packets - s.lost_packets) / 1000;
     rate = amount / s.seconds;
   }
-  return { rate, perCpu: amount / cpu, share: cpu / wall };
+  return {
+    rate,
+    perCpu: amount / cpu,
+    share: cpu / wall,
+    bytesPerPacket: (rx1.bytes - rx0.bytes) / Math.max(1, rx1.packets - rx0.packets),
+    retransmits: report.end?.sum_sent?.retransmits ?? 0,
+  };
 }
 
 const spread = (xs: number[], digits: number): string =>
@@ -226,7 +273,8 @@ export const dataplane: Part = {
     if (missing) return { status: 'skipped', why: missing };
     // Seconds of every iperf3 run (TCP and UDP), rounds (even: each pair holds each
     // configuration equally often), and ABBA quartets per round of the 10,000-rule tree (the
-    // figure with a target) and of the other configurations.
+    // figure with a target) and of the control (the noise the target's rounds are read
+    // against, so as many), and of the other configurations.
     const seconds = 1;
     const rounds = options.quick ? 2 : 4;
     const targetQuartets = options.quick ? 1 : 3;
@@ -236,7 +284,7 @@ export const dataplane: Part = {
 
     const REFERENCE = 'no rules';
     const configs: Config[] = [
-      { name: 'no rules (control)', quartets: otherQuartets, control: true, load: async () => {} },
+      { name: 'no rules (control)', quartets: targetQuartets, control: true, load: async () => {} },
     ];
     for (const n of [1_000, 10_000]) {
       configs.push({
@@ -422,7 +470,7 @@ export const dataplane: Part = {
       );
       const all = [REFERENCE, ...configs.map((c) => c.name)];
       notes.push(
-        `dataplane: ${what} runs, spread of rate / per CPU-second / CPU share: ${all
+        `dataplane: ${what} runs, spread of rate / per CPU-second / CPU share${kind === 'tcp' ? ' / bytes per packet received / retransmissions' : ''}: ${all
           .map((name) => {
             const ss = samples.get(key(name, kind)) ?? [];
             return `${name} ${spread(
@@ -434,7 +482,17 @@ export const dataplane: Part = {
             )} / ${spread(
               ss.map((s) => s.share * 100),
               0,
-            )}%`;
+            )}%${
+              kind === 'tcp'
+                ? ` / ${spread(
+                    ss.map((s) => s.bytesPerPacket / 1000),
+                    1,
+                  )} kB / ${spread(
+                    ss.map((s) => s.retransmits),
+                    0,
+                  )}`
+                : ''
+            }`;
           })
           .join('; ')}.`,
       );
@@ -451,7 +509,7 @@ export const dataplane: Part = {
         .join('; ')}.`,
     );
     notes.push(
-      `dataplane: two namespace pairs (P, Q), client ${CLIENT_ADDRESS} -> server ${SERVER_ADDRESS} in each, firewall in the server namespace, iperf3 client, servers and ping pinned to CPU ${PIN_CPU} (taskset); ${rounds} round(s): in each, every configuration in turn (order reversed every other round) is loaded into one pair while the other holds no rules (the pairs swap every round), then ABBA quartets of ${seconds}-second iperf3 runs, TCP (-O 0, one stream) and UDP (-u -b 0 -l 64, packets received = sent - lost), ${targetQuartets} quartet(s) per kind for the 10,000-rule tree and ${otherQuartets} for the others; a quartet's ratio is the configuration's two runs over the reference's two, per second of wall time (rate) and per CPU-second of the iperf3 client (wait4 rusage), its server and ksoftirqd/${PIN_CPU} (/proc schedstat); a round's figure is the median of its quartets, the figure the median of the rounds. Then ${PINGS} pings ${Number(PING_INTERVAL) * 1000} ms apart in each pair, the median round trip. The control configuration is no rules against no rules: its ratios are the method's noise.`,
+      `dataplane: two namespace pairs (P, Q), client ${CLIENT_ADDRESS} -> server ${SERVER_ADDRESS} in each, firewall in the server namespace, iperf3 client, servers and ping pinned to CPU ${PIN_CPU} (taskset); ${rounds} round(s): in each, every configuration in turn (order reversed every other round) is loaded into one pair while the other holds no rules (the pairs swap every round), then ABBA quartets of ${seconds}-second iperf3 runs, TCP (-O 0 -w ${TCP_WINDOW}, one stream, both sockets' buffers fixed) and UDP (-u -b 0 -l 64, packets received = sent - lost), ${targetQuartets} quartet(s) per kind for the 10,000-rule tree and the control and ${otherQuartets} for the others; a quartet's ratio is the configuration's two runs over the reference's two, per second of wall time (rate) and per CPU-second of the iperf3 client (wait4 rusage), its server and ksoftirqd/${PIN_CPU} (/proc schedstat); a round's figure is the median of its quartets, the figure the median of the rounds. Then ${PINGS} pings ${Number(PING_INTERVAL) * 1000} ms apart in each pair, the median round trip. The control configuration is no rules against no rules: its ratios are the method's noise.`,
     );
     return { status: 'ran', figures, notes };
   },
