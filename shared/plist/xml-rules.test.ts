@@ -176,6 +176,22 @@ describe('the XML rule-tree shortcut against the general reader', () => {
     expect(shortcut(variants[6]!)).toEqual(general(variants[6]!));
   });
 
+  it('tells a duplicate id among thousands (the id table grows several times)', () => {
+    const rules = Array.from({ length: 9000 }, (_, i) => leaf(`r${i}`));
+    const xml = documentToXml({ settings: DEFAULT_SETTINGS, rules });
+    expect(shortcut(xml)).toEqual(general(xml));
+    for (const [from, to] of [
+      ['r8999', 'r0'],
+      ['r8999', 'r4500'],
+      ['r2048', 'r2047'],
+      ['r1', 'r8000'],
+    ] as const) {
+      const text = xml.replace(`<string>${from}</string>`, `<string>${to}</string>`);
+      expect(shortcut(text)).toBeUndefined();
+      expect(fast(text)).toEqual(general(text));
+    }
+  });
+
   it('keeps the general reader’s nesting limit', () => {
     let rule = leaf('d0');
     for (let i = 1; i < 12; i++) rule = leaf(`d${i}`, { action: 'Group', children: [rule] });

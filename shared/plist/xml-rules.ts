@@ -67,6 +67,60 @@ interface Spelling {
   name: string;
 }
 
+const HASH_BASIS = 0x811c9dc5;
+const HASH_PRIME = 0x01000193;
+/** Probes an id may take in IdSet before the shortcut gives up (a document made to collide). */
+const MAX_PROBES = 64;
+
+/**
+ * The ids read so far, to tell a duplicate: an open-addressing table of their FNV-1a hashes
+ * (computed while the id's characters are checked), at most half full; a slot holds the id's
+ * index + 1 and its hash. A Set of the 100,000 fresh id strings was a fifth of the reader's time
+ * (hashing each string and V8's ordered hash table); this one compares strings only when hashes
+ * are equal, and lives outside the JS heap but for the ids themselves. A run of more than
+ * MAX_PROBES slots gives up instead of slowing down: the general path (a Set, with V8's seeded
+ * hash) then reads the document.
+ */
+class IdSet {
+  readonly ids: string[] = [];
+  /** Slot i: [2i] the id's index + 1 (0: empty), [2i + 1] its hash. */
+  table = new Int32Array(2 << 12);
+
+  /** Adds `id` (of hash `hash`); false when it is there already. */
+  add(id: string, hash: number): boolean {
+    let table = this.table;
+    let mask = (table.length >> 1) - 1;
+    let i = mix(hash) & mask;
+    for (let probes = 0; table[2 * i] !== 0; probes++) {
+      if (table[2 * i + 1] === hash && this.ids[table[2 * i]! - 1] === id) return false;
+      if (probes === MAX_PROBES) giveUp();
+      i = (i + 1) & mask;
+    }
+    const n = this.ids.push(id);
+    table[2 * i] = n;
+    table[2 * i + 1] = hash;
+    if (n * 4 > table.length) {
+      const old = table;
+      table = this.table = new Int32Array(old.length * 2);
+      mask = (table.length >> 1) - 1;
+      for (let s = 0; s < old.length; s += 2) {
+        if (old[s] === 0) continue;
+        let k = mix(old[s + 1]!) & mask;
+        while (table[2 * k] !== 0) k = (k + 1) & mask;
+        table[2 * k] = old[s]!;
+        table[2 * k + 1] = old[s + 1]!;
+      }
+    }
+    return true;
+  }
+}
+
+/** The hash's bits spread to the low ones the table uses (murmur3's finaliser, first half). */
+function mix(hash: number): number {
+  const h = Math.imul(hash ^ (hash >>> 16), 0x85ebca6b);
+  return h ^ (h >>> 13);
+}
+
 // NOTE: the text is read with charCodeAt (compiled to a load) and short tags compared in place;
 // one builtin call per key element (startsWith of the whole `<key>K</key>`), none per value's
 // tags, a menu name compared with the spellings seen before instead of sliced and looked up,
@@ -74,7 +128,7 @@ interface Spelling {
 // indexOf and a Map per element cost 20-25 % more CPU at 100,000 rules).
 class RuleReader {
   pos: number;
-  readonly seen = new Set<string>();
+  readonly ids = new IdSet();
   readonly end: number;
   constructor(
     readonly text: string,
@@ -221,10 +275,17 @@ class RuleReader {
     const start = this.pos;
     let p = start;
     let c = t.charCodeAt(p);
-    while (c < 128 && ID_CHARS[c] === 1) c = t.charCodeAt(++p);
+    let hash = HASH_BASIS;
+    while (c < 128 && ID_CHARS[c] === 1) {
+      hash = Math.imul(hash ^ c, HASH_PRIME);
+      c = t.charCodeAt(++p);
+    }
     if (p === start || p - start > 32 || c !== LT || !this.at('</string>', p)) giveUp();
     this.pos = p + 9;
-    return t.slice(start, p);
+    const id = t.slice(start, p);
+    // A duplicate gives up (the general path gives the second one a new id).
+    if (!this.ids.add(id, hash)) giveUp();
+    return id;
   }
 
   flag(): boolean {
@@ -351,8 +412,7 @@ class RuleReader {
       }
     }
     if (property === undefined || relation === undefined || action === undefined) giveUp();
-    if (id === undefined || this.seen.has(id)) giveUp();
-    this.seen.add(id!);
+    if (id === undefined) giveUp();
     // The fields in ruleFromDict's order (one shape for every rule).
     return {
       id: id!,
