@@ -13,14 +13,18 @@
 
 import {
   forwardRef,
+  isValidElement,
   useCallback,
   useEffect,
   useLayoutEffect,
   useRef,
   useState,
   type HTMLAttributes,
+  type Key,
   type KeyboardEvent,
   type PointerEvent,
+  type ReactElement,
+  type ReactNode,
 } from 'react';
 import {
   Tree,
@@ -46,6 +50,7 @@ import { outlineApi } from './outline-api.ts';
 import { RuleMenu } from './rule-menu.tsx';
 import { openFieldMenu } from './field-nav.ts';
 import { openContextMenu } from './context-menu.tsx';
+import { MOVES_PER_STEP, orderRowsStep } from './row-order.ts';
 import { StatsHeader } from '../stats/stats-header.tsx';
 
 /* Stable Tree props (module level: never recreated). */
@@ -124,13 +129,102 @@ function DropLine({ top, left }: CursorProps) {
  * and no editor opened. The rows take the pointer at all times (Chromium does not update hover
  * while it scrolls anyway). No padding is used, so react-arborist's own inner element (which adds
  * it) is not needed.
+ *
+ * The rows keep their place among its children for React (each row's key stays where it was
+ * first rendered, so React never moves a row element); once the list stands still (no
+ * `pointer-events: none` from react-window), row-order.ts puts them back in document order in
+ * small steps, a few moves a frame (tab order, the accessibility tree, tests that count rows).
  */
 const RowsElement = forwardRef<HTMLDivElement, HTMLAttributes<HTMLDivElement>>(function RowsElement(
-  { style, ...rest },
+  { style, children, ...rest },
   ref,
 ) {
-  return <div ref={ref} style={{ ...style, pointerEvents: undefined }} {...rest} />;
+  const scrolling = style?.pointerEvents === 'none';
+  const ranks = useRef<Map<Key, number> | null>(null);
+  ranks.current ??= new Map();
+  const sorter = useRef<RowSorter | null>(null);
+  sorter.current ??= new RowSorter();
+  sorter.current.scrolling = scrolling;
+  const setRef = useCallback(
+    (el: HTMLDivElement | null) => {
+      sorter.current!.setElement(el);
+      if (typeof ref === 'function') ref(el);
+      else if (ref) ref.current = el;
+    },
+    [ref],
+  );
+  // Every commit at rest: the rows in order before the frame when few moved (an insert, a drop),
+  // in steps over the next frames when many did (after a scroll).
+  useLayoutEffect(() => sorter.current!.commit());
+  useEffect(() => () => sorter.current!.setElement(null), []);
+  return (
+    <div ref={setRef} style={{ ...style, pointerEvents: undefined }} {...rest}>
+      {inFirstSeenOrder(ranks.current, children)}
+    </div>
+  );
 });
+
+/** The children in the order their keys were first seen (new keys last): React moves nothing. */
+function inFirstSeenOrder(ranks: Map<Key, number>, children: ReactNode): ReactNode {
+  if (!Array.isArray(children)) return children;
+  const ranked: Array<[number, ReactNode]> = [];
+  for (const child of children as ReactNode[]) {
+    const key = isValidElement(child) ? child.key : null;
+    if (key === null) return children;
+    let rank = ranks.get(key);
+    if (rank === undefined) ranks.set(key, (rank = ranks.size));
+    ranked.push([rank, child]);
+  }
+  // Keys of rows long gone: renumbered in the same order (React sees no move).
+  if (ranks.size > 4 * ranked.length + 64) {
+    ranked.sort((a, b) => a[0] - b[0]);
+    ranks.clear();
+    for (const [i, r] of ranked.entries()) {
+      const key = (r[1] as ReactElement).key!;
+      ranks.set(key, i);
+      r[0] = i;
+    }
+  }
+  return ranked.sort((a, b) => a[0] - b[0]).map((r) => r[1]);
+}
+
+/** Puts the rows of one list element in document order, MOVES_PER_STEP a frame, at rest. */
+class RowSorter {
+  scrolling = false;
+  private el: HTMLElement | null = null;
+  private frame = 0;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+
+  setElement(el: HTMLElement | null) {
+    this.el = el;
+    if (!el) this.cancel();
+  }
+
+  commit() {
+    this.cancel();
+    if (this.scrolling || !this.el) return;
+    if (!orderRowsStep(this.el, MOVES_PER_STEP)) this.later();
+  }
+
+  private later() {
+    // After the next frame has drawn this step: a task of its own for the next one.
+    this.frame = requestAnimationFrame(() => {
+      this.frame = 0;
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        if (this.scrolling || !this.el) return;
+        if (!orderRowsStep(this.el, MOVES_PER_STEP)) this.later();
+      }, 0);
+    });
+  }
+
+  private cancel() {
+    if (this.frame) cancelAnimationFrame(this.frame);
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.frame = 0;
+    this.timer = undefined;
+  }
+}
 
 function useSize(ref: React.RefObject<HTMLElement | null>) {
   const [size, setSize] = useState({ width: 800, height: 400 });
