@@ -69,9 +69,9 @@ const pinned = (argv: string[]): string[] => ['taskset', '-c', PIN_CPU, ...argv]
  * server's socket; the kernel doubles it, so 256 KiB each). 128 KiB is the kernel's own starting
  * receive buffer (tcp_rmem's default), held fixed instead of autotuned. Autotuned, a 1-second
  * run's receive buffer ended anywhere between 4 and 32 MiB (`ss -m` at 0.9 s), the congestion
- * window between 236 and 1,648 segments (0-7 retransmissions a run restart its growth), so the
- * bytes in flight, and with them whether the payload stays in the CPU's 2 MiB L2 between the
- * client's copy and the server's, differed 5-50x from run to run: the no-rules runs of one quiet
+ * window between 236 and 1,648 segments (0-7 spurious tail-loss probes a run under load: DSACKs,
+ * no drops), so the bytes in flight, and with them whether the payload stays in the CPU's 2 MiB
+ * L2 between the client's copy and the server's, differed 5-50x from run to run: the no-rules runs of one quiet
  * run spread 9.6-17.1 Gbit per CPU-second while the 64-byte UDP runs, which have no window,
  * agreed within 2-3 %. With 256 KiB the window, not the congestion window, bounds the flight, and
  * it stays cache-resident in every run. It is also the strict reading: the cheapest bytes for the
