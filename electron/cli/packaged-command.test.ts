@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { SERVE_NODE_OPTIONS } from '../common/document-files.ts';
 import { COMMAND_NAMES } from './main.ts';
 
 const script = path.resolve(
@@ -39,8 +40,10 @@ describe('the packaged treewall command', () => {
   it('runs every CLI command but `electron` as plain Node', () => {
     for (const name of COMMAND_NAMES) {
       const out = runAs(name);
+      // serve gets its node options (SERVE_NODE_OPTIONS) before the bundle.
+      const options = name === 'serve' ? `${SERVE_NODE_OPTIONS.join(' ')} ` : '';
       if (name === 'electron') expect(out).toBe('as-node=no electron');
-      else expect(out, name).toBe(`as-node=1 ${home}/resources/cli/treewall.js ${name}`);
+      else expect(out, name).toBe(`as-node=1 ${options}${home}/resources/cli/treewall.js ${name}`);
     }
   });
 

@@ -12,6 +12,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HelperClient } from '../common/helper-client.ts';
 import { HELPER_NODE_OPTIONS } from '../helper/server.ts';
+import { SERVE_NODE_OPTIONS } from '../common/document-files.ts';
 import { sweepStale, TestNet, type Namespace } from './netns.ts';
 import {
   run,
@@ -83,6 +84,8 @@ export async function startServe(options: ServeOptions = {}): Promise<ServeHandl
   const serve = startProcess(
     [
       process.execPath,
+      // The node options the package's launcher gives serve.
+      ...SERVE_NODE_OPTIONS,
       TREEWALL,
       'serve',
       '--port',
