@@ -357,3 +357,73 @@ test('rows handed on while scrolling show their own rules; focus, drag and order
   await scroll(-200);
   await expect(outline.rowByNumber('3').getByTestId('enable')).toBeChecked();
 });
+
+// The menu marks (▾) show on the row under the pointer while the list stands still, not while it
+// scrolls (styles.css, outline.tsx: a hover change on every scrolled frame repainted every row),
+// and come back once it stops; the selected row keeps its marks throughout.
+test('hover marks rest while the list scrolls and come back when it stops', async ({ ui }) => {
+  const { outline, page } = ui;
+  const rules = Array.from({ length: 300 }, (_, i) => createRule({ name: `r${i + 1}` }));
+  await ui.openWith('many.treewall', document(rules));
+  await outline.select('2');
+  const mark = (number: string) =>
+    outline
+      .rowByNumber(number)
+      .getByTestId('cell-property')
+      .evaluate((el) => getComputedStyle(el, '::after').visibility);
+  const hovered = async () => {
+    const box = await outline.rowByNumber('5').boundingBox();
+    if (!box) throw new Error('row 5 is not on screen');
+    return box;
+  };
+  const box = await hovered();
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  await expect.poll(() => mark('5')).toBe('visible');
+  await expect.poll(() => mark('6')).toBe('hidden');
+
+  // Scrolling by a row a frame from the page (as the benchmark does): the rule under the pointer
+  // changes on every frame; no row shows the marks for the pointer meanwhile (scroll events come
+  // with the next frame: from the second frame on).
+  const seen = await page.evaluate(
+    () =>
+      new Promise<string[]>((resolve) => {
+        const scroller = window.document.querySelector(
+          '[data-testid="outline"] [role="rowgroup"] > div',
+        )!;
+        const found = new Set<string>();
+        let frames = 0;
+        const frame = () => {
+          scroller.scrollTop += 22;
+          // From the second frame: the first scroll event comes with the frame after it.
+          const rows =
+            frames > 0 ? window.document.querySelectorAll('[data-testid="rule-row"]:hover') : [];
+          for (const row of rows) {
+            if (row.classList.contains('selected')) continue;
+            const cell = row.querySelector('[data-testid="cell-property"]')!;
+            found.add(getComputedStyle(cell, '::after').visibility);
+          }
+          if (++frames < 20) requestAnimationFrame(frame);
+          else resolve([...found]);
+        };
+        requestAnimationFrame(frame);
+      }),
+  );
+  expect(seen).not.toContain('visible');
+  // Standing still again: the row under the pointer shows its marks.
+  await expect
+    .poll(() =>
+      page.evaluate(() => {
+        const row = window.document.querySelector('[data-testid="rule-row"]:hover');
+        const cell = row?.querySelector('[data-testid="cell-property"]');
+        return cell ? getComputedStyle(cell, '::after').visibility : 'no row';
+      }),
+    )
+    .toBe('visible');
+  await expect(page.getByTestId('outline').locator('.scrolling')).toHaveCount(0);
+  // The selected row kept its marks; scrolled back to it, they are there.
+  await page
+    .getByTestId('outline')
+    .locator('[role="rowgroup"] > div')
+    .evaluate((scroller) => (scroller.scrollTop = 0));
+  await expect.poll(() => mark('2')).toBe('visible');
+});
