@@ -77,7 +77,10 @@ const pinned = (argv: string[]): string[] => ['taskset', '-c', PIN_CPU, ...argv]
  * it stays cache-resident in every run. It is also the strict reading: the cheapest bytes for the
  * stack to move, so the rules' per-packet cost is the largest share of them.
  */
-const TCP_WINDOW = '128K';
+// TREEWALL_BENCH_TCP_WINDOW: another size for an A/B of the method, or `auto` for autotuned
+// buffers (the method before 2026-12-08); the notes say which was used.
+const TCP_WINDOW = process.env.TREEWALL_BENCH_TCP_WINDOW ?? '128K';
+const tcpArgs = TCP_WINDOW === 'auto' ? ['-O', '0'] : ['-O', '0', '-w', TCP_WINDOW];
 
 /**
  * Runs a program and prints its CPU time (user + system, microseconds from wait4's rusage) on
@@ -162,7 +165,7 @@ function received(pair: Pair): { bytes: number; packets: number } {
 }
 
 async function sample(pair: Pair, kind: Kind, seconds: number, softirq: number): Promise<Sample> {
-  const args = kind === 'tcp' ? ['-O', '0', '-w', TCP_WINDOW] : ['-u', '-b', '0', '-l', '64'];
+  const args = kind === 'tcp' ? tcpArgs : ['-u', '-b', '0', '-l', '64'];
   const argv = pinned([
     'python3',
     '-c',
@@ -509,7 +512,7 @@ export const dataplane: Part = {
         .join('; ')}.`,
     );
     notes.push(
-      `dataplane: two namespace pairs (P, Q), client ${CLIENT_ADDRESS} -> server ${SERVER_ADDRESS} in each, firewall in the server namespace, iperf3 client, servers and ping pinned to CPU ${PIN_CPU} (taskset); ${rounds} round(s): in each, every configuration in turn (order reversed every other round) is loaded into one pair while the other holds no rules (the pairs swap every round), then ABBA quartets of ${seconds}-second iperf3 runs, TCP (-O 0 -w ${TCP_WINDOW}, one stream, both sockets' buffers fixed) and UDP (-u -b 0 -l 64, packets received = sent - lost), ${targetQuartets} quartet(s) per kind for the 10,000-rule tree and the control and ${otherQuartets} for the others; a quartet's ratio is the configuration's two runs over the reference's two, per second of wall time (rate) and per CPU-second of the iperf3 client (wait4 rusage), its server and ksoftirqd/${PIN_CPU} (/proc schedstat); a round's figure is the median of its quartets, the figure the median of the rounds. Then ${PINGS} pings ${Number(PING_INTERVAL) * 1000} ms apart in each pair, the median round trip. The control configuration is no rules against no rules: its ratios are the method's noise.`,
+      `dataplane: two namespace pairs (P, Q), client ${CLIENT_ADDRESS} -> server ${SERVER_ADDRESS} in each, firewall in the server namespace, iperf3 client, servers and ping pinned to CPU ${PIN_CPU} (taskset); ${rounds} round(s): in each, every configuration in turn (order reversed every other round) is loaded into one pair while the other holds no rules (the pairs swap every round), then ABBA quartets of ${seconds}-second iperf3 runs, TCP (${tcpArgs.join(' ')}, one stream, ${TCP_WINDOW === 'auto' ? 'buffers autotuned (TREEWALL_BENCH_TCP_WINDOW=auto)' : "both sockets' buffers fixed"}) and UDP (-u -b 0 -l 64, packets received = sent - lost), ${targetQuartets} quartet(s) per kind for the 10,000-rule tree and the control and ${otherQuartets} for the others; a quartet's ratio is the configuration's two runs over the reference's two, per second of wall time (rate) and per CPU-second of the iperf3 client (wait4 rusage), its server and ksoftirqd/${PIN_CPU} (/proc schedstat); a round's figure is the median of its quartets, the figure the median of the rounds. Then ${PINGS} pings ${Number(PING_INTERVAL) * 1000} ms apart in each pair, the median round trip. The control configuration is no rules against no rules: its ratios are the method's noise.`,
     );
     return { status: 'ran', figures, notes };
   },
