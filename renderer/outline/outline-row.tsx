@@ -149,7 +149,7 @@ export const OutlineRow = memo(function OutlineRow({
       data-warned={warned ? 'true' : undefined}
       data-filter-match={match ? 'true' : undefined}
       onFocus={(e) => e.stopPropagation()}
-      onClick={node.handleClick}
+      onClick={(e) => onRowClick(node, e)}
       onContextMenu={(e) => {
         e.preventDefault();
         // The menu acts on the selection: a row outside it becomes the selection.
@@ -163,6 +163,30 @@ export const OutlineRow = memo(function OutlineRow({
 });
 
 const stop = (e: MouseEvent) => e.stopPropagation();
+
+/**
+ * A plain click on the rule that already is the whole selection and has the keyboard changes
+ * nothing, so react-arborist is not asked to select it again: that re-rendered every rendered
+ * row and set the store's selection anew (the second click of every double-click on a value did
+ * it, in the same task as the first click and the opening editor). The row is still scrolled
+ * fully into view, as a select does.
+ */
+function onRowClick(node: NodeApi<Rule>, e: MouseEvent) {
+  const plain = !e.metaKey && !e.ctrlKey && !e.shiftKey;
+  const { selection } = useDocumentStore.getState();
+  if (
+    plain &&
+    node.isSelected &&
+    node.isFocused &&
+    node.tree.selectedIds.size === 1 &&
+    selection.length === 1 &&
+    selection[0] === node.id
+  ) {
+    void node.tree.scrollTo(node.id);
+    return;
+  }
+  node.handleClick(e);
+}
 
 export function OutlineNode({ node, dragHandle }: NodeRendererProps<Rule>) {
   const rule = useFreshRule(node);
