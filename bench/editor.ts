@@ -356,7 +356,10 @@ async function launch(
  * and every third cycle drag a rule; after each ~10 s of that a 4.5 s pause (the autosave runs
  * 3 s after the last edit once input has paused for 1 s). Returns how many edits it made.
  */
-async function editingSession(page: import('playwright-core').Page, ms: number): Promise<number> {
+export async function editingSession(
+  page: import('playwright-core').Page,
+  ms: number,
+): Promise<number> {
   const rows = page.getByTestId('rule-row');
   const start = Date.now();
   let burst = Date.now();
