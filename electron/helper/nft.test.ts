@@ -16,15 +16,19 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { getPriority } from 'node:os';
 import {
+  LOAD_PRIORITY,
   Nft,
   NftError,
   REFUSED_KEPT,
+  systemNft,
   tableFingerprint,
   type NftResult,
   type NftRunner,
   type StartedNft,
 } from './nft.ts';
+import { kernelSkipReason, kernelTestsAvailable } from '../testing/netns.ts';
 import { waitFor } from '../testing/processes.ts';
 
 class FakeNft implements NftRunner {
@@ -226,3 +230,27 @@ describe('Nft with the next load started ahead (FIFO)', () => {
     expect(readFileSync(got, 'utf8')).toBe('');
   });
 });
+
+describe.skipIf(!kernelTestsAvailable)(
+  `the system nft started ahead${kernelSkipReason ? ` (${kernelSkipReason})` : ''}`,
+  () => {
+    it('runs above the helper, at LOAD_PRIORITY, and ends when killed', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'tw-nft-prio-'));
+      try {
+        // A path nobody writes: nft waits for it (a FIFO), as the one started ahead does.
+        const fifo = join(dir, 'load.fifo');
+        const mk = spawn('mkfifo', ['-m', '600', fifo]);
+        await new Promise((resolve) => mk.on('close', resolve));
+        const started = systemNft().start!(['-j', '-f', fifo]);
+        expect(started).toBeDefined();
+        const pid = started!.pid!;
+        expect(getPriority(pid)).toBe(LOAD_PRIORITY);
+        expect(LOAD_PRIORITY).toBeLessThan(getPriority(0));
+        started!.kill();
+        expect((await started!.result).code).not.toBe(0);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  },
+);
