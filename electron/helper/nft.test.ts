@@ -214,6 +214,73 @@ describe('Nft with the next load started ahead (FIFO)', () => {
     expect(JSON.parse(readFileSync(keptFile!, 'utf8'))).toEqual(transaction(7));
   });
 
+  it('with a gate, hands over all but the closing brace until it opens; a shut gate loads nothing', async () => {
+    const program = {
+      nftables: Array.from({ length: 20_000 }, (_, i) => ({ add: { table: { name: `t${i}` } } })),
+    };
+    const text = JSON.stringify(program);
+    const gated = () => {
+      let open!: () => void;
+      let shut!: (reason: Error) => void;
+      const gate = new Promise<void>((resolve, reject) => {
+        open = resolve;
+        shut = reject;
+      });
+      return { gate, open, shut };
+    };
+    const received = () => statSync(got, { throwIfNoEntry: false })?.size ?? 0;
+
+    // Opened: the stand-in had everything but the last byte, then gets it.
+    const ahead = new AheadNft(got);
+    const nft = new Nft(ahead, dir);
+    await ready(nft);
+    const first = gated();
+    const { done } = await nft.startJson(program, first.gate);
+    await waitFor('all but the last byte', async () =>
+      received() === text.length - 1 ? true : undefined,
+    );
+    expect(readFileSync(got, 'utf8')).toBe(text.slice(0, -1));
+    expect(() => JSON.parse(readFileSync(got, 'utf8')) as unknown).toThrow();
+    first.open();
+    await done;
+    expect(readFileSync(got, 'utf8')).toBe(text);
+
+    // Shut: that nft is killed, `done` rejects with the reason, the JSON stays cut.
+    rmSync(got, { force: true });
+    await ready(nft);
+    const second = gated();
+    const started = ahead.started.length;
+    const load = await nft.startJson(program, second.gate);
+    expect(ahead.started).toHaveLength(started);
+    await waitFor('all but the last byte', async () =>
+      received() === text.length - 1 ? true : undefined,
+    );
+    second.shut(new Error('invalid document'));
+    await expect(load.done).rejects.toThrow('invalid document');
+    expect(readFileSync(got, 'utf8')).toBe(text.slice(0, -1));
+    expect(readdirSync(dir).filter((f) => !f.endsWith('.fifo'))).toEqual([]);
+  });
+
+  it('with a gate and no nft started ahead, writes no file before it opens', async () => {
+    const fake = new FakeNft();
+    const calls: string[][] = [];
+    const run = fake.run.bind(fake);
+    fake.run = (args) => {
+      calls.push(args);
+      return run(args);
+    };
+    const nft = new Nft(fake, dir);
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const { done } = await nft.startJson(transaction(4), gate);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(calls).toEqual([]);
+    expect(readdirSync(dir)).toEqual([]);
+    open();
+    await done;
+    expect(calls).toHaveLength(1);
+  });
+
   it('loads through a file when the nft started ahead has ended', async () => {
     const ahead = new AheadNft(got);
     const nft = new Nft(ahead, dir);

@@ -9,7 +9,9 @@
 // 0600 FIFO in the state folder, its life tied to the helper's (`setpriv --pdeathsig KILL`),
 // waiting in open() for the program. One FIFO read to its end is one transaction, as one file
 // is: nft parses the whole JSON document before it sends anything, and a document cut short (the
-// helper killed or failing mid-write) is never valid JSON, so nothing of it is loaded.
+// helper killed or failing mid-write) is never valid JSON, so nothing of it is loaded. An apply
+// hands over all of its program but the closing brace before its document is validated (nft
+// parses meanwhile), and that brace only once validation passed (`startJson`'s gate).
 
 import { execFile, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -139,6 +141,8 @@ export class Nft {
   /** The next load's nft, started ahead (`prepareLoad`), or null. */
   private standby: Standby | null = null;
   private preparing = false;
+  /** Loads being fed through the FIFO: a second nft must not open it meanwhile. */
+  private feeding = 0;
   /** The FIFO the started-ahead nft read (made once; null: could not be made). */
   private fifo: Promise<string | null> | undefined;
 
@@ -153,22 +157,44 @@ export class Nft {
    * Start a libnftables JSON file as one transaction: resolves once `nft` is running (the file
    * written, the process spawned), with `done`, which settles when it finished (NftError with
    * nft's message if it refused). The caller may do other work while nft loads.
+   * `gate`: the program may be loaded only once it resolves (the document's validation, the
+   * pending confirm on disk). Until then the nft started ahead reads (and parses) all of it but
+   * its last byte, so nothing can load: the JSON is cut short, and nft parses the whole document
+   * before it sends anything. The gate resolving writes that byte; rejecting kills that nft
+   * before its FIFO closes, and `done` rejects with the gate's reason. Through a file, nothing is
+   * written before the gate resolved.
    * NOTE: JSON only, by construction: what root executes is always a document this helper
    * compiled itself, never nft text.
    */
-  async startJson(document: unknown): Promise<{ done: Promise<void> }> {
+  async startJson(document: unknown, gate?: Promise<void>): Promise<{ done: Promise<void> }> {
     // A compiled program carries its JSON text (the compiler wrote it): written as it is.
     const content = isNftProgram(document) ? document.json : JSON.stringify(document);
+    // Its rejection is handled where it is awaited (maybe later than it rejects).
+    gate?.catch(() => undefined);
     const standby = this.standby;
     this.standby = null;
     if (standby && !standby.ended) {
       try {
-        return await this.feed(standby, content);
+        this.feeding++;
+        const fed = await this.feed(standby, content, gate);
+        void fed.done.then(
+          () => this.feeding--,
+          () => this.feeding--,
+        );
+        return fed;
       } catch {
         // The FIFO could not be opened (nft has not read anything): the file, as without it.
+        this.feeding--;
         standby.nft.kill();
       }
     }
+    // Through a file, nft reads nothing before the gate opened: the file is written after it.
+    if (gate) return { done: gate.then(async () => (await this.loadFile(content)).done) };
+    return this.loadFile(content);
+  }
+
+  /** Write `content` to a new 0600 file and start `nft -j -f FILE`; resolves once it runs. */
+  private async loadFile(content: string): Promise<{ done: Promise<void> }> {
     const file = this.tempFile('.json');
     const handle = await fs.open(file, 'wx', 0o600);
     let ran: Promise<NftResult>;
@@ -204,7 +230,8 @@ export class Nft {
    */
   prepareLoad(): void {
     const start = this.runner.start?.bind(this.runner);
-    if (!start || this.preparing || (this.standby && !this.standby.ended)) return;
+    if (!start || this.preparing || this.feeding > 0 || (this.standby && !this.standby.ended))
+      return;
     this.preparing = true;
     void this.makeFifo()
       .then((fifo) => {
@@ -253,7 +280,11 @@ export class Nft {
    * A write that fails with nft alive kills nft before the FIFO closes (nft would read a cut
    * JSON document, refuse it, and wait on the FIFO again for its text fallback).
    */
-  private async feed(standby: Standby, content: string): Promise<{ done: Promise<void> }> {
+  private async feed(
+    standby: Standby,
+    content: string,
+    gate?: Promise<void>,
+  ): Promise<{ done: Promise<void> }> {
     const { fifo, nft } = standby;
     let opened = false;
     void nft.result.then(async () => {
@@ -269,11 +300,26 @@ export class Nft {
       opened = true;
     });
     const data = Buffer.from(content, 'utf8');
+    // Held back until the gate opens: the program's closing brace (and any whitespace after it),
+    // without which it is not JSON, whatever happens to this process meanwhile (kill -9: nft
+    // reads a cut document, if the death signal has not ended it first).
+    const held = gate ? heldBack(data) : 0;
+    let closed: unknown;
     const written = (async () => {
       try {
-        let at = 0;
-        while (at < data.length)
-          at += (await handle.write(data, at, data.length - at)).bytesWritten;
+        const write = async (at: number, end: number): Promise<void> => {
+          while (at < end) at += (await handle.write(data, at, end - at)).bytesWritten;
+        };
+        await write(0, data.length - held);
+        if (gate) {
+          try {
+            await gate;
+          } catch (reason) {
+            closed = reason;
+            throw reason;
+          }
+          await write(data.length - held, data.length);
+        }
       } catch (error) {
         nft.kill();
         throw error;
@@ -282,7 +328,16 @@ export class Nft {
       }
     })();
     written.catch(() => undefined);
-    const done = nft.result.then(async (result) => {
+    // Settled only once our side of the FIFO is closed too: the next nft started ahead must not
+    // open it while this write is still open, or it would join this pipe and read what a killed
+    // nft left unread (a shut gate) in front of its own program, refuse the JSON, and wait on
+    // the FIFO again for nft's text fallback (an apply that never ends).
+    const finished = written.then(
+      () => undefined,
+      () => undefined,
+    );
+    const done = Promise.all([nft.result, finished]).then(async ([result]) => {
+      if (closed !== undefined) throw closed;
       if (result.code === 0) return;
       const failed = await written.then(
         () => undefined,
@@ -433,6 +488,17 @@ export function parseNftJson(text: string): NftJson {
     return parsed as NftJson;
   }
   return { nftables: [] };
+}
+
+/** Bytes from a JSON text's last non-whitespace byte (its closing brace) to its end. */
+export function heldBack(data: Uint8Array): number {
+  let at = data.length - 1;
+  while (
+    at > 0 &&
+    (data[at] === 0x20 || data[at] === 0x0a || data[at] === 0x0d || data[at] === 0x09)
+  )
+    at--;
+  return data.length - at;
 }
 
 /** nft refused a transaction: its first lines, and where the refused program is kept. */

@@ -132,7 +132,44 @@ describe('HelperService with a refusing nft', () => {
       ruleId: 'r1',
       field: 'value',
     });
-    expect(nft.calls.slice(before).some((a) => a.includes('-f'))).toBe(false);
+    // No load (a program is a .json file; the bans' listing, `-f` of a .nft file of list
+    // commands, runs beside the compile whatever the document).
+    const loads = nft.calls
+      .slice(before)
+      .filter((a) => a.includes('-f') && a.at(-1)?.endsWith('.json'));
+    expect(loads).toEqual([]);
+  });
+
+  it('refuses a document that compiles but fails validation (an outbound destination) with no load', async () => {
+    await service.apply(doc('22'));
+    const before = nft.calls.length;
+    const webhook: FirewallDocument = {
+      rules: [
+        createRule({ id: 'r1', property: 'Dest port', value: '23', action: 'Pass' }),
+        createRule({
+          id: 'w1',
+          property: 'Dest port',
+          value: '24',
+          action: 'Webhook',
+          parameter: 'https://evil.example/',
+        }),
+      ],
+      settings: { ...DEFAULT_SETTINGS },
+    };
+    const error = await service.apply(webhook).catch((e: unknown) => e);
+    expect((error as HelperFault).error).toMatchObject({ code: 'invalid-document' });
+    expect((error as HelperFault).error.problems?.[0]).toMatchObject({
+      ruleId: 'w1',
+      field: 'parameter',
+    });
+    const loads = nft.calls
+      .slice(before)
+      .filter((a) => a.includes('-f') && a.at(-1)?.endsWith('.json'));
+    expect(loads).toEqual([]);
+    expect((await service.showActive()).document).toEqual(doc('22'));
+    // Nothing half-done stays behind: the next apply loads.
+    await service.apply(doc('25'));
+    expect((await service.showActive()).document).toEqual(doc('25'));
   });
 
   it('reports the log reader as unavailable without tcpdump', async () => {

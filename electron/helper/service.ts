@@ -622,49 +622,108 @@ export class HelperService {
     // listens) starts now and is waited for once the rules are loaded, not after.
     const readerStarting = this.startReader();
     readerStarting.catch(() => undefined);
-    // The values validation parses are the ones the compiler reads: parsed once, for both.
+    // The values the compiler parses are the ones validation reads: parsed once, for both.
     const parseCache = createParseCache();
-    const problems = validateDocument(document, parseCache);
-    // Destinations of URL probes and Webhooks: the helper's configuration decides (a rollback,
-    // revert or boot re-applies what was accepted; its actions are still checked when they fire).
-    if (why === 'apply') problems.push(...this.outbound.problems(document));
-    // Scripts must be safe files of the helper's scripts folder; Emails need its relay (warning).
-    const acting = await checkActions(document, this.actionConfig);
-    if (why === 'apply') problems.push(...acting.errors);
-    times.mark('validate');
-    if (problems.length > 0) throw invalidDocument(problems);
-    // Fold in the old table's last counts before it goes (rules that keep their id keep
-    // counting). The reading (python3, another process) runs while the document compiles;
-    // packets counted between the reading and the load are lost (about a compile's time). A
-    // reading of every counter asked and not answered yet (an apply right after another: the
-    // first reading of the table it loaded) is the one used, not one more queued behind it.
-    const reading = this.active
-      ? this.counters.readEvery(this.counterReader).catch(() => undefined)
-      : undefined;
+    /** Validation: what stops the document from being applied (empty: nothing). */
+    const validate = async () => {
+      const problems = validateDocument(document, parseCache);
+      // Destinations of URL probes and Webhooks: the helper's configuration decides (a rollback,
+      // revert or boot re-applies what was accepted; its actions are still checked when they
+      // fire).
+      if (why === 'apply') problems.push(...this.outbound.problems(document));
+      // Scripts must be safe files of the helper's scripts folder; Emails need its relay
+      // (warning).
+      const acting = await checkActions(document, this.actionConfig);
+      if (why === 'apply') problems.push(...acting.errors);
+      return { problems, acting };
+    };
     const options = { logGroup: this.options.logGroup, tableName: this.nft.table, parseCache };
+    // Compiled first, validated while nft reads and parses the program (below): nothing of it
+    // can load before validation passed. The compiler takes any document the protocol's schema
+    // accepts (the editor compiles documents with problems to list them); should it refuse one
+    // or throw, validation's problems come first, as when it ran first.
     // Compiled without waiting for the listing: most applies have no address to carry over, and
     // the listing (an nft process that dumps the whole ruleset, 60-80 ms at 10,000 rules) then
     // costs nothing on the way. If it finds some, the document is compiled again with them.
-    let compiled = compile(document, { ...options, keepElements: {} });
-    times.mark('compile');
-    const kept = await listing;
-    times.mark('listSets');
-    if (compiled.ok && Object.keys(kept.elements).length > 0) {
-      compiled = compile(document, { ...options, keepElements: kept.elements });
-      times.mark('compile again');
+    let compiled: ReturnType<typeof compile>;
+    let keptElements: Record<string, Json[]> = {};
+    let keptError: string | undefined;
+    try {
+      compiled = compile(document, { ...options, keepElements: {} });
+      times.mark('compile');
+      const kept = await listing;
+      times.mark('listSets');
+      if (compiled.ok && Object.keys(kept.elements).length > 0) {
+        compiled = compile(document, { ...options, keepElements: kept.elements });
+        times.mark('compile again');
+      }
+      keptElements = kept.elements;
+      keptError = kept.error;
+    } catch (error) {
+      const { problems } = await validate();
+      if (problems.length > 0) throw invalidDocument(problems);
+      throw error;
     }
     if (!compiled.ok) {
-      await reading;
-      throw invalidDocument(compiled.problems);
+      const { problems } = await validate();
+      throw invalidDocument(problems.length > 0 ? problems : compiled.problems);
     }
+    // Fold in the old table's last counts before it goes (rules that keep their id keep
+    // counting). The reading (python3, another process) runs while nft reads the program and
+    // the document is validated; packets counted between the reading and the load are lost
+    // (about a validation's time). A reading of every counter asked and not answered yet (an
+    // apply right after another: the first reading of the table it loaded) is the one used, not
+    // one more queued behind it.
+    const reading = this.active
+      ? this.counters.readEvery(this.counterReader).catch(() => undefined)
+      : undefined;
+
+    // Every load also removes the rollback's table (prepared ahead, or in force after a fast
+    // rollback, see `prepareRollback`), in the same transaction: one table of ours in force.
+    const program = withCommands(compiled.nft, dropTable(this.rb.table));
+    // The load may complete only once `gate` opens: the document validated, the counters read,
+    // the pending confirm on disk (`Nft.startJson`).
+    let open!: () => void;
+    let shut!: (reason: Error) => void;
+    const gate = new Promise<void>((resolve, reject) => {
+      open = resolve;
+      shut = reject;
+    });
+    gate.catch(() => undefined);
+    let nft: { done: Promise<void> };
+    try {
+      nft = await this.nft.startJson(program, gate);
+    } catch (error) {
+      const [{ problems }] = await Promise.all([validate(), reading]);
+      if (problems.length > 0) throw invalidDocument(problems);
+      throw nftFault(error);
+    }
+    times.mark('nft started');
+    const stopLoad = async (): Promise<void> => {
+      shut(new Error('the apply stopped before its load'));
+      await nft.done.catch(() => undefined);
+    };
+    let checked: Awaited<ReturnType<typeof validate>>;
+    try {
+      checked = await validate();
+    } catch (error) {
+      await Promise.all([stopLoad(), reading]);
+      throw error;
+    }
+    times.mark('validate');
+    if (checked.problems.length > 0) {
+      await Promise.all([stopLoad(), reading]);
+      throw invalidDocument(checked.problems);
+    }
+    const acting = checked.acting;
     await reading;
     times.mark('counters');
 
     const appliedAt = new Date().toISOString(); // when the load started
     const old = this.active?.record.document ?? null;
-    // With a confirm timeout, the intent (what to restore, and when) is on disk BEFORE nft
-    // starts: nft is its own process and finishes its transaction even if the helper is killed
-    // while it loads, so a record written after the load could be missing while the
+    // With a confirm timeout, the intent (what to restore, and when) is on disk BEFORE the load
+    // can complete: nft is its own process and finishes its transaction even if the helper is
+    // killed while it loads, so a record written after the load could be missing while the
     // unconfirmed rules are in force. A restarted helper treats the intent as a pending confirm
     // (rolls back at its deadline), whatever became of the load. The deadline counts from the
     // start of the load.
@@ -677,23 +736,19 @@ export class HelperService {
         // applies.
         restore: this.pending ? this.pending.restore : old,
       };
-      await this.state.writePending(intent);
+      try {
+        await this.state.writePending(intent);
+      } catch (error) {
+        await stopLoad();
+        throw error;
+      }
       times.mark('intent');
     }
-    // Every load also removes the rollback's table (prepared ahead, or in force after a fast
-    // rollback, see `prepareRollback`), in the same transaction: one table of ours in force.
+    // A rollback prepared ahead is stale from here on (this load removes its table).
     this.rbGeneration++;
     this.prepared = null;
-    const program = withCommands(compiled.nft, dropTable(this.rb.table));
-    let nft: { done: Promise<void> };
-    try {
-      nft = await this.nft.startJson(program);
-    } catch (error) {
-      await this.withdrawIntent(intent);
-      throw nftFault(error);
-    }
-    times.mark('nft started');
-    if (kept.error) this.lastError = kept.error;
+    open();
+    if (keptError) this.lastError = keptError;
 
     // While nft loads (its own process, on the other core) the helper prepares what it keeps
     // once the load succeeded: counter bases, the new state files (encoded and synced to
@@ -776,7 +831,7 @@ export class HelperService {
       this.lastError = `fingerprint: ${(error as Error).message}`;
     });
     // The addresses this apply carried over are the ones to keep (no second listing).
-    if (intent?.restore) this.prepareRollback(intent.restore, kept.elements);
+    if (intent?.restore) this.prepareRollback(intent.restore, keptElements);
   }
 
   /**
