@@ -1,6 +1,6 @@
 // Runtime: plain Node, as root. Warming V8 up right after the helper starts listening: what an
-// apply runs before its `nft -j -f` (the request's decode and edge check, validation, compile, the
-// program's JSON text, the state record's JSON) is run on a built-in document a few times, so the
+// apply runs around its `nft -j -f` (the request's decode and edge check, compile, the program's
+// JSON text, validation, the state record's JSON) is run on a built-in document a few times, so the
 // first applies a user makes do not pay for V8 interpreting and optimising that code. Measured at
 // 1,000 rules: the helper's CPU for one of the first three applies after a start was 60-140 ms
 // against ~20 ms once warm, most of it in validation and compile (cold code, its optimisation on
@@ -10,7 +10,11 @@
 // for at most the pass in progress), and a few passes in all.
 
 import { compile } from '../../shared/compiler/index.ts';
-import { decodeHelperMessage, parseHelperRequest } from '../../shared/ipc/helper-protocol.ts';
+import {
+  decodeHelperMessage,
+  encodeHelperMessage,
+  parseHelperRequest,
+} from '../../shared/ipc/helper-protocol.ts';
 import { DEFAULT_SETTINGS, type FirewallDocument, type Rule } from '../../shared/model/types.ts';
 import { createRule, countRules } from '../../shared/model/tree.ts';
 import { validateDocument } from '../../shared/model/validate.ts';
@@ -109,13 +113,15 @@ export function warmUpOnce(line: string, options: { logGroup: number; tableName:
   if (!parsed.ok || parsed.request.call !== 'apply')
     throw new Error(`warm-up request refused: ${JSON.stringify(parsed)}`);
   const document = parsed.request.params.document;
+  // In the apply's order: compile, then validation (while nft parses the program).
   const parseCache = createParseCache();
-  const problems = validateDocument(document, parseCache);
-  if (problems.length > 0) throw new Error(`warm-up document invalid: ${problems[0]?.message}`);
   const compiled = compile(document, { ...options, parseCache, keepElements: {} });
   if (!compiled.ok) throw new Error(`warm-up document refused: ${compiled.problems[0]?.message}`);
-  // (The program's JSON text is written by compile itself: compiled.nft.json.)
-  JSON.stringify({ document, appliedAt: '', fingerprint: '', counterBase: {} });
+  const problems = validateDocument(document, parseCache);
+  if (problems.length > 0) throw new Error(`warm-up document invalid: ${problems[0]?.message}`);
+  // (The program's JSON text is written by compile itself: compiled.nft.json.) The state record
+  // is encoded as the state folder encodes it.
+  encodeHelperMessage({ document, appliedAt: '', fingerprint: '', counterBase: {} });
 }
 
 /** The request line an apply of `document` arrives as. */
