@@ -216,7 +216,7 @@ export const apply: Part = {
           ];
           if (mid) {
             notes.push(
-              `apply ${label}: where the helper's apply goes, median-CPU run: CPU client ${mid.client.toFixed(0)} ms (encoding, the call), helper ${mid.helper.toFixed(0)} ms (Node, with its GC threads), its programs ${mid.programs.toFixed(0)} ms (nft, the netlink reader; 10 ms ticks), against nft -j -f alone ${median(nftCpuMs).toFixed(0)} ms; CPU totals per run ${split.map((s) => cpuSum(s).toFixed(0)).join(', ')} ms; the helper's phases (wall/CPU ms, json = parse of the request, schema = its check, nft started = JSON text + file + spawn, nft+stage = nft's load while the state is staged, install = counters/reader/fingerprint set-up): ${mid.phases}.`,
+              `apply ${label}: where the helper's apply goes, median-CPU run: CPU client ${mid.client.toFixed(0)} ms (encoding, the call), helper ${mid.helper.toFixed(0)} ms (Node, with its GC threads), its programs ${mid.programs.toFixed(0)} ms (nft, the netlink reader; 10 ms ticks), against nft -j -f alone ${median(nftCpuMs).toFixed(0)} ms; CPU totals per run ${split.map((s) => cpuSum(s).toFixed(0)).join(', ')} ms; the helper's phases (wall/CPU ms, in the order they run: json = parse of the request, schema = its check, compile, nft started = the program written to the nft started ahead (all but its closing brace), validate = the document's validation while nft parses, counters = the old table's last counts, nft+stage = the rest of nft's load (after the closing brace) while the state is staged, install = counters/reader/fingerprint set-up): ${mid.phases}.`,
             );
           }
           figures.push({
