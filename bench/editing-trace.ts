@@ -14,24 +14,12 @@
 
 import { readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import type { CDPSession } from 'playwright-core';
 import { documentToXml } from '../shared/plist/document.ts';
 import { editingSession, KEEP_NAMES_SHIM } from './editor.ts';
 import { generateDocument } from './generate.ts';
 import { privateDir, sleep } from './sh.ts';
+import { mainThreadTaskEvents, recordTrace, type TraceEvent } from './trace.ts';
 import { startServe } from './treewall.ts';
-
-interface TraceEvent {
-  name: string;
-  cat: string;
-  ph: string;
-  pid: number;
-  tid: number;
-  ts: number;
-  dur?: number;
-  tdur?: number;
-  args?: { name?: string; data?: Record<string, unknown> } & Record<string, unknown>;
-}
 
 interface ProfileNode {
   id: number;
@@ -61,23 +49,6 @@ const CATEGORIES = [
   'blink.user_timing',
 ];
 
-async function trace(cdp: CDPSession): Promise<() => Promise<TraceEvent[]>> {
-  const events: TraceEvent[] = [];
-  const collect = (e: { value: object[] }) => events.push(...(e.value as TraceEvent[]));
-  cdp.on('Tracing.dataCollected', collect);
-  await cdp.send('Tracing.start', {
-    transferMode: 'ReportEvents',
-    traceConfig: { includedCategories: CATEGORIES },
-  });
-  return async () => {
-    const done = new Promise<void>((r) => cdp.once('Tracing.tracingComplete', () => r()));
-    await cdp.send('Tracing.end');
-    await done;
-    cdp.off('Tracing.dataCollected', collect);
-    return events;
-  };
-}
-
 /** What an event is, with the detail that tells it apart (event type, function, timer). */
 function label(e: TraceEvent): string {
   const d = e.args?.data ?? {};
@@ -98,23 +69,12 @@ function label(e: TraceEvent): string {
 function analyse(events: TraceEvent[], profile: Profile, threshold: number): void {
   let at0 = Infinity;
   for (const e of events) if (e.ts > 0 && e.ts < at0) at0 = e.ts;
-  const mains = events.filter(
-    (e) => e.ph === 'M' && e.name === 'thread_name' && e.args?.name === 'CrRendererMain',
-  );
-  let best: TraceEvent[] = [];
-  for (const m of mains) {
-    const own = events.filter((e) => e.pid === m.pid && e.tid === m.tid && e.ph === 'X');
-    if (own.length > best.length) best = own;
-  }
-  best.sort((a, b) => a.ts - b.ts || (b.dur ?? 0) - (a.dur ?? 0));
-  const tasks: TraceEvent[] = [];
-  let end = -Infinity;
-  for (const e of best) {
-    if (e.name !== 'ThreadControllerImpl::RunTask' && e.name !== 'RunTask') continue;
-    if (e.ts < end) continue;
-    tasks.push(e);
-    end = e.ts + (e.dur ?? 0);
-  }
+  const tasks = mainThreadTaskEvents(events);
+  // Every event of that thread (what runs inside each task).
+  const main = tasks[0];
+  const threadEvents = main
+    ? events.filter((e) => e.pid === main.pid && e.tid === main.tid && e.ph === 'X')
+    : [];
   // Profile samples on the trace's clock (both are base::TimeTicks in µs).
   const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
@@ -140,7 +100,7 @@ function analyse(events: TraceEvent[], profile: Profile, threshold: number): voi
     const from = task.ts;
     const to = from + (task.dur ?? 0);
     const sums = new Map<string, number>();
-    for (const e of best) {
+    for (const e of threadEvents) {
       if (e === task || e.ts < from || e.ts + (e.dur ?? 0) > to) continue;
       if (
         !/^(EventDispatch|FunctionCall|Layout|UpdateLayoutTree|Paint|PrePaint|Layerize|MajorGC|MinorGC|TimerFire|FireAnimationFrame|RunMicrotasks|CpuProfiler)/.test(
@@ -177,7 +137,9 @@ function analyse(events: TraceEvent[], profile: Profile, threshold: number): voi
   for (const task of long) {
     const from = task.ts;
     const to = task.ts + (task.dur ?? 0);
-    const inside = best.filter((e) => e !== task && e.ts >= from && e.ts + (e.dur ?? 0) <= to);
+    const inside = threadEvents.filter(
+      (e) => e !== task && e.ts >= from && e.ts + (e.dur ?? 0) <= to,
+    );
     // The events as a tree (containment), siblings of one label merged.
     interface Tree {
       label: string;
@@ -313,7 +275,7 @@ async function main(): Promise<void> {
     const cdp = await context.newCDPSession(page);
     await cdp.send('Profiler.enable');
     await cdp.send('Profiler.setSamplingInterval', { interval: 250 });
-    const stop = await trace(cdp);
+    const stop = await recordTrace(cdp, CATEGORIES);
     await cdp.send('Profiler.start');
     const load0 = loadavg()[0]!;
     const edits = process.argv.includes('--wheel-only')

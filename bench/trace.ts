@@ -4,8 +4,10 @@
 
 import type { CDPSession } from 'playwright-core';
 
-interface TraceEvent {
+/** One event of a Chromium trace (the fields the benchmarks read). */
+export interface TraceEvent {
   name: string;
+  cat?: string;
   ph: string;
   pid: number;
   tid: number;
@@ -13,7 +15,7 @@ interface TraceEvent {
   dur?: number;
   /** Thread (CPU) time of the event, µs, where the platform has a thread clock. */
   tdur?: number;
-  args?: { name?: string };
+  args?: { name?: string; data?: Record<string, unknown> } & Record<string, unknown>;
 }
 
 export interface MainThreadTasks {
@@ -28,8 +30,11 @@ export interface MainThreadTasks {
   windowMs: number;
 }
 
-/** Starts recording; the returned function stops and gives the main thread's tasks. */
-export async function traceMainThread(cdp: CDPSession): Promise<() => Promise<MainThreadTasks>> {
+/** Starts recording `categories`; the returned function stops and gives every event. */
+export async function recordTrace(
+  cdp: CDPSession,
+  categories: string[],
+): Promise<() => Promise<TraceEvent[]>> {
   const events: TraceEvent[] = [];
   const collect = (e: { value: object[] }) => {
     events.push(...(e.value as TraceEvent[]));
@@ -37,7 +42,7 @@ export async function traceMainThread(cdp: CDPSession): Promise<() => Promise<Ma
   cdp.on('Tracing.dataCollected', collect);
   await cdp.send('Tracing.start', {
     transferMode: 'ReportEvents',
-    traceConfig: { includedCategories: ['toplevel', '__metadata'] },
+    traceConfig: { includedCategories: categories },
   });
   return async () => {
     const complete = new Promise<void>((resolve) =>
@@ -46,21 +51,27 @@ export async function traceMainThread(cdp: CDPSession): Promise<() => Promise<Ma
     await cdp.send('Tracing.end');
     await complete;
     cdp.off('Tracing.dataCollected', collect);
-    return mainThreadTasks(events);
+    return events;
   };
 }
 
-/** The tasks of the busiest renderer main thread (the page's) in a trace. */
-export function mainThreadTasks(events: TraceEvent[]): MainThreadTasks {
+/** Starts recording; the returned function stops and gives the main thread's tasks. */
+export async function traceMainThread(cdp: CDPSession): Promise<() => Promise<MainThreadTasks>> {
+  const stop = await recordTrace(cdp, ['toplevel', '__metadata']);
+  return async () => mainThreadTasks(await stop());
+}
+
+/**
+ * The task events of the busiest renderer main thread (the page's) in a trace, in order: both
+ * `ThreadControllerImpl::RunTask` and `RunTask` mark the same task, one inside the other, and a
+ * task can run inside another (a nested message loop): the outermost counts, once.
+ */
+export function mainThreadTaskEvents(events: TraceEvent[]): TraceEvent[] {
   const mains = events.filter(
     (e) => e.ph === 'M' && e.name === 'thread_name' && e.args?.name === 'CrRendererMain',
   );
-  let best: MainThreadTasks = {
-    tasks: [],
-    cpu: [],
-    busyMs: 0,
-    windowMs: 0,
-  };
+  let best: TraceEvent[] = [];
+  let bestBusy = 0;
   for (const main of mains) {
     const runs = events
       .filter(
@@ -71,22 +82,30 @@ export function mainThreadTasks(events: TraceEvent[]): MainThreadTasks {
           (e.name === 'ThreadControllerImpl::RunTask' || e.name === 'RunTask'),
       )
       .sort((a, b) => a.ts - b.ts || (b.dur ?? 0) - (a.dur ?? 0));
-    // Both names mark the same task, one inside the other, and a task can run inside another
-    // (a nested message loop): the outermost counts, once.
-    const tasks: number[] = [];
-    const cpu: number[] = [];
+    const tasks: TraceEvent[] = [];
     let end = -Infinity;
-    let first = Infinity;
+    let busy = 0;
     for (const e of runs) {
-      const dur = e.dur ?? 0;
       if (e.ts < end) continue;
-      tasks.push(dur / 1000);
-      cpu.push((e.tdur ?? dur) / 1000);
-      end = e.ts + dur;
-      first = Math.min(first, e.ts);
+      tasks.push(e);
+      end = e.ts + (e.dur ?? 0);
+      busy += e.dur ?? 0;
     }
-    const busyMs = tasks.reduce((a, b) => a + b, 0);
-    if (busyMs > best.busyMs) best = { tasks, cpu, busyMs, windowMs: (end - first) / 1000 };
+    if (busy > bestBusy) {
+      best = tasks;
+      bestBusy = busy;
+    }
   }
   return best;
+}
+
+/** The tasks of the busiest renderer main thread (the page's) in a trace. */
+export function mainThreadTasks(events: TraceEvent[]): MainThreadTasks {
+  const runs = mainThreadTaskEvents(events);
+  const tasks = runs.map((e) => (e.dur ?? 0) / 1000);
+  const cpu = runs.map((e) => (e.tdur ?? e.dur ?? 0) / 1000);
+  const busyMs = tasks.reduce((a, b) => a + b, 0);
+  const last = runs.at(-1);
+  const windowMs = last ? (last.ts + (last.dur ?? 0) - (runs[0] as TraceEvent).ts) / 1000 : 0;
+  return { tasks, cpu, busyMs, windowMs };
 }
